@@ -1,0 +1,53 @@
+// Revocation checking contract. OCSP, CRL and linkage implementations plug in behind it; the
+// verifier does no network I/O itself — fetchers are injected.
+
+import type { X509Certificate } from './x509.js';
+
+/** RFC 5280 CRLReason names. */
+export type RevocationReason =
+  | 'unspecified'
+  | 'keyCompromise'
+  | 'cACompromise'
+  | 'affiliationChanged'
+  | 'superseded'
+  | 'cessationOfOperation'
+  | 'certificateHold'
+  | 'removeFromCRL'
+  | 'privilegeWithdrawn'
+  | 'aACompromise';
+
+export type RevocationSource = 'ocsp' | 'crl' | 'none';
+
+export interface RevocationStatus {
+  readonly status: 'good' | 'revoked' | 'unknown';
+  readonly reason?: RevocationReason;
+  readonly revokedAt?: Date;
+  /** Which source answered. */
+  readonly source: RevocationSource;
+  /** How fresh the answer is: the source's thisUpdate / nextUpdate. */
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  readonly checkedAt: Date;
+}
+
+export interface RevocationChecker {
+  /** Must fail closed: throw `RevocationUnavailable` when no fresh answer can be had. */
+  check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus>;
+}
+
+/** What each reason means for a JPKI holder (J-LIS CPS mapping, spec §8.2). */
+export const REVOCATION_MEANING: Record<RevocationReason, { en: string; ja: string }> = {
+  unspecified: { en: 'revoked (e.g. discarded before delivery)', ja: '失効しています (交付前の廃棄など)' },
+  keyCompromise: { en: 'the key was compromised or the card was lost', ja: '秘密鍵の危殆化またはカードの紛失により失効しています' },
+  cACompromise: { en: 'the issuing CA was compromised', ja: '発行者の秘密鍵の危殆化により失効しています' },
+  affiliationChanged: {
+    en: 'name, address, birth date or sex changed; the holder must sign again with the new certificate',
+    ja: '氏名・住所・生年月日・性別の変更により失効しています。新しい証明書で署名し直してください',
+  },
+  superseded: { en: 'the certificate was renewed; use the new certificate', ja: '証明書の更新により失効しています。新しい証明書をご利用ください' },
+  cessationOfOperation: { en: 'the certificate is no longer needed', ja: '証明書が不要になったため失効しています' },
+  certificateHold: { en: 'the certificate is on hold', ja: '証明書は一時保留されています' },
+  removeFromCRL: { en: 'removed from the CRL', ja: 'CRLから削除されました' },
+  privilegeWithdrawn: { en: 'the privilege was withdrawn', ja: '権限が取り消されました' },
+  aACompromise: { en: 'the attribute authority was compromised', ja: '属性認証局の危殆化により失効しています' },
+};

@@ -1,0 +1,83 @@
+// Trust anchors. Several generations of a J-LIS root share one DN, so the issuer of a
+// certificate is chosen by AKI (key id and serial) and then by signature, never by DN alone.
+
+import { JLIS_ROOTS } from './jlis-roots.js';
+import { kindOfName, parseCertificate, type JpkiCertificate } from './profile.js';
+import type { CertKind, Environment, Medium } from './oids.js';
+import { Malformed } from './errors.js';
+
+export interface TrustAnchor {
+  readonly certificate: JpkiCertificate;
+  /** A human name: the J-LIS file name (`authca03`) or what the caller gave. */
+  readonly label: string;
+  readonly kind: CertKind;
+  readonly environment: Environment;
+  /** The medium whose certificates this anchor issues, when known. */
+  readonly medium: Medium | undefined;
+}
+
+export interface AnchorOptions {
+  label?: string;
+  medium?: Medium;
+}
+
+export class TrustStore {
+  private readonly anchors: TrustAnchor[] = [];
+  private readonly byIssuerName = new Map<string, TrustAnchor[]>();
+
+  /** A store holding the real J-LIS roots shipped with this package. */
+  static jlis(): TrustStore {
+    const store = new TrustStore();
+    for (const root of JLIS_ROOTS) store.add(root.pem, { label: root.label });
+    return store;
+  }
+
+  /** Adds a self-signed CA certificate (DER or PEM) as an anchor. */
+  add(input: Uint8Array | string | JpkiCertificate, options: AnchorOptions = {}): TrustAnchor {
+    const certificate = typeof input === 'object' && 'x509' in input ? input : parseCertificate(input);
+    const x = certificate.x509;
+    if (!certificate.isCA) throw new Malformed(`trust anchor ${x.subject.text} is not a CA certificate`);
+    const existing = this.anchors.find((a) => a.certificate.x509.der.equals(x.der));
+    if (existing) return existing;
+    const kind = kindOfName(x.subject);
+    if (!kind) throw new Malformed(`trust anchor ${x.subject.text} names neither user authentication nor digital signature`);
+    if (certificate.environment === 'unknown') throw new Malformed(`trust anchor ${x.subject.text} has an unknown organisation (expected JPKI, JPKI-TEST or JPKI-SIM)`);
+    const medium = options.medium ?? mediumOfName(x.subject.text);
+    const anchor: TrustAnchor = {
+      certificate,
+      label: options.label ?? certificate.issuerGeneration.label ?? `${x.subject.text} #${x.serial}`,
+      kind,
+      environment: certificate.environment,
+      medium,
+    };
+    this.anchors.push(anchor);
+    const key = nameKey(x.subject.der);
+    this.byIssuerName.set(key, [...(this.byIssuerName.get(key) ?? []), anchor]);
+    return anchor;
+  }
+
+  list(): readonly TrustAnchor[] {
+    return this.anchors;
+  }
+
+  /** Anchors whose subject equals the certificate's issuer (candidates only: AKI and signature decide). */
+  candidatesFor(cert: JpkiCertificate): readonly TrustAnchor[] {
+    return this.byIssuerName.get(nameKey(cert.x509.issuer.der)) ?? [];
+  }
+
+  /** The anchor that is this very certificate, if any. */
+  exact(cert: JpkiCertificate): TrustAnchor | undefined {
+    return this.candidatesFor(cert).find((a) => a.certificate.x509.der.equals(cert.x509.der));
+  }
+}
+
+function nameKey(der: Uint8Array): string {
+  return Buffer.from(der).toString('base64');
+}
+
+/** Smartphone issuers carry the medium in an OU (our simulator does; production is unknown, spec §7.6). */
+function mediumOfName(text: string): Medium | undefined {
+  if (/\bAndroid\b/i.test(text)) return 'android';
+  if (/\biPhone\b/i.test(text)) return 'iphone';
+  return undefined;
+}
