@@ -65,10 +65,27 @@ export class TrustStore {
     return this.byIssuerName.get(nameKey(cert.x509.issuer.der)) ?? [];
   }
 
+  /**
+   * The anchor the certificate's AKI names (key id and serial), without checking the signature:
+   * for display only — `validate` decides by signature.
+   */
+  namedByAki(cert: JpkiCertificate): TrustAnchor | undefined {
+    const aki = cert.x509.authorityKeyId;
+    if (!aki?.keyId && !aki?.serial) return undefined;
+    return this.candidatesFor(cert).find((a) => akiNames(a, cert));
+  }
+
   /** The anchor that is this very certificate, if any. */
   exact(cert: JpkiCertificate): TrustAnchor | undefined {
     return this.candidatesFor(cert).find((a) => a.certificate.x509.der.equals(cert.x509.der));
   }
+}
+
+/** Whether the certificate's AKI (key id and serial, where present) names this anchor. */
+export function akiNames(anchor: TrustAnchor, cert: JpkiCertificate): boolean {
+  const aki = cert.x509.authorityKeyId;
+  const a = anchor.certificate.x509;
+  return (!aki?.keyId || a.subjectKeyId === aki.keyId) && (!aki?.serial || a.serial === aki.serial);
 }
 
 function nameKey(der: Uint8Array): string {

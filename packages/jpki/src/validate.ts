@@ -17,7 +17,7 @@ import {
 } from './errors.js';
 import { OID, type CertKind, type Environment, type Medium } from './oids.js';
 import { JLIS_GENERATIONS, parseCertificate, type JpkiCertificate } from './profile.js';
-import { TrustStore, type TrustAnchor } from './trust.js';
+import { TrustStore, akiNames, type TrustAnchor } from './trust.js';
 import { describeKeyUsage, type X509Certificate } from './x509.js';
 
 /**
@@ -81,10 +81,7 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
   const candidates = byName.filter(usable);
   if (candidates.length === 0) throw notInProduction(byName[0]!.certificate, cert);
   const aki = x.authorityKeyId;
-  const matching = candidates.filter(
-    (a) =>
-      (!aki?.keyId || a.certificate.x509.subjectKeyId === aki.keyId) && (!aki?.serial || a.certificate.x509.serial === aki.serial),
-  );
+  const matching = candidates.filter((a) => akiNames(a, cert));
   if (matching.length === 0) {
     const knownAs = JLIS_GENERATIONS.find((g) => g.serial === aki?.serial && g.kind === cert.kind)?.label;
     throw new UnknownIssuerGeneration(x.issuer.text, aki?.serial, aki?.keyId, cert.environment === 'production' ? knownAs : undefined);
