@@ -1,5 +1,5 @@
 // A DER tree for tests that mutate certificates: decode, edit a node, encode again.
-import { readSingle, readTlv, encodeTlv } from '../../src/der.js';
+import { readSingle, readTlv, encodeTlv } from '@kakunin/jpki/der';
 
 export interface DerNode {
   tag: number;
