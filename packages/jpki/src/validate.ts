@@ -77,7 +77,13 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
 
   // Issuer: candidates by name, narrowed by AKI, decided by signature.
   const byName = store.candidatesFor(cert);
-  if (byName.length === 0) throw new UntrustedIssuer(x.issuer.text, 'no trust anchor has this name');
+  if (byName.length === 0) {
+    const why =
+      cert.environment === 'simulator' || cert.environment === 'test'
+        ? `it is a ${cert.environment} CA that is not in the trust store; such certificates are accepted only in sandbox mode with their roots added`
+        : 'no trust anchor has this name';
+    throw new UntrustedIssuer(x.issuer.text, why);
+  }
   const candidates = byName.filter(usable);
   if (candidates.length === 0) throw notInProduction(byName[0]!.certificate, cert);
   const aki = x.authorityKeyId;

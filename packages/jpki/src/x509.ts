@@ -68,6 +68,8 @@ export interface OtherName {
 
 export interface RsaPublicKey {
   readonly spki: Uint8Array;
+  /** PKCS#1 RSAPublicKey (the SPKI's BIT STRING contents). */
+  readonly pkcs1: Uint8Array;
   /** Upper-case hex of the modulus, without a leading zero. */
   readonly modulusHex: string;
   readonly modulusBits: number;
@@ -230,9 +232,13 @@ export class X509Certificate {
     return this.extensions.filter((e) => e.critical && !KNOWN_EXTENSIONS.has(e.oid)).map((e) => e.oid);
   }
 
-  /** Node KeyObject of the subject public key, created once (creating one per verify is ~7× slower). */
+  /**
+   * Node KeyObject of the subject public key, created once. Imported from the PKCS#1 form: OpenSSL 3
+   * decodes it ~40× faster than the same key as SPKI (measured 256k/s vs 6k/s), and every
+   * authentication brings a fresh holder certificate whose key must be imported.
+   */
   get key(): KeyObject {
-    this.keyObject ??= createPublicKey({ key: Buffer.from(this.publicKey.spki), format: 'der', type: 'spki' });
+    this.keyObject ??= createPublicKey({ key: Buffer.from(this.publicKey.pkcs1), format: 'der', type: 'pkcs1' });
     return this.keyObject;
   }
 
@@ -313,7 +319,7 @@ function parseRsaSpki(buf: Uint8Array, spkiTlv: Tlv): RsaPublicKey {
   const modulusBits = (modulusHex.length / 2 - 1) * 8 + (top === 0 ? 0 : Math.floor(Math.log2(top)) + 1);
   const exponent = decodeSmallInteger(rsa, expTlv);
   if (exponent < 3 || exponent % 2 === 0) throw new Malformed(`invalid RSA public exponent ${exponent}`);
-  return { spki: bytesOf(buf, spkiTlv), modulusHex, modulusBits, exponent };
+  return { spki: bytesOf(buf, spkiTlv), pkcs1: rsa, modulusHex, modulusBits, exponent };
 }
 
 function parseExtensions(buf: Uint8Array, seq: Tlv): Extension[] {

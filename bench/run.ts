@@ -1,0 +1,8 @@
+// `npm run bench`: prints comparable figures and ratios against references measured in the same run.
+// BENCH_SECONDS sets the time per measurement (default 2).
+import { cpus } from 'node:os';
+import { benchVerify } from './verify.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+console.log(`kakunin benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${seconds} s per figure`);
+await benchVerify(seconds);

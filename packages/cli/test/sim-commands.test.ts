@@ -1,0 +1,135 @@
+// The `kakunin sim …` and `kakunin cert …` contract, run as a user would, on one fresh sandbox.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kakunin } from './run.js';
+
+interface PersonJson {
+  id: string;
+  name: string;
+  birthDate: string;
+  municipalityCode: string;
+  hasSignCert: boolean;
+  pins: { auth: string; sign: string; cardInfo: string };
+}
+
+let work: string;
+let dir: string;
+let roots: string;
+let people: PersonJson[];
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'kakunin-cli-'));
+  dir = join(work, 'sim');
+  roots = join(work, 'roots');
+  const init = kakunin(['sim', 'init', '--dir', dir]);
+  expect(init.code, init.stderr).toBe(0);
+  expect(init.stdout).toMatch(/sandbox ready/);
+  const list = kakunin(['sim', 'people', '--dir', dir, '--json']);
+  expect(list.code, list.stderr).toBe(0);
+  people = JSON.parse(list.stdout);
+  expect(kakunin(['sim', 'roots', '--out', roots, '--dir', dir]).code).toBe(0);
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const adult = (): PersonJson => people.find((p) => p.hasSignCert)!;
+
+describe('kakunin sim', () => {
+  it('people: a JSON array with ids, names, birth dates, municipality codes, sign-cert flag and sandbox PINs', () => {
+    expect(people.length).toBeGreaterThanOrEqual(10);
+    for (const p of people) {
+      expect(p.id).toMatch(/^\S+$/);
+      expect(p.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(p.municipalityCode).toMatch(/^\d{5}$/);
+      expect(p.pins.auth).toMatch(/^\d{4}$/);
+      expect(p.pins.cardInfo).toMatch(/^\d{4}$/);
+      expect(p.pins.sign).toMatch(/^[A-Z0-9]{6,16}$/);
+    }
+    expect(people.some((p) => !p.hasSignCert)).toBe(true); // the minor
+    expect(people.some((p) => p.municipalityCode.startsWith('18'))).toBe(true); // Fukui
+    // Without --json and not on a terminal it is still JSON.
+    expect(JSON.parse(kakunin(['sim', 'people', '--dir', dir]).stdout)).toHaveLength(people.length);
+  });
+
+  it('roots: writes the simulator roots as PEM, two generations per card kind', () => {
+    const files = readdirSync(roots);
+    expect(files.filter((f) => /^sim-authca0\d\.pem$/.test(f)).length).toBeGreaterThanOrEqual(2);
+    expect(files.filter((f) => /^sim-signca0\d\.pem$/.test(f)).length).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(join(roots, files[0]!), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it.each([
+    ['auth', 'card'],
+    ['sign', 'card'],
+    ['auth', 'android'],
+    ['sign', 'android'],
+    ['auth', 'iphone'],
+    ['sign', 'iphone'],
+  ])('cert --kind %s --medium %s: verified by kakunin in sandbox mode and by openssl; rejected in production', (kind, medium) => {
+    const p = adult();
+    const out = join(work, `${p.id}-${kind}-${medium}.der`);
+    const w = kakunin(['sim', 'cert', '--person', p.id, '--kind', kind, '--medium', medium, '--out', out, '--dir', dir]);
+    expect(w.code, w.stderr).toBe(0);
+
+    const inspect = JSON.parse(kakunin(['cert', 'inspect', out, '--json', '--trust', roots]).stdout);
+    expect(inspect).toMatchObject({ kind, environment: 'simulator', medium, isCA: false });
+    if (kind === 'sign') expect(inspect.basic4).toMatchObject({ name: p.name, birthDate: p.birthDate });
+    else expect(inspect.municipalityHint).toMatch(/^\d{5}$/);
+
+    const ok = kakunin(['cert', 'verify', out, '--mode', 'sandbox', '--trust', roots, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, kind, medium, environment: 'simulator' });
+    expect(JSON.parse(ok.stdout).generation).toBe(inspect.issuerGeneration.label);
+
+    const prod = kakunin(['cert', 'verify', out, '--mode', 'production', '--trust', roots]);
+    expect(prod.code).toBe(1);
+    expect(prod.stderr).toMatch(/UntrustedIssuer \(UNTRUSTED_ISSUER\)/);
+    expect(kakunin(['cert', 'verify', out]).stderr).toMatch(/UntrustedIssuer/);
+
+    const pem = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', out], { encoding: 'utf8' });
+    const rootPem = join(roots, `${inspect.issuerGeneration.label}.pem`);
+    const verified = execFileSync('openssl', ['verify', '-CAfile', rootPem], { input: pem, encoding: 'utf8' });
+    expect(verified.trim()).toMatch(/: OK$/);
+  });
+
+  it('cert for the minor\'s signing certificate fails with a clear error', () => {
+    const minor = people.find((p) => !p.hasSignCert)!;
+    const r = kakunin(['sim', 'cert', '--person', minor.id, '--kind', 'sign', '--out', join(work, 'none.der'), '--dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/NO_SUCH_CERTIFICATE/);
+  });
+
+  it('event move: the current signing certificate changes serial and address; the auth certificate stays', () => {
+    const p = adult();
+    const before = { sign: join(work, 'before-sign.der'), auth: join(work, 'before-auth.der') };
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', before.sign, '--dir', dir]);
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'auth', '--out', before.auth, '--dir', dir]);
+    const move = kakunin(['sim', 'event', '--person', p.id, 'move', '--dir', dir, '--json']);
+    expect(move.code, move.stderr).toBe(0);
+    const event = JSON.parse(move.stdout);
+    expect(event.revoked.some((r: { kind: string; reason: string }) => r.kind === 'sign' && r.reason === 'affiliationChanged')).toBe(true);
+    const after = join(work, 'after-sign.der');
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', after, '--dir', dir]);
+    const inspect = (f: string) => JSON.parse(kakunin(['cert', 'inspect', f, '--json']).stdout);
+    expect(inspect(after).serial).not.toBe(inspect(before.sign).serial);
+    expect(inspect(after).basic4.address).not.toBe(inspect(before.sign).basic4.address);
+    const authAfter = join(work, 'after-auth.der');
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'auth', '--out', authAfter, '--dir', dir]);
+    expect(inspect(authAfter).serial).toBe(inspect(before.auth).serial);
+  });
+
+  it('bad input: unknown person, unknown event, missing sandbox — one clear line, no stack trace', () => {
+    const unknown = kakunin(['sim', 'cert', '--person', 'nobody', '--kind', 'auth', '--out', join(work, 'x.der'), '--dir', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/UNKNOWN_PERSON/);
+    const badEvent = kakunin(['sim', 'event', '--person', adult().id, 'explode', '--dir', dir]);
+    expect(badEvent.code).toBe(2);
+    const missing = kakunin(['sim', 'people', '--dir', join(work, 'nothing')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/SANDBOX_NOT_FOUND/);
+    for (const r of [unknown, badEvent, missing]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
