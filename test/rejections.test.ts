@@ -98,6 +98,15 @@ const setExtensionValue = (tbs: DerNode, oid: string, value: Buffer): void => {
   ext.children![ext.children!.length - 1] = { tag: TAG.OCTET_STRING, value };
 };
 
+/** Rewrites the AKI's keyIdentifier and authorityCertSerialNumber (its authorityCertIssuer stays). */
+function setAki(tbs: DerNode, keyId: Buffer, serial: Buffer): void {
+  const aki = extension(tbs, OID.authorityKeyIdentifier);
+  const value = decodeTree(aki.children![aki.children!.length - 1]!.value!);
+  value.children![0]!.value = keyId;
+  value.children![2]!.value = serial;
+  aki.children![aki.children!.length - 1] = { tag: TAG.OCTET_STRING, value: encodeTree(value) };
+}
+
 const utcTime = (d: Date): DerNode => ({
   tag: TAG.UTC_TIME,
   value: Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`),
@@ -194,17 +203,7 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('wrong issuer generation (AKI names a generation that does not exist): UnknownIssuerGeneration naming the AKI serial', () => {
-    const bad = mutate(
-      auth,
-      (t) => {
-        const aki = extension(t, OID.authorityKeyIdentifier);
-        const value = decodeTree(aki.children![aki.children!.length - 1]!.value!);
-        value.children![0]!.value = Buffer.alloc(20, 0x11);
-        value.children![2]!.value = Buffer.from('7777AAAA', 'hex');
-        aki.children![aki.children!.length - 1] = { tag: TAG.OCTET_STRING, value: encodeTree(value) };
-      },
-      issuerOf(auth),
-    );
+    const bad = mutate(auth, (t) => setAki(t, Buffer.alloc(20, 0x11), Buffer.from('7777AAAA', 'hex')), issuerOf(auth));
     expectError(() => sandbox(bad), UnknownIssuerGeneration, 'UNKNOWN_ISSUER_GENERATION');
     expect(() => sandbox(bad)).toThrow(/7777AAAA/);
   });
@@ -218,17 +217,7 @@ describe('each check fails with its own typed error', () => {
 
   it('AKI of generation 2 but signed by generation 1 (issuer picked by DN would pass): BadSignature', () => {
     const gen2 = ca.roots().find((r) => r.id === 't-authca02')!;
-    const bad = mutate(
-      authGen1,
-      (t) => {
-        const aki = extension(t, OID.authorityKeyIdentifier);
-        const value = decodeTree(aki.children![aki.children!.length - 1]!.value!);
-        value.children![0]!.value = gen2.keyId;
-        value.children![2]!.value = Buffer.from(gen2.serial, 'hex');
-        aki.children![aki.children!.length - 1] = { tag: TAG.OCTET_STRING, value: encodeTree(value) };
-      },
-      't-authca01',
-    );
+    const bad = mutate(authGen1, (t) => setAki(t, gen2.keyId, Buffer.from(gen2.serial, 'hex')), 't-authca01');
     expectError(() => sandbox(bad), BadSignature, 'BAD_SIGNATURE');
   });
 
