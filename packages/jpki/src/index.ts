@@ -13,3 +13,5 @@ export type { Name, Extension, KeyUsage, AuthorityKeyIdentifier, RsaPublicKey } 
 export * from './errors.js';
 export * from './oids.js';
 export { JLIS_ROOTS } from './jlis-roots.js';
+export { CrlIndex, CRL_REASONS } from './crl.js';
+export type { CrlEntry, CrlInfo, LoadCrlOptions } from './crl.js';
