@@ -1,8 +1,8 @@
 // Builds CRLs for tests: DER written directly, signed with node:crypto.
 import { sign, type KeyObject } from 'node:crypto';
+import { SHA256_WITH_RSA_ALGORITHM as ALG } from '@kakunin/jpki';
 import { TAG, ctx, encodeOid, encodeTlv, encodeUnsignedInteger } from '@kakunin/jpki/der';
 
-const ALG = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
 
 const time = (d: Date): Buffer => encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
 

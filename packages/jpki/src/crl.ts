@@ -5,30 +5,14 @@
 import { constants, verify as cryptoVerify } from 'node:crypto';
 import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeSmallInteger, decodeTime, readSingle, readTlv, type Tlv } from './der.js';
 import { BadSignature, Malformed, RevocationUnavailable, UntrustedIssuer } from './errors.js';
-import type { RevocationReason } from './revocation.js';
-import { parseName, type Name, type X509Certificate } from './x509.js';
+import { CRL_REASONS, type RevocationReason } from './revocation.js';
+import { isSha256WithRsa, parseName, type Name, type X509Certificate } from './x509.js';
 
-/** RFC 5280 CRLReason codes (7 is unused). */
-export const CRL_REASONS: readonly (RevocationReason | undefined)[] = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  undefined,
-  'removeFromCRL',
-  'privilegeWithdrawn',
-  'aACompromise',
-];
 
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_AKI = '2.5.29.35';
 const OID_IDP = '2.5.29.28';
 const KNOWN_CRL_EXTENSIONS = new Set([OID_CRL_NUMBER, OID_AKI, OID_IDP]);
-const SHA256_WITH_RSA = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
-const SHA256_WITH_RSA_NO_PARAMS = Buffer.from('300b06092a864886f70d01010b', 'hex');
 
 export interface CrlEntry {
   readonly serial: string;
@@ -227,7 +211,7 @@ export class CrlIndex {
     const sigTlv = c.next(TAG.BIT_STRING);
     c.expectEnd('CertificateList');
     const alg = Buffer.from(bytesOf(buf, algTlv));
-    if (!alg.equals(SHA256_WITH_RSA) && !alg.equals(SHA256_WITH_RSA_NO_PARAMS)) throw new Malformed('CRL signature algorithm is not sha256WithRSAEncryption');
+    if (!isSha256WithRsa(alg)) throw new Malformed('CRL signature algorithm is not sha256WithRSAEncryption');
 
     const t = DerCursor.of(buf, tbsTlv);
     const versionTlv = t.optional(TAG.INTEGER);

@@ -35,6 +35,25 @@ export interface RevocationChecker {
   check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus>;
 }
 
+/** CRLReason code values (RFC 5280 §5.3.1), for CRL and OCSP encoders and decoders. */
+export const CRL_REASON_CODE: Readonly<Record<RevocationReason, number>> = {
+  unspecified: 0,
+  keyCompromise: 1,
+  cACompromise: 2,
+  affiliationChanged: 3,
+  superseded: 4,
+  cessationOfOperation: 5,
+  certificateHold: 6,
+  removeFromCRL: 8,
+  privilegeWithdrawn: 9,
+  aACompromise: 10,
+};
+
+/** Reason name by code (index); 7 is unused. */
+export const CRL_REASONS: readonly (RevocationReason | undefined)[] = Array.from({ length: 11 }, (_, code) =>
+  (Object.keys(CRL_REASON_CODE) as RevocationReason[]).find((r) => CRL_REASON_CODE[r] === code),
+);
+
 /** What each reason means for a JPKI holder (J-LIS CPS mapping, spec §8.2). */
 export const REVOCATION_MEANING: Record<RevocationReason, { en: string; ja: string }> = {
   unspecified: { en: 'revoked (e.g. discarded before delivery)', ja: '失効しています (交付前の廃棄など)' },

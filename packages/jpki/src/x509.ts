@@ -98,8 +98,15 @@ const KNOWN_EXTENSIONS = new Set<string>([
   OID.basicConstraints,
 ]);
 
-const SHA256_WITH_RSA_ALG = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
-const SHA256_WITH_RSA_ALG_NO_PARAMS = Buffer.from('300b06092a864886f70d01010b', 'hex');
+/** AlgorithmIdentifier DER of sha256WithRSAEncryption with NULL parameters (what JPKI uses). */
+export const SHA256_WITH_RSA_ALGORITHM = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
+const SHA256_WITH_RSA_NO_PARAMS = Buffer.from('300b06092a864886f70d01010b', 'hex');
+
+/** Whether an AlgorithmIdentifier (DER) is sha256WithRSAEncryption, with or without NULL parameters. */
+export function isSha256WithRsa(alg: Uint8Array): boolean {
+  const b = Buffer.from(alg.buffer, alg.byteOffset, alg.byteLength);
+  return b.equals(SHA256_WITH_RSA_ALGORITHM) || b.equals(SHA256_WITH_RSA_NO_PARAMS);
+}
 
 /** A parsed X.509 v3 certificate. Byte fields are views into `der`. */
 export class X509Certificate {
@@ -252,16 +259,12 @@ export class X509Certificate {
   }
 
   toPem(): string {
-    const b64 = this.der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-    return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+    return toPem(this.der);
   }
 }
 
 function checkSignatureAlgorithm(alg: Uint8Array): void {
-  const b = Buffer.from(alg);
-  if (!b.equals(SHA256_WITH_RSA_ALG) && !b.equals(SHA256_WITH_RSA_ALG_NO_PARAMS)) {
-    throw new Malformed('signature algorithm is not sha256WithRSAEncryption');
-  }
+  if (!isSha256WithRsa(alg)) throw new Malformed('signature algorithm is not sha256WithRSAEncryption');
 }
 
 function hexOf(buf: Uint8Array, tlv: Tlv): string {
@@ -292,8 +295,7 @@ export function parseName(buf: Uint8Array, nameTlv: Tlv): Name {
       attributes.push({ type, value });
     }
   }
-  const text = attributes.map((a) => `${SHORT_NAMES[a.type] ?? a.type}=${a.value}`).join(', ');
-  return { der: bytesOf(buf, nameTlv), attributes, text };
+  return { der: bytesOf(buf, nameTlv), attributes, text: formatName(attributes) };
 }
 
 function parseRsaSpki(buf: Uint8Array, spkiTlv: Tlv): RsaPublicKey {
@@ -458,6 +460,17 @@ function parseOtherNames(buf: Uint8Array, tlv: Tlv): OtherName[] {
     out.push({ typeId, value });
   }
   return out;
+}
+
+/** PEM text of DER bytes (64-column base64). */
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+/** RFC 4514-like text of name attributes in stored order, e.g. `C=JP, O=JPKI, OU=…`. */
+export function formatName(attributes: readonly RelativeName[]): string {
+  return attributes.map((a) => `${SHORT_NAMES[a.type] ?? a.type}=${a.value}`).join(', ');
 }
 
 /** Accepts DER bytes or PEM text (one CERTIFICATE block) and returns DER. */
