@@ -15,6 +15,8 @@ export type JpkiErrorCode =
   | 'INVALID_BASIC_CONSTRAINTS'
   | 'WEAK_KEY'
   | 'REVOKED'
+  | 'OCSP_NONCE_MISMATCH'
+  | 'OCSP_CERT_ID_MISMATCH'
   | 'REVOCATION_UNAVAILABLE';
 
 export abstract class JpkiError extends Error {
@@ -152,6 +154,20 @@ export class RevocationUnavailable extends JpkiError {
   readonly code = 'REVOCATION_UNAVAILABLE';
   constructor(reason: string) {
     super(`revocation status unavailable (failing closed): ${reason}`, `失効情報を確認できません (安全側で拒否します): ${reason}`, { reason });
+  }
+}
+
+export class OcspNonceMismatch extends JpkiError {
+  readonly code = 'OCSP_NONCE_MISMATCH';
+  constructor() {
+    super('the OCSP response does not echo the request nonce (possible replay)', 'OCSPレスポンスのナンスが要求と一致しません (リプレイの可能性)');
+  }
+}
+
+export class OcspCertIdMismatch extends JpkiError {
+  readonly code = 'OCSP_CERT_ID_MISMATCH';
+  constructor(serial: string) {
+    super(`the OCSP response does not answer for certificate ${serial}`, `OCSPレスポンスに証明書 ${serial} の状態が含まれていません`, { serial });
   }
 }
 

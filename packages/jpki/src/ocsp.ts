@@ -1,0 +1,228 @@
+// OCSP client (RFC 6960): builds requests and validates signed responses strictly — responder
+// authorised by the CA, response fresh, nonce echoed, CertID matching. Network I/O goes through an
+// injected fetcher.
+
+import { constants, createHash, randomBytes, verify as cryptoVerify } from 'node:crypto';
+import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, encodeUnsignedInteger, readSingle, readTlv, valueOf, type Tlv } from './der.js';
+import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
+import { CRL_REASONS, type RevocationChecker, type RevocationStatus } from './revocation.js';
+import { isSha256WithRsa, X509Certificate } from './x509.js';
+
+const OID_BASIC = '1.3.6.1.5.5.7.48.1.1';
+const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
+const OID_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+const SHA1_ALG = Buffer.from('300906052b0e03021a0500', 'hex');
+
+/** Sends a DER OCSP request to a URL and returns the DER response (throw on transport errors). */
+export type OcspFetcher = (url: string, request: Uint8Array) => Promise<Uint8Array>;
+
+export interface OcspRequest {
+  readonly der: Buffer;
+  readonly nonce: Buffer | undefined;
+  readonly certId: CertId;
+}
+
+interface CertId {
+  readonly nameHash: Buffer;
+  readonly keyHash: Buffer;
+  readonly serial: string;
+}
+
+function certIdFor(cert: X509Certificate, issuer: X509Certificate): CertId {
+  return {
+    nameHash: createHash('sha1').update(issuer.subject.der).digest(),
+    keyHash: createHash('sha1').update(issuer.publicKey.pkcs1).digest(),
+    serial: cert.serial,
+  };
+}
+
+/** An OCSP request for one certificate, with a 32-byte nonce unless `nonce: false`. */
+export function buildOcspRequest(cert: X509Certificate, issuer: X509Certificate, options: { nonce?: boolean } = {}): OcspRequest {
+  const certId = certIdFor(cert, issuer);
+  const nonce = options.nonce === false ? undefined : randomBytes(32);
+  const certIdDer = encodeTlv(
+    TAG.SEQUENCE,
+    SHA1_ALG,
+    encodeTlv(TAG.OCTET_STRING, certId.nameHash),
+    encodeTlv(TAG.OCTET_STRING, certId.keyHash),
+    encodeTlv(TAG.INTEGER, Buffer.from(cert.serial, 'hex')),
+  );
+  const extensions = nonce
+    ? [encodeTlv(ctx(2), encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_NONCE), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, nonce)))))]
+    : [];
+  const tbs = encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, certIdDer)), ...extensions);
+  return { der: encodeTlv(TAG.SEQUENCE, tbs), nonce, certId };
+}
+
+export interface OcspValidationOptions {
+  /** Time of the check (default now). */
+  at?: Date;
+  /** Tolerance for clock skew and past nextUpdate, in seconds (default 300). */
+  graceSeconds?: number;
+  /** Without nextUpdate, the oldest acceptable thisUpdate, in seconds (default 3600). */
+  maxAgeSeconds?: number;
+}
+
+const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
+
+/**
+ * Validates a DER OCSP response for `request` and returns the certificate's status.
+ * Throws `BadSignature` (forged or unauthorised signer), `OcspNonceMismatch`, `OcspCertIdMismatch`,
+ * `RevocationUnavailable` (error status, stale) or `Malformed`.
+ */
+export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issuer: X509Certificate, options: OcspValidationOptions = {}): RevocationStatus {
+  const at = options.at ?? new Date();
+  const grace = (options.graceSeconds ?? 300) * 1000;
+  const top = DerCursor.of(der, readSingle(der, TAG.SEQUENCE));
+  const statusTlv = top.next(TAG.ENUMERATED);
+  const status = der[statusTlv.valueStart]!;
+  if (status !== 0) throw new RevocationUnavailable(`the OCSP responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
+  const bytesWrapper = top.next(ctx(0));
+  top.expectEnd('OCSPResponse');
+  const rb = DerCursor.of(der, DerCursor.of(der, bytesWrapper).next(TAG.SEQUENCE));
+  if (decodeOid(der, rb.next(TAG.OID)) !== OID_BASIC) throw new Malformed('OCSP response type is not id-pkix-ocsp-basic');
+  const basicDer = valueOf(der, rb.next(TAG.OCTET_STRING));
+
+  const basic = DerCursor.of(basicDer, readSingle(basicDer, TAG.SEQUENCE));
+  const tbsTlv = basic.next(TAG.SEQUENCE);
+  const algTlv = basic.next(TAG.SEQUENCE);
+  const sig = decodeBitString(basicDer, basic.next(TAG.BIT_STRING));
+  const certsWrapper = basic.optional(ctx(0));
+  basic.expectEnd('BasicOCSPResponse');
+  if (!isSha256WithRsa(bytesOf(basicDer, algTlv))) throw new Malformed('OCSP response is not signed with sha256WithRSAEncryption');
+
+  const tbs = DerCursor.of(basicDer, tbsTlv);
+  tbs.optional(ctx(0));
+  const responderId = tbs.next();
+  decodeTime(basicDer, tbs.next(TAG.GENERALIZED_TIME)); // producedAt: freshness is judged by thisUpdate/nextUpdate
+  const responses = DerCursor.of(basicDer, tbs.next(TAG.SEQUENCE)).rest();
+  const respExts = tbs.optional(ctx(1));
+
+  // The signer: the CA itself, or a delegated responder certificate the CA issued for OCSP signing.
+  const embedded = certsWrapper ? DerCursor.of(basicDer, DerCursor.of(basicDer, certsWrapper).next(TAG.SEQUENCE)).rest().map((t) => new X509Certificate(bytesOf(basicDer, t))) : [];
+  const signer = [issuer, ...embedded].find((c) => responderIdNames(basicDer, responderId, c));
+  if (!signer) throw new BadSignature('the OCSP response is signed by a responder that neither the CA nor a certificate in the response matches');
+  if (signer !== issuer) checkDelegatedResponder(signer, issuer, at);
+  if (sig.unusedBits !== 0 || !cryptoVerify('sha256', bytesOf(basicDer, tbsTlv), { key: signer.key, padding: constants.RSA_PKCS1_PADDING }, sig.bytes)) {
+    throw new BadSignature(`the OCSP response's signature does not verify with ${signer.subject.text}`);
+  }
+
+  if (request.nonce) {
+    const echoed = respExts ? findNonce(basicDer, respExts) : undefined;
+    if (!echoed || !echoed.equals(request.nonce)) throw new OcspNonceMismatch();
+  }
+
+  const single = responses.find((r) => certIdMatches(basicDer, r, request.certId));
+  if (!single) throw new OcspCertIdMismatch(request.certId.serial);
+  const s = DerCursor.of(basicDer, single);
+  s.next(TAG.SEQUENCE);
+  const certStatus = s.next();
+  const thisUpdate = decodeTime(basicDer, s.next(TAG.GENERALIZED_TIME));
+  const nextWrapper = s.optional(ctx(0));
+  const nextUpdate = nextWrapper ? decodeTime(basicDer, DerCursor.of(basicDer, nextWrapper).next(TAG.GENERALIZED_TIME)) : undefined;
+
+  if (thisUpdate.getTime() > at.getTime() + grace) throw new RevocationUnavailable(`the OCSP response's thisUpdate ${thisUpdate.toISOString()} is in the future`);
+  if (nextUpdate && at.getTime() > nextUpdate.getTime() + grace) {
+    throw new RevocationUnavailable(`stale OCSP response: nextUpdate ${nextUpdate.toISOString()} has passed`);
+  }
+  if (!nextUpdate && at.getTime() - thisUpdate.getTime() > (options.maxAgeSeconds ?? 3600) * 1000) {
+    throw new RevocationUnavailable(`stale OCSP response: produced ${thisUpdate.toISOString()} without nextUpdate`);
+  }
+  const base = { source: 'ocsp' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: at };
+  if (certStatus.tag === ctx(0, false)) return { status: 'good', ...base };
+  if (certStatus.tag === ctx(2, false)) return { status: 'unknown', ...base };
+  if (certStatus.tag !== ctx(1)) throw new Malformed('unknown OCSP certStatus');
+  const ri = DerCursor.of(basicDer, certStatus);
+  const revokedAt = decodeTime(basicDer, ri.next(TAG.GENERALIZED_TIME));
+  const reasonWrapper = ri.optional(ctx(0));
+  const code = reasonWrapper ? basicDer[DerCursor.of(basicDer, reasonWrapper).next(TAG.ENUMERATED).valueStart]! : 0;
+  return { status: 'revoked', reason: CRL_REASONS[code] ?? 'unspecified', revokedAt, ...base };
+}
+
+function responderIdNames(buf: Uint8Array, responderId: Tlv, cert: X509Certificate): boolean {
+  const inner = readTlv(buf, responderId.valueStart, responderId.end);
+  if (responderId.tag === ctx(1)) return Buffer.from(bytesOf(buf, inner)).equals(cert.subject.der as Buffer);
+  if (responderId.tag === ctx(2)) return Buffer.from(valueOf(buf, inner)).equals(createHash('sha1').update(cert.publicKey.pkcs1).digest());
+  throw new Malformed('bad OCSP responderID');
+}
+
+function checkDelegatedResponder(responder: X509Certificate, issuer: X509Certificate, at: Date): void {
+  const by = issuer.subject.text;
+  if (!Buffer.from(responder.issuer.der).equals(issuer.subject.der)) throw new BadSignature(`the OCSP responder certificate is not issued by ${by}`);
+  if (!cryptoVerify('sha256', responder.tbs, { key: issuer.key, padding: constants.RSA_PKCS1_PADDING }, responder.signature)) {
+    throw new BadSignature(`the OCSP responder certificate's signature does not verify with ${by}`);
+  }
+  if (!responder.extKeyUsage?.includes(OID_OCSP_SIGNING)) throw new BadSignature('the OCSP responder certificate is not authorised for OCSP signing (no id-kp-OCSPSigning)');
+  if (at < responder.notBefore || at > responder.notAfter) throw new BadSignature('the OCSP responder certificate is outside its validity');
+}
+
+function findNonce(buf: Uint8Array, wrapper: Tlv): Buffer | undefined {
+  for (const ext of DerCursor.of(buf, DerCursor.of(buf, wrapper).next(TAG.SEQUENCE)).rest()) {
+    const c = DerCursor.of(buf, ext);
+    if (decodeOid(buf, c.next(TAG.OID)) !== OID_NONCE) continue;
+    c.optional(TAG.BOOLEAN);
+    const value = valueOf(buf, c.next(TAG.OCTET_STRING));
+    // RFC 8954: the nonce is an OCTET STRING inside extnValue; tolerate responders that put raw bytes.
+    try {
+      const inner = readSingle(value, TAG.OCTET_STRING);
+      return Buffer.from(valueOf(value, inner));
+    } catch {
+      return Buffer.from(value);
+    }
+  }
+  return undefined;
+}
+
+function certIdMatches(buf: Uint8Array, single: Tlv, want: CertId): boolean {
+  const c = DerCursor.of(buf, DerCursor.of(buf, single).next(TAG.SEQUENCE));
+  const alg = DerCursor.of(buf, c.next(TAG.SEQUENCE));
+  const hashOid = decodeOid(buf, alg.next(TAG.OID));
+  const nameHash = Buffer.from(valueOf(buf, c.next(TAG.OCTET_STRING)));
+  const keyHash = Buffer.from(valueOf(buf, c.next(TAG.OCTET_STRING)));
+  const serialTlv = c.next(TAG.INTEGER);
+  const serial = Buffer.from(valueOf(buf, serialTlv)).toString('hex').toUpperCase();
+  if (serial !== want.serial) return false;
+  if (hashOid === '1.3.14.3.2.26') return nameHash.equals(want.nameHash) && keyHash.equals(want.keyHash);
+  return false; // we only ask with SHA-1 CertIDs (RFC 5019); a response for another CertID is not ours
+}
+
+export interface OcspClientOptions extends OcspValidationOptions {
+  fetcher: OcspFetcher;
+  /** Overrides the AIA OCSP URL of the certificates. */
+  url?: string;
+  /** Send a nonce (default true). */
+  nonce?: boolean;
+}
+
+/** A RevocationChecker over OCSP; fails closed (`RevocationUnavailable`) when the responder cannot answer. */
+export class OcspClient implements RevocationChecker {
+  constructor(private readonly options: OcspClientOptions) {}
+
+  async check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
+    const url = this.options.url ?? certificate.ocspUrls[0];
+    if (!url) throw new RevocationUnavailable(`certificate ${certificate.serial} names no OCSP responder and none is configured`);
+    const request = buildOcspRequest(certificate, issuer, { nonce: this.options.nonce !== false });
+    let response: Uint8Array;
+    try {
+      response = await this.options.fetcher(url, request.der);
+    } catch (e) {
+      throw new RevocationUnavailable(`the OCSP responder ${url} did not answer: ${(e as Error).message}`);
+    }
+    return validateOcspResponse(response, request, issuer, { ...this.options, at });
+  }
+}
+
+/** The default fetcher: HTTP POST with `fetch`, bounded by a timeout. */
+export function httpOcspFetcher(timeoutMs = 5000): OcspFetcher {
+  return async (url, request) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+      body: request,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+}
+
