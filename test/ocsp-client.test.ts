@@ -14,7 +14,6 @@ import {
   buildOcspRequest,
   httpOcspFetcher,
   parseCertificate,
-  toPem,
   validateOcspResponse,
   type X509Certificate,
 } from '@kakunin/jpki';

@@ -3,7 +3,7 @@
 // injected fetcher.
 
 import { constants, createHash, randomBytes, verify as cryptoVerify } from 'node:crypto';
-import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, encodeUnsignedInteger, readSingle, readTlv, valueOf, type Tlv } from './der.js';
+import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, readSingle, readTlv, valueOf, type Tlv } from './der.js';
 import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
 import { CRL_REASONS, type RevocationChecker, type RevocationStatus } from './revocation.js';
 import { isSha256WithRsa, X509Certificate } from './x509.js';
