@@ -17,3 +17,7 @@ export { CrlIndex } from './crl.js';
 export type { CrlEntry, CrlInfo, LoadCrlOptions } from './crl.js';
 export { OcspClient, buildOcspRequest, validateOcspResponse, httpOcspFetcher } from './ocsp.js';
 export type { OcspFetcher, OcspRequest, OcspClientOptions, OcspValidationOptions } from './ocsp.js';
+export { CrlChecker, RevocationPolicy, assertNotRevoked } from './revocation-policy.js';
+export type { RevocationMode, RevocationPolicyOptions } from './revocation-policy.js';
+export { LinkageClient, httpJsonFetcher, UnknownLinkedCertificate } from './linkage.js';
+export type { LinkageAnswer, LatestCertificate, LinkedCertificate, JsonFetcher } from './linkage.js';
