@@ -1,20 +1,66 @@
 // `kakunin cert inspect|verify`: read and check a JPKI certificate file.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { describeKeyUsage, isJpkiError, parseCertificate, validate, type JpkiCertificate, type TrustStore, type ValidationMode } from '@kakunin/jpki';
+import {
+  CrlChecker,
+  CrlIndex,
+  OcspClient,
+  assertNotRevoked,
+  describeKeyUsage,
+  httpOcspFetcher,
+  isJpkiError,
+  parseCertificate,
+  validate,
+  type JpkiCertificate,
+  type RevocationChecker,
+  type RevocationStatus,
+  type TrustStore,
+  type ValidationMode,
+  type X509Certificate,
+} from '@kakunin/jpki';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
 import { trustStoreWith } from '../trust-files.js';
 
 const KIND_LABEL = { auth: 'auth (利用者証明用電子証明書)', sign: 'sign (署名用電子証明書)', unknown: 'unknown (not a JPKI profile)' };
 
-function readCertificate(file: string): JpkiCertificate {
-  let data: Buffer;
+function readFile(file: string): Buffer {
   try {
-    data = readFileSync(file);
+    return readFileSync(file);
   } catch (e) {
     throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseCertificate(data);
+}
+
+function readCertificate(file: string): JpkiCertificate {
+  return parseCertificate(readFile(file));
+}
+
+const REVOCATION_MODES = ['ocsp', 'crl', 'none'] as const;
+
+interface RevocationOptions {
+  revocation?: string;
+  ocspUrl?: string;
+  crl?: string[];
+}
+
+/** The revocation checker the options ask for (CRLs are loaded and verified against the issuing anchor). */
+function revocationChecker(o: RevocationOptions, issuer: X509Certificate, at: Date): RevocationChecker | undefined {
+  const mode = o.revocation ? choice(o.revocation, REVOCATION_MODES, '--revocation') : o.crl?.length ? 'crl' : o.ocspUrl ? 'ocsp' : 'none';
+  if (mode === 'none') return undefined;
+  if (mode === 'ocsp') return new OcspClient({ fetcher: httpOcspFetcher(), ...(o.ocspUrl ? { url: o.ocspUrl } : {}) });
+  if (!o.crl?.length) throw new CliError('--revocation crl needs --crl FILE (the CRL of the issuing CA, DER or PEM)');
+  return new CrlChecker(o.crl.map((file) => CrlIndex.load(crlDer(readFile(file)), { issuer, at })));
+}
+
+function crlDer(data: Buffer): Buffer {
+  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(data.toString('latin1'));
+  return m ? Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64') : data;
+}
+
+function describeRevocation(s: RevocationStatus | undefined): string {
+  if (!s) return 'revocation not checked';
+  const fresh = s.nextUpdate ? `, fresh until ${s.nextUpdate.toISOString()}` : '';
+  return `not revoked (${s.source}, thisUpdate ${s.thisUpdate?.toISOString() ?? 'unknown'}${fresh})`;
 }
 
 /** Generation of the issuing root: the trust store's label when the AKI names an anchor, else the J-LIS table. */
@@ -102,8 +148,11 @@ export function registerCertCommands(program: Command): void {
     .option('--mode <mode>', 'production (J-LIS roots and production policies only) or sandbox (default: production, or sandbox when --trust is given)')
     .option('--trust <dir>', 'extra trust anchors (PEM/DER files), e.g. the simulator roots from `kakunin sim roots`')
     .option('--kind <kind>', 'require auth or sign')
+    .option('--revocation <source>', 'also check revocation: ocsp, crl or none (default none)')
+    .option('--ocsp-url <url>', 'OCSP responder (default: the AIA URL in the certificate)')
+    .option('--crl <file>', 'CRL file of the issuing CA (DER or PEM; repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'print one JSON object')
-    .action((file: string, opts: { at?: string; mode?: string; trust?: string; kind?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { at?: string; mode?: string; trust?: string; kind?: string; json?: boolean } & RevocationOptions) => {
       const at = opts.at ? parseDateOption(opts.at, '--at') : new Date();
       const mode: ValidationMode = opts.mode ? choice(opts.mode, ['production', 'sandbox'] as const, '--mode') : opts.trust ? 'sandbox' : 'production';
       const kind = opts.kind ? choice(opts.kind, ['auth', 'sign'] as const, '--kind') : undefined;
@@ -113,10 +162,25 @@ export function registerCertCommands(program: Command): void {
       const summary = `${c.kind} certificate, ${c.environment}, serial ${c.serial}, issuer generation ${gen.label ?? 'unknown'}${gen.akiSerial ? ` (serial ${gen.akiSerial})` : ''}`;
       try {
         const r = validate(c, { at, mode, trustStore: store, ...(kind ? { kind } : {}) });
+        const checker = r.isAnchor ? undefined : revocationChecker(opts, r.anchor.certificate.x509, at);
+        const revocation = checker ? await assertNotRevoked(checker, c.x509, r.anchor.certificate.x509, at) : undefined;
         if (opts.json) {
-          printJson({ valid: true, mode, at: at.toISOString(), kind: r.kind, environment: r.environment, medium: r.medium, generation: r.generation, isAnchor: r.isAnchor, serial: c.serial });
+          printJson({
+            valid: true,
+            mode,
+            at: at.toISOString(),
+            kind: r.kind,
+            environment: r.environment,
+            medium: r.medium,
+            generation: r.generation,
+            isAnchor: r.isAnchor,
+            serial: c.serial,
+            revocation: revocation ?? null,
+          });
         } else {
-          process.stdout.write(`OK: ${r.isAnchor ? 'trust anchor' : 'valid'} — ${r.kind} certificate, ${r.environment}, medium ${r.medium}, serial ${c.serial}, issued by ${r.generation}; checked at ${at.toISOString()} in ${mode} mode\n`);
+          process.stdout.write(
+            `OK: ${r.isAnchor ? 'trust anchor' : 'valid'} — ${r.kind} certificate, ${r.environment}, medium ${r.medium}, serial ${c.serial}, issued by ${r.generation}; ${describeRevocation(revocation)}; checked at ${at.toISOString()} in ${mode} mode\n`,
+          );
         }
       } catch (e) {
         if (!isJpkiError(e)) throw e;
