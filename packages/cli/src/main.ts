@@ -1,6 +1,7 @@
 // The `kakunin` command. It wires packages together; the logic lives in the packages.
 import { Command, CommanderError } from 'commander';
 import { isJpkiError } from '@kakunin/jpki';
+import { registerCardCommands } from './commands/card.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerSimCommands } from './commands/sim.js';
 import { CliError, EXIT } from './output.js';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
+  registerCardCommands(program);
   registerCertCommands(program);
   registerSimCommands(program);
   return program;

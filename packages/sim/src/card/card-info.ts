@@ -128,7 +128,7 @@ export interface BasicInfoInput {
   readonly address: string;
   /** `YYYYMMDD` (Gregorian). */
   readonly birthDate: string;
-  readonly sex: '1' | '2' | '9';
+  readonly sex: '0' | '1' | '2' | '9';
 }
 
 /** EF 0002 TLV: FF20 { DF21 offsets, DF22 name, DF23 address, DF24 birth date, DF25 sex } (spec §9.2). */

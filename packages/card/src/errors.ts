@@ -1,0 +1,176 @@
+// Typed card errors: one class per failure with a stable `code` and an English message, so the CLI
+// (exit codes 3 / 4), ceremony pages and logs never parse text. No error ever carries a PIN.
+
+export type CardErrorCode =
+  | 'WRONG_PIN'
+  | 'PIN_BLOCKED'
+  | 'SECURITY_STATUS_NOT_SATISFIED'
+  | 'FILE_NOT_FOUND'
+  | 'NOT_A_MY_NUMBER_CARD'
+  | 'CARD_REMOVED'
+  | 'READER_NOT_FOUND'
+  | 'TIMEOUT'
+  | 'UNEXPECTED_STATUS'
+  | 'INVALID_PIN_FORMAT'
+  | 'TRUNCATED_RESPONSE'
+  | 'INTEGRITY_CHECK_FAILED'
+  | 'INVALID_INPUT';
+
+/** Which credential a PIN error is about. */
+export type PinKind = 'auth' | 'sign' | 'cardInfo';
+
+export const PIN_LABEL: Record<PinKind, string> = {
+  auth: 'auth PIN (利用者証明用暗証番号)',
+  sign: 'signing password (署名用暗証番号)',
+  cardInfo: 'card-info PIN (券面事項入力補助用暗証番号)',
+};
+
+export abstract class CardError extends Error {
+  abstract readonly code: CardErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  protected constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  toJSON(): { code: CardErrorCode; error: string; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, error: this.name, message: this.message, details: this.details };
+  }
+}
+
+export function isCardError(e: unknown): e is CardError {
+  return e instanceof CardError;
+}
+
+const tries = (n: number): string => `${n} ${n === 1 ? 'try' : 'tries'} remaining`;
+
+/** VERIFY answered `63 Cx` with x > 0: the PIN was wrong, `remaining` tries are left. Never retried automatically. */
+export class WrongPin extends CardError {
+  readonly code = 'WRONG_PIN';
+  constructor(
+    readonly pin: PinKind,
+    readonly remaining: number,
+  ) {
+    super(`wrong ${PIN_LABEL[pin]}: ${tries(remaining)}`, { pin, remaining, sw: `63C${remaining.toString(16).toUpperCase()}` });
+  }
+}
+
+/**
+ * The PIN is blocked: VERIFY answered `63 C0` (this wrong attempt used the last try) or `69 84`
+ * (already blocked; `69 83` is treated the same). Only the municipal office can reset it.
+ */
+export class PinBlocked extends CardError {
+  readonly code = 'PIN_BLOCKED';
+  constructor(
+    readonly pin: PinKind,
+    /** True when this attempt was the one that used the last try (`63 C0`). */
+    readonly justBlocked: boolean,
+    sw: string,
+  ) {
+    super(
+      justBlocked
+        ? `wrong ${PIN_LABEL[pin]}: 0 tries remaining, the PIN is now blocked; only the municipal office can reset it`
+        : `the ${PIN_LABEL[pin]} is blocked (0 tries remaining); only the municipal office can reset it`,
+      { pin, remaining: 0, justBlocked, sw },
+    );
+  }
+
+  get remaining(): 0 {
+    return 0;
+  }
+}
+
+/** `69 82`: the EF or key needs a PIN that has not been verified in this session. */
+export class SecurityStatusNotSatisfied extends CardError {
+  readonly code = 'SECURITY_STATUS_NOT_SATISFIED';
+  constructor(what: string, hint = '') {
+    super(`security status not satisfied for ${what}${hint ? `: ${hint}` : ''}`, { what, sw: '6982' });
+  }
+}
+
+/** `6A 82`: no such EF (or key) in the selected application. */
+export class FileNotFound extends CardError {
+  readonly code = 'FILE_NOT_FOUND';
+  constructor(what: string) {
+    super(`file not found on the card: ${what}`, { what, sw: '6A82' });
+  }
+}
+
+/** The JPKI application is missing, or the token label is not one of the known JPKI tokens. */
+export class NotAMyNumberCard extends CardError {
+  readonly code = 'NOT_A_MY_NUMBER_CARD';
+  constructor(why: string) {
+    super(`not a My Number Card or JPKI smartphone token: ${why}`, { why });
+  }
+}
+
+/** The card left the reader (or was never there) during an operation. */
+export class CardRemoved extends CardError {
+  readonly code = 'CARD_REMOVED';
+  constructor(why = 'the card was removed') {
+    super(why, { why });
+  }
+}
+
+/** No such reader, no reader at all, or no PC/SC service. */
+export class ReaderNotFound extends CardError {
+  readonly code = 'READER_NOT_FOUND';
+  constructor(why: string) {
+    super(why, { why });
+  }
+}
+
+export class Timeout extends CardError {
+  readonly code = 'TIMEOUT';
+  constructor(what: string) {
+    super(`timed out: ${what}`, { what });
+  }
+}
+
+/** Any status word the operation does not expect, with the command it answered. */
+export class UnexpectedStatus extends CardError {
+  readonly code = 'UNEXPECTED_STATUS';
+  constructor(
+    readonly sw: string,
+    command: string,
+  ) {
+    super(`the card answered ${sw} to ${command}`, { sw, command });
+  }
+}
+
+/** The PIN does not have the format the card expects; refused before anything was sent. */
+export class InvalidPinFormat extends CardError {
+  readonly code = 'INVALID_PIN_FORMAT';
+  constructor(
+    readonly pin: PinKind,
+    rule: string,
+  ) {
+    super(`the ${PIN_LABEL[pin]} must be ${rule}; nothing was sent to the card`, { pin, rule });
+  }
+}
+
+/** A response shorter than its status word, or data that ends before its declared length. */
+export class TruncatedResponse extends CardError {
+  readonly code = 'TRUNCATED_RESPONSE';
+  constructor(what: string, details: Record<string, unknown> = {}) {
+    super(`truncated or malformed card response: ${what}`, { what, ...details });
+  }
+}
+
+/** The card-info AP's data failed its integrity check (CVC, DF33 signature, DF32 digest). */
+export class IntegrityCheckFailed extends CardError {
+  readonly code = 'INTEGRITY_CHECK_FAILED';
+  constructor(why: string, details: Record<string, unknown> = {}) {
+    super(`card-info integrity check failed: ${why}`, { why, ...details });
+  }
+}
+
+/** A caller argument the card layer refuses before touching the card (e.g. a DigestInfo of 300 bytes). */
+export class InvalidInput extends CardError {
+  readonly code = 'INVALID_INPUT';
+  constructor(why: string) {
+    super(why, { why });
+  }
+}
