@@ -271,7 +271,7 @@ export class CrlIndex {
       throw new UntrustedIssuer(issuerName.text, `the CRL's AKI ${authorityKeyId} names another CA generation than ${issuer.serial}`);
     }
 
-    const table = new SerialTable(revoked ? Math.min(Math.floor((revoked.end - revoked.valueStart) / 24), 64_000_000) : 0);
+    const table = new SerialTable(revoked ? countEntries(buf, revoked) : 0);
     if (revoked) indexEntries(buf, revoked, table);
     return new CrlIndex({ issuer: issuerName, thisUpdate, nextUpdate, crlNumber, authorityKeyId, distributionPoint, count: table.count }, table);
   }
@@ -315,6 +315,13 @@ function parseIdpName(buf: Uint8Array, idp: Tlv): Name | undefined {
   const dir = DerCursor.of(buf, fullName).optional(ctx(4));
   if (!dir) return undefined;
   return parseName(buf, readTlv(buf, dir.valueStart, dir.end));
+}
+
+/** Entries in revokedCertificates, counted from their headers only, to size the table once. */
+function countEntries(buf: Uint8Array, revoked: Tlv): number {
+  let n = 0;
+  for (let pos = revoked.valueStart; pos < revoked.end; n++) pos = readTlv(buf, pos, revoked.end).end;
+  return n;
 }
 
 /** The hot loop: one pass over revokedCertificates with no per-entry objects beyond TLV reads. */

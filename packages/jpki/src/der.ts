@@ -288,7 +288,8 @@ export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
 // ---------------------------------------------------------------------------------------------
 // Minimal writer (requests, test fixtures)
 
-function encodeLength(n: number): Buffer {
+/** DER length octets for a content of n bytes. */
+export function encodeLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   const bytes: number[] = [];
   for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);

@@ -65,3 +65,4 @@ export {
   InvalidInput,
   type SimErrorCode,
 } from './errors.js';
+export * from './services/index.js';

@@ -7,8 +7,12 @@ import {
   DEFAULT_BASE_URL,
   DEFAULT_SANDBOX_DIR,
   certificateStatus,
+  buildSyntheticCrl,
+  crlIssuerOf,
+  currentCardRoot,
   initSandbox,
   isSimError,
+  sandboxCrl,
   openSandbox,
   type CertificateRecord,
   type Person,
@@ -192,4 +196,32 @@ export function registerSimCommands(program: Command): void {
         else process.stdout.write(`${describeEvent(applied)}\n`);
       },
     );
+
+  cmd
+    .command('crl')
+    .description('write the full CRL (DER) of a simulator root, or a synthetic CRL of N entries for benchmarks')
+    .requiredOption('--kind <kind>', 'auth or sign (the newest card root of that kind)')
+    .requiredOption('--out <file>', 'where to write the DER CRL')
+    .option('--issuer <id>', 'another root (see `kakunin sim roots`)')
+    .option('--revoked <n>', 'a synthetic CRL of N entries signed by the same CA (serials from syntheticSerial(i))')
+    .option(...DIR_OPTION)
+    .action(async (o: { kind: string; out: string; issuer?: string; revoked?: string; dir?: string }) => {
+      const kind = choice(o.kind, ['auth', 'sign'] as const, '--kind');
+      const sandbox = await open(o.dir);
+      const issuerId = o.issuer ?? currentCardRoot(sandbox, kind);
+      const root = await sim(() => sandbox.ca.root(issuerId));
+      if (root.kind !== kind) throw new CliError(`--issuer ${issuerId} is a ${root.kind} root, not ${kind}`);
+      let der: Buffer;
+      if (o.revoked !== undefined) {
+        const n = Number(o.revoked);
+        if (!Number.isInteger(n) || n < 0 || n > 2 ** 30) throw new CliError('--revoked must be a whole number from 0 to 1073741824');
+        const started = Date.now();
+        der = buildSyntheticCrl(crlIssuerOf(root), n, { onProgress: (done) => process.stderr.write(`  ${done.toLocaleString('en')} of ${n.toLocaleString('en')} entries\n`) });
+        process.stderr.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      } else {
+        der = sandboxCrl(sandbox, issuerId);
+      }
+      writeOut(o.out, der);
+      process.stdout.write(`wrote ${o.out}: CRL of ${issuerId}, ${der.length.toLocaleString('en')} bytes\n`);
+    });
 }
