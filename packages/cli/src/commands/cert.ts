@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   CrlChecker,
   CrlIndex,
+  LinkageClient,
   OcspClient,
   assertNotRevoked,
   describeKeyUsage,
@@ -20,6 +21,7 @@ import {
 } from '@kakunin/jpki';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
 import { trustStoreWith } from '../trust-files.js';
+import { isSimError, latestCertificate, openSandbox } from '@kakunin/sim';
 
 const KIND_LABEL = { auth: 'auth (利用者証明用電子証明書)', sign: 'sign (署名用電子証明書)', unknown: 'unknown (not a JPKI profile)' };
 
@@ -189,5 +191,38 @@ export function registerCertCommands(program: Command): void {
         process.stderr.write(`kakunin: error ${e.name} (${e.code}): ${e.message}\n`);
         process.exitCode = EXIT.failed;
       }
+    });
+
+  cert
+    .command('latest')
+    .description("print the newest certificate's serial in the renewal chain (証明書新旧紐付け) of FILE")
+    .argument('<file>', 'certificate file (DER or PEM)')
+    .option('--dir <dir>', 'ask the simulator sandbox in DIR directly')
+    .option('--linkage-url <url>', 'ask a linkage service (e.g. the URL `kakunin sim serve` prints)')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, o: { dir?: string; linkageUrl?: string; json?: boolean }) => {
+      if (!o.dir === !o.linkageUrl) throw new CliError('give exactly one of --dir DIR or --linkage-url URL');
+      const c = readCertificate(file);
+      let answer: { latest: { serial: string; issuerId: string; revoked: boolean }; chain: readonly { serial: string }[] };
+      if (o.dir) {
+        let found;
+        try {
+          found = latestCertificate(openSandbox(o.dir), c.serial);
+        } catch (e) {
+          if (isSimError(e)) throw new CliError(`${e.name} (${e.code}): ${e.message}`, EXIT.failed);
+          throw e;
+        }
+        if (!found) throw new CliError(`certificate ${c.serial} was not issued by the sandbox at ${o.dir}`, EXIT.failed);
+        answer = found;
+      } else {
+        try {
+          answer = await new LinkageClient(o.linkageUrl!).latest(c.serial);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'UNKNOWN_CERTIFICATE') throw new CliError((e as Error).message, EXIT.failed);
+          throw e;
+        }
+      }
+      if (o.json) printJson({ serial: c.serial, latest: answer.latest.serial, issuerId: answer.latest.issuerId, revoked: answer.latest.revoked, chain: answer.chain.map((x) => x.serial) });
+      else process.stdout.write(`${answer.latest.serial}\n`);
     });
 }

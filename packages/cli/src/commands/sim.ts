@@ -13,6 +13,7 @@ import {
   initSandbox,
   isSimError,
   sandboxCrl,
+  startSimServices,
   openSandbox,
   type CertificateRecord,
   type Person,
@@ -223,5 +224,33 @@ export function registerSimCommands(program: Command): void {
       }
       writeOut(o.out, der);
       process.stdout.write(`wrote ${o.out}: CRL of ${issuerId}, ${der.length.toLocaleString('en')} bytes\n`);
+    });
+
+  cmd
+    .command('serve')
+    .description('serve the simulator OCSP responder (/ocsp), CRLs (/crl/…) and linkage API (/linkage/…) on 127.0.0.1')
+    .option('--port <n>', "port (default: the sandbox's base URL port, 8900 unless set at init; 0 picks a free one)")
+    .option(...DIR_OPTION)
+    .action(async (o: { port?: string; dir?: string }) => {
+      const sandbox = await open(o.dir);
+      const port = o.port !== undefined ? Number(o.port) : Number(new URL(sandbox.baseUrl).port || 80);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be a port number (0 picks a free one)');
+      let services: Awaited<ReturnType<typeof startSimServices>>;
+      try {
+        services = await startSimServices({ sandbox, port, onRequest: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CliError(code === 'EADDRINUSE' ? `port ${port} is already in use (another "kakunin sim serve"?); pass --port` : `cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`, EXIT.failed);
+      }
+      process.stdout.write(`${services.url}\n`);
+      process.stderr.write(`simulator services for ${sandbox.dir}: OCSP ${services.url}/ocsp, CRLs ${services.url}/crl/index.json, linkage ${services.url}/linkage/latest?serial=… (Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.stderr.write('stopping\n');
+          void services.close().then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }

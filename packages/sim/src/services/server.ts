@@ -1,0 +1,113 @@
+// HTTP server of the simulated J-LIS on 127.0.0.1: OCSP, CRLs, linkage. See docs/simulator-services.md.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Sandbox } from '../sandbox.js';
+import { sandboxCrl } from './crl.js';
+import { certificatePair, latestCertificate } from './linkage.js';
+import { OCSP_MALFORMED, OcspResponder } from './ocsp.js';
+
+export interface SimServicesOptions {
+  sandbox: Sandbox;
+  /** Default 0 (a free port). */
+  port?: number;
+  host?: string;
+  /** Called once per request, e.g. to log it. */
+  onRequest?: (line: string) => void;
+}
+
+export interface SimServices {
+  readonly url: string;
+  readonly ocsp: OcspResponder;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024;
+const CRL_TTL_MS = 5_000;
+
+export async function startSimServices(o: SimServicesOptions): Promise<SimServices> {
+  const { sandbox } = o;
+  const ocsp = await OcspResponder.open(sandbox);
+  const crlCache = new Map<string, { der: Buffer; at: number; revision: number }>();
+
+  const crlOf = (issuerId: string): Buffer => {
+    sandbox.reload();
+    const hit = crlCache.get(issuerId);
+    if (hit && hit.revision === sandbox.revision && Date.now() - hit.at < CRL_TTL_MS) return hit.der;
+    const der = sandboxCrl(sandbox, issuerId);
+    crlCache.set(issuerId, { der, at: Date.now(), revision: sandbox.revision });
+    return der;
+  };
+
+  const send = (res: ServerResponse, status: number, type: string, body: Buffer | string): void => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  const json = (res: ServerResponse, status: number, body: unknown): void => send(res, status, 'application/json', JSON.stringify(body));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === '/ocsp' || path === '/ocsp/' || path.startsWith('/ocsp/')) {
+      let request: Buffer;
+      if (req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of req) {
+          size += (chunk as Buffer).length;
+          if (size > MAX_BODY) return send(res, 413, 'application/ocsp-response', OCSP_MALFORMED);
+          chunks.push(chunk as Buffer);
+        }
+        request = Buffer.concat(chunks);
+      } else if (req.method === 'GET') {
+        request = Buffer.from(decodeURIComponent(path.slice('/ocsp/'.length)), 'base64');
+      } else {
+        return json(res, 405, { error: 'method_not_allowed' });
+      }
+      sandbox.reload();
+      return send(res, 200, 'application/ocsp-response', ocsp.respond(request));
+    }
+    if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
+    if (path === '/healthz') return json(res, 200, { ok: true });
+    if (path === '/crl/index.json') {
+      const base = `http://${req.headers.host ?? 'localhost'}`;
+      return json(
+        res,
+        200,
+        sandbox.roots().map((r) => ({ issuerId: r.id, kind: r.kind, medium: r.medium, generation: r.generation, url: `${base}/crl/${r.id}.crl` })),
+      );
+    }
+    const crl = /^\/crl\/([A-Za-z0-9-]+)\.crl$/.exec(path);
+    if (crl) {
+      if (!sandbox.roots().some((r) => r.id === crl[1])) return json(res, 404, { error: 'unknown_issuer', issuerId: crl[1] });
+      return send(res, 200, 'application/pkix-crl', crlOf(crl[1]!));
+    }
+    if (path === '/linkage/latest' || path === '/linkage/pair') {
+      const serial = url.searchParams.get('serial') ?? '';
+      if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) return json(res, 400, { error: 'invalid_serial', message: 'serial must be hex' });
+      sandbox.reload();
+      const answer = path === '/linkage/latest' ? latestCertificate(sandbox, serial, url.searchParams.get('issuer') ?? undefined) : certificatePair(sandbox, serial);
+      return answer ? json(res, 200, answer) : json(res, 404, { error: 'unknown_certificate', serial });
+    }
+    return json(res, 404, { error: 'not_found', path });
+  }
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    res.on('finish', () => o.onRequest?.(`${req.method} ${req.url?.slice(0, 80)} ${res.statusCode} ${Date.now() - started}ms`));
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: 'internal_error', message: (e as Error).message });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    ocsp,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
