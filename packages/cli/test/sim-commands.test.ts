@@ -1,5 +1,6 @@
 // The `kakunin sim …` and `kakunin cert …` contract, run as a user would, on one fresh sandbox.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,5 +132,51 @@ describe('kakunin sim', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/SANDBOX_NOT_FOUND/);
     for (const r of [unknown, badEvent, missing]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('serve prints its base URL first; verify --revocation ocsp|crl and latest follow a move; Ctrl-C stops it', async () => {
+    const p = adult();
+    const before = join(work, 'serve-before.der');
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', before, '--dir', dir]);
+    expect(kakunin(['sim', 'event', '--person', p.id, 'move', '--dir', dir]).code).toBe(0);
+    const after = join(work, 'serve-after.der');
+    kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', after, '--dir', dir]);
+
+    const bin = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
+    const server = spawn(process.execPath, [bin, 'sim', 'serve', '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        server.once('exit', () => reject(new Error('sim serve exited early')));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+      const revoked = kakunin(['cert', 'verify', before, '--trust', roots, '--revocation', 'ocsp', '--ocsp-url', `${url}/ocsp`]);
+      expect(revoked.code).toBe(1);
+      expect(revoked.stderr).toMatch(/REVOKED/);
+      expect(revoked.stderr).toMatch(/affiliationChanged/);
+      expect(revoked.stderr).toMatch(/\d{4}-\d{2}-\d{2}T/);
+      const good = kakunin(['cert', 'verify', after, '--trust', roots, '--revocation', 'ocsp', '--ocsp-url', `${url}/ocsp`, '--json']);
+      expect(good.code, good.stderr).toBe(0);
+      expect(JSON.parse(good.stdout).revocation).toMatchObject({ status: 'good', source: 'ocsp' });
+
+      const crlFile = join(work, 'sign.crl');
+      expect(kakunin(['sim', 'crl', '--kind', 'sign', '--out', crlFile, '--dir', dir]).code).toBe(0);
+      const viaCrl = kakunin(['cert', 'verify', before, '--trust', roots, '--revocation', 'crl', '--crl', crlFile]);
+      expect(viaCrl.code).toBe(1);
+      expect(viaCrl.stderr).toMatch(/REVOKED.*affiliationChanged/);
+
+      const newSerial = JSON.parse(kakunin(['cert', 'inspect', after, '--json']).stdout).serial;
+      expect(kakunin(['cert', 'latest', before, '--dir', dir]).stdout.trim()).toBe(newSerial);
+      expect(kakunin(['cert', 'latest', before, '--linkage-url', url]).stdout.trim()).toBe(newSerial);
+    } finally {
+      server.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 });
