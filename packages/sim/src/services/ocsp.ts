@@ -124,7 +124,7 @@ export class OcspResponder {
     return this.responders.get(rootId)?.cert;
   }
 
-  /** DER OCSPRequest → DER OCSPResponse. Never throws: garbage gets `malformedRequest`. */
+  /** DER OCSPRequest → DER OCSPResponse from the sandbox state as loaded (the caller reloads). Never throws: garbage gets `malformedRequest`. */
   respond(request: Uint8Array, now = new Date()): Buffer {
     let parsed: { certIds: { der: Buffer; hash: 'sha1' | 'sha256'; nameHash: Buffer; keyHash: Buffer; serial: string }[]; nonce: Buffer | undefined };
     try {
@@ -140,7 +140,6 @@ export class OcspResponder {
     const cached = cacheKey ? this.cache.get(cacheKey) : undefined;
     if (cached && cached.until > now.getTime()) return cached.der;
 
-    this.sandbox.reload();
     const singles = parsed.certIds.map((id) => {
       const sameIssuer = responder.match[id.hash].name.equals(id.nameHash) && responder.match[id.hash].key.equals(id.keyHash);
       let status: Buffer = encodeTlv(ctx(2, false)); // unknown

@@ -1,6 +1,8 @@
 // HTTP server of the simulated J-LIS on 127.0.0.1: OCSP, CRLs, linkage. See docs/simulator-services.md.
 
+import { statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../sandbox.js';
 import { sandboxCrl } from './crl.js';
@@ -28,10 +30,20 @@ const CRL_TTL_MS = 5_000;
 export async function startSimServices(o: SimServicesOptions): Promise<SimServices> {
   const { sandbox } = o;
   const ocsp = await OcspResponder.open(sandbox);
+  // Life events applied by another process rewrite state.json: re-read it only when it changed.
+  let seen = -1;
+  const refresh = (): void => {
+    const mtime = statSync(join(sandbox.dir, 'state.json')).mtimeMs;
+    if (mtime !== seen) {
+      seen = mtime;
+      sandbox.reload();
+      ocsp.invalidate(); // also when this process applied the event itself (reload() then has nothing new)
+    }
+  };
   const crlCache = new Map<string, { der: Buffer; at: number; revision: number }>();
 
   const crlOf = (issuerId: string): Buffer => {
-    sandbox.reload();
+    refresh();
     const hit = crlCache.get(issuerId);
     if (hit && hit.revision === sandbox.revision && Date.now() - hit.at < CRL_TTL_MS) return hit.der;
     const der = sandboxCrl(sandbox, issuerId);
@@ -64,7 +76,7 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
       } else {
         return json(res, 405, { error: 'method_not_allowed' });
       }
-      sandbox.reload();
+      refresh();
       return send(res, 200, 'application/ocsp-response', ocsp.respond(request));
     }
     if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
@@ -85,7 +97,7 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     if (path === '/linkage/latest' || path === '/linkage/pair') {
       const serial = url.searchParams.get('serial') ?? '';
       if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) return json(res, 400, { error: 'invalid_serial', message: 'serial must be hex' });
-      sandbox.reload();
+      refresh();
       const answer = path === '/linkage/latest' ? latestCertificate(sandbox, serial, url.searchParams.get('issuer') ?? undefined) : certificatePair(sandbox, serial);
       return answer ? json(res, 200, answer) : json(res, 404, { error: 'unknown_certificate', serial });
     }
