@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CrlIndex, parseX509 } from '@kakunin/jpki';
-import { buildSyntheticCrl, crlIssuerOf, currentCardRoot, initSandbox, sandboxCrl, syntheticReason, syntheticSerial, type Sandbox } from '../src/index.js';
+import { CrlChecker, CrlIndex, RevocationUnavailable, parseX509 } from '@kakunin/jpki';
+import { buildSyntheticCrl, crlIssuerOf, currentCardRoot, distributionPointsOf, initSandbox, sandboxCrl, syntheticReason, syntheticSerial, type Sandbox } from '../src/index.js';
 
 let work: string;
 let sb: Sandbox;
@@ -56,5 +56,27 @@ describe('simulator CRLs', () => {
     const index = CrlIndex.load(der, { issuer: parseX509(root.der) });
     expect(index.size).toBe(100_000);
     for (const i of [0, 1, 4242, 99_999]) expect(index.lookup(syntheticSerial(i))?.reason).toBe(syntheticReason(i));
+  });
+
+  it('per-municipality CRLs carry issuingDistributionPoint = the certificates\' CRL DP, and cover only their municipality', async () => {
+    const person = sb.people().find((p) => p.municipalityCode !== sb.people()[0]!.municipalityCode && sb.certificates({ personId: p.id, kind: 'sign' }).length > 0)!;
+    const old = sb.currentCertificateRecord(person.id, 'sign', 'card');
+    const oldCert = parseX509(sb.currentCertificate(person.id, 'sign', 'card'));
+    await sb.applyEvent(person.id, 'move');
+    const root = sb.ca.root(old.issuerId);
+    expect(distributionPointsOf(sb, old.issuerId)).toContain(old.municipalityCode);
+    const der = sandboxCrl(sb, old.issuerId, { municipalityCode: old.municipalityCode });
+    expect(opensslVerifies(der, root.pem)).toBe('verify OK');
+    const index = CrlIndex.load(der, { issuer: parseX509(root.der) });
+    const dpText = (oldCert.crlDistributionPoints[0] as { text: string }).text;
+    expect(index.info.distributionPoint?.text).toBe(dpText);
+    const checker = new CrlChecker([index]);
+    expect(await checker.check(oldCert, parseX509(root.der), new Date())).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
+    // A certificate of another municipality is not covered by this partition: fail closed.
+    const other = sb.certificates({ issuerId: old.issuerId, kind: 'sign' }).find((c) => c.municipalityCode !== old.municipalityCode)!;
+    await expect(checker.check(parseX509(sb.certificateDer(other.issuerId, other.serial)), parseX509(root.der), new Date())).rejects.toThrow(RevocationUnavailable);
+    for (const r of CrlIndex.load(der, { issuer: parseX509(root.der) }).entries()) {
+      expect(sb.certificateRecord(old.issuerId, r.serial).municipalityCode).toBe(old.municipalityCode);
+    }
   });
 });

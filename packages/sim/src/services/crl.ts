@@ -3,12 +3,15 @@
 
 import { createSign, type KeyObject } from 'node:crypto';
 import { CRL_REASON_CODE, SHA256_WITH_RSA_ALGORITHM, parseX509, type CertKind, type RevocationReason } from '@kakunin/jpki';
+import { municipality } from '../municipalities.js';
+import { crlDistributionPointRdns, nameDer, rdnsText } from '../names.js';
 import type { Sandbox } from '../sandbox.js';
 import { TAG, ctx, encodeLength, encodeOid, encodeTlv, encodeUnsignedInteger } from '@kakunin/jpki/der';
 
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_AKI = '2.5.29.35';
 const OID_REASON = '2.5.29.21';
+const OID_IDP = '2.5.29.28';
 
 export interface CrlIssuer {
   /** DER of the issuing root's subject Name. */
@@ -26,6 +29,8 @@ export interface CrlEntryInput {
 }
 
 export interface CrlOptions {
+  /** DER Name of the distribution point this CRL covers (adds a critical issuingDistributionPoint). */
+  distributionPoint?: Uint8Array;
   thisUpdate?: Date;
   /** Default thisUpdate + 24 h. */
   nextUpdate?: Date;
@@ -34,14 +39,17 @@ export interface CrlOptions {
 
 const utcTime = (d: Date): Buffer => encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
 
-function crlExtensions(issuer: CrlIssuer, crlNumber: bigint): Buffer {
-  const ext = (oid: string, value: Buffer): Buffer => encodeTlv(TAG.SEQUENCE, encodeOid(oid), encodeTlv(TAG.OCTET_STRING, value));
+function crlExtensions(issuer: CrlIssuer, crlNumber: bigint, distributionPoint?: Uint8Array): Buffer {
+  const ext = (oid: string, value: Buffer, critical = false): Buffer =>
+    encodeTlv(TAG.SEQUENCE, encodeOid(oid), ...(critical ? [encodeTlv(TAG.BOOLEAN, Buffer.from([0xff]))] : []), encodeTlv(TAG.OCTET_STRING, value));
   return encodeTlv(
     ctx(0),
     encodeTlv(
       TAG.SEQUENCE,
       ext(OID_CRL_NUMBER, encodeUnsignedInteger(crlNumber)),
       ext(OID_AKI, encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0, false), Buffer.from(issuer.keyId)))),
+      // IssuingDistributionPoint { distributionPoint [0] { fullName [0] { directoryName [4] Name } } }
+      ...(distributionPoint ? [ext(OID_IDP, encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0), encodeTlv(ctx(0), encodeTlv(ctx(4), Buffer.from(distributionPoint))))), true)] : []),
     ),
   );
 }
@@ -73,7 +81,7 @@ export function buildCrl(issuer: CrlIssuer, entries: readonly CrlEntryInput[], o
       encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_REASON), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.ENUMERATED, Buffer.from([CRL_REASON_CODE[e.reason]])))))),
   );
   const crlNumber = o.crlNumber ?? BigInt(Math.floor((o.thisUpdate ?? new Date()).getTime() / 1000));
-  return signCrl(issuer, header(issuer, o), list.length ? encodeTlv(TAG.SEQUENCE, ...list) : undefined, crlExtensions(issuer, crlNumber));
+  return signCrl(issuer, header(issuer, o), list.length ? encodeTlv(TAG.SEQUENCE, ...list) : undefined, crlExtensions(issuer, crlNumber, o.distributionPoint));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,18 +176,35 @@ export function crlIssuerOf(root: { der: Uint8Array; privateKey: KeyObject }): C
   return { nameDer: x.subject.der, keyId: Buffer.from(x.subjectKeyId, 'hex'), privateKey: root.privateKey };
 }
 
-/** The full CRL of one simulator root: every revocation the sandbox recorded for its certificates. */
-export function sandboxCrl(sandbox: Sandbox, issuerId: string, o: CrlOptions = {}): Buffer {
+/**
+ * The CRL of one simulator root: every revocation the sandbox recorded for its certificates, or,
+ * with `municipalityCode`, only those of the certificates naming that municipality's distribution
+ * point (J-LIS partitions its CRLs per municipality), marked with issuingDistributionPoint.
+ */
+export function sandboxCrl(sandbox: Sandbox, issuerId: string, o: CrlOptions & { municipalityCode?: string } = {}): Buffer {
   const root = sandbox.ca.root(issuerId);
+  const code = o.municipalityCode;
   const entries = sandbox
     .revocations()
-    .filter((r) => r.issuerId === issuerId)
+    .filter((r) => r.issuerId === issuerId && (!code || sandbox.certificateRecord(r.issuerId, r.serial).municipalityCode === code))
     .map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt), reason: r.reason }));
-  return buildCrl(crlIssuerOf(root), entries, o);
+  const distributionPoint = code ? nameDer(crlDistributionPointRdns(root.kind, root.medium, municipality(code))) : undefined;
+  return buildCrl(crlIssuerOf(root), entries, { ...o, ...(distributionPoint ? { distributionPoint } : {}) });
+}
+
+/** Municipality codes whose distribution points a root's certificates name. */
+export function distributionPointsOf(sandbox: Sandbox, issuerId: string): string[] {
+  return [...new Set(sandbox.certificates({ issuerId }).map((c) => c.municipalityCode))].sort();
 }
 
 /** The root a `kakunin sim crl --kind` means: the newest card generation of that kind. */
 export function currentCardRoot(sandbox: Sandbox, kind: CertKind): string {
   const roots = sandbox.roots().filter((r) => r.kind === kind && r.medium === 'card');
   return roots.reduce((a, b) => (b.generation > a.generation ? b : a)).id;
+}
+
+/** Text of the distribution point Name of a root and municipality, as certificates carry it. */
+export function distributionPointText(sandbox: Sandbox, issuerId: string, municipalityCode: string): string {
+  const root = sandbox.ca.root(issuerId);
+  return rdnsText(crlDistributionPointRdns(root.kind, root.medium, municipality(municipalityCode)));
 }

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../sandbox.js';
-import { sandboxCrl } from './crl.js';
+import { distributionPointText, distributionPointsOf, sandboxCrl } from './crl.js';
 import { certificatePair, latestCertificate } from './linkage.js';
 import { OCSP_MALFORMED, OcspResponder } from './ocsp.js';
 
@@ -42,12 +42,13 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
   };
   const crlCache = new Map<string, { der: Buffer; at: number; revision: number }>();
 
-  const crlOf = (issuerId: string): Buffer => {
+  const crlOf = (issuerId: string, municipalityCode?: string): Buffer => {
     refresh();
-    const hit = crlCache.get(issuerId);
+    const key = `${issuerId}/${municipalityCode ?? ''}`;
+    const hit = crlCache.get(key);
     if (hit && hit.revision === sandbox.revision && Date.now() - hit.at < CRL_TTL_MS) return hit.der;
-    const der = sandboxCrl(sandbox, issuerId);
-    crlCache.set(issuerId, { der, at: Date.now(), revision: sandbox.revision });
+    const der = sandboxCrl(sandbox, issuerId, municipalityCode ? { municipalityCode } : {});
+    crlCache.set(key, { der, at: Date.now(), revision: sandbox.revision });
     return der;
   };
 
@@ -86,13 +87,24 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
       return json(
         res,
         200,
-        sandbox.roots().map((r) => ({ issuerId: r.id, kind: r.kind, medium: r.medium, generation: r.generation, url: `${base}/crl/${r.id}.crl` })),
+        sandbox.roots().flatMap((r) => [
+          { issuerId: r.id, kind: r.kind, medium: r.medium, generation: r.generation, distributionPoint: null, url: `${base}/crl/${r.id}.crl` },
+          ...distributionPointsOf(sandbox, r.id).map((code) => ({
+            issuerId: r.id,
+            kind: r.kind,
+            medium: r.medium,
+            generation: r.generation,
+            distributionPoint: distributionPointText(sandbox, r.id, code),
+            url: `${base}/crl/${r.id}/${code}.crl`,
+          })),
+        ]),
       );
     }
-    const crl = /^\/crl\/([A-Za-z0-9-]+)\.crl$/.exec(path);
+    const crl = /^\/crl\/([A-Za-z0-9-]+)(?:\/(\d{5}))?\.crl$/.exec(path);
     if (crl) {
       if (!sandbox.roots().some((r) => r.id === crl[1])) return json(res, 404, { error: 'unknown_issuer', issuerId: crl[1] });
-      return send(res, 200, 'application/pkix-crl', crlOf(crl[1]!));
+      if (crl[2] && !distributionPointsOf(sandbox, crl[1]!).includes(crl[2])) return json(res, 404, { error: 'unknown_distribution_point', municipalityCode: crl[2] });
+      return send(res, 200, 'application/pkix-crl', crlOf(crl[1]!, crl[2]));
     }
     if (path === '/linkage/latest' || path === '/linkage/pair') {
       const serial = url.searchParams.get('serial') ?? '';
