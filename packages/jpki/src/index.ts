@@ -15,7 +15,7 @@ export * from './oids.js';
 export { JLIS_ROOTS } from './jlis-roots.js';
 export { CrlIndex } from './crl.js';
 export type { CrlEntry, CrlInfo, LoadCrlOptions } from './crl.js';
-export { OcspClient, buildOcspRequest, validateOcspResponse, httpOcspFetcher } from './ocsp.js';
+export { OcspClient, buildOcspRequest, validateOcspResponse, httpOcspFetcher, findOcspNonce } from './ocsp.js';
 export type { OcspFetcher, OcspRequest, OcspClientOptions, OcspValidationOptions } from './ocsp.js';
 export { CrlChecker, RevocationPolicy, assertNotRevoked } from './revocation-policy.js';
 export type { RevocationMode, RevocationPolicyOptions } from './revocation-policy.js';

@@ -108,7 +108,7 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
   }
 
   if (request.nonce) {
-    const echoed = respExts ? findNonce(basicDer, respExts) : undefined;
+    const echoed = respExts ? findOcspNonce(basicDer, respExts) : undefined;
     if (!echoed || !echoed.equals(request.nonce)) throw new OcspNonceMismatch();
   }
 
@@ -156,7 +156,8 @@ function checkDelegatedResponder(responder: X509Certificate, issuer: X509Certifi
   if (at < responder.notBefore || at > responder.notAfter) throw new BadSignature('the OCSP responder certificate is outside its validity');
 }
 
-function findNonce(buf: Uint8Array, wrapper: Tlv): Buffer | undefined {
+/** The nonce (RFC 8954) in an OCSP request's or response's explicitly tagged Extensions, if any. */
+export function findOcspNonce(buf: Uint8Array, wrapper: Tlv): Buffer | undefined {
   for (const ext of DerCursor.of(buf, DerCursor.of(buf, wrapper).next(TAG.SEQUENCE)).rest()) {
     const c = DerCursor.of(buf, ext);
     if (decodeOid(buf, c.next(TAG.OID)) !== OID_NONCE) continue;

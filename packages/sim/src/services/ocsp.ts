@@ -4,7 +4,7 @@
 import { createHash, createPrivateKey, createSign, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRL_REASON_CODE, OID, SHA256_WITH_RSA_ALGORITHM, parseX509, type X509Certificate } from '@kakunin/jpki';
+import { CRL_REASON_CODE, OID, SHA256_WITH_RSA_ALGORITHM, findOcspNonce, parseX509, type X509Certificate } from '@kakunin/jpki';
 import { DerCursor, TAG, bytesOf, ctx, decodeOid, encodeOid, encodeTlv, encodeUnsignedInteger, readSingle, valueOf } from '@kakunin/jpki/der';
 import { generateRsaKeyPair, keyIdentifier } from '../ca.js';
 import { nameDer } from '../names.js';
@@ -211,19 +211,5 @@ function parseRequest(der: Uint8Array): {
     const serial = Buffer.from(valueOf(der, c.next(TAG.INTEGER))).toString('hex').toUpperCase();
     return { der: Buffer.from(bytesOf(der, idTlv)), hash, nameHash, keyHash, serial };
   });
-  let nonce: Buffer | undefined;
-  if (exts) {
-    for (const e of DerCursor.of(der, DerCursor.of(der, exts).next(TAG.SEQUENCE)).rest()) {
-      const c = DerCursor.of(der, e);
-      if (decodeOid(der, c.next(TAG.OID)) !== OID_NONCE) continue;
-      c.optional(TAG.BOOLEAN);
-      const v = valueOf(der, c.next(TAG.OCTET_STRING));
-      try {
-        nonce = Buffer.from(valueOf(v, readSingle(v, TAG.OCTET_STRING)));
-      } catch {
-        nonce = Buffer.from(v);
-      }
-    }
-  }
-  return { certIds, nonce };
+  return { certIds, nonce: exts ? findOcspNonce(der, exts) : undefined };
 }
