@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { isJpkiError } from '@kakunin/jpki';
 import { registerCardCommands } from './commands/card.js';
 import { registerCertCommands } from './commands/cert.js';
+import { registerHolderCommand } from './commands/holder.js';
+import { registerRpCommands } from './commands/rp.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommands } from './commands/sim.js';
 import { CliError, EXIT } from './output.js';
 
@@ -15,6 +18,9 @@ export function buildProgram(): Command {
   registerCardCommands(program);
   registerCertCommands(program);
   registerSimCommands(program);
+  registerServeCommand(program);
+  registerRpCommands(program);
+  registerHolderCommand(program);
   return program;
 }
 

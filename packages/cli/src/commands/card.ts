@@ -27,7 +27,7 @@ import { CliError, EXIT, choice, printJson } from '../output.js';
 
 const MEDIA = ['card', 'android', 'iphone'] as const;
 
-interface CardOptions {
+export interface CardOptions {
   reader?: string;
   sim?: string;
   dir?: string;
@@ -51,7 +51,7 @@ const PIN_PROMPT: Record<PinKind, string> = {
 };
 
 /** Card, PIN and simulator errors → one line with the card exit codes (3 wrong PIN, 4 blocked). */
-function toCliError(e: unknown): unknown {
+export function toCliError(e: unknown): unknown {
   if (e instanceof WrongPin) return new CliError(`${e.message} (${e.code})`, EXIT.wrongPin);
   if (e instanceof PinBlocked) return new CliError(`${e.message} (${e.code})`, EXIT.pinBlocked);
   if (e instanceof InvalidPinFormat) return new CliError(`${e.message} (${e.code})`, EXIT.usage);
@@ -79,7 +79,7 @@ function openSimSandbox(dir: string | undefined): Sandbox {
   }
 }
 
-async function openCard(o: CardOptions): Promise<OpenedCard> {
+export async function openCard(o: CardOptions): Promise<OpenedCard> {
   if (o.sim !== undefined && o.reader !== undefined) throw new CliError('choose one of --reader and --sim');
   if (o.sim !== undefined) {
     const medium = o.medium ? choice(o.medium, MEDIA, '--medium') : 'card';
@@ -158,7 +158,7 @@ function promptMasked(question: string): Promise<string> {
   });
 }
 
-async function askPin(kind: PinKind, o: CardOptions): Promise<string> {
+export async function askPin(kind: PinKind, o: CardOptions): Promise<string> {
   if (o.pinStdin) {
     const line = await readStdinLine();
     if (line === undefined || line === '') throw new CliError(`--pin-stdin: no ${kind === 'sign' ? 'password' : 'PIN'} on standard input`);

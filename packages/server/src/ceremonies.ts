@@ -1,0 +1,340 @@
+// JPKI ceremonies: the platform issues a single-use challenge bound to one RP and one ceremony, the
+// holder's card signs it, and the platform verifies the response and writes the outcome, the
+// verification record and the subject mapping in one transaction.
+//   login    — auth certificate (利用者証明用, 4-digit PIN) signs DigestInfo(SHA-256(nonce))
+//   identity — signing certificate (署名用, password) signs a statement the platform composes
+
+import { randomBytes } from 'node:crypto';
+import { isJpkiError, type Basic4Info } from '@kakunin/jpki';
+import type { Queryable } from './db/database.js';
+import {
+  CeremonyExpired,
+  CeremonyFinished,
+  CeremonyNotAllowed,
+  CeremonyNotFound,
+  MalformedSubmission,
+  NonceAudienceMismatch,
+  NonceCeremonyMismatch,
+  NonceExpired,
+  NonceReplayed,
+  NonceUnknown,
+  isServerError,
+} from './errors.js';
+import { watchCertificate } from './_pending.js';
+import type { Platform } from './platform.js';
+import { appendVerificationRecord, type VerificationRecordInput } from './_pending.js';
+import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
+import { bindSubject, findSubjectByLinkage, type CertificateIdentity } from './subjects.js';
+import type { Verification } from './verifier.js';
+
+export type CeremonyState = 'pending' | 'completed' | 'failed';
+
+export interface Ceremony {
+  id: string;
+  kind: CeremonyKind;
+  rpClientId: string;
+  interactionUid: string | null;
+  purpose: string;
+  toBeSigned: Buffer;
+  nonce: string;
+  state: CeremonyState;
+  createdAt: Date;
+  expiresAt: Date;
+  finishedAt: Date | null;
+  subjectId: string | null;
+  recordId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  result: CeremonyResult | null;
+}
+
+/** What a finished ceremony established (kept for the OIDC claims of this grant). */
+export interface CeremonyResult {
+  certificate: { kind: 'auth' | 'sign'; issuer: string; issuerId: string; serial: string; medium: string };
+  basic4?: Basic4Info;
+  revocation: { source: string; checkedAt: string; thisUpdate?: string };
+  verifiedAt: string;
+}
+
+export const CERTIFICATE_OF: Record<CeremonyKind, 'auth' | 'sign'> = { login: 'auth', identity: 'sign' };
+
+/** What the holder is told the RP receives. */
+export const SHARED_CLAIMS: Record<CeremonyKind, { ja: string; en: string }[]> = {
+  login: [{ ja: '利用者識別子(事業者ごとに異なる番号)', en: 'a user identifier (different for each service)' }],
+  identity: [
+    { ja: '氏名', en: 'name' },
+    { ja: '住所', en: 'address' },
+    { ja: '生年月日', en: 'date of birth' },
+    { ja: '性別', en: 'sex' },
+  ],
+};
+
+interface Row {
+  id: string;
+  kind: CeremonyKind;
+  rp_client_id: string;
+  interaction_uid: string | null;
+  purpose: string;
+  to_be_signed: Buffer | Uint8Array;
+  state: CeremonyState;
+  created_at: Date;
+  expires_at: Date;
+  finished_at: Date | null;
+  subject_id: string | null;
+  record_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  result: CeremonyResult | null;
+  nonce: string;
+}
+
+const fromRow = (r: Row): Ceremony => ({
+  id: r.id,
+  kind: r.kind,
+  rpClientId: r.rp_client_id,
+  interactionUid: r.interaction_uid,
+  purpose: r.purpose,
+  toBeSigned: Buffer.from(r.to_be_signed),
+  nonce: r.nonce,
+  state: r.state,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+  subjectId: r.subject_id,
+  recordId: r.record_id,
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  result: r.result,
+});
+
+const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
+
+/** The statement a holder signs in an identity ceremony: who asks, for what, when, which ceremony. */
+export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date }): string {
+  return [
+    'Kakunin 本人確認 / identity verification (JPKI)',
+    `依頼者 / requested by: ${o.rp.name} (${o.rp.clientId})`,
+    `目的 / purpose: ${o.purpose}`,
+    `提供する情報 / shared: 氏名・住所・生年月日・性別 (name, address, date of birth, sex)`,
+    `日時 / time: ${o.at.toISOString()}`,
+    `手続き / ceremony: ${o.id}`,
+    `チャレンジ / nonce: ${o.nonce}`,
+  ].join('\n');
+}
+
+export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; now?: Date }): Promise<Ceremony> {
+  const rp = await getRelyingParty(platform.db, o.rpClientId);
+  if (!rp.ceremonies.includes(o.kind)) throw new CeremonyNotAllowed(o.kind, rp.clientId);
+  const now = o.now ?? new Date();
+  const id = `cer_${randomBytes(16).toString('base64url')}`;
+  const nonceBytes = randomBytes(32); // 256 bits
+  const nonce = nonceBytes.toString('base64url');
+  const purpose = o.purpose ?? rp.purpose;
+  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now }), 'utf8');
+  const expiresAt = new Date(now.getTime() + platform.config.ceremonyTtlSeconds * 1000);
+  await platform.db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
+      [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt],
+    );
+    await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [nonce, id, rp.clientId, expiresAt]);
+  });
+  return (await findCeremony(platform.db, id))!;
+}
+
+export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
+  const [row] = await db.query<Row>(`${SELECT} WHERE c.id = $1`, [id]);
+  return row ? fromRow(row) : undefined;
+}
+
+export async function getCeremony(db: Queryable, id: string): Promise<Ceremony> {
+  const c = await findCeremony(db, id);
+  if (!c) throw new CeremonyNotFound(id);
+  return c;
+}
+
+/** The newest ceremony started for an OIDC interaction. */
+export async function ceremonyOfInteraction(db: Queryable, uid: string): Promise<Ceremony | undefined> {
+  const [row] = await db.query<Row>(`${SELECT} WHERE c.interaction_uid = $1 ORDER BY c.created_at DESC LIMIT 1`, [uid]);
+  return row ? fromRow(row) : undefined;
+}
+
+export interface HolderResponse {
+  nonce: string;
+  /** DER certificate, base64. */
+  certificate: string;
+  /** PKCS#1 v1.5 signature over DigestInfo(SHA-256(to_be_signed)), base64. */
+  signature: string;
+}
+
+function decodeBase64(value: unknown, what: string, max: number): Buffer {
+  if (typeof value !== 'string' || value.length === 0) throw new MalformedSubmission(`${what} is missing`);
+  if (value.length > max * 2 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new MalformedSubmission(`${what} is not base64`);
+  const bytes = Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+  if (bytes.length === 0 || bytes.length > max) throw new MalformedSubmission(`${what} has an impossible length (${bytes.length} bytes)`);
+  return bytes;
+}
+
+/**
+ * Checks the nonce against the ceremony without consuming it (consumption happens in the outcome
+ * transaction, so a response that fails for a transport reason can be retried).
+ */
+async function checkNonce(db: Queryable, ceremony: Ceremony, nonce: string, now: Date): Promise<void> {
+  const [row] = await db.query<{ ceremony_id: string; rp_client_id: string; expires_at: Date; used_at: Date | null }>('SELECT ceremony_id, rp_client_id, expires_at, used_at FROM nonces WHERE value = $1', [nonce]);
+  if (!row) throw new NonceUnknown();
+  if (row.used_at) throw new NonceReplayed();
+  if (row.rp_client_id !== ceremony.rpClientId) throw new NonceAudienceMismatch();
+  if (row.ceremony_id !== ceremony.id) throw new NonceCeremonyMismatch();
+  if (new Date(row.expires_at).getTime() <= now.getTime()) throw new NonceExpired();
+}
+
+/** Consumes the nonce and moves the ceremony out of `pending`: exactly one caller, in any process, wins. */
+async function claim(tx: Queryable, ceremony: Ceremony): Promise<void> {
+  const used = await tx.query('UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value', [ceremony.nonce]);
+  if (used.length === 0) throw new NonceReplayed();
+  const moved = await tx.query(`UPDATE ceremonies SET state = 'failed' WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id]);
+  if (moved.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
+}
+
+export interface SubmitOutcome {
+  ceremony: Ceremony;
+  recordId: string;
+}
+
+/** Verifies a holder response and records the outcome. Throws the typed error of a rejection (after recording it). */
+export async function submitResponse(platform: Platform, ceremonyId: string, body: unknown, now = new Date()): Promise<SubmitOutcome> {
+  const ceremony = await getCeremony(platform.db, ceremonyId);
+  if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
+  if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
+  if (typeof body !== 'object' || body === null) throw new MalformedSubmission('the body must be a JSON object');
+  const b = body as Partial<HolderResponse>;
+  if (typeof b.nonce !== 'string' || b.nonce.length > 128) throw new MalformedSubmission('nonce is missing');
+  const certificate = decodeBase64(b.certificate, 'certificate', 16 * 1024);
+  const signature = decodeBase64(b.signature, 'signature', 1024);
+  await checkNonce(platform.db, ceremony, b.nonce, now);
+  const rp = await getRelyingParty(platform.db, ceremony.rpClientId);
+  const certKind = CERTIFICATE_OF[ceremony.kind];
+
+  const timer = platform.metrics.verificationSeconds.startTimer({ kind: ceremony.kind });
+  let verification: Verification;
+  try {
+    verification = await platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now });
+  } catch (e) {
+    timer();
+    if (!isJpkiError(e) && !isServerError(e)) throw e;
+    await recordRejection(platform, ceremony, rp, e, now);
+    throw e;
+  }
+  timer();
+  const { certificate: cert, revocation } = verification;
+  if (revocation.thisUpdate) platform.metrics.revocationAgeSeconds.set({ source: revocation.source }, (now.getTime() - revocation.thisUpdate.getTime()) / 1000);
+  const identity: CertificateIdentity = { issuerId: verification.issuerId, serial: cert.serial, kind: certKind, medium: verification.validation.medium };
+  const linked = await findSubjectByLinkage(platform.db, identity, platform.verifier.linkage);
+
+  const result: CeremonyResult = {
+    certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
+    ...(cert.basic4 ? { basic4: cert.basic4 } : {}),
+    revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}) },
+    verifiedAt: now.toISOString(),
+  };
+  const outcome = await platform.db.transaction(async (tx) => {
+    await claim(tx, ceremony);
+    const subjectId = await bindSubject(tx, identity, linked?.subjectId);
+    const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId, outcome: 'verified', verification }));
+    await tx.query(
+      `UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1`,
+      [ceremony.id, now, subjectId, record.id, result as unknown as Record<string, unknown>],
+    );
+    await tx.query(
+      `INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ($1, $2, $3)
+       ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL`,
+      [rp.clientId, subjectId, now],
+    );
+    if (certKind === 'sign') {
+      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId: record.id, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });
+    }
+    return record.id;
+  });
+  platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
+  return { ceremony: await getCeremony(platform.db, ceremony.id), recordId: outcome };
+}
+
+function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { subjectId: string | null; outcome: 'verified' | 'rejected'; verification?: Verification; error?: { code: string; message: string } }): VerificationRecordInput {
+  const v = o.verification;
+  return {
+    at: now,
+    receivedAt: now,
+    ceremony: { id: ceremony.id, kind: ceremony.kind },
+    rp: { clientId: rp.clientId, name: rp.name, framework: rp.framework, purpose: ceremony.purpose },
+    subjectId: o.subjectId,
+    outcome: o.outcome,
+    ...(o.error ? { error: o.error } : {}),
+    ...(v
+      ? {
+          certificate: {
+            kind: CERTIFICATE_OF[ceremony.kind],
+            issuer: v.certificate.x509.issuer.text,
+            issuerId: v.issuerId,
+            serial: v.certificate.serial,
+            notBefore: v.certificate.notBefore,
+            notAfter: v.certificate.notAfter,
+            medium: v.validation.medium,
+            environment: v.validation.environment,
+          },
+          revocation: {
+            source: v.revocation.source,
+            status: v.revocation.status,
+            checkedAt: v.revocation.checkedAt,
+            ...(v.revocation.thisUpdate ? { thisUpdate: v.revocation.thisUpdate } : {}),
+            ...(v.revocation.nextUpdate ? { nextUpdate: v.revocation.nextUpdate } : {}),
+          },
+        }
+      : {}),
+    ...(v?.certificate.basic4 && ceremony.kind === 'identity' ? { basic4: v.certificate.basic4 } : {}),
+  };
+}
+
+/** A failed verification ends the ceremony: the holder starts again (e.g. with a renewed certificate). */
+async function recordRejection(platform: Platform, ceremony: Ceremony, rp: RelyingParty, e: { code: string; message: string }, now: Date): Promise<void> {
+  try {
+    await platform.db.transaction(async (tx) => {
+      await claim(tx, ceremony);
+      const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } }));
+      await tx.query(`UPDATE ceremonies SET finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1`, [ceremony.id, now, record.id, e.code, e.message]);
+    });
+    platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'rejected' });
+  } catch (raced) {
+    // Another response finished the ceremony first; the original rejection still stands for this caller.
+    if (!isServerError(raced)) throw raced;
+  }
+}
+
+/** The view of a ceremony for a holder app (holder protocol v1). */
+export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: string): Record<string, unknown> {
+  const certificate = CERTIFICATE_OF[ceremony.kind];
+  return {
+    protocol: 'kakunin-holder/1',
+    ceremony_id: ceremony.id,
+    kind: ceremony.kind,
+    state: ceremony.state,
+    certificate,
+    pin: certificate === 'auth' ? { kind: 'auth', label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)', label_en: 'user authentication PIN (4 digits)' } : { kind: 'sign', label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)', label_en: 'signing password (6–16 letters and digits)' },
+    rp: { client_id: rp.clientId, name: rp.name },
+    purpose: ceremony.purpose,
+    shares: SHARED_CLAIMS[ceremony.kind],
+    ...(ceremony.kind === 'identity' ? { statement: ceremony.toBeSigned.toString('utf8') } : {}),
+    nonce: ceremony.nonce,
+    to_be_signed: ceremony.toBeSigned.toString('base64url'),
+    digest_algorithm: 'sha256',
+    signature_algorithm: 'RSASSA-PKCS1-v1_5 over DigestInfo(SHA-256(to_be_signed))',
+    expires_at: ceremony.expiresAt.toISOString(),
+    response_url: `${publicUrl}/holder/v1/ceremonies/${ceremony.id}/response`,
+  };
+}
+
+/** The view of a ceremony's progress for the browser page. */
+export function statusView(ceremony: Ceremony, now = new Date()): { state: CeremonyState | 'expired'; error?: { code: string; message: string } } {
+  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime()) return { state: 'expired' };
+  return { state: ceremony.state, ...(ceremony.errorCode ? { error: { code: ceremony.errorCode, message: ceremony.errorMessage ?? '' } } : {}) };
+}

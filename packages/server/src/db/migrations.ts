@@ -1,0 +1,230 @@
+// The one schema of Kakunin, for PGlite and PostgreSQL alike. Migrations are append-only: never edit
+// one that has shipped, add the next. They run in one transaction under an advisory lock so that
+// several server processes starting together apply each exactly once.
+
+import type { Database } from './database.js';
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'platform',
+    sql: `
+-- Shared secrets (signing keys, cookie keys, pairwise salt) so that every process uses the same ones.
+CREATE TABLE kv_secrets (
+  name text PRIMARY KEY,
+  value jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- oidc-provider's models (sessions, interactions, codes, tokens, grants), one row per model instance.
+CREATE TABLE oidc_store (
+  model text NOT NULL,
+  id text NOT NULL,
+  payload jsonb NOT NULL,
+  grant_id text,
+  user_code text,
+  uid text,
+  expires_at timestamptz,
+  consumed_at timestamptz,
+  PRIMARY KEY (model, id)
+);
+CREATE INDEX oidc_store_grant ON oidc_store (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX oidc_store_uid ON oidc_store (uid) WHERE uid IS NOT NULL;
+CREATE INDEX oidc_store_expiry ON oidc_store (expires_at);
+
+CREATE TABLE relying_parties (
+  client_id text PRIMARY KEY,
+  client_secret text NOT NULL,
+  name text NOT NULL,
+  redirect_uris jsonb NOT NULL,
+  ceremonies jsonb NOT NULL,
+  framework text NOT NULL,
+  purpose text NOT NULL,
+  purpose_en text,
+  webhook_url text,
+  webhook_secret text NOT NULL,
+  token_endpoint_auth_method text NOT NULL DEFAULT 'client_secret_basic',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  disabled_at timestamptz
+);
+
+-- Platform subjects: one per person as far as JPKI can tell (auth and signing certificates linked
+-- through renewals). Never keyed by the basic 4 info or a certificate serial.
+CREATE TABLE subjects (
+  id text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE subject_certificates (
+  issuer_id text NOT NULL,
+  serial text NOT NULL,
+  kind text NOT NULL,
+  medium text NOT NULL,
+  subject_id text NOT NULL REFERENCES subjects (id),
+  first_seen_at timestamptz NOT NULL DEFAULT now(),
+  -- set once linkage showed this certificate has a successor (its successors are mapped too)
+  succeeded_at timestamptz,
+  PRIMARY KEY (issuer_id, serial)
+);
+CREATE INDEX subject_certificates_subject ON subject_certificates (subject_id);
+
+CREATE TABLE ceremonies (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('login', 'identity')),
+  rp_client_id text NOT NULL REFERENCES relying_parties (client_id),
+  interaction_uid text,
+  purpose text NOT NULL,
+  to_be_signed bytea NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'completed', 'failed')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  subject_id text REFERENCES subjects (id),
+  record_id text,
+  error_code text,
+  error_message text,
+  result jsonb
+);
+CREATE INDEX ceremonies_interaction ON ceremonies (interaction_uid);
+
+-- Single-use challenges. "used_at IS NULL" is flipped by one UPDATE, so two processes can never both
+-- consume a nonce.
+CREATE TABLE nonces (
+  value text PRIMARY KEY,
+  ceremony_id text NOT NULL REFERENCES ceremonies (id),
+  rp_client_id text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+
+-- The OIDC grant a finished ceremony led to (which verified claims a token may carry).
+CREATE TABLE grant_ceremonies (
+  grant_id text PRIMARY KEY,
+  ceremony_id text NOT NULL REFERENCES ceremonies (id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Verification records: append-only and hash-chained (see records/). A purge may only blank the
+-- payload of a record past its retention; the chain covers payload_hash, so it still verifies.
+CREATE TABLE records (
+  seq bigserial PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL,
+  rp_client_id text,
+  ceremony_id text,
+  subject_id text,
+  framework text NOT NULL,
+  outcome text NOT NULL,
+  payload jsonb,
+  payload_hash text NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL,
+  purged_at timestamptz
+);
+CREATE INDEX records_rp_time ON records (rp_client_id, created_at);
+CREATE INDEX records_subject ON records (subject_id);
+
+CREATE FUNCTION records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'records are append-only: DELETE is not allowed';
+  END IF;
+  IF NEW.seq IS DISTINCT FROM OLD.seq OR NEW.id IS DISTINCT FROM OLD.id OR NEW.created_at IS DISTINCT FROM OLD.created_at
+     OR NEW.rp_client_id IS DISTINCT FROM OLD.rp_client_id OR NEW.ceremony_id IS DISTINCT FROM OLD.ceremony_id
+     OR NEW.subject_id IS DISTINCT FROM OLD.subject_id OR NEW.framework IS DISTINCT FROM OLD.framework
+     OR NEW.outcome IS DISTINCT FROM OLD.outcome OR NEW.payload_hash IS DISTINCT FROM OLD.payload_hash
+     OR NEW.prev_hash IS DISTINCT FROM OLD.prev_hash OR NEW.hash IS DISTINCT FROM OLD.hash
+     OR OLD.purged_at IS NOT NULL OR NEW.purged_at IS NULL OR NEW.payload IS NOT NULL THEN
+    RAISE EXCEPTION 'records are append-only: only a retention purge may blank a payload';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
+  FOR EACH ROW EXECUTE FUNCTION records_append_only();
+
+-- The business relationship between an RP and a subject; retention counts from its end.
+CREATE TABLE relationships (
+  rp_client_id text NOT NULL REFERENCES relying_parties (client_id),
+  subject_id text NOT NULL REFERENCES subjects (id),
+  started_at timestamptz NOT NULL DEFAULT now(),
+  ended_at timestamptz,
+  PRIMARY KEY (rp_client_id, subject_id)
+);
+
+-- Signing certificates under revocation watch (one row per RP relationship that relies on one).
+CREATE TABLE monitored_certificates (
+  id bigserial PRIMARY KEY,
+  rp_client_id text NOT NULL REFERENCES relying_parties (client_id),
+  subject_id text NOT NULL REFERENCES subjects (id),
+  record_id text NOT NULL,
+  issuer_id text NOT NULL,
+  serial text NOT NULL,
+  certificate bytea NOT NULL,
+  not_after timestamptz NOT NULL,
+  status text NOT NULL DEFAULT 'good',
+  last_checked_at timestamptz,
+  revoked_at timestamptz,
+  revocation_reason text,
+  UNIQUE (rp_client_id, issuer_id, serial)
+);
+
+CREATE TABLE events (
+  id text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  type text NOT NULL,
+  rp_client_id text,
+  subject_id text,
+  record_id text,
+  data jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX events_rp_time ON events (rp_client_id, created_at);
+
+-- A PostgreSQL-backed job queue: workers claim rows with FOR UPDATE SKIP LOCKED.
+CREATE TABLE jobs (
+  id bigserial PRIMARY KEY,
+  queue text NOT NULL,
+  payload jsonb NOT NULL DEFAULT '{}'::jsonb,
+  run_at timestamptz NOT NULL DEFAULT now(),
+  attempts integer NOT NULL DEFAULT 0,
+  locked_until timestamptz,
+  done_at timestamptz,
+  last_error text,
+  dedupe_key text UNIQUE
+);
+CREATE INDEX jobs_ready ON jobs (queue, run_at) WHERE done_at IS NULL;
+
+CREATE TABLE webhook_deliveries (
+  id bigserial PRIMARY KEY,
+  event_id text NOT NULL REFERENCES events (id),
+  rp_client_id text NOT NULL,
+  url text NOT NULL,
+  attempt integer NOT NULL,
+  attempted_at timestamptz NOT NULL DEFAULT now(),
+  status_code integer,
+  error text,
+  delivered boolean NOT NULL
+);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+`,
+  },
+];
+
+export async function migrate(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    // Serialises concurrent starters; released at commit.
+    await tx.query('SELECT pg_advisory_xact_lock(7418541)');
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+    }
+  });
+}
+

@@ -1,0 +1,25 @@
+// @kakunin/server — the Kakunin platform.
+export { openDatabase, type Database, type Queryable, type SqlValue, type OpenDatabaseOptions } from './db/database.js';
+export { openPlatformDatabase, runningServer, announceServer, DatabaseBusy, type RunningServer, type DatabaseLocation } from './db/open.js';
+export { MIGRATIONS, migrate } from './db/migrations.js';
+export { loadConfig, simDir, pgliteDir, ConfigError, DEFAULTS, DEFAULT_DATA_DIR, type ServerConfig, type Mode } from './config.js';
+export * from './errors.js';
+export {
+  createRelyingParty,
+  findRelyingParty,
+  getRelyingParty,
+  listRelyingParties,
+  updateRelyingParty,
+  publicView,
+  CEREMONY_KINDS,
+  type RelyingParty,
+  type NewRelyingParty,
+  type CeremonyKind,
+} from './relying-parties.js';
+export { JpkiVerifier, productionRevocation, type Verification, type VerificationInput, type CertificateKind } from './verifier.js';
+export { Metrics } from './metrics.js';
+export type { Platform } from './platform.js';
+export { startServer, type RunningPlatform, type StartOptions } from './app.js';
+export { createCeremony, getCeremony, findCeremony, submitResponse, holderView, identityStatement, type Ceremony, type CeremonyResult, type HolderResponse } from './ceremonies.js';
+export { buildVerifiedClaims, filterVerifiedClaims, JPKI_CLAIM, TRUST_FRAMEWORKS, type VerifiedClaims } from './oidc/claims.js';
+export { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';

@@ -1,0 +1,27 @@
+// Prometheus metrics (no personal data in labels: outcomes, kinds, sources only).
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ceremonies = new Counter({ name: 'kakunin_ceremonies_total', help: 'Finished ceremonies by kind and outcome', labelNames: ['kind', 'outcome'] as const, registers: [this.registry] });
+  readonly verificationSeconds = new Histogram({
+    name: 'kakunin_verification_seconds',
+    help: 'Time to verify a holder response (profile, chain, signature, revocation)',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly revocationAgeSeconds = new Gauge({
+    name: 'kakunin_revocation_source_age_seconds',
+    help: 'Age (now − thisUpdate) of the last revocation answer, by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliveries = new Counter({ name: 'kakunin_webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly monitorChecks = new Counter({ name: 'kakunin_monitor_checks_total', help: 'Revocation monitor re-checks by status', labelNames: ['status'] as const, registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'kakunin_process_' });
+  }
+}

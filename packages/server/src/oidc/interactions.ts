@@ -1,0 +1,186 @@
+// The interaction routes oidc-provider sends the browser to: start (or resume) the JPKI ceremony
+// for this authorization, follow its progress, continue when it is verified, ask for consent.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import QRCode from 'qrcode';
+import { SHARED_CLAIMS, ceremonyOfInteraction, createCeremony, getCeremony, statusView, type Ceremony } from '../ceremonies.js';
+import { toErrorBody } from '../errors.js';
+import type { Platform } from '../platform.js';
+import { getRelyingParty } from '../relying-parties.js';
+import { requestsVerifiedClaims } from './claims.js';
+import { ceremonyPage, consentPage, errorPage, type Lang } from './pages.js';
+import { ACR } from './provider.js';
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const langOf = (req: FastifyRequest): Lang => {
+  const q = (req.query as { lang?: string }).lang;
+  if (q === 'en' || q === 'ja') return q;
+  const uiLocales = String((req.query as { ui_locales?: string }).ui_locales ?? '');
+  return uiLocales.startsWith('en') ? 'en' : 'ja';
+};
+
+const html = (reply: FastifyReply, status: number, body: string): FastifyReply =>
+  reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-frame-options', 'DENY').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'").send(body);
+
+export const holderUrlOf = (platform: Pick<Platform, 'publicUrl'>, ceremonyId: string): string => `${platform.publicUrl}/holder/v1/ceremonies/${ceremonyId}`;
+
+export async function interactionRoutes(app: FastifyInstance, o: { platform: Platform; provider: Provider }): Promise<void> {
+  const { platform, provider } = o;
+
+  const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Details> => provider.interactionDetails(req.raw, reply.raw);
+
+  /** The pending (or finished) ceremony of this interaction, creating one when none is usable. */
+  const ceremonyFor = async (d: Details, fresh = false): Promise<Ceremony> => {
+    const existing = fresh ? undefined : await ceremonyOfInteraction(platform.db, d.uid);
+    if (existing && (existing.state !== 'pending' || existing.expiresAt.getTime() > Date.now())) return existing;
+    const kind = requestsVerifiedClaims(d.params.claims ? JSON.parse(String(d.params.claims)) : undefined, d.params.scope as string | undefined) ? 'identity' : 'login';
+    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid });
+  };
+
+  const showError = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => {
+    const { status, body } = toErrorBody(e);
+    if (status >= 500) req.log.error({ err: e }, 'interaction failed');
+    return html(reply, status, errorPage(langOf(req), { code: body.error.code, message: body.error.message, messageJa: body.error.message_ja }));
+  };
+
+  app.get('/interaction/:uid', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      const lang = langOf(req);
+      const rp = await getRelyingParty(platform.db, String(d.params.client_id));
+      if (d.prompt.name === 'login') {
+        const ceremony = await ceremonyFor(d);
+        const holderUrl = holderUrlOf(platform, ceremony.id);
+        const qrSvg = await QRCode.toString(holderUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+        return html(reply, 200, ceremonyPage({ lang, uid: d.uid, rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: SHARED_CLAIMS[ceremony.kind], holderUrl, qrSvg, expiresAt: ceremony.expiresAt }));
+      }
+      const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
+      const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
+      const kind = ceremony?.kind ?? 'login';
+      return html(reply, 200, consentPage({ lang, uid: d.uid, rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: SHARED_CLAIMS[kind] }));
+    } catch (e) {
+      return showError(req, reply, e);
+    }
+  });
+
+  app.get('/interaction/:uid/status', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      const ceremony = await ceremonyOfInteraction(platform.db, d.uid);
+      if (!ceremony) return reply.code(404).send({ state: 'none' });
+      return withJa(ceremony);
+    } catch (e) {
+      const { status, body } = toErrorBody(e);
+      return reply.code(status).send(body);
+    }
+  });
+
+  // Server-sent events: the page's live progress. Polls the database so that any process may
+  // finish the ceremony.
+  app.get('/interaction/:uid/events', async (req, reply) => {
+    let d: Details;
+    try {
+      d = await details(req, reply);
+    } catch (e) {
+      const { status, body } = toErrorBody(e);
+      return reply.code(status).send(body);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    let last = '';
+    let closed = false;
+    req.raw.on('close', () => (closed = true));
+    const deadline = Date.now() + 15 * 60_000;
+    while (!closed && Date.now() < deadline) {
+      const ceremony = await ceremonyOfInteraction(platform.db, d.uid).catch(() => undefined);
+      if (ceremony) {
+        const view = JSON.stringify(withJa(ceremony));
+        if (view !== last) {
+          last = view;
+          res.write(`data: ${view}\n\n`);
+        }
+        if (ceremony.state !== 'pending' || ceremony.expiresAt.getTime() <= Date.now()) break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    res.end();
+  });
+
+  app.get('/interaction/:uid/continue', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      const ceremony = await ceremonyOfInteraction(platform.db, d.uid);
+      if (!ceremony || ceremony.state !== 'completed' || !ceremony.subjectId) return reply.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+      const result = { login: { accountId: ceremony.subjectId, acr: ACR[ceremony.kind], amr: ['hwk', 'pin'] }, ceremony: { id: ceremony.id } };
+      reply.hijack();
+      await provider.interactionFinished(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
+    } catch (e) {
+      if (reply.sent) throw e;
+      return showError(req, reply, e);
+    }
+  });
+
+  app.get('/interaction/:uid/restart', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      await ceremonyFor(d, true);
+      return reply.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+    } catch (e) {
+      return showError(req, reply, e);
+    }
+  });
+
+  app.post('/interaction/:uid/consent', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      if (d.prompt.name !== 'consent') return showError(req, reply, new Error('not at the consent step'));
+      const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
+      const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
+      if (!ceremony || ceremony.state !== 'completed' || ceremony.subjectId !== d.session?.accountId) return showError(req, reply, new Error('no verified ceremony for this consent'));
+      const clientId = String(d.params.client_id);
+      const grant = d.grantId ? ((await provider.Grant.find(d.grantId)) ?? new provider.Grant({ accountId: ceremony.subjectId, clientId })) : new provider.Grant({ accountId: ceremony.subjectId, clientId });
+      const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      const grantId = await grant.save();
+      await platform.db.query('INSERT INTO grant_ceremonies (grant_id, ceremony_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET ceremony_id = EXCLUDED.ceremony_id', [grantId, ceremony.id]);
+      reply.hijack();
+      await provider.interactionFinished(req.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    } catch (e) {
+      if (reply.sent) throw e;
+      return showError(req, reply, e);
+    }
+  });
+
+  app.post('/interaction/:uid/abort', async (req, reply) => {
+    try {
+      await details(req, reply);
+      reply.hijack();
+      await provider.interactionFinished(req.raw, reply.raw, { error: 'access_denied', error_description: 'the holder cancelled' }, { mergeWithLastSubmission: false });
+    } catch (e) {
+      if (reply.sent) throw e;
+      return showError(req, reply, e);
+    }
+  });
+}
+
+/** Status with the Japanese message of a failure, for the page. */
+function withJa(c: Ceremony): Record<string, unknown> {
+  const s = statusView(c);
+  if (!s.error) return s;
+  const ja = JA_MESSAGES[s.error.code];
+  return { ...s, error: { ...s.error, ...(ja ? { message_ja: ja } : {}) } };
+}
+
+const JA_MESSAGES: Record<string, string> = {
+  REVOKED: 'この電子証明書は失効しています。住所などが変わった場合は、新しい電子証明書でもう一度お試しください。',
+  EXPIRED: '電子証明書の有効期限が切れています。',
+  UNTRUSTED_ISSUER: 'この電子証明書は信頼できる発行者のものではありません。',
+  BAD_SIGNATURE: '署名を検証できませんでした。',
+  WRONG_KIND: '必要な種類の電子証明書ではありません。',
+  REVOCATION_UNAVAILABLE: '失効情報を確認できませんでした。しばらくしてからお試しください。',
+};

@@ -1,0 +1,88 @@
+// The OpenID Provider (panva's oidc-provider): authorization code flow with PKCE required, pairwise
+// subjects, the claims parameter, and OIDC4IDA verified_claims from identity ceremonies. Every
+// authorization needs a fresh JPKI ceremony (a session alone never skips it).
+
+import { createHmac } from 'node:crypto';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { findCeremony } from '../ceremonies.js';
+import type { Database } from '../db/database.js';
+import { findRelyingParty } from '../relying-parties.js';
+import type { PlatformSecrets } from '../secrets.js';
+import { adapterFactory } from './adapter.js';
+import { EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
+import { renderOidcError } from './pages.js';
+
+export const ACR = { login: 'urn:kakunin:jpki:auth', identity: 'urn:kakunin:jpki:sign' } as const;
+
+/** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
+async function ceremonyOfGrant(db: Database, grantId: string | undefined) {
+  if (!grantId) return undefined;
+  const [row] = await db.query<{ ceremony_id: string }>('SELECT ceremony_id FROM grant_ceremonies WHERE grant_id = $1', [grantId]);
+  return row ? findCeremony(db, row.ceremony_id) : undefined;
+}
+
+export function createProvider(o: { issuer: string; db: Database; secrets: PlatformSecrets; frameworks?: readonly string[] }): Provider {
+  const { db } = o;
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check('jpki_ceremony_required', 'a JPKI ceremony is required for every authorization', (ctx: KoaContextWithOIDC) =>
+      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+    ),
+  );
+
+  const configuration: Configuration = {
+    adapter: adapterFactory(db),
+    clients: [],
+    scopes: ['openid', 'identity'],
+    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], identity: ['verified_claims'] },
+    acrValues: [ACR.login, ACR.identity],
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: async (_ctx, accountId, client) => createHmac('sha256', o.secrets.pairwiseSalt).update(`${client.clientId}\n${accountId}`).digest('base64url'),
+    pkce: { required: () => true },
+    responseTypes: ['code'],
+    features: {
+      claimsParameter: { enabled: true },
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+    },
+    interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    cookies: { keys: o.secrets.cookieKeys, long: { signed: true }, short: { signed: true } },
+    jwks: { keys: [o.secrets.signingJwk as never] },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 1800, Session: 1800, Grant: 1800 },
+    discovery: {
+      verified_claims_supported: true,
+      trust_frameworks_supported: [...new Set([...TRUST_FRAMEWORKS, ...(o.frameworks ?? [])])],
+      evidence_supported: [...EVIDENCE_TYPES],
+      electronic_signatures_supported: ['jp_jpki'],
+      claims_in_verified_claims_supported: [...VERIFIED_CLAIM_NAMES],
+      ui_locales_supported: ['ja', 'en'],
+      service_documentation: 'https://github.com/kakunin/kakunin/blob/main/docs/relying-parties.md',
+    },
+    findAccount: async (ctx, sub, token) => ({
+      accountId: sub,
+      claims: async (_use, _scope, requested) => {
+        const grantId = (token as { grantId?: string } | undefined)?.grantId ?? ctx.oidc.entities.AuthorizationCode?.grantId ?? ctx.oidc.entities.AccessToken?.grantId;
+        const ceremony = await ceremonyOfGrant(db, grantId);
+        if (!ceremony || ceremony.subjectId !== sub || ceremony.kind !== 'identity' || !ceremony.result || !ceremony.recordId) return { sub };
+        const rp = await findRelyingParty(db, ceremony.rpClientId);
+        const vc = buildVerifiedClaims({ framework: rp?.framework ?? 'jp_aml', recordId: ceremony.recordId, result: ceremony.result });
+        if (!vc) return { sub };
+        const wanted = (requested as Record<string, unknown> | undefined)?.verified_claims;
+        const filtered = filterVerifiedClaims(vc, wanted);
+        return filtered ? { sub, verified_claims: filtered } : { sub };
+      },
+    }),
+    renderError: renderOidcError,
+    // Never reuse an earlier grant: every authorization gets the consent of its own ceremony, so a
+    // token can only carry the claims that ceremony verified.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+  };
+  const provider = new Provider(o.issuer, configuration);
+  provider.proxy = true;
+  return provider;
+}

@@ -1,0 +1,200 @@
+// The relying-party registry: who may ask for which ceremony, under which trust framework, for
+// what purpose, and where revocation webhooks go. Each RP is an OIDC client of the provider.
+
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from './db/database.js';
+import { InvalidRequest, NotFound } from './errors.js';
+
+export type CeremonyKind = 'login' | 'identity';
+export const CEREMONY_KINDS: readonly CeremonyKind[] = ['login', 'identity'];
+export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export const TOKEN_AUTH_METHODS: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+export interface RelyingParty {
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  redirectUris: string[];
+  ceremonies: CeremonyKind[];
+  /** OIDC4IDA trust framework: jp_aml (犯収法), jp_mpiupa (携帯法), or a municipal value. */
+  framework: string;
+  /** Purpose shown to the holder and written into records (Japanese). */
+  purpose: string;
+  purposeEn: string | null;
+  webhookUrl: string | null;
+  webhookSecret: string;
+  tokenEndpointAuthMethod: TokenAuthMethod;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+export interface NewRelyingParty {
+  name: string;
+  redirectUris: string[];
+  ceremonies?: CeremonyKind[];
+  framework?: string;
+  purpose?: string;
+  purposeEn?: string;
+  webhookUrl?: string;
+  tokenEndpointAuthMethod?: TokenAuthMethod;
+  /** Fixed credentials (demo RPs); generated when absent. */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+const FRAMEWORK = /^[a-z][a-z0-9_.:-]{1,63}$/;
+
+interface Row {
+  client_id: string;
+  client_secret: string;
+  name: string;
+  redirect_uris: string[];
+  ceremonies: CeremonyKind[];
+  framework: string;
+  purpose: string;
+  purpose_en: string | null;
+  webhook_url: string | null;
+  webhook_secret: string;
+  token_endpoint_auth_method: TokenAuthMethod;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+const fromRow = (r: Row): RelyingParty => ({
+  clientId: r.client_id,
+  clientSecret: r.client_secret,
+  name: r.name,
+  redirectUris: r.redirect_uris,
+  ceremonies: r.ceremonies,
+  framework: r.framework,
+  purpose: r.purpose,
+  purposeEn: r.purpose_en,
+  webhookUrl: r.webhook_url,
+  webhookSecret: r.webhook_secret,
+  tokenEndpointAuthMethod: r.token_endpoint_auth_method,
+  createdAt: new Date(r.created_at),
+  disabledAt: r.disabled_at ? new Date(r.disabled_at) : null,
+});
+
+function checkUri(uri: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    throw new InvalidRequest(`${what} "${uri}" is not an absolute URL`);
+  }
+  if (u.hash) throw new InvalidRequest(`${what} "${uri}" must not have a fragment`);
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new InvalidRequest(`${what} "${uri}" must use https (http only on the loopback interface)`);
+  return uri;
+}
+
+/** Checks a registration and fills in the defaults; throws InvalidRequest with the reason. */
+export function normaliseRelyingParty(input: NewRelyingParty): Required<Omit<NewRelyingParty, 'webhookUrl' | 'purposeEn' | 'clientId' | 'clientSecret'>> & Pick<NewRelyingParty, 'webhookUrl' | 'purposeEn'> {
+  const name = input.name?.trim();
+  if (!name) throw new InvalidRequest('a relying party needs a name');
+  if (!input.redirectUris?.length) throw new InvalidRequest('a relying party needs at least one redirect URI');
+  const redirectUris = input.redirectUris.map((u) => checkUri(u, 'redirect URI'));
+  // Pairwise subjects are computed per RP; OIDC asks all redirect URIs of a pairwise client to share a host.
+  if (new Set(redirectUris.map((u) => new URL(u).host)).size > 1) throw new InvalidRequest('all redirect URIs of one relying party must share one host (register one RP per host)');
+  const ceremonies = input.ceremonies?.length ? [...new Set(input.ceremonies)] : ['login', 'identity' as const];
+  for (const c of ceremonies) if (!CEREMONY_KINDS.includes(c as CeremonyKind)) throw new InvalidRequest(`unknown ceremony "${c}" (login or identity)`);
+  const framework = input.framework ?? 'jp_aml';
+  if (!FRAMEWORK.test(framework)) throw new InvalidRequest(`trust framework "${framework}" must be a lower-case identifier such as jp_aml, jp_mpiupa or jp_municipal`);
+  const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
+  if (!TOKEN_AUTH_METHODS.includes(method)) throw new InvalidRequest(`token endpoint auth method "${method}" is not supported (${TOKEN_AUTH_METHODS.join(', ')})`);
+  return {
+    name,
+    redirectUris,
+    ceremonies: ceremonies as CeremonyKind[],
+    framework,
+    purpose: input.purpose?.trim() || `${name}の利用者の本人確認`,
+    tokenEndpointAuthMethod: method,
+    ...(input.purposeEn ? { purposeEn: input.purposeEn } : {}),
+    ...(input.webhookUrl ? { webhookUrl: checkUri(input.webhookUrl, 'webhook URL') } : {}),
+  };
+}
+
+const token = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+export async function createRelyingParty(db: Queryable, input: NewRelyingParty): Promise<RelyingParty> {
+  const rp = normaliseRelyingParty(input);
+  const clientId = input.clientId ?? `rp_${token(12)}`;
+  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(clientId)) throw new InvalidRequest(`client id "${clientId}" may only use A-Z a-z 0-9 . _ ~ -`);
+  const [row] = await db.query<Row>(
+    `INSERT INTO relying_parties (client_id, client_secret, name, redirect_uris, ceremonies, framework, purpose, purpose_en, webhook_url, webhook_secret, token_endpoint_auth_method)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (client_id) DO NOTHING RETURNING *`,
+    [clientId, input.clientSecret ?? token(32), rp.name, rp.redirectUris, rp.ceremonies, rp.framework, rp.purpose, rp.purposeEn ?? null, rp.webhookUrl ?? null, `whsec_${token(32)}`, rp.tokenEndpointAuthMethod],
+  );
+  if (!row) throw new InvalidRequest(`a relying party with client id "${clientId}" already exists`);
+  return fromRow(row);
+}
+
+export async function findRelyingParty(db: Queryable, clientId: string): Promise<RelyingParty | undefined> {
+  const [row] = await db.query<Row>('SELECT * FROM relying_parties WHERE client_id = $1', [clientId]);
+  return row ? fromRow(row) : undefined;
+}
+
+export async function getRelyingParty(db: Queryable, clientId: string): Promise<RelyingParty> {
+  const rp = await findRelyingParty(db, clientId);
+  if (!rp) throw new NotFound(`no relying party with client id "${clientId}"`);
+  return rp;
+}
+
+export async function listRelyingParties(db: Queryable): Promise<RelyingParty[]> {
+  return (await db.query<Row>('SELECT * FROM relying_parties ORDER BY created_at, client_id')).map(fromRow);
+}
+
+export async function updateRelyingParty(db: Queryable, clientId: string, patch: Partial<NewRelyingParty> & { disabled?: boolean }): Promise<RelyingParty> {
+  const current = await getRelyingParty(db, clientId);
+  const next = normaliseRelyingParty({
+    name: patch.name ?? current.name,
+    redirectUris: patch.redirectUris ?? current.redirectUris,
+    ceremonies: patch.ceremonies ?? current.ceremonies,
+    framework: patch.framework ?? current.framework,
+    purpose: patch.purpose ?? current.purpose,
+    tokenEndpointAuthMethod: patch.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod,
+    ...((patch.purposeEn ?? current.purposeEn) ? { purposeEn: (patch.purposeEn ?? current.purposeEn)! } : {}),
+    ...((patch.webhookUrl ?? current.webhookUrl) ? { webhookUrl: (patch.webhookUrl ?? current.webhookUrl)! } : {}),
+  });
+  const disabledAt = patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? new Date()) : null;
+  const [row] = await db.query<Row>(
+    `UPDATE relying_parties SET name = $2, redirect_uris = $3, ceremonies = $4, framework = $5, purpose = $6, purpose_en = $7,
+       webhook_url = $8, token_endpoint_auth_method = $9, disabled_at = $10 WHERE client_id = $1 RETURNING *`,
+    [clientId, next.name, next.redirectUris, next.ceremonies, next.framework, next.purpose, next.purposeEn ?? null, next.webhookUrl ?? null, next.tokenEndpointAuthMethod, disabledAt],
+  );
+  return fromRow(row!);
+}
+
+/** The RP as oidc-provider client metadata. */
+export function clientMetadata(rp: RelyingParty): Record<string, unknown> {
+  return {
+    client_id: rp.clientId,
+    client_secret: rp.clientSecret,
+    client_name: rp.name,
+    redirect_uris: rp.redirectUris,
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: rp.tokenEndpointAuthMethod,
+    subject_type: 'pairwise',
+    // So that every ID token says which ceremony authenticated the holder (auth or signing certificate).
+    default_acr_values: ['urn:kakunin:jpki:sign', 'urn:kakunin:jpki:auth'],
+  };
+}
+
+/** The RP as shown by the admin API and `kakunin rp list` (no secrets). */
+export function publicView(rp: RelyingParty): Record<string, unknown> {
+  return {
+    client_id: rp.clientId,
+    name: rp.name,
+    redirect_uris: rp.redirectUris,
+    ceremonies: rp.ceremonies,
+    framework: rp.framework,
+    purpose: rp.purpose,
+    purpose_en: rp.purposeEn,
+    webhook_url: rp.webhookUrl,
+    token_endpoint_auth_method: rp.tokenEndpointAuthMethod,
+    created_at: rp.createdAt.toISOString(),
+    disabled: rp.disabledAt !== null,
+  };
+}

@@ -1,0 +1,103 @@
+// Admin API (JSON, bearer admin token): relying parties, records, events, webhook deliveries.
+
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { Unauthorized } from '../errors.js';
+import type { Platform } from '../platform.js';
+import { CEREMONY_KINDS, TOKEN_AUTH_METHODS, createRelyingParty, getRelyingParty, listRelyingParties, publicView, updateRelyingParty, type NewRelyingParty } from '../relying-parties.js';
+import { ErrorSchema } from './schemas.js';
+
+const RpView = Type.Object(
+  {
+    client_id: Type.String(),
+    name: Type.String(),
+    redirect_uris: Type.Array(Type.String()),
+    ceremonies: Type.Array(Type.String()),
+    framework: Type.String(),
+    purpose: Type.String(),
+    purpose_en: Type.Union([Type.String(), Type.Null()]),
+    webhook_url: Type.Union([Type.String(), Type.Null()]),
+    token_endpoint_auth_method: Type.String(),
+    created_at: Type.String(),
+    disabled: Type.Boolean(),
+  },
+  { additionalProperties: true },
+);
+
+const RpInput = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  redirect_uris: Type.Array(Type.String({ maxLength: 2000 }), { minItems: 1, maxItems: 20 }),
+  ceremonies: Type.Optional(Type.Array(Type.Union(CEREMONY_KINDS.map((k) => Type.Literal(k))))),
+  framework: Type.Optional(Type.String({ description: 'jp_aml (犯収法), jp_mpiupa (携帯法), jp_municipal, …' })),
+  purpose: Type.Optional(Type.String({ maxLength: 500 })),
+  purpose_en: Type.Optional(Type.String({ maxLength: 500 })),
+  webhook_url: Type.Optional(Type.String({ maxLength: 2000 })),
+  token_endpoint_auth_method: Type.Optional(Type.Union(TOKEN_AUTH_METHODS.map((m) => Type.Literal(m)))),
+  client_id: Type.Optional(Type.String({ maxLength: 128 })),
+  client_secret: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
+});
+
+type RpInputBody = { name: string; redirect_uris: string[]; ceremonies?: ('login' | 'identity')[]; framework?: string; purpose?: string; purpose_en?: string; webhook_url?: string; token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post'; client_id?: string; client_secret?: string };
+
+const toNew = (b: Partial<RpInputBody>): Partial<NewRelyingParty> => ({
+  ...(b.name !== undefined ? { name: b.name } : {}),
+  ...(b.redirect_uris ? { redirectUris: b.redirect_uris } : {}),
+  ...(b.ceremonies ? { ceremonies: b.ceremonies } : {}),
+  ...(b.framework ? { framework: b.framework } : {}),
+  ...(b.purpose ? { purpose: b.purpose } : {}),
+  ...(b.purpose_en ? { purposeEn: b.purpose_en } : {}),
+  ...(b.webhook_url ? { webhookUrl: b.webhook_url } : {}),
+  ...(b.token_endpoint_auth_method ? { tokenEndpointAuthMethod: b.token_endpoint_auth_method } : {}),
+  ...(b.client_id ? { clientId: b.client_id } : {}),
+  ...(b.client_secret ? { clientSecret: b.client_secret } : {}),
+});
+
+export function checkAdminToken(expected: string, req: FastifyRequest): void {
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer (.+)$/.exec(header);
+  const given = Buffer.from(m?.[1] ?? '');
+  const want = Buffer.from(expected);
+  if (!m || given.length !== want.length || !timingSafeEqual(given, want)) throw new Unauthorized();
+}
+
+export async function adminRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string }): Promise<void> {
+  const { platform } = o;
+  app.addHook('onRequest', async (req) => checkAdminToken(o.adminToken, req));
+  const security = [{ adminToken: [] }];
+  const ClientId = Type.Object({ client_id: Type.String() });
+
+  app.get('/relying-parties', { schema: { tags: ['admin'], security, summary: 'List relying parties', response: { 200: Type.Array(RpView), 401: ErrorSchema } } }, async () =>
+    (await listRelyingParties(platform.db)).map(publicView),
+  );
+
+  app.post(
+    '/relying-parties',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Register a relying party (the only time the client secret and webhook secret are shown)',
+        body: RpInput,
+        response: { 201: Type.Intersect([RpView, Type.Object({ client_secret: Type.String(), webhook_secret: Type.String() })]), 400: ErrorSchema, 401: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const rp = await createRelyingParty(platform.db, toNew(req.body as RpInputBody) as NewRelyingParty);
+      return reply.code(201).send({ ...publicView(rp), client_secret: rp.clientSecret, webhook_secret: rp.webhookSecret });
+    },
+  );
+
+  app.get('/relying-parties/:client_id', { schema: { tags: ['admin'], security, params: ClientId, response: { 200: RpView, 404: ErrorSchema } } }, async (req) =>
+    publicView(await getRelyingParty(platform.db, (req.params as { client_id: string }).client_id)),
+  );
+
+  app.patch(
+    '/relying-parties/:client_id',
+    { schema: { tags: ['admin'], security, params: ClientId, body: Type.Partial(Type.Intersect([RpInput, Type.Object({ disabled: Type.Boolean() })])), response: { 200: RpView, 400: ErrorSchema, 404: ErrorSchema } } },
+    async (req) => {
+      const body = req.body as Partial<RpInputBody> & { disabled?: boolean };
+      return publicView(await updateRelyingParty(platform.db, (req.params as { client_id: string }).client_id, { ...toNew(body), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}) }));
+    },
+  );
+}

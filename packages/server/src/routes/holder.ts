@@ -1,0 +1,73 @@
+// Holder protocol v1 (docs/holder-protocol.md): what a phone app, `kakunin agent` or
+// `kakunin holder` implements. The ceremony id in the link is the capability; the nonce inside the
+// signed bytes binds the response to this ceremony and RP.
+
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { getCeremony, holderView, statusView, submitResponse } from '../ceremonies.js';
+import type { Platform } from '../platform.js';
+import { getRelyingParty } from '../relying-parties.js';
+import { ErrorSchema } from './schemas.js';
+
+const Params = Type.Object({ id: Type.String({ pattern: '^cer_[A-Za-z0-9_-]{10,64}$', description: 'ceremony id (from the holder link)' }) });
+
+const CeremonyView = Type.Object(
+  {
+    protocol: Type.Literal('kakunin-holder/1'),
+    ceremony_id: Type.String(),
+    kind: Type.Union([Type.Literal('login'), Type.Literal('identity')]),
+    state: Type.String(),
+    certificate: Type.Union([Type.Literal('auth'), Type.Literal('sign')], { description: 'which certificate and key the card must use' }),
+    pin: Type.Object({ kind: Type.String(), label_ja: Type.String(), label_en: Type.String() }),
+    rp: Type.Object({ client_id: Type.String(), name: Type.String() }),
+    purpose: Type.String(),
+    shares: Type.Array(Type.Object({ ja: Type.String(), en: Type.String() })),
+    statement: Type.Optional(Type.String({ description: 'identity ceremonies: the text being signed (UTF-8 of to_be_signed)' })),
+    nonce: Type.String(),
+    to_be_signed: Type.String({ description: 'base64url; sign DigestInfo(SHA-256(these bytes))' }),
+    digest_algorithm: Type.String(),
+    signature_algorithm: Type.String(),
+    expires_at: Type.String({ format: 'date-time' }),
+    response_url: Type.String(),
+  },
+  { additionalProperties: true },
+);
+
+const ResponseBody = Type.Object({
+  nonce: Type.String({ maxLength: 128, description: 'the nonce of the ceremony, echoed' }),
+  certificate: Type.String({ maxLength: 32768, description: 'the certificate read from the card, DER in base64' }),
+  signature: Type.String({ maxLength: 2048, description: 'RSASSA-PKCS1-v1_5 signature over DigestInfo(SHA-256(to_be_signed)), base64' }),
+});
+
+export async function holderRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const { platform } = o;
+  app.get('/holder/v1/ceremonies/:id', { schema: { tags: ['holder'], summary: 'What to sign, for whom', params: Params, response: { 200: CeremonyView, 404: ErrorSchema } } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const ceremony = await getCeremony(platform.db, id);
+    return holderView(ceremony, await getRelyingParty(platform.db, ceremony.rpClientId), platform.publicUrl);
+  });
+
+  app.post(
+    '/holder/v1/ceremonies/:id/response',
+    {
+      bodyLimit: 64 * 1024,
+      schema: {
+        tags: ['holder'],
+        summary: 'Post the certificate and the signature',
+        params: Params,
+        body: ResponseBody,
+        response: { 200: Type.Object({ state: Type.String(), ceremony_id: Type.String() }), 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 410: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const { ceremony } = await submitResponse(platform, id, req.body);
+      return { state: ceremony.state, ceremony_id: ceremony.id };
+    },
+  );
+
+  app.get('/holder/v1/ceremonies/:id/status', { schema: { tags: ['holder'], summary: 'Progress of a ceremony', params: Params } }, async (req) => {
+    const { id } = req.params as { id: string };
+    return statusView(await getCeremony(platform.db, id));
+  });
+}

@@ -1,0 +1,36 @@
+// Sandbox mode: the simulated J-LIS (DATA_DIR/sim) plays J-LIS. Its roots are trusted next to the
+// real ones, its OCSP responder and linkage API run in this process on a free loopback port, and
+// the real OCSP and linkage clients talk to them over HTTP.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LinkageClient, OcspClient, TrustStore, httpOcspFetcher } from '@kakunin/jpki';
+import { initSandbox, openSandbox, startSimServices, type Sandbox, type SimServices } from '@kakunin/sim';
+import { JpkiVerifier } from './verifier.js';
+
+export interface SandboxJlis {
+  sandbox: Sandbox;
+  services: SimServices;
+  verifier: JpkiVerifier;
+  close(): Promise<void>;
+}
+
+export async function startSandboxJlis(dir: string, onProgress?: (line: string) => void): Promise<SandboxJlis> {
+  let sandbox: Sandbox;
+  if (existsSync(join(dir, 'state.json'))) {
+    sandbox = openSandbox(dir);
+  } else {
+    onProgress?.(`creating the simulated J-LIS in ${dir} (roots, residents, cards; a few seconds)…`);
+    sandbox = await initSandbox({ dir });
+  }
+  const services = await startSimServices({ sandbox });
+  const trustStore = TrustStore.jlis();
+  for (const root of sandbox.roots()) trustStore.add(root.der, { label: root.id, medium: root.medium });
+  const verifier = new JpkiVerifier({
+    mode: 'sandbox',
+    trustStore,
+    revocation: new OcspClient({ url: `${services.url}/ocsp`, fetcher: httpOcspFetcher() }),
+    linkage: new LinkageClient(services.url),
+  });
+  return { sandbox, services, verifier, close: () => services.close() };
+}

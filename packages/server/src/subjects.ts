@@ -1,0 +1,75 @@
+// Platform subjects that survive card renewal. A certificate seen before maps to its subject; an
+// unknown one is looked up through J-LIS linkage (証明書新旧紐付け), which runs forward only (old →
+// new): we follow known certificates of the same kind and medium that have no recorded successor yet
+// and map every successor found. Never keyed by the basic 4 info.
+
+import { randomBytes } from 'node:crypto';
+import type { LinkageClient } from '@kakunin/jpki';
+import type { Queryable } from './db/database.js';
+
+export interface CertificateIdentity {
+  issuerId: string;
+  serial: string;
+  kind: 'auth' | 'sign';
+  medium: string;
+}
+
+/** How many known certificates one unknown certificate may be matched against through linkage. */
+const LINKAGE_SCAN_LIMIT = 200;
+
+export const newSubjectId = (): string => `sub_${randomBytes(16).toString('base64url')}`;
+
+export async function knownSubject(db: Queryable, cert: Pick<CertificateIdentity, 'issuerId' | 'serial'>): Promise<string | undefined> {
+  const [row] = await db.query<{ subject_id: string }>('SELECT subject_id FROM subject_certificates WHERE issuer_id = $1 AND serial = $2', [cert.issuerId, cert.serial]);
+  return row?.subject_id;
+}
+
+/**
+ * The subject a certificate belongs to if linkage ties it to a known one; undefined for a new person.
+ * Runs outside any transaction (network calls); `bindSubject` later writes the mapping atomically.
+ */
+export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<{ subjectId: string; predecessors: CertificateIdentity[] } | undefined> {
+  const known = await knownSubject(db, cert);
+  if (known) return { subjectId: known, predecessors: [] };
+  if (!linkage) return undefined;
+  const candidates = await db.query<{ issuer_id: string; serial: string; subject_id: string }>(
+    `SELECT issuer_id, serial, subject_id FROM subject_certificates
+     WHERE kind = $1 AND medium = $2 AND succeeded_at IS NULL ORDER BY first_seen_at DESC LIMIT ${LINKAGE_SCAN_LIMIT}`,
+    [cert.kind, cert.medium],
+  );
+  for (const c of candidates) {
+    let chain: readonly { serial: string; issuerId: string }[];
+    try {
+      chain = (await linkage.latest(c.serial, c.issuer_id)).chain;
+    } catch {
+      continue; // an unknown or unreachable link only means "no match through this certificate"
+    }
+    if (chain.length < 2) continue;
+    const successors = chain.slice(1).map((l) => ({ issuerId: l.issuerId || cert.issuerId, serial: l.serial, kind: cert.kind, medium: cert.medium }));
+    await db.query('UPDATE subject_certificates SET succeeded_at = now() WHERE issuer_id = $1 AND serial = $2', [c.issuer_id, c.serial]);
+    for (const s of successors) await mapCertificate(db, s, c.subject_id);
+    if (successors.some((s) => sameSerial(s.serial, cert.serial))) return { subjectId: c.subject_id, predecessors: [] };
+  }
+  return undefined;
+}
+
+const sameSerial = (a: string, b: string): boolean => a.replace(/^0+(?=.)/, '').toUpperCase() === b.replace(/^0+(?=.)/, '').toUpperCase();
+
+async function mapCertificate(db: Queryable, cert: CertificateIdentity, subjectId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (issuer_id, serial) DO NOTHING`,
+    [cert.issuerId, cert.serial, cert.kind, cert.medium, subjectId],
+  );
+}
+
+/**
+ * Inside the ceremony transaction: the subject of `cert`, creating it when `candidate` is undefined.
+ * A concurrent ceremony of the same certificate may have created it first: the existing mapping wins.
+ */
+export async function bindSubject(tx: Queryable, cert: CertificateIdentity, candidate: string | undefined): Promise<string> {
+  const subjectId = candidate ?? newSubjectId();
+  await tx.query('INSERT INTO subjects (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [subjectId]);
+  await mapCertificate(tx, cert, subjectId);
+  return (await knownSubject(tx, cert))!;
+}

@@ -1,0 +1,123 @@
+// A running sandbox platform for tests, on either database engine, plus the two parties of an
+// OIDC flow: a cookie-keeping "browser" that follows redirects, and a holder with a virtual card.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InProcessTransport, MyNumberCard, type CvcAnchor } from '@kakunin/card';
+import { sha256DigestInfo } from '@kakunin/jpki';
+import { initSandbox, type Sandbox } from '@kakunin/sim';
+import { cardForPerson, sandboxCvcAnchor } from '../../../sim/src/card/index.js';
+import { startServer, type RunningPlatform } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createPostgresDatabase, type Engine } from './databases.js';
+
+export interface TestPlatform {
+  server: RunningPlatform;
+  sandbox: Sandbox;
+  dataDir: string;
+  databaseUrl?: string;
+  close(): Promise<void>;
+}
+
+/** One simulator per test file (key generation takes seconds); servers of both engines share it. */
+export async function createTestSandbox(): Promise<{ dir: string; sandbox: Sandbox; remove: () => void }> {
+  const root = mkdtempSync(join(tmpdir(), 'kakunin-sim-'));
+  const dir = join(root, 'sim');
+  const sandbox = await initSandbox({ dir, seed: 'server-tests' });
+  return { dir, sandbox, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function startTestPlatform(engine: Engine, simDir: string, o: { ceremonyTtlSeconds?: number; databaseUrl?: string; noJobs?: boolean } = {}): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${engine}-`));
+  const pgdb = engine === 'postgres' && !o.databaseUrl ? await createPostgresDatabase() : undefined;
+  const databaseUrl = o.databaseUrl ?? pgdb?.url;
+  const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: o.ceremonyTtlSeconds ?? 300, ...(databaseUrl ? { databaseUrl } : {}) }, {});
+  const server = await startServer(config, { simDir, noJobs: o.noJobs ?? true });
+  return {
+    server,
+    sandbox: server.sandbox!.sandbox,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    close: async () => {
+      await server.close();
+      await pgdb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A minimal browser: a cookie jar, manual redirects, form posts. */
+export class Browser {
+  private cookies = new Map<string, string>();
+  readonly visited: string[] = [];
+
+  private store(res: Response): void {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair!.indexOf('=');
+      const name = pair!.slice(0, i);
+      const value = pair!.slice(i + 1);
+      if (/expires=Thu, 01 Jan 1970/i.test(c) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const res = await fetch(url, { method: init.method ?? 'GET', headers, redirect: 'manual', ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}) });
+    this.store(res);
+    this.visited.push(`${init.method ?? 'GET'} ${url} → ${res.status}`);
+    return res;
+  }
+
+  /** Follows redirects until a page (200) or a URL outside `origin` (returned without fetching it). */
+  async go(url: string, origin: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ url: string; status: number; body: string; external: boolean }> {
+    let current = url;
+    let res = await this.request(current, init);
+    for (let hops = 0; hops < 20; hops++) {
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) break;
+      current = new URL(location, current).toString();
+      if (!current.startsWith(origin)) return { url: current, status: res.status, body: '', external: true };
+      res = await this.request(current);
+    }
+    return { url: current, status: res.status, body: await res.text(), external: false };
+  }
+}
+
+export const holderLinkOf = (html: string): string => {
+  const m = /id="holder-link" href="([^"]+)"/.exec(html);
+  if (!m) throw new Error('the ceremony page has no holder link');
+  return m[1]!.replace(/&amp;/g, '&');
+};
+
+export interface HolderOptions {
+  person: string;
+  medium?: 'card' | 'android' | 'iphone';
+  /** Post this instead of the card's answer (attack tests). */
+  tamper?: (body: { nonce: string; certificate: string; signature: string }) => { nonce: string; certificate: string; signature: string };
+}
+
+/** The holder side through the holder protocol, with the person's virtual card in process. */
+export async function holderRespond(sandbox: Sandbox, holderUrl: string, o: HolderOptions): Promise<{ status: number; body: { state?: string; error?: { code: string; message: string } } }> {
+  const view = (await (await fetch(holderUrl)).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string; response_url: string };
+  const body = await signAsHolder(sandbox, view, o);
+  const res = await fetch(view.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.tamper ? o.tamper(body) : body) });
+  return { status: res.status, body: (await res.json()) as { state?: string; error?: { code: string; message: string } } };
+}
+
+export async function signAsHolder(sandbox: Sandbox, view: { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string }, o: HolderOptions): Promise<{ nonce: string; certificate: string; signature: string }> {
+  const person = sandbox.person(o.person);
+  const card = new MyNumberCard(new InProcessTransport(cardForPerson(sandbox, o.person, o.medium ?? 'card'), `sim:${o.person}`), { cvcCaKeys: [sandboxCvcAnchor(sandbox) as CvcAnchor] });
+  try {
+    const digestInfo = sha256DigestInfo(Buffer.from(view.to_be_signed, 'base64url'));
+    const pin = view.certificate === 'auth' ? person.pins.auth : person.pins.sign;
+    const signature = view.certificate === 'auth' ? await card.signWithAuthKey(pin, digestInfo) : await card.signWithSignKey(pin, digestInfo);
+    const certificate = view.certificate === 'auth' ? await card.readAuthCertificate(pin) : await card.readSignCertificate(pin);
+    return { nonce: view.nonce, certificate: Buffer.from(certificate).toString('base64'), signature: Buffer.from(signature).toString('base64') };
+  } finally {
+    await card.close();
+  }
+}
