@@ -15,7 +15,6 @@ import { announceServer, openPlatformDatabase } from './db/open.js';
 import { toErrorBody } from './errors.js';
 import { Metrics } from './metrics.js';
 import { interactionRoutes } from './oidc/interactions.js';
-import { createProvider } from './oidc/provider.js';
 import type { Platform } from './platform.js';
 import { findRelyingParty, listRelyingParties } from './relying-parties.js';
 import { adminRoutes } from './routes/admin.js';
@@ -114,6 +113,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => app.close());
     const platform: Platform = { config, db, verifier, metrics, log: app.log, publicUrl };
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
+    const { createProvider } = await importOidcQuietly();
     const provider = createProvider({ issuer: publicUrl, db, secrets, frameworks });
 
     // Form posts (token endpoint, consent) stay strings: oidc-provider parses them itself.
@@ -193,5 +193,22 @@ async function alignClientAuth(db: Database, raw: { headers: Record<string, stri
       raw.headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
       raw.body = params.toString();
     }
+  }
+}
+
+/**
+ * oidc-provider warns "Unsupported runtime" on Node 20 when it loads; it works there (STACK.md), and
+ * the warning would only confuse operators. Every other warning passes through.
+ */
+async function importOidcQuietly(): Promise<typeof import('./oidc/provider.js')> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('Unsupported runtime')) return;
+    warn(...args);
+  };
+  try {
+    return await import('./oidc/provider.js');
+  } finally {
+    console.warn = warn;
   }
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from './db/database.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { ACR } from './oidc/claims.js';
 
 export type CeremonyKind = 'login' | 'identity';
 export const CEREMONY_KINDS: readonly CeremonyKind[] = ['login', 'identity'];
@@ -178,7 +179,7 @@ export function clientMetadata(rp: RelyingParty): Record<string, unknown> {
     token_endpoint_auth_method: rp.tokenEndpointAuthMethod,
     subject_type: 'pairwise',
     // So that every ID token says which ceremony authenticated the holder (auth or signing certificate).
-    default_acr_values: ['urn:kakunin:jpki:sign', 'urn:kakunin:jpki:auth'],
+    default_acr_values: [ACR.identity, ACR.login],
   };
 }
 

@@ -2,7 +2,7 @@
 // holds the embedded database, through that server's admin API.
 
 import type { Command } from 'commander';
-import { CEREMONY_KINDS, DEFAULT_DATA_DIR, DatabaseBusy, createRelyingParty, isServerError, listRelyingParties, openPlatformDatabase, publicView, type CeremonyKind, type Database, type RunningServer } from '@kakunin/server';
+import { CEREMONY_KINDS, DEFAULT_DATA_DIR, DatabaseBusy, createRelyingParty, isServerError, listRelyingParties, openPlatformDatabase, publicView, runningServer, type CeremonyKind, type Database, type RunningServer } from '@kakunin/server';
 import { CliError, EXIT, printJson } from '../output.js';
 
 export interface DataOptions {
@@ -20,7 +20,7 @@ export async function withPlatformData<T>(o: DataOptions, direct: (db: Database)
   try {
     db = await openPlatformDatabase({ dataDir: o.dataDir ?? DEFAULT_DATA_DIR, ...(databaseUrl ? { databaseUrl } : {}) });
   } catch (e) {
-    if (e instanceof DatabaseBusy) return viaApi(e.server);
+    if (e instanceof DatabaseBusy) return viaApi(await waitForServer(o.dataDir ?? DEFAULT_DATA_DIR, e));
     throw new CliError(`cannot open the database: ${(e as Error).message}`, EXIT.failed);
   }
   try {
@@ -31,6 +31,18 @@ export async function withPlatformData<T>(o: DataOptions, direct: (db: Database)
   } finally {
     await db.close();
   }
+}
+
+/** A server that is still starting holds the database before it listens: wait for it (up to a minute). */
+async function waitForServer(dataDir: string, busy: DatabaseBusy): Promise<RunningServer> {
+  if (busy.server) return busy.server;
+  process.stderr.write(`kakunin: the database in ${dataDir} is held by process ${busy.pid}; waiting for its server to listen…\n`);
+  for (let i = 0; i < 120; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const server = runningServer(dataDir);
+    if (server) return server;
+  }
+  throw new CliError(`the database in ${dataDir} is held by process ${busy.pid}, which does not answer as a server: stop it and try again`, EXIT.failed);
 }
 
 export async function adminApi<T>(server: RunningServer, method: string, path: string, body?: unknown): Promise<T> {

@@ -13,6 +13,9 @@ export const EVIDENCE_TYPES = ['electronic_signature'] as const;
 export const VERIFIED_CLAIM_NAMES = ['name', 'birthdate', 'gender', 'address', JPKI_CLAIM] as const;
 export const SIGNATURE_TYPE = 'jp_jpki';
 
+/** acr of each ceremony: which certificate authenticated the holder. */
+export const ACR = { login: 'urn:kakunin:jpki:auth', identity: 'urn:kakunin:jpki:sign' } as const;
+
 export interface VerifiedClaims {
   verification: {
     trust_framework: string;

@@ -8,9 +8,8 @@ import { SHARED_CLAIMS, ceremonyOfInteraction, createCeremony, getCeremony, stat
 import { toErrorBody } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
-import { requestsVerifiedClaims } from './claims.js';
+import { ACR, requestsVerifiedClaims } from './claims.js';
 import { ceremonyPage, consentPage, errorPage, type Lang } from './pages.js';
-import { ACR } from './provider.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 

@@ -9,10 +9,9 @@ import type { Database } from '../db/database.js';
 import { findRelyingParty } from '../relying-parties.js';
 import type { PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
-import { EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
+import { ACR, EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
 import { renderOidcError } from './pages.js';
 
-export const ACR = { login: 'urn:kakunin:jpki:auth', identity: 'urn:kakunin:jpki:sign' } as const;
 
 /** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
 async function ceremonyOfGrant(db: Database, grantId: string | undefined) {
