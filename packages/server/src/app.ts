@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LinkageClient, TrustStore } from '@kakunin/jpki';
 import type Provider from 'oidc-provider';
+import type * as ProviderModule from './oidc/provider.js';
 import { simDir, type ServerConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { announceServer, openPlatformDatabase } from './db/open.js';
@@ -200,7 +201,7 @@ async function alignClientAuth(db: Database, raw: { headers: Record<string, stri
  * oidc-provider warns "Unsupported runtime" on Node 20 when it loads; it works there (STACK.md), and
  * the warning would only confuse operators. Every other warning passes through.
  */
-async function importOidcQuietly(): Promise<typeof import('./oidc/provider.js')> {
+async function importOidcQuietly(): Promise<typeof ProviderModule> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (typeof args[0] === 'string' && args[0].includes('Unsupported runtime')) return;

@@ -5,9 +5,8 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty } from '../src/relying-parties.js';
 import { ENGINES } from './support/databases.js';
-import { Browser, createTestSandbox, holderLinkOf, holderRespond, startTestPlatform, type TestPlatform } from './support/platform.js';
+import { REDIRECT, createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, startTestPlatform, type TestPlatform } from './support/platform.js';
 
-const REDIRECT = 'http://127.0.0.1:9/callback';
 const IDENTITY_CLAIMS = {
   userinfo: {
     verified_claims: {
@@ -26,47 +25,6 @@ afterAll(() => sim?.remove());
 
 /** An adult resident with a signing certificate on a card. */
 const adult = (p: TestPlatform): string => p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
-
-interface Flow {
-  config: oidc.Configuration;
-  browser: Browser;
-  verifier: string;
-  state: string;
-  page: { url: string; body: string };
-}
-
-async function startFlow(p: TestPlatform, clientId: string, secret: string, o: { scope?: string; claims?: unknown; auth?: 'basic' | 'post' } = {}): Promise<Flow> {
-  const config = await oidc.discovery(new URL(p.server.url), clientId, undefined, o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: o.scope ?? 'openid',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ...(o.claims ? { claims: JSON.stringify(o.claims) } : {}),
-  });
-  const browser = new Browser();
-  const page = await browser.go(url.toString(), p.server.url);
-  expect(page.status).toBe(200);
-  return { config, browser, verifier, state, page };
-}
-
-/** After the holder finished: continue, consent, land on the RP with code + state. */
-async function finishFlow(p: TestPlatform, flow: Flow): Promise<URL> {
-  const uid = /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
-  const consent = await flow.browser.go(`${p.server.url}/interaction/${uid}/continue`, p.server.url);
-  expect(consent.body).toMatch(/同意する/);
-  const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
-  const landed = await flow.browser.go(`${p.server.url}/interaction/${consentUid}/consent`, p.server.url, { method: 'POST', form: {} });
-  expect(landed.external).toBe(true);
-  const callback = new URL(landed.url);
-  expect(callback.origin + callback.pathname).toBe(REDIRECT);
-  expect(callback.searchParams.get('state')).toBe(flow.state);
-  expect(callback.searchParams.get('code')).toBeTruthy();
-  return callback;
-}
 
 describe.each(ENGINES)('OIDC code flows on %s', (engine) => {
   let p: TestPlatform;

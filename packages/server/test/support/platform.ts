@@ -2,6 +2,8 @@
 // OIDC flow: a cookie-keeping "browser" that follows redirects, and a holder with a virtual card.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as oidc from 'openid-client';
+import { expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessTransport, MyNumberCard, type CvcAnchor } from '@kakunin/card';
@@ -121,3 +123,49 @@ export async function signAsHolder(sandbox: Sandbox, view: { certificate: 'auth'
     await card.close();
   }
 }
+
+/** The redirect URI of test RPs (nothing listens there: the browser stops at it). */
+export const REDIRECT = 'http://127.0.0.1:9/callback';
+
+export interface Flow {
+  config: oidc.Configuration;
+  browser: Browser;
+  verifier: string;
+  state: string;
+  page: { url: string; body: string };
+}
+
+export async function startFlow(p: TestPlatform, clientId: string, secret: string, o: { scope?: string; claims?: unknown; auth?: 'basic' | 'post'; extra?: Record<string, string> } = {}): Promise<Flow> {
+  const config = await oidc.discovery(new URL(p.server.url), clientId, undefined, o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: o.scope ?? 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...(o.claims ? { claims: JSON.stringify(o.claims) } : {}),
+    ...o.extra,
+  });
+  const browser = new Browser();
+  const page = await browser.go(url.toString(), p.server.url);
+  expect(page.status).toBe(200);
+  return { config, browser, verifier, state, page };
+}
+
+/** After the holder finished: continue, consent, land on the RP with code + state. */
+export async function finishFlow(p: TestPlatform, flow: Flow): Promise<URL> {
+  const uid = /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
+  const consent = await flow.browser.go(`${p.server.url}/interaction/${uid}/continue`, p.server.url);
+  expect(consent.body).toMatch(/同意する/);
+  const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
+  const landed = await flow.browser.go(`${p.server.url}/interaction/${consentUid}/consent`, p.server.url, { method: 'POST', form: {} });
+  expect(landed.external).toBe(true);
+  const callback = new URL(landed.url);
+  expect(callback.origin + callback.pathname).toBe(REDIRECT);
+  expect(callback.searchParams.get('state')).toBe(flow.state);
+  expect(callback.searchParams.get('code')).toBeTruthy();
+  return callback;
+}
+
