@@ -27,6 +27,10 @@ export const holderUrlOf = (platform: Pick<Platform, 'publicUrl'>, ceremonyId: s
 
 export async function interactionRoutes(app: FastifyInstance, o: { platform: Platform; provider: Provider }): Promise<void> {
   const { platform, provider } = o;
+  // Browser pages, not an API: kept out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
 
   const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Details> => provider.interactionDetails(req.raw, reply.raw);
 
