@@ -67,6 +67,21 @@ describe.each(ENGINES)('OIDC code flows on %s', (engine) => {
     expect(subs[0]).not.toMatch(/^[0-9A-F]+$/); // never a certificate serial
   });
 
+  it('the pairwise subject survives a card renewal (J-LIS linkage)', async () => {
+    const person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'auth', medium: 'card' }).length > 0).at(-1)!.id;
+    const login = async (): Promise<string> => {
+      const flow = await startFlow(p, rp.clientId, rp.clientSecret);
+      expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person })).status).toBe(200);
+      const tokens = await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+      return tokens.claims()!.sub;
+    };
+    const before = await login();
+    const oldSerial = p.sandbox.currentCertificateRecord(person, 'auth', 'card').serial;
+    await p.sandbox.applyEvent(person, 'renew');
+    expect(p.sandbox.currentCertificateRecord(person, 'auth', 'card').serial).not.toBe(oldSerial);
+    expect(await login()).toBe(before);
+  });
+
   it('identity: signing certificate, verified_claims field by field in userinfo and ID token', async () => {
     const person = adult(p);
     const who = p.sandbox.person(person);
