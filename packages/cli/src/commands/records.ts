@@ -1,0 +1,243 @@
+// `kakunin records verify|export|purge|end-relationship`: the verification-record chain, straight in
+// the platform database (PostgreSQL, or the embedded database of --data-dir when no server holds it).
+
+import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_DATA_DIR, pgliteDir } from '../../../server/src/config.js';
+import type { Database } from '../../../server/src/db/database.js';
+import type { RunningServer } from '../../../server/src/db/open.js';
+import { endRelationship, exportRecords, purgeExpired, verifyChain, type ChainVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
+import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
+import { adminApi, serverFetch, withPlatformData } from '../platform-data.js';
+
+interface DataOptions {
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+const DATA_DIR_OPTION = ['--data-dir <dir>', `the server's state directory (default ${DEFAULT_DATA_DIR})`, DEFAULT_DATA_DIR] as const;
+const DATABASE_URL_OPTION = ['--database-url <url>', 'PostgreSQL (default: env DATABASE_URL; otherwise the embedded database of --data-dir)'] as const;
+
+/**
+ * Runs one command on the platform database; while a server holds the embedded database, `viaApi`
+ * does the same through that server's admin API.
+ */
+async function withDatabase<T>(o: DataOptions, fn: (db: Database) => Promise<T>, viaApi: (server: RunningServer) => Promise<T>): Promise<T> {
+  const databaseUrl = o.databaseUrl || process.env.DATABASE_URL || undefined;
+  // Never create an empty embedded database by mistake (a wrong --data-dir would "verify" 0 records).
+  if (!databaseUrl && !existsSync(pgliteDir({ dataDir: o.dataDir }))) {
+    throw new CliError(`no Kakunin database in ${o.dataDir} (expected ${pgliteDir({ dataDir: o.dataDir })}): pass the server's --data-dir, or --database-url`, EXIT.failed);
+  }
+  try {
+    return await withPlatformData({ dataDir: o.dataDir, ...(databaseUrl ? { databaseUrl } : {}) }, fn, viaApi);
+  } catch (e) {
+    if (e instanceof RangeError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
+}
+
+/** Progress on standard error, at most once a second, so long runs show life and short ones stay quiet. */
+function progress(what: string): { tick: (n: number) => void; done: () => void } {
+  const started = Date.now();
+  let last = started;
+  let shown = false;
+  return {
+    tick: (n) => {
+      const now = Date.now();
+      if (now - last < 1000) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`kakunin: ${n.toLocaleString('en')} ${what}…\n`);
+    },
+    done: () => {
+      if (shown) process.stderr.write(`kakunin: done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    },
+  };
+}
+
+/** A writer with back-pressure; to a file it writes FILE.partial and renames it when complete. */
+function sink(out: string | undefined): { write: (chunk: string) => Promise<void>; finish: () => Promise<void>; abort: () => void } {
+  const partial = out ? `${out}.partial` : undefined;
+  const fail = (e: unknown): CliError => new CliError(`cannot write ${out ?? 'standard output'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.failed);
+  let stream: WriteStream | NodeJS.WriteStream;
+  try {
+    // Opened synchronously so that a bad path fails before any database work.
+    if (partial) mkdirSync(dirname(resolve(partial)), { recursive: true });
+    stream = partial ? createWriteStream('', { fd: openSync(partial, 'w') }) : process.stdout;
+  } catch (e) {
+    throw fail(e);
+  }
+  let failed: unknown;
+  stream.on('error', (e: Error) => (failed = e));
+  const settled = (event: string): Promise<void> =>
+    new Promise((ok, ko) => {
+      if (failed) return ko(fail(failed));
+      stream.once(event, () => ok());
+      stream.once('error', (e) => ko(fail(e)));
+    });
+  return {
+    write: async (chunk) => {
+      if (failed) throw fail(failed);
+      if (!stream.write(chunk)) await settled('drain');
+    },
+    finish: async () => {
+      if (!partial || !out) return;
+      const done = settled('finish');
+      stream.end();
+      await done;
+      renameSync(partial, out);
+    },
+    abort: () => {
+      if (!partial) return;
+      (stream as WriteStream).destroy();
+      rmSync(partial, { force: true });
+    },
+  };
+}
+
+function anchorOption(value: string | undefined): { seq: string; hash: string } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
+  if (!m) throw new CliError(`--anchor must be SEQ:HASH as printed by a previous verify (got "${value}")`);
+  return { seq: m[1]!, hash: m[2]! };
+}
+
+const counts = (byFramework: Record<string, number>): string =>
+  Object.keys(byFramework).length ? ` (${Object.entries(byFramework).map(([f, n]) => `${f} ${n}`).join(', ')})` : '';
+
+export function registerRecordsCommands(program: Command): void {
+  const cmd = program.command('records').description('verification records (確認記録): verify the hash chain, export, retention purge, end relationships');
+
+  cmd
+    .command('verify')
+    .description('re-compute the hash chain; exit 1 and one line per problem when a record was edited, deleted, inserted or reordered')
+    .option(...DATA_DIR_OPTION)
+    .option(...DATABASE_URL_OPTION)
+    .option('--anchor <seq:hash>', 'a head printed by an earlier verify: also detects deletion of the newest records')
+    .option('--json', 'print the result object')
+    .action(async (o: DataOptions & { anchor?: string; json?: boolean }) => {
+      const anchor = anchorOption(o.anchor);
+      const p = progress('records checked');
+      const result = await withDatabase(
+        o,
+        (db) => verifyChain(db, { onProgress: p.tick, ...(anchor ? { anchor } : {}) }),
+        (server) => adminApi<ChainVerification>(server, 'POST', '/records/verify', anchor ? { anchor } : {}),
+      );
+      p.done();
+      if (!result.ok) process.exitCode = EXIT.failed;
+      if (o.json) return printJson(result);
+      if (result.ok) {
+        process.stdout.write(`OK: ${result.checked} records, chain intact (${result.purged} purged)\n`);
+        if (result.head) process.stdout.write(`head: ${result.head.seq}:${result.head.hash}\n`);
+        return;
+      }
+      for (const problem of result.problems) process.stdout.write(`seq ${problem.seq} ${problem.id || '-'}: ${problem.reason}\n`);
+      process.stderr.write(`kakunin: FAILED: ${result.checked} records checked, ${result.problems.length} problem(s)\n`);
+    });
+
+  cmd
+    .command('export')
+    .description('write records as CSV (one flattened row each, formulas neutralised) or as one JSON array')
+    .option(...DATA_DIR_OPTION)
+    .option(...DATABASE_URL_OPTION)
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--out <file>', 'write to a file (default standard output)')
+    .option('--rp <clientId>', 'only this relying party')
+    .option('--from <date>', 'created at or after DATE (ISO 8601)')
+    .option('--to <date>', 'created before DATE (exclusive)')
+    .option('--outcome <outcome>', 'verified, rejected or note')
+    .option('--bom', 'CSV: start with a UTF-8 byte order mark (for Excel)')
+    .action(async (o: DataOptions & { format: string; out?: string; rp?: string; from?: string; to?: string; outcome?: string; bom?: boolean }) => {
+      const format = choice(o.format, ['csv', 'json'] as const, '--format');
+      const outcome = o.outcome === undefined ? undefined : choice(o.outcome, ['verified', 'rejected', 'note'] as const satisfies readonly RecordOutcome[], '--outcome');
+      const from = o.from === undefined ? undefined : parseDateOption(o.from, '--from');
+      const to = o.to === undefined ? undefined : parseDateOption(o.to, '--to');
+      const p = progress('records exported');
+      const filters = { ...(o.rp !== undefined ? { rpClientId: o.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(outcome ? { outcome } : {}), ...(o.bom ? { bom: true } : {}) };
+      const toSink = async (run: (write: (chunk: string) => Promise<void>) => Promise<number>): Promise<{ exported: number }> => {
+        const out = sink(o.out);
+        try {
+          const exported = await run(out.write);
+          await out.finish();
+          return { exported };
+        } catch (e) {
+          out.abort();
+          throw e;
+        }
+      };
+      const { exported } = await withDatabase(
+        o,
+        (db) => toSink(async (write) => (await exportRecords(db, { format, ...filters, onProgress: p.tick }, write)).exported),
+        (server) =>
+          toSink(async (write) => {
+            const q = new URLSearchParams({ format, ...(o.rp ? { rp: o.rp } : {}), ...(from ? { from: from.toISOString() } : {}), ...(to ? { to: to.toISOString() } : {}), ...(outcome ? { outcome } : {}), ...(o.bom ? { bom: 'true' } : {}) });
+            const res = await serverFetch(server, `/records/export?${q}`);
+            if (!res.ok || !res.body) throw new CliError(`the server refused the export: HTTP ${res.status}`, EXIT.failed);
+            const decoder = new TextDecoder();
+            let rows = 0;
+            for await (const chunk of res.body) {
+              const text = decoder.decode(chunk as Uint8Array, { stream: true });
+              rows += text.split('\n').length - 1;
+              await write(text);
+            }
+            return format === 'csv' ? Math.max(0, rows - 1) : Math.max(0, rows - 2);
+          }),
+      );
+      p.done();
+      if (o.out) process.stderr.write(`kakunin: wrote ${exported} records to ${o.out}\n`);
+    });
+
+  cmd
+    .command('purge')
+    .description('blank the payload of records past their retention (犯収法 7 years, 携帯法 3 years, others 1 year after the relationship ends)')
+    .option(...DATA_DIR_OPTION)
+    .option(...DATABASE_URL_OPTION)
+    .option('--dry-run', 'count what would be purged; change nothing')
+    .option('--now <date>', 'evaluate retention at DATE (a future date only with --dry-run)')
+    .option('--json', 'print the result object')
+    .action(async (o: DataOptions & { dryRun?: boolean; now?: string; json?: boolean }) => {
+      const now = o.now === undefined ? new Date() : parseDateOption(o.now, '--now');
+      if (!o.dryRun && now.getTime() > Date.now() + 60_000) throw new CliError('--now may be in the future only with --dry-run (a purge cannot be undone)');
+      const p = progress('records purged');
+      const result = await withDatabase(
+        o,
+        (db) => purgeExpired(db, { now, dryRun: o.dryRun ?? false, onProgress: p.tick }),
+        async (server) => {
+          const r = await adminApi<PurgeResult & { now: string }>(server, 'POST', '/records/purge', { now: now.toISOString(), dry_run: o.dryRun ?? false });
+          return { ...r, now: new Date(r.now) };
+        },
+      );
+      p.done();
+      if (o.json) return printJson(result);
+      process.stdout.write(
+        result.dryRun
+          ? `dry run: ${result.purged} records past retention at ${now.toISOString()}${counts(result.byFramework)}; nothing changed\n`
+          : `purged ${result.purged} records${counts(result.byFramework)}; ${result.notes.length} retention_purge note(s) appended\n`,
+      );
+    });
+
+  cmd
+    .command('end-relationship')
+    .description('record that the business relationship between a relying party and a subject ended (retention counts from here)')
+    .option(...DATA_DIR_OPTION)
+    .option(...DATABASE_URL_OPTION)
+    .requiredOption('--rp <clientId>', 'relying party client id')
+    .requiredOption('--subject <id>', 'platform subject id')
+    .option('--at <date>', 'when it ended (default now)')
+    .option('--json', 'print the result object')
+    .action(async (o: DataOptions & { rp: string; subject: string; at?: string; json?: boolean }) => {
+      const at = o.at === undefined ? new Date() : parseDateOption(o.at, '--at');
+      const result = await withDatabase(
+        o,
+        (db) => endRelationship(db, o.rp, o.subject, at),
+        async (server) => {
+          const r = await adminApi<RelationshipEnd & { retainedUntil: string }>(server, 'POST', '/relationships/end', { rp_client_id: o.rp, subject_id: o.subject, at: at.toISOString() });
+          return { ...r, retainedUntil: new Date(r.retainedUntil) };
+        },
+      );
+      if (o.json) return printJson(result);
+      const note = result.record ? `note ${result.record.id} appended` : 'already ended then; nothing appended';
+      process.stdout.write(`relationship ${o.rp} / ${o.subject} ended at ${at.toISOString()} (${note}); ${result.framework} records kept until ${result.retainedUntil.toISOString()}\n`);
+    });
+}
