@@ -212,6 +212,19 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
 `,
   },
+  {
+    id: 3,
+    name: 'jobs-failure-and-listing',
+    sql: `
+-- A job that gave up is done (never claimed again) and failed; completed jobs keep failed_at NULL.
+ALTER TABLE jobs ADD COLUMN failed_at timestamptz;
+ALTER TABLE jobs ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+CREATE INDEX jobs_failed ON jobs (queue, failed_at) WHERE failed_at IS NOT NULL;
+-- Admin listings: deliveries per RP, monitored certificates per RP and status.
+CREATE INDEX webhook_deliveries_rp ON webhook_deliveries (rp_client_id, id);
+CREATE INDEX monitored_certificates_status ON monitored_certificates (status, id);
+`,
+  },
 ];
 
 export async function migrate(db: Database): Promise<void> {

@@ -1,0 +1,232 @@
+// The revocation monitor: re-checks every watched signing certificate that is still good and tells
+// the RP when one was revoked (the 署名用 certificate is revoked automatically on a move or a name
+// change, so this is how an RP learns that the identity it verified changed).
+//
+// One run:
+//   1. rows whose RP relationship ended become `ended` (no purpose left to use revocation data);
+//   2. rows past notAfter become `expired` with a `certificate.expired` event. No webhook: expiry is
+//      known in advance from the certificate and says nothing new about the holder; RPs see the
+//      event through the admin API;
+//   3. every other good row is re-checked with `verifier.recheck`. `revoked` → in one transaction:
+//      the row, a `certificate.revoked` event and the webhook job. A source that cannot answer
+//      (RevocationUnavailable) leaves the row untouched for the next run — fail closed, never
+//      "good" by default — and after a few in a row the run stops instead of waiting out a
+//      timeout per certificate.
+// Runs are safe to overlap (two processes, a retaken job): a row changes state only from 'good',
+// so each revocation yields exactly one event.
+
+import { RevocationUnavailable, type RevocationStatus } from '@kakunin/jpki';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../jobs/worker.js';
+import type { Metrics } from '../metrics.js';
+import type { JpkiVerifier } from '../verifier.js';
+import { enqueueWebhookDelivery } from '../webhooks/delivery.js';
+import { insertEvent } from './events.js';
+
+export interface MonitorPlatform {
+  db: Database;
+  verifier: Pick<JpkiVerifier, 'recheck'>;
+  metrics?: Pick<Metrics, 'monitorChecks' | 'revocationAgeSeconds'>;
+  log?: Logger;
+}
+
+export interface MonitorOptions {
+  now?: Date;
+  /** Rows read per query (default 100). */
+  batchSize?: number;
+  /** Stop the run after this many RevocationUnavailable answers in a row (default 5). */
+  maxConsecutiveUnavailable?: number;
+  /** Stops the run between certificates (worker shutdown). */
+  signal?: AbortSignal;
+  /** Called between batches (the job's lock extension). */
+  heartbeat?: () => Promise<unknown>;
+}
+
+export interface MonitorReport {
+  /** Rows whose revocation status was asked for. */
+  checked: number;
+  good: number;
+  revoked: number;
+  /** The source answered "unknown": left as is. */
+  unknown: number;
+  /** The source could not answer: left as is, retried next run. */
+  unavailable: number;
+  /** Other failures (e.g. the issuer is no longer trusted): left as is, logged. */
+  errors: number;
+  expired: number;
+  ended: number;
+  /** Ids of the events written. */
+  events: string[];
+  /** Why the run stopped before the end, if it did. */
+  aborted?: 'source-unavailable' | 'stopped';
+}
+
+interface DueRow {
+  id: string;
+  rp_client_id: string;
+  subject_id: string;
+  record_id: string;
+  issuer_id: string;
+  serial: string;
+  not_after: Date;
+  certificate?: Uint8Array;
+}
+
+type CheckOutcome = { status: RevocationStatus } | { error: unknown };
+
+export async function runRevocationMonitor(platform: MonitorPlatform, options: MonitorOptions = {}): Promise<MonitorReport> {
+  const { db, verifier, metrics, log } = platform;
+  const now = options.now ?? new Date();
+  const batchSize = options.batchSize ?? 100;
+  const maxUnavailable = options.maxConsecutiveUnavailable ?? 5;
+  const report: MonitorReport = { checked: 0, good: 0, revoked: 0, unknown: 0, unavailable: 0, errors: 0, expired: 0, ended: 0, events: [] };
+  const count = (status: string): void => metrics?.monitorChecks.inc({ status });
+
+  // 1. Relationships that ended.
+  const ended = await db.query(
+    `UPDATE monitored_certificates m SET status = 'ended'
+     FROM relationships r
+     WHERE r.rp_client_id = m.rp_client_id AND r.subject_id = m.subject_id AND r.ended_at IS NOT NULL AND r.ended_at <= $1 AND m.status = 'good'
+     RETURNING m.id`,
+    [now],
+  );
+  report.ended = ended.length;
+
+  // 2. Expired certificates.
+  for (;;) {
+    const rows = await db.query<DueRow>(
+      `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after FROM monitored_certificates
+       WHERE status = 'good' AND not_after <= $1 ORDER BY id LIMIT $2`,
+      [now, batchSize],
+    );
+    for (const row of rows) {
+      const eventId = await db.transaction(async (tx) => {
+        const updated = await tx.query(`UPDATE monitored_certificates SET status = 'expired', last_checked_at = $2 WHERE id = $1 AND status = 'good' RETURNING id`, [row.id, now]);
+        if (updated.length === 0) return undefined;
+        const event = await insertEvent(tx, {
+          type: 'certificate.expired',
+          rpClientId: row.rp_client_id,
+          subjectId: row.subject_id,
+          recordId: row.record_id,
+          at: now,
+          data: { issuer_id: row.issuer_id, serial: row.serial, not_after: new Date(row.not_after).toISOString(), record_id: row.record_id },
+        });
+        return event.id;
+      });
+      if (eventId) {
+        report.expired++;
+        report.events.push(eventId);
+        count('expired');
+      }
+    }
+    if (rows.length < batchSize) break;
+  }
+
+  // 3. Re-check the rest. One answer per certificate per run, even when several RPs watch it.
+  const answers = new Map<string, CheckOutcome>();
+  let consecutiveUnavailable = 0;
+  let lastId = '0';
+  outer: for (;;) {
+    const rows = await db.query<Required<DueRow>>(
+      `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after, certificate FROM monitored_certificates
+       WHERE status = 'good' AND not_after > $1 AND id > $2::bigint ORDER BY id LIMIT $3`,
+      [now, lastId, batchSize],
+    );
+    const good: string[] = [];
+    for (const row of rows) {
+      if (options.signal?.aborted) {
+        report.aborted = 'stopped';
+        break;
+      }
+      lastId = String(row.id);
+      const key = `${row.issuer_id}/${row.serial}`;
+      let outcome = answers.get(key);
+      if (!outcome) {
+        try {
+          outcome = { status: (await verifier.recheck(row.certificate, now)).status };
+          consecutiveUnavailable = 0;
+        } catch (error) {
+          outcome = { error };
+          if (error instanceof RevocationUnavailable) consecutiveUnavailable++;
+        }
+        answers.set(key, outcome);
+      }
+      report.checked++;
+
+      if ('error' in outcome) {
+        if (outcome.error instanceof RevocationUnavailable) {
+          report.unavailable++;
+          count('unavailable');
+          if (report.unavailable === 1) log?.warn({ monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error }, 'revocation monitor: revocation source unavailable; status left unchanged, retried next run');
+          if (consecutiveUnavailable >= maxUnavailable) {
+            report.aborted = 'source-unavailable';
+            log?.error({ unavailable: report.unavailable, checked: report.checked }, `revocation monitor: ${consecutiveUnavailable} revocation answers in a row unavailable; stopping this run`);
+            break;
+          }
+        } else {
+          report.errors++;
+          count('error');
+          log?.error({ monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error }, 'revocation monitor: re-check failed; status left unchanged');
+        }
+        continue;
+      }
+
+      const { status } = outcome;
+      if (status.thisUpdate) metrics?.revocationAgeSeconds.set({ source: status.source }, (now.getTime() - status.thisUpdate.getTime()) / 1000);
+      if (status.status === 'good') {
+        report.good++;
+        count('good');
+        good.push(String(row.id));
+      } else if (status.status === 'unknown') {
+        // The responder does not know the certificate: not evidence of revocation, keep watching.
+        report.unknown++;
+        count('unknown');
+        log?.warn({ monitoredId: row.id, issuerId: row.issuer_id, source: status.source }, 'revocation monitor: the revocation source answered "unknown"; status left unchanged');
+      } else {
+        const eventId = await recordRevocation(db, row, status, now);
+        count('revoked');
+        if (eventId) {
+          report.revoked++;
+          report.events.push(eventId);
+          log?.info({ monitoredId: row.id, eventId, reason: status.reason ?? 'unspecified' }, 'revocation monitor: certificate revoked');
+        }
+      }
+    }
+    if (good.length > 0) {
+      await db.query(`UPDATE monitored_certificates SET last_checked_at = $1 WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint) AND status = 'good'`, [now, good]);
+    }
+    if (report.aborted) break outer;
+    if (rows.length < batchSize) break;
+    await options.heartbeat?.();
+  }
+  if (report.checked > 0 || report.expired > 0 || report.ended > 0) {
+    const { events: _events, ...summary } = report;
+    log?.info(summary, 'revocation monitor run finished');
+  }
+  return report;
+}
+
+/** Row, event and webhook job in one transaction; undefined when another run already did it. */
+async function recordRevocation(db: Database, row: DueRow, status: RevocationStatus, now: Date): Promise<string | undefined> {
+  const revokedAt = status.revokedAt ?? now;
+  const reason = status.reason ?? 'unspecified';
+  return db.transaction(async (tx) => {
+    const updated = await tx.query(
+      `UPDATE monitored_certificates SET status = 'revoked', revoked_at = $2, revocation_reason = $3, last_checked_at = $4 WHERE id = $1 AND status = 'good' RETURNING id`,
+      [row.id, revokedAt, reason, now],
+    );
+    if (updated.length === 0) return undefined;
+    // Identifiers, reason and times only: never the basic 4 info, never a My Number.
+    const event = await insertEvent(tx, {
+      type: 'certificate.revoked',
+      rpClientId: row.rp_client_id,
+      subjectId: row.subject_id,
+      recordId: row.record_id,
+      at: now,
+      data: { issuer_id: row.issuer_id, serial: row.serial, reason, revoked_at: revokedAt.toISOString(), source: status.source, record_id: row.record_id },
+    });
+    const [rp] = await tx.query<{ webhook_url: string | null }>('SELECT webhook_url FROM relying_parties WHERE client_id = $1', [row.rp_client_id]);
+    if (rp?.webhook_url) await enqueueWebhookDelivery(tx, { eventId: event.id, rpClientId: row.rp_client_id });
+    return event.id;
+  });
+}
