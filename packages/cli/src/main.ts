@@ -4,6 +4,7 @@ import { isJpkiError } from '@kakunin/jpki';
 import { registerCardCommands } from './commands/card.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerHolderCommand } from './commands/holder.js';
+import { registerRecordsCommands } from './commands/records.js';
 import { registerRpCommands } from './commands/rp.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommands } from './commands/sim.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRpCommands(program);
   registerHolderCommand(program);
+  registerRecordsCommands(program);
   return program;
 }
 

@@ -108,6 +108,17 @@ describe('kakunin serve / rp add / holder (checked as written)', () => {
     expect((info.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework).toBe('jp_aml');
   }, 60_000);
 
+  it('records verify and export work through the running server (it holds the embedded database)', () => {
+    const verify = kakunin(['records', 'verify', '--data-dir', dataDir]);
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^OK: \d+ records, chain intact/);
+    const csv = kakunin(['records', 'export', '--format', 'csv', '--data-dir', dataDir]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const [header, ...rows] = csv.stdout.trim().split('\n');
+    expect(header).toMatch(/seq/);
+    expect(rows.some((r) => r.includes('jpki_signature') && r.includes(client.client_id))).toBe(true);
+  });
+
   it('stops cleanly on SIGINT', async () => {
     expect(existsSync(join(dataDir, 'server.json'))).toBe(true);
     server.kill('SIGINT');

@@ -22,10 +22,10 @@ import { adminRoutes } from './routes/admin.js';
 import { holderRoutes } from './routes/holder.js';
 import { opsRoutes } from './routes/ops.js';
 import { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
-import { platformSecrets, sharedSecret } from './secrets.js';
+import { pairwiseSubject, platformSecrets, sharedSecret } from './secrets.js';
 import { randomBytes } from 'node:crypto';
 import { JpkiVerifier, productionRevocation } from './verifier.js';
-import { startBackgroundJobs } from './_pending.js';
+import { startBackgroundJobs, type BackgroundJobs } from './monitor/index.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -35,6 +35,8 @@ export interface RunningPlatform {
   readonly adminToken: string;
   /** The simulated J-LIS in sandbox mode. */
   readonly sandbox?: SandboxJlis;
+  /** Background workers (revocation monitor, webhooks), unless started with noJobs. */
+  readonly jobs?: BackgroundJobs;
   close(): Promise<void>;
 }
 
@@ -136,7 +138,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
     });
     await app.register(holderRoutes, { platform });
-    await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1' });
+    const jobs: BackgroundJobs | undefined = options.noJobs
+      ? undefined
+      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config, webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId) } });
+    if (jobs) cleanups.push(() => jobs.stop());
+    await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(jobs ? { jobs } : {}) });
     await app.register(interactionRoutes, { platform, provider });
     await app.register(opsRoutes, { platform });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -157,14 +163,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       },
     });
 
-    if (!options.noJobs) {
-      const jobs = startBackgroundJobs({ db, verifier, metrics, log: app.log, config });
-      cleanups.push(() => jobs.stop());
-    }
-
     await app.listen({ port, host: config.host });
     if (!config.databaseUrl) cleanups.push(announceServer(config.dataDir, { url: publicUrl, adminToken }));
-    return { url: publicUrl, platform, app, provider, adminToken, ...(sandbox ? { sandbox } : {}), close: closeAll };
+    return { url: publicUrl, platform, app, provider, adminToken, ...(sandbox ? { sandbox } : {}), ...(jobs ? { jobs } : {}), close: closeAll };
   } catch (e) {
     await closeAll();
     throw e;

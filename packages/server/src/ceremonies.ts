@@ -20,9 +20,9 @@ import {
   NonceUnknown,
   isServerError,
 } from './errors.js';
-import { watchCertificate } from './_pending.js';
+import { watchCertificate } from './monitor/index.js';
+import { appendVerificationRecord, type VerificationRecordInput } from './records/index.js';
 import type { Platform } from './platform.js';
-import { appendVerificationRecord, type VerificationRecordInput } from './_pending.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
 import { bindSubject, findSubjectByLinkage, type CertificateIdentity } from './subjects.js';
 import type { Verification } from './verifier.js';
@@ -241,15 +241,17 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const outcome = await platform.db.transaction(async (tx) => {
     await claim(tx, ceremony);
     const subjectId = await bindSubject(tx, identity, linked?.subjectId);
-    const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId, outcome: 'verified', verification }));
-    await tx.query(
-      `UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1`,
-      [ceremony.id, now, subjectId, record.id, result as unknown as Record<string, unknown>],
-    );
+    // A verification (re)opens the relationship: retention counts from its end (records/retention.ts).
     await tx.query(
       `INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ($1, $2, $3)
        ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL`,
       [rp.clientId, subjectId, now],
+    );
+    // Appended as late as possible: it holds the chain lock until commit.
+    const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId, outcome: 'verified', verification }));
+    await tx.query(
+      `UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1`,
+      [ceremony.id, now, subjectId, record.id, result as unknown as Record<string, unknown>],
     );
     if (certKind === 'sign') {
       await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId: record.id, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });

@@ -23,3 +23,7 @@ export { startServer, type RunningPlatform, type StartOptions } from './app.js';
 export { createCeremony, getCeremony, findCeremony, submitResponse, holderView, identityStatement, type Ceremony, type CeremonyResult, type HolderResponse } from './ceremonies.js';
 export { buildVerifiedClaims, filterVerifiedClaims, JPKI_CLAIM, TRUST_FRAMEWORKS, type VerifiedClaims } from './oidc/claims.js';
 export { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
+export * from './records/index.js';
+export * from './jobs/index.js';
+export * from './monitor/index.js';
+export * from './webhooks/index.js';

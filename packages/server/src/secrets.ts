@@ -1,7 +1,7 @@
 // Generated secrets shared by every process on one database: the first process creates them, the
 // others read the same row (INSERT … ON CONFLICT DO NOTHING, then SELECT).
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Queryable } from './db/database.js';
 
 export async function sharedSecret<T>(db: Queryable, name: string, create: () => T): Promise<T> {
@@ -26,4 +26,9 @@ export async function platformSecrets(db: Queryable): Promise<PlatformSecrets> {
   const cookieKeys = await sharedSecret(db, 'oidc.cookie-keys', () => [randomBytes(32).toString('base64url')]);
   const pairwiseSalt = await sharedSecret(db, 'oidc.pairwise-salt', () => randomBytes(32).toString('base64url'));
   return { signingJwk, cookieKeys, pairwiseSalt };
+}
+
+/** The pairwise subject (OIDC `sub`) of a platform subject at one RP: the same in ID tokens and webhooks. */
+export function pairwiseSubject(salt: string, clientId: string, subjectId: string): string {
+  return createHmac('sha256', salt).update(`${clientId}\n${subjectId}`).digest('base64url');
 }

@@ -2,59 +2,9 @@
 // holds the embedded database, through that server's admin API.
 
 import type { Command } from 'commander';
-import { CEREMONY_KINDS, DEFAULT_DATA_DIR, DatabaseBusy, createRelyingParty, isServerError, listRelyingParties, openPlatformDatabase, publicView, runningServer, type CeremonyKind, type Database, type RunningServer } from '@kakunin/server';
-import { CliError, EXIT, printJson } from '../output.js';
-
-export interface DataOptions {
-  dataDir?: string;
-  databaseUrl?: string;
-}
-
-export const DATA_DIR_OPTION = ['--data-dir <dir>', `the server's state directory (default ${DEFAULT_DATA_DIR})`] as const;
-export const DATABASE_URL_OPTION = ['--database-url <url>', 'PostgreSQL (default: env DATABASE_URL; otherwise the embedded database of --data-dir)'] as const;
-
-/** Runs `direct` on the database, or `viaApi` when a running server holds the embedded one. */
-export async function withPlatformData<T>(o: DataOptions, direct: (db: Database) => Promise<T>, viaApi: (server: RunningServer) => Promise<T>): Promise<T> {
-  const databaseUrl = o.databaseUrl ?? process.env.DATABASE_URL;
-  let db: Database;
-  try {
-    db = await openPlatformDatabase({ dataDir: o.dataDir ?? DEFAULT_DATA_DIR, ...(databaseUrl ? { databaseUrl } : {}) });
-  } catch (e) {
-    if (e instanceof DatabaseBusy) return viaApi(await waitForServer(o.dataDir ?? DEFAULT_DATA_DIR, e));
-    throw new CliError(`cannot open the database: ${(e as Error).message}`, EXIT.failed);
-  }
-  try {
-    return await direct(db);
-  } catch (e) {
-    if (isServerError(e)) throw new CliError(`${e.message} (${e.code})`, EXIT.failed);
-    throw e;
-  } finally {
-    await db.close();
-  }
-}
-
-/** A server that is still starting holds the database before it listens: wait for it (up to a minute). */
-async function waitForServer(dataDir: string, busy: DatabaseBusy): Promise<RunningServer> {
-  if (busy.server) return busy.server;
-  process.stderr.write(`kakunin: the database in ${dataDir} is held by process ${busy.pid}; waiting for its server to listen…\n`);
-  for (let i = 0; i < 120; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    const server = runningServer(dataDir);
-    if (server) return server;
-  }
-  throw new CliError(`the database in ${dataDir} is held by process ${busy.pid}, which does not answer as a server: stop it and try again`, EXIT.failed);
-}
-
-export async function adminApi<T>(server: RunningServer, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${server.url}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${server.adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json()) as T & { error?: { code: string; message: string } };
-  if (!res.ok) throw new CliError(`${json.error?.message ?? `HTTP ${res.status}`} (${json.error?.code ?? res.status})`, EXIT.failed);
-  return json;
-}
+import { CEREMONY_KINDS, createRelyingParty, listRelyingParties, publicView, type CeremonyKind } from '@kakunin/server';
+import { CliError, printJson } from '../output.js';
+import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, withPlatformData, type DataOptions } from '../platform-data.js';
 
 const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
 

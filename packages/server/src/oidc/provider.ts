@@ -2,12 +2,11 @@
 // subjects, the claims parameter, and OIDC4IDA verified_claims from identity ceremonies. Every
 // authorization needs a fresh JPKI ceremony (a session alone never skips it).
 
-import { createHmac } from 'node:crypto';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { findCeremony } from '../ceremonies.js';
 import type { Database } from '../db/database.js';
 import { findRelyingParty } from '../relying-parties.js';
-import type { PlatformSecrets } from '../secrets.js';
+import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
 import { ACR, EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
 import { renderOidcError } from './pages.js';
@@ -36,7 +35,7 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], identity: ['verified_claims'] },
     acrValues: [ACR.login, ACR.identity],
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => createHmac('sha256', o.secrets.pairwiseSalt).update(`${client.clientId}\n${accountId}`).digest('base64url'),
+    pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(o.secrets.pairwiseSalt, client.clientId, accountId),
     pkce: { required: () => true },
     responseTypes: ['code'],
     features: {

@@ -6,6 +6,9 @@ import { Type } from 'typebox';
 import { Unauthorized } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { CEREMONY_KINDS, TOKEN_AUTH_METHODS, createRelyingParty, getRelyingParty, listRelyingParties, publicView, updateRelyingParty, type NewRelyingParty } from '../relying-parties.js';
+import type { BackgroundJobs } from '../monitor/index.js';
+import { adminEventRoutes } from './admin-events.js';
+import { adminRecordRoutes } from './admin-records.js';
 import { ErrorSchema } from './schemas.js';
 
 const RpView = Type.Object(
@@ -61,11 +64,13 @@ export function checkAdminToken(expected: string, req: FastifyRequest): void {
   if (!m || given.length !== want.length || !timingSafeEqual(given, want)) throw new Unauthorized();
 }
 
-export async function adminRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string }): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string; jobs?: BackgroundJobs }): Promise<void> {
   const { platform } = o;
   app.addHook('onRequest', async (req) => checkAdminToken(o.adminToken, req));
   const security = [{ adminToken: [] }];
   const ClientId = Type.Object({ client_id: Type.String() });
+  await app.register(adminRecordRoutes, { platform });
+  await app.register(adminEventRoutes, { platform, ...(o.jobs ? { jobs: o.jobs } : {}) });
 
   app.get('/relying-parties', { schema: { tags: ['admin'], security, summary: 'List relying parties', response: { 200: Type.Array(RpView), 401: ErrorSchema } } }, async () =>
     (await listRelyingParties(platform.db)).map(publicView),

@@ -1,0 +1,37 @@
+// Admin API for the revocation monitor: events, webhook deliveries, watched certificates, re-check now.
+
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { InvalidRequest } from '../errors.js';
+import { listEvents, listMonitored, type BackgroundJobs } from '../monitor/index.js';
+import type { Platform } from '../platform.js';
+import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
+
+const security = [{ adminToken: [] }];
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500 }));
+
+export async function adminEventRoutes(app: FastifyInstance, o: { platform: Platform; jobs?: BackgroundJobs }): Promise<void> {
+  const { db } = o.platform;
+
+  app.get('/events', { schema: { tags: ['admin'], security, summary: 'Revocation and other events (newest first)', querystring: Type.Object({ rp: Type.Optional(Type.String()), type: Type.Optional(Type.String()), limit: Limit, before: Type.Optional(Type.String()) }) } }, async (req) => {
+    const q = req.query as { rp?: string; type?: string; limit?: number; before?: string };
+    return listEvents(db, { limit: q.limit ?? 50, ...(q.rp ? { rpClientId: q.rp } : {}), ...(q.type ? { type: q.type as never } : {}), ...(q.before ? { before: q.before } : {}) });
+  });
+
+  app.get('/webhook-deliveries', { schema: { tags: ['admin'], security, summary: 'Webhook delivery attempts', querystring: Type.Object({ event: Type.Optional(Type.String()), rp: Type.Optional(Type.String()), limit: Limit }) } }, async (req) => {
+    const q = req.query as { event?: string; rp?: string; limit?: number };
+    return listDeliveries(db, { limit: q.limit ?? 50, ...(q.event ? { eventId: q.event } : {}), ...(q.rp ? { rpClientId: q.rp } : {}) });
+  });
+
+  app.post('/events/:id/redeliver', { schema: { tags: ['admin'], security, summary: 'Send an event to its RP again', params: Type.Object({ id: Type.String() }) } }, async (req) => redeliverEvent(db, (req.params as { id: string }).id));
+
+  app.get('/monitored-certificates', { schema: { tags: ['admin'], security, summary: 'Signing certificates under revocation watch', querystring: Type.Object({ rp: Type.Optional(Type.String()), status: Type.Optional(Type.String()), limit: Limit }) } }, async (req) => {
+    const q = req.query as { rp?: string; status?: string; limit?: number };
+    return listMonitored(db, { limit: q.limit ?? 50, ...(q.rp ? { rpClientId: q.rp } : {}), ...(q.status ? { status: q.status as never } : {}) });
+  });
+
+  app.post('/monitor/run', { schema: { tags: ['admin'], security, summary: 'Re-check all watched certificates now' } }, async (_req, reply) => {
+    if (!o.jobs) throw new InvalidRequest('background jobs are not running in this process');
+    return reply.code(202).send(await o.jobs.runMonitorNow());
+  });
+}

@@ -1,0 +1,128 @@
+// Admin API for verification records: search (by RP, date, outcome — never by any personal field),
+// one record with its chain status, chain verification, export, retention purge, relationship end.
+
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { InvalidRequest, NotFound } from '../errors.js';
+import type { Platform } from '../platform.js';
+import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, type RecordRow } from '../records/chain.js';
+import { endRelationship, exportRecords, purgeExpired, verifyChain, type RecordOutcome } from '../records/index.js';
+import { ErrorSchema } from './schemas.js';
+
+const security = [{ adminToken: [] }];
+const OUTCOMES = ['verified', 'rejected', 'note'] as const;
+
+const dateParam = (v: string | undefined, name: string): Date | undefined => {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidRequest(`${name} "${v}" is not a date`);
+  return d;
+};
+
+const view = (r: RecordRow): Record<string, unknown> => ({
+  seq: r.seq,
+  id: r.id,
+  created_at: r.created_at.toISOString(),
+  rp_client_id: r.rp_client_id,
+  ceremony_id: r.ceremony_id,
+  subject_id: r.subject_id,
+  framework: r.framework,
+  outcome: r.outcome,
+  payload: r.payload,
+  payload_hash: r.payload_hash,
+  prev_hash: r.prev_hash,
+  hash: r.hash,
+  purged_at: r.purged_at?.toISOString() ?? null,
+});
+
+const Filters = Type.Object({
+  rp: Type.Optional(Type.String()),
+  from: Type.Optional(Type.String({ description: 'created_at ≥ from (ISO 8601)' })),
+  to: Type.Optional(Type.String({ description: 'created_at < to (ISO 8601)' })),
+  outcome: Type.Optional(Type.Union(OUTCOMES.map((o) => Type.Literal(o)))),
+});
+
+export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const { db } = o.platform;
+
+  app.get(
+    '/records',
+    { schema: { tags: ['admin'], security, summary: 'Search records (newest first)', querystring: Type.Intersect([Filters, Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ description: 'seq to page before' })) })]) } },
+    async (req) => {
+      const q = req.query as { rp?: string; from?: string; to?: string; outcome?: RecordOutcome; limit?: number; before?: string };
+      const where: string[] = [];
+      const params: (string | Date)[] = [];
+      const add = (sql: string, v: string | Date): void => {
+        params.push(v);
+        where.push(sql.replace('?', `$${params.length}`));
+      };
+      if (q.rp) add('rp_client_id = ?', q.rp);
+      const from = dateParam(q.from, 'from');
+      const to = dateParam(q.to, 'to');
+      if (from) add('created_at >= ?', from);
+      if (to) add('created_at < ?', to);
+      if (q.outcome) add('outcome = ?', q.outcome);
+      if (q.before) {
+        if (!/^\d+$/.test(q.before)) throw new InvalidRequest('before must be a record seq');
+        add('seq < ?::bigint', q.before);
+      }
+      const rows = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${q.limit ?? 50}`, params);
+      return rows.map((r) => view(normaliseRow(r)));
+    },
+  );
+
+  app.get('/records/:id', { schema: { tags: ['admin'], security, summary: 'One record and whether it and its link to the previous record are intact', params: Type.Object({ id: Type.String() }), response: { 404: ErrorSchema } } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const [raw] = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
+    if (!raw) throw new NotFound(`no record ${id}`);
+    const r = normaliseRow(raw);
+    const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
+    const chain = {
+      payload_intact: r.payload === null ? null : payloadHash(r.payload) === r.payload_hash,
+      hash_intact: recordHash(r.prev_hash, { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
+      linked_to_previous: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
+    };
+    return { ...view(r), chain };
+  });
+
+  app.post('/records/verify', { schema: { tags: ['admin'], security, summary: 'Verify the whole hash chain', body: Type.Optional(Type.Object({ anchor: Type.Optional(Type.Object({ seq: Type.String(), hash: Type.String() })) })) } }, async (req) => {
+    const anchor = (req.body as { anchor?: { seq: string; hash: string } } | undefined)?.anchor;
+    return verifyChain(db, anchor ? { anchor } : {});
+  });
+
+  app.get('/records/export', { schema: { tags: ['admin'], security, summary: 'Export records as CSV or JSON', querystring: Type.Intersect([Filters, Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]), bom: Type.Optional(Type.Boolean()) })]) } }, async (req, reply) => {
+    const q = req.query as { rp?: string; from?: string; to?: string; outcome?: RecordOutcome; format: 'csv' | 'json'; bom?: boolean };
+    const from = dateParam(q.from, 'from');
+    const to = dateParam(q.to, 'to');
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    try {
+      await exportRecords(db, { format: q.format, ...(q.rp ? { rpClientId: q.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.bom ? { bom: true } : {}) }, (chunk) =>
+        reply.raw.write(chunk) ? undefined : new Promise<void>((r) => reply.raw.once('drain', () => r())),
+      );
+    } finally {
+      reply.raw.end();
+    }
+  });
+
+  app.post('/records/purge', { schema: { tags: ['admin'], security, summary: 'Blank the payloads of records past their retention (never early)', body: Type.Optional(Type.Object({ now: Type.Optional(Type.String()), dry_run: Type.Optional(Type.Boolean()) })) } }, async (req) => {
+    const b = (req.body ?? {}) as { now?: string; dry_run?: boolean };
+    const now = dateParam(b.now, 'now');
+    try {
+      return await purgeExpired(db, { dryRun: b.dry_run ?? false, ...(now ? { now } : {}) });
+    } catch (e) {
+      if (e instanceof RangeError) throw new InvalidRequest(e.message);
+      throw e;
+    }
+  });
+
+  app.post('/relationships/end', { schema: { tags: ['admin'], security, summary: 'End the business relationship of an RP with a subject (retention starts counting)', body: Type.Object({ rp_client_id: Type.String(), subject_id: Type.String(), at: Type.Optional(Type.String()) }) } }, async (req) => {
+    const b = req.body as { rp_client_id: string; subject_id: string; at?: string };
+    try {
+      return await endRelationship(db, b.rp_client_id, b.subject_id, dateParam(b.at, 'at') ?? new Date());
+    } catch (e) {
+      if (e instanceof RangeError) throw new InvalidRequest(e.message);
+      throw e;
+    }
+  });
+}
