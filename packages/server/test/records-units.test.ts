@@ -16,25 +16,10 @@ import {
   GENESIS_HASH,
   type VerificationRecordInput,
 } from '../src/records/index.js';
+import { view } from './support/records.js';
 
 const jst = (s: string): Date => new Date(`${s}+09:00`);
 
-/** The payload fields these tests read. */
-interface PayloadView {
-  recordType: { code: string };
-  method: { id: string };
-  citation: Record<string, unknown>;
-  verifiedBy: { system: string; onBehalfOf: unknown };
-  recordedBy: { system: string };
-  dates: unknown;
-  certificate: Record<string, unknown>;
-  identity?: Record<string, unknown>;
-  revocation: unknown;
-  purpose: string;
-  outcome: string;
-  error?: unknown;
-}
-const view = (p: unknown): PayloadView => p as PayloadView;
 
 describe('citations', () => {
   it('jpki_signature under jp_aml: ワ until 2027-03-31 (JST), the unconfirmed post-amendment letter from 2027-04-01', () => {

@@ -16,6 +16,7 @@ import {
   type VerificationRecordInput,
 } from '../src/records/index.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from './support/databases.js';
+import { view } from './support/records.js';
 
 const DAY = 86_400_000;
 const MY_NUMBER = `12345678901${myNumberCheckDigit('12345678901')}`;
@@ -102,22 +103,6 @@ async function asInsider(db: Database, sql: string, params: unknown[] = []): Pro
   });
 }
 
-/** The payload fields these tests read. */
-interface PayloadView {
-  recordType: { code: string };
-  method: { id: string };
-  citation: Record<string, unknown>;
-  verifiedBy: { system: string; onBehalfOf: unknown };
-  recordedBy: { system: string };
-  dates: unknown;
-  certificate: Record<string, unknown>;
-  identity?: Record<string, unknown>;
-  revocation: unknown;
-  purpose: string;
-  outcome: string;
-  error?: unknown;
-}
-const view = (p: unknown): PayloadView => p as PayloadView;
 
 describe.each(ENGINES)('records on %s', (engine) => {
   let t: TestDatabase;
