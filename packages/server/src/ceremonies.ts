@@ -46,6 +46,18 @@ export interface Ceremony {
   errorCode: string | null;
   errorMessage: string | null;
   result: CeremonyResult | null;
+  stage: CeremonyStage;
+  cardError: CardErrorReport | null;
+}
+
+/** Progress of a pending ceremony: waiting for the holder, card being read, platform verifying. */
+export type CeremonyStage = 'waiting' | 'reading' | 'verifying';
+export const CEREMONY_STAGES: readonly CeremonyStage[] = ['waiting', 'reading', 'verifying'];
+
+/** A card-side failure the holder's app or agent reports (the ceremony stays open for another try). */
+export interface CardErrorReport {
+  code: string;
+  remaining?: number;
 }
 
 /** What a finished ceremony established (kept for the OIDC claims of this grant). */
@@ -86,6 +98,8 @@ interface Row {
   error_message: string | null;
   result: CeremonyResult | null;
   nonce: string;
+  stage: CeremonyStage;
+  card_error: CardErrorReport | null;
 }
 
 const fromRow = (r: Row): Ceremony => ({
@@ -105,6 +119,8 @@ const fromRow = (r: Row): Ceremony => ({
   errorCode: r.error_code,
   errorMessage: r.error_message,
   result: r.result,
+  stage: r.stage,
+  cardError: r.card_error,
 });
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
@@ -216,6 +232,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const rp = await getRelyingParty(platform.db, ceremony.rpClientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
 
+  await platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending'`, [ceremony.id]);
   const timer = platform.metrics.verificationSeconds.startTimer({ kind: ceremony.kind });
   let verification: Verification;
   try {
@@ -335,8 +352,26 @@ export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: stri
   };
 }
 
+/** The holder side reports progress: it is reading the card, or the card refused (wrong PIN, …). */
+export async function reportProgress(db: Queryable, id: string, report: { stage: 'reading' } | { stage: 'card_error'; error: CardErrorReport }): Promise<Ceremony> {
+  const ceremony = await getCeremony(db, id);
+  if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
+  if (ceremony.expiresAt.getTime() <= Date.now()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
+  if (report.stage === 'reading') await db.query(`UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending'`, [id]);
+  else await db.query(`UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending'`, [id, { code: report.error.code, ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}) }]);
+  return getCeremony(db, id);
+}
+
+export interface StatusView {
+  state: CeremonyState | 'expired';
+  stage?: CeremonyStage;
+  card_error?: CardErrorReport;
+  error?: { code: string; message: string };
+}
+
 /** The view of a ceremony's progress for the browser page. */
-export function statusView(ceremony: Ceremony, now = new Date()): { state: CeremonyState | 'expired'; error?: { code: string; message: string } } {
-  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime()) return { state: 'expired' };
+export function statusView(ceremony: Ceremony, now = new Date()): StatusView {
+  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime()) return { state: 'expired', error: { code: 'CEREMONY_EXPIRED', message: `expired at ${ceremony.expiresAt.toISOString()}` } };
+  if (ceremony.state === 'pending') return { state: 'pending', stage: ceremony.stage, ...(ceremony.cardError ? { card_error: ceremony.cardError } : {}) };
   return { state: ceremony.state, ...(ceremony.errorCode ? { error: { code: ceremony.errorCode, message: ceremony.errorMessage ?? '' } } : {}) };
 }

@@ -28,6 +28,8 @@ export interface ServerConfig {
   monitorIntervalSeconds: number;
   /** Log level for pino (silent, error, warn, info, debug). */
   logLevel: string;
+  /** The local holder agent the ceremony page offers for the same-device flow ('' to offer none). */
+  agentUrl: string;
 }
 
 export const DEFAULT_DATA_DIR = '.kakunin';
@@ -40,6 +42,7 @@ export const DEFAULTS: ServerConfig = {
   ceremonyTtlSeconds: 300,
   monitorIntervalSeconds: 3600,
   logLevel: 'info',
+  agentUrl: 'http://127.0.0.1:8931',
 };
 
 const ENV: Record<string, keyof ServerConfig> = {
@@ -56,6 +59,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_CEREMONY_TTL_SECONDS: 'ceremonyTtlSeconds',
   KAKUNIN_MONITOR_INTERVAL_SECONDS: 'monitorIntervalSeconds',
   KAKUNIN_LOG_LEVEL: 'logLevel',
+  KAKUNIN_AGENT_URL: 'agentUrl',
 };
 
 const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds']);

@@ -225,6 +225,16 @@ CREATE INDEX webhook_deliveries_rp ON webhook_deliveries (rp_client_id, id);
 CREATE INDEX monitored_certificates_status ON monitored_certificates (status, id);
 `,
   },
+  {
+    id: 4,
+    name: 'ceremony progress',
+    sql: `
+-- What the holder side reported (reading the card, or a card error such as a wrong PIN) and when the
+-- platform started verifying, for the live progress of the ceremony page.
+ALTER TABLE ceremonies ADD COLUMN stage text NOT NULL DEFAULT 'waiting';
+ALTER TABLE ceremonies ADD COLUMN card_error jsonb;
+`,
+  },
 ];
 
 export async function migrate(db: Database): Promise<void> {

@@ -9,16 +9,12 @@ import { toErrorBody } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
 import { ACR, requestsVerifiedClaims } from './claims.js';
-import { ceremonyPage, consentPage, errorPage, type Lang } from './pages.js';
+import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kakunin/web';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const langOf = (req: FastifyRequest): Lang => {
-  const q = (req.query as { lang?: string }).lang;
-  if (q === 'en' || q === 'ja') return q;
-  const uiLocales = String((req.query as { ui_locales?: string }).ui_locales ?? '');
-  return uiLocales.startsWith('en') ? 'en' : 'ja';
-};
+// The page language: ?lang=, else the ui_locales of the authorization request, else Japanese.
+const langOf = (req: FastifyRequest, d?: Details): Lang => langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
 
 const html = (reply: FastifyReply, status: number, body: string): FastifyReply =>
   reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-frame-options', 'DENY').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'").send(body);
@@ -47,22 +43,29 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     if (status >= 500) req.log.error({ err: e }, 'interaction failed');
     return html(reply, status, errorPage(langOf(req), { code: body.error.code, message: body.error.message, messageJa: body.error.message_ja }));
   };
+  const base = (uid: string): string => `/interaction/${encodeURIComponent(uid)}`;
 
   app.get('/interaction/:uid', async (req, reply) => {
     try {
       const d = await details(req, reply);
-      const lang = langOf(req);
+      const lang = langOf(req, d);
       const rp = await getRelyingParty(platform.db, String(d.params.client_id));
       if (d.prompt.name === 'login') {
         const ceremony = await ceremonyFor(d);
+        if (ceremony.state === 'failed') return reply.redirect(`${base(d.uid)}/error?lang=${lang}`);
+        if (ceremony.state === 'completed') return reply.redirect(`${base(d.uid)}/continue`);
         const holderUrl = holderUrlOf(platform, ceremony.id);
         const qrSvg = await QRCode.toString(holderUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
-        return html(reply, 200, ceremonyPage({ lang, uid: d.uid, rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: SHARED_CLAIMS[ceremony.kind], holderUrl, qrSvg, expiresAt: ceremony.expiresAt }));
+        return html(
+          reply,
+          200,
+          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: SHARED_CLAIMS[ceremony.kind], holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}) }),
+        );
       }
       const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
       const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
       const kind = ceremony?.kind ?? 'login';
-      return html(reply, 200, consentPage({ lang, uid: d.uid, rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: SHARED_CLAIMS[kind] }));
+      return html(reply, 200, consentPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: SHARED_CLAIMS[kind] }));
     } catch (e) {
       return showError(req, reply, e);
     }
@@ -73,7 +76,7 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
       const d = await details(req, reply);
       const ceremony = await ceremonyOfInteraction(platform.db, d.uid);
       if (!ceremony) return reply.code(404).send({ state: 'none' });
-      return withJa(ceremony);
+      return statusView(ceremony);
     } catch (e) {
       const { status, body } = toErrorBody(e);
       return reply.code(status).send(body);
@@ -100,7 +103,7 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     while (!closed && Date.now() < deadline) {
       const ceremony = await ceremonyOfInteraction(platform.db, d.uid).catch(() => undefined);
       if (ceremony) {
-        const view = JSON.stringify(withJa(ceremony));
+        const view = JSON.stringify(statusView(ceremony));
         if (view !== last) {
           last = view;
           res.write(`data: ${view}\n\n`);
@@ -122,6 +125,20 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
       await provider.interactionFinished(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     } catch (e) {
       if (reply.sent) throw e;
+      return showError(req, reply, e);
+    }
+  });
+
+  // Why the ceremony of this interaction failed or expired, with what to do next.
+  app.get('/interaction/:uid/error', async (req, reply) => {
+    try {
+      const d = await details(req, reply);
+      const ceremony = await ceremonyOfInteraction(platform.db, d.uid);
+      const view = ceremony ? statusView(ceremony) : undefined;
+      if (!view?.error) return reply.redirect(base(d.uid));
+      const ja = JA_MESSAGES[view.error.code];
+      return html(reply, 200, errorPage(langOf(req, d), { code: view.error.code, message: view.error.message, ...(ja ? { messageJa: ja } : {}), retryHref: `${base(d.uid)}/restart`, backHref: `${base(d.uid)}/abort` }));
+    } catch (e) {
       return showError(req, reply, e);
     }
   });
@@ -171,19 +188,15 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
   });
 }
 
-/** Status with the Japanese message of a failure, for the page. */
-function withJa(c: Ceremony): Record<string, unknown> {
-  const s = statusView(c);
-  if (!s.error) return s;
-  const ja = JA_MESSAGES[s.error.code];
-  return { ...s, error: { ...s.error, ...(ja ? { message_ja: ja } : {}) } };
-}
 
+// The stored error message is the verifier's English one; the page shows the advice of @kakunin/web
+// and, in Japanese, this short detail.
 const JA_MESSAGES: Record<string, string> = {
-  REVOKED: 'この電子証明書は失効しています。住所などが変わった場合は、新しい電子証明書でもう一度お試しください。',
+  REVOKED: 'この電子証明書は失効しています。',
   EXPIRED: '電子証明書の有効期限が切れています。',
   UNTRUSTED_ISSUER: 'この電子証明書は信頼できる発行者のものではありません。',
   BAD_SIGNATURE: '署名を検証できませんでした。',
   WRONG_KIND: '必要な種類の電子証明書ではありません。',
-  REVOCATION_UNAVAILABLE: '失効情報を確認できませんでした。しばらくしてからお試しください。',
+  REVOCATION_UNAVAILABLE: '失効情報を確認できませんでした。',
+  CEREMONY_EXPIRED: '手続きの有効期限が切れました。',
 };

@@ -9,7 +9,7 @@ import { findRelyingParty } from '../relying-parties.js';
 import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
 import { ACR, EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
-import { renderOidcError } from './pages.js';
+import { errorPage } from '@kakunin/web';
 
 
 /** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
@@ -72,7 +72,10 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
         return filtered ? { sub, verified_claims: filtered } : { sub };
       },
     }),
-    renderError: renderOidcError,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage('ja', { code: String(out.error ?? 'error'), message: String(out.error_description ?? out.error ?? 'error') });
+    },
     // Never reuse an earlier grant: every authorization gets the consent of its own ceremony, so a
     // token can only carry the claims that ceremony verified.
     loadExistingGrant: async (ctx) => {

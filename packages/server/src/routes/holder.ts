@@ -4,7 +4,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { getCeremony, holderView, statusView, submitResponse } from '../ceremonies.js';
+import { getCeremony, holderView, reportProgress, statusView, submitResponse } from '../ceremonies.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
 import { ErrorSchema } from './schemas.js';
@@ -63,6 +63,27 @@ export async function holderRoutes(app: FastifyInstance, o: { platform: Platform
       const { id } = req.params as { id: string };
       const { ceremony } = await submitResponse(platform, id, req.body);
       return { state: ceremony.state, ceremony_id: ceremony.id };
+    },
+  );
+
+  app.post(
+    '/holder/v1/ceremonies/:id/progress',
+    {
+      schema: {
+        tags: ['holder'],
+        summary: 'Report progress: reading the card, or a card error (the ceremony stays open)',
+        params: Params,
+        body: Type.Union([
+          Type.Object({ stage: Type.Literal('reading') }),
+          Type.Object({ stage: Type.Literal('card_error'), error: Type.Object({ code: Type.String({ pattern: '^[A-Z_]{3,40}$', description: 'a card error code, e.g. WRONG_PIN, PIN_BLOCKED, CARD_REMOVED, TIMEOUT' }), remaining: Type.Optional(Type.Integer({ minimum: 0, maximum: 15 })) }) }),
+        ]),
+        response: { 204: Type.Null(), 404: ErrorSchema, 409: ErrorSchema, 410: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      await reportProgress(platform.db, id, req.body as Parameters<typeof reportProgress>[2]);
+      return reply.code(204).send();
     },
   );
 

@@ -1,0 +1,131 @@
+// The ceremony pages: start (RP, purpose, what is shared, QR code + holder link, same-device button
+// when the local agent answers, live progress), consent, and errors. PINs are never typed here: the
+// holder's app or the local agent asks for them on its own screen.
+
+import { ERROR_ADVICE, adviceFor, errorBox } from './errors.js';
+import { escapeHtml, page, tr, type Lang } from './html.js';
+
+export interface SharedItem {
+  ja: string;
+  en: string;
+}
+
+export interface CeremonyPageInput {
+  lang: Lang;
+  /** Base path of this interaction, e.g. `/interaction/<uid>`. */
+  base: string;
+  rpName: string;
+  purpose: string;
+  kind: 'login' | 'identity';
+  shares: SharedItem[];
+  holderUrl: string;
+  qrSvg: string;
+  expiresAt: Date;
+  /** The local holder agent to offer for the same-device flow. */
+  agentUrl?: string;
+}
+
+const STEPS: { id: string; ja: string; en: string }[] = [
+  { id: 'waiting', ja: 'カードを待っています', en: 'Waiting for the card' },
+  { id: 'reading', ja: 'カードを読み取っています', en: 'Reading the card' },
+  { id: 'verifying', ja: '電子証明書を確認しています', en: 'Verifying the certificate' },
+  { id: 'done', ja: '完了', en: 'Done' },
+];
+
+export function ceremonyPage(p: CeremonyPageInput): string {
+  const { lang } = p;
+  const heading = p.kind === 'login' ? tr(lang, 'マイナンバーカードでログイン', 'Log in with your My Number Card') : tr(lang, 'マイナンバーカードで本人確認', 'Verify your identity with your My Number Card');
+  const certificate =
+    p.kind === 'login'
+      ? tr(lang, '利用者証明用電子証明書を使います(暗証番号: 数字4桁)。', 'This uses the user authentication certificate (4-digit PIN).')
+      : tr(lang, '署名用電子証明書で、依頼内容に電子署名します(暗証番号: 英数字6〜16文字)。', 'You sign the request with the signing certificate (6–16 character password).');
+  const advice = Object.fromEntries(Object.entries(ERROR_ADVICE).map(([code, a]) => [code, { title: lang === 'ja' ? a.title[0] : a.title[1], next: lang === 'ja' ? a.next[0] : a.next[1] }]));
+  const config = { base: p.base, lang, agentUrl: p.agentUrl ?? null, holderUrl: p.holderUrl, advice };
+  return page(
+    lang,
+    lang === 'ja' ? 'マイナンバーカードで確認 — Kakunin' : 'Verify with your My Number Card — Kakunin',
+    `<h1>${heading}</h1>
+<dl><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(p.rpName)}</dd>
+<dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(p.purpose)}</dd></dl>
+<section class="box" aria-labelledby="shared-h"><h2 id="shared-h">${tr(lang, '提供される情報', 'What will be shared')}</h2>
+<ul id="shared">${p.shares.map((s) => `<li>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul><p>${certificate}</p></section>
+<section class="box" aria-labelledby="how-h"><h2 id="how-h">${tr(lang, 'カードを読み取る', 'Read your card')}</h2>
+<div id="same-device-box" hidden><p>${tr(lang, 'このパソコンのカードリーダーで読み取れます。', 'You can use the card reader of this computer.')}</p>
+<p><button type="button" id="same-device">${tr(lang, 'このパソコンで読み取る', 'Use the card reader on this computer')}</button></p></div>
+<p>${tr(lang, 'スマートフォンでは、マイナンバーカード対応アプリでQRコードを読み取るか、次のリンクを開いてください。', 'On a phone, scan the QR code with a My Number Card app, or open this link.')}</p>
+<div class="qr" role="img" aria-label="${tr(lang, '手続きのQRコード', 'QR code of this request')}">${p.qrSvg}</div>
+<p><a id="holder-link" href="${escapeHtml(p.holderUrl)}">${tr(lang, 'マイナンバーカードアプリで開く', 'Open in the My Number Card app')}</a></p>
+<p class="muted">${tr(lang, '有効期限', 'Expires at')}: <time datetime="${p.expiresAt.toISOString()}">${p.expiresAt.toISOString()}</time></p></section>
+<section aria-labelledby="progress-h"><h2 id="progress-h">${tr(lang, '進み具合', 'Progress')}</h2>
+<ol class="steps" id="steps">${STEPS.map((s, i) => `<li data-step="${s.id}"${i === 0 ? ' class="current" aria-current="step"' : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ol>
+<p id="progress" role="status" aria-live="polite" data-state="pending" data-stage="waiting">${tr(lang, 'カードの操作を待っています…', 'Waiting for your card…')}</p>
+<div id="card-error" role="alert"></div></section>
+<form method="post" action="${escapeHtml(p.base)}/abort" class="actions"><button class="secondary" type="submit">${tr(lang, '中止する', 'Cancel')}</button></form>
+<script>${CEREMONY_SCRIPT.replace('__CONFIG__', JSON.stringify(config).replace(/</g, '\\u003c'))}</script>`,
+  );
+}
+
+// Progress over server-sent events (polling as fallback); the same-device button appears only when
+// the local agent answers from 127.0.0.1.
+const CEREMONY_SCRIPT = `(function(){
+var c=__CONFIG__, ja=c.lang==='ja', el=document.getElementById('progress'), steps=document.querySelectorAll('#steps li'), done=false;
+var order=['waiting','reading','verifying','done'];
+var text={waiting:ja?'カードの操作を待っています…':'Waiting for your card…',reading:ja?'カードを読み取っています…':'Reading the card…',verifying:ja?'電子証明書を確認しています…':'Verifying the certificate…',done:ja?'確認できました。次へ進みます…':'Verified. Continuing…'};
+function mark(stage){var n=order.indexOf(stage);for(var i=0;i<steps.length;i++){steps[i].className=i<n?'done':(i===n?'current':'');if(i===n)steps[i].setAttribute('aria-current','step');else steps[i].removeAttribute('aria-current');}el.setAttribute('data-stage',stage);el.textContent=text[stage]||'';}
+function cardError(e){var box=document.getElementById('card-error');if(!e){box.innerHTML='';return;}var a=c.advice[e.code]||{title:e.code,next:''};
+ box.innerHTML='';var d=document.createElement('div');d.className='box error';d.setAttribute('data-error-code',e.code);var h=document.createElement('h2');h.textContent=a.title;d.appendChild(h);
+ if(typeof e.remaining==='number'){var r=document.createElement('p');r.textContent=ja?('残り'+e.remaining+'回'):(e.remaining+(e.remaining===1?' try':' tries')+' left');d.appendChild(r);}
+ var n=document.createElement('p');n.textContent=a.next;d.appendChild(n);box.appendChild(d);}
+function show(s){if(done)return;el.setAttribute('data-state',s.state);
+ if(s.state==='completed'){done=true;mark('done');location.href=c.base+'/continue';return;}
+ if(s.state==='failed'||s.state==='expired'){done=true;location.href=c.base+'/error';return;}
+ mark(s.stage||'waiting');cardError(s.card_error);}
+function poll(){if(done)return;fetch(c.base+'/status',{credentials:'same-origin'}).then(function(r){return r.json()}).then(show).catch(function(){}).then(function(){if(!done)setTimeout(poll,1000);});}
+if(window.EventSource){var es=new EventSource(c.base+'/events');es.onmessage=function(m){show(JSON.parse(m.data));if(done)es.close();};es.onerror=function(){es.close();if(!done)poll();};}else poll();
+if(c.agentUrl){fetch(c.agentUrl+'/v1/hello').then(function(r){return r.ok?r.json():null}).then(function(h){if(!h||h.agent!=='kakunin-agent')return;
+ var box=document.getElementById('same-device-box');box.hidden=false;document.getElementById('same-device').addEventListener('click',function(){
+  fetch(c.agentUrl+'/v1/ceremonies',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({holder_url:c.holderUrl,return_url:location.origin+c.base+'?lang='+c.lang})})
+  .then(function(r){return r.json()}).then(function(j){if(j.confirm_url)location.href=j.confirm_url;});});}).catch(function(){});}
+})();`;
+
+export interface ConsentPageInput {
+  lang: Lang;
+  base: string;
+  rpName: string;
+  purpose: string;
+  shares: SharedItem[];
+}
+
+export function consentPage(p: ConsentPageInput): string {
+  const { lang } = p;
+  return page(
+    lang,
+    lang === 'ja' ? '情報提供への同意 — Kakunin' : 'Consent — Kakunin',
+    `<h1>${tr(lang, '情報提供への同意', 'Consent to share')}</h1>
+<p class="ok">${tr(lang, 'マイナンバーカードで確認できました。', 'Your My Number Card was verified.')}</p>
+<p>${tr(lang, '次の情報を提供します:', 'The following will be shared with')} <strong id="rp-name">${escapeHtml(p.rpName)}</strong></p>
+<ul id="shared">${p.shares.map((s) => `<li>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>
+<p>${tr(lang, '目的', 'Purpose')}: ${escapeHtml(p.purpose)}</p>
+<div class="actions"><form method="post" action="${escapeHtml(p.base)}/consent"><button type="submit" id="agree">${lang === 'ja' ? '同意する' : 'Agree'}</button></form>
+<form method="post" action="${escapeHtml(p.base)}/abort"><button class="secondary" type="submit" id="decline">${lang === 'ja' ? 'やめる' : 'Decline'}</button></form></div>`,
+  );
+}
+
+export interface ErrorPageInput {
+  code: string;
+  message?: string;
+  messageJa?: string;
+  /** Where "start again" leads (e.g. the restart of the interaction). */
+  retryHref?: string;
+  /** Where "back to the service" leads. */
+  backHref?: string;
+}
+
+export function errorPage(lang: Lang, o: ErrorPageInput): string {
+  const a = adviceFor(o.code);
+  const actions = [
+    a.retry && o.retryHref ? `<a class="button" id="retry" href="${escapeHtml(o.retryHref)}">${tr(lang, 'もう一度試す', 'Try again')}</a>` : '',
+    o.backHref ? `<form method="post" action="${escapeHtml(o.backHref)}"><button class="secondary" type="submit" id="back">${tr(lang, 'サービスに戻る', 'Back to the service')}</button></form>` : '',
+  ].join('');
+  return page(lang, `${lang === 'ja' ? a.title[0] : a.title[1]} — Kakunin`, `<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions ? `<div class="actions">${actions}</div>` : ''}`);
+}

@@ -1,0 +1,5 @@
+// @kakunin/web — the pages people see. Server-rendered HTML (no build step, small inline scripts),
+// Japanese first with English alongside, accessible and usable on a phone.
+export { escapeHtml, tr, page, langFrom, type Lang, type PageOptions } from './html.js';
+export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
+export { ceremonyPage, consentPage, errorPage, type CeremonyPageInput, type ConsentPageInput, type ErrorPageInput, type SharedItem } from './ceremony.js';
