@@ -114,7 +114,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
     });
     cleanups.push(() => app.close());
-    const platform: Platform = { config, db, verifier, metrics, log: app.log, publicUrl };
+    const platform: Platform = { config, db, verifier, metrics, log: app.log, publicUrl, ...(sandbox ? { sandbox: sandbox.sandbox } : {}) };
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
     const { createProvider } = await importOidcQuietly();
     const provider = createProvider({ issuer: publicUrl, db, secrets, frameworks });

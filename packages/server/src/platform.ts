@@ -2,6 +2,7 @@
 // metrics and a logger. Built once per process by `startServer`.
 
 import type { FastifyBaseLogger } from 'fastify';
+import type { Sandbox } from '@kakunin/sim';
 import type { ServerConfig } from './config.js';
 import type { Database } from './db/database.js';
 import type { Metrics } from './metrics.js';
@@ -15,4 +16,6 @@ export interface Platform {
   readonly log: FastifyBaseLogger;
   /** Base URL as seen by holders and RPs (no trailing slash). */
   readonly publicUrl: string;
+  /** Sandbox mode only: the simulated J-LIS (people, life events) for the admin console's controls. */
+  readonly sandbox?: Sandbox;
 }
