@@ -1,0 +1,31 @@
+// Headless Debian Chromium driven by playwright-core (never a downloaded browser), with screenshots
+// of each step saved as test artifacts under test-artifacts/screenshots/.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.KAKUNIN_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // The machine's network is closed: without these, Chromium keeps trying to reach Google.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Saves a full-page screenshot `<group>/<nn>-<step>.png` and returns its path. */
+export function stepShooter(group: string): (page: Page, step: string) => Promise<string> {
+  let n = 0;
+  const dir = join(SCREENSHOTS, group);
+  mkdirSync(dir, { recursive: true });
+  return async (page, step) => {
+    n++;
+    const file = join(dir, `${String(n).padStart(2, '0')}-${step.replace(/[^a-z0-9-]+/gi, '-')}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  };
+}
