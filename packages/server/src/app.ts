@@ -18,6 +18,7 @@ import { Metrics } from './metrics.js';
 import { interactionRoutes } from './oidc/interactions.js';
 import type { Platform } from './platform.js';
 import { findRelyingParty, listRelyingParties } from './relying-parties.js';
+import { adminConsoleRoutes } from './routes/admin-console.js';
 import { adminRoutes } from './routes/admin.js';
 import { holderRoutes } from './routes/holder.js';
 import { opsRoutes } from './routes/ops.js';
@@ -143,6 +144,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       : startBackgroundJobs({ db, verifier, metrics, log: app.log, config, webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId) } });
     if (jobs) cleanups.push(() => jobs.stop());
     await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(jobs ? { jobs } : {}) });
+    await app.register(adminConsoleRoutes, { platform, adminToken, prefix: '/admin', ...(jobs ? { jobs } : {}) });
     await app.register(interactionRoutes, { platform, provider });
     await app.register(opsRoutes, { platform });
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -3,3 +3,4 @@
 export { escapeHtml, tr, page, langFrom, type Lang, type PageOptions } from './html.js';
 export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
 export { ceremonyPage, consentPage, errorPage, type CeremonyPageInput, type ConsentPageInput, type ErrorPageInput, type SharedItem } from './ceremony.js';
+export * from './admin/index.js';

@@ -44,3 +44,4 @@ export {
   type PurgeResult,
 } from './retention.js';
 export { exportRecords, csvCell, flattenRecord, CSV_COLUMNS, type ExportOptions } from './export.js';
+export { searchRecords, recordWithChainStatus, type RecordSearch, type RecordChainStatus } from './query.js';

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, NotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
-import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, type RecordRow } from '../records/chain.js';
-import { endRelationship, exportRecords, purgeExpired, verifyChain, type RecordOutcome } from '../records/index.js';
+import type { RecordRow } from '../records/chain.js';
+import { endRelationship, exportRecords, purgeExpired, recordWithChainStatus, searchRecords, verifyChain, type RecordOutcome } from '../records/index.js';
 import { ErrorSchema } from './schemas.js';
 
 const security = [{ adminToken: [] }];
@@ -50,39 +50,20 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
     { schema: { tags: ['admin'], security, summary: 'Search records (newest first)', querystring: Type.Intersect([Filters, Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ description: 'seq to page before' })) })]) } },
     async (req) => {
       const q = req.query as { rp?: string; from?: string; to?: string; outcome?: RecordOutcome; limit?: number; before?: string };
-      const where: string[] = [];
-      const params: (string | Date)[] = [];
-      const add = (sql: string, v: string | Date): void => {
-        params.push(v);
-        where.push(sql.replace('?', `$${params.length}`));
-      };
-      if (q.rp) add('rp_client_id = ?', q.rp);
       const from = dateParam(q.from, 'from');
       const to = dateParam(q.to, 'to');
-      if (from) add('created_at >= ?', from);
-      if (to) add('created_at < ?', to);
-      if (q.outcome) add('outcome = ?', q.outcome);
-      if (q.before) {
-        if (!/^\d+$/.test(q.before)) throw new InvalidRequest('before must be a record seq');
-        add('seq < ?::bigint', q.before);
-      }
-      const rows = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${q.limit ?? 50}`, params);
-      return rows.map((r) => view(normaliseRow(r)));
+      if (q.before && !/^\d+$/.test(q.before)) throw new InvalidRequest('before must be a record seq');
+      const rows = await searchRecords(db, { limit: q.limit ?? 50, ...(q.rp ? { rpClientId: q.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.before ? { before: q.before } : {}) });
+      return rows.map(view);
     },
   );
 
   app.get('/records/:id', { schema: { tags: ['admin'], security, summary: 'One record and whether it and its link to the previous record are intact', params: Type.Object({ id: Type.String() }), response: { 404: ErrorSchema } } }, async (req) => {
     const { id } = req.params as { id: string };
-    const [raw] = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
-    if (!raw) throw new NotFound(`no record ${id}`);
-    const r = normaliseRow(raw);
-    const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
-    const chain = {
-      payload_intact: r.payload === null ? null : payloadHash(r.payload) === r.payload_hash,
-      hash_intact: recordHash(r.prev_hash, { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
-      linked_to_previous: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
-    };
-    return { ...view(r), chain };
+    const found = await recordWithChainStatus(db, id);
+    if (!found) throw new NotFound(`no record ${id}`);
+    const { record, chain } = found;
+    return { ...view(record), chain: { payload_intact: chain.payloadIntact, hash_intact: chain.hashIntact, linked_to_previous: chain.linkedToPrevious } };
   });
 
   app.post('/records/verify', { schema: { tags: ['admin'], security, summary: 'Verify the whole hash chain', body: Type.Optional(Type.Object({ anchor: Type.Optional(Type.Object({ seq: Type.String(), hash: Type.String() })) })) } }, async (req) => {

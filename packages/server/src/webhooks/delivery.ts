@@ -9,6 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/database.js';
+import { NotFound } from '../errors.js';
 import { backoffMs, enqueue } from '../jobs/queue.js';
 import type { JobContext, JobOutcome, Logger, QueueConfig } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';
@@ -61,7 +62,7 @@ export async function enqueueWebhookDelivery(db: Queryable, target: { eventId: s
 /** Sends an event again (admin action), as a new job with its own attempts. */
 export async function redeliverEvent(db: Queryable, eventId: string): Promise<{ id: string }> {
   const event = await getEvent(db, eventId);
-  if (!event?.rpClientId) throw new Error(`event ${eventId} does not exist or belongs to no relying party`);
+  if (!event?.rpClientId) throw new NotFound(`event ${eventId} does not exist or belongs to no relying party`);
   return enqueueWebhookDelivery(db, { eventId, rpClientId: event.rpClientId }, { dedupeKey: `webhook:${event.rpClientId}:${eventId}:again:${randomBytes(6).toString('hex')}` });
 }
 

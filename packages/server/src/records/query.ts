@@ -1,0 +1,57 @@
+// Finding records for the admin API and console: by RP, date range and outcome only — never by a
+// personal field — and one record with the state of its own links in the chain.
+
+import type { Queryable, SqlValue } from '../db/database.js';
+import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, type RecordOutcome, type RecordRow } from './chain.js';
+
+export interface RecordSearch {
+  rpClientId?: string;
+  /** created_at ≥ from */
+  from?: Date;
+  /** created_at < to */
+  to?: Date;
+  outcome?: RecordOutcome;
+  /** Page before this seq (newest first). */
+  before?: string;
+  limit: number;
+}
+
+export async function searchRecords(db: Queryable, q: RecordSearch): Promise<RecordRow[]> {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const add = (sql: string, v: SqlValue): void => {
+    params.push(v);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (q.rpClientId) add('rp_client_id = ?', q.rpClientId);
+  if (q.from) add('created_at >= ?', q.from);
+  if (q.to) add('created_at < ?', q.to);
+  if (q.outcome) add('outcome = ?', q.outcome);
+  if (q.before) add('seq < ?::bigint', q.before);
+  const limit = Math.max(1, Math.min(1000, Math.floor(q.limit)));
+  const rows = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}`, params);
+  return rows.map(normaliseRow);
+}
+
+export interface RecordChainStatus {
+  /** null once the payload was purged. */
+  payloadIntact: boolean | null;
+  hashIntact: boolean;
+  linkedToPrevious: boolean;
+}
+
+/** One record and whether its payload, its row hash and its link to the previous row are intact. */
+export async function recordWithChainStatus(db: Queryable, id: string): Promise<{ record: RecordRow; chain: RecordChainStatus } | undefined> {
+  const [raw] = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
+  if (!raw) return undefined;
+  const r = normaliseRow(raw);
+  const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
+  return {
+    record: r,
+    chain: {
+      payloadIntact: r.payload === null ? null : payloadHash(r.payload) === r.payload_hash,
+      hashIntact: recordHash(r.prev_hash, { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
+      linkedToPrevious: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
+    },
+  };
+}

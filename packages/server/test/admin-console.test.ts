@@ -1,0 +1,293 @@
+// The admin console through plain HTTP with a cookie jar, against a real sandbox platform: sign-in,
+// CSRF, registering an RP, finding a ceremony's record and its chain status, a simulator move seen
+// by the revocation monitor and its webhook, and hostile certificate text rendered inert.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { certificateStatus } from '@kakunin/sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCeremony } from '../src/ceremonies.js';
+import { toErrorBody } from '../src/errors.js';
+import type { Platform } from '../src/platform.js';
+import { jstDate } from '../src/records/index.js';
+import { listRelyingParties } from '../src/relying-parties.js';
+import { adminRoutes } from '../src/routes/admin.js';
+import { adminConsoleRoutes } from '../src/routes/admin-console.js';
+import { listDeliveries } from '../src/webhooks/index.js';
+import { Browser, REDIRECT, createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from './support/platform.js';
+
+const HOSTILE_RP = '<script>alert("rp")</script> はぴ銀行 & Co';
+const HOSTILE_NAME = '<script>alert(1)</script>\u3000太郎';
+
+let sim: Awaited<ReturnType<typeof createTestSandbox>>;
+let p: TestPlatform;
+let receiver: Server;
+let harness: FastifyInstance | undefined;
+let base: string;
+const hooks: string[] = [];
+
+/** The console as app.ts mounts it (next to the JSON API), for as long as app.ts does not yet. */
+async function consoleApp(platform: Platform, adminToken: string, o: { listen: boolean; jobs?: TestPlatform['server']['jobs'] }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  app.setErrorHandler((error, _req, reply) => {
+    const { status, body } = toErrorBody(error);
+    return reply.code(status).send(body);
+  });
+  await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(o.jobs ? { jobs: o.jobs } : {}) });
+  await app.register(adminConsoleRoutes, { platform, adminToken, prefix: '/admin', ...(o.jobs ? { jobs: o.jobs } : {}) });
+  if (o.listen) await app.listen({ port: 0, host: '127.0.0.1' });
+  else await app.ready();
+  return app;
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      hooks.push(body);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  sim = await createTestSandbox();
+  p = await startTestPlatform('pglite', sim.dir, { noJobs: false });
+  if (p.server.app.hasRoute({ method: 'GET', url: '/admin/login' })) {
+    base = p.server.url;
+  } else {
+    harness = await consoleApp(p.server.platform, p.server.adminToken, { listen: true, ...(p.server.jobs ? { jobs: p.server.jobs } : {}) });
+    base = `http://127.0.0.1:${(harness.server.address() as AddressInfo).port}`;
+  }
+}, 120_000);
+afterAll(async () => {
+  await harness?.close();
+  await p?.close();
+  receiver?.close();
+  sim?.remove();
+});
+
+const csrfOf = (html: string): string => {
+  const m = /name="csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('the page has no CSRF field');
+  return m[1]!;
+};
+const eventually = async (what: () => Promise<boolean>, ms = 20_000): Promise<void> => {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if (await what()) return;
+  throw new Error('timed out');
+};
+/** People whose card signing certificate is valid now (they can do identity ceremonies). */
+const signers = (): string[] =>
+  p.sandbox
+    .people()
+    .filter((x) => {
+      const c = p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).at(-1);
+      return c !== undefined && certificateStatus(c) === 'valid';
+    })
+    .map((x) => x.id);
+
+describe('admin console', () => {
+  const admin = new Browser();
+  let csrf = '';
+  let session = ''; // the cookie, for the one post the Browser cannot make (a repeated field)
+  let clientId = '';
+  let recordId = '';
+  let mover = '';
+
+  it('refuses every page and post without a session', async () => {
+    const anon = new Browser();
+    const page = await anon.request(`${base}/admin/records?rp=x`);
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe(`/admin/login?next=${encodeURIComponent('/admin/records?rp=x')}`);
+    const before = (await listRelyingParties(p.server.platform.db)).length;
+    const post = await anon.request(`${base}/admin/rps`, { method: 'POST', form: { name: 'x', redirect_uris: REDIRECT, framework: 'jp_aml', ceremonies: 'login', csrf: 'x' } });
+    expect(post.status).toBe(303);
+    expect(post.headers.get('location')).toMatch(/^\/admin\/login/);
+    expect((await listRelyingParties(p.server.platform.db)).length).toBe(before);
+    const forged = await fetch(`${base}/admin/rps`, { headers: { cookie: `kakunin_admin=v1.${'A'.repeat(22)}.99999999999999.${'B'.repeat(43)}` }, redirect: 'manual' });
+    expect(forged.status).toBe(303);
+  });
+
+  it('signs in with the admin token only, into an HttpOnly SameSite=Strict session', async () => {
+    const login = await admin.go(`${base}/admin/login`, base);
+    expect(login.status).toBe(200);
+    expect(login.body).toMatch(/<label for="token">管理者トークン<\/label>\s*<input type="password" id="token" name="token"/);
+    const wrong = await admin.request(`${base}/admin/login`, { method: 'POST', form: { token: `${p.server.adminToken}x` } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.getSetCookie()).toEqual([]);
+    expect(await wrong.text()).toContain('管理者トークンが違います');
+    const right = await admin.request(`${base}/admin/login?next=${encodeURIComponent('/admin/rps')}`, { method: 'POST', form: { token: p.server.adminToken } });
+    expect(right.status).toBe(303);
+    expect(right.headers.get('location')).toBe('/admin/rps');
+    const [cookie] = right.headers.getSetCookie();
+    expect(cookie).toMatch(/^kakunin_admin=v1\./);
+    for (const attr of ['HttpOnly', 'SameSite=Strict', 'Path=/admin', 'Max-Age=28800']) expect(cookie).toContain(attr);
+    const evil = await admin.request(`${base}/admin/login?next=${encodeURIComponent('https://evil.example/')}`, { method: 'POST', form: { token: p.server.adminToken } });
+    expect(evil.headers.get('location')).toBe('/admin/rps');
+    session = evil.headers.getSetCookie()[0]!.split(';')[0]!; // the newest session: the Browser holds it too
+    const rps = await admin.go(`${base}/admin/rps`, base);
+    expect(rps.status).toBe(200);
+    csrf = csrfOf(rps.body);
+  });
+
+  it('registers a relying party through the form, only with the CSRF token, and lists it escaped', async () => {
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const form = { name: HOSTILE_RP, redirect_uris: REDIRECT, framework: 'jp_aml', ceremonies: 'identity', purpose: '口座開設の本人確認', webhook_url: hook };
+    const count = (await listRelyingParties(p.server.platform.db)).length;
+    expect((await admin.request(`${base}/admin/rps`, { method: 'POST', form })).status).toBe(403);
+    expect((await admin.request(`${base}/admin/rps`, { method: 'POST', form: { ...form, csrf: `${csrf}x` } })).status).toBe(403);
+    expect((await listRelyingParties(p.server.platform.db)).length).toBe(count);
+
+    // Both ceremony checkboxes ticked: the field repeats, which the Browser's form record cannot say.
+    const body = new URLSearchParams({ ...form, csrf });
+    body.append('ceremonies', 'login');
+    const created = await fetch(`${base}/admin/rps`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: session }, body: body.toString(), redirect: 'manual' });
+    expect(created.status).toBe(201);
+    const html = await created.text();
+    clientId = /id="client-id">([^<]+)</.exec(html)![1]!;
+    const rp = (await listRelyingParties(p.server.platform.db)).find((r) => r.clientId === clientId)!;
+    expect(rp.ceremonies.sort()).toEqual(['identity', 'login']);
+    expect(html).toContain(`id="client-secret">${rp.clientSecret}<`);
+    expect(html).toContain(`id="webhook-secret">${rp.webhookSecret}<`);
+
+    const list = await admin.go(`${base}/admin/rps`, base);
+    expect(list.body).toContain(clientId);
+    expect(list.body).not.toContain(rp.clientSecret);
+    expect(list.body).not.toContain('<script>alert');
+    expect(list.body).toContain('&lt;script&gt;alert(&quot;rp&quot;)&lt;/script&gt; はぴ銀行 &amp; Co');
+
+    const refused = await admin.request(`${base}/admin/rps`, { method: 'POST', form: { ...form, name: 'FTP RP', redirect_uris: 'ftp://nope', csrf } });
+    expect(refused.status).toBe(400);
+    const refusedHtml = await refused.text();
+    expect(refusedHtml).toMatch(/https/);
+    expect(refusedHtml).toContain('value="FTP RP"');
+
+    const off = await admin.request(`${base}/admin/rps/${clientId}/disabled`, { method: 'POST', form: { disabled: 'true', csrf } });
+    expect(off.status).toBe(303);
+    expect((await listRelyingParties(p.server.platform.db)).find((r) => r.clientId === clientId)!.disabledAt).not.toBeNull();
+    await admin.request(`${base}/admin/rps/${clientId}/disabled`, { method: 'POST', form: { disabled: 'false', csrf } });
+    expect((await listRelyingParties(p.server.platform.db)).find((r) => r.clientId === clientId)!.disabledAt).toBeNull();
+  });
+
+  it('finds the record of a ceremony by RP and date, with its chain status intact', async () => {
+    mover = signers()[0]!;
+    const c = await createCeremony(p.server.platform, { kind: 'identity', rpClientId: clientId });
+    expect((await holderRespond(p.sandbox, `${p.server.url}/holder/v1/ceremonies/${c.id}`, { person: mover })).status).toBe(200);
+    const [row] = await p.server.platform.db.query<{ id: string; seq: string }>('SELECT id, seq::text AS seq FROM records WHERE ceremony_id = $1', [c.id]);
+    recordId = row!.id;
+    const serial = p.sandbox.currentCertificateRecord(mover, 'sign', 'card').serial;
+
+    const today = jstDate(new Date());
+    const found = await admin.go(`${base}/admin/records?rp=${clientId}&from=${today}&to=${today}&outcome=verified`, base);
+    expect(found.status).toBe(200);
+    expect(found.body).toContain(`/admin/records/${recordId}`);
+    expect(found.body).toContain(serial);
+    expect(found.body).toContain('jpki_signature');
+    expect(found.body).not.toMatch(/name="(name|address|birth|my_?number)/i);
+    const tomorrow = jstDate(new Date(Date.now() + 86_400_000));
+    expect((await admin.go(`${base}/admin/records?rp=${clientId}&from=${tomorrow}`, base)).body).not.toContain(recordId);
+    expect((await admin.go(`${base}/admin/records?outcome=rejected`, base)).body).not.toContain(recordId);
+    expect((await admin.go(`${base}/admin/records?from=2024-02-30`, base)).status).toBe(400);
+
+    const detail = await admin.go(`${base}/admin/records/${recordId}`, base);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toContain('data-intact="true"');
+    for (const id of ['payload-intact', 'hash-intact', 'linked-to-previous']) expect(detail.body).toContain(`id="${id}" data-ok="true"`);
+    expect(detail.body).toContain(`<dd data-field="certificate.serial">${serial}</dd>`);
+    expect(detail.body).toContain('発行番号(シリアル番号)');
+    expect(detail.body).not.toContain('<script>alert');
+    expect(detail.body).toContain('&lt;script&gt;alert(&quot;rp&quot;)&lt;/script&gt;');
+
+    const verified = await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: { csrf } });
+    expect(verified.status).toBe(200);
+    expect(await verified.text()).toContain('id="chain-result" data-ok="true"');
+    expect((await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: {} })).status).toBe(403);
+    expect((await admin.go(`${base}/admin/records/rec_nope`, base)).status).toBe(404);
+  });
+
+  it('applies a move in the simulator; the monitor run shows the revocation and its webhook delivery', async () => {
+    const sim = await admin.go(`${base}/admin/simulator`, base);
+    expect(sim.status).toBe(200);
+    expect(sim.body).toContain('テスト用暗証番号(サンドボックス専用)');
+    expect(sim.body).toContain(p.sandbox.person(mover).pins.sign);
+    const serial = p.sandbox.currentCertificateRecord(mover, 'sign', 'card').serial;
+
+    const moved = await admin.request(`${base}/admin/simulator/people/${mover}/events`, { method: 'POST', form: { type: 'move', csrf } });
+    expect(moved.status).toBe(303);
+    const event = await admin.go(new URL(moved.headers.get('location')!, base).toString(), base);
+    expect(event.body).toContain('data-type="move"');
+    expect(event.body).toMatch(new RegExp(`id="revoked"[\\s\\S]*${serial}[\\s\\S]*affiliationChanged`));
+    const fresh = p.sandbox.currentCertificateRecord(mover, 'sign', 'card').serial;
+    expect(fresh).not.toBe(serial);
+    expect(event.body).toMatch(new RegExp(`id="issued"[\\s\\S]*${fresh}`));
+    expect((await admin.request(`${base}/admin/simulator/people/${mover}/events`, { method: 'POST', form: { type: 'move' } })).status).toBe(403);
+
+    const run = await admin.request(`${base}/admin/monitor/run`, { method: 'POST', form: { csrf } });
+    expect(run.status).toBe(303);
+    let events = '';
+    await eventually(async () => {
+      events = (await admin.go(`${base}/admin/events`, base)).body;
+      return events.includes('certificate.revoked') && events.includes(serial) && events.includes('配信済み');
+    });
+    expect(events).toContain('affiliationChanged');
+    expect(events).toMatch(new RegExp(`id="watched-revoked"[\\s\\S]*${serial}`));
+    expect(hooks.some((h) => h.includes(serial))).toBe(true);
+
+    const eventId = /data-event-id="(evt_[^"]+)"/.exec(events)![1]!;
+    const again = await admin.request(`${base}/admin/events/${eventId}/redeliver`, { method: 'POST', form: { csrf } });
+    expect(again.status).toBe(303);
+    await eventually(async () => (await listDeliveries(p.server.platform.db, { eventId, limit: 10 })).filter((d) => d.delivered).length === 2);
+  }, 60_000);
+
+  it('renders hostile certificate text inert (simulator and record)', async () => {
+    const person = signers().find((id) => id !== mover)!;
+    await p.sandbox.applyEvent(person, 'rename', { name: HOSTILE_NAME });
+    const sim = await admin.go(`${base}/admin/simulator`, base);
+    expect(sim.body).not.toContain('<script>alert(1)');
+    expect(sim.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+
+    const c = await createCeremony(p.server.platform, { kind: 'identity', rpClientId: clientId });
+    expect((await holderRespond(p.sandbox, `${p.server.url}/holder/v1/ceremonies/${c.id}`, { person })).status).toBe(200);
+    const [row] = await p.server.platform.db.query<{ id: string }>('SELECT id FROM records WHERE ceremony_id = $1', [c.id]);
+    const detail = await admin.go(`${base}/admin/records/${row!.id}`, base);
+    expect(detail.body).toMatch(/<dd data-field="identity.name">&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+    expect(detail.body).not.toMatch(/<script/i);
+  }, 60_000);
+
+  it('speaks English with ?lang=en and keeps it in links and forms', async () => {
+    const en = await admin.go(`${base}/admin/records?lang=en&rp=${clientId}`, base);
+    expect(en.body).toContain('<html lang="en">');
+    expect(en.body).toContain('Verification records');
+    expect(en.body).toContain('href="/admin/events?lang=en"');
+    expect(en.body).toContain(`href="/admin/records?rp=${clientId}"`); // the switch back to Japanese keeps the filter
+  });
+
+  it('leaves the JSON admin API under /admin/v1 alone', async () => {
+    expect((await fetch(`${base}/admin/v1/relying-parties`, { redirect: 'manual' })).status).toBe(401);
+    const ok = await fetch(`${base}/admin/v1/relying-parties`, { headers: { authorization: `Bearer ${p.server.adminToken}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { client_id: string }[]).map((r) => r.client_id)).toContain(clientId);
+  });
+
+  it('has no simulator outside sandbox mode', async () => {
+    const { sandbox: _sandbox, ...production } = p.server.platform;
+    const app = await consoleApp(production as Platform, p.server.adminToken, { listen: false });
+    try {
+      const login = await app.inject({ method: 'POST', url: '/admin/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ token: p.server.adminToken }).toString() });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+      expect((await app.inject({ method: 'GET', url: '/admin/simulator', headers: { cookie } })).statusCode).toBe(404);
+      const rps = await app.inject({ method: 'GET', url: '/admin/rps', headers: { cookie } });
+      expect(rps.statusCode).toBe(200);
+      expect(rps.body).not.toContain('/admin/simulator');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('signs out', async () => {
+    const out = await admin.request(`${base}/admin/logout`, { method: 'POST', form: { csrf } });
+    expect(out.status).toBe(303);
+    expect(out.headers.getSetCookie()[0]).toMatch(/^kakunin_admin=;.*Max-Age=0/);
+    expect((await admin.request(`${base}/admin/rps`)).status).toBe(303);
+  });
+});

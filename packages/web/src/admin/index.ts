@@ -1,0 +1,8 @@
+// The admin console's pages (server-rendered; the platform's routes/admin-console.ts serves them).
+export { adminPage, shell, href, csrfField, postButton, jst, table, messageBox, type AdminContext, type AdminSection } from './layout.js';
+export { loginPage, type LoginPageInput } from './login.js';
+export { rpListPage, rpCreatedPage, FRAMEWORKS, type AdminRp, type RpFormValues, type RpListPageInput, type RpCreatedPageInput } from './relying-parties.js';
+export { recordListPage, recordDetailPage, chainVerifyPage, type RecordFilters, type AdminRecordRow, type RecordsPageInput, type RecordDetailInput, type ChainVerifyPageInput } from './records.js';
+export { payloadList, fieldLabel } from './record-fields.js';
+export { eventsPage, WATCH_STATUSES, type AdminEvent, type AdminDelivery, type AdminWatched, type EventsPageInput } from './events.js';
+export { simulatorPage, simEventPage, SIM_ACTIONS, type SimPerson, type SimEventView, type SimCertRef, type SignCertificateState } from './simulator.js';
