@@ -1,6 +1,7 @@
 // The `kakunin` command. It wires packages together; the logic lives in the packages.
 import { Command, CommanderError } from 'commander';
 import { isJpkiError } from '@kakunin/jpki';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerCardCommands } from './commands/card.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerHolderCommand } from './commands/holder.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRpCommands(program);
   registerHolderCommand(program);
+  registerAgentCommand(program);
   registerRecordsCommands(program);
   return program;
 }

@@ -85,7 +85,8 @@ if(window.EventSource){var es=new EventSource(c.base+'/events');es.onmessage=fun
 if(c.agentUrl){fetch(c.agentUrl+'/v1/hello').then(function(r){return r.ok?r.json():null}).then(function(h){if(!h||h.agent!=='kakunin-agent')return;
  var box=document.getElementById('same-device-box');box.hidden=false;document.getElementById('same-device').addEventListener('click',function(){
   fetch(c.agentUrl+'/v1/ceremonies',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({holder_url:c.holderUrl,return_url:location.origin+c.base+'?lang='+c.lang})})
-  .then(function(r){return r.json()}).then(function(j){if(j.confirm_url)location.href=j.confirm_url;});});}).catch(function(){});}
+  .then(function(r){return r.json()}).then(function(j){if(j.confirm_url)location.href=j.confirm_url;else throw new Error(j.error||'agent');})
+  .catch(function(){cardError({code:'AGENT_UNAVAILABLE'});});});}).catch(function(){});}
 })();`;
 
 export interface ConsentPageInput {

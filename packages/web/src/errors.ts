@@ -70,6 +70,11 @@ export const ERROR_ADVICE: Record<string, ErrorAdvice> = {
   CARD_REMOVED: { title: ['カードが読み取れませんでした', 'The card was removed'], next: ['読み取りが終わるまでカードを動かさないでください。', 'Keep the card still until reading has finished.'], retry: true },
   READER_NOT_FOUND: { title: ['カードリーダーが見つかりません', 'No card reader found'], next: ['カードリーダーを接続してお試しください。', 'Connect a card reader and try again.'], retry: true },
   CEREMONY_FINISHED: { title: ['この手続きは終了しています', 'This request is already finished'], next: ['最初からやり直してください。', 'Please start again.'], retry: true },
+  AGENT_UNAVAILABLE: {
+    title: ['このパソコンのカードリーダーを使えませんでした', 'The card reader on this computer could not be used'],
+    next: ['Kakunin エージェントが動いているか確認し、ブラウザーがローカルネットワークへのアクセスを許可しているか確かめてください。QRコードからスマートフォンでも続けられます。', 'Check that the Kakunin agent is running and that the browser allows local network access. You can also continue on a phone with the QR code.'],
+    retry: true,
+  },
   access_denied: { title: ['中止しました', 'Cancelled'], next: ['サービスの画面に戻ります。', 'Returning to the service.'], retry: true },
 };
 

@@ -1,48 +1,31 @@
 // `kakunin holder URL`: the holder side of a ceremony (holder protocol v1, docs/holder-protocol.md)
 // with a sandbox virtual card (--sim PERSON) or a card in a PC/SC reader. Shows who asks and what is
 // signed, asks the PIN (or reads it from standard input), signs on the card, posts the response.
+// The protocol itself is @kakunin/agent's holder client (shared with `kakunin agent`).
 
 import type { Command } from 'commander';
-import { sha256DigestInfo } from '@kakunin/jpki';
+import {
+  completeCeremony,
+  fetchCeremony,
+  InvalidHolderUrl,
+  isHolderError,
+  PlatformRejected,
+  reportCardError,
+  type HolderView,
+} from '@kakunin/agent';
 import { DEFAULT_SANDBOX_DIR } from '@kakunin/sim';
 import { CliError, EXIT, printJson } from '../output.js';
 import { askPin, openCard, toCliError, type CardOptions } from './card.js';
 
-interface HolderView {
-  protocol: string;
-  ceremony_id: string;
-  kind: 'login' | 'identity';
-  state: string;
-  certificate: 'auth' | 'sign';
-  rp: { client_id: string; name: string };
-  purpose: string;
-  statement?: string;
-  nonce: string;
-  to_be_signed: string;
-  expires_at: string;
-  response_url: string;
-}
-
-interface ErrorBody {
-  error?: { code: string; message: string; message_ja?: string };
-}
-
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
-  } catch (e) {
-    throw new CliError(`cannot reach ${url}: ${(e as Error).cause ? String((e as { cause: Error }).cause.message) : (e as Error).message}`, EXIT.failed);
+/** Holder-client errors → one line, exit 1 (2 for a URL that is not a ceremony link). */
+function holderCliError(e: unknown): unknown {
+  if (e instanceof InvalidHolderUrl) return new CliError(e.message, EXIT.usage);
+  if (e instanceof PlatformRejected) {
+    const what = e.step === 'response' ? 'the platform rejected the response' : 'the platform refused the ceremony';
+    return new CliError(`${what}: ${e.describe()}`, EXIT.failed);
   }
-  return { status: res.status, body: await res.json().catch(() => undefined) };
-}
-
-function checkView(v: unknown): HolderView {
-  const view = v as Partial<HolderView> | undefined;
-  if (!view || view.protocol !== 'kakunin-holder/1') throw new CliError(`this is not a Kakunin holder-protocol v1 ceremony (protocol: ${String(view?.protocol)})`, EXIT.failed);
-  for (const k of ['ceremony_id', 'nonce', 'to_be_signed', 'response_url'] as const) if (typeof view[k] !== 'string') throw new CliError(`the ceremony has no ${k}`, EXIT.failed);
-  if (view.certificate !== 'auth' && view.certificate !== 'sign') throw new CliError(`unknown certificate kind ${String(view.certificate)}`, EXIT.failed);
-  return view as HolderView;
+  if (isHolderError(e)) return new CliError(e.message, EXIT.failed);
+  return toCliError(e);
 }
 
 export function registerHolderCommand(program: Command): void {
@@ -58,21 +41,12 @@ export function registerHolderCommand(program: Command): void {
     .option('--pin-stdin', 'read the PIN or password from one line of standard input (for automation)')
     .option('--json', 'print the outcome as JSON')
     .action(async (url: string, o: CardOptions & { json?: boolean }) => {
-      let parsed: URL;
+      let view: HolderView;
       try {
-        parsed = new URL(url);
-      } catch {
-        throw new CliError(`"${url}" is not a URL`);
+        view = await fetchCeremony(url);
+      } catch (e) {
+        throw holderCliError(e);
       }
-      if (!/\/holder\/v1\/ceremonies\/[^/]+$/.test(parsed.pathname)) throw new CliError(`"${url}" is not a holder-protocol ceremony URL (…/holder/v1/ceremonies/<id>)`);
-      const got = await getJson(parsed.toString());
-      if (got.status !== 200) {
-        const err = (got.body as ErrorBody | undefined)?.error;
-        throw new CliError(`the platform refused the ceremony: ${err ? `${err.message} (${err.code})` : `HTTP ${got.status}`}`, EXIT.failed);
-      }
-      const view = checkView(got.body);
-      if (view.state !== 'pending') throw new CliError(`ceremony ${view.ceremony_id} is already ${view.state}`, EXIT.failed);
-      if (Date.parse(view.expires_at) <= Date.now()) throw new CliError(`ceremony ${view.ceremony_id} expired at ${view.expires_at}`, EXIT.failed);
       // Show the holder who asks and exactly what will be signed, before any PIN is used.
       const info = [
         `${view.kind === 'login' ? 'ログイン / login' : '本人確認 / identity verification'} for ${view.rp.name} (${view.rp.client_id})`,
@@ -82,46 +56,26 @@ export function registerHolderCommand(program: Command): void {
       ];
       process.stderr.write(`${info.join('\n')}\n`);
 
-      const toBeSigned = Buffer.from(view.to_be_signed, 'base64url');
-      let certificate: Uint8Array;
-      let signature: Uint8Array;
-      const opened = await openCard(o).catch((e: unknown) => {
+      let opened: Awaited<ReturnType<typeof openCard>>;
+      try {
+        opened = await openCard(o);
+      } catch (e) {
+        await reportCardError(view, e); // e.g. READER_NOT_FOUND on the ceremony page
         throw toCliError(e);
-      });
+      }
+      let result;
       try {
         const pin = await askPin(view.certificate, o);
-        const digestInfo = sha256DigestInfo(toBeSigned);
-        if (view.certificate === 'auth') {
-          signature = await opened.card.signWithAuthKey(pin, digestInfo);
-          certificate = await opened.card.readAuthCertificate(pin);
-        } else {
-          signature = await opened.card.signWithSignKey(pin, digestInfo);
-          certificate = await opened.card.readSignCertificate(pin);
-        }
+        result = await completeCeremony(view, opened.card, pin);
       } catch (e) {
-        throw toCliError(e);
+        if (e instanceof PlatformRejected && e.step === 'response' && o.json) {
+          printJson({ ceremony_id: view.ceremony_id, state: 'failed', error: e.platformError ?? { code: e.code, message: e.message } });
+        }
+        throw holderCliError(e);
       } finally {
         await opened.close().catch(() => undefined);
       }
-
-      let res: Response;
-      try {
-        res = await fetch(view.response_url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
-          body: JSON.stringify({ nonce: view.nonce, certificate: Buffer.from(certificate).toString('base64'), signature: Buffer.from(signature).toString('base64') }),
-          signal: AbortSignal.timeout(30_000),
-        });
-      } catch (e) {
-        throw new CliError(`cannot post the response to ${view.response_url}: ${(e as Error).message}`, EXIT.failed);
-      }
-      const body = (await res.json().catch(() => ({}))) as ErrorBody & { state?: string };
-      if (!res.ok) {
-        const err = body.error;
-        if (o.json) printJson({ ceremony_id: view.ceremony_id, state: 'failed', error: err ?? { code: `HTTP_${res.status}`, message: `HTTP ${res.status}` } });
-        throw new CliError(`the platform rejected the response: ${err ? `${err.message} (${err.code})` : `HTTP ${res.status}`}`, EXIT.failed);
-      }
-      if (o.json) printJson({ ceremony_id: view.ceremony_id, state: body.state ?? 'completed', kind: view.kind, rp: view.rp });
-      else process.stdout.write(`OK: ceremony ${view.ceremony_id} ${body.state ?? 'completed'} — return to the page of ${view.rp.name}\n`);
+      if (o.json) printJson({ ceremony_id: view.ceremony_id, state: result.state, kind: view.kind, rp: view.rp });
+      else process.stdout.write(`OK: ceremony ${view.ceremony_id} ${result.state} — return to the page of ${view.rp.name}\n`);
     });
 }

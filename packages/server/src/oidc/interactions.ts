@@ -16,8 +16,17 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 // The page language: ?lang=, else the ui_locales of the authorization request, else Japanese.
 const langOf = (req: FastifyRequest, d?: Details): Lang => langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
 
-const html = (reply: FastifyReply, status: number, body: string): FastifyReply =>
-  reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('x-frame-options', 'DENY').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'").send(body);
+/** Pages may talk to themselves and to the local holder agent (the same-device button), nothing else. */
+const html = (reply: FastifyReply, status: number, body: string, agentUrl?: string): FastifyReply => {
+  const agent = agentUrl ? ` ${new URL(agentUrl).origin}` : '';
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-frame-options', 'DENY')
+    .header('content-security-policy', `default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${agent}; frame-ancestors 'none'`)
+    .send(body);
+};
 
 export const holderUrlOf = (platform: Pick<Platform, 'publicUrl'>, ceremonyId: string): string => `${platform.publicUrl}/holder/v1/ceremonies/${ceremonyId}`;
 
@@ -60,6 +69,7 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
           reply,
           200,
           ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: SHARED_CLAIMS[ceremony.kind], holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}) }),
+          platform.config.agentUrl || undefined,
         );
       }
       const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;

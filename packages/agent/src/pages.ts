@@ -1,0 +1,205 @@
+// The agent's own pages (served from 127.0.0.1, which relying-party and platform pages cannot script):
+// the confirmation form (who asks, for what, the statement to be signed, which card, the PIN), the
+// "done" page that returns to the ceremony page, and messages. No scripts; the PIN is never echoed.
+
+import { errorBox, escapeHtml, page, tr, type Lang } from '@kakunin/web';
+import type { HolderView } from './holder-client.js';
+
+/** Advice for what only the agent reports (the rest comes from @kakunin/web's ERROR_ADVICE). */
+const AGENT_ADVICE: Record<string, { title: [string, string]; next: [string, string] }> = {
+  INVALID_PIN_FORMAT: {
+    title: ['暗証番号の形式が違います', 'The PIN has the wrong format'],
+    next: ['入力した暗証番号はカードに送っていません。形式を確かめて、もう一度入力してください。', 'Nothing was sent to the card. Check the format and enter it again.'],
+  },
+  PLATFORM_UNREACHABLE: {
+    title: ['確認サービスに接続できません', 'Cannot reach the verification service'],
+    next: ['ネットワークを確かめて、もう一度お試しください。', 'Check the network and try again.'],
+  },
+  NOT_A_HOLDER_CEREMONY: {
+    title: ['この手続きは扱えません', 'This request cannot be handled here'],
+    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
+  },
+  CEREMONY_NOT_FOUND: {
+    title: ['手続きが見つかりません', 'The request was not found'],
+    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
+  },
+  UNKNOWN_PERSON: {
+    title: ['この住民はサンドボックスにいません', 'No such sandbox resident'],
+    next: ['一覧から選び直してください。', 'Choose a resident from the list.'],
+  },
+  NO_SUCH_CERTIFICATE: {
+    title: ['このカードには必要な電子証明書がありません', 'This card does not hold the certificate needed'],
+    next: ['署名用電子証明書は15歳以上の方に発行されます。別のカード(住民)を選んでください。', 'Signing certificates are issued from age 15. Choose another card (resident).'],
+  },
+  SECURITY_STATUS_NOT_SATISFIED: {
+    title: ['カードが操作を受け付けませんでした', 'The card refused the operation'],
+    next: ['カードを置き直して、もう一度お試しください。', 'Place the card again and retry.'],
+  },
+  PIN_CANCELLED: {
+    title: ['暗証番号の入力を中止しました', 'PIN entry was cancelled'],
+    next: ['もう一度送信すると、端末で暗証番号を入力できます。', 'Submit again to enter the PIN on the terminal.'],
+  },
+  BUSY: {
+    title: ['処理中です', 'Already in progress'],
+    next: ['いま別の確認でカードを使っています。終わってからもう一度お試しください。', 'The card is in use for another request. Try again when it has finished.'],
+  },
+  AGENT_ERROR: {
+    title: ['エージェントでエラーが起きました', 'The agent ran into an error'],
+    next: ['もう一度お試しください。続く場合はエージェントを起動し直してください。', 'Try again. If it persists, restart the agent.'],
+  },
+};
+
+export interface ShownError {
+  code: string;
+  remaining?: number;
+  message?: string;
+  messageJa?: string;
+}
+
+/** An error box: the agent's own advice for its codes, the platform pages' advice for card and platform codes. */
+export function agentErrorBox(lang: Lang, e: ShownError): string {
+  const code = /^[A-Za-z0-9_]{1,60}$/.test(e.code) ? e.code : 'AGENT_ERROR';
+  const own = AGENT_ADVICE[code];
+  if (!own) return errorBox(lang, { ...e, code });
+  const detail = lang === 'ja' ? (e.messageJa ?? e.message) : e.message;
+  return `<div class="box error" role="alert" id="error" data-error-code="${code}"><h2>${tr(lang, ...own.title)}</h2><p>${tr(lang, ...own.next)}</p>${detail ? `<p class="muted">${escapeHtml(detail)}</p>` : ''}<p class="muted"><code>${code}</code></p></div>`;
+}
+
+const titleOf = (lang: Lang, kind: 'login' | 'identity'): string =>
+  kind === 'login' ? (lang === 'ja' ? 'マイナンバーカードでログイン' : 'Log in with your My Number Card') : lang === 'ja' ? 'マイナンバーカードで本人確認' : 'Verify your identity with your My Number Card';
+
+const brand = (lang: Lang): string => `Kakunin <span lang="ja">確認</span> — ${tr(lang, 'このパソコンのエージェント', 'agent on this computer')}`;
+
+export type CardChoice =
+  | { kind: 'sim'; people: { id: string; name: string }[]; selected?: string }
+  | { kind: 'pcsc'; reader?: string; readers?: { name: string; cardPresent: boolean }[]; selected?: string; problem?: string };
+
+export interface ConfirmPageInput {
+  lang: Lang;
+  /** Path of this page, `/confirm/<token>`. */
+  path: string;
+  formKey: string;
+  view: HolderView;
+  card: CardChoice;
+  /** `terminal`: the PIN is asked on the agent's terminal, not in the page. */
+  pinPrompt: 'page' | 'terminal';
+  returnUrl: string;
+  error?: ShownError;
+}
+
+function cardSection(lang: Lang, c: CardChoice): string {
+  if (c.kind === 'sim') {
+    const options = c.people.map((p) => `<option value="${escapeHtml(p.id)}"${p.id === c.selected ? ' selected' : ''}>${escapeHtml(p.id)} ${escapeHtml(p.name)}</option>`).join('');
+    return `<label for="person">${tr(lang, '使うカード(サンドボックスの住民)', 'Card to use (sandbox resident)')}</label>
+<select id="person" name="person" required aria-describedby="sim-note">${options}</select>
+<p class="muted" id="sim-note">${tr(lang, 'サンドボックスの暗証番号は', 'The sandbox PINs are listed by')} <code>kakunin sim people</code>${tr(lang, ' で確認できます。', '.')}</p>`;
+  }
+  if (c.reader !== undefined) {
+    return `<p>${tr(lang, 'カードリーダー', 'Card reader')}: <strong id="reader">${escapeHtml(c.reader)}</strong></p>
+<p class="muted">${tr(lang, 'マイナンバーカードをリーダーに置いてください。', 'Place your My Number Card on the reader.')}</p>`;
+  }
+  const readers = c.readers ?? [];
+  const problem = c.problem ? `<p class="muted" id="reader-problem">${escapeHtml(c.problem)}</p>` : '';
+  if (readers.length === 0) {
+    return `<p id="reader">${tr(lang, 'カードリーダーが見つかりません。接続してから送信してください。', 'No card reader found. Connect one, then submit.')}</p>${problem}`;
+  }
+  const selected = c.selected ?? readers.find((r) => r.cardPresent)?.name ?? readers[0]!.name;
+  const options = readers
+    .map((r) => `<option value="${escapeHtml(r.name)}"${r.name === selected ? ' selected' : ''}>${escapeHtml(r.name)}${r.cardPresent ? '' : tr(lang, '(カードなし)', ' (no card)')}</option>`)
+    .join('');
+  return `<label for="reader">${tr(lang, 'カードリーダー', 'Card reader')}</label><select id="reader" name="reader">${options}</select>${problem}
+<p class="muted">${tr(lang, 'マイナンバーカードをリーダーに置いてください。', 'Place your My Number Card on the reader.')}</p>`;
+}
+
+function pinSection(lang: Lang, p: ConfirmPageInput): string {
+  const { view } = p;
+  if (p.pinPrompt === 'terminal') {
+    return `<p id="pin-on-terminal" class="box">${tr(
+      lang,
+      '送信すると、このエージェントを起動した端末(ターミナル)で暗証番号を尋ねます。',
+      'When you submit, the agent asks for the PIN in the terminal where it runs.',
+    )}</p>`;
+  }
+  const label = lang === 'ja' ? view.pin.label_ja : view.pin.label_en;
+  const format =
+    view.certificate === 'auth'
+      ? `inputmode="numeric" minlength="4" maxlength="4" pattern="[0-9]{4}"`
+      : `minlength="6" maxlength="16" pattern="[A-Za-z0-9]{6,16}" autocapitalize="characters" spellcheck="false"`;
+  return `<label for="pin">${escapeHtml(label)}</label>
+<input type="password" id="pin" name="pin" autocomplete="off" required ${format} aria-describedby="pin-note">
+<p class="muted" id="pin-note">${tr(lang, '暗証番号はカードにだけ送られ、保存も送信もされません。', 'The PIN goes only to the card; it is never stored or sent anywhere.')}</p>`;
+}
+
+export function confirmPage(p: ConfirmPageInput): string {
+  const { lang, view } = p;
+  const submit = view.kind === 'identity' ? (lang === 'ja' ? '署名して送信' : 'Sign and send') : lang === 'ja' ? 'ログイン' : 'Log in';
+  const statement =
+    view.kind === 'identity' && view.statement !== undefined
+      ? `<section class="box" aria-labelledby="statement-h"><h2 id="statement-h">${tr(lang, '電子署名する内容', 'The text you sign')}</h2>
+<pre class="statement" id="statement">${escapeHtml(view.statement)}</pre></section>`
+      : '';
+  const certificate =
+    view.certificate === 'auth'
+      ? tr(lang, '利用者証明用電子証明書を使います。', 'This uses the user authentication certificate.')
+      : tr(lang, '署名用電子証明書で、上の内容に電子署名します。', 'You sign the text above with the signing certificate.');
+  const action = `${p.path}?lang=${lang}`;
+  return page(
+    lang,
+    `${titleOf(lang, view.kind)} — Kakunin`,
+    `<h1>${escapeHtml(titleOf(lang, view.kind))}</h1>
+<p class="muted">${tr(lang, 'この画面は、このパソコンで動いている Kakunin エージェントが表示しています。', 'This page is shown by the Kakunin agent running on this computer.')}</p>
+<dl><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(view.rp.name)}</dd>
+<dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(view.purpose)}</dd></dl>
+<section class="box" aria-labelledby="shared-h"><h2 id="shared-h">${tr(lang, '提供される情報', 'What will be shared')}</h2>
+<ul id="shared">${view.shares.map((s) => `<li>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul></section>
+${statement}
+${p.error ? agentErrorBox(lang, p.error) : ''}
+<form method="post" action="${escapeHtml(action)}" id="confirm">
+<input type="hidden" name="form_key" value="${escapeHtml(p.formKey)}">
+${cardSection(lang, p.card)}
+<p>${certificate}</p>
+${pinSection(lang, p)}
+<div class="actions"><button type="submit" id="submit">${escapeHtml(submit)}</button>
+<a class="button secondary" id="cancel" href="${escapeHtml(p.returnUrl)}">${tr(lang, 'やめる', 'Cancel')}</a></div>
+</form>`,
+    { brand: brand(lang) },
+  );
+}
+
+/** Sent: returns to the ceremony page (meta refresh, and a link for when refresh is off). */
+export function donePage(lang: Lang, view: HolderView, returnUrl: string): string {
+  const html = page(
+    lang,
+    lang === 'ja' ? '送信しました — Kakunin' : 'Sent — Kakunin',
+    `<h1 class="ok" id="done">${tr(lang, 'カードで確認しました', 'Your card has been checked')}</h1>
+<p>${tr(lang, `${view.rp.name} の画面に戻ります…`, `Returning to ${view.rp.name}…`)}</p>
+<p><a class="button" id="return" href="${escapeHtml(returnUrl)}">${tr(lang, '元の画面に戻る', 'Back to the previous page')}</a></p>`,
+    { brand: brand(lang) },
+  );
+  return html.replace('<meta charset="utf-8">', `<meta charset="utf-8"><meta http-equiv="refresh" content="1;url=${escapeHtml(returnUrl)}">`);
+}
+
+/** A message without a form (blocked PIN, refused by the platform, finished ceremony), with a way back. */
+export function messagePage(lang: Lang, o: { error: ShownError; returnUrl?: string; heading?: [string, string] }): string {
+  const back = o.returnUrl ? `<p><a class="button" id="return" href="${escapeHtml(o.returnUrl)}">${tr(lang, '元の画面に戻る', 'Back to the previous page')}</a></p>` : '';
+  const heading = o.heading ?? ['うまくいきませんでした', 'Something went wrong'];
+  return page(lang, `${tr(lang, ...heading)} — Kakunin`, `<h1>${tr(lang, ...heading)}</h1>${agentErrorBox(lang, o.error)}${back}`, { brand: brand(lang) });
+}
+
+export function notFoundPage(lang: Lang): string {
+  return page(
+    lang,
+    lang === 'ja' ? '見つかりません — Kakunin' : 'Not found — Kakunin',
+    `<h1>${tr(lang, 'この確認画面は使えません', 'This confirmation page cannot be used')}</h1>
+<p id="not-found">${tr(
+      lang,
+      '確認画面のリンクは一度だけ、10分間有効です。元のサービスの画面から、もう一度「このパソコンで読み取る」を選んでください。',
+      'A confirmation link works once, for 10 minutes. Go back to the service and choose "Use the card reader on this computer" again.',
+    )}</p>`,
+    { brand: brand(lang) },
+  );
+}
+
+export function forbiddenPage(lang: Lang, why: string): string {
+  return page(lang, 'Forbidden — Kakunin', `<h1>${tr(lang, 'このリクエストは受け付けられません', 'This request is not accepted')}</h1><p class="muted" id="forbidden">${escapeHtml(why)}</p>`, { brand: brand(lang) });
+}
