@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listReaders } from '@kakunin/card';
-import type { Sandbox } from '@kakunin/sim';
-import { plugCardProcess, startPcscd, type CardMaterial, type CardProcess, type PcscdInstance } from '../../sim/src/card/index.js';
+import { personCardMaterial, plugCardProcess, startPcscd, type CardProcess, type PcscdInstance } from '../../sim/src/card/index.js';
 import { createRelyingParty } from '../../server/src/relying-parties.js';
 import { REDIRECT, createTestSandbox, finishFlow, startFlow, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
@@ -24,25 +23,6 @@ let rp: { clientId: string; clientSecret: string };
 let card: CardProcess;
 let person: string;
 let agent: RunningAgent;
-
-/** What a sandbox resident's physical card holds (as cardForPerson builds it), for a card process. */
-function residentCard(sandbox: Sandbox, id: string): CardMaterial {
-  const who = sandbox.person(id);
-  const root = (issuerId: string): Buffer => sandbox.roots().find((r) => r.id === issuerId)!.der;
-  const auth = sandbox.currentCertificateRecord(id, 'auth', 'card');
-  const sign = sandbox.currentCertificateRecord(id, 'sign', 'card');
-  return {
-    token: 'card',
-    authCertDer: sandbox.currentCertificate(id, 'auth', 'card'),
-    authKeyPem: sandbox.privateKey(id, 'auth', 'card'),
-    signCertDer: sandbox.currentCertificate(id, 'sign', 'card'),
-    signKeyPem: sandbox.privateKey(id, 'sign', 'card'),
-    authCaDer: root(auth.issuerId),
-    signCaDer: root(sign.issuerId),
-    pins: { auth: who.pins.auth, sign: who.pins.sign },
-    cardId: `${id}-pcsc`,
-  };
-}
 
 const until = async (what: string, ok: () => Promise<boolean>, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
@@ -60,7 +40,7 @@ beforeAll(async () => {
   p = await startTestPlatform('pglite', sim.dir);
   rp = await createRelyingParty(p.server.platform.db, { name: 'PC/SC 銀行', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'カードリーダーでの本人確認' });
   person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
-  card = await plugCardProcess({ material: residentCard(p.sandbox, person), stateDir: join(tmp, 'state'), port: pcscd.port });
+  card = await plugCardProcess({ material: personCardMaterial(p.sandbox, person), stateDir: join(tmp, 'state'), port: pcscd.port });
   await until('the card in the reader', async () => (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent));
   agent = await startAgent({ port: 0, platformOrigins: [p.server.url], card: { kind: 'pcsc', reader: pcscd.readerName, waitForCardMs: 2000 } });
 }, 180_000);

@@ -11,6 +11,7 @@ import { isSimError } from '../errors.js';
 import type { Sandbox } from '../sandbox.js';
 import { cvcAnchorOf, cvcKey, SIM_CVC_CA_KEY_ID, simKeyId, type CvcAnchorData, type CvcAuthority } from './card-info.js';
 import { FilePinStateStore, type PinStateStore } from './state-store.js';
+import type { CardMaterial } from './material.js';
 import { VirtualCard } from './virtual-card.js';
 
 export interface CardForPersonOptions {
@@ -66,7 +67,8 @@ function optionalRecord<T>(fn: () => T): T | undefined {
 }
 
 /** A virtual card (or Android / iPhone token) holding a person's current certificates. */
-export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium = 'card', options: CardForPersonOptions = {}): VirtualCard {
+/** What a resident's card or phone token holds (certificates, keys, PINs, card-info data), e.g. for a card process on vpcd. */
+export function personCardMaterial(sandbox: Sandbox, personId: string, medium: Medium = 'card'): CardMaterial {
   const person = sandbox.person(personId);
   const authRecord = sandbox.currentCertificateRecord(personId, 'auth', medium);
   const signRecord = optionalRecord(() => sandbox.currentCertificateRecord(personId, 'sign', medium));
@@ -82,7 +84,7 @@ export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium
       ? root(signRecord.issuerId)
       : [...roots].filter((r) => r.kind === 'sign' && r.medium === medium).sort((a, b) => b.generation - a.generation)[0]?.der ?? root(authRecord.issuerId);
   const birth = person.birthDate.replace(/-/g, '');
-  return new VirtualCard({
+  return {
     token: medium,
     authCertDer: sandbox.currentCertificate(personId, 'auth', medium),
     authKeyPem: sandbox.privateKey(personId, 'auth', medium),
@@ -96,8 +98,14 @@ export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium
           cvcCa: sandboxCvcAuthority(sandbox, person.municipalityCode),
         }
       : {}),
-    stateStore: options.stateStore ?? new FilePinStateStore(join(cardsDir(sandbox), 'state')),
     cardId: `${personId}-${medium}`,
+  };
+}
+
+export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium = 'card', options: CardForPersonOptions = {}): VirtualCard {
+  return new VirtualCard({
+    ...personCardMaterial(sandbox, personId, medium),
+    stateStore: options.stateStore ?? new FilePinStateStore(join(cardsDir(sandbox), 'state')),
     ...(options.extendedLength !== undefined ? { extendedLength: options.extendedLength } : {}),
     ...(options.sfi !== undefined ? { sfi: options.sfi } : {}),
   });
