@@ -20,4 +20,4 @@ export type { OcspFetcher, OcspRequest, OcspClientOptions, OcspValidationOptions
 export { CrlChecker, RevocationPolicy, assertNotRevoked } from './revocation-policy.js';
 export type { RevocationMode, RevocationPolicyOptions } from './revocation-policy.js';
 export { LinkageClient, httpJsonFetcher, UnknownLinkedCertificate } from './linkage.js';
-export type { LinkageAnswer, LatestCertificate, LinkedCertificate, JsonFetcher } from './linkage.js';
+export type { LinkageAnswer, LatestCertificate, LinkedCertificate, CertificatePair, JsonFetcher } from './linkage.js';

@@ -49,6 +49,12 @@ export class UnknownLinkedCertificate extends Error {
   }
 }
 
+/** 証明書紐付け: the authentication and signing certificates that now belong together (either may be absent). */
+export interface CertificatePair {
+  readonly auth: LinkedCertificate | null;
+  readonly sign: LinkedCertificate | null;
+}
+
 export class LinkageClient {
   constructor(
     private readonly baseUrl: string,
@@ -85,5 +91,23 @@ export class LinkageClient {
       },
       chain: (body.chain as { serial?: unknown; issuerId?: unknown }[]).map((c) => ({ serial: String(c.serial), issuerId: String(c.issuerId ?? '') })),
     };
+  }
+
+  /** The auth ↔ sign pairing that now holds for the holder of `serial`. */
+  async pair(serial: string): Promise<CertificatePair> {
+    const url = new URL('linkage/pair', this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    url.searchParams.set('serial', serial);
+    let res: { status: number; body: unknown };
+    try {
+      res = await this.fetcher(url.toString());
+    } catch (e) {
+      throw new RevocationUnavailable(`the linkage service ${url.origin} did not answer: ${(e as Error).message}`);
+    }
+    if (res.status === 404) throw new UnknownLinkedCertificate(serial);
+    if (res.status !== 200 || typeof res.body !== 'object' || res.body === null) throw new RevocationUnavailable(`the linkage service answered HTTP ${res.status}`);
+    const body = res.body as { auth?: { serial?: unknown; issuerId?: unknown } | null; sign?: { serial?: unknown; issuerId?: unknown } | null };
+    const one = (c: { serial?: unknown; issuerId?: unknown } | null | undefined): LinkedCertificate | null =>
+      c && typeof c.serial === 'string' ? { serial: c.serial, issuerId: String(c.issuerId ?? '') } : null;
+    return { auth: one(body.auth), sign: one(body.sign) };
   }
 }

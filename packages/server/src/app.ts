@@ -205,14 +205,20 @@ async function alignClientAuth(db: Database, raw: { headers: Record<string, stri
  * the warning would only confuse operators. Every other warning passes through.
  */
 async function importOidcQuietly(): Promise<typeof ProviderModule> {
-  const warn = console.warn;
+  quietOidcWarnings();
+  return import('./oidc/provider.js');
+}
+
+// Two oidc-provider warnings that do not apply here: the Node 20 runtime (it works there), and the
+// request body being parsed before it (fastify reads every body; oidc-provider then uses req.body).
+const QUIET = ['Unsupported runtime', 'already parsed request body'];
+let quieted = false;
+function quietOidcWarnings(): void {
+  if (quieted) return;
+  quieted = true;
+  const warn = console.warn.bind(console);
   console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].includes('Unsupported runtime')) return;
+    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider WARNING') && QUIET.some((q) => (args[0] as string).includes(q))) return;
     warn(...args);
   };
-  try {
-    return await import('./oidc/provider.js');
-  } finally {
-    console.warn = warn;
-  }
 }

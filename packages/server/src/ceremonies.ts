@@ -257,7 +257,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   };
   const outcome = await platform.db.transaction(async (tx) => {
     await claim(tx, ceremony);
-    const subjectId = await bindSubject(tx, identity, linked?.subjectId);
+    const subjectId = await bindSubject(tx, identity, linked);
     // A verification (re)opens the relationship: retention counts from its end (records/retention.ts).
     await tx.query(
       `INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ($1, $2, $3)

@@ -28,10 +28,17 @@ export async function knownSubject(db: Queryable, cert: Pick<CertificateIdentity
  * The subject a certificate belongs to if linkage ties it to a known one; undefined for a new person.
  * Runs outside any transaction (network calls); `bindSubject` later writes the mapping atomically.
  */
-export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<{ subjectId: string; predecessors: CertificateIdentity[] } | undefined> {
+export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<{ subjectId: string; partner?: CertificateIdentity } | undefined> {
   const known = await knownSubject(db, cert);
-  if (known) return { subjectId: known, predecessors: [] };
+  if (known) return { subjectId: known };
   if (!linkage) return undefined;
+  // 証明書紐付け: the holder's certificate of the other kind (auth ↔ sign), so that a login and an
+  // identity verification of one person share one subject.
+  const partner = await partnerOf(cert, linkage);
+  if (partner) {
+    const subjectId = await knownSubject(db, partner);
+    if (subjectId) return { subjectId, partner };
+  }
   const candidates = await db.query<{ issuer_id: string; serial: string; subject_id: string }>(
     `SELECT issuer_id, serial, subject_id FROM subject_certificates
      WHERE kind = $1 AND medium = $2 AND succeeded_at IS NULL ORDER BY first_seen_at DESC LIMIT ${LINKAGE_SCAN_LIMIT}`,
@@ -48,9 +55,19 @@ export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdent
     const successors = chain.slice(1).map((l) => ({ issuerId: l.issuerId || cert.issuerId, serial: l.serial, kind: cert.kind, medium: cert.medium }));
     await db.query('UPDATE subject_certificates SET succeeded_at = now() WHERE issuer_id = $1 AND serial = $2', [c.issuer_id, c.serial]);
     for (const s of successors) await mapCertificate(db, s, c.subject_id);
-    if (successors.some((s) => sameSerial(s.serial, cert.serial))) return { subjectId: c.subject_id, predecessors: [] };
+    if (successors.some((s) => sameSerial(s.serial, cert.serial))) return { subjectId: c.subject_id, ...(partner ? { partner } : {}) };
   }
-  return undefined;
+  return partner ? { subjectId: '', partner } : undefined;
+}
+
+async function partnerOf(cert: CertificateIdentity, linkage: LinkageClient): Promise<CertificateIdentity | undefined> {
+  try {
+    const pair = await linkage.pair(cert.serial);
+    const other = cert.kind === 'auth' ? pair.sign : pair.auth;
+    return other ? { issuerId: other.issuerId || cert.issuerId, serial: other.serial, kind: cert.kind === 'auth' ? 'sign' : 'auth', medium: cert.medium } : undefined;
+  } catch {
+    return undefined; // no pairing known: the certificate stands alone
+  }
 }
 
 const sameSerial = (a: string, b: string): boolean => a.replace(/^0+(?=.)/, '').toUpperCase() === b.replace(/^0+(?=.)/, '').toUpperCase();
@@ -67,9 +84,12 @@ async function mapCertificate(db: Queryable, cert: CertificateIdentity, subjectI
  * Inside the ceremony transaction: the subject of `cert`, creating it when `candidate` is undefined.
  * A concurrent ceremony of the same certificate may have created it first: the existing mapping wins.
  */
-export async function bindSubject(tx: Queryable, cert: CertificateIdentity, candidate: string | undefined): Promise<string> {
-  const subjectId = candidate ?? newSubjectId();
+export async function bindSubject(tx: Queryable, cert: CertificateIdentity, found: { subjectId: string; partner?: CertificateIdentity } | undefined): Promise<string> {
+  const subjectId = found?.subjectId || newSubjectId();
   await tx.query('INSERT INTO subjects (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [subjectId]);
   await mapCertificate(tx, cert, subjectId);
-  return (await knownSubject(tx, cert))!;
+  const bound = (await knownSubject(tx, cert))!;
+  // The paired certificate of the other kind belongs to the same person: map it ahead of its first use.
+  if (found?.partner) await mapCertificate(tx, found.partner, bound);
+  return bound;
 }

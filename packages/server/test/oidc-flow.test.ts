@@ -82,6 +82,19 @@ describe.each(ENGINES)('OIDC code flows on %s', (engine) => {
     expect(await login()).toBe(before);
   });
 
+  it('a login (auth certificate) and an identity verification (signing certificate) of one person share the sub (証明書紐付け)', async () => {
+    const person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0).at(-3)!.id;
+    const run = async (claims?: unknown): Promise<string> => {
+      const flow = await startFlow(p, rp.clientId, rp.clientSecret, claims ? { claims } : {});
+      expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person })).status).toBe(200);
+      const tokens = await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+      return tokens.claims()!.sub;
+    };
+    const identity = await run(IDENTITY_CLAIMS);
+    const login = await run();
+    expect(login).toBe(identity);
+  });
+
   it('identity: signing certificate, verified_claims field by field in userinfo and ID token', async () => {
     const person = adult(p);
     const who = p.sandbox.person(person);

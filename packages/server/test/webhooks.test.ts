@@ -167,7 +167,6 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
       type: 'certificate.revoked',
       created_at: event.createdAt.toISOString(),
       rp_client_id: rp.clientId,
-      subject_id: subjectId,
       sub: `pairwise-${rp.clientId}-${subjectId}`,
       data: event.data,
     });

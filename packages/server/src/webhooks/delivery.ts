@@ -31,9 +31,7 @@ export interface WebhookBody {
   type: string;
   created_at: string;
   rp_client_id: string;
-  /** The platform subject id (until pairwise subjects are wired in). */
-  subject_id: string | null;
-  /** The RP's OIDC `sub` for the subject, when known. */
+  /** The RP's pairwise OIDC `sub` of the holder (never the platform-wide subject id, which would link RPs). */
   sub?: string;
   data: Record<string, unknown>;
 }
@@ -44,7 +42,6 @@ export function webhookBody(event: PlatformEvent, rpClientId: string, sub?: stri
     type: event.type,
     created_at: event.createdAt.toISOString(),
     rp_client_id: rpClientId,
-    subject_id: event.subjectId,
     ...(sub ? { sub } : {}),
     data: event.data,
   };

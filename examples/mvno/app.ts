@@ -1,0 +1,90 @@
+// デモモバイル (demo): a voice SIM contract under 携帯電話不正利用防止法, with the 本人確認記録.
+
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Demo, JsonStore, badge, pick, escapeHtml, formatJst, grouped, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { connectKakunin } from './kakunin.js';
+import { METHOD, MVNO, PLANS, emptyMvno, endContract, retention, type Contract, type MvnoState } from './mvno.js';
+
+export async function startMvno(o: DemoOptions): Promise<RunningDemo> {
+  const demo = new Demo(o, { name: 'mvno', ...MVNO });
+  const store = new JsonStore<MvnoState>(o.dataDir, 'mvno', emptyMvno);
+  connectKakunin(demo, store);
+  const { app } = demo;
+  const tx = (req: FastifyRequest) => t(demo.lang(req));
+  const planName = (req: FastifyRequest, k: string) => tx(req)(PLANS[k]?.ja ?? k, PLANS[k]?.en ?? k);
+
+  app.get('/', async (req, reply) => {
+    const x = tx(req);
+    return demo.render(req, reply, ['音声SIMのお申し込み', 'Get a voice SIM'], `
+<p>${x('プランを選び、マイナンバーカードで本人確認をすると、その場で契約できます (デモ)。', 'Choose a plan and verify your identity with your My Number Card to sign up at once (demo).')}</p>
+<form method="post" action="/apply" data-testid="plan-form">${demo.csrf(req)}
+<fieldset><legend>${x('料金プラン (月額・税込)', 'Plan (monthly, tax included)')}</legend>
+${Object.entries(PLANS).map(([k, p], i) => `<label><input type="radio" name="plan" value="${k}" data-testid="plan-${k}"${i === 1 ? ' checked' : ''}> ${x(p.ja, p.en)} — ${grouped(p.price)} ${x('円', 'yen')}</label>`).join('\n')}</fieldset>
+<p class="muted">${x('携帯電話不正利用防止法により、ご契約時に本人確認を行い、本人確認記録を契約終了後3年間保存します。', 'The Mobile Phone Improper Use Prevention Act requires identity verification at signup; the record is kept for 3 years after the contract ends.')}</p>
+<div class="actions"><button type="submit" data-testid="plan-submit">${x('マイナンバーカードで本人確認して契約する', 'Verify with My Number Card and sign up')}</button></div></form>
+<form method="post" action="/login" data-testid="login-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="login">${x('ご契約者のログイン', 'Customer login')}</button></form>`);
+  });
+  app.post('/login', (req, reply) => demo.signIn(req, reply, 'login'));
+  app.post('/apply', async (req, reply) => {
+    const plan = demo.form(req).get('plan') ?? '';
+    if (!PLANS[plan]) return demo.problem(req, reply, 400, ['プランを選んでください', 'Choose a plan'], ['料金プランを 1 つ選んでください。', 'Choose one plan.']);
+    return demo.signIn(req, reply, 'contract', plan);
+  });
+
+  app.get('/contracts', async (req, reply) => {
+    const sub = demo.session(req).sub;
+    if (!sub) return reply.redirect('/');
+    const x = tx(req);
+    const mine = Object.values(store.data.contracts).filter((c) => c.sub === sub);
+    return demo.render(req, reply, ['ご契約', 'Your contracts'], mine.length
+      ? `<ul data-testid="contracts">${mine.map((c) => `<li><a href="/contracts/${c.contractNo}" data-testid="contract-link">${escapeHtml(c.phone)}</a> ${planName(req, c.plan)}</li>`).join('')}</ul>`
+      : `<p data-testid="no-contracts">${x('このログインに結び付いたご契約はありません。', 'No contract is linked to this login.')}</p>`);
+  });
+
+  const contractOf = (req: FastifyRequest): Contract | undefined => {
+    const c = store.data.contracts[(req.params as { no: string }).no];
+    return c && c.sub === demo.session(req).sub ? c : undefined;
+  };
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['ご契約が見つかりません', 'Contract not found'], ['ログインしている方のご契約ではないか、存在しません。', 'It does not exist or is not yours.']);
+
+  app.get('/contracts/:no', async (req, reply) => {
+    const c = contractOf(req);
+    if (!c) return notFound(req, reply);
+    const x = tx(req);
+    const r = store.data.records[c.recordId]!;
+    const keep = retention(c);
+    return demo.render(req, reply, ['ご契約内容と本人確認記録', 'Contract and identity record'], `
+<section class="box" aria-labelledby="c-h"><h2 id="c-h">${x('ご契約内容', 'Contract')}</h2><dl>
+${row(x('契約番号', 'Contract number'), c.contractNo, 'contract-number')}${row(x('電話番号', 'Phone number'), c.phone, 'phone-number')}
+<dt>${x('プラン', 'Plan')}</dt><dd data-testid="contract-plan" data-plan="${c.plan}">${planName(req, c.plan)}</dd>
+${row(x('契約日時', 'Since'), formatJst(c.startedAt), 'contract-started-at')}
+<dt>${x('状態', 'Status')}</dt><dd>${c.endedAt ? badge('contract-status', 'ended', x('解約済み', 'Ended'), 'neutral') : badge('contract-status', 'active', x('ご契約中', 'Active'), 'ok')}</dd></dl>
+${c.endedAt ? '' : `<form method="post" action="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="cancel-contract">${x('解約する', 'Cancel the contract')}</button></form>`}</section>
+<section class="box" aria-labelledby="r-h" data-testid="record"><h2 id="r-h">${x('本人確認記録 (携帯電話不正利用防止法 第4条)', 'Identity record (Mobile Phone Improper Use Prevention Act, art. 4)')}</h2><dl>
+${row(x('記録番号', 'Record number'), r.id, 'record-id')}
+${row(x('本人確認を行った者', 'Verified by'), r.confirmedBy, 'record-confirmed-by')}
+${row(x('電子署名の検証', 'Signature verified by'), r.verifiedBy, 'record-verified-by')}
+${row(x('記録を作成した者', 'Recorded by'), r.recordedBy, 'record-recorded-by')}
+${row(x('記録の作成日時', 'Recorded at'), formatJst(r.recordedAt), 'record-recorded-at')}
+${row(x('本人確認の日時', 'Verified at'), formatJst(r.confirmedAt), 'record-confirmed-at', ` data-value="${escapeHtml(r.confirmedAt)}"`)}
+<dt>${x('本人確認の方法', 'Method')}</dt><dd data-testid="record-method" data-method="${r.methodId}">${x(METHOD.ja, METHOD.en)}</dd>
+${row(x('Kakunin 確認記録ID', 'Kakunin verification record'), r.kakuninRecordId, 'record-kakunin-id')}
+${row(x('電子証明書の種類', 'Certificate'), r.certificateType, 'record-cert-type')}
+${row(x('電子証明書の発行者', 'Certificate issuer'), r.certificate.issuer, 'record-cert-issuer')}
+${row(x('電子証明書の発行番号', 'Certificate serial number'), r.certificate.serial, 'record-cert-serial')}
+${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), r.birthdate, 'record-birthdate')}
+${row(x('契約番号・電話番号', 'Contract and phone number'), `${r.contractNo} / ${r.phone}`, 'record-contract')}
+${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record-retention', keep.until ? ` data-until="${keep.until}"` : '')}</dl>
+<h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => `<li data-testid="record-note">${escapeHtml(formatJst(n.at))} — ${escapeHtml(n.text)}</li>`).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
+  });
+
+  app.post('/contracts/:no/cancel', async (req, reply) => {
+    const c = contractOf(req);
+    if (!c) return notFound(req, reply);
+    if (!c.endedAt) store.update((s) => endContract(s, c));
+    demo.flash(req, 'ok', '解約しました。本人確認記録は法定の期間保存します。', 'The contract has ended. The record is kept for the legal period.');
+    return reply.redirect(`/contracts/${c.contractNo}`);
+  });
+
+  return demo.listen();
+}

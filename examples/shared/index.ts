@@ -1,0 +1,8 @@
+// Shared building blocks of the demo relying parties.
+export { Demo, type DemoOptions, type DemoRegistration, type RunningDemo, type Session, type SignInContext, type IdentityContext, type Flash } from './app.js';
+export { KakuninClient, type Pending, type SignedIn } from './oidc.js';
+export { readVerifiedClaims, need, type Verified } from './claims.js';
+export { verifyKakuninSignature, type KakuninEvent } from './webhooks.js';
+export { JsonStore } from './store.js';
+export { PREFECTURES, FUKUI, prefectureOf, ageOn, dayAgeIsReached, dayInJapan, formatJst, retentionUntil, grouped } from './japan.js';
+export { t, pick, row, badge, escapeHtml, type Lang } from './layout.js';

@@ -1,0 +1,93 @@
+// The MVNO demo against a real sandbox platform: plan, identity ceremony, contract with the
+// 本人確認記録 of 携帯法, a revocation note, and the 3-year retention after the contract ends.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
+import { MVNO_RP, emptyMvno, makeContract, startMvno } from '../mvno/index.js';
+import { attr, eventually, residents, runMonitor, startDemo, startPlatform, testid, Visitor, type Harness, type Page, type RunningTestDemo } from './support.js';
+
+let h: Harness;
+let mvno: RunningTestDemo;
+beforeAll(async () => {
+  h = await startPlatform();
+  mvno = await startDemo(h, MVNO_RP, startMvno);
+}, 120_000);
+afterAll(async () => {
+  await mvno?.close();
+  await h?.close();
+});
+
+describe('MVNO contract demo (携帯法)', () => {
+  let person: string;
+  let visitor: Visitor;
+  let contract: Page;
+
+  it('signs a voice SIM contract after an identity ceremony and keeps the 本人確認記録', async () => {
+    [person] = residents(h.p, 'fukui') as [string];
+    visitor = new Visitor(h);
+    const home = await visitor.go(mvno.demo.url);
+    expect(home.body).toContain('data-testid="plan-unlimited"');
+    const ceremony = await visitor.submit(home, 'plan-form', { plan: 'unlimited' });
+    expect(ceremony.body).toContain(MVNO_RP.purpose);
+    contract = await visitor.ceremony(ceremony, person, 'sign');
+    expect(contract.url).toMatch(new RegExp(`^${mvno.demo.url}/contracts/MC-\\d{8}$`));
+
+    const who = h.p.sandbox.person(person);
+    const field = (id: string) => testid(contract.body, id);
+    expect(field('message')).toBe('ご契約が完了しました。');
+    expect(field('phone-number')).toMatch(/^070-\d{4}-\d{4}$/);
+    expect(attr(contract.body, 'contract-plan', 'data-plan')).toBe('unlimited');
+    expect(attr(contract.body, 'contract-status', 'data-status')).toBe('active');
+    expect(field('record-id')).toMatch(/^HK-\d{8}-\d{5}$/);
+    expect(field('record-confirmed-by')).toContain('デモモバイル');
+    expect(field('record-verified-by')).toContain(h.p.server.url);
+    expect(field('record-recorded-by')).toContain('デモモバイル');
+    expect(Date.now() - Date.parse(attr(contract.body, 'record-confirmed-at', 'data-value')!)).toBeLessThan(120_000);
+    expect(attr(contract.body, 'record-method', 'data-method')).toBe('jpki_signature');
+    expect(field('record-kakunin-id')).toMatch(/^rec_/);
+    expect(field('record-cert-type')).toContain('署名用電子証明書');
+    expect(field('record-cert-serial')).toBe(h.p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial);
+    expect(field('record-name')).toBe(who.name);
+    expect(field('record-address')).toBe(who.address);
+    expect(field('record-birthdate')).toBe(who.birthDate);
+    expect(field('record-contract')).toBe(`${field('contract-number')} / ${field('phone-number')}`);
+    expect(field('record-retention')).toBe('契約終了日から3年間 (契約中)');
+
+    const platformRecord = (await (await fetch(`${h.p.server.url}/admin/v1/records/${field('record-kakunin-id')}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).json()) as Record<string, unknown>;
+    expect(platformRecord).toMatchObject({ rp_client_id: MVNO_RP.clientId, framework: 'jp_mpiupa' });
+  }, 60_000);
+
+  it('refuses minors (the contract holder must be 18 on the day of verification)', () => {
+    const today = dayInJapan();
+    const v: Verified & { name: string; address: string; birthdate: string } = {
+      trustFramework: 'jp_mpiupa',
+      time: new Date().toISOString(),
+      recordId: 'rec_x',
+      certificate: { issuer: 'x', serial: '01', createdAt: new Date().toISOString() },
+      name: '試験　太郎',
+      address: '福井県福井市大手３－１０－１',
+      birthdate: `${Number(today.slice(0, 4)) - 17}${today.slice(4)}`,
+    };
+    expect(() => makeContract(emptyMvno(), 's', 'light', v, 'http://x')).toThrow(/guardian/);
+    // Whose 18th birthday is tomorrow has reached 18 today.
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    expect(makeContract(emptyMvno(), 's', 'light', { ...v, birthdate: `${Number(tomorrow.slice(0, 4)) - 18}${tomorrow.slice(4)}` }, 'http://x').plan).toBe('light');
+  });
+
+  it('notes a revocation of the certificate on the record', async () => {
+    await h.p.sandbox.applyEvent(person, 'rename');
+    await runMonitor(h);
+    const noted = await eventually('the revocation note', async () => {
+      const page = await visitor.go(contract.url);
+      return testid(page.body, 'record-notes')?.includes('失効通知') ? page : undefined;
+    });
+    expect(testid(noted.body, 'record-name')).toBe(testid(contract.body, 'record-name'));
+  }, 60_000);
+
+  it('ending the contract starts the 3-year retention', async () => {
+    const ended = await visitor.submit(await visitor.go(contract.url), 'cancel-contract-form');
+    expect(attr(ended.body, 'contract-status', 'data-status')).toBe('ended');
+    expect(attr(ended.body, 'record-retention', 'data-until')).toBe(retentionUntil(dayInJapan(), 3));
+    expect(ended.body).not.toContain('data-testid="cancel-contract"');
+  });
+});
