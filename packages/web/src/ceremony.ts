@@ -130,3 +130,16 @@ export function errorPage(lang: Lang, o: ErrorPageInput): string {
   ].join('');
   return page(lang, `${lang === 'ja' ? a.title[0] : a.title[1]} — Kakunin`, `<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions ? `<div class="actions">${actions}</div>` : ''}`);
 }
+
+/** The platform's front page: what this is and where things are. */
+export function homePage(lang: Lang, o: { mode: 'sandbox' | 'production'; issuer: string }): string {
+  const link = (href: string, ja: string, en: string): string => `<li><a href="${escapeHtml(href)}">${tr(lang, ja, en)}</a></li>`;
+  return page(
+    lang,
+    'Kakunin',
+    `<h1>${tr(lang, 'Kakunin — マイナンバーカードによる本人確認', 'Kakunin — identity verification with the My Number Card')}</h1>
+<p>${tr(lang, '公的個人認証(JPKI)で本人確認を行う OpenID プロバイダーです。事業者は標準の OpenID Connect クライアントで利用できます。', 'An OpenID Provider that verifies identity with JPKI. Relying parties use it with any standard OpenID Connect client.')}</p>
+${o.mode === 'sandbox' ? `<p class="box">${tr(lang, 'サンドボックス: 模擬 J-LIS と仮想マイナンバーカードで動いています。', 'Sandbox: running with the simulated J-LIS and virtual My Number Cards.')}</p>` : ''}
+<ul>${link(`${o.issuer}/.well-known/openid-configuration`, 'OpenID Connect ディスカバリー', 'OpenID Connect discovery')}${link('/admin', '管理コンソール', 'Admin console')}${link('/openapi.json', 'API (OpenAPI)', 'API (OpenAPI)')}</ul>`,
+  );
+}

@@ -2,5 +2,5 @@
 // Japanese first with English alongside, accessible and usable on a phone.
 export { escapeHtml, tr, page, langFrom, type Lang, type PageOptions } from './html.js';
 export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
-export { ceremonyPage, consentPage, errorPage, type CeremonyPageInput, type ConsentPageInput, type ErrorPageInput, type SharedItem } from './ceremony.js';
+export { ceremonyPage, consentPage, errorPage, homePage, type CeremonyPageInput, type ConsentPageInput, type ErrorPageInput, type SharedItem } from './ceremony.js';
 export * from './admin/index.js';

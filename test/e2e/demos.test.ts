@@ -1,0 +1,243 @@
+// Every demo flow in headless Chromium, the way `npm start` runs them: the platform (PGlite,
+// simulated J-LIS), the local agent with the simulator's virtual cards, and the four demo relying
+// parties. The holder uses the same-device button, the agent's own page for the PIN, and consents on
+// the platform. Screenshots of every step go to test-artifacts/screenshots/.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Person } from '@kakunin/sim';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoStack, type DemoStack } from '../../scripts/demo-stack.js';
+import { launchChromium, stepShooter } from '../support/browser.js';
+
+let dataDir: string;
+let stack: DemoStack;
+let browser: Browser;
+const url: Record<string, string> = {};
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'kakunin-demos-'));
+  stack = await startDemoStack({ dataDir, ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 }, monitorIntervalSeconds: 0, logLevel: 'silent' });
+  for (const [name, u] of stack.services) url[name] = u;
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const sandbox = () => stack.platform.sandbox!.sandbox;
+const withSign = (): Person[] => sandbox().people().filter((p) => sandbox().certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0);
+const ageOn = (birth: string, on = new Date()): number => {
+  const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
+  return on.getUTCFullYear() - y - (on.getUTCMonth() + 1 < m || (on.getUTCMonth() + 1 === m && on.getUTCDate() < d) ? 1 : 0);
+};
+
+async function newPage(lang: 'ja' | 'en'): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', permissions: ['local-network-access'] });
+  return { context, page: await context.newPage() };
+}
+
+/**
+ * The holder's part of a ceremony, started by a click on the demo: the platform's ceremony page →
+ * "use the card reader on this computer" → the agent's page (resident, PIN) → consent → back.
+ */
+async function prove(page: Page, o: { person: string; secret: string; shot: (page: Page, step: string) => Promise<string>; returnTo: string }): Promise<void> {
+  const sameDevice = page.locator('#same-device');
+  await sameDevice.waitFor({ state: 'visible', timeout: 20_000 });
+  await o.shot(page, 'ceremony-page');
+  await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${url.agent}/confirm/`)), sameDevice.click()]);
+  await page.locator('#person').selectOption(o.person);
+  await page.locator('#pin').fill(o.secret);
+  await o.shot(page, 'agent-page');
+  await page.locator('#submit').click();
+  const agree = page.getByRole('button', { name: /同意|Agree/ });
+  await agree.waitFor({ timeout: 20_000 });
+  await o.shot(page, 'consent');
+  await Promise.all([page.waitForURL((u) => u.toString().startsWith(o.returnTo)), agree.click()]);
+}
+
+async function runMonitor(): Promise<void> {
+  const res = await fetch(`${url.platform}/admin/v1/monitor/run`, { method: 'POST', headers: { authorization: `Bearer ${stack.platform.adminToken}` } });
+  expect(res.status).toBe(202);
+}
+
+describe('demo relying parties in Chromium', () => {
+  it('wallet: create → grants → payment → move → frozen → verify again → login by auth certificate (ja)', async () => {
+    const shot = stepShooter('wallet-ja');
+    const fukui = withSign().filter((p) => p.address.startsWith('福井県'));
+    const holder = fukui.find((p) => ageOn(p.birthDate) >= 18 && ageOn(p.birthDate) <= 49) ?? fukui[0]!;
+    const payee = withSign().find((p) => p.id !== holder.id)!;
+
+    // The payee's wallet first (the recipient of the payment).
+    const b = await newPage('ja');
+    await b.page.goto(url.wallet!);
+    await b.page.getByTestId('create-wallet').click();
+    await prove(b.page, { person: payee.id, secret: payee.pins.sign, shot: stepShooter('wallet-ja-payee'), returnTo: url.wallet! });
+    const payeeWallet = (await b.page.getByTestId('wallet-id').textContent())!.trim();
+
+    const { context, page } = await newPage('ja');
+    await page.goto(url.wallet!);
+    await shot(page, 'start');
+    await page.getByTestId('create-wallet').click();
+    await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! });
+    await page.getByTestId('wallet-id').waitFor();
+    await shot(page, 'wallet-created');
+    expect(await page.getByTestId('holder-name').textContent()).toContain(holder.name);
+    expect(await page.getByTestId('residency').getAttribute('data-status')).toBe('resident');
+    expect(await page.getByTestId('grant-welcome').count()).toBe(1);
+    const walletId = (await page.getByTestId('wallet-id').textContent())!.trim();
+    const before = Number(await page.getByTestId('balance').getAttribute('data-value'));
+    expect(before).toBeGreaterThanOrEqual(1000);
+
+    await page.getByTestId('pay-to').fill(payeeWallet);
+    await page.getByTestId('pay-amount').fill('300');
+    await page.getByTestId('pay-submit').click();
+    await page.getByTestId('message').waitFor();
+    await shot(page, 'paid');
+    expect(Number(await page.getByTestId('balance').getAttribute('data-value'))).toBe(before - 300);
+
+    // The holder moves out of Fukui: the signing certificate is revoked; the monitor tells the wallet.
+    await sandbox().applyEvent(holder.id, 'move', { municipalityCode: '13221' });
+    await runMonitor();
+    await expect.poll(async () => (await page.reload(), await page.getByTestId('wallet-status').getAttribute('data-status')), { timeout: 20_000 }).toBe('frozen');
+    await page.getByTestId('frozen-notice').waitFor();
+    expect(await page.getByTestId('pay-submit').isDisabled()).toBe(true);
+    await shot(page, 'frozen');
+
+    // Verify again with the new certificate: unfrozen; no longer a Fukui resident, benefits withdrawn.
+    await page.getByTestId('reverify').click();
+    await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! });
+    await page.getByTestId('wallet-status').waitFor();
+    expect(await page.getByTestId('wallet-status').getAttribute('data-status')).toBe('active');
+    expect(await page.getByTestId('residency').getAttribute('data-status')).toBe('non-resident');
+    expect(await page.getByTestId('holder-address').textContent()).toMatch(/^東京都/);
+    await shot(page, 'reverified');
+    await context.close();
+
+    // Later, a login by the authentication certificate opens the same wallet (same pairwise sub).
+    const c = await newPage('ja');
+    await c.page.goto(url.wallet!);
+    await c.page.getByTestId('login').click();
+    await prove(c.page, { person: holder.id, secret: holder.pins.auth, shot, returnTo: url.wallet! });
+    await c.page.getByTestId('wallet-id').waitFor();
+    expect((await c.page.getByTestId('wallet-id').textContent())!.trim()).toBe(walletId);
+    await shot(c.page, 'login');
+    await c.context.close();
+    await b.context.close();
+  });
+
+  it('bank account opening under 犯収法 with the 確認記録 (en)', async () => {
+    const shot = stepShooter('bank-en');
+    const applicant = withSign().at(-1)!;
+    const { context, page } = await newPage('en');
+    await page.goto(`${url.bank}/?lang=en`);
+    await shot(page, 'start');
+    await page.getByTestId('start-application').click();
+    await page.getByTestId('account-type-select').selectOption('futsu');
+    await page.getByTestId('purpose-living').check();
+    await page.getByTestId('occupation-select').selectOption('employee');
+    await shot(page, 'application');
+    await page.getByTestId('apply-submit').click();
+    await prove(page, { person: applicant.id, secret: applicant.pins.sign, shot, returnTo: url.bank! });
+    await page.getByTestId('record').waitFor();
+    await shot(page, 'record');
+    const serial = sandbox().currentCertificateRecord(applicant.id, 'sign', 'card').serial;
+    expect(await page.getByTestId('record-cert-serial').textContent()).toContain(serial);
+    expect(await page.getByTestId('record-name').textContent()).toContain(applicant.name);
+    expect(await page.getByTestId('record-kakunin-id').textContent()).toMatch(/rec_/);
+    expect(await page.getByTestId('record-method').getAttribute('data-method')).toBeTruthy();
+    expect(await page.getByTestId('record-retention').textContent()).toMatch(/7/);
+    await context.close();
+  });
+
+  it('MVNO contract under 携帯法 with a 3-year record (ja)', async () => {
+    const shot = stepShooter('mvno-ja');
+    const customer = withSign()[1]!;
+    const { context, page } = await newPage('ja');
+    await page.goto(url.mvno!);
+    await page.getByTestId('plan-standard').check();
+    await shot(page, 'plan');
+    await page.getByTestId('plan-submit').click();
+    await prove(page, { person: customer.id, secret: customer.pins.sign, shot, returnTo: url.mvno! });
+    await page.getByTestId('record').waitFor();
+    await shot(page, 'contract');
+    expect(await page.getByTestId('contract-status').getAttribute('data-status')).toBe('active');
+    expect(await page.getByTestId('record-name').textContent()).toContain(customer.name);
+    expect(await page.getByTestId('record-retention').textContent()).toMatch(/3/);
+    await context.close();
+  });
+
+  it('municipal portal: login, a signed e-application, a digital ID card (en)', async () => {
+    const shot = stepShooter('municipal-en');
+    const resident = withSign()[2]!;
+    const { context, page } = await newPage('en');
+    await page.goto(`${url.municipal}/?lang=en`);
+    await page.getByTestId('login').click();
+    await prove(page, { person: resident.id, secret: resident.pins.auth, shot, returnTo: url.municipal! });
+    await page.getByTestId('signed-in').waitFor();
+    await shot(page, 'signed-in');
+    // The e-application service (子育て支援の申請), signed with the signing certificate.
+    await page.goto(`${url.municipal}/apply/childcare?lang=en`);
+    await page.getByTestId('child-name').fill('山田 花子');
+    await page.getByTestId('child-birthdate').fill('2022-04-01');
+    await page.getByTestId('receive-coin').check();
+    await page.getByTestId('phone').fill('0776-00-0000');
+    await shot(page, 'application');
+    await page.getByTestId('application-submit').click();
+    await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! });
+    await page.getByTestId('application-status').waitFor();
+    expect(await page.getByTestId('application-status').getAttribute('data-status')).toBe('received');
+    expect(await page.getByTestId('applicant-name').textContent()).toContain(resident.name);
+    await shot(page, 'application-received');
+    await page.goto(`${url.municipal}/?lang=en`);
+    await page.getByTestId('id-card-link').click();
+    await page.getByTestId('issue-id-card').click();
+    await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! });
+    await page.getByTestId('id-card').waitFor();
+    expect(await page.getByTestId('id-status').getAttribute('data-status')).toBe('valid');
+    expect(await page.getByTestId('id-name').textContent()).toContain(resident.name);
+    await shot(page, 'id-card');
+    await context.close();
+  });
+
+  it('wrong PIN shows the tries left (agent and ceremony page); three wrong PINs block it (ja)', async () => {
+    const shot = stepShooter('pin-errors-ja');
+    const victim = sandbox().people().at(-1)!;
+    const { context, page } = await newPage('ja');
+    await page.goto(url.municipal!);
+    await page.getByTestId('login').click();
+    const sameDevice = page.locator('#same-device');
+    await sameDevice.waitFor({ state: 'visible', timeout: 20_000 });
+    const ceremonyUrl = page.url();
+    await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${url.agent}/confirm/`)), sameDevice.click()]);
+    const wrong = victim.pins.auth === '0000' ? '1111' : '0000';
+    for (const left of [2, 1]) {
+      await page.locator('#person').selectOption(victim.id);
+      await page.locator('#pin').fill(wrong);
+      await page.locator('#submit').click();
+      await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('WRONG_PIN');
+      expect(await page.locator('#main').textContent()).toContain(`残り${left}回`);
+      await shot(page, `wrong-pin-${left}-left`);
+    }
+    // The platform's page shows the same, live.
+    const ceremony = await context.newPage();
+    await ceremony.goto(ceremonyUrl);
+    await expect.poll(() => ceremony.locator('#card-error [data-error-code]').getAttribute('data-error-code'), { timeout: 10_000 }).toBe('WRONG_PIN');
+    await shot(ceremony, 'ceremony-page-wrong-pin');
+    await ceremony.close();
+
+    await page.locator('#person').selectOption(victim.id);
+    await page.locator('#pin').fill(wrong);
+    await page.locator('#submit').click();
+    await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('PIN_BLOCKED');
+    expect(await page.locator('#main').textContent()).toMatch(/市区町村/);
+    expect(await page.locator('#pin').count()).toBe(0);
+    await shot(page, 'pin-blocked');
+    await context.close();
+  });
+});
