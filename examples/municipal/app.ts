@@ -74,7 +74,9 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     const f = demo.form(req);
     const { form, errors } = readChildcareForm(f);
     if (!form) return applicationForm(req, reply, f, errors);
-    return demo.signIn(req, reply, 'apply', { form, loginSub });
+    // What the resident applies for goes into the text they sign with their signing certificate.
+    const detail = [`子育て応援給付の申請 / childcare benefit application`, `お子さん / child: ${form.childName} (${form.childBirthdate})`, `受け取り / payout: ${form.receive === 'coin' ? 'はぴコイン' : '銀行口座 / bank account'}`, `連絡先 / phone: ${form.phone}`].join('\n');
+    return demo.signIn(req, reply, 'apply', { form, loginSub }, { statementDetail: detail });
   });
 
   const mine = (req: FastifyRequest, a: Application | undefined): a is Application => {

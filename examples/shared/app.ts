@@ -254,15 +254,18 @@ export class Demo {
     this.intents.set(intent, { identity, done });
   }
 
-  /** Sends the browser to the platform; `data` comes back to the intent's handler. */
-  async signIn(req: FastifyRequest, reply: FastifyReply, intent: string, data: unknown = null): Promise<FastifyReply> {
+  /**
+   * Sends the browser to the platform; `data` comes back to the intent's handler. `statementDetail`
+   * (identity intents) is text the holder signs inside the platform's statement, e.g. an application.
+   */
+  async signIn(req: FastifyRequest, reply: FastifyReply, intent: string, data: unknown = null, o: { statementDetail?: string } = {}): Promise<FastifyReply> {
     const def = this.intents.get(intent);
     if (!def) throw new Error(`unknown intent ${intent}`);
     const s = this.session(req);
     for (const [state, p] of Object.entries(s.pending)) if (Date.now() - p.at > PENDING_MS) delete s.pending[state];
     let started;
     try {
-      started = await this.kakunin.start(this.redirectUri, { lang: this.lang(req), ...(def.identity ? { claims: def.identity.claims } : {}) });
+      started = await this.kakunin.start(this.redirectUri, { lang: this.lang(req), ...(def.identity ? { claims: def.identity.claims, ...(o.statementDetail ? { statementDetail: o.statementDetail } : {}) } : {}) });
     } catch (e) {
       console.error(`[${this.brand.name}] discovery failed:`, (e as Error).message);
       return this.problem(req, reply, 503, ['本人確認サービスに接続できません', 'The identity service is unreachable'], ['しばらくしてから、もう一度お試しください。', 'Please try again later.']);

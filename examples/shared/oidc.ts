@@ -36,7 +36,7 @@ export class KakuninClient {
   }
 
   /** Where to send the browser; keep `pending` in the session until the callback. */
-  async start(redirectUri: string, o: { claims?: object; lang: string }): Promise<{ url: URL; pending: Pending }> {
+  async start(redirectUri: string, o: { claims?: object; lang: string; statementDetail?: string }): Promise<{ url: URL; pending: Pending }> {
     const config = await this.configuration();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -48,6 +48,8 @@ export class KakuninClient {
       state,
       ui_locales: o.lang,
       ...(o.claims ? { claims: JSON.stringify(o.claims) } : {}),
+      // Our own content, signed by the holder inside Kakunin's statement (identity ceremonies).
+      ...(o.statementDetail ? { statement_detail: o.statementDetail } : {}),
     });
     return { url, pending: { verifier, state, identity: o.claims !== undefined } };
   }

@@ -12,6 +12,7 @@ import {
   CeremonyFinished,
   CeremonyNotAllowed,
   CeremonyNotFound,
+  InvalidRequest,
   MalformedSubmission,
   NonceAudienceMismatch,
   NonceCeremonyMismatch,
@@ -125,12 +126,30 @@ const fromRow = (r: Row): Ceremony => ({
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
 
-/** The statement a holder signs in an identity ceremony: who asks, for what, when, which ceremony. */
-export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date }): string {
+/** Longest RP text (`statement_detail`) a signed statement carries. */
+export const MAX_STATEMENT_DETAIL = 2000;
+
+/** Checks the RP's text for the statement: printable, bounded; line ends normalised. */
+export function checkStatementDetail(detail: unknown): string | undefined {
+  if (detail === undefined || detail === null || detail === '') return undefined;
+  if (typeof detail !== 'string') throw new InvalidRequest('statement_detail must be text');
+  const text = detail.replace(/\r\n?/g, '\n');
+  if (text.length > MAX_STATEMENT_DETAIL) throw new InvalidRequest(`statement_detail is longer than ${MAX_STATEMENT_DETAIL} characters`);
+  // eslint-disable-next-line no-control-regex -- control characters would hide text from the holder
+  if (/[\u0000-\u0009\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(text)) throw new InvalidRequest('statement_detail contains control or direction-override characters');
+  return text;
+}
+
+/**
+ * The statement a holder signs in an identity ceremony: who asks, for what, when, which ceremony,
+ * and the RP's own content (`detail`, e.g. an application) when it sent one.
+ */
+export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date; detail?: string }): string {
   return [
     'Kakunin 本人確認 / identity verification (JPKI)',
     `依頼者 / requested by: ${o.rp.name} (${o.rp.clientId})`,
     `目的 / purpose: ${o.purpose}`,
+    ...(o.detail ? ['内容 / details:', ...o.detail.split('\n').map((l) => `  ${l}`)] : []),
     `提供する情報 / shared: 氏名・住所・生年月日・性別 (name, address, date of birth, sex)`,
     `日時 / time: ${o.at.toISOString()}`,
     `手続き / ceremony: ${o.id}`,
@@ -138,7 +157,7 @@ export function identityStatement(o: { rp: RelyingParty; purpose: string; id: st
   ].join('\n');
 }
 
-export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; now?: Date }): Promise<Ceremony> {
+export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; detail?: string; now?: Date }): Promise<Ceremony> {
   const rp = await getRelyingParty(platform.db, o.rpClientId);
   if (!rp.ceremonies.includes(o.kind)) throw new CeremonyNotAllowed(o.kind, rp.clientId);
   const now = o.now ?? new Date();
@@ -146,7 +165,8 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
   const nonceBytes = randomBytes(32); // 256 bits
   const nonce = nonceBytes.toString('base64url');
   const purpose = o.purpose ?? rp.purpose;
-  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now }), 'utf8');
+  const detail = checkStatementDetail(o.detail);
+  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now, ...(detail ? { detail } : {}) }), 'utf8');
   const expiresAt = new Date(now.getTime() + platform.config.ceremonyTtlSeconds * 1000);
   await platform.db.transaction(async (tx) => {
     await tx.query(

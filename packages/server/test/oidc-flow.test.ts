@@ -127,6 +127,16 @@ describe.each(ENGINES)('OIDC code flows on %s', (engine) => {
     expect(vc.claims['urn:kakunin:jpki']).toMatchObject({ name: who.name, address: who.address, address_substitute: who.addressSubstitute });
   });
 
+  it('statement_detail: the RP content is part of the signed statement; control characters are refused', async () => {
+    const person = adult(p);
+    const flow = await startFlow(p, rp.clientId, rp.clientSecret, { scope: 'openid identity', extra: { statement_detail: '口座開設申込書\n普通預金 / 生活費' } });
+    const view = (await (await fetch(holderLinkOf(flow.page.body))).json()) as { statement: string };
+    expect(view.statement).toContain('内容 / details:\n  口座開設申込書\n  普通預金 / 生活費');
+    expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person })).status).toBe(200);
+    const hostile = await startFlow(p, rp.clientId, rp.clientSecret, { scope: 'openid identity', extra: { statement_detail: 'pay 10\u202e00001' } }).catch((e: Error) => e);
+    expect(hostile).toBeInstanceOf(Error); // the ceremony page is an error page (400), not a ceremony
+  });
+
   it('identity with only some claims requested returns only those', async () => {
     const person = adult(p);
     const flow = await startFlow(p, rp.clientId, rp.clientSecret, { claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { address: null } } } } });

@@ -44,7 +44,8 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     const existing = fresh ? undefined : await ceremonyOfInteraction(platform.db, d.uid);
     if (existing && (existing.state !== 'pending' || existing.expiresAt.getTime() > Date.now())) return existing;
     const kind = requestsVerifiedClaims(d.params.claims ? JSON.parse(String(d.params.claims)) : undefined, d.params.scope as string | undefined) ? 'identity' : 'login';
-    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid });
+    const detail = typeof d.params.statement_detail === 'string' ? d.params.statement_detail : undefined;
+    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid, ...(detail ? { detail } : {}) });
   };
 
   const showError = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => {

@@ -38,6 +38,8 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(o.secrets.pairwiseSalt, client.clientId, accountId),
     pkce: { required: () => true },
     responseTypes: ['code'],
+    // The RP's own content for the signed statement of an identity ceremony (see ceremonies.ts).
+    extraParams: ['statement_detail'],
     features: {
       claimsParameter: { enabled: true },
       devInteractions: { enabled: false },
