@@ -126,6 +126,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const { status, body } = toErrorBody(error);
       if (status >= 500) req.log.error({ err: error }, 'request failed');
       else req.log.info({ code: body.error.code }, 'request rejected');
+      if (body.error.code === 'TEMPORARILY_UNAVAILABLE') void reply.header('retry-after', '2');
       return reply.code(status).send(body);
     });
 

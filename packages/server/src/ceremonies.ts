@@ -293,10 +293,12 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     if (certKind === 'sign') {
       await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId: record.id, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });
     }
-    return record.id;
+    return { recordId: record.id, subjectId };
   });
   platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
-  return { ceremony: await getCeremony(platform.db, ceremony.id), recordId: outcome };
+  // The outcome is committed: answer from what was written, without another read that a database
+  // hiccup could turn into an error for a verification that succeeded.
+  return { ceremony: { ...ceremony, state: 'completed', finishedAt: now, subjectId: outcome.subjectId, recordId: outcome.recordId, result, stage: 'verifying', cardError: null }, recordId: outcome.recordId };
 }
 
 function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { subjectId: string | null; outcome: 'verified' | 'rejected'; verification?: Verification; error?: { code: string; message: string } }): VerificationRecordInput {

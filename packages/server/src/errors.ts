@@ -91,8 +91,20 @@ export interface ErrorBody {
   error: { code: string; message: string; message_ja: string; details?: Record<string, unknown> };
 }
 
+// PostgreSQL going away (admin shutdown, crash recovery, cannot connect) or a lost connection.
+const DATABASE_DOWN_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/** The database is unreachable for now: a retryable condition, not a bug. */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  return (typeof err?.code === 'string' && DATABASE_DOWN_CODES.has(err.code)) || (typeof err?.message === 'string' && /Connection terminated|connection timeout|Client was closed|Cannot use a pool after calling end/i.test(err.message));
+}
+
 /** Any thrown value → status + body; unknown errors become a 500 without internals. */
 export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
+  if (isDatabaseUnavailable(e)) {
+    return { status: 503, body: { error: { code: 'TEMPORARILY_UNAVAILABLE', message: 'the platform database is unavailable; try again shortly', message_ja: '一時的に利用できません。しばらくしてからお試しください' } } };
+  }
   if (isServerError(e)) return { status: e.status, body: { error: { code: e.code, message: e.message, message_ja: e.messageJa, ...(Object.keys(e.details).length ? { details: e.details } : {}) } } };
   if (isJpkiError(e)) {
     const status = e.code === 'REVOCATION_UNAVAILABLE' ? 503 : 422;

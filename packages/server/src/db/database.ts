@@ -76,6 +76,13 @@ class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool takes its error listener off a checked-out client: without ours, a server that ends the
+    // connection mid-transaction (restart, failover) would be an uncaught 'error' and kill the process.
+    let lost: Error | undefined;
+    const onError = (e: Error): void => {
+      lost = e;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn({
@@ -85,10 +92,12 @@ class PostgresDatabase implements Database {
       await client.query('COMMIT');
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost ??= rollbackFailed));
       throw e;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection is destroyed, not returned to the pool.
+      client.release(lost);
     }
   }
 
