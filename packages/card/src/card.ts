@@ -325,9 +325,8 @@ export class MyNumberCard {
     if (selectsEf0001 || readsSfi1) throw new Error('refused: Kakunin never selects or reads the My Number EF (card-info AP EF 0001)');
   }
 
-  private async send(c: CommandApdu): Promise<ResponseApdu> {
-    this.guardMyNumber(c);
-    const cmd = encodeApdu(c);
+  /** One exchange; any transport failure becomes CardRemoved and resets the session state. */
+  private async exchange(cmd: Uint8Array): Promise<ResponseApdu> {
     let raw: Uint8Array;
     try {
       raw = await this.transport.transmit(cmd);
@@ -335,19 +334,25 @@ export class MyNumberCard {
       this.selectedAp = undefined;
       this.token = undefined;
       if (e instanceof CardError) throw e;
-      throw new CardRemoved(`the transport failed: ${(e as Error).message}`);
+      throw new CardRemoved(`the transport failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.count(cmd.length, raw.length);
-    let r = parseResponse(raw);
-    // Generic T=0-style handling (spec §3.2: whether the card emits these is unknown).
-    if (r.sw1 === 0x6c && c.le !== undefined) return this.send({ ...c, le: r.sw2 === 0 ? 256 : r.sw2, extended: false });
+    return parseResponse(raw);
+  }
+
+  private async send(c: CommandApdu, resent = false): Promise<ResponseApdu> {
+    this.guardMyNumber(c);
+    let r = await this.exchange(encodeApdu(c));
+    // Generic T=0-style handling (spec §3.2: whether the card emits these is unknown). "Wrong Le, use
+    // xx" is honoured once: a card that keeps asking would otherwise loop forever.
+    if (r.sw1 === 0x6c && c.le !== undefined) {
+      if (resent) throw new UnexpectedStatus(swHex(r.sw), 'a second "wrong length" (6C xx) answer to the re-sent command');
+      return this.send({ ...c, le: r.sw2 === 0 ? 256 : r.sw2, extended: false }, true);
+    }
     if (r.sw1 === 0x61) {
       const parts: Uint8Array[] = [r.data];
       for (let i = 0; r.sw1 === 0x61 && i < 256; i++) {
-        const get = encodeApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: r.sw2 === 0 ? 256 : r.sw2 });
-        const more = await this.transport.transmit(get);
-        this.count(get.length, more.length);
-        r = parseResponse(more);
+        r = await this.exchange(encodeApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: r.sw2 === 0 ? 256 : r.sw2 }));
         parts.push(r.data);
       }
       const data = Buffer.concat(parts);

@@ -120,7 +120,7 @@ export class InProcessTransport extends BaseTransport {
       return await this.card.transmit(Uint8Array.from(apdu));
     } catch (e) {
       if (e instanceof CardError) throw e;
-      throw new CardRemoved(`the in-process card failed: ${(e as Error).message}`);
+      throw new CardRemoved(`the in-process card failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -126,6 +126,8 @@ const fromRow = (r: Row): Ceremony => ({
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
 
+const NONCE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
 /** Longest RP text (`statement_detail`) a signed statement carries. */
 export const MAX_STATEMENT_DETAIL = 2000;
 
@@ -245,7 +247,10 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
   if (typeof body !== 'object' || body === null) throw new MalformedSubmission('the body must be a JSON object');
   const b = body as Partial<HolderResponse>;
-  if (typeof b.nonce !== 'string' || b.nonce.length > 128) throw new MalformedSubmission('nonce is missing');
+  if (typeof b.nonce !== 'string' || b.nonce.length === 0) throw new MalformedSubmission('nonce is missing');
+  // Every nonce the platform issues is 32 bytes in base64url: anything else was not issued here (and
+  // never reaches the database, which refuses some text such as U+0000).
+  if (!NONCE_FORMAT.test(b.nonce)) throw new NonceUnknown();
   const certificate = decodeBase64(b.certificate, 'certificate', 16 * 1024);
   const signature = decodeBase64(b.signature, 'signature', 1024);
   await checkNonce(platform.db, ceremony, b.nonce, now);
