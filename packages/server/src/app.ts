@@ -13,6 +13,7 @@ import type * as ProviderModule from './oidc/provider.js';
 import { simDir, type ServerConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { announceServer, openPlatformDatabase } from './db/open.js';
+import { purgeStaleCeremonies } from './ceremonies.js';
 import { toErrorBody } from './errors.js';
 import { Metrics } from './metrics.js';
 import { interactionRoutes } from './oidc/interactions.js';
@@ -165,6 +166,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         callback(raw, reply.raw);
       },
     });
+
+    // Expired ceremonies and nonces (and the basic 4 info in ceremony results) do not outlive a day.
+    const purgeCeremonies = (): void => void purgeStaleCeremonies(db).catch((e: unknown) => app.log.warn({ err: e }, 'ceremony purge failed'));
+    if (!options.noJobs) {
+      purgeCeremonies();
+      const timer = setInterval(purgeCeremonies, 3600_000);
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
 
     await app.listen({ port, host: config.host });
     if (!config.databaseUrl) cleanups.push(announceServer(config.dataDir, { url: publicUrl, adminToken }));

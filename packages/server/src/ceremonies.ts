@@ -22,7 +22,7 @@ import {
   isServerError,
 } from './errors.js';
 import { watchCertificate } from './monitor/index.js';
-import { appendVerificationRecord, type VerificationRecordInput } from './records/index.js';
+import { appendVerificationRecord, maskMyNumbers, type VerificationRecordInput } from './records/index.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
 import { bindSubject, findSubjectByLinkage, type CertificateIdentity } from './subjects.js';
@@ -70,6 +70,19 @@ export interface CeremonyResult {
 }
 
 export const CERTIFICATE_OF: Record<CeremonyKind, 'auth' | 'sign'> = { login: 'auth', identity: 'sign' };
+
+/** The basic 4 info with any My Number pattern masked, before it is stored or sent to an RP (番号法20条). */
+function maskBasic4(b: Basic4Info): Basic4Info {
+  return { ...b, name: maskMyNumbers(b.name).text, address: maskMyNumbers(b.address).text };
+}
+
+/** Ceremonies (with their results) and nonces are working state: gone a day after they expired. */
+export async function purgeStaleCeremonies(db: Queryable, olderThanSeconds = 86_400): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanSeconds * 1000);
+  await db.query('DELETE FROM nonces WHERE expires_at < $1', [cutoff]);
+  await db.query('DELETE FROM grant_ceremonies WHERE ceremony_id IN (SELECT id FROM ceremonies WHERE expires_at < $1)', [cutoff]);
+  return (await db.query('DELETE FROM ceremonies WHERE expires_at < $1 RETURNING id', [cutoff])).length;
+}
 
 /** What the holder is told the RP receives. */
 export const SHARED_CLAIMS: Record<CeremonyKind, { ja: string; en: string }[]> = {
@@ -161,7 +174,7 @@ export function identityStatement(o: { rp: RelyingParty; purpose: string; id: st
 
 export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; detail?: string; now?: Date }): Promise<Ceremony> {
   const rp = await getRelyingParty(platform.db, o.rpClientId);
-  if (!rp.ceremonies.includes(o.kind)) throw new CeremonyNotAllowed(o.kind, rp.clientId);
+  if (!rp.ceremonies.includes(o.kind) || rp.disabledAt) throw new CeremonyNotAllowed(o.kind, rp.clientId);
   const now = o.now ?? new Date();
   const id = `cer_${randomBytes(16).toString('base64url')}`;
   const nonceBytes = randomBytes(32); // 256 bits
@@ -255,6 +268,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const signature = decodeBase64(b.signature, 'signature', 1024);
   await checkNonce(platform.db, ceremony, b.nonce, now);
   const rp = await getRelyingParty(platform.db, ceremony.rpClientId);
+  // An RP disabled after the ceremony started gets nothing more.
+  if (rp.disabledAt) throw new CeremonyNotAllowed(ceremony.kind, rp.clientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
 
   await platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending'`, [ceremony.id]);
@@ -276,7 +291,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
 
   const result: CeremonyResult = {
     certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
-    ...(cert.basic4 ? { basic4: cert.basic4 } : {}),
+    ...(cert.basic4 ? { basic4: maskBasic4(cert.basic4) } : {}),
     revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}) },
     verifiedAt: now.toISOString(),
   };

@@ -1,0 +1,139 @@
+// Adversarial catalogue — the OpenID Provider (A41–A52): code injection, PKCE downgrade, redirect URI
+// tricks, against a real sandbox platform with a cookie-keeping browser and a holder's virtual card.
+
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { title } from './catalogue.js';
+import { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, startFlow, startHarness, type Flow, type Harness } from './support/platform.js';
+import type { RelyingParty } from '../../packages/server/src/relying-parties.js';
+
+let h: Harness;
+let meta: { authorization_endpoint: string; token_endpoint: string; userinfo_endpoint: string };
+beforeAll(async () => {
+  h = await startHarness();
+  meta = (await (await fetch(`${h.p.server.url}/.well-known/openid-configuration`)).json()) as typeof meta;
+}, 180_000);
+afterAll(async () => h?.close());
+
+const s256 = async (verifier: string): Promise<string> => Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))).toString('base64url');
+
+/** An authorization by `rp` answered by a holder, up to the code at the redirect URI. */
+async function authorized(rp: RelyingParty = h.rpA): Promise<{ flow: Flow; code: string }> {
+  const flow = await startFlow(h.p, rp.clientId, rp.clientSecret);
+  expect((await holderRespond(h.p.sandbox, holderLinkOf(flow.page.body), { person: h.signers[0]! })).status).toBe(200);
+  const callback = await finishFlow(h.p, flow);
+  return { flow, code: callback.searchParams.get('code')! };
+}
+
+/** A token request as `rp` (client_secret_basic), as raw as an attacker would send it. */
+async function token(rp: RelyingParty, params: Record<string, string>): Promise<{ status: number; body: { error?: string; access_token?: string } }> {
+  const res = await fetch(meta.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.clientSecret)}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'authorization_code', ...params }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as { error?: string; access_token?: string } };
+}
+
+const count = async (table: 'ceremonies' | 'records'): Promise<number> => Number((await h.p.server.platform.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`))[0]!.n);
+
+/** GET /authorize with these parameters (client A unless given) in a fresh browser. */
+async function authorize(params: Record<string, string>) {
+  const url = new URL(meta.authorization_endpoint);
+  const verifier = randomBytes(32).toString('base64url');
+  const all = { client_id: h.rpA.clientId, response_type: 'code', scope: 'openid', state: 'st', redirect_uri: REDIRECT, code_challenge: await s256(verifier), code_challenge_method: 'S256', ...params };
+  for (const [k, v] of Object.entries(all)) if (v !== '') url.searchParams.set(k, v);
+  const browser = new Browser();
+  return { result: await browser.go(url.toString(), h.p.server.url), browser };
+}
+
+/** The redirect URI tricks: an error page on the platform, never a redirect, nothing started. */
+async function refusedRedirect(redirectUri: string): Promise<void> {
+  const before = await count('ceremonies');
+  const { result, browser } = await authorize({ redirect_uri: redirectUri });
+  expect(result.external).toBe(false);
+  expect(result.status).toBe(400);
+  expect(result.body).toContain('data-error-code="invalid_redirect_uri"');
+  expect(browser.visited).toHaveLength(1);
+  expect(await count('ceremonies')).toBe(before);
+}
+
+describe('OpenID Provider', () => {
+  it(title('A41'), async () => {
+    const { flow, code } = await authorized(h.rpA);
+    const stolen = await token(h.rpB, { code, redirect_uri: REDIRECT, code_verifier: flow.verifier });
+    expect(stolen).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(stolen.body.access_token).toBeUndefined();
+  });
+
+  it(title('A42'), async () => {
+    const victim = await authorized(h.rpA);
+    // The attacker runs their own authorization at the same RP and injects the victim's code into it:
+    // the RP redeems it with the attacker session's verifier.
+    const attackerSession = await startFlow(h.p, h.rpA.clientId, h.rpA.clientSecret);
+    const injected = await token(h.rpA, { code: victim.code, redirect_uri: REDIRECT, code_verifier: attackerSession.verifier });
+    expect(injected).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(injected.body.access_token).toBeUndefined();
+  });
+
+  it(title('A43'), async () => {
+    const { flow, code } = await authorized(h.rpA);
+    const first = await token(h.rpA, { code, redirect_uri: REDIRECT, code_verifier: flow.verifier });
+    expect(first.status).toBe(200);
+    const again = await token(h.rpA, { code, redirect_uri: REDIRECT, code_verifier: flow.verifier });
+    expect(again).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    // Reuse signals interception: what the code issued is revoked.
+    const info = await fetch(meta.userinfo_endpoint, { headers: { authorization: `Bearer ${first.body.access_token}` } });
+    expect(info.status).toBe(401);
+  });
+
+  it(title('A44'), async () => {
+    const before = await count('ceremonies');
+    const verifier = randomBytes(32).toString('base64url');
+    const { result } = await authorize({ code_challenge: verifier, code_challenge_method: 'plain' });
+    // Refused at the authorization endpoint: back to the registered redirect URI with an error, never a code.
+    expect(result.external).toBe(true);
+    const back = new URL(result.url);
+    expect(back.origin + back.pathname).toBe(REDIRECT);
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toMatch(/code_challenge_method/);
+    expect(back.searchParams.get('code')).toBeNull();
+    // Without a method, PKCE would default to plain (RFC 7636 §4.3): refused as well.
+    const { result: defaulted } = await authorize({ code_challenge: verifier, code_challenge_method: '' });
+    expect(defaulted.external).toBe(true);
+    expect(new URL(defaulted.url).searchParams.get('error')).toBe('invalid_request');
+    expect(new URL(defaulted.url).searchParams.get('code')).toBeNull();
+    expect(await count('ceremonies')).toBe(before);
+  });
+
+  it(title('A45'), async () => {
+    const before = await count('ceremonies');
+    const { result } = await authorize({ code_challenge: '', code_challenge_method: '' });
+    expect(result.external).toBe(true);
+    const back = new URL(result.url);
+    expect(back.searchParams.get('error')).toBe('invalid_request');
+    expect(back.searchParams.get('error_description')).toMatch(/PKCE/);
+    expect(back.searchParams.get('code')).toBeNull();
+    expect(await count('ceremonies')).toBe(before);
+  });
+
+  it(title('A46'), async () => refusedRedirect(`${REDIRECT}/evil`));
+  it(title('A47'), async () => refusedRedirect(REDIRECT.replace(':9/', ':10/')));
+  it(title('A48'), async () => refusedRedirect(`${REDIRECT}?next=https://evil.example/`));
+  it(title('A49'), async () => refusedRedirect(`${REDIRECT}/`));
+  it(title('A50'), async () => {
+    await refusedRedirect('http://127.0.0.1:9@evil.example/');
+    await refusedRedirect('http://127.0.0.1:9@evil.example/callback');
+    await refusedRedirect('http://evil.example@127.0.0.1:9/callback');
+  });
+  it(title('A51'), async () => refusedRedirect(`${REDIRECT}#fragment`));
+
+  it(title('A52'), async () => {
+    const other = REDIRECT.replace('/callback', '/other');
+    const rp = await h.createRp({ name: 'RP with two redirect URIs', redirectUris: [REDIRECT, other] });
+    const { flow, code } = await authorized(rp);
+    const mismatched = await token(rp, { code, redirect_uri: other, code_verifier: flow.verifier });
+    expect(mismatched).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(mismatched.body.access_token).toBeUndefined();
+  });
+});
