@@ -31,4 +31,4 @@ export {
   type CompletedCeremony,
   type FetchCeremonyOptions,
 } from './holder-client.js';
-export { terminalPinPrompt, PinCancelled, type PinQuestion } from './prompt.js';
+export { terminalPinPrompt, readMasked, PinCancelled, type PinQuestion } from './prompt.js';

@@ -32,6 +32,16 @@ export function terminalPinPrompt(q: PinQuestion): Promise<string> {
   ];
   out.write(`${lines.join('\n')}\n`);
   const question = q.kind === 'auth' ? 'Auth PIN (利用者証明用暗証番号, 4 digits): ' : 'Signing password (署名用暗証番号, 6–16 characters): ';
+  return readMasked(question);
+}
+
+/**
+ * Reads one secret on this process's terminal (standard input in raw mode, echo on standard error):
+ * '*' per character, backspace works; Ctrl-C, Esc or an empty line rejects with PinCancelled.
+ */
+export function readMasked(question: string): Promise<string> {
+  const stdin = process.stdin;
+  const out = process.stderr;
   return new Promise((resolve, reject) => {
     out.write(question);
     let value = '';

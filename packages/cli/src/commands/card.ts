@@ -24,6 +24,7 @@ import { DEFAULT_SANDBOX_DIR, isSimError, openSandbox, type Sandbox } from '@kak
 // The virtual-card API lives in packages/sim/src/card; switch to '@kakunin/sim' once its index re-exports it.
 import { cardForPerson, cardsDir, sandboxCvcAnchor } from '../../../sim/src/card/index.js';
 import { CliError, EXIT, choice, printJson } from '../output.js';
+import { PinCancelled, readMasked } from '@kakunin/agent';
 
 const MEDIA = ['card', 'android', 'iphone'] as const;
 
@@ -122,40 +123,14 @@ function readStdinLine(): Promise<string | undefined> {
   });
 }
 
-/** A masked prompt on the terminal: '*' per character, backspace works, Ctrl-C aborts. */
-function promptMasked(question: string): Promise<string> {
-  return new Promise((resolvePin, reject) => {
-    const stdin = process.stdin;
-    const out = process.stderr;
-    out.write(question);
-    let value = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    const finish = (err?: Error): void => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.removeListener('data', onData);
-      out.write('\n');
-      if (err) reject(err);
-      else resolvePin(value);
-    };
-    const onData = (chunk: Buffer): void => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003') return finish(new CliError('cancelled', 130));
-        if (ch === '\u007f' || ch === '\b') {
-          if (value.length > 0) {
-            value = value.slice(0, -1);
-            out.write('\b \b');
-          }
-        } else if (ch >= ' ') {
-          value += ch;
-          out.write('*');
-        }
-      }
-    };
-    stdin.on('data', onData);
-  });
+/** A masked prompt on the terminal (shared with the agent): '*' per character; Ctrl-C aborts. */
+async function promptMasked(question: string): Promise<string> {
+  try {
+    return await readMasked(question);
+  } catch (e) {
+    if (e instanceof PinCancelled) throw new CliError('cancelled', 130);
+    throw e;
+  }
 }
 
 export async function askPin(kind: PinKind, o: CardOptions): Promise<string> {
