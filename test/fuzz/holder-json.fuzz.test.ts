@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzTarget } from './harness.js';
-import { FuzzFailure, type OpenTarget } from './support.js';
+import { FuzzFailure, tlvHeaders, type OpenTarget } from './support.js';
 import { holderHttpTarget, holderJsonTarget, holderPlatform, releaseHolderPlatform, type HolderInput, type HttpInput } from './targets/holder.js';
 
 // One platform for the whole file (the targets share it; this reference keeps it up between them).
@@ -59,6 +59,25 @@ describe('holder protocol: edge cases', () => {
     const verdicts = [];
     for (const c of cases) verdicts.push(await verdict(overHttp, c));
     expect(verdicts.filter((v) => v !== 'typed')).toEqual([]);
+  });
+
+  /** The right nonce and the holder's certificate with U+0000 as the first digit of its notBefore. */
+  async function nulInCertificate(): Promise<HolderInput> {
+    const p = await holderPlatform();
+    try {
+      const notBefore = tlvHeaders(p.holders.login.certificate).find((h) => p.holders.login.certificate[h.start] === 0x17)!;
+      return { ceremony: 'fresh', body: { t: 'spec', spec: { nonce: { t: 'nonce', which: 'own' }, certificate: { t: 'certificate', enc: 'base64', plan: [{ op: 'set', at: notBefore.valueStart, byte: 0 }] }, signature: { t: 'signature', enc: 'base64', plan: [] }, extra: [] } } };
+    } finally {
+      await releaseHolderPlatform();
+    }
+  }
+
+  it('FINDING H2: a certificate whose rejection message quotes U+0000 (in process): a typed error, not a database error', async () => {
+    expect(await verdict(json, await nulInCertificate())).toBe('typed');
+  });
+
+  it('FINDING H2: a certificate whose rejection message quotes U+0000 (over HTTP): 4xx, not 500', async () => {
+    expect(await verdict(overHttp, http({ t: 'json', plan: [] }, 'application/json', await nulInCertificate()))).toBe('typed');
   });
 
   it('FINDING H1: a nonce containing U+0000 (in process): a typed error, not a database error', async () => {

@@ -37,3 +37,18 @@ export function choice<T extends string>(value: string, allowed: readonly T[], o
   if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${option} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
 }
+
+/** Resolves once SIGINT or SIGTERM arrived and `close` finished: long-running commands end cleanly. */
+export function untilStopped(close: () => Promise<void>, progress: (line: string) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      progress('stopping…');
+      void close().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

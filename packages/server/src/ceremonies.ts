@@ -357,7 +357,11 @@ function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { subje
 }
 
 /** A failed verification ends the ceremony: the holder starts again (e.g. with a renewed certificate). */
-async function recordRejection(platform: Platform, ceremony: Ceremony, rp: RelyingParty, e: { code: string; message: string }, now: Date): Promise<void> {
+async function recordRejection(platform: Platform, ceremony: Ceremony, rp: RelyingParty, error: { code: string; message: string }, now: Date): Promise<void> {
+  // Messages may quote bytes of a hostile certificate; the database refuses some (U+0000) and logs
+  // and pages should not carry control characters at all.
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const e = { code: error.code, message: error.message.replace(/[\u0000-\u001f\u007f]/g, '\ufffd').slice(0, 1000) };
   try {
     await platform.db.transaction(async (tx) => {
       await claim(tx, ceremony);

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { AgentConfigError, DEFAULT_AGENT_PORT, startAgent, type AgentCard } from '@kakunin/agent';
 import { DEFAULT_SANDBOX_DIR, isSimError } from '@kakunin/sim';
-import { CliError, EXIT, choice } from '../output.js';
+import { CliError, EXIT, choice, untilStopped } from '../output.js';
 
 interface AgentCliOptions {
   port?: string;
@@ -59,16 +59,6 @@ export function registerAgentCommand(program: Command): void {
       process.stdout.write(`${agent.url}\n`);
       progress(`${card.kind === 'sim' ? `sandbox cards from ${card.sandboxDir} (PINs: kakunin sim people --dir ${card.sandboxDir})` : `PC/SC${card.reader ? ` reader "${card.reader}"` : ''}`}; PIN on the ${pinPrompt === 'page' ? "agent's page" : 'terminal'}`);
       progress(`serving ceremony pages of ${platformOrigins.join(', ')} — Ctrl-C stops`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (): void => {
-          if (stopping) return;
-          stopping = true;
-          progress('stopping…');
-          void agent.close().then(resolve, resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(() => agent.close(), progress);
     });
 }

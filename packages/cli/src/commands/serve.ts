@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, simDir, startServer } from '@kakunin/server';
-import { CliError, EXIT } from '../output.js';
+import { CliError, EXIT, untilStopped } from '../output.js';
 
 interface ServeOptions {
   sandbox?: boolean;
@@ -57,16 +57,6 @@ export function registerServeCommand(program: Command): void {
       progress(`${config.mode} mode, ${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`}; admin token in ${config.adminToken ? 'KAKUNIN_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}`);
       if (config.mode === 'sandbox') progress(`simulated J-LIS in ${simDir(config)} (kakunin sim people --dir ${simDir(config)})`);
       progress(`discovery: ${server.url}/.well-known/openid-configuration — Ctrl-C stops`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (): void => {
-          if (stopping) return;
-          stopping = true;
-          progress('stopping…');
-          void server.close().then(resolve, resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(() => server.close(), progress);
     });
 }

@@ -20,7 +20,7 @@ import {
   type Sandbox,
   type SimEvent,
 } from '@kakunin/sim';
-import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
+import { CliError, EXIT, choice, parseDateOption, printJson, untilStopped } from '../output.js';
 
 const MEDIA = ['card', 'android', 'iphone'] as const;
 const EVENTS = ['move', 'renew', 'lose', 'rename', 'expire'] as const;
@@ -244,13 +244,6 @@ export function registerSimCommands(program: Command): void {
       }
       process.stdout.write(`${services.url}\n`);
       process.stderr.write(`simulator services for ${sandbox.dir}: OCSP ${services.url}/ocsp, CRLs ${services.url}/crl/index.json, linkage ${services.url}/linkage/latest?serial=… (Ctrl-C stops)\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.stderr.write('stopping\n');
-          void services.close().then(resolve);
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped(() => services.close(), (line) => void process.stderr.write(`kakunin: ${line}\n`));
     });
 }

@@ -235,6 +235,11 @@ ALTER TABLE ceremonies ADD COLUMN stage text NOT NULL DEFAULT 'waiting';
 ALTER TABLE ceremonies ADD COLUMN card_error jsonb;
 `,
   },
+  {
+    id: 5,
+    name: 'nonce lookup by ceremony',
+    sql: `CREATE INDEX nonces_ceremony ON nonces (ceremony_id);`,
+  },
 ];
 
 export async function migrate(db: Database): Promise<void> {
