@@ -95,8 +95,9 @@ class PostgresDatabase implements Database {
       await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost ??= rollbackFailed));
       throw e;
     } finally {
-      client.off('error', onError);
-      // A broken connection is destroyed, not returned to the pool.
+      // A broken connection is destroyed, not returned to the pool; it keeps our listener, because its
+      // socket may still report the server's FATAL message after the release.
+      if (!lost) client.off('error', onError);
       client.release(lost);
     }
   }
@@ -118,8 +119,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   let db: Database;
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // An idle client losing its server (restart) must not crash the process; the next query reconnects.
+    // A client losing its server (restart, failover) must not crash the process: pg reports the lost
+    // connection as an 'error' event, sometimes twice and after the failed query already rejected.
+    // Every client keeps a listener for its whole life; the queries themselves still fail, and the
+    // pool replaces the broken client.
     pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     db = new PostgresDatabase(pool);
   } else {
     const dir = options.dataDir ?? 'memory://';
