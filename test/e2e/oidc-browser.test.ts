@@ -3,29 +3,25 @@
 // virtual card answers through the holder protocol; the page follows the progress by itself, the
 // consent button (同意 / Agree) leads to the RP's redirect URI with code and state — ja and en.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty, type RelyingParty } from '../../packages/server/src/relying-parties.js';
-import { createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from '../../packages/server/test/support/platform.js';
-import { launchChromium, stepShooter } from '../support/browser.js';
+import { authorizationRequest, createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from '../../packages/server/test/support/platform.js';
+import { launchChromium, startRpCallback, stepShooter } from '../support/browser.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 let p: TestPlatform;
 let browser: Browser;
-let rpServer: Server;
+let rpServer: { redirectUri: string; close: () => void };
 let redirectUri: string;
 let rp: RelyingParty;
 
 beforeAll(async () => {
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
-  // The RP's callback: a page that says it was reached (the test reads code and state from the URL).
-  rpServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>RP callback</h1>'));
-  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
-  redirectUri = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}/callback`;
+  rpServer = await startRpCallback();
+  redirectUri = rpServer.redirectUri;
   rp = await createRelyingParty(p.server.platform.db, { name: 'ブラウザ RP', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
   browser = await launchChromium();
 }, 180_000);
@@ -41,18 +37,7 @@ describe('OIDC ceremony pages in Chromium', () => {
   for (const lang of ['ja', 'en'] as const) {
     it(`identity ceremony end to end (${lang})`, async () => {
       const shot = stepShooter(`platform-identity-${lang}`);
-      const config = await oidc.discovery(new URL(p.server.url), rp.clientId, undefined, oidc.ClientSecretBasic(rp.clientSecret), { execute: [oidc.allowInsecureRequests] });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        ui_locales: lang,
-        claims: JSON.stringify({ userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, birthdate: null } } } }),
-      });
+      const { config, verifier, state, url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, { redirectUri, claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, birthdate: null } } } }, extra: { ui_locales: lang } });
       const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US' });
       const page = await context.newPage();
       await page.goto(url.toString());
@@ -86,8 +71,7 @@ describe('OIDC ceremony pages in Chromium', () => {
 
   it('a revoked certificate shows the error page with what to do next', async () => {
     const shot = stepShooter('platform-revoked');
-    const config = await oidc.discovery(new URL(p.server.url), rp.clientId, undefined, oidc.ClientSecretBasic(rp.clientSecret), { execute: [oidc.allowInsecureRequests] });
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid identity', code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256', state: 's' });
+    const { url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, { redirectUri, scope: 'openid identity' });
     const page = await browser.newPage();
     await page.goto(url.toString());
     const href = (await page.locator('#holder-link').getAttribute('href'))!;

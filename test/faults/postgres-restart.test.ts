@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox, type Sandbox } from '@kakunin/sim';
 import { createCeremony, createRelyingParty, loadConfig, openDatabase, verifyChain, type Database } from '@kakunin/server';
 import { serve, type ServeProcess } from '../../packages/cli/test/support/servers.js';
-import { Browser, holderLinkOf, signAsHolder } from '../../packages/server/test/support/platform.js';
+import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '../../packages/server/test/support/platform.js';
 import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 
@@ -101,10 +101,7 @@ async function post(url: string, ceremonyId: string, body: string): Promise<Atte
 
 /** The holder side of a fresh OIDC login through the server, end to end (ceremony created by the server). */
 async function loginThroughServer(person: string): Promise<string> {
-  const config = await oidc.discovery(new URL(server.url), rp.clientId, undefined, oidc.ClientSecretBasic(rp.clientSecret), { execute: [oidc.allowInsecureRequests] });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const { config, verifier, state, url } = await authorizationRequest(server.url, rp.clientId, rp.clientSecret, { redirectUri: REDIRECT });
   const browser = new Browser();
   const page = await browser.go(url.toString(), server.url);
   const id = holderLinkOf(page.body).split('/').pop()!;

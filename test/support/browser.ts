@@ -2,6 +2,8 @@
 // of each step saved as test artifacts under test-artifacts/screenshots/.
 
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -28,4 +30,11 @@ export function stepShooter(group: string): (page: Page, step: string) => Promis
     await page.screenshot({ path: file, fullPage: true });
     return file;
   };
+}
+
+/** A relying party's callback page on 127.0.0.1 (tests read code and state from the browser's URL). */
+export async function startRpCallback(): Promise<{ redirectUri: string; close: () => void }> {
+  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>RP callback</h1>'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, close: () => server.close() };
 }

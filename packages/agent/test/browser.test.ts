@@ -4,21 +4,19 @@
 // no-referrer policy, Sec-Fetch-Site: same-origin) completes the ceremony, and the browser returns to
 // the ceremony page, which goes on to consent and the RP's redirect URI.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty, type RelyingParty } from '../../server/src/relying-parties.js';
-import { createTestSandbox, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
-import { launchChromium, stepShooter } from '../../../test/support/browser.js';
+import { authorizationRequest, createTestSandbox, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import { launchChromium, startRpCallback, stepShooter } from '../../../test/support/browser.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 let p: TestPlatform;
 let agent: RunningAgent;
 let browser: Browser;
-let rpServer: Server;
+let rpServer: { redirectUri: string; close: () => void };
 let redirectUri: string;
 let rp: RelyingParty;
 
@@ -28,9 +26,8 @@ beforeAll(async () => {
   agent = await startAgent({ port: 0, platformOrigins: [p.server.url], card: { kind: 'sim', sandboxDir: sim.dir } });
   // The ceremony page offers (and its CSP allows) the agent at config.agentUrl: point it at this one.
   (p.server.platform.config as { agentUrl: string }).agentUrl = agent.url;
-  rpServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>RP callback</h1>'));
-  await new Promise<void>((r) => rpServer.listen(0, '127.0.0.1', r));
-  redirectUri = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}/callback`;
+  rpServer = await startRpCallback();
+  redirectUri = rpServer.redirectUri;
   rp = await createRelyingParty(p.server.platform.db, { name: 'ブラウザ銀行', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
   browser = await launchChromium();
 }, 180_000);
@@ -47,18 +44,7 @@ describe('same-device flow in Chromium', () => {
   for (const lang of ['ja', 'en'] as const) {
     it(`identity: ceremony page → agent page → wrong then right password → back → consent → RP (${lang})`, async () => {
       const shot = stepShooter(`agent-identity-${lang}`);
-      const config = await oidc.discovery(new URL(p.server.url), rp.clientId, undefined, oidc.ClientSecretBasic(rp.clientSecret), { execute: [oidc.allowInsecureRequests] });
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        ui_locales: lang,
-        claims: JSON.stringify({ userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } }),
-      });
+      const { config, verifier, state, url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, { redirectUri, claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } }, extra: { ui_locales: lang } });
       const person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)[lang === 'ja' ? 0 : 1]!;
       // A platform on the Internet would need the holder's Local Network Access permission to reach
       // the agent on 127.0.0.1 (Chromium asks); here both are on the loopback, granted all the same.

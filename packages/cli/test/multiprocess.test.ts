@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox, type Sandbox } from '@kakunin/sim';
 import { createPostgresDatabase } from '../../server/test/support/databases.js';
-import { Browser, holderLinkOf, signAsHolder } from '../../server/test/support/platform.js';
+import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '../../server/test/support/platform.js';
 import { kakunin } from './run.js';
 import { serve, type ServeProcess } from './support/servers.js';
 
@@ -44,10 +44,7 @@ afterAll(async () => {
 });
 
 async function beginAt(server: ServeProcess, scope = 'openid identity') {
-  const config = await oidc.discovery(new URL(server.url), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests] });
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const { config, verifier, state, url } = await authorizationRequest(server.url, client.client_id, client.client_secret, { redirectUri: REDIRECT, scope });
   const browser = new Browser();
   const page = await browser.go(url.toString(), server.url);
   return { config, verifier, state, browser, page, link: holderLinkOf(page.body) };

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, holderLinkOf } from '../../server/test/support/platform.js';
+import { authorizationRequest, Browser, holderLinkOf } from '../../server/test/support/platform.js';
 import { kakunin } from './run.js';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
@@ -77,10 +77,7 @@ describe('kakunin serve / rp add / holder (checked as written)', () => {
   });
 
   it('holder --sim --pin-stdin completes an identity ceremony; the RP gets verified_claims', async () => {
-    const config = await oidc.discovery(new URL(url), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret), { execute: [oidc.allowInsecureRequests] });
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const auth = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid identity', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+    const { config, verifier, state, url: auth } = await authorizationRequest(url, client.client_id, client.client_secret, { redirectUri: REDIRECT, scope: 'openid identity' });
     const browser = new Browser();
     const page = await browser.go(auth.toString(), url);
     const link = holderLinkOf(page.body);

@@ -135,12 +135,22 @@ export interface Flow {
   page: { url: string; body: string };
 }
 
-export async function startFlow(p: TestPlatform, clientId: string, secret: string, o: { scope?: string; claims?: unknown; auth?: 'basic' | 'post'; extra?: Record<string, string> } = {}): Promise<Flow> {
-  const config = await oidc.discovery(new URL(p.server.url), clientId, undefined, o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
+export interface AuthorizationOptions {
+  redirectUri?: string;
+  scope?: string;
+  claims?: unknown;
+  auth?: 'basic' | 'post';
+  /** More authorization parameters (ui_locales, statement_detail, …). */
+  extra?: Record<string, string>;
+}
+
+/** What a stock OIDC client does before redirecting: discovery, PKCE, state, the authorization URL. */
+export async function authorizationRequest(issuer: string, clientId: string, secret: string, o: AuthorizationOptions = {}): Promise<{ config: oidc.Configuration; verifier: string; state: string; url: URL }> {
+  const config = await oidc.discovery(new URL(issuer), clientId, undefined, o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
+    redirect_uri: o.redirectUri ?? REDIRECT,
     scope: o.scope ?? 'openid',
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
@@ -148,6 +158,11 @@ export async function startFlow(p: TestPlatform, clientId: string, secret: strin
     ...(o.claims ? { claims: JSON.stringify(o.claims) } : {}),
     ...o.extra,
   });
+  return { config, verifier, state, url };
+}
+
+export async function startFlow(p: TestPlatform, clientId: string, secret: string, o: AuthorizationOptions = {}): Promise<Flow> {
+  const { config, verifier, state, url } = await authorizationRequest(p.server.url, clientId, secret, o);
   const browser = new Browser();
   const page = await browser.go(url.toString(), p.server.url);
   expect(page.status).toBe(200);
