@@ -5,9 +5,12 @@ import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { Queryable } from './db/database.js';
 
 export async function sharedSecret<T>(db: Queryable, name: string, create: () => T): Promise<T> {
+  const read = async (): Promise<T | undefined> => (await db.query<{ value: { v: T } }>('SELECT value FROM kv_secrets WHERE name = $1', [name]))[0]?.value.v;
+  // Only the first start creates it (key generation is not free); a concurrent first start loses the race harmlessly.
+  const existing = await read();
+  if (existing !== undefined) return existing;
   await db.query('INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, { v: create() } as Record<string, unknown>]);
-  const [row] = await db.query<{ value: { v: T } }>('SELECT value FROM kv_secrets WHERE name = $1', [name]);
-  return row!.value.v;
+  return (await read())!;
 }
 
 export interface PlatformSecrets {
