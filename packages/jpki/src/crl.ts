@@ -363,3 +363,8 @@ function indexEntries(buf: Uint8Array, revoked: Tlv, table: SerialTable): void {
   }
 }
 
+/** A CRL file's DER: PEM (`X509 CRL`) is decoded, anything else is taken as DER. */
+export function crlDer(data: Uint8Array): Buffer {
+  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(Buffer.from(data).toString('latin1'));
+  return m ? Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64') : Buffer.from(data);
+}

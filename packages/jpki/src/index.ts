@@ -13,7 +13,7 @@ export type { Name, Extension, KeyUsage, AuthorityKeyIdentifier, RsaPublicKey } 
 export * from './errors.js';
 export * from './oids.js';
 export { JLIS_ROOTS } from './jlis-roots.js';
-export { CrlIndex } from './crl.js';
+export { CrlIndex, crlDer } from './crl.js';
 export type { CrlEntry, CrlInfo, LoadCrlOptions } from './crl.js';
 export { OcspClient, buildOcspRequest, validateOcspResponse, httpOcspFetcher, findOcspNonce } from './ocsp.js';
 export type { OcspFetcher, OcspRequest, OcspClientOptions, OcspValidationOptions } from './ocsp.js';

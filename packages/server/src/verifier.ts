@@ -8,6 +8,7 @@ import type {
 import {
   CrlChecker,
   CrlIndex,
+  crlDer,
   OcspClient,
   RevocationPolicy,
   assertNotRevoked,
@@ -96,20 +97,19 @@ export function productionRevocation(o: { ocspUrl?: string; crlDir?: string; tru
 export function loadCrlDir(dir: string, store: TrustStore): CrlIndex[] {
   const out: CrlIndex[] = [];
   for (const file of readdirSync(dir).filter((f) => /\.(crl|der|pem)$/i.test(f))) {
-    const data = readFileSync(join(dir, file));
-    const der = /-----BEGIN X509 CRL-----/.test(data.toString('latin1'))
-      ? Buffer.from(data.toString('latin1').replace(/-----[^-]+-----|\s/g, ''), 'base64')
-      : data;
-    const issuer = store.list().find((a) => {
+    const der = crlDer(readFileSync(join(dir, file)));
+    // The anchor whose key verifies the CRL is its issuer; the index loaded with it is kept.
+    let index: CrlIndex | undefined;
+    for (const anchor of store.list()) {
       try {
-        CrlIndex.load(der, { issuer: a.certificate.x509 });
-        return true;
+        index = CrlIndex.load(der, { issuer: anchor.certificate.x509 });
+        break;
       } catch {
-        return false;
+        // not this anchor
       }
-    });
-    if (!issuer) throw new Error(`CRL ${file} is not signed by any trusted J-LIS root`);
-    out.push(CrlIndex.load(der, { issuer: issuer.certificate.x509 }));
+    }
+    if (!index) throw new Error(`CRL ${file} is not signed by any trusted J-LIS root`);
+    out.push(index);
   }
   return out;
 }

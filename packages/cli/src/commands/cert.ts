@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   CrlChecker,
   CrlIndex,
+  crlDer,
   LinkageClient,
   OcspClient,
   assertNotRevoked,
@@ -52,11 +53,6 @@ function revocationChecker(o: RevocationOptions, issuer: X509Certificate, at: Da
   if (mode === 'ocsp') return new OcspClient({ fetcher: httpOcspFetcher(), ...(o.ocspUrl ? { url: o.ocspUrl } : {}) });
   if (!o.crl?.length) throw new CliError('--revocation crl needs --crl FILE (the CRL of the issuing CA, DER or PEM)');
   return new CrlChecker(o.crl.map((file) => CrlIndex.load(crlDer(readFile(file)), { issuer, at })));
-}
-
-function crlDer(data: Buffer): Buffer {
-  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(data.toString('latin1'));
-  return m ? Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64') : data;
 }
 
 function describeRevocation(s: RevocationStatus | undefined): string {
