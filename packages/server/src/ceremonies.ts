@@ -191,7 +191,8 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
     );
     await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [nonce, id, rp.clientId, expiresAt]);
   });
-  return (await findCeremony(platform.db, id))!;
+  // What was just written, without reading it back.
+  return { id, kind: o.kind, rpClientId: rp.clientId, interactionUid: o.interactionUid ?? null, purpose, toBeSigned, nonce, state: 'pending', createdAt: now, expiresAt, finishedAt: null, subjectId: null, recordId: null, errorCode: null, errorMessage: null, result: null, stage: 'waiting', cardError: null };
 }
 
 export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
