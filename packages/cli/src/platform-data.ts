@@ -9,7 +9,7 @@ export interface DataOptions {
   databaseUrl?: string;
 }
 
-export const DATA_DIR_OPTION = ['--data-dir <dir>', `the server's state directory (default ${DEFAULT_DATA_DIR})`] as const;
+export const DATA_DIR_OPTION = ['--data-dir <dir>', `the server's state directory (default ${DEFAULT_DATA_DIR})`, DEFAULT_DATA_DIR] as const;
 export const DATABASE_URL_OPTION = ['--database-url <url>', 'PostgreSQL (default: env DATABASE_URL; otherwise the embedded database of --data-dir)'] as const;
 
 /** Runs `direct` on the database, or `viaApi` when a running server holds the embedded one. */

@@ -4,20 +4,15 @@
 import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, pgliteDir } from '../../../server/src/config.js';
+import { pgliteDir } from '../../../server/src/config.js';
 import type { Database } from '../../../server/src/db/database.js';
 import type { RunningServer } from '../../../server/src/db/open.js';
 import { endRelationship, exportRecords, purgeExpired, verifyChain, type ChainVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
-import { adminApi, serverFetch, withPlatformData } from '../platform-data.js';
+import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
 
-interface DataOptions {
-  dataDir: string;
-  databaseUrl?: string;
-}
-
-const DATA_DIR_OPTION = ['--data-dir <dir>', `the server's state directory (default ${DEFAULT_DATA_DIR})`, DEFAULT_DATA_DIR] as const;
-const DATABASE_URL_OPTION = ['--database-url <url>', 'PostgreSQL (default: env DATABASE_URL; otherwise the embedded database of --data-dir)'] as const;
+/** With DATA_DIR_OPTION's default, the data dir is always set. */
+type DataOptions = BaseDataOptions & { dataDir: string };
 
 /**
  * Runs one command on the platform database; while a server holds the embedded database, `viaApi`
