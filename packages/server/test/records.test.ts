@@ -152,9 +152,19 @@ describe.each(ENGINES)('records on %s', (engine) => {
     expect(result.head).toEqual({ seq: all[5]!.seq, hash: all[5]!.hash });
   });
 
-  it('refuses to append outside a transaction', async () => {
+  it('appends in one statement: atomic even outside a transaction; a rollback leaves neither row nor seq gap', async () => {
     const autocommit: Queryable = { query: (sql, params) => db.query(sql, params), exec: (sql) => db.exec(sql) };
-    await expect(appendRecord(autocommit, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: {} })).rejects.toThrow(/inside a transaction/);
+    const alone = await appendRecord(autocommit, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: { n: 1 } });
+    await expect(
+      db.transaction(async (tx) => {
+        await appendRecord(tx, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: { n: 2 } });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    const next = await appendRecord(db, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: { n: 3 } });
+    expect(BigInt(next.seq)).toBe(BigInt(alone.seq) + 1n);
+    const [last] = await db.query<{ prev_hash: string }>('SELECT prev_hash FROM records WHERE id = $1', [next.id]);
+    expect(last!.prev_hash).toBe(alone.hash);
     expect((await verifyChain(db)).ok).toBe(true);
   });
 

@@ -240,6 +240,25 @@ ALTER TABLE ceremonies ADD COLUMN card_error jsonb;
     name: 'nonce lookup by ceremony',
     sql: `CREATE INDEX nonces_ceremony ON nonces (ceremony_id);`,
   },
+  {
+    id: 6,
+    name: 'record chain head',
+    sql: `
+-- The head of the record chain in one row. An append updates it and inserts the record in one
+-- statement: the row lock serialises appenders (all processes) and, under READ COMMITTED, the
+-- UPDATE re-reads the newest committed head after waiting, so the chain cannot fork. It replaces an
+-- advisory lock taken several round trips before the insert and held for all of them.
+CREATE TABLE record_chain_head (
+  id integer PRIMARY KEY CHECK (id = 1),
+  seq bigint NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL
+);
+INSERT INTO record_chain_head (id, seq, prev_hash, hash)
+SELECT 1, coalesce((SELECT max(seq) FROM records), 0), '',
+       coalesce((SELECT hash FROM records ORDER BY seq DESC LIMIT 1), '${'0'.repeat(64)}');
+`,
+  },
 ];
 
 export async function migrate(db: Database): Promise<void> {

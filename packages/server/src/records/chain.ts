@@ -13,12 +13,10 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { isValidMyNumber } from '@kakunin/card';
-import type { Database, Queryable, SqlValue } from '../db/database.js';
+import type { Queryable, SqlValue } from '../db/database.js';
 
 export const RECORD_HASH_VERSION = 'kakunin.records.v1';
 export const GENESIS_HASH = '0'.repeat(64);
-/** Advisory lock that serialises appenders (all processes, both engines); migrations use 7418541. */
-export const RECORD_CHAIN_LOCK = 7418542;
 const PAGE = 1000;
 
 export type RecordOutcome = 'verified' | 'rejected' | 'note';
@@ -31,6 +29,8 @@ export interface AppendRecordInput {
   outcome: RecordOutcome;
   payload: Record<string, unknown>;
   at?: Date;
+  /** Chosen beforehand (newRecordId) when rows written earlier in the transaction name it. */
+  id?: string;
 }
 
 export interface AppendedRecord {
@@ -162,74 +162,57 @@ export interface ChainedColumns {
   payloadHash: string;
 }
 
-/** The row hash (see the header of this file). */
-export function recordHash(prevHash: string, c: ChainedColumns): string {
-  return sha256Hex(
-    canonicalJson([
-      RECORD_HASH_VERSION,
-      prevHash,
-      c.id,
-      c.seq,
-      c.createdAt.toISOString(),
-      c.rpClientId,
-      c.ceremonyId,
-      c.subjectId,
-      c.framework,
-      c.outcome,
-      c.payloadHash,
-    ]),
-  );
+/**
+ * The canonical JSON the row hash is taken over, split around the two values only the database
+ * knows at append time (the previous hash and seq, both plain ASCII): head + prev + middle + seq + tail.
+ */
+function hashedText(c: Omit<ChainedColumns, 'seq'>): { head: string; middle: string; tail: string } {
+  const rest = [c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash].map(canonicalJson).join(',');
+  return { head: `[${canonicalJson(RECORD_HASH_VERSION)},"`, middle: `",${canonicalJson(c.id)},"`, tail: `",${rest}]` };
 }
 
-const isDatabase = (q: Queryable): q is Database => typeof (q as Partial<Database>).transaction === 'function';
+/** The row hash (see the header of this file). */
+export function recordHash(prevHash: string, c: ChainedColumns): string {
+  return sha256Hex(canonicalJson([RECORD_HASH_VERSION, prevHash, c.id, c.seq, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]));
+}
 
 /**
- * Appends one record to the chain. Call it inside a transaction (given a `Database`, it opens one):
- * the advisory lock held until commit makes "read the last hash, insert the next row" atomic across
- * connections and processes, and a rollback leaves no row (at most a gap in seq).
+ * Appends one record to the chain in a single statement: it advances the head row (whose lock
+ * serialises appenders in every process until commit), hashes in the database what only the
+ * database knows (previous hash, seq) and inserts the row. Make it the last statement of the
+ * transaction that writes whatever else belongs to the record (given a `Database`, it runs on its
+ * own): the head stays locked until commit, and a rollback leaves neither row nor gap.
  */
 export async function appendRecord(tx: Queryable, input: AppendRecordInput): Promise<AppendedRecord> {
-  if (isDatabase(tx)) return tx.transaction((t) => appendRecord(t, input));
   if (!input.framework) throw new TypeError('appendRecord: framework is required');
   if (!['verified', 'rejected', 'note'].includes(input.outcome)) throw new TypeError(`appendRecord: unknown outcome ${String(input.outcome)}`);
   if (input.at && Number.isNaN(input.at.getTime())) throw new TypeError('appendRecord: invalid at');
   const { payload, masked } = guardPayload(input.payload);
   const hashOfPayload = payloadHash(payload);
-
-  const [locked] = await tx.query<{ xid: string; isolation: string }>(
-    "SELECT pg_advisory_xact_lock($1::bigint), txid_current()::text AS xid, current_setting('transaction_isolation') AS isolation",
-    [RECORD_CHAIN_LOCK],
-  );
-  const [last] = await tx.query<{ hash: string | null; xid: string; seq: string }>(
-    "SELECT (SELECT hash FROM records ORDER BY seq DESC LIMIT 1) AS hash, txid_current()::text AS xid, nextval(pg_get_serial_sequence('records', 'seq'))::text AS seq",
-  );
-  // Outside a transaction each statement commits on its own and the lock would protect nothing.
-  if (!locked || !last || locked.xid !== last.xid) throw new Error('appendRecord must run inside a transaction (use db.transaction)');
-  // Under a transaction-wide snapshot the last hash read after the lock could be stale: a fork.
-  if (locked.isolation !== 'read committed') throw new Error(`appendRecord needs READ COMMITTED isolation (the transaction is ${locked.isolation})`);
-  const seq = last.seq;
-  const prevHash = last.hash ?? GENESIS_HASH;
   const createdAt = new Date((input.at ?? new Date()).getTime());
-  const id = `rec_${randomBytes(16).toString('base64url')}`;
-  const columns: ChainedColumns = {
-    id,
-    seq,
-    createdAt,
-    rpClientId: input.rpClientId,
-    ceremonyId: input.ceremonyId,
-    subjectId: input.subjectId,
-    framework: input.framework,
-    outcome: input.outcome,
-    payloadHash: hashOfPayload,
-  };
-  const hash = recordHash(prevHash, columns);
-  await tx.query(
-    `INSERT INTO records (seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash)
-     VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)`,
-    [seq, id, createdAt, input.rpClientId, input.ceremonyId, input.subjectId, input.framework, input.outcome, canonicalJson(payload), hashOfPayload, prevHash, hash],
+  const id = input.id ?? newRecordId();
+  const columns = { id, createdAt, rpClientId: input.rpClientId, ceremonyId: input.ceremonyId, subjectId: input.subjectId, framework: input.framework, outcome: input.outcome, payloadHash: hashOfPayload };
+  const text = hashedText(columns);
+  const [row] = await tx.query<{ seq: string; prev_hash: string; hash: string }>(
+    `WITH head AS (
+       UPDATE record_chain_head
+          SET seq = seq + 1, prev_hash = hash,
+              hash = encode(sha256(convert_to($1::text || hash || $2::text || (seq + 1)::text || $3::text, 'UTF8')), 'hex')
+        WHERE id = 1
+       RETURNING seq, prev_hash, hash)
+     INSERT INTO records (seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash)
+     SELECT head.seq, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, head.prev_hash, head.hash FROM head
+     RETURNING seq::text AS seq, prev_hash, hash`,
+    [text.head, text.middle, text.tail, id, createdAt, input.rpClientId, input.ceremonyId, input.subjectId, input.framework, input.outcome, canonicalJson(payload), hashOfPayload],
   );
-  return { id, seq, hash, createdAt, masked };
+  if (!row) throw new Error('appendRecord: the record chain head is missing (is the database migrated?)');
+  // The database hashed what verifyChain re-hashes here: a disagreement must never be committed.
+  if (recordHash(row.prev_hash, { ...columns, seq: String(row.seq) }) !== row.hash) throw new Error('appendRecord: the database and the verifier disagree on the record hash');
+  return { id, seq: String(row.seq), hash: row.hash, createdAt, masked };
 }
+
+/** A record id, for callers that write rows naming the record before appending it. */
+export const newRecordId = (): string => `rec_${randomBytes(16).toString('base64url')}`;
 
 export interface RecordRow {
   seq: string;

@@ -1,6 +1,7 @@
 // Verification records: the hash-chained, append-only 確認記録 store, its citations, retention and export.
 export {
   appendRecord,
+  newRecordId,
   verifyChain,
   canonicalJson,
   payloadHash,
@@ -10,7 +11,6 @@ export {
   recordPages,
   GENESIS_HASH,
   RECORD_HASH_VERSION,
-  RECORD_CHAIN_LOCK,
   PURGE_EVENT,
   type AppendRecordInput,
   type AppendedRecord,

@@ -9,6 +9,8 @@ import { appendRecord, type AppendedRecord } from './chain.js';
 import { METHOD_LABELS_JA, citationFor, citationReference, type RecordMethod } from './citations.js';
 
 export interface VerificationRecordInput {
+  /** The record's id when rows written before it in the transaction name it (newRecordId). */
+  recordId?: string;
   at: Date; // when the verification finished
   receivedAt: Date; // when certificate + signature were received
   ceremony: { id: string; kind: 'login' | 'identity' };
@@ -138,5 +140,6 @@ export function appendVerificationRecord(tx: Queryable, input: VerificationRecor
     outcome: input.outcome,
     payload: verificationPayload(input),
     at: input.at,
+    ...(input.recordId ? { id: input.recordId } : {}),
   });
 }
