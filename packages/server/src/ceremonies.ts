@@ -22,7 +22,7 @@ import {
   isServerError,
 } from './errors.js';
 import { watchCertificate } from './monitor/index.js';
-import { appendVerificationRecord, maskMyNumbers, type VerificationRecordInput } from './records/index.js';
+import { appendVerificationRecord, maskMyNumbers, newRecordId, type VerificationRecordInput } from './records/index.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
 import { bindSubject, findSubjectByLinkage, type CertificateIdentity } from './subjects.js';
@@ -138,6 +138,8 @@ const fromRow = (r: Row): Ceremony => ({
 });
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
+/** How long a verification may run before the ceremony page is told it is "verifying". */
+const VERIFYING_STAGE_DELAY_MS = 250;
 
 const NONCE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -228,12 +230,31 @@ function decodeBase64(value: unknown, what: string, max: number): Buffer {
   return bytes;
 }
 
+/** What the platform knows of a submitted nonce (read together with its ceremony). */
+interface SubmittedNonce {
+  ceremony_id: string;
+  rp_client_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 /**
- * Checks the nonce against the ceremony without consuming it (consumption happens in the outcome
- * transaction, so a response that fails for a transport reason can be retried).
+ * The ceremony and, in the same round trip, the row of the nonce the holder submitted (if it is
+ * one the platform could have issued). Nothing is consumed: that happens in the outcome
+ * transaction, so a response that fails for a transport reason can be retried.
  */
-async function checkNonce(db: Queryable, ceremony: Ceremony, nonce: string, now: Date): Promise<void> {
-  const [row] = await db.query<{ ceremony_id: string; rp_client_id: string; expires_at: Date; used_at: Date | null }>('SELECT ceremony_id, rp_client_id, expires_at, used_at FROM nonces WHERE value = $1', [nonce]);
+async function ceremonyAndNonce(db: Queryable, id: string, nonce: string | undefined): Promise<{ ceremony: Ceremony; submitted: SubmittedNonce | undefined }> {
+  const [row] = await db.query<Row & { s_ceremony_id: string | null; s_rp_client_id: string | null; s_expires_at: Date | null; s_used_at: Date | null }>(
+    `SELECT c.*, n.value AS nonce, s.ceremony_id AS s_ceremony_id, s.rp_client_id AS s_rp_client_id, s.expires_at AS s_expires_at, s.used_at AS s_used_at
+     FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id LEFT JOIN nonces s ON s.value = $2 WHERE c.id = $1`,
+    [id, nonce ?? null],
+  );
+  if (!row) throw new CeremonyNotFound(id);
+  const submitted = row.s_ceremony_id ? { ceremony_id: row.s_ceremony_id, rp_client_id: row.s_rp_client_id!, expires_at: row.s_expires_at!, used_at: row.s_used_at } : undefined;
+  return { ceremony: fromRow(row), submitted };
+}
+
+function checkNonce(ceremony: Ceremony, row: SubmittedNonce | undefined, now: Date): void {
   if (!row) throw new NonceUnknown();
   if (row.used_at) throw new NonceReplayed();
   if (row.rp_client_id !== ceremony.rpClientId) throw new NonceAudienceMismatch();
@@ -241,12 +262,22 @@ async function checkNonce(db: Queryable, ceremony: Ceremony, nonce: string, now:
   if (new Date(row.expires_at).getTime() <= now.getTime()) throw new NonceExpired();
 }
 
-/** Consumes the nonce and moves the ceremony out of `pending`: exactly one caller, in any process, wins. */
-async function claim(tx: Queryable, ceremony: Ceremony): Promise<void> {
-  const used = await tx.query('UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value', [ceremony.nonce]);
-  if (used.length === 0) throw new NonceReplayed();
-  const moved = await tx.query(`UPDATE ceremonies SET state = 'failed' WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id]);
-  if (moved.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
+/**
+ * The serialisation point of a ceremony's outcome: one UPDATE that only one transaction (in any
+ * process) can make; the others wait on the row and then find it used. A verification also
+ * (re)opens the relationship in the same statement: retention counts from its end (records/retention.ts).
+ */
+async function consumeNonce(tx: Queryable, ceremony: Ceremony, relationship?: { subjectId: string; at: Date }): Promise<void> {
+  const [row] = relationship
+    ? await tx.query<{ used: number }>(
+        `WITH used AS (UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value),
+              opened AS (INSERT INTO relationships (rp_client_id, subject_id, started_at) SELECT $2, $3, $4 FROM used
+                         ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL RETURNING 1)
+         SELECT count(*)::int AS used FROM used`,
+        [ceremony.nonce, ceremony.rpClientId, relationship.subjectId, relationship.at],
+      )
+    : await tx.query<{ used: number }>('WITH used AS (UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value) SELECT count(*)::int AS used FROM used', [ceremony.nonce]);
+  if (!row || row.used === 0) throw new NonceReplayed();
 }
 
 export interface SubmitOutcome {
@@ -256,35 +287,42 @@ export interface SubmitOutcome {
 
 /** Verifies a holder response and records the outcome. Throws the typed error of a rejection (after recording it). */
 export async function submitResponse(platform: Platform, ceremonyId: string, body: unknown, now = new Date()): Promise<SubmitOutcome> {
-  const ceremony = await getCeremony(platform.db, ceremonyId);
-  if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
-  if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
-  if (typeof body !== 'object' || body === null) throw new MalformedSubmission('the body must be a JSON object');
-  const b = body as Partial<HolderResponse>;
-  if (typeof b.nonce !== 'string' || b.nonce.length === 0) throw new MalformedSubmission('nonce is missing');
+  const b = typeof body === 'object' && body !== null ? (body as Partial<HolderResponse>) : undefined;
   // Every nonce the platform issues is 32 bytes in base64url: anything else was not issued here (and
   // never reaches the database, which refuses some text such as U+0000).
-  if (!NONCE_FORMAT.test(b.nonce)) throw new NonceUnknown();
+  const wellFormedNonce = typeof b?.nonce === 'string' && NONCE_FORMAT.test(b.nonce) ? b.nonce : undefined;
+  const { ceremony, submitted } = await ceremonyAndNonce(platform.db, ceremonyId, wellFormedNonce);
+  if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
+  if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
+  if (!b) throw new MalformedSubmission('the body must be a JSON object');
+  if (typeof b.nonce !== 'string' || b.nonce.length === 0) throw new MalformedSubmission('nonce is missing');
+  if (!wellFormedNonce) throw new NonceUnknown();
   const certificate = decodeBase64(b.certificate, 'certificate', 16 * 1024);
   const signature = decodeBase64(b.signature, 'signature', 1024);
-  await checkNonce(platform.db, ceremony, b.nonce, now);
+  checkNonce(ceremony, submitted, now);
   const rp = await getRelyingParty(platform.db, ceremony.rpClientId);
   // An RP disabled after the ceremony started gets nothing more.
   if (rp.disabledAt) throw new CeremonyNotAllowed(ceremony.kind, rp.clientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
 
-  await platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending'`, [ceremony.id]);
   const timer = platform.metrics.verificationSeconds.startTimer({ kind: ceremony.kind });
+  // The page shows "verifying" only when it lasts (a slow revocation source): a verification that
+  // ends within the delay costs no write.
+  const showVerifying = setTimeout(() => {
+    platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending'`, [ceremony.id]).catch(() => undefined);
+  }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
     verification = await platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now });
   } catch (e) {
     timer();
+    clearTimeout(showVerifying);
     if (!isJpkiError(e) && !isServerError(e)) throw e;
     await recordRejection(platform, ceremony, rp, e, now);
     throw e;
   }
   timer();
+  clearTimeout(showVerifying);
   const { certificate: cert, revocation } = verification;
   if (revocation.thisUpdate) platform.metrics.revocationAgeSeconds.set({ source: revocation.source }, (now.getTime() - revocation.thisUpdate.getTime()) / 1000);
   const identity: CertificateIdentity = { issuerId: verification.issuerId, serial: cert.serial, kind: certKind, medium: verification.validation.medium };
@@ -296,35 +334,30 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}) },
     verifiedAt: now.toISOString(),
   };
+  const recordId = newRecordId();
   const outcome = await platform.db.transaction(async (tx) => {
-    await claim(tx, ceremony);
     const subjectId = await bindSubject(tx, identity, linked);
-    // A verification (re)opens the relationship: retention counts from its end (records/retention.ts).
-    await tx.query(
-      `INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ($1, $2, $3)
-       ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL`,
-      [rp.clientId, subjectId, now],
-    );
-    // Appended as late as possible: it holds the chain lock until commit.
-    const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId, outcome: 'verified', verification }));
-    await tx.query(
-      `UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1`,
-      [ceremony.id, now, subjectId, record.id, result as unknown as Record<string, unknown>],
-    );
+    await consumeNonce(tx, ceremony, { subjectId, at: now });
+    // Nobody else can finish the ceremony now (its nonce is ours until commit); checked all the same.
+    const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
+    if (completed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
     if (certKind === 'sign') {
-      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId: record.id, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });
+      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });
     }
-    return { recordId: record.id, subjectId };
+    // Last: the append locks the chain head until commit.
+    await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification }));
+    return { subjectId };
   });
   platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
   // The outcome is committed: answer from what was written, without another read that a database
   // hiccup could turn into an error for a verification that succeeded.
-  return { ceremony: { ...ceremony, state: 'completed', finishedAt: now, subjectId: outcome.subjectId, recordId: outcome.recordId, result, stage: 'verifying', cardError: null }, recordId: outcome.recordId };
+  return { ceremony: { ...ceremony, state: 'completed', finishedAt: now, subjectId: outcome.subjectId, recordId, result, stage: 'verifying', cardError: null }, recordId };
 }
 
-function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { subjectId: string | null; outcome: 'verified' | 'rejected'; verification?: Verification; error?: { code: string; message: string } }): VerificationRecordInput {
+function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { recordId: string; subjectId: string | null; outcome: 'verified' | 'rejected'; verification?: Verification; error?: { code: string; message: string } }): VerificationRecordInput {
   const v = o.verification;
   return {
+    recordId: o.recordId,
     at: now,
     receivedAt: now,
     ceremony: { id: ceremony.id, kind: ceremony.kind },
@@ -364,10 +397,12 @@ async function recordRejection(platform: Platform, ceremony: Ceremony, rp: Relyi
   // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const e = { code: error.code, message: error.message.replace(/[\u0000-\u001f\u007f]/g, '\ufffd').slice(0, 1000) };
   try {
+    const recordId = newRecordId();
     await platform.db.transaction(async (tx) => {
-      await claim(tx, ceremony);
-      const record = await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } }));
-      await tx.query(`UPDATE ceremonies SET finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1`, [ceremony.id, now, record.id, e.code, e.message]);
+      await consumeNonce(tx, ceremony);
+      const failed = await tx.query(`UPDATE ceremonies SET state = 'failed', finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id, now, recordId, e.code, e.message]);
+      if (failed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
+      await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } }));
     });
     platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'rejected' });
   } catch (raced) {

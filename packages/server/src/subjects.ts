@@ -24,13 +24,20 @@ export async function knownSubject(db: Queryable, cert: Pick<CertificateIdentity
   return row?.subject_id;
 }
 
+export interface FoundSubject {
+  subjectId: string;
+  /** The certificate itself is already mapped to the subject (mappings are never removed). */
+  mapped?: boolean;
+  partner?: CertificateIdentity;
+}
+
 /**
  * The subject a certificate belongs to if linkage ties it to a known one; undefined for a new person.
  * Runs outside any transaction (network calls); `bindSubject` later writes the mapping atomically.
  */
-export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<{ subjectId: string; partner?: CertificateIdentity } | undefined> {
+export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<FoundSubject | undefined> {
   const known = await knownSubject(db, cert);
-  if (known) return { subjectId: known };
+  if (known) return { subjectId: known, mapped: true };
   if (!linkage) return undefined;
   // 証明書紐付け: the holder's certificate of the other kind (auth ↔ sign), so that a login and an
   // identity verification of one person share one subject.
@@ -84,7 +91,8 @@ async function mapCertificate(db: Queryable, cert: CertificateIdentity, subjectI
  * Inside the ceremony transaction: the subject of `cert`, creating it when `candidate` is undefined.
  * A concurrent ceremony of the same certificate may have created it first: the existing mapping wins.
  */
-export async function bindSubject(tx: Queryable, cert: CertificateIdentity, found: { subjectId: string; partner?: CertificateIdentity } | undefined): Promise<string> {
+export async function bindSubject(tx: Queryable, cert: CertificateIdentity, found: FoundSubject | undefined): Promise<string> {
+  if (found?.mapped) return found.subjectId;
   const subjectId = found?.subjectId || newSubjectId();
   await tx.query('INSERT INTO subjects (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [subjectId]);
   await mapCertificate(tx, cert, subjectId);
