@@ -43,7 +43,7 @@ let who: Record<'moved' | 'lost' | 'renewed' | 'crl' | 'replayed' | 'preproduced
 beforeAll(async () => {
   h = await startHarness();
   attacker = attackerKey();
-  ocspUrl = `${h.p.server.sandbox!.services.url}/ocsp`;
+  ocspUrl = `${h.p.server.sandbox!.services!.url}/ocsp`;
   // The victim, a good certificate and a rogue holder share one issuing root (A25, A26 need it).
   const byRoot = new Map<string, string[]>();
   for (const p of h.signers) {

@@ -32,7 +32,7 @@ beforeAll(async () => {
   p = await startTestPlatform('pglite', join(work, 'sim'));
   rp = await createRelyingParty(p.server.platform.db, { name: 'Faults RP', redirectUris: [REDIRECT] });
   person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'auth', medium: 'card' }).length > 0)!.id;
-  port = Number(new URL(p.server.sandbox!.services.url).port);
+  port = Number(new URL(p.server.sandbox!.services!.url).port);
 }, 120_000);
 
 afterAll(async () => {
@@ -137,7 +137,7 @@ describe('OCSP responder outage during ceremonies', () => {
   });
 
   it('responder stopped (connection refused): 503 REVOCATION_UNAVAILABLE at once, failed ceremony, rejected record, "try later" page', async () => {
-    await p.server.sandbox!.services.close();
+    await p.server.sandbox!.services!.close();
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 
     pending = await startFlow(p, rp.clientId, rp.clientSecret);
@@ -161,7 +161,7 @@ describe('OCSP responder outage during ceremonies', () => {
     await closeBlackHole();
     // Same port, so the platform's OcspClient (configured once at start-up) reaches it unchanged.
     revived = await startSimServices({ sandbox: p.sandbox, port });
-    expect(revived.url).toBe(p.server.sandbox!.services.url);
+    expect(revived.url).toBe(p.server.sandbox!.services!.url);
 
     const uid = uidOf(pending);
     const restarted = await pending.browser.go(`${p.server.url}/interaction/${uid}/restart`, p.server.url);

@@ -79,7 +79,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
     if (config.mode === 'sandbox') {
-      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress);
+      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl);
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {

@@ -22,6 +22,12 @@ export interface ServerConfig {
   ocspUrl?: string;
   crlDir?: string;
   linkageUrl?: string;
+  /**
+   * Sandbox only: the simulated J-LIS services (OCSP, linkage) served by another process
+   * (`kakunin sim serve --dir DATA_DIR/sim`) instead of in this one — e.g. so that a load run
+   * measures the platform without the simulator's response signing in the same event loop.
+   */
+  simServicesUrl?: string;
   /** How long a ceremony (and its nonce) stays open. */
   ceremonyTtlSeconds: number;
   /** Revocation monitor period; 0 disables the scheduler (jobs can still be run by hand). */
@@ -56,6 +62,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_OCSP_URL: 'ocspUrl',
   KAKUNIN_CRL_DIR: 'crlDir',
   KAKUNIN_LINKAGE_URL: 'linkageUrl',
+  KAKUNIN_SIM_SERVICES_URL: 'simServicesUrl',
   KAKUNIN_CEREMONY_TTL_SECONDS: 'ceremonyTtlSeconds',
   KAKUNIN_MONITOR_INTERVAL_SECONDS: 'monitorIntervalSeconds',
   KAKUNIN_LOG_LEVEL: 'logLevel',

@@ -1,6 +1,7 @@
 // Sandbox mode: the simulated J-LIS (DATA_DIR/sim) plays J-LIS. Its roots are trusted next to the
-// real ones, its OCSP responder and linkage API run in this process on a free loopback port, and
-// the real OCSP and linkage clients talk to them over HTTP.
+// real ones, its OCSP responder and linkage API run in this process on a free loopback port (or in
+// another process, `kakunin sim serve`, given its URL), and the real OCSP and linkage clients talk
+// to them over HTTP.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,12 +11,13 @@ import { JpkiVerifier } from './verifier.js';
 
 export interface SandboxJlis {
   sandbox: Sandbox;
-  services: SimServices;
+  /** The services of this process; undefined when another process serves them. */
+  services: SimServices | undefined;
   verifier: JpkiVerifier;
   close(): Promise<void>;
 }
 
-export async function startSandboxJlis(dir: string, onProgress?: (line: string) => void): Promise<SandboxJlis> {
+export async function startSandboxJlis(dir: string, onProgress?: (line: string) => void, servicesUrl?: string): Promise<SandboxJlis> {
   let sandbox: Sandbox;
   if (existsSync(join(dir, 'state.json'))) {
     sandbox = openSandbox(dir);
@@ -23,14 +25,15 @@ export async function startSandboxJlis(dir: string, onProgress?: (line: string) 
     onProgress?.(`creating the simulated J-LIS in ${dir} (roots, residents, cards; a few seconds)…`);
     sandbox = await initSandbox({ dir });
   }
-  const services = await startSimServices({ sandbox });
+  const services = servicesUrl ? undefined : await startSimServices({ sandbox });
+  const url = servicesUrl?.replace(/\/+$/, '') ?? services!.url;
   const trustStore = TrustStore.jlis();
   for (const root of sandbox.roots()) trustStore.add(root.der, { label: root.id, medium: root.medium });
   const verifier = new JpkiVerifier({
     mode: 'sandbox',
     trustStore,
-    revocation: new OcspClient({ url: `${services.url}/ocsp`, fetcher: httpOcspFetcher() }),
-    linkage: new LinkageClient(services.url),
+    revocation: new OcspClient({ url: `${url}/ocsp`, fetcher: httpOcspFetcher() }),
+    linkage: new LinkageClient(url),
   });
-  return { sandbox, services, verifier, close: () => services.close() };
+  return { sandbox, services, verifier, close: async () => services?.close() };
 }
