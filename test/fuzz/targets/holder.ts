@@ -4,7 +4,7 @@
 //                a JpkiError (the typed errors of the platform), for any body.
 //   holder-http  POST /holder/v1/ceremonies/:id/response: 200 or 4xx with a JSON `{ error: { code } }`
 //                body, never 5xx, never a hang, for any bytes, content type and ceremony id.
-// A sandbox platform (PGlite, simulated J-LIS) runs in this process. A body carrying the right nonce
+// A sandbox platform (in-memory PGlite, simulated J-LIS) runs in this process. A body carrying the right nonce
 // ends its ceremony, so those inputs get a fresh ceremony each; the others go to long-lived ones.
 
 import { sign, type KeyObject } from 'node:crypto';
@@ -18,6 +18,7 @@ import { startServer, type RunningPlatform } from '../../../packages/server/src/
 import { createCeremony, submitResponse, type Ceremony } from '../../../packages/server/src/ceremonies.js';
 import { loadConfig } from '../../../packages/server/src/config.js';
 import { isServerError } from '../../../packages/server/src/errors.js';
+import { openDatabase } from '../../../packages/server/src/db/database.js';
 import { createRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
 import { cardSeeds } from '../seeds.js';
 import { applyPlan, defineTarget, hex, mutationPlan, type MutationOp, type Target } from '../support.js';
@@ -51,8 +52,10 @@ async function startPlatform(): Promise<{ platform: HolderPlatform; close: () =>
   const sandbox = seeds.sandbox;
   const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-fuzz-platform-'));
   const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: 24 * 3600 }, {});
-  const server = await startServer(config, { simDir: sandbox.dir, noJobs: true });
-  const db = server.platform.db;
+  // An in-memory PGlite: the platform's queries as written, without a file system under every write
+  // (about three times as many inputs per second as an on-disk data directory).
+  const db = await openDatabase({ dataDir: 'memory://' });
+  const server = await startServer(config, { simDir: sandbox.dir, noJobs: true, db });
   const rp = await createRelyingParty(db, { name: 'Kakunin fuzz RP', redirectUris: ['http://127.0.0.1:9/callback'] });
   const fresh = (kind: 'login' | 'identity', now?: Date): Promise<Ceremony> => createCeremony(server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) });
   const holder = (kind: 'auth' | 'sign'): Holder => {
@@ -78,6 +81,7 @@ async function startPlatform(): Promise<{ platform: HolderPlatform; close: () =>
     platform,
     close: async () => {
       await server.close();
+      await db.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
