@@ -81,10 +81,15 @@ export function decodeApdu(b: Uint8Array): CommandApdu {
 }
 
 /** Parses a response APDU (data ‖ SW1 SW2). Fewer than two bytes → TruncatedResponse. */
+/** The most data one response APDU can carry (extended length, Le = 0000), and the most a GET RESPONSE chain may gather. */
+export const MAX_RESPONSE_DATA = 65_536;
+
 export function parseResponse(r: Uint8Array): ResponseApdu {
   if (!(r instanceof Uint8Array) || r.length < 2) {
     throw new TruncatedResponse(`a response APDU needs at least the two status bytes, got ${r instanceof Uint8Array ? r.length : typeof r}`);
   }
+  // A broken reader or relay must not make us hold (and parse) megabytes for one answer.
+  if (r.length > MAX_RESPONSE_DATA + 2) throw new TruncatedResponse(`a response APDU carries at most ${MAX_RESPONSE_DATA} data bytes and its status word, got ${r.length} bytes`, { length: r.length });
   const sw1 = r[r.length - 2]!;
   const sw2 = r[r.length - 1]!;
   return { data: r.subarray(0, r.length - 2), sw1, sw2, sw: (sw1 << 8) | sw2 };

@@ -10,7 +10,7 @@
 // command that would select or read it. A VERIFY is never retried; a PIN is checked for its format
 // before anything is sent and is never logged or put in an error.
 
-import { encodeApdu, parseResponse, swHex, type CommandApdu, type ResponseApdu } from './apdu.js';
+import { encodeApdu, MAX_RESPONSE_DATA, parseResponse, swHex, type CommandApdu, type ResponseApdu } from './apdu.js';
 import { parseBasicInfoEf, parseIntegrityEf, verifyCardInfoIntegrity, type BasicInfo } from './card-info.js';
 import { cardInfoCvcAnchors, parseCvc, verifyCvc, type CvcAnchor } from './cvc.js';
 import {
@@ -351,8 +351,11 @@ export class MyNumberCard {
     }
     if (r.sw1 === 0x61) {
       const parts: Uint8Array[] = [r.data];
+      let gathered = r.data.length;
       for (let i = 0; r.sw1 === 0x61 && i < 256; i++) {
         r = await this.exchange(encodeApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: r.sw2 === 0 ? 256 : r.sw2 }));
+        gathered += r.data.length;
+        if (gathered > MAX_RESPONSE_DATA) throw new TruncatedResponse(`the GET RESPONSE chain (61 xx) went past ${MAX_RESPONSE_DATA} bytes`, { length: gathered });
         parts.push(r.data);
       }
       const data = Buffer.concat(parts);

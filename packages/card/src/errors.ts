@@ -151,7 +151,7 @@ export class InvalidPinFormat extends CardError {
   }
 }
 
-/** A response shorter than its status word, or data that ends before its declared length. */
+/** A response shorter than its status word or longer than any response APDU, or data that ends before its declared length. */
 export class TruncatedResponse extends CardError {
   readonly code = 'TRUNCATED_RESPONSE';
   constructor(what: string, details: Record<string, unknown> = {}) {

@@ -386,6 +386,16 @@ describe('typed errors from the transport and odd answers', () => {
     await rejects(fake((c) => (c.startsWith('00A4') ? '9000' : 'FFFFFFFF9000')).readAuthCertificate(), FileNotFound);
   });
 
+  it('TruncatedResponse for an answer longer than any response APDU and for a GET RESPONSE chain past 64 KiB', async () => {
+    const huge = fake((c) => (c.startsWith('00A4') ? '9000' : '41'.repeat(65_537) + '9000'));
+    expect((await rejects(huge.readAuthCertificate(), TruncatedResponse)).message).toMatch(/at most 65536 data bytes/);
+    // A card (or relay) answering "61 00: 256 more bytes" with 4 KiB each time, forever.
+    let sent = 0;
+    const endless = fake((c) => (c.startsWith('00A4') ? '9000' : (sent++, '42'.repeat(4096) + '6100')));
+    expect((await rejects(endless.readAuthCertificate(), TruncatedResponse)).message).toMatch(/GET RESPONSE chain \(61 xx\) went past 65536 bytes/);
+    expect(sent).toBe(17); // 16 × 4 KiB is exactly 64 KiB; the 17th goes past
+  });
+
   it('UnexpectedStatus names the status word and the command', async () => {
     const e = await rejects(fake(() => '6F00').tokenKind(), UnexpectedStatus);
     expect(e.sw).toBe('6F00');

@@ -60,12 +60,14 @@ describe('command APDUs', () => {
     for (const bad of ['00A4', '00A4040C0AD392', '00B0000000000000', '00B000000000010203', '00B000000001']) expect(() => decodeApdu(bytes(bad)), bad).toThrow(InvalidInput);
   });
 
-  it('a response shorter than its status word is a TruncatedResponse, never a crash', () => {
+  it('a response shorter than its status word or longer than any response APDU is a TruncatedResponse, never a crash', () => {
     expect(() => parseResponse(new Uint8Array(0))).toThrow(TruncatedResponse);
     expect(() => parseResponse(Uint8Array.of(0x90))).toThrow(TruncatedResponse);
     const r = parseResponse(bytes('3082 63C2'));
     expect(r).toMatchObject({ sw1: 0x63, sw2: 0xc2, sw: 0x63c2 });
     expect(hex(r.data)).toBe('3082');
+    expect(parseResponse(new Uint8Array(65_538)).data.length).toBe(65_536);
+    expect(() => parseResponse(new Uint8Array(65_539))).toThrow(/at most 65536 data bytes/);
   });
 
   it('the log copy of a VERIFY / CHANGE REFERENCE DATA hides the PIN', () => {
