@@ -80,10 +80,10 @@ export function decodeApdu(b: Uint8Array): CommandApdu {
   throw new InvalidInput(`extended APDU: Lc ${x} does not match ${n} bytes`);
 }
 
-/** Parses a response APDU (data ‖ SW1 SW2). Fewer than two bytes → TruncatedResponse. */
 /** The most data one response APDU can carry (extended length, Le = 0000), and the most a GET RESPONSE chain may gather. */
 export const MAX_RESPONSE_DATA = 65_536;
 
+/** Parses a response APDU (data ‖ SW1 SW2). Fewer than two bytes, or more than MAX_RESPONSE_DATA + 2 → TruncatedResponse. */
 export function parseResponse(r: Uint8Array): ResponseApdu {
   if (!(r instanceof Uint8Array) || r.length < 2) {
     throw new TruncatedResponse(`a response APDU needs at least the two status bytes, got ${r instanceof Uint8Array ? r.length : typeof r}`);

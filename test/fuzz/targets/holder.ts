@@ -53,7 +53,7 @@ async function startPlatform(): Promise<{ platform: HolderPlatform; close: () =>
   const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-fuzz-platform-'));
   const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: 24 * 3600 }, {});
   // An in-memory PGlite: the platform's queries as written, without a file system under every write
-  // (about three times as many inputs per second as an on-disk data directory).
+  // (about 2.5 times as many inputs per second as an on-disk data directory).
   const db = await openDatabase({ dataDir: 'memory://' });
   const server = await startServer(config, { simDir: sandbox.dir, noJobs: true, db });
   const rp = await createRelyingParty(db, { name: 'Kakunin fuzz RP', redirectUris: ['http://127.0.0.1:9/callback'] });
