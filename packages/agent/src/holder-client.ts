@@ -277,7 +277,7 @@ export async function reportProgress(view: HolderView, report: ProgressReport): 
 }
 
 /** Card errors the ceremony page knows how to explain (reported through progress). */
-const REPORTED_CARD_ERRORS: ReadonlySet<CardErrorCode> = new Set<CardErrorCode>(['WRONG_PIN', 'PIN_BLOCKED', 'CARD_REMOVED', 'TIMEOUT', 'NOT_A_MY_NUMBER_CARD', 'READER_NOT_FOUND']);
+const REPORTED_CARD_ERRORS: ReadonlySet<CardErrorCode> = new Set<CardErrorCode>(['WRONG_PIN', 'PIN_BLOCKED', 'CARD_REMOVED', 'TIMEOUT', 'NOT_A_MY_NUMBER_CARD', 'READER_NOT_FOUND', 'PCSC_UNAVAILABLE']);
 
 /** The progress report for a card error (WRONG_PIN with the remaining tries, PIN_BLOCKED, …); undefined for anything else. */
 export function cardErrorReport(e: unknown): CardErrorReport | undefined {

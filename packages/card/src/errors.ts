@@ -9,6 +9,7 @@ export type CardErrorCode =
   | 'NOT_A_MY_NUMBER_CARD'
   | 'CARD_REMOVED'
   | 'READER_NOT_FOUND'
+  | 'PCSC_UNAVAILABLE'
   | 'TIMEOUT'
   | 'UNEXPECTED_STATUS'
   | 'INVALID_PIN_FORMAT'
@@ -119,6 +120,26 @@ export class ReaderNotFound extends CardError {
   readonly code = 'READER_NOT_FOUND';
   constructor(why: string) {
     super(why, { why });
+  }
+}
+
+/** The debian packages a PC/SC reader needs here: the service and the library the binding is built against. */
+export const PCSC_PACKAGES = ['pcscd', 'libpcsclite-dev', 'g++', 'make', 'python3'] as const;
+
+/**
+ * This installation has no PC/SC support: the optional `smartcard` binding was not built (no
+ * libpcsclite-dev or compiler when npm installed it) or does not load. Everything but a real card
+ * reader works without it; `repair` is the command line that brings it.
+ */
+export class PcscUnavailable extends CardError {
+  readonly code = 'PCSC_UNAVAILABLE';
+  readonly repair: string;
+  constructor(cause: string, bindingInstalled: boolean) {
+    // npm removes an optional dependency whose build failed: then only an install brings it back.
+    const npm = bindingInstalled ? 'npm rebuild smartcard' : 'npm install';
+    const repair = `sudo apt-get install ${PCSC_PACKAGES.join(' ')} && ${npm}`;
+    super(`PC/SC support is not installed (${cause}); to use a card reader, install Debian's ${PCSC_PACKAGES.join(', ')} and rebuild the binding: ${repair}`, { cause, repair });
+    this.repair = repair;
   }
 }
 

@@ -11,6 +11,8 @@ export {
   NotAMyNumberCard,
   CardRemoved,
   ReaderNotFound,
+  PcscUnavailable,
+  PCSC_PACKAGES,
   Timeout,
   UnexpectedStatus,
   InvalidPinFormat,

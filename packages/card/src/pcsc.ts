@@ -3,13 +3,15 @@
 // - The binding is loaded lazily: in-process use never needs the native module.
 // - A session connects in EXCLUSIVE share mode (no other application can interleave APDUs or reset
 //   the card between our SELECT and VERIFY), and leaves the card powered on close.
+// - Without the binding (an install on a machine without libpcsclite-dev) every call is PcscUnavailable.
 // - PC/SC failures become typed errors: ReaderNotFound (no reader / no service / unknown reader),
 //   CardRemoved (no card, removed, reset, unresponsive), Timeout.
 // - The libpcsclite client honours PCSCLITE_CSOCK_NAME (tests point it at their own pcscd).
 
 import type * as SmartcardModule from 'smartcard';
 import type { CardInterface, ContextInterface, MonitorEvent, ReaderInterface } from 'smartcard';
-import { CardError, CardRemoved, ReaderNotFound, Timeout } from './errors.js';
+import { createRequire } from 'node:module';
+import { CardError, CardRemoved, PcscUnavailable, ReaderNotFound, Timeout } from './errors.js';
 import { BaseTransport } from './transport.js';
 
 type Smartcard = typeof SmartcardModule;
@@ -17,14 +19,33 @@ type Smartcard = typeof SmartcardModule;
 let loaded: Promise<Smartcard> | undefined;
 
 async function smartcard(): Promise<Smartcard> {
-  loaded ??= import('smartcard').then(
-    (m) => ((m as unknown as { default?: Smartcard }).default ?? m) as Smartcard,
-    (e: unknown) => {
-      loaded = undefined;
-      throw new ReaderNotFound(`PC/SC support is not available (the smartcard module did not load: ${(e as Error).message})`);
-    },
-  );
+  loaded ??= loadSmartcard().catch((e: unknown) => {
+    loaded = undefined;
+    throw e;
+  });
   return loaded;
+}
+
+/**
+ * Loads the optional `smartcard` binding (injectable for tests). A machine without libpcsclite-dev
+ * installs Kakunin without it; asking for a reader there is a PcscUnavailable that says what to install.
+ */
+export async function loadSmartcard(load: () => Promise<unknown> = () => import('smartcard'), installed = bindingInstalled): Promise<Smartcard> {
+  try {
+    const m = await load();
+    return ((m as { default?: Smartcard }).default ?? m) as Smartcard;
+  } catch (e) {
+    throw new PcscUnavailable(`the smartcard module did not load: ${(e as Error).message}`, installed());
+  }
+}
+
+function bindingInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('smartcard/package.json');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Maps a PC/SC error (the binding rejects with pcsc-lite's message text) onto the typed errors. */

@@ -23,7 +23,9 @@ import {
   TruncatedResponse,
   WrongPin,
   PinBlocked,
+  PcscUnavailable,
 } from '../src/index.js';
+import { loadSmartcard } from '../src/pcsc.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 const bytes = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
@@ -159,5 +161,26 @@ describe('PC/SC error mapping', () => {
     expect(pcscError(new Error('PC/SC service not running'), 'x')).toBeInstanceOf(ReaderNotFound);
     expect(pcscError(new Error('Unknown reader'), 'x')).toBeInstanceOf(ReaderNotFound);
     expect(pcscError(new Error('No readers available'), 'x')).toBeInstanceOf(ReaderNotFound);
+  });
+});
+
+describe('PC/SC support missing (an install without libpcsclite-dev)', () => {
+  const failing = (): Promise<unknown> => Promise.reject(new Error("Cannot find package 'smartcard'"));
+
+  it('is a typed PcscUnavailable naming the Debian packages and the npm line that brings the binding', async () => {
+    const removed = await loadSmartcard(failing, () => false).catch((e: unknown) => e);
+    expect(removed).toBeInstanceOf(PcscUnavailable);
+    expect((removed as PcscUnavailable).code).toBe('PCSC_UNAVAILABLE');
+    expect((removed as PcscUnavailable).repair).toBe('sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm install');
+    expect((removed as Error).message).toContain("Cannot find package 'smartcard'");
+
+    const unbuilt = await loadSmartcard(failing, () => true).catch((e: unknown) => e);
+    expect((unbuilt as PcscUnavailable).repair).toBe('sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm rebuild smartcard');
+    expect((unbuilt as Error).message).toContain('npm rebuild smartcard');
+  });
+
+  it('loads the binding when it is there', async () => {
+    const sc = await loadSmartcard(() => Promise.resolve({ default: { marker: 1 } }));
+    expect(sc).toEqual({ marker: 1 });
   });
 });

@@ -212,7 +212,7 @@ async function alignClientAuth(db: Database, raw: { headers: Record<string, stri
 }
 
 /**
- * oidc-provider warns "Unsupported runtime" on Node 20 when it loads; it works there (STACK.md), and
+ * oidc-provider warns that the request body was parsed before it, which is how it is mounted here;
  * the warning would only confuse operators. Every other warning passes through.
  */
 async function importOidcQuietly(): Promise<typeof ProviderModule> {
@@ -220,9 +220,9 @@ async function importOidcQuietly(): Promise<typeof ProviderModule> {
   return import('./oidc/provider.js');
 }
 
-// Two oidc-provider warnings that do not apply here: the Node 20 runtime (it works there), and the
-// request body being parsed before it (fastify reads every body; oidc-provider then uses req.body).
-const QUIET = ['Unsupported runtime', 'already parsed request body'];
+// The oidc-provider warning that does not apply here: the request body being parsed before it
+// (fastify reads every body; oidc-provider then uses req.body).
+const QUIET = ['already parsed request body'];
 let quieted = false;
 function quietOidcWarnings(): void {
   if (quieted) return;

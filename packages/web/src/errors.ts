@@ -69,6 +69,11 @@ export const ERROR_ADVICE: Record<string, ErrorAdvice> = {
   TIMEOUT: { title: ['時間切れです', 'Timed out'], next: ['カードをリーダーに置いたまま、もう一度お試しください。', 'Keep the card on the reader and try again.'], retry: true },
   CARD_REMOVED: { title: ['カードが読み取れませんでした', 'The card was removed'], next: ['読み取りが終わるまでカードを動かさないでください。', 'Keep the card still until reading has finished.'], retry: true },
   READER_NOT_FOUND: { title: ['カードリーダーが見つかりません', 'No card reader found'], next: ['カードリーダーを接続してお試しください。', 'Connect a card reader and try again.'], retry: true },
+  PCSC_UNAVAILABLE: {
+    title: ['このパソコンではカードリーダーを使えません', 'Card readers cannot be used on this computer'],
+    next: ['カードリーダーの支援（PC/SC）がインストールされていません。QRコードからスマートフォンで続けるか、管理者にお問い合わせください。', 'Card reader support (PC/SC) is not installed. Continue on a phone with the QR code, or ask the administrator.'],
+    retry: true,
+  },
   CEREMONY_FINISHED: { title: ['この手続きは終了しています', 'This request is already finished'], next: ['最初からやり直してください。', 'Please start again.'], retry: true },
   AGENT_UNAVAILABLE: {
     title: ['このパソコンのカードリーダーを使えませんでした', 'The card reader on this computer could not be used'],
