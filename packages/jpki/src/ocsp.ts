@@ -2,10 +2,9 @@
 // authorised by the CA, response fresh, nonce echoed, CertID matching. Network I/O goes through an
 // injected fetcher.
 
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { constants, createHash, randomBytes, verify as cryptoVerify } from 'node:crypto';
 import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, readSingle, readTlv, valueOf, type Tlv } from './der.js';
+import { httpBytesClient } from './http.js';
 import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
 import { CRL_REASONS, type RevocationChecker, type RevocationStatus } from './revocation.js';
 import { isSha256WithRsa, X509Certificate } from './x509.js';
@@ -224,38 +223,15 @@ const MAX_OCSP_RESPONSE_BYTES = 1024 * 1024;
  * hottest network call, and fetch's streams and abort signals cost more than the request itself.
  */
 export function httpOcspFetcher(timeoutMs = 5000): OcspFetcher {
-  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
-  const post = (url: string, request: Uint8Array, retry: boolean): Promise<Uint8Array> =>
-    new Promise<Uint8Array>((resolve, reject) => {
-      const target = new URL(url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') return reject(new Error(`unsupported OCSP URL scheme ${target.protocol}`));
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const req = send(target, { method: 'POST', agent: agents[target.protocol], timeout: timeoutMs, headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response', 'content-length': request.length } }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          return reject(new Error(`HTTP ${res.statusCode}`));
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_OCSP_RESPONSE_BYTES) req.destroy(new Error(`the OCSP response exceeds ${MAX_OCSP_RESPONSE_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-        res.on('error', reject);
-      });
-      // `timeout` is idle time on the socket; the whole exchange is bounded too.
-      const deadline = setTimeout(() => req.destroy(new Error(`OCSP timeout: no answer within ${timeoutMs} ms`)), timeoutMs);
-      req.on('timeout', () => req.destroy(new Error(`OCSP timeout: no answer within ${timeoutMs} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive connection the responder closed just as we reused it: once more on a new one.
-        if (retry && req.reusedSocket && e.code === 'ECONNRESET') post(url, request, false).then(resolve, reject);
-        else reject(e);
-      });
-      req.on('close', () => clearTimeout(deadline));
-      req.end(request);
+  const http = httpBytesClient();
+  return (url, request) =>
+    http(url, {
+      method: 'POST',
+      body: request,
+      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+      timeoutMs,
+      maxBytes: MAX_OCSP_RESPONSE_BYTES,
+      what: 'OCSP',
     });
-  return (url, request) => post(url, request, true);
 }
 
