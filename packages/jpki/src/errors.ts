@@ -17,7 +17,9 @@ export type JpkiErrorCode =
   | 'REVOKED'
   | 'OCSP_NONCE_MISMATCH'
   | 'OCSP_CERT_ID_MISMATCH'
-  | 'REVOCATION_UNAVAILABLE';
+  | 'REVOCATION_UNAVAILABLE'
+  | 'PIN_MISMATCH'
+  | 'TRUST_ANCHOR_REJECTED';
 
 export abstract class JpkiError extends Error {
   abstract readonly code: JpkiErrorCode;
@@ -168,6 +170,26 @@ export class OcspCertIdMismatch extends JpkiError {
   readonly code = 'OCSP_CERT_ID_MISMATCH';
   constructor(serial: string) {
     super(`the OCSP response does not answer for certificate ${serial}`, `OCSPレスポンスに証明書 ${serial} の状態が含まれていません`, { serial });
+  }
+}
+
+/** A root offered as a pinned trust anchor whose DER does not hash to the SHA-256 it was pinned with. */
+export class PinMismatch extends JpkiError {
+  readonly code = 'PIN_MISMATCH';
+  constructor(label: string, expected: string, actual: string) {
+    super(
+      `trust anchor ${label}: its SHA-256 is ${actual}, but it is pinned as ${expected}; refusing it`,
+      `トラストアンカー ${label} の SHA-256 ${actual} が指定値 ${expected} と一致しないため使用しません`,
+      { label, expected, actual },
+    );
+  }
+}
+
+/** A root offered as a pinned trust anchor that cannot be one: no usable pin, or not a production J-LIS-shaped CA. */
+export class TrustAnchorRejected extends JpkiError {
+  readonly code = 'TRUST_ANCHOR_REJECTED';
+  constructor(label: string, reason: string) {
+    super(`trust anchor ${label} rejected: ${reason}`, `トラストアンカー ${label} は使用できません: ${reason}`, { label, reason });
   }
 }
 

@@ -1,11 +1,27 @@
 // The real J-LIS root certificates (spec §7.1), embedded so the verifier does no file I/O.
-// Source: shared/jpki-trust/*.pem, also kept as data in ../trust/. A test checks both agree.
+// Source: shared/jpki-trust/*.pem, also kept as data in ../trust/. Each root carries its SHA-256 pin
+// (the fingerprint J-LIS publishes, or one checked against independent copies): TrustStore.jlis()
+// refuses a root whose DER does not hash to its pin, and a test checks trust/ against the pins.
 
-export interface EmbeddedRoot { readonly label: string; readonly pem: string }
+import type { CertKind } from './oids.js';
+
+export interface EmbeddedRoot {
+  /** J-LIS file name (`authca02`). */
+  readonly label: string;
+  readonly kind: CertKind;
+  /** Upper-case hex, as in the issued certificates' authorityCertSerialNumber. */
+  readonly serial: string;
+  /** SHA-256 of the DER, upper-case hex. */
+  readonly sha256: string;
+  readonly pem: string;
+}
 
 export const JLIS_ROOTS: readonly EmbeddedRoot[] = [
   {
     label: 'authca01',
+    kind: 'auth',
+    serial: '01',
+    sha256: '4DCFC4CA0AAF9FB2A3081B3F0C991C320B3ACC008667A341EEAEC5AF1D58CA7D',
     pem: `-----BEGIN CERTIFICATE-----
 MIIFIDCCBAigAwIBAgIBATANBgkqhkiG9w0BAQsFADCBgjELMAkGA1UEBhMCSlAx
 DTALBgNVBAoMBEpQS0kxJTAjBgNVBAsMHEpQS0kgZm9yIHVzZXIgYXV0aGVudGlj
@@ -39,7 +55,47 @@ nyc4mpKoe5eoqG8eCWkd0lz1ms4=
 `,
   },
   {
+    label: 'authca02',
+    kind: 'auth',
+    serial: '0133C349',
+    sha256: '0D98DE47FC11B7F67126874B7028B6026A803D2638D6EDFE53176953961FADE6',
+    pem: `-----BEGIN CERTIFICATE-----
+MIIFIzCCBAugAwIBAgIEATPDSTANBgkqhkiG9w0BAQsFADCBgjELMAkGA1UEBhMC
+SlAxDTALBgNVBAoMBEpQS0kxJTAjBgNVBAsMHEpQS0kgZm9yIHVzZXIgYXV0aGVu
+dGljYXRpb24xPTA7BgNVBAsMNEphcGFuIEFnZW5jeSBmb3IgTG9jYWwgQXV0aG9y
+aXR5IEluZm9ybWF0aW9uIFN5c3RlbXMwHhcNMTkwOTE0MjM0MTU5WhcNMjkwOTE0
+MTQ1OTU5WjCBgjELMAkGA1UEBhMCSlAxDTALBgNVBAoMBEpQS0kxJTAjBgNVBAsM
+HEpQS0kgZm9yIHVzZXIgYXV0aGVudGljYXRpb24xPTA7BgNVBAsMNEphcGFuIEFn
+ZW5jeSBmb3IgTG9jYWwgQXV0aG9yaXR5IEluZm9ybWF0aW9uIFN5c3RlbXMwggEi
+MA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQCUX3wmWs1xaQEiZ7PZgT8QtawE
+kWfOnP2uEEwy+DFOSGWtrsacWR3BOPZ7Q7Achl7c+DQMXXhS12XEbehtheeqZG1a
+Qu/IkToiQPuOYH8efAClI9xVQq20Vv2wCNRew4MVGYvM4uwptegdcZ+MPNVP0Sxw
+UqKjpNZMXs5jVVFLs8tAB1mgiZbQbdgveWhOTaYQT5yTpXskaryV1QLJZ7D2Bmow
+iuYw1KVt94tvFj8p0KN66xZl5PyYXM8Zn/gERk88GHazD9BS9UDnXkEKarW1OBh/
+LVtn7qz7M839eCycAt1G9i/9vmnh2sjMD+1dXPApykNQ6t2oWH7A1e2/ofhTAgMB
+AAGjggGdMIIBmTAOBgNVHQ8BAf8EBAMCAQYwgbcGA1UdEQSBrzCBrKSBqTCBpjEL
+MAkGA1UEBhMCSlAxJzAlBgNVBAoMHuWFrOeahOWAi+S6uuiqjeiovOOCteODvOOD
+k+OCuTE5MDcGA1UECwww5YWs55qE5YCL5Lq66KqN6Ki844K144O844OT44K55Yip
+55So6ICF6Ki85piO55SoMTMwMQYDVQQLDCrlnLDmlrnlhazlhbHlm6PkvZPmg4Xl
+oLHjgrfjgrnjg4bjg6DmqZ/mp4swDwYDVR0TAQH/BAUwAwEB/zCBnAYDVR0fBIGU
+MIGRMIGOoIGLoIGIpIGFMIGCMQswCQYDVQQGEwJKUDENMAsGA1UECgwESlBLSTEl
+MCMGA1UECwwcSlBLSSBmb3IgdXNlciBhdXRoZW50aWNhdGlvbjE9MDsGA1UECww0
+SmFwYW4gQWdlbmN5IGZvciBMb2NhbCBBdXRob3JpdHkgSW5mb3JtYXRpb24gU3lz
+dGVtczAdBgNVHQ4EFgQUjNVYaokUheVZN5t+KdQQz9KLNZMwDQYJKoZIhvcNAQEL
+BQADggEBAEWqclTrsjGOgnru6ZcN9K4udyLXiP7GzBprTu0y83+EAshKAoZ3ffvP
+6ZJSoVREiCb7lQjM/2VzpcgXHIRO2uKfZA1sy58gPx5IkRE2/nwXpckmIY6PRgD8
+1WMK0g8cWd3MPNsAf0dib10W6/uBpNIqAZ8Uv+VsUZAD9gcaNKNzvzsICfKsN5Ac
+W7p6MlLtgTYcG06nVniKtpj7vEaY0LZRLvlWFkaCgKc+YpQegnFq/g9AqkpYpSv3
+19QqMthyk5PqpOGyJmY9H21wi6eZ6SblAbSq7oLAHESCbAUUmuNXR85W9GG1wvul
+tXGG6igwf71wuFqIpjGSIdqnYvFUw1M=
+-----END CERTIFICATE-----
+`,
+  },
+  {
     label: 'authca03',
+    kind: 'auth',
+    serial: '06D18006',
+    sha256: '64114F29620C24ED2631D46476A040E7EE740D956089C00B036A6A8118C322B5',
     pem: `-----BEGIN CERTIFICATE-----
 MIIFIzCCBAugAwIBAgIEBtGABjANBgkqhkiG9w0BAQsFADCBgjELMAkGA1UEBhMC
 SlAxDTALBgNVBAoMBEpQS0kxJTAjBgNVBAsMHEpQS0kgZm9yIHVzZXIgYXV0aGVu
@@ -74,6 +130,9 @@ yXigSal+staD3P6Yf7dJb0HX0gA0KRA=
   },
   {
     label: 'signca01',
+    kind: 'sign',
+    serial: '01',
+    sha256: '19645405A1FE14377434BD55957628AC4038557C542403A2243F21C706FC9355',
     pem: `-----BEGIN CERTIFICATE-----
 MIIFETCCA/mgAwIBAgIBATANBgkqhkiG9w0BAQsFADCBgDELMAkGA1UEBhMCSlAx
 DTALBgNVBAoMBEpQS0kxIzAhBgNVBAsMGkpQS0kgZm9yIGRpZ2l0YWwgc2lnbmF0
@@ -107,7 +166,47 @@ p0jCbJ8=
 `,
   },
   {
+    label: 'signca02',
+    kind: 'sign',
+    serial: '0132C4AB',
+    sha256: '79679C33E4CC9319440F1AD120A597FF1844E2EF217063ADB176966FD5E6FBEB',
+    pem: `-----BEGIN CERTIFICATE-----
+MIIFFDCCA/ygAwIBAgIEATLEqzANBgkqhkiG9w0BAQsFADCBgDELMAkGA1UEBhMC
+SlAxDTALBgNVBAoMBEpQS0kxIzAhBgNVBAsMGkpQS0kgZm9yIGRpZ2l0YWwgc2ln
+bmF0dXJlMT0wOwYDVQQLDDRKYXBhbiBBZ2VuY3kgZm9yIExvY2FsIEF1dGhvcml0
+eSBJbmZvcm1hdGlvbiBTeXN0ZW1zMB4XDTE5MDkxNDIzNDE1NloXDTI5MDkxNDE0
+NTk1OVowgYAxCzAJBgNVBAYTAkpQMQ0wCwYDVQQKDARKUEtJMSMwIQYDVQQLDBpK
+UEtJIGZvciBkaWdpdGFsIHNpZ25hdHVyZTE9MDsGA1UECww0SmFwYW4gQWdlbmN5
+IGZvciBMb2NhbCBBdXRob3JpdHkgSW5mb3JtYXRpb24gU3lzdGVtczCCASIwDQYJ
+KoZIhvcNAQEBBQADggEPADCCAQoCggEBAKekfoH33BKfZA1TajdWE5OaHfmV8682
+m56uPX9MWA99sGtUS9dd3VEMBA75XWzr54X/dUb8EMbnWEDUeKad/+nCDGflhdtk
+eKdnPX+3pYq5+GjTTU66/zgRHIaYTk10nqj/k02xoeZNy0uP8BOiOTBy1Qwfy5yB
+LO/IlRyoYGGMRgHElOEo4Lu7UytKYL73D0rCI2Lqeu9/b4FSZe3CDw9jMCWYiLMk
+M1hSEM2SqKir/Nzv5gf6DM0LbvMNTcELuVG427nbhnwrRS7jraUBfhuoHm++roJc
+5loLiw9H9KHks3F27l5VhEhuN2uhe6ZSWl3ebwFpSHIu8CkAFxLuak8CAwEAAaOC
+AZIwggGOMA4GA1UdDwEB/wQEAwIBBjCBrgYDVR0RBIGmMIGjpIGgMIGdMQswCQYD
+VQQGEwJKUDEnMCUGA1UECgwe5YWs55qE5YCL5Lq66KqN6Ki844K144O844OT44K5
+MTAwLgYDVQQLDCflhaznmoTlgIvkurroqo3oqLzjgrXjg7zjg5PjgrnnvbLlkI3n
+lKgxMzAxBgNVBAsMKuWcsOaWueWFrOWFseWbo+S9k+aDheWgseOCt+OCueODhuOD
+oOapn+anizAPBgNVHRMBAf8EBTADAQH/MIGaBgNVHR8EgZIwgY8wgYyggYmggYak
+gYMwgYAxCzAJBgNVBAYTAkpQMQ0wCwYDVQQKDARKUEtJMSMwIQYDVQQLDBpKUEtJ
+IGZvciBkaWdpdGFsIHNpZ25hdHVyZTE9MDsGA1UECww0SmFwYW4gQWdlbmN5IGZv
+ciBMb2NhbCBBdXRob3JpdHkgSW5mb3JtYXRpb24gU3lzdGVtczAdBgNVHQ4EFgQU
+TeAX3kt/Rz3Nhnpi04sTSs6DVYowDQYJKoZIhvcNAQELBQADggEBAKMh5xyXTfN5
+lLXTNK0TVkNUry052qwqEka3srunBcJhi6IILK1YnpzRTSk83U/Aa8FHpHkFvz1K
+fhHdfoI31kTasoSA9WvLY1SCShdGvuKkLnhwTwaUGtC/j0t5kFlSUcD6AqUUZDyP
+muFY6ev2QrS4OyqWpnfAUhvepvjPT3MzEOWCzZFkjD2qt7b10boOm2YqZYrcTpwA
+P/U97dZc3b8tMytJF1T5SXcwkZTl1qOzdI3wNMWLhogDCVFE65PwqrWcwE2oZUjQ
+AwFoW6Q4z4LEPx0tChByb4tHl2yyUmY1ZHyvQGdYyryZlYHEndY2sxYuGU17AOug
+ZAxAj7jGAUY=
+-----END CERTIFICATE-----
+`,
+  },
+  {
     label: 'signca03',
+    kind: 'sign',
+    serial: '067C6A21',
+    sha256: 'D227F6CDE11D35C5252178F106F843D24651944975413B539FA2FB68DBFA365F',
     pem: `-----BEGIN CERTIFICATE-----
 MIIFFDCCA/ygAwIBAgIEBnxqITANBgkqhkiG9w0BAQsFADCBgDELMAkGA1UEBhMC
 SlAxDTALBgNVBAoMBEpQS0kxIzAhBgNVBAsMGkpQS0kgZm9yIGRpZ2l0YWwgc2ln

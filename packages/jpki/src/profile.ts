@@ -2,6 +2,7 @@
 // municipality hint (authentication certificates) and the issuing CA generation.
 
 import { Malformed } from './errors.js';
+import { JLIS_ROOTS } from './jlis-roots.js';
 import { KIND_OU, KNOWN_POLICIES, OID, ORGANIZATION, type CertKind, type Environment, type Medium, type PolicyInfo } from './oids.js';
 import { parseX509, type Name, type X509Certificate } from './x509.js';
 
@@ -41,15 +42,13 @@ export interface IssuerGeneration {
   readonly akiKeyId?: string;
 }
 
-/** Production root generations published by J-LIS (spec §7.1), including those not shipped here. */
-export const JLIS_GENERATIONS: readonly { label: string; kind: CertKind; serial: string; sha256?: string }[] = [
-  { label: 'authca01', kind: 'auth', serial: '01', sha256: '4DCFC4CA0AAF9FB2A3081B3F0C991C320B3ACC008667A341EEAEC5AF1D58CA7D' },
-  { label: 'authca02', kind: 'auth', serial: '0133C349' },
-  { label: 'authca03', kind: 'auth', serial: '06D18006', sha256: '64114F29620C24ED2631D46476A040E7EE740D956089C00B036A6A8118C322B5' },
-  { label: 'signca01', kind: 'sign', serial: '01', sha256: '19645405A1FE14377434BD55957628AC4038557C542403A2243F21C706FC9355' },
-  { label: 'signca02', kind: 'sign', serial: '0132C4AB', sha256: '79679C33E4CC9319440F1AD120A597FF1844E2EF217063ADB176966FD5E6FBEB' },
-  { label: 'signca03', kind: 'sign', serial: '067C6A21', sha256: 'D227F6CDE11D35C5252178F106F843D24651944975413B539FA2FB68DBFA365F' },
-];
+/**
+ * Production root generations published by J-LIS (spec §7.1), all embedded: one table, taken from
+ * the pinned roots in jlis-roots.ts so serials and fingerprints have a single source.
+ */
+export const JLIS_GENERATIONS: readonly { label: string; kind: CertKind; serial: string; sha256: string }[] = JLIS_ROOTS.map(
+  ({ label, kind, serial, sha256 }) => ({ label, kind, serial, sha256 }),
+);
 
 const SEX: Record<string, Sex> = { '1': 'male', '2': 'female', '9': 'notApplicable', '0': 'unknown' };
 
