@@ -13,6 +13,7 @@ import {
   RevocationUnavailable,
   buildOcspRequest,
   httpOcspFetcher,
+  ocspCertId,
   parseCertificate,
   validateOcspResponse,
   type X509Certificate,
@@ -113,6 +114,53 @@ describe('OCSP client against openssl ocsp', () => {
     const request = buildOcspRequest(good, issuer);
     const der = await httpOcspFetcher()(url, request.der);
     expect(() => validateOcspResponse(der, request, issuer, { at: new Date(Date.now() + 2 * 3_600_000) })).toThrow(/stale/);
+  });
+
+  it('a response without our nonce (a pre-signed answer): refused when the nonce is required (the default), accepted when not', async () => {
+    const unsent = buildOcspRequest(good, issuer, { nonce: false });
+    const der = await httpOcspFetcher()(url, unsent.der); // openssl echoes no nonce when asked without one
+    const ours = buildOcspRequest(good, issuer);
+    expect(() => validateOcspResponse(der, ours, issuer)).toThrow(OcspNonceMismatch);
+    expect(() => validateOcspResponse(der, ours, issuer, { requireNonce: true })).toThrow(OcspNonceMismatch);
+    expect(validateOcspResponse(der, ours, issuer, { requireNonce: false }).status).toBe('good');
+    // Another request's nonce is a replay whatever the setting.
+    const echoed = await httpOcspFetcher()(url, buildOcspRequest(good, issuer).der);
+    expect(() => validateOcspResponse(echoed, ours, issuer, { requireNonce: false })).toThrow(OcspNonceMismatch);
+  });
+
+  it('maxResponseAgeSeconds: a thisUpdate older than that is stale even before nextUpdate', async () => {
+    const request = buildOcspRequest(good, issuer);
+    const der = await httpOcspFetcher()(url, request.der);
+    const inTwoMinutes = new Date(Date.now() + 120_000); // nextUpdate is an hour away (-nmin 60)
+    expect(validateOcspResponse(der, request, issuer, { at: inTwoMinutes }).status).toBe('good');
+    expect(validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 600 }).status).toBe('good');
+    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(RevocationUnavailable);
+    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(/older than 60 s/);
+  });
+
+  it('the responder is chosen per issuing CA; the AIA URL only when none is configured for it', async () => {
+    const asked: string[] = [];
+    const fetcher = (to: string, der: Uint8Array): Promise<Uint8Array> => (asked.push(to), httpOcspFetcher(3000)(url, der));
+    const byIssuer = new OcspClient({ fetcher, url: (ca) => (ca.serial === issuer.serial ? `${url}authca01` : undefined) });
+    expect((await byIssuer.check(good, issuer, new Date())).status).toBe('good');
+    expect(asked).toEqual([`${url}authca01`]);
+    // Not configured for this CA: the certificate's AIA URL (the simulated CA writes http://127.0.0.1:1/…).
+    expect(good.ocspUrls[0]).toMatch(/^http:/);
+    await byIssuer.check(good, otherIssuer, new Date()).catch(() => undefined);
+    expect(asked[1]).toBe(good.ocspUrls[0]);
+    // Neither: fails closed, naming the CA.
+    const none = new OcspClient({ fetcher, url: () => undefined });
+    await expect(none.check({ serial: good.serial, ocspUrls: [], crlDistributionPoints: [] }, issuer, new Date())).rejects.toThrow(/no OCSP responder is configured for .*and certificate .* names none/);
+  });
+
+  it('a request from a kept serial and the issuing CA (no certificate bytes) is the same request', async () => {
+    const kept = { serial: good.serial, ocspUrls: [], crlDistributionPoints: [] };
+    const fromCert = buildOcspRequest(good, issuer, { nonce: false });
+    const fromKept = buildOcspRequest(kept, issuer, { nonce: false });
+    expect(fromKept.der.equals(fromCert.der)).toBe(true);
+    expect(ocspCertId(good.serial, issuer)).toEqual(fromCert.certId);
+    expect((await client().check(kept, issuer, new Date())).status).toBe('good');
+    expect(() => ocspCertId('abc', issuer)).toThrow(/upper-case hex/);
   });
 
   it('responder down: fails closed with RevocationUnavailable naming the responder', async () => {

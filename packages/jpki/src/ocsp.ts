@@ -6,7 +6,7 @@ import { constants, createHash, randomBytes, verify as cryptoVerify } from 'node
 import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, readSingle, readTlv, valueOf, type Tlv } from './der.js';
 import { httpBytesClient } from './http.js';
 import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
-import { CRL_REASONS, type RevocationChecker, type RevocationStatus } from './revocation.js';
+import { CRL_REASONS, type CertificateReference, type RevocationChecker, type RevocationStatus } from './revocation.js';
 import { isSha256WithRsa, X509Certificate } from './x509.js';
 
 const OID_BASIC = '1.3.6.1.5.5.7.48.1.1';
@@ -20,33 +20,42 @@ export type OcspFetcher = (url: string, request: Uint8Array) => Promise<Uint8Arr
 export interface OcspRequest {
   readonly der: Buffer;
   readonly nonce: Buffer | undefined;
-  readonly certId: CertId;
+  readonly certId: OcspCertId;
 }
 
-interface CertId {
+/** The SHA-1 CertID of RFC 6960 §4.1.1 (RFC 5019 profile): all an OCSP responder is told of a certificate. */
+export interface OcspCertId {
+  /** SHA-1 of the issuer's subject name (DER). */
   readonly nameHash: Buffer;
+  /** SHA-1 of the issuer's public key (the subjectPublicKey BIT STRING's value, RSAPublicKey). */
   readonly keyHash: Buffer;
+  /** Upper-case hex. */
   readonly serial: string;
 }
 
-function certIdFor(cert: X509Certificate, issuer: X509Certificate): CertId {
+/** The CertID of the certificate with this serial issued by `issuer`; no certificate bytes needed. */
+export function ocspCertId(serial: string, issuer: X509Certificate): OcspCertId {
+  if (!/^(?:[0-9A-F]{2})+$/.test(serial)) throw new Malformed(`certificate serial "${serial.slice(0, 80)}" is not upper-case hex of whole bytes`);
   return {
     nameHash: createHash('sha1').update(issuer.subject.der).digest(),
     keyHash: createHash('sha1').update(issuer.publicKey.pkcs1).digest(),
-    serial: cert.serial,
+    serial,
   };
 }
 
-/** An OCSP request for one certificate, with a 32-byte nonce unless `nonce: false`. */
-export function buildOcspRequest(cert: X509Certificate, issuer: X509Certificate, options: { nonce?: boolean } = {}): OcspRequest {
-  const certId = certIdFor(cert, issuer);
+/**
+ * An OCSP request for one certificate, with a 32-byte nonce unless `nonce: false`. Only the serial
+ * of `certificate` is used, so a certificate or a kept reference (serial + issuing anchor) will do.
+ */
+export function buildOcspRequest(certificate: Pick<CertificateReference, 'serial'>, issuer: X509Certificate, options: { nonce?: boolean } = {}): OcspRequest {
+  const certId = ocspCertId(certificate.serial, issuer);
   const nonce = options.nonce === false ? undefined : randomBytes(32);
   const certIdDer = encodeTlv(
     TAG.SEQUENCE,
     SHA1_ALG,
     encodeTlv(TAG.OCTET_STRING, certId.nameHash),
     encodeTlv(TAG.OCTET_STRING, certId.keyHash),
-    encodeTlv(TAG.INTEGER, Buffer.from(cert.serial, 'hex')),
+    encodeTlv(TAG.INTEGER, Buffer.from(certId.serial, 'hex')),
   );
   const extensions = nonce
     ? [encodeTlv(ctx(2), encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_NONCE), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, nonce)))))]
@@ -62,6 +71,16 @@ export interface OcspValidationOptions {
   graceSeconds?: number;
   /** Without nextUpdate, the oldest acceptable thisUpdate, in seconds (default 3600). */
   maxAgeSeconds?: number;
+  /**
+   * The oldest acceptable thisUpdate, in seconds, whatever nextUpdate says (default: no bound but
+   * nextUpdate). A responder that signs answers long in advance is otherwise believed for days.
+   */
+  maxResponseAgeSeconds?: number;
+  /**
+   * Refuse a response that carries no nonce when the request had one (default true). Responders
+   * that serve pre-signed answers (RFC 5019) send none; a response with another nonce is always refused.
+   */
+  requireNonce?: boolean;
 }
 
 const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
@@ -110,7 +129,9 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
 
   if (request.nonce) {
     const echoed = respExts ? findOcspNonce(basicDer, respExts) : undefined;
-    if (!echoed || !echoed.equals(request.nonce)) throw new OcspNonceMismatch();
+    // No nonce at all is a pre-signed answer (allowed when the caller says so: its age then bounds a
+    // replay); another nonce is the answer to another request.
+    if (echoed ? !echoed.equals(request.nonce) : options.requireNonce !== false) throw new OcspNonceMismatch();
   }
 
   const single = responses.find((r) => certIdMatches(basicDer, r, request.certId));
@@ -128,6 +149,9 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
   }
   if (!nextUpdate && at.getTime() - thisUpdate.getTime() > (options.maxAgeSeconds ?? 3600) * 1000) {
     throw new RevocationUnavailable(`stale OCSP response: produced ${thisUpdate.toISOString()} without nextUpdate`);
+  }
+  if (options.maxResponseAgeSeconds !== undefined && at.getTime() - thisUpdate.getTime() > options.maxResponseAgeSeconds * 1000) {
+    throw new RevocationUnavailable(`stale OCSP response: thisUpdate ${thisUpdate.toISOString()} is older than ${options.maxResponseAgeSeconds} s`);
   }
   const base = { source: 'ocsp' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: at };
   if (certStatus.tag === ctx(0, false)) return { status: 'good', ...base };
@@ -175,7 +199,7 @@ export function findOcspNonce(buf: Uint8Array, wrapper: Tlv): Buffer | undefined
   return undefined;
 }
 
-function certIdMatches(buf: Uint8Array, single: Tlv, want: CertId): boolean {
+function certIdMatches(buf: Uint8Array, single: Tlv, want: OcspCertId): boolean {
   const c = DerCursor.of(buf, DerCursor.of(buf, single).next(TAG.SEQUENCE));
   const alg = DerCursor.of(buf, c.next(TAG.SEQUENCE));
   const hashOid = decodeOid(buf, alg.next(TAG.OID));
@@ -188,10 +212,17 @@ function certIdMatches(buf: Uint8Array, single: Tlv, want: CertId): boolean {
   return false; // we only ask with SHA-1 CertIDs (RFC 5019); a response for another CertID is not ours
 }
 
+/**
+ * Which responder to ask: one URL for every issuer, or one chosen by the issuing CA (J-LIS gives
+ * accredited verifiers endpoints of their own per CA generation). `undefined` falls back to the
+ * certificate's AIA URL.
+ */
+export type OcspResponderUrl = string | ((issuer: X509Certificate) => string | undefined);
+
 export interface OcspClientOptions extends OcspValidationOptions {
   fetcher: OcspFetcher;
   /** Overrides the AIA OCSP URL of the certificates. */
-  url?: string;
+  url?: OcspResponderUrl;
   /** Send a nonce (default true). */
   nonce?: boolean;
 }
@@ -200,9 +231,10 @@ export interface OcspClientOptions extends OcspValidationOptions {
 export class OcspClient implements RevocationChecker {
   constructor(private readonly options: OcspClientOptions) {}
 
-  async check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
-    const url = this.options.url ?? certificate.ocspUrls[0];
-    if (!url) throw new RevocationUnavailable(`certificate ${certificate.serial} names no OCSP responder and none is configured`);
+  async check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
+    const configured = typeof this.options.url === 'function' ? this.options.url(issuer) : this.options.url;
+    const url = configured ?? certificate.ocspUrls[0];
+    if (!url) throw new RevocationUnavailable(`no OCSP responder is configured for ${issuer.subject.text} (serial ${issuer.serial}) and certificate ${certificate.serial} names none`);
     const request = buildOcspRequest(certificate, issuer, { nonce: this.options.nonce !== false });
     let response: Uint8Array;
     try {

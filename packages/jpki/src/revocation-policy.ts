@@ -3,7 +3,7 @@
 
 import type { CrlIndex } from './crl.js';
 import { RevocationUnavailable, Revoked, isJpkiError } from './errors.js';
-import { REVOCATION_MEANING, type RevocationChecker, type RevocationStatus } from './revocation.js';
+import { REVOCATION_MEANING, type CertificateReference, type RevocationChecker, type RevocationStatus } from './revocation.js';
 import type { X509Certificate } from './x509.js';
 
 /** Answers from CRLs loaded (and refreshed) by the caller. */
@@ -29,7 +29,7 @@ export class CrlChecker implements RevocationChecker {
     this.indexes = [...this.indexes.filter((i) => !same(i)), index];
   }
 
-  async check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
+  async check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
     const dps = new Set(certificate.crlDistributionPoints.map((d) => (typeof d === 'string' ? d : d.text)));
     const covering = this.indexes.filter(
       (i) =>
@@ -72,7 +72,7 @@ export class RevocationPolicy implements RevocationChecker {
     });
   }
 
-  async check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
+  async check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
     const failures: string[] = [];
     for (const [name, checker] of this.sources) {
       try {
@@ -90,7 +90,7 @@ export class RevocationPolicy implements RevocationChecker {
 }
 
 /** Checks revocation and throws `Revoked` (with the reason's plain meaning) or `RevocationUnavailable`. */
-export async function assertNotRevoked(checker: RevocationChecker, certificate: X509Certificate, issuer: X509Certificate, at: Date = new Date()): Promise<RevocationStatus> {
+export async function assertNotRevoked(checker: RevocationChecker, certificate: CertificateReference, issuer: X509Certificate, at: Date = new Date()): Promise<RevocationStatus> {
   const status = await checker.check(certificate, issuer, at);
   if (status.status === 'unknown') throw new RevocationUnavailable(`the ${status.source} source does not know certificate ${certificate.serial}`);
   if (status.status === 'revoked') {

@@ -1,7 +1,7 @@
 // Revocation checking contract. OCSP, CRL and linkage implementations plug in behind it; the
 // verifier does no network I/O itself — fetchers are injected.
 
-import type { X509Certificate } from './x509.js';
+import type { Name, X509Certificate } from './x509.js';
 
 /** RFC 5280 CRLReason names. */
 export type RevocationReason =
@@ -30,9 +30,22 @@ export interface RevocationStatus {
   readonly checkedAt: Date;
 }
 
+/**
+ * What revocation sources need of a certificate: its serial and, when known, the OCSP URLs and CRL
+ * distribution points it names. An `X509Certificate` is one; so is what the revocation monitor
+ * keeps instead of the certificate (empty lists: only configured responders and CRLs covering the
+ * whole issuer can answer for it).
+ */
+export interface CertificateReference {
+  /** Upper-case hex, as `X509Certificate.serial`. */
+  readonly serial: string;
+  readonly ocspUrls: readonly string[];
+  readonly crlDistributionPoints: readonly (Name | string)[];
+}
+
 export interface RevocationChecker {
   /** Must fail closed: throw `RevocationUnavailable` when no fresh answer can be had. */
-  check(certificate: X509Certificate, issuer: X509Certificate, at: Date): Promise<RevocationStatus>;
+  check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus>;
 }
 
 /** CRLReason code values (RFC 5280 §5.3.1), for CRL and OCSP encoders and decoders. */
