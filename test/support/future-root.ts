@@ -2,7 +2,7 @@
 // root and certificate rewritten to the production profile (O=JPKI, the production policy) and
 // re-signed with the simulator key. It lets tests exercise pinned production anchors without
 // any real J-LIS key or real person's certificate in the repository.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { KNOWN_POLICIES, ORGANIZATION, simPolicyOid, toPem, type CertKind } from '@kakunin/jpki';
 import { TAG, encodeOid } from '@kakunin/jpki/der';
 import { SimCa, signTbsWith } from '@kakunin/sim';
@@ -18,8 +18,9 @@ export interface FutureRoot {
   readonly sha256: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** A production-profile end-entity certificate this root issued. */
+  /** A production-profile end-entity certificate this root issued, and its holder's private key. */
   readonly endEntity: Buffer;
+  readonly endEntityKey: KeyObject;
 }
 
 function rewrite(node: DerNode, kind: CertKind): void {
@@ -65,5 +66,6 @@ export async function futureJlisRoot(options: { label?: string; notBefore: Date;
     notBefore: root.notBefore,
     notAfter: root.notAfter,
     endEntity: resign(ee.der, kind, root.privateKey),
+    endEntityKey: ee.privateKey!,
   };
 }

@@ -9,6 +9,7 @@ import { registerRecordsCommands } from './commands/records.js';
 import { registerRpCommands } from './commands/rp.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommands } from './commands/sim.js';
+import { registerTrustCommands } from './commands/trust.js';
 import { CliError, EXIT } from './output.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)');
   registerCardCommands(program);
   registerCertCommands(program);
+  registerTrustCommands(program);
   registerSimCommands(program);
   registerServeCommand(program);
   registerRpCommands(program);

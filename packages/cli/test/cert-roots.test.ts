@@ -6,8 +6,10 @@ const trust = (f: string): string => fileURLToPath(new URL(`../../jpki/trust/${f
 
 const ROOTS = [
   ['auth_ca_2015.pem', 'auth', 'authca01'],
+  ['auth_ca_2019.pem', 'auth', 'authca02'],
   ['auth_ca_2023.pem', 'auth', 'authca03'],
   ['sign_ca_2015.pem', 'sign', 'signca01'],
+  ['sign_ca_2019.pem', 'sign', 'signca02'],
   ['sign_ca_2023.pem', 'sign', 'signca03'],
 ] as const;
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LinkageClient, TrustStore } from '@kakunin/jpki';
+import { LinkageClient } from '@kakunin/jpki';
 import type Provider from 'oidc-provider';
 import type * as ProviderModule from './oidc/provider.js';
 import { simDir, type ServerConfig } from './config.js';
@@ -27,6 +27,7 @@ import { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
 import { pairwiseSubject, platformSecrets, sharedSecret } from './secrets.js';
 import { randomBytes } from 'node:crypto';
 import { JpkiVerifier, productionRevocation } from './verifier.js';
+import { withConfiguredAnchors } from './trust-anchors.js';
 import { startBackgroundJobs, type BackgroundJobs } from './monitor/index.js';
 
 export interface RunningPlatform {
@@ -71,6 +72,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.length = 0;
   };
   try {
+    // Pinned roots first: a wrong or missing pin refuses start before anything is opened.
+    const productionTrust = config.mode === 'production' ? withConfiguredAnchors(config.trustAnchors) : undefined;
     mkdirSync(config.dataDir, { recursive: true });
     options.onProgress?.(config.databaseUrl ? 'connecting to PostgreSQL…' : `opening the embedded database in ${join(config.dataDir, 'db')}…`);
     const db = options.db ?? (await openPlatformDatabase(config));
@@ -78,12 +81,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
-    if (config.mode === 'sandbox') {
+    if (config.mode === 'sandbox' || !productionTrust) {
       sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl);
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {
-      const trustStore = TrustStore.jlis();
+      const trustStore = productionTrust;
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,

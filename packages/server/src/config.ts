@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { TrustAnchorConfig } from './trust-anchors.js';
 
 export type Mode = 'sandbox' | 'production';
 
@@ -22,6 +23,8 @@ export interface ServerConfig {
   ocspUrl?: string;
   crlDir?: string;
   linkageUrl?: string;
+  /** Production: extra roots (a J-LIS generation newer than this release), each trusted only with its SHA-256 pin (config file only; checked at start). */
+  trustAnchors?: TrustAnchorConfig[];
   /**
    * Sandbox only: the simulated J-LIS services (OCSP, linkage) served by another process
    * (`kakunin sim serve --dir DATA_DIR/sim`) instead of in this one — e.g. so that a load run

@@ -3,6 +3,7 @@ export { openDatabase, type Database, type Queryable, type SqlValue, type OpenDa
 export { openPlatformDatabase, runningServer, announceServer, DatabaseBusy, type RunningServer, type DatabaseLocation } from './db/open.js';
 export { MIGRATIONS, migrate } from './db/migrations.js';
 export { loadConfig, simDir, pgliteDir, ConfigError, DEFAULTS, DEFAULT_DATA_DIR, type ServerConfig, type Mode } from './config.js';
+export { withConfiguredAnchors, type TrustAnchorConfig } from './trust-anchors.js';
 export * from './errors.js';
 export {
   createRelyingParty,

@@ -47,6 +47,8 @@ export function registerServeCommand(program: Command): void {
       try {
         server = await startServer(config, { onProgress: progress });
       } catch (e) {
+        // e.g. a configured trust anchor whose pin does not match: the server refused to start.
+        if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
         const err = e as NodeJS.ErrnoException;
         if (err.code === 'EADDRINUSE') throw new CliError(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`, EXIT.failed);
         if (err.code === 'DATABASE_BUSY') throw new CliError(`${err.message}: stop it first, or give this server another --data-dir`, EXIT.failed);
