@@ -112,6 +112,13 @@ export const CATALOGUE: readonly AdversarialCase[] = [
   c('A70', 'injection', 'platform', 'SQL injection through the admin records filters', 'VERBATIM', 'a filter value is a bound parameter: it matches nothing and executes nothing'),
   c('A71', 'injection', 'platform', 'a My Number in certificate text is not kept unmasked in the ceremony row', 'MASKED', 'the record is masked, but the ceremony\'s result (kept in the database for the OIDC claims) holds the basic 4 info as read'),
   c('A72', 'injection', 'platform', 'a My Number in certificate text is not sent to the RP (verified_claims, ID token)', 'MASKED', 'the platform hands a My Number found in certificate text to the relying party'),
+  // ---- security review (issue 15) ----------------------------------------------------------
+  c('A80', 'ceremonies', 'platform', 'statement_detail with invisible, line-separator, C1 or bidirectional characters', 'INVALID_REQUEST', 'an RP hides or reorders part of the text the holder signs (U+2028, U+0085, zero-width and bidi marks) so that a device shows other words than the signed bytes'),
+  c('A81', 'oidc', 'platform', 'claims named after Object.prototype members (constructor, toString)', 'NOT_RELEASED', 'an inherited property taken for a known claim releases verified_claims with an empty claims object'),
+  c('A82', 'certificates', 'platform', 'a trust anchor posted as the holder certificate', 'INVALID_BASIC_CONSTRAINTS', 'a J-LIS (or simulator) root certificate presented as an end entity, refused only late at revocation'),
+  c('A83', 'certificates', 'verifier', 'a CA certificate (cA or keyCertSign) issued under a trusted root, as an end entity', 'INVALID_BASIC_CONSTRAINTS|WRONG_KEY_USAGE', 'an intermediate or cross certificate used as a holder certificate'),
+  c('A88', 'oidc', 'unit', 'redirect URI with a Unicode (IDN) host', 'STORED_AS_PUNYCODE', 'a homograph host (ｅxample, а of Cyrillic) registered as given and shown to operators as a trusted name'),
+  c('A89', 'oidc', 'unit', 'redirect URI with userinfo or a wildcard host', 'INVALID_REQUEST', 'registration of https://user@host/ or https://*.example/ that would match or look like other hosts'),
 ];
 
 /** The test title of a case: `A01 forged … → BAD_SIGNATURE`. */

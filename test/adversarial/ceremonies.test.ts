@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { title } from './catalogue.js';
 import { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startHarness, type Harness, type HolderView } from './support/platform.js';
+import { authorizationRequest } from '../../packages/server/test/support/platform.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -163,5 +164,22 @@ describe('ceremonies', () => {
     }
     // Exactly one outcome was recorded.
     expect(await h.outcomes(c.id)).toEqual(['verified']);
+  });
+
+  it(title('A80'), async () => {
+    // Each would show the holder other text than the bytes they sign on some device.
+    const hidden = ['\u2028', '\u2029', '\u0085', '\u009b', '\u200b', '\u200d', '\u200e', '\u061c', '\u202e', '\u2066', '\u00ad', '\ufeff', '\u0007'];
+    for (const ch of hidden) {
+      const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, { scope: 'openid identity', extra: { statement_detail: `送金 10${ch}000 円` } });
+      const page = await new Browser().go(url.toString(), h.p.server.url);
+      const label = `U+${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+      expect(page.status, label).toBe(400);
+      expect(page.body, label).toContain('data-error-code="INVALID_REQUEST"');
+    }
+    // Visible text with line breaks (and an ideographic variation selector) is still accepted.
+    const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, { scope: 'openid identity', extra: { statement_detail: '口座開設申込書\r\n葛\u{E0100}飾区 / 普通預金' } });
+    const page = await new Browser().go(url.toString(), h.p.server.url);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('id="same-device"');
   });
 });

@@ -2,12 +2,14 @@
 // protocol of a real sandbox platform where the attack is a holder's answer; the DER-level
 // malformations are also fed to @kakunin/jpki directly.
 
-import { createPublicKey, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KNOWN_POLICIES, Malformed, OID, TrustStore, UntrustedIssuer, parseCertificate, validate } from '@kakunin/jpki';
-import { TAG, encodeTlv } from '@kakunin/jpki/der';
+import { InvalidBasicConstraints, KNOWN_POLICIES, Malformed, OID, TrustStore, UntrustedIssuer, parseCertificate, validate } from '@kakunin/jpki';
+import { TAG, encodeOid, encodeTlv } from '@kakunin/jpki/der';
 import { title } from './catalogue.js';
-import { at, attackerKey, mutate, policyValue, replaceUtf8, setAki, setBasic4, setExtensionValue } from './support/certs.js';
+import { at, attackerKey, extensions, mutate, policyValue, replaceUtf8, setAki, setBasic4, setExtensionValue } from './support/certs.js';
 import { expectTyped } from './support/expect.js';
 import { holderRespond, signAsHolder, startHarness, type Harness, type HolderView } from './support/platform.js';
 
@@ -33,6 +35,15 @@ async function attack(kind: 'login' | 'identity', answer: (v: HolderView) => Pro
   const r = await h.post(c, await answer(v));
   await h.expectNoVerified(c.id, o);
   return r;
+}
+
+/** The simulator's current card signing root, with its private key (the sandbox keeps it on disk). */
+function signingRoot(): { der: Uint8Array; id: string; key: KeyObject } {
+  const now = new Date();
+  const root = h.p.sandbox.roots().find((r) => r.kind === 'sign' && !r.medium && r.notBefore <= now && now <= r.notAfter) ?? h.p.sandbox.roots().find((r) => r.kind === 'sign')!;
+  const state = JSON.parse(readFileSync(join(h.p.sandbox.dir, 'state.json'), 'utf8')) as { roots: { id: string; keyFile: string }[] };
+  const keyFile = state.roots.find((r) => r.id === root.id)!.keyFile;
+  return { der: root.der, id: root.id, key: createPrivateKey(readFileSync(join(h.p.sandbox.dir, keyFile))) };
 }
 
 describe('certificates and signatures', () => {
@@ -233,6 +244,31 @@ describe('certificates and signatures', () => {
     const padded = mutate(der, (tbs) => (at(tbs, 1).value = Buffer.concat([Buffer.from([0]), at(tbs, 1).value!])), root.privateKey);
     expect(padded[0]).toBe(0x30);
     await expectTyped(() => validate(padded, { mode: 'sandbox', trustStore: h.p.server.platform.verifier.options.trustStore }), Malformed, 'MALFORMED');
+  });
+
+  it(title('A82'), async () => {
+    // The root itself, with a holder signature its own key made: every later check would pass.
+    const root = signingRoot();
+    const r = await attack('identity', (v) => ({ nonce: v.nonce, certificate: b64(root.der), signature: signWith(root.key, v) }));
+    expect(r).toMatchObject({ code: 'INVALID_BASIC_CONSTRAINTS' });
+    expect(r.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it(title('A83'), async () => {
+    const root = signingRoot();
+    const store = h.p.server.platform.verifier.options.trustStore;
+    const leaf = certOf(await genuine(await h.view(await h.ceremony('identity')), h.signers[0]!));
+    // keyCertSign with the holder's usages, and basicConstraints cA added: each re-signed by the real root.
+    const keyCertSign = mutate(leaf, (tbs) => setExtensionValue(tbs, OID.keyUsage, Buffer.from('030202c4', 'hex')), root.key);
+    await expectTyped(() => validate(keyCertSign, { mode: 'sandbox', trustStore: store, kind: 'sign' }), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
+    const withCa = mutate(
+      leaf,
+      (tbs) => extensions(tbs).push({ tag: TAG.SEQUENCE, children: [{ tag: TAG.OID, value: encodeOid(OID.basicConstraints).subarray(2) }, { tag: TAG.OCTET_STRING, value: Buffer.from('30030101ff', 'hex') }] }),
+      root.key,
+    );
+    await expectTyped(() => validate(withCa, { mode: 'sandbox', trustStore: store, kind: 'sign' }), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
+    // The unmodified leaf, re-signed the same way, is accepted: the refusal is the CA marking alone.
+    expect(validate(mutate(leaf, () => undefined, root.key), { mode: 'sandbox', trustStore: store, kind: 'sign' }).kind).toBe('sign');
   });
 });
 

@@ -2,10 +2,12 @@
 // tricks, against a real sandbox platform with a cookie-keeping browser and a holder's virtual card.
 
 import { randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { title } from './catalogue.js';
 import { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, startFlow, startHarness, type Flow, type Harness } from './support/platform.js';
-import type { RelyingParty } from '../../packages/server/src/relying-parties.js';
+import { normaliseRelyingParty, type RelyingParty } from '../../packages/server/src/relying-parties.js';
+import { redirectUriLabel } from '../../packages/web/src/admin/relying-parties.js';
 
 let h: Harness;
 let meta: { authorization_endpoint: string; token_endpoint: string; userinfo_endpoint: string };
@@ -135,5 +137,46 @@ describe('OpenID Provider', () => {
     const mismatched = await token(rp, { code, redirect_uri: other, code_verifier: flow.verifier });
     expect(mismatched).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect(mismatched.body.access_token).toBeUndefined();
+  });
+
+  it(title('A81'), async () => {
+    // Names that `in` finds on every object: answered as for any unknown claim, i.e. nothing released.
+    const released = async (claims: Record<string, null>): Promise<{ idToken: unknown; userinfo: unknown }> => {
+      const request = { userinfo: { verified_claims: { verification: { trust_framework: null }, claims } }, id_token: { verified_claims: { verification: { trust_framework: null }, claims } } };
+      const flow = await startFlow(h.p, h.rpA.clientId, h.rpA.clientSecret, { claims: request });
+      expect((await holderRespond(h.p.sandbox, holderLinkOf(flow.page.body), { person: h.signers[0]! })).status).toBe(200);
+      const tokens = await oidc.authorizationCodeGrant(flow.config, await finishFlow(h.p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+      const info = await oidc.fetchUserInfo(flow.config, tokens.access_token, tokens.claims()!.sub);
+      return { idToken: tokens.claims()!.verified_claims, userinfo: info.verified_claims };
+    };
+    const none = { idToken: undefined, userinfo: undefined };
+    expect(await released({ constructor: null, toString: null, ['__proto__']: null, hasOwnProperty: null, valueOf: null })).toEqual(none);
+    expect(await released({ no_such_claim: null })).toEqual(none);
+    // The same request with a real claim next to them releases that claim alone.
+    const birth = await released({ constructor: null, birthdate: null });
+    expect((birth.userinfo as { claims: object }).claims).toEqual({ birthdate: expect.any(String) });
+  });
+
+  it(title('A88'), () => {
+    const register = (uri: string): string[] => normaliseRelyingParty({ name: 'IDN', redirectUris: [uri] }).redirectUris;
+    // A full-width ｅ and a Cyrillic а: stored as the host browsers will actually send (punycode).
+    expect(register('https://ｅxаmple.jp/cb?x=1')).toEqual(['https://xn--exmple-4nf.jp/cb?x=1']);
+    expect(register('https://例え.テスト:8443/コールバック')).toEqual([`https://${new URL('https://例え.テスト').hostname}:8443/コールバック`]);
+    // An ASCII URI is stored exactly as registered (redirect URIs are compared as strings).
+    expect(register('https://rp.example.jp/callback')).toEqual(['https://rp.example.jp/callback']);
+    // The admin console shows the stored punycode with the Unicode form beside it.
+    const label = redirectUriLabel('https://xn--exmple-4nf.jp/cb');
+    expect(label).toContain('https://xn--exmple-4nf.jp/cb');
+    expect(label).toContain('(exаmple.jp)');
+    expect(redirectUriLabel('https://rp.example.jp/cb')).toBe('https://rp.example.jp/cb');
+  });
+
+  it(title('A89'), () => {
+    const register = (uri: string) => () => normaliseRelyingParty({ name: 'tricks', redirectUris: [uri] });
+    for (const uri of ['https://user@rp.example.jp/cb', 'https://user:pw@rp.example.jp/cb', 'https://rp.example.jp@evil.example/cb', 'https://*.example.jp/cb', 'https://*/cb']) {
+      expect(register(uri), uri).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    }
+    expect(register('https://user@rp.example.jp/cb')).toThrow(/userinfo/);
+    expect(register('https://*.example.jp/cb')).toThrow(/wildcard/);
   });
 });

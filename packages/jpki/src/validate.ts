@@ -35,6 +35,11 @@ export interface ValidateOptions {
   trustStore?: TrustStore;
   /** Require this kind (e.g. a signing certificate for 犯収法 identity). */
   kind?: CertKind;
+  /**
+   * Accept a trust anchor presented as itself (inspecting a root, `kakunin cert verify ROOT`).
+   * Never for a holder's certificate: by default a CA is refused as an end entity.
+   */
+  acceptAnchor?: boolean;
 }
 
 export interface ValidationResult {
@@ -69,11 +74,16 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
   // A trust anchor presented as itself.
   const self = store.exact(cert);
   if (self) {
+    if (!options.acceptAnchor) throw new InvalidBasicConstraints(`${self.label} is a trust anchor (a CA certificate), not an end entity`);
     if (!usable(self)) throw notInProduction(self.certificate, cert);
     checkCa(self, at);
     return result(cert, self, true);
   }
   if (x.isSelfIssued && cert.isCA) throw new UntrustedIssuer(x.subject.text, 'this self-signed CA certificate is not in the trust store');
+  // Only end entities from here on: a CA certificate (an intermediate, a cross certificate) is never a holder's.
+  if (x.basicConstraints?.cA || x.keyUsage?.keyCertSign) {
+    throw new InvalidBasicConstraints(`a CA certificate (${x.basicConstraints?.cA ? 'basicConstraints cA' : 'keyUsage keyCertSign'}) cannot be an end entity`);
+  }
 
   // Issuer: candidates by name, narrowed by AKI, decided by signature.
   const byName = store.candidatesFor(cert);
@@ -98,7 +108,6 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
   }
   checkCa(anchor, at);
 
-  if (x.basicConstraints?.cA) throw new InvalidBasicConstraints('an end-entity certificate must not be a CA');
   checkValidity(x, 'the certificate', at);
   if (x.publicKey.modulusBits < MIN_RSA_BITS) throw new WeakKey(`RSA-${x.publicKey.modulusBits}; JPKI requires at least ${MIN_RSA_BITS} bits`);
   const unknownCritical = x.unknownCriticalExtensions;

@@ -146,14 +146,25 @@ const NONCE_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 /** Longest RP text (`statement_detail`) a signed statement carries. */
 export const MAX_STATEMENT_DETAIL = 2000;
 
-/** Checks the RP's text for the statement: printable, bounded; line ends normalised. */
+/**
+ * Characters a holder could not see, or that change how the text around them is shown, on some
+ * device: controls (C0 but the line feed, DEL, C1 such as U+0085), format characters (zero-width
+ * spaces and joiners, bidirectional marks and overrides, soft hyphen, BOM), the Unicode line and
+ * paragraph separators, unassigned and private-use code points, and lone surrogates.
+ */
+const INVISIBLE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cn}\p{Co}\p{Cs}]/u;
+
+/** Checks the RP's text for the statement: visible, bounded; line ends normalised. */
 export function checkStatementDetail(detail: unknown): string | undefined {
   if (detail === undefined || detail === null || detail === '') return undefined;
   if (typeof detail !== 'string') throw new InvalidRequest('statement_detail must be text');
   const text = detail.replace(/\r\n?/g, '\n');
   if (text.length > MAX_STATEMENT_DETAIL) throw new InvalidRequest(`statement_detail is longer than ${MAX_STATEMENT_DETAIL} characters`);
-  // eslint-disable-next-line no-control-regex -- control characters would hide text from the holder
-  if (/[\u0000-\u0009\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(text)) throw new InvalidRequest('statement_detail contains control or direction-override characters');
+  const hidden = INVISIBLE.exec(text);
+  if (hidden) {
+    const at = `U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new InvalidRequest(`statement_detail contains ${at} at position ${hidden.index}, an invisible, control or direction character; the holder must see exactly what they sign (only visible text and line breaks are allowed)`);
+  }
   return text;
 }
 

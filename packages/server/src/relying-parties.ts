@@ -85,9 +85,16 @@ function checkUri(uri: string, what: string): string {
     throw new InvalidRequest(`${what} "${uri}" is not an absolute URL`);
   }
   if (u.hash) throw new InvalidRequest(`${what} "${uri}" must not have a fragment`);
+  // The authority as written: the URL parser would hide userinfo and Unicode in what it returns.
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(uri)?.[1] ?? '';
+  if (authority.includes('@') || u.username || u.password) throw new InvalidRequest(`${what} "${uri}" must not contain userinfo (user@host): it makes a URL look like another host`);
+  if (u.hostname.includes('*')) throw new InvalidRequest(`${what} "${uri}" must name one host: wildcards are not allowed`);
   const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new InvalidRequest(`${what} "${uri}" must use https (http only on the loopback interface)`);
-  return uri;
+  // A Unicode (IDN) host is kept in its ASCII form (punycode), the form browsers send and compare:
+  // a look-alike host is then visible as what it is. The rest of the URI stays as registered.
+  // eslint-disable-next-line no-control-regex -- any code point past ASCII
+  return /[^\u0000-\u007f]/.test(authority) ? uri.replace(authority, u.host) : uri;
 }
 
 /** Checks a registration and fills in the defaults; throws InvalidRequest with the reason. */

@@ -159,7 +159,7 @@ export function registerCertCommands(program: Command): void {
       const gen = generationOf(c, store);
       const summary = `${c.kind} certificate, ${c.environment}, serial ${c.serial}, issuer generation ${gen.label ?? 'unknown'}${gen.akiSerial ? ` (serial ${gen.akiSerial})` : ''}`;
       try {
-        const r = validate(c, { at, mode, trustStore: store, ...(kind ? { kind } : {}) });
+        const r = validate(c, { at, mode, trustStore: store, acceptAnchor: true, ...(kind ? { kind } : {}) });
         const checker = r.isAnchor ? undefined : revocationChecker(opts, r.anchor.certificate.x509, at);
         const revocation = checker ? await assertNotRevoked(checker, c.x509, r.anchor.certificate.x509, at) : undefined;
         if (opts.json) {

@@ -102,11 +102,12 @@ function filterOne(vc: VerifiedClaims, request: unknown): VerifiedClaims | undef
   const v = r.verification ?? {};
   if (!matchesValue(v.trust_framework, vc.verification.trust_framework)) return undefined;
   const verification: Record<string, unknown> = { trust_framework: vc.verification.trust_framework };
-  for (const key of ['time', 'verification_process', 'evidence'] as const) if (key in v) verification[key] = vc.verification[key];
+  for (const key of ['time', 'verification_process', 'evidence'] as const) if (Object.hasOwn(v, key)) verification[key] = vc.verification[key];
   if (!r.claims || typeof r.claims !== 'object') return undefined; // claims is REQUIRED in a verified_claims request
   const claims: Record<string, unknown> = {};
   for (const [name, claimRequest] of Object.entries(r.claims)) {
-    if (!(name in vc.claims)) continue;
+    // Own properties only: `constructor` or `toString` are no claims of ours, however `in` sees them.
+    if (!Object.hasOwn(vc.claims, name)) continue;
     if (typeof vc.claims[name] === 'string' && !matchesValue(claimRequest, vc.claims[name] as string)) continue;
     claims[name] = vc.claims[name];
   }
@@ -119,5 +120,5 @@ export function requestsVerifiedClaims(claimsParam: unknown, scope: string | und
   if (scope?.split(' ').includes('identity')) return true;
   if (typeof claimsParam !== 'object' || claimsParam === null) return false;
   const c = claimsParam as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
-  return Boolean((c.id_token && 'verified_claims' in c.id_token) || (c.userinfo && 'verified_claims' in c.userinfo));
+  return Boolean((c.id_token && Object.hasOwn(c.id_token, 'verified_claims')) || (c.userinfo && Object.hasOwn(c.userinfo, 'verified_claims')));
 }

@@ -1,6 +1,7 @@
 // Relying parties: the list (with enable/disable) and the registration form; after registering, the
 // client secret and webhook secret are shown once (they are never shown again).
 
+import { domainToUnicode } from 'node:url';
 import { escapeHtml, tr } from '../html.js';
 import { adminPage, csrfField, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 
@@ -51,6 +52,19 @@ const CEREMONIES: { value: string; ja: string; en: string }[] = [
 
 const list = (items: string[]): string => (items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : '—');
 
+/** A redirect URI as stored (an IDN host in punycode), with the Unicode form beside it when they differ. */
+export function redirectUriLabel(uri: string): string {
+  let host: string;
+  try {
+    host = new URL(uri).hostname;
+  } catch {
+    return escapeHtml(uri);
+  }
+  const unicode = domainToUnicode(host);
+  return unicode && unicode !== host ? `${escapeHtml(uri)} <span class="muted" data-unicode-host>(${escapeHtml(unicode)})</span>` : escapeHtml(uri);
+}
+const uriList = (items: string[]): string => (items.length ? `<ul>${items.map((i) => `<li>${redirectUriLabel(i)}</li>`).join('')}</ul>` : '—');
+
 function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
   const { lang } = ctx;
   const rows = rps.map((rp, i) => {
@@ -65,7 +79,7 @@ function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
       `<code>${escapeHtml(rp.clientId)}</code>`,
       escapeHtml(rp.framework),
       list(rp.ceremonies),
-      list(rp.redirectUris),
+      uriList(rp.redirectUris),
       text(rp.webhookUrl),
       `${rp.disabled ? `<span class="bad">${tr(lang, '無効', 'Disabled')}</span>` : tr(lang, '有効', 'Enabled')} ${toggle}`,
       jst(rp.createdAt),
@@ -118,7 +132,7 @@ export function rpCreatedPage(p: RpCreatedPageInput): string {
 <dt>${tr(lang, 'クライアントシークレット', 'Client secret')}</dt><dd><code class="secret" id="client-secret">${escapeHtml(p.clientSecret)}</code></dd>
 <dt>${tr(lang, 'Webhook署名シークレット', 'Webhook signing secret')}</dt><dd><code class="secret" id="webhook-secret">${escapeHtml(p.webhookSecret)}</code></dd></dl></section>
 <dl><dt>${tr(lang, '名称', 'Name')}</dt><dd>${escapeHtml(rp.name)}</dd><dt>${tr(lang, 'トラストフレームワーク', 'Framework')}</dt><dd>${escapeHtml(rp.framework)}</dd>
-<dt>${tr(lang, '手続き', 'Ceremonies')}</dt><dd>${escapeHtml(rp.ceremonies.join(', '))}</dd><dt>${tr(lang, 'リダイレクトURI', 'Redirect URIs')}</dt><dd>${list(rp.redirectUris)}</dd>
+<dt>${tr(lang, '手続き', 'Ceremonies')}</dt><dd>${escapeHtml(rp.ceremonies.join(', '))}</dd><dt>${tr(lang, 'リダイレクトURI', 'Redirect URIs')}</dt><dd>${uriList(rp.redirectUris)}</dd>
 <dt>${tr(lang, '利用目的', 'Purpose')}</dt><dd>${escapeHtml(rp.purpose)}</dd><dt>Webhook</dt><dd>${text(rp.webhookUrl)}</dd></dl>
 <p><a href="${escapeHtml(href(lang, '/admin/rps'))}">${tr(lang, '事業者の一覧に戻る', 'Back to the relying parties')}</a></p>`,
   );
