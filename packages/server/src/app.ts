@@ -82,7 +82,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
     if (config.mode === 'sandbox' || !productionTrust) {
-      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl);
+      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp);
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {
@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,
-        revocation: productionRevocation({ trustStore, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), ...(config.crlDir ? { crlDir: config.crlDir } : {}) }),
+        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), ...(config.crlDir ? { crlDir: config.crlDir } : {}) }),
         ...(config.linkageUrl ? { linkage: new LinkageClient(config.linkageUrl) } : {}),
       });
     }

@@ -5,7 +5,7 @@
 //   identity — signing certificate (署名用, password) signs a statement the platform composes
 
 import { randomBytes } from 'node:crypto';
-import { isJpkiError, type Basic4Info } from '@kakunin/jpki';
+import { isJpkiError, ocspCertId, type Basic4Info } from '@kakunin/jpki';
 import type { Queryable } from './db/database.js';
 import {
   CeremonyExpired,
@@ -22,6 +22,7 @@ import {
   isServerError,
 } from './errors.js';
 import { watchCertificate } from './monitor/index.js';
+import { ocspAnswers } from './ocsp-answers.js';
 import { appendVerificationRecord, maskMyNumbers, newRecordId, type VerificationRecordInput } from './records/index.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
@@ -65,7 +66,8 @@ export interface CardErrorReport {
 export interface CeremonyResult {
   certificate: { kind: 'auth' | 'sign'; issuer: string; issuerId: string; serial: string; medium: string };
   basic4?: Basic4Info;
-  revocation: { source: string; checkedAt: string; thisUpdate?: string };
+  /** `reused`: an earlier answer within the ceremony kind's reuse window (`checkedAt` is when it was asked). */
+  revocation: { source: string; checkedAt: string; thisUpdate?: string; reused?: true };
   verifiedAt: string;
 }
 
@@ -324,7 +326,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
-    verification = await platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now });
+    const reuse = { seconds: platform.config.ocspReuseSeconds[ceremony.kind], answers: ocspAnswers(platform.db) };
+    verification = await platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now, reuse });
   } catch (e) {
     timer();
     clearTimeout(showVerifying);
@@ -342,7 +345,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const result: CeremonyResult = {
     certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
     ...(cert.basic4 ? { basic4: maskBasic4(cert.basic4) } : {}),
-    revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}) },
+    revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}), ...(revocation.reused ? { reused: true } : {}) },
     verifiedAt: now.toISOString(),
   };
   const recordId = newRecordId();
@@ -353,7 +356,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
     if (completed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
     if (certKind === 'sign') {
-      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, certificate, notAfter: cert.notAfter });
+      const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
+      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter });
     }
     // Last: the append locks the chain head until commit.
     await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification }));
@@ -394,6 +398,7 @@ function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { recor
             checkedAt: v.revocation.checkedAt,
             ...(v.revocation.thisUpdate ? { thisUpdate: v.revocation.thisUpdate } : {}),
             ...(v.revocation.nextUpdate ? { nextUpdate: v.revocation.nextUpdate } : {}),
+            ...(v.revocation.reused ? { reused: true as const } : {}),
           },
         }
       : {}),

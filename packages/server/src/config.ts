@@ -2,9 +2,27 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { CeremonyKind } from './relying-parties.js';
 import type { TrustAnchorConfig } from './trust-anchors.js';
 
 export type Mode = 'sandbox' | 'production';
+
+/** OCSP settings (JSON config `ocsp`, or the KAKUNIN_OCSP_* variables). */
+export interface OcspConfig {
+  /**
+   * Responder per issuer generation (trust-anchor label, e.g. `authca03`): J-LIS gives accredited
+   * verifiers endpoints of their own. Other issuers use KAKUNIN_OCSP_URL, else the certificate's AIA URL.
+   */
+  responders: Record<string, string>;
+  timeoutMs: number;
+  /** An answer whose thisUpdate is older than this is stale, whatever its nextUpdate says. */
+  maxResponseAgeSeconds: number;
+  /** Refuse an answer that does not echo our nonce (a pre-signed one). */
+  requireNonce: boolean;
+}
+
+/** The longest answer-reuse window: older cached answers are purged. */
+export const MAX_OCSP_REUSE_SECONDS = 86_400;
 
 export interface ServerConfig {
   mode: Mode;
@@ -19,8 +37,14 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** Bearer token of the admin API; generated into DATA_DIR/admin-token when absent. */
   adminToken?: string;
-  /** Production revocation sources. */
+  /** Production revocation sources. `ocspUrl`: one OCSP responder for every issuer not in `ocsp.responders`. */
   ocspUrl?: string;
+  ocsp: OcspConfig;
+  /**
+   * How long a `good` OCSP answer for the same certificate may be reused, per ceremony kind
+   * (JSON `ocspReuseSeconds`; KAKUNIN_OCSP_REUSE_LOGIN_SECONDS, KAKUNIN_OCSP_REUSE_IDENTITY_SECONDS).
+   */
+  ocspReuseSeconds: Record<CeremonyKind, number>;
   crlDir?: string;
   linkageUrl?: string;
   /** Production: extra roots (a J-LIS generation newer than this release), each trusted only with its SHA-256 pin (config file only; checked at start). */
@@ -50,6 +74,10 @@ export const DEFAULTS: ServerConfig = {
   dataDir: DEFAULT_DATA_DIR,
   ceremonyTtlSeconds: 300,
   monitorIntervalSeconds: 3600,
+  ocsp: { responders: {}, timeoutMs: 5000, maxResponseAgeSeconds: 86_400, requireNonce: true },
+  // identity: 犯収法 verification always asks fresh. login: the 利用者証明用 certificate is revoked only
+  // on loss, renewal or death (never on a move), and the alternative source, the CRL, is a day old.
+  ocspReuseSeconds: { identity: 0, login: 300 },
   logLevel: 'info',
   agentUrl: 'http://127.0.0.1:8931',
 };
@@ -96,12 +124,82 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
   const config = merged as unknown as ServerConfig;
   if (config.mode !== 'sandbox' && config.mode !== 'production') throw new ConfigError(`mode must be sandbox or production (got "${String(config.mode)}")`);
   if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range`);
+  config.ocsp = ocspConfig([DEFAULTS.ocsp, fromFile.ocsp, ocspEnv(env), overrides.ocsp]);
+  config.ocspReuseSeconds = reuseConfig([DEFAULTS.ocspReuseSeconds, fromFile.ocspReuseSeconds, reuseEnv(env), overrides.ocspReuseSeconds]);
   config.dataDir = resolve(config.dataDir);
   if (config.mode === 'production') {
-    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && !config.crlDir && 'KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
+    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && 'KAKUNIN_OCSP_URL or ocsp.responders or KAKUNIN_CRL_DIR', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
     if (missing.length) throw new ConfigError(`production mode refuses to start without ${missing.join(', ')} (use --sandbox to try Kakunin with the simulator)`);
   }
   return config;
+}
+
+/** One nested section from its layers (defaults < file < environment < overrides); unknown keys are errors (typos). */
+function section(name: string, known: readonly string[], layers: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) throw new ConfigError(`${name} must be an object`);
+    for (const [key, value] of Object.entries(layer)) {
+      if (!known.includes(key)) throw new ConfigError(`${name} has an unknown key "${key}" (known: ${known.join(', ')})`);
+      if (value !== undefined) out[key] = value;
+    }
+  }
+  return out;
+}
+
+function wholeNumber(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
+  return n;
+}
+
+const OCSP_KEYS = ['responders', 'timeoutMs', 'maxResponseAgeSeconds', 'requireNonce'] as const;
+
+function ocspEnv(env: NodeJS.ProcessEnv): Partial<Record<(typeof OCSP_KEYS)[number], unknown>> {
+  const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  return {
+    // `authca03=https://…,signca03=https://…`
+    responders: set('KAKUNIN_OCSP_RESPONDERS')?.split(/[\s,]+/).filter(Boolean).reduce<Record<string, string>>((map, item) => {
+      const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
+      if (!m) throw new ConfigError(`KAKUNIN_OCSP_RESPONDERS: "${item}" is not <issuer label>=<URL>`);
+      return { ...map, [m[1]!]: m[2]! };
+    }, {}),
+    timeoutMs: set('KAKUNIN_OCSP_TIMEOUT_MS'),
+    maxResponseAgeSeconds: set('KAKUNIN_OCSP_MAX_RESPONSE_AGE_SECONDS'),
+    requireNonce: set('KAKUNIN_OCSP_REQUIRE_NONCE'),
+  };
+}
+
+function ocspConfig(layers: readonly unknown[]): OcspConfig {
+  const o = section('ocsp', OCSP_KEYS, layers);
+  const responders = o.responders;
+  if (typeof responders !== 'object' || responders === null || Array.isArray(responders)) throw new ConfigError('ocsp.responders must map issuer labels to URLs');
+  for (const [label, url] of Object.entries(responders)) {
+    if (typeof url !== 'string' || !/^https?:\/\/./i.test(url)) throw new ConfigError(`ocsp.responders.${label} must be an http(s) URL (got "${String(url)}")`);
+  }
+  const nonce = o.requireNonce;
+  const requireNonce = nonce === true || nonce === 'true' || nonce === '1' ? true : nonce === false || nonce === 'false' || nonce === '0' ? false : undefined;
+  if (requireNonce === undefined) throw new ConfigError(`ocsp.requireNonce must be true or false (got "${String(nonce)}")`);
+  return {
+    responders: { ...(responders as Record<string, string>) },
+    timeoutMs: wholeNumber('ocsp.timeoutMs', o.timeoutMs, 1),
+    maxResponseAgeSeconds: wholeNumber('ocsp.maxResponseAgeSeconds', o.maxResponseAgeSeconds, 1),
+    requireNonce,
+  };
+}
+
+const reuseEnv = (env: NodeJS.ProcessEnv): Record<CeremonyKind, string | undefined> => ({
+  login: env.KAKUNIN_OCSP_REUSE_LOGIN_SECONDS || undefined,
+  identity: env.KAKUNIN_OCSP_REUSE_IDENTITY_SECONDS || undefined,
+});
+
+function reuseConfig(layers: readonly unknown[]): Record<CeremonyKind, number> {
+  const o = section('ocspReuseSeconds', ['login', 'identity'], layers);
+  return {
+    login: wholeNumber('ocspReuseSeconds.login', o.login, 0, MAX_OCSP_REUSE_SECONDS),
+    identity: wholeNumber('ocspReuseSeconds.identity', o.identity, 0, MAX_OCSP_REUSE_SECONDS),
+  };
 }
 
 /** Where the sandbox simulator lives (`kakunin sim … --dir` this to see the same people). */

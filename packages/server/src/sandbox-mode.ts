@@ -5,9 +5,10 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LinkageClient, OcspClient, TrustStore, httpOcspFetcher } from '@kakunin/jpki';
+import { LinkageClient, TrustStore } from '@kakunin/jpki';
 import { initSandbox, openSandbox, startSimServices, type Sandbox, type SimServices } from '@kakunin/sim';
-import { JpkiVerifier } from './verifier.js';
+import { DEFAULTS, type OcspConfig } from './config.js';
+import { JpkiVerifier, configuredOcspClient } from './verifier.js';
 
 export interface SandboxJlis {
   sandbox: Sandbox;
@@ -17,7 +18,7 @@ export interface SandboxJlis {
   close(): Promise<void>;
 }
 
-export async function startSandboxJlis(dir: string, onProgress?: (line: string) => void, servicesUrl?: string): Promise<SandboxJlis> {
+export async function startSandboxJlis(dir: string, onProgress?: (line: string) => void, servicesUrl?: string, ocsp: OcspConfig = DEFAULTS.ocsp): Promise<SandboxJlis> {
   let sandbox: Sandbox;
   if (existsSync(join(dir, 'state.json'))) {
     sandbox = openSandbox(dir);
@@ -32,7 +33,7 @@ export async function startSandboxJlis(dir: string, onProgress?: (line: string) 
   const verifier = new JpkiVerifier({
     mode: 'sandbox',
     trustStore,
-    revocation: new OcspClient({ url: `${url}/ocsp`, fetcher: httpOcspFetcher() }),
+    revocation: configuredOcspClient({ ocsp, fallbackUrl: `${url}/ocsp`, trustStore }),
     linkage: new LinkageClient(url),
   });
   return { sandbox, services, verifier, close: async () => services?.close() };

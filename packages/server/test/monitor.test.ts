@@ -1,14 +1,16 @@
 // The revocation monitor against the simulated J-LIS over HTTP (real OCSP responder, real OCSP
 // client): good stays good, a move revokes the signing certificate → one event per watching RP and
 // one webhook job, a stopped responder changes nothing (fail closed), expiry and ended
-// relationships; plus the monitor's slot scheduling and the background jobs end to end.
+// relationships; plus the monitor's slot scheduling and the background jobs end to end. The table
+// keeps CertID hashes and serials, never a certificate.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OcspClient, TrustStore, httpOcspFetcher } from '@kakunin/jpki';
+import { OcspClient, TrustStore, httpOcspFetcher, ocspCertId, parseCertificate } from '@kakunin/jpki';
 import { certificateStatus, startSimServices } from '@kakunin/sim';
 import { openDatabase, type Database } from '../src/db/database.js';
+import { ocspAnswers } from '../src/ocsp-answers.js';
 import { findJobByDedupeKey, getJob, listJobs } from '../src/jobs/index.js';
 import { Metrics } from '../src/metrics.js';
 import {
@@ -55,6 +57,8 @@ async function counter(m: Metrics, status: string): Promise<number> {
   return (await m.monitorChecks.get()).values.find((v) => v.labels.status === status)?.value ?? 0;
 }
 
+const anchorOf = (label: string) => jlis.verifier.options.trustStore.list().find((a) => a.label === label)!.certificate.x509;
+
 /** A verifier like the sandbox one, but asking an OCSP responder at `url`. */
 function verifierAt(url: string): JpkiVerifier {
   const trustStore = TrustStore.jlis();
@@ -84,11 +88,27 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
 
   const watchCurrent = async (rp: RelyingParty, recordId: string): Promise<{ id: string; created: boolean; serial: string; issuerId: string }> => {
     const rec = jlis.sandbox.currentCertificateRecord(personId, 'sign');
+    const certId = ocspCertId(rec.serial, anchorOf(rec.issuerId));
     const w = await db.transaction((tx) =>
-      watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: rec.issuerId, serial: rec.serial, certificate: jlis.sandbox.currentCertificate(personId, 'sign'), notAfter: new Date(rec.notAfter) }),
+      watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: rec.issuerId, serial: rec.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: new Date(rec.notAfter) }),
     );
     return { ...w, serial: rec.serial, issuerId: rec.issuerId };
   };
+
+  it('the table keeps CertID hashes, serial and notAfter: no column holds the certificate or any part of it', async () => {
+    const { id } = await watchCurrent(noHook, 'rec_0');
+    const der = jlis.sandbox.currentCertificate(personId, 'sign');
+    const columns = (await db.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'monitored_certificates' ORDER BY ordinal_position`)).map((c) => c.column_name);
+    expect(columns).not.toContain('certificate');
+    expect(columns).toEqual(expect.arrayContaining(['issuer_id', 'serial', 'issuer_name_hash', 'issuer_key_hash', 'not_after']));
+    // A dump of every column: none of the certificate's bytes (its key, its signature, its subject with the basic 4 info).
+    const x = parseCertificate(der).x509;
+    const dump = JSON.stringify(await db.query('SELECT * FROM monitored_certificates'), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    for (const part of [der, x.publicKey.pkcs1, x.signature, x.subject.der]) expect(dump).not.toContain(Buffer.from(part).toString('hex'));
+    const person = jlis.sandbox.person(personId);
+    for (const pii of [person.name, person.address, person.birthDate]) expect(dump).not.toContain(pii);
+    await db.query('DELETE FROM monitored_certificates WHERE id = $1', [id]);
+  });
 
   it('watching is idempotent per RP and certificate', async () => {
     const a = await watchCurrent(withHook, 'rec_1');
@@ -122,10 +142,25 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     const move = await jlis.sandbox.applyEvent(personId, 'move');
     expect(move.revoked.some((r) => r.serial === before.serial && r.reason === 'affiliationChanged')).toBe(true);
 
+    // Good OCSP answers kept for reuse: this certificate's, another certificate of the same subject's, a stranger's.
+    const answers = ocspAnswers(db);
+    const kept = { status: 'good' as const, source: 'ocsp' as const, checkedAt: new Date() };
+    await db.query(`INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id) VALUES ('sim-authca01', 'AA01', 'auth', 'card', $1)`, [subjectId]);
+    await answers.remember(before.issuerId, before.serial, kept);
+    await answers.remember('sim-authca01', 'AA01', kept);
+    await answers.remember('sim-authca01', 'BB02', kept);
+    expect(await answers.find(before.issuerId, before.serial, new Date(), 300)).toBeDefined();
+
     const metrics = new Metrics();
     const now = new Date();
     const report = await runRevocationMonitor({ db, verifier: jlis.verifier, metrics, log: silent }, { now });
     expect(report).toMatchObject({ checked: 2, good: 0, revoked: 2, unavailable: 0 });
+    // The event's transaction ended their reuse (in every process: they are rows), and a late writer cannot bring one back.
+    expect(await answers.find(before.issuerId, before.serial, new Date(), 300)).toBeUndefined();
+    expect(await answers.find('sim-authca01', 'AA01', new Date(), 300)).toBeUndefined();
+    expect(await answers.find('sim-authca01', 'BB02', new Date(), 300)).toBeDefined();
+    await answers.remember(before.issuerId, before.serial, { ...kept, checkedAt: new Date() });
+    expect(await answers.find(before.issuerId, before.serial, new Date(), 300)).toBeUndefined();
     expect(report.events).toHaveLength(2);
     expect(await counter(metrics, 'revoked')).toBe(2);
 
@@ -190,8 +225,8 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
   it('an expired certificate becomes expired with an event and no webhook, without asking the responder', async () => {
     const past = new Date(Date.now() - 86_400_000);
     await db.query(
-      `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, certificate, not_after) VALUES ($1, $2, 'rec_old', 'sim-signca01', '0A0B0C0D', $3, $4)`,
-      [withHook.clientId, subjectId, Buffer.from([0x30, 0x00]), past],
+      `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, issuer_name_hash, issuer_key_hash, not_after) VALUES ($1, $2, 'rec_old', 'sim-signca01', '0A0B0C0D', $3, $3, $4)`,
+      [withHook.clientId, subjectId, Buffer.alloc(20), past],
     );
     const platform: MonitorPlatform = {
       db,

@@ -2,12 +2,15 @@
 // one that has shipped, add the next. They run in one transaction under an advisory lock so that
 // several server processes starting together apply each exactly once.
 
-import type { Database } from './database.js';
+import { certIdHashesOfDer } from '../monitor/watch.js';
+import type { Database, Queryable } from './database.js';
 
 export interface Migration {
   readonly id: number;
   readonly name: string;
   readonly sql: string;
+  /** Work SQL cannot do (e.g. parsing certificates), run after `sql` in the same transaction. */
+  readonly run?: (tx: Queryable) => Promise<void>;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -259,17 +262,57 @@ SELECT 1, coalesce((SELECT max(seq) FROM records), 0), '',
        coalesce((SELECT hash FROM records ORDER BY seq DESC LIMIT 1), '${'0'.repeat(64)}');
 `,
   },
+  {
+    id: 8,
+    name: 'monitor keeps CertIDs, not certificates; OCSP answers for reuse',
+    sql: `
+-- The revocation monitor keeps what OCSP and CRLs need of a certificate: issuer generation
+-- (issuer_id), serial, and the OCSP CertID's SHA-1 hashes of the issuer's name and key. run()
+-- computes them from the stored DER and rewrites every row without it; then the column goes.
+ALTER TABLE monitored_certificates ADD COLUMN issuer_name_hash bytea;
+ALTER TABLE monitored_certificates ADD COLUMN issuer_key_hash bytea;
+ALTER TABLE monitored_certificates ALTER COLUMN certificate DROP NOT NULL;
+
+-- Good OCSP answers that ceremonies may reuse within their kind's window (ocsp-answers.ts).
+CREATE TABLE ocsp_answers (
+  issuer_id text NOT NULL,
+  serial text NOT NULL,
+  checked_at timestamptz NOT NULL,
+  this_update timestamptz,
+  next_update timestamptz,
+  PRIMARY KEY (issuer_id, serial)
+);
+CREATE INDEX ocsp_answers_checked ON ocsp_answers (checked_at);
+`,
+    run: async (tx) => {
+      for (;;) {
+        const rows = await tx.query<{ id: string; certificate: Uint8Array }>('SELECT id, certificate FROM monitored_certificates WHERE certificate IS NOT NULL ORDER BY id LIMIT 500');
+        for (const row of rows) {
+          const { issuerNameHash, issuerKeyHash } = certIdHashesOfDer(row.certificate, String(row.id));
+          await tx.query('UPDATE monitored_certificates SET issuer_name_hash = $2, issuer_key_hash = $3, certificate = NULL WHERE id = $1', [row.id, issuerNameHash, issuerKeyHash]);
+        }
+        if (rows.length < 500) break;
+      }
+      await tx.exec(`
+ALTER TABLE monitored_certificates ALTER COLUMN issuer_name_hash SET NOT NULL;
+ALTER TABLE monitored_certificates ALTER COLUMN issuer_key_hash SET NOT NULL;
+ALTER TABLE monitored_certificates DROP COLUMN certificate;
+`);
+    },
+  },
 ];
 
-export async function migrate(db: Database): Promise<void> {
+/** Applies, in `MIGRATIONS` order, every migration not applied yet; ids may have gaps (a later id can land before an earlier one). */
+export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
   await db.transaction(async (tx) => {
     // Serialises concurrent starters; released at commit.
     await tx.query('SELECT pg_advisory_xact_lock(7418541)');
     await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
-    for (const m of MIGRATIONS) {
+    for (const m of migrations) {
       if (done.has(m.id)) continue;
       await tx.exec(m.sql);
+      await m.run?.(tx);
       await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
     }
   });

@@ -3,11 +3,12 @@
 // each job runs once.
 
 import { randomBytes } from 'node:crypto';
-import type { ServerConfig } from '../config.js';
+import { MAX_OCSP_REUSE_SECONDS, type ServerConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { enqueue, purgeCompletedJobs } from '../jobs/queue.js';
 import { silentLogger, Worker, type Logger, type QueueConfig } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';
+import { purgeOcspAnswers } from '../ocsp-answers.js';
 import type { JpkiVerifier } from '../verifier.js';
 import { WEBHOOK_QUEUE, webhookDeliveryQueue, type WebhookDeliveryOptions } from '../webhooks/delivery.js';
 import { runRevocationMonitor, type MonitorOptions, type MonitorPlatform } from './monitor.js';
@@ -23,6 +24,7 @@ export function revocationMonitorQueue(platform: MonitorPlatform, options: Omit<
       await runRevocationMonitor({ ...platform, log: platform.log ?? ctx.log }, { ...options, now: ctx.now, signal: ctx.signal, heartbeat: ctx.heartbeat });
       // Housekeeping rides on the monitor: slot jobs and delivered webhooks pile up otherwise.
       await purgeCompletedJobs(ctx.db, new Date(ctx.now.getTime() - COMPLETED_JOB_RETENTION_MS));
+      await purgeOcspAnswers(ctx.db, new Date(ctx.now.getTime() - MAX_OCSP_REUSE_SECONDS * 1000));
     },
     // Extended between batches by the heartbeat; a crashed run is retaken after this.
     lockSeconds: 600,

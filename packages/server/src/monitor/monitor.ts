@@ -7,8 +7,10 @@
 //   2. rows past notAfter become `expired` with a `certificate.expired` event. No webhook: expiry is
 //      known in advance from the certificate and says nothing new about the holder; RPs see the
 //      event through the admin API;
-//   3. every other good row is re-checked with `verifier.recheck`. `revoked` → in one transaction:
-//      the row, a `certificate.revoked` event and the webhook job. A source that cannot answer
+//   3. every other good row is re-checked with `verifier.recheck`, from the issuer generation,
+//      serial and CertID hashes the row keeps (not the certificate). `revoked` → in one transaction:
+//      the row, a `certificate.revoked` event, the webhook job, and the end of any reuse of a kept
+//      good OCSP answer for the certificate (or its subject's other certificates). A source that cannot answer
 //      (RevocationUnavailable) leaves the row untouched for the next run — fail closed, never
 //      "good" by default — and after a few in a row the run stops instead of waiting out a
 //      timeout per certificate.
@@ -21,6 +23,7 @@ import type { Logger } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';
 import type { JpkiVerifier } from '../verifier.js';
 import { enqueueWebhookDelivery } from '../webhooks/delivery.js';
+import { forgetOcspAnswers } from '../ocsp-answers.js';
 import { insertEvent } from './events.js';
 
 export interface MonitorPlatform {
@@ -69,7 +72,11 @@ interface DueRow {
   issuer_id: string;
   serial: string;
   not_after: Date;
-  certificate?: Uint8Array;
+}
+
+interface CheckRow extends DueRow {
+  issuer_name_hash: Uint8Array;
+  issuer_key_hash: Uint8Array;
 }
 
 type CheckOutcome = { status: RevocationStatus } | { error: unknown };
@@ -127,8 +134,8 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
   let consecutiveUnavailable = 0;
   let lastId = '0';
   outer: for (;;) {
-    const rows = await db.query<Required<DueRow>>(
-      `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after, certificate FROM monitored_certificates
+    const rows = await db.query<CheckRow>(
+      `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after, issuer_name_hash, issuer_key_hash FROM monitored_certificates
        WHERE status = 'good' AND not_after > $1 AND id > $2::bigint ORDER BY id LIMIT $3`,
       [now, lastId, batchSize],
     );
@@ -143,7 +150,7 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
       let outcome = answers.get(key);
       if (!outcome) {
         try {
-          outcome = { status: (await verifier.recheck(row.certificate, now)).status };
+          outcome = { status: await verifier.recheck({ issuerId: row.issuer_id, serial: row.serial, issuerNameHash: row.issuer_name_hash, issuerKeyHash: row.issuer_key_hash }, now) };
           consecutiveUnavailable = 0;
         } catch (error) {
           outcome = { error };
@@ -225,6 +232,7 @@ async function recordRevocation(db: Database, row: DueRow, status: RevocationSta
       at: now,
       data: { issuer_id: row.issuer_id, serial: row.serial, reason, revoked_at: revokedAt.toISOString(), source: status.source, record_id: row.record_id },
     });
+    await forgetOcspAnswers(tx, { issuerId: row.issuer_id, serial: row.serial, subjectId: row.subject_id });
     const [rp] = await tx.query<{ webhook_url: string | null }>('SELECT webhook_url FROM relying_parties WHERE client_id = $1', [row.rp_client_id]);
     if (rp?.webhook_url) await enqueueWebhookDelivery(tx, { eventId: event.id, rpClientId: row.rp_client_id });
     return event.id;

@@ -1,8 +1,13 @@
 // Signing certificates under revocation watch: one row per (RP, certificate) that an RP relied on
 // in an identity verification. The 署名用 certificate is revoked automatically when the holder's
 // name, address, birth date or sex changes (異動等失効), which is exactly what an RP must learn.
+// A row keeps what OCSP and CRLs need — issuer generation, serial, the CertID's issuer hashes — and
+// notAfter for expiry; never the certificate (it carries the basic 4 info).
 
+import { createHash } from 'node:crypto';
+import { TrustStore, parseCertificate, validate } from '@kakunin/jpki';
 import type { Queryable } from '../db/database.js';
+import type { WatchedCertificate } from '../verifier.js';
 
 /**
  * ended    — the RP's relationship with the subject ended: no purpose left to re-check revocation
@@ -10,13 +15,10 @@ import type { Queryable } from '../db/database.js';
  */
 export type MonitoredStatus = 'good' | 'revoked' | 'expired' | 'ended';
 
-export interface WatchInput {
+export interface WatchInput extends WatchedCertificate {
   rpClientId: string;
   subjectId: string;
   recordId: string;
-  issuerId: string;
-  serial: string;
-  certificate: Uint8Array;
   notAfter: Date;
 }
 
@@ -27,13 +29,13 @@ export interface WatchInput {
  */
 export async function watchCertificate(tx: Queryable, w: WatchInput): Promise<{ id: string; created: boolean }> {
   const [row] = await tx.query<{ id: string; created: boolean }>(
-    `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, certificate, not_after)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, issuer_name_hash, issuer_key_hash, not_after)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (rp_client_id, issuer_id, serial) DO UPDATE
        SET record_id = EXCLUDED.record_id,
            status = CASE WHEN monitored_certificates.status = 'ended' THEN 'good' ELSE monitored_certificates.status END
      RETURNING id, (xmax = 0) AS created`,
-    [w.rpClientId, w.subjectId, w.recordId, w.issuerId, w.serial, w.certificate, w.notAfter],
+    [w.rpClientId, w.subjectId, w.recordId, w.issuerId, w.serial, Buffer.from(w.issuerNameHash), Buffer.from(w.issuerKeyHash), w.notAfter],
   );
   return { id: String(row!.id), created: row!.created };
 }
@@ -80,7 +82,7 @@ const fromRow = (r: Row): MonitoredCertificate => ({
   revocationReason: r.revocation_reason,
 });
 
-/** Watched certificates (without the certificate bytes), oldest first. */
+/** Watched certificates, oldest first. */
 export async function listMonitored(db: Queryable, o: { rpClientId?: string; status?: MonitoredStatus; limit?: number; afterId?: string } = {}): Promise<MonitoredCertificate[]> {
   const rows = await db.query<Row>(
     `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after, status, last_checked_at, revoked_at, revocation_reason
@@ -90,4 +92,23 @@ export async function listMonitored(db: Queryable, o: { rpClientId?: string; sta
     [o.rpClientId ?? null, o.status ?? null, o.afterId ?? null, Math.max(1, Math.min(o.limit ?? 1000, 10_000))],
   );
   return rows.map(fromRow);
+}
+
+/**
+ * The CertID issuer hashes of a certificate the monitor used to keep (migration 8's backfill). The
+ * key hash is the AKI key identifier: J-LIS and the simulator derive it as SHA-1 of the CA's
+ * RSAPublicKey, which is what OCSP hashes (the re-check compares it with the anchor and refuses a
+ * mismatch). Without one, an embedded J-LIS root that verifies the certificate gives the key.
+ */
+export function certIdHashesOfDer(der: Uint8Array, rowId: string): { issuerNameHash: Buffer; issuerKeyHash: Buffer } {
+  const certificate = parseCertificate(der);
+  const issuerNameHash = createHash('sha1').update(certificate.x509.issuer.der).digest();
+  const keyId = certificate.x509.authorityKeyId?.keyId;
+  if (keyId && keyId.length === 40) return { issuerNameHash, issuerKeyHash: Buffer.from(keyId, 'hex') };
+  try {
+    const anchor = validate(certificate, { at: certificate.notBefore, mode: 'production', trustStore: TrustStore.jlis() }).anchor;
+    return { issuerNameHash, issuerKeyHash: createHash('sha1').update(anchor.certificate.x509.publicKey.pkcs1).digest() };
+  } catch (e) {
+    throw new Error(`monitored certificate ${rowId}: its issuer's key cannot be told (no 20-byte AKI key identifier, and no embedded J-LIS root verifies it: ${(e as Error).message})`);
+  }
 }

@@ -20,7 +20,8 @@ export interface VerificationRecordInput {
   error?: { code: string; message: string };
   certificate?: { kind: 'auth' | 'sign'; issuer: string; issuerId: string; serial: string; notBefore: Date; notAfter: Date; medium: string; environment: string };
   basic4?: { name: string; nameSubstitute: string; address: string; addressSubstitute: string; birthDate: string; sex: string; sexCode: string };
-  revocation?: { source: string; status: string; thisUpdate?: Date; nextUpdate?: Date; checkedAt: Date };
+  /** `reused`: an earlier OCSP answer within the ceremony kind's reuse window; `checkedAt` is when it was asked. */
+  revocation?: { source: string; status: string; thisUpdate?: Date; nextUpdate?: Date; checkedAt: Date; reused?: true };
 }
 
 export const VERIFICATION_PAYLOAD_SCHEMA = 'kakunin.record.verification/1';
@@ -124,6 +125,7 @@ export function verificationPayload(input: VerificationRecordInput): Record<stri
             thisUpdate: iso(input.revocation.thisUpdate),
             nextUpdate: iso(input.revocation.nextUpdate),
             checkedAt: input.revocation.checkedAt.toISOString(),
+            ...(input.revocation.reused ? { reused: true } : {}),
           },
         }
       : {}),

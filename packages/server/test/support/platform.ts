@@ -11,7 +11,7 @@ import { sha256DigestInfo } from '@kakunin/jpki';
 import { initSandbox, type Sandbox } from '@kakunin/sim';
 import { cardForPerson, sandboxCvcAnchor } from '../../../sim/src/card/index.js';
 import { startServer, type RunningPlatform } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type ServerConfig } from '../../src/config.js';
 import { createPostgresDatabase, type Engine } from './databases.js';
 
 export interface TestPlatform {
@@ -30,11 +30,11 @@ export async function createTestSandbox(): Promise<{ dir: string; sandbox: Sandb
   return { dir, sandbox, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function startTestPlatform(engine: Engine, simDir: string, o: { ceremonyTtlSeconds?: number; databaseUrl?: string; noJobs?: boolean; agentUrl?: string } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(engine: Engine, simDir: string, o: { ceremonyTtlSeconds?: number; databaseUrl?: string; noJobs?: boolean; agentUrl?: string; config?: Partial<ServerConfig> } = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${engine}-`));
   const pgdb = engine === 'postgres' && !o.databaseUrl ? await createPostgresDatabase() : undefined;
   const databaseUrl = o.databaseUrl ?? pgdb?.url;
-  const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: o.ceremonyTtlSeconds ?? 300, agentUrl: o.agentUrl ?? '', ...(databaseUrl ? { databaseUrl } : {}) }, {});
+  const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: o.ceremonyTtlSeconds ?? 300, agentUrl: o.agentUrl ?? '', ...(databaseUrl ? { databaseUrl } : {}), ...o.config }, {});
   const server = await startServer(config, { simDir, noJobs: o.noJobs ?? true });
   return {
     server,
