@@ -2,15 +2,16 @@
 // Provider, holder protocol, admin API, background jobs, metrics. Several processes may share one
 // PostgreSQL database.
 
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LinkageClient } from '@kakunin/jpki';
+import { LinkageClient, type RevocationChecker, type TrustStore } from '@kakunin/jpki';
 import type Provider from 'oidc-provider';
 import type * as ProviderModule from './oidc/provider.js';
-import { simDir, type ServerConfig } from './config.js';
+import { simDir, type CrlSourceConfig, type ServerConfig } from './config.js';
+import { CrlRefresher, crlSourcesOf, registerCrlMetrics } from './crl/index.js';
 import type { Database } from './db/database.js';
 import { announceServer, openPlatformDatabase } from './db/open.js';
 import { purgeStaleCeremonies } from './ceremonies.js';
@@ -18,14 +19,18 @@ import { toErrorBody } from './errors.js';
 import { Metrics } from './metrics.js';
 import { interactionRoutes } from './oidc/interactions.js';
 import type { Platform } from './platform.js';
-import { findRelyingParty, listRelyingParties } from './relying-parties.js';
+import { listRelyingParties, sealRelyingPartySecrets, webhookSecretOf } from './relying-parties.js';
 import { adminConsoleRoutes } from './routes/admin-console.js';
 import { adminRoutes } from './routes/admin.js';
 import { holderRoutes } from './routes/holder.js';
 import { opsRoutes } from './routes/ops.js';
+import { assetRoutes } from './routes/assets.js';
+import { httpServerOptions, limitConnectionsPerAddress, secureEveryResponse } from './http-hardening.js';
 import { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
-import { pairwiseSubject, platformSecrets, sharedSecret } from './secrets.js';
-import { randomBytes } from 'node:crypto';
+import { loadAdminToken, pairwiseSubject, platformSecrets } from './secrets.js';
+import { loadMasterKey } from './master-key.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { CLIENT_AUTH_PATHS, ClientAuthentication } from './oidc/client-auth.js';
 import { JpkiVerifier, productionRevocation } from './verifier.js';
 import { withConfiguredAnchors } from './trust-anchors.js';
 import { startBackgroundJobs, type BackgroundJobs } from './monitor/index.js';
@@ -52,6 +57,8 @@ export interface StartOptions {
   noJobs?: boolean;
   /** Sandbox simulator directory (default DATA_DIR/sim); tests share one across servers. */
   simDir?: string;
+  /** The CRL refresher's clock (tests move it forward). */
+  crlClock?: () => Date;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -75,14 +82,25 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Pinned roots first: a wrong or missing pin refuses start before anything is opened.
     const productionTrust = config.mode === 'production' ? withConfiguredAnchors(config.trustAnchors) : undefined;
     mkdirSync(config.dataDir, { recursive: true });
+    // Before the database: without the key that seals its secrets the platform cannot start.
+    const masterKey = loadMasterKey(config, { create: config.mode === 'sandbox' });
     options.onProgress?.(config.databaseUrl ? 'connecting to PostgreSQL…' : `opening the embedded database in ${join(config.dataDir, 'db')}…`);
     const db = options.db ?? (await openPlatformDatabase(config));
     if (!options.db) cleanups.push(() => db.close());
 
+    // The CRL sources (crl/): made with the trust store of the mode, started once the logger exists.
+    let crl: CrlRefresher | undefined;
+    const crlChecker = (trustStore: TrustStore, extra: CrlSourceConfig[] = []): RevocationChecker | undefined => {
+      const sources = crlSourcesOf(config, extra);
+      if (sources.length === 0) return undefined;
+      const settings = { refreshAheadSeconds: config.crlRefreshAheadSeconds, graceSeconds: config.crlGraceSeconds, retrySeconds: config.crlRetrySeconds };
+      crl = new CrlRefresher({ db, trustStore, sources, settings, ...(options.crlClock ? { clock: options.crlClock } : {}) });
+      return crl.checker;
+    };
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
     if (config.mode === 'sandbox' || !productionTrust) {
-      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp);
+      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp, crlChecker);
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {
@@ -90,7 +108,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,
-        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), ...(config.crlDir ? { crlDir: config.crlDir } : {}) }),
+        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), crl: crlChecker(trustStore) }),
         ...(config.linkageUrl ? { linkage: new LinkageClient(config.linkageUrl) } : {}),
       });
     }
@@ -98,13 +116,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const port = config.port === 0 ? await freePort(config.host) : config.port;
     const listenUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     const publicUrl = (config.publicUrl ?? listenUrl).replace(/\/+$/, '');
-    const secrets = await platformSecrets(db);
-    const adminToken = config.adminToken ?? (await sharedSecret(db, 'admin.token', () => `kka_${randomBytes(24).toString('base64url')}`));
-    if (!config.adminToken) {
-      const file = join(config.dataDir, 'admin-token');
-      writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
-      chmodSync(file, 0o600);
-    }
+    const secrets = await platformSecrets(db, masterKey);
+    await sealRelyingPartySecrets(db, masterKey);
+    const adminToken = await loadAdminToken(db, { ...(config.adminToken ? { configured: config.adminToken } : {}), file: join(config.dataDir, 'admin-token') });
+    const authThrottle = new AuthThrottle(db, { perClient: config.authFailuresPerClient, perAddress: config.authFailuresPerAddress, windowSeconds: config.authFailureWindowSeconds });
+    const clientAuth = new ClientAuthentication(db, authThrottle);
 
     const metrics = new Metrics();
     const app = Fastify({
@@ -114,15 +130,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         stream: process.stderr,
         redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
       },
-      trustProxy: true,
+      ...httpServerOptions(config),
       bodyLimit: 256 * 1024,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
     });
     cleanups.push(() => app.close());
-    const platform: Platform = { config, db, verifier, metrics, log: app.log, publicUrl, ...(sandbox ? { sandbox: sandbox.sandbox } : {}) };
+    limitConnectionsPerAddress(app.server, config, app.log);
+    secureEveryResponse(app, publicUrl);
+    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}) };
+    if (crl) {
+      const refresher = crl;
+      // Stored CRLs are installed before the first request; fetching is the crl-refresh job's.
+      await refresher.start({ runJobs: !options.noJobs, log: app.log });
+      cleanups.push(() => refresher.stop());
+      registerCrlMetrics(metrics.registry, () => refresher.status(), options.crlClock);
+    }
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
     const { createProvider } = await importOidcQuietly();
-    const provider = createProvider({ issuer: publicUrl, db, secrets, frameworks });
+    const provider = createProvider({ issuer: publicUrl, db, secrets, clientSecret: (id) => clientAuth.providerSecret(id), frameworks });
 
     // Form posts (token endpoint, consent) stay strings: oidc-provider parses them itself.
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -146,16 +171,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(holderRoutes, { platform });
     const jobs: BackgroundJobs | undefined = options.noJobs
       ? undefined
-      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config, webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId) } });
+      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config, webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
     if (jobs) cleanups.push(() => jobs.stop());
     await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(jobs ? { jobs } : {}) });
     await app.register(adminConsoleRoutes, { platform, adminToken, prefix: '/admin', ...(jobs ? { jobs } : {}) });
     await app.register(interactionRoutes, { platform, provider });
     await app.register(opsRoutes, { platform });
+    await app.register(assetRoutes);
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-    // Everything else is the OpenID Provider. Secret-based clients may authenticate either way
-    // (Basic or in the body), whatever their registration says: stock clients differ in defaults.
+    // Everything else is the OpenID Provider; where a client authenticates, client-auth.ts checks it
+    // first (registered method, exact secret, failure limits) and answers the refusals itself.
     const callback = provider.callback();
     app.route({
       method: ['GET', 'POST', 'HEAD', 'OPTIONS', 'DELETE'],
@@ -164,14 +190,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       handler: async (req, reply) => {
         const raw = req.raw as typeof req.raw & { body?: unknown };
         if (req.body !== undefined) raw.body = req.body;
-        if (req.method === 'POST' && typeof req.body === 'string' && /^\/token(\/|$)/.test(req.url)) await alignClientAuth(db, raw, req.body);
+        if (req.method === 'POST' && typeof req.body === 'string' && CLIENT_AUTH_PATHS.test(req.url.split('?')[0]!)) {
+          const refusal = await clientAuth.authenticate(raw, req.body, req.ip, req.log);
+          if (refusal) return reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+        }
         reply.hijack();
         callback(raw, reply.raw);
       },
     });
 
     // Expired ceremonies and nonces (and the basic 4 info in ceremony results) do not outlive a day.
-    const purgeCeremonies = (): void => void purgeStaleCeremonies(db).catch((e: unknown) => app.log.warn({ err: e }, 'ceremony purge failed'));
+    const purgeCeremonies = (): void => {
+      void purgeStaleCeremonies(db).catch((e: unknown) => app.log.warn({ err: e }, 'ceremony purge failed'));
+      void authThrottle.purge().catch((e: unknown) => app.log.warn({ err: e }, 'auth failure counter purge failed'));
+    };
     if (!options.noJobs) {
       purgeCeremonies();
       const timer = setInterval(purgeCeremonies, 3600_000);
@@ -185,32 +217,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   } catch (e) {
     await closeAll();
     throw e;
-  }
-}
-
-/** Rewrites client_secret_basic ↔ client_secret_post to what the client is registered with. */
-async function alignClientAuth(db: Database, raw: { headers: Record<string, string | string[] | undefined>; body?: unknown }, body: string): Promise<void> {
-  const params = new URLSearchParams(body);
-  const basic = /^Basic (.+)$/i.exec(String(raw.headers.authorization ?? ''));
-  if (basic && !params.has('client_secret')) {
-    const [id, secret] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':').map((s) => decodeURIComponent(s.replace(/\+/g, '%20')));
-    const rp = id ? await findRelyingParty(db, id) : undefined;
-    if (rp?.tokenEndpointAuthMethod === 'client_secret_post' && secret !== undefined) {
-      delete raw.headers.authorization;
-      params.set('client_id', id!);
-      params.set('client_secret', secret);
-      raw.body = params.toString();
-    }
-  } else if (!basic && params.has('client_secret')) {
-    const id = params.get('client_id') ?? '';
-    const rp = await findRelyingParty(db, id);
-    if (rp?.tokenEndpointAuthMethod === 'client_secret_basic') {
-      const secret = params.get('client_secret')!;
-      params.delete('client_secret');
-      params.delete('client_id');
-      raw.headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-      raw.body = params.toString();
-    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Server configuration: defaults < config file (KAKUNIN_CONFIG, JSON) < environment < command line.
 
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { CeremonyKind } from './relying-parties.js';
 import type { TrustAnchorConfig } from './trust-anchors.js';
@@ -24,6 +25,13 @@ export interface OcspConfig {
 /** The longest answer-reuse window: older cached answers are purged. */
 export const MAX_OCSP_REUSE_SECONDS = 86_400;
 
+/** Where a CRL comes from: a URL or a file, and optionally the label of the trust anchor that signs it. */
+export interface CrlSourceConfig {
+  url?: string;
+  file?: string;
+  issuer?: string;
+}
+
 export interface ServerConfig {
   mode: Mode;
   host: string;
@@ -37,6 +45,14 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** Bearer token of the admin API; generated into DATA_DIR/admin-token when absent. */
   adminToken?: string;
+  /** Seals the secrets kept in the database (32 bytes, hex or base64url); or from masterKeyFile. */
+  masterKey?: string;
+  /** Default DATA_DIR/master-key (created in sandbox mode only). */
+  masterKeyFile?: string;
+  /** Failed client authentications per client id, and failed attempts per address (token endpoint; admin sign-in), per window; 0 disables. */
+  authFailuresPerClient: number;
+  authFailuresPerAddress: number;
+  authFailureWindowSeconds: number;
   /** Production revocation sources. `ocspUrl`: one OCSP responder for every issuer not in `ocsp.responders`. */
   ocspUrl?: string;
   ocsp: OcspConfig;
@@ -45,7 +61,16 @@ export interface ServerConfig {
    * (JSON `ocspReuseSeconds`; KAKUNIN_OCSP_REUSE_LOGIN_SECONDS, KAKUNIN_OCSP_REUSE_IDENTITY_SECONDS).
    */
   ocspReuseSeconds: Record<CeremonyKind, number>;
+  /** Each CRL file in this directory is a file source (read at start). */
   crlDir?: string;
+  /** CRLs the refresher keeps fresh (JSON config `crlSources`, or KAKUNIN_CRL_SOURCES). */
+  crlSources: CrlSourceConfig[];
+  /** Fetch a CRL this long before its nextUpdate. */
+  crlRefreshAheadSeconds: number;
+  /** Keep answering from the last good CRL until nextUpdate + this, then fail closed. */
+  crlGraceSeconds: number;
+  /** After a failed or fruitless refresh, try again this much later. */
+  crlRetrySeconds: number;
   linkageUrl?: string;
   /** Production: extra roots (a J-LIS generation newer than this release), each trusted only with its SHA-256 pin (config file only; checked at start). */
   trustAnchors?: TrustAnchorConfig[];
@@ -63,6 +88,22 @@ export interface ServerConfig {
   logLevel: string;
   /** The local holder agent the ceremony page offers for the same-device flow ('' to offer none). */
   agentUrl: string;
+  /** Progress streams (`/interaction/{uid}/events`) one process serves per ceremony page and per client address; 0: no limit. */
+  eventStreamsPerCeremony: number;
+  eventStreamsPerAddress: number;
+  /**
+   * Peers whose X-Forwarded-For names the client (IP addresses or CIDR ranges of the reverse
+   * proxies in front of the platform; JSON `trustedProxies`, or KAKUNIN_TRUSTED_PROXIES). From
+   * anyone else the header is ignored. URLs never come from request headers: always from publicUrl.
+   */
+  trustedProxies: string[];
+  /** The whole request (headers and body) must arrive within this; headers alone within headersTimeoutSeconds. */
+  requestTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutSeconds: number;
+  /** Open connections per client address (trusted proxies excepted); 0: no limit. */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULT_DATA_DIR = '.kakunin';
@@ -74,12 +115,26 @@ export const DEFAULTS: ServerConfig = {
   dataDir: DEFAULT_DATA_DIR,
   ceremonyTtlSeconds: 300,
   monitorIntervalSeconds: 3600,
+  authFailuresPerClient: 10,
+  authFailuresPerAddress: 30,
+  authFailureWindowSeconds: 60,
   ocsp: { responders: {}, timeoutMs: 5000, maxResponseAgeSeconds: 86_400, requireNonce: true },
   // identity: 犯収法 verification always asks fresh. login: the 利用者証明用 certificate is revoked only
   // on loss, renewal or death (never on a move), and the alternative source, the CRL, is a day old.
   ocspReuseSeconds: { identity: 0, login: 300 },
+  crlSources: [],
+  crlRefreshAheadSeconds: 3600,
+  crlGraceSeconds: 3600,
+  crlRetrySeconds: 300,
   logLevel: 'info',
   agentUrl: 'http://127.0.0.1:8931',
+  eventStreamsPerCeremony: 4,
+  eventStreamsPerAddress: 20,
+  trustedProxies: [],
+  requestTimeoutSeconds: 30,
+  headersTimeoutSeconds: 10,
+  keepAliveTimeoutSeconds: 5,
+  maxConnectionsPerAddress: 100,
 };
 
 const ENV: Record<string, keyof ServerConfig> = {
@@ -90,17 +145,33 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   KAKUNIN_ADMIN_TOKEN: 'adminToken',
+  KAKUNIN_MASTER_KEY: 'masterKey',
+  KAKUNIN_MASTER_KEY_FILE: 'masterKeyFile',
+  KAKUNIN_AUTH_FAILURES_PER_CLIENT: 'authFailuresPerClient',
+  KAKUNIN_AUTH_FAILURES_PER_ADDRESS: 'authFailuresPerAddress',
+  KAKUNIN_AUTH_FAILURE_WINDOW_SECONDS: 'authFailureWindowSeconds',
   KAKUNIN_OCSP_URL: 'ocspUrl',
   KAKUNIN_CRL_DIR: 'crlDir',
+  KAKUNIN_CRL_SOURCES: 'crlSources',
+  KAKUNIN_CRL_REFRESH_AHEAD_SECONDS: 'crlRefreshAheadSeconds',
+  KAKUNIN_CRL_GRACE_SECONDS: 'crlGraceSeconds',
+  KAKUNIN_CRL_RETRY_SECONDS: 'crlRetrySeconds',
   KAKUNIN_LINKAGE_URL: 'linkageUrl',
   KAKUNIN_SIM_SERVICES_URL: 'simServicesUrl',
   KAKUNIN_CEREMONY_TTL_SECONDS: 'ceremonyTtlSeconds',
   KAKUNIN_MONITOR_INTERVAL_SECONDS: 'monitorIntervalSeconds',
   KAKUNIN_LOG_LEVEL: 'logLevel',
   KAKUNIN_AGENT_URL: 'agentUrl',
+  KAKUNIN_EVENT_STREAMS_PER_CEREMONY: 'eventStreamsPerCeremony',
+  KAKUNIN_EVENT_STREAMS_PER_ADDRESS: 'eventStreamsPerAddress',
+  KAKUNIN_TRUSTED_PROXIES: 'trustedProxies',
+  KAKUNIN_REQUEST_TIMEOUT_SECONDS: 'requestTimeoutSeconds',
+  KAKUNIN_HEADERS_TIMEOUT_SECONDS: 'headersTimeoutSeconds',
+  KAKUNIN_KEEP_ALIVE_TIMEOUT_SECONDS: 'keepAliveTimeoutSeconds',
+  KAKUNIN_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
 };
 
-const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds']);
+const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress']);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
@@ -124,14 +195,85 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
   const config = merged as unknown as ServerConfig;
   if (config.mode !== 'sandbox' && config.mode !== 'production') throw new ConfigError(`mode must be sandbox or production (got "${String(config.mode)}")`);
   if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range`);
+  if (config.crlRetrySeconds === 0) throw new ConfigError('crlRetrySeconds must be at least 1');
+  if (config.authFailureWindowSeconds === 0) throw new ConfigError('authFailureWindowSeconds must be at least 1');
+  // 0 would mean "no timeout" to Node.js: exactly what these settings exist to prevent.
+  for (const key of ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds'] as const) if (config[key] === 0) throw new ConfigError(`${key} must be at least 1`);
+  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) throw new ConfigError(`headersTimeoutSeconds (${config.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${config.requestTimeoutSeconds})`);
+  config.trustedProxies = parseTrustedProxies(merged.trustedProxies);
+  if (config.masterKeyFile) config.masterKeyFile = resolve(config.masterKeyFile);
+  config.crlSources = parseCrlSources(merged.crlSources);
   config.ocsp = ocspConfig([DEFAULTS.ocsp, fromFile.ocsp, ocspEnv(env), overrides.ocsp]);
   config.ocspReuseSeconds = reuseConfig([DEFAULTS.ocspReuseSeconds, fromFile.ocspReuseSeconds, reuseEnv(env), overrides.ocspReuseSeconds]);
   config.dataDir = resolve(config.dataDir);
   if (config.mode === 'production') {
-    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && 'KAKUNIN_OCSP_URL or ocsp.responders or KAKUNIN_CRL_DIR', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
+    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && config.crlSources.length === 0 && 'KAKUNIN_OCSP_URL or ocsp.responders or KAKUNIN_CRL_DIR or KAKUNIN_CRL_SOURCES', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
     if (missing.length) throw new ConfigError(`production mode refuses to start without ${missing.join(', ')} (use --sandbox to try Kakunin with the simulator)`);
   }
   return config;
+}
+
+/**
+ * `crlSources` from the config file (an array of `{ url | file, issuer? }`) or from KAKUNIN_CRL_SOURCES:
+ * the same JSON, or URLs and file paths separated by commas or spaces, each optionally prefixed by
+ * `<issuer label>=` (e.g. `authca03=https://crl.example.jp/authca03.crl`).
+ */
+export function parseCrlSources(value: unknown): CrlSourceConfig[] {
+  let list: unknown = value ?? [];
+  if (typeof list === 'string') {
+    const text = list.trim();
+    list = text.startsWith('[')
+      ? parseJson(text)
+      : text
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((item) => {
+            const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(item);
+            const [issuer, where] = m ? [m[1], m[2]!] : [undefined, item];
+            return { ...(/^https?:\/\//i.test(where) ? { url: where } : { file: where }), ...(issuer ? { issuer } : {}) };
+          });
+  }
+  if (!Array.isArray(list)) throw new ConfigError('crlSources must be a list of { "url" | "file", "issuer"? }');
+  return list.map((entry: unknown, i) => {
+    const e = (entry ?? {}) as Record<string, unknown>;
+    const where = `crlSources[${i}]`;
+    if (typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where} must be an object { "url" | "file", "issuer"? }`);
+    const unknownKeys = Object.keys(e).filter((k) => !['url', 'file', 'issuer'].includes(k));
+    if (unknownKeys.length) throw new ConfigError(`${where} has unknown keys ${unknownKeys.join(', ')}`);
+    if ((e.url === undefined) === (e.file === undefined)) throw new ConfigError(`${where} needs exactly one of "url" or "file"`);
+    if (e.issuer !== undefined && (typeof e.issuer !== 'string' || !e.issuer)) throw new ConfigError(`${where}.issuer must be a trust anchor label`);
+    if (e.url !== undefined) {
+      if (typeof e.url !== 'string' || !/^https?:\/\/./i.test(e.url)) throw new ConfigError(`${where}.url must be an http(s) URL (got "${String(e.url)}")`);
+      return { url: e.url, ...(e.issuer ? { issuer: e.issuer as string } : {}) };
+    }
+    if (typeof e.file !== 'string' || !e.file) throw new ConfigError(`${where}.file must be a path`);
+    return { file: resolve(e.file), ...(e.issuer ? { issuer: e.issuer as string } : {}) };
+  });
+}
+
+/**
+ * `trustedProxies`: a list of IP addresses and CIDR ranges (`10.0.0.5`, `10.0.0.0/24`, `fd00::/8`),
+ * from the config file as an array or from KAKUNIN_TRUSTED_PROXIES separated by commas or spaces.
+ */
+export function parseTrustedProxies(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : (value ?? []);
+  if (!Array.isArray(list)) throw new ConfigError('trustedProxies must be a list of IP addresses or CIDR ranges');
+  return list.map((entry: unknown) => {
+    const [address, prefix, ...rest] = String(entry).split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (typeof entry !== 'string' || family === 0 || !validPrefix || rest.length) throw new ConfigError(`trustedProxies: "${String(entry)}" is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)`);
+    return entry;
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ConfigError(`crlSources is not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 /** One nested section from its layers (defaults < file < environment < overrides); unknown keys are errors (typos). */

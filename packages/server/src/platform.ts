@@ -4,13 +4,20 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sandbox } from '@kakunin/sim';
 import type { ServerConfig } from './config.js';
+import type { CrlRefresher } from './crl/index.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { Database } from './db/database.js';
+import type { MasterKey } from './master-key.js';
 import type { Metrics } from './metrics.js';
 import type { JpkiVerifier } from './verifier.js';
 
 export interface Platform {
   readonly config: ServerConfig;
   readonly db: Database;
+  /** Seals the secrets kept in the database (webhook secrets of new RPs, …). */
+  readonly masterKey: MasterKey;
+  /** Limits on failed client authentications and admin sign-ins. */
+  readonly authThrottle: AuthThrottle;
   readonly verifier: JpkiVerifier;
   readonly metrics: Metrics;
   readonly log: FastifyBaseLogger;
@@ -18,4 +25,6 @@ export interface Platform {
   readonly publicUrl: string;
   /** Sandbox mode only: the simulated J-LIS (people, life events) for the admin console's controls. */
   readonly sandbox?: Sandbox;
+  /** The CRL sources and their refresher, when any source is configured (readiness, console). */
+  readonly crl?: CrlRefresher;
 }

@@ -6,9 +6,6 @@ import type {
   LinkageClient,
   TrustStore} from '@kakunin/jpki';
 import {
-  CrlChecker,
-  CrlIndex,
-  crlDer,
   OcspClient,
   RevocationPolicy,
   UntrustedIssuer,
@@ -26,8 +23,6 @@ import {
   type OcspFetcher,
   type X509Certificate,
 } from '@kakunin/jpki';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { OcspConfig } from './config.js';
 
 export type CertificateKind = 'auth' | 'sign';
@@ -153,31 +148,9 @@ export function configuredOcspClient(o: { ocsp: OcspConfig; fallbackUrl?: string
   });
 }
 
-/** Production revocation sources: OCSP (with CRL fallback when a CRL directory is configured). */
-export function productionRevocation(o: { ocspUrl?: string; ocsp: OcspConfig; crlDir?: string; trustStore: TrustStore }): RevocationChecker {
+/** Production revocation sources: OCSP, with the refreshed CRLs (crl/) as fallback when there are any. */
+export function productionRevocation(o: { ocspUrl?: string; ocsp: OcspConfig; crl?: RevocationChecker; trustStore: TrustStore }): RevocationChecker {
   const ocsp = configuredOcspClient({ ocsp: o.ocsp, trustStore: o.trustStore, ...(o.ocspUrl ? { fallbackUrl: o.ocspUrl } : {}) });
-  if (!o.crlDir) return new RevocationPolicy({ mode: 'ocsp', ocsp });
-  const crl = new CrlChecker(loadCrlDir(o.crlDir, o.trustStore));
-  return new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp, crl });
-}
-
-/** Loads every CRL in a directory, each verified against the anchor that signed it. */
-export function loadCrlDir(dir: string, store: TrustStore): CrlIndex[] {
-  const out: CrlIndex[] = [];
-  for (const file of readdirSync(dir).filter((f) => /\.(crl|der|pem)$/i.test(f))) {
-    const der = crlDer(readFileSync(join(dir, file)));
-    // The anchor whose key verifies the CRL is its issuer; the index loaded with it is kept.
-    let index: CrlIndex | undefined;
-    for (const anchor of store.list()) {
-      try {
-        index = CrlIndex.load(der, { issuer: anchor.certificate.x509 });
-        break;
-      } catch {
-        // not this anchor
-      }
-    }
-    if (!index) throw new Error(`CRL ${file} is not signed by any trusted J-LIS root`);
-    out.push(index);
-  }
-  return out;
+  if (!o.crl) return new RevocationPolicy({ mode: 'ocsp', ocsp });
+  return new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp, crl: o.crl });
 }

@@ -263,6 +263,30 @@ SELECT 1, coalesce((SELECT max(seq) FROM records), 0), '',
 `,
   },
   {
+    id: 7,
+    name: 'crl sources',
+    sql: `
+-- The newest good CRL of each configured source (URL or file) and how its last refresh went. One
+-- process fetches (a job); every process installs the stored CRL into its own lookups. A CRL is
+-- only ever replaced by a newer one (the upsert's WHERE), so no race can put an older one back.
+CREATE TABLE crl_sources (
+  source text PRIMARY KEY,            -- 'url:<url>' or 'file:<path>'
+  issuer text,                        -- label of the trust anchor that signed the stored CRL
+  authority_key_id text,
+  crl_number text,                    -- upper-case hex
+  this_update timestamptz,
+  next_update timestamptz,
+  sha256 text,
+  der bytea,
+  fetched_at timestamptz,             -- when the stored CRL was fetched
+  last_attempt_at timestamptz,
+  last_success_at timestamptz,        -- last attempt that got a valid CRL (new or the same one)
+  last_failure_at timestamptz,
+  last_error text                     -- of the last attempt; NULL when it succeeded
+);
+`,
+  },
+  {
     id: 8,
     name: 'monitor keeps CertIDs, not certificates; OCSP answers for reuse',
     sql: `
@@ -299,6 +323,21 @@ ALTER TABLE monitored_certificates ALTER COLUMN issuer_key_hash SET NOT NULL;
 ALTER TABLE monitored_certificates DROP COLUMN certificate;
 `);
     },
+  },  {
+    id: 9,
+    name: 'failed authentication counters',
+    sql: `
+-- Failed client authentications and admin sign-ins per key ('token:client:<id>', 'token:address:<ip>',
+-- 'admin:address:<ip>') in a fixed window from the first failure (auth-throttle.ts), shared by all
+-- processes. Client secrets and the admin token become verifiers, and the secrets that must stay
+-- usable are sealed under the master key, at start-up (secrets.ts): that needs the master key,
+-- which SQL does not have.
+CREATE TABLE auth_failures (
+  key text PRIMARY KEY,
+  window_start timestamptz NOT NULL,
+  failures integer NOT NULL
+);
+`,
   },
 ];
 

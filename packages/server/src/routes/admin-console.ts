@@ -1,6 +1,6 @@
 // The admin console: server-rendered pages over the same data as the JSON admin API (/admin/v1),
 // for operators with a browser. Mounted at /admin; every page path is a fixed word (rps, records,
-// events, simulator, login, logout), so nothing here can shadow /admin/v1/….
+// events, crl, simulator, login, logout), so nothing here can shadow /admin/v1/….
 //
 // Sign-in exchanges the admin token for a stateless session cookie: `v1.<nonce>.<expiry>.<mac>`,
 // HMAC-SHA256 under a key derived from the admin token (so rotating the token ends every session,
@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateStatus, isSimError, type LifeEventType, type SimEvent } from '@kakunin/sim';
 import * as pages from '@kakunin/web';
 import { langFrom, type AdminContext, type AdminWatched, type Lang, type RecordFilters, type SignCertificateState } from '@kakunin/web';
-import { isServerError, toErrorBody } from '../errors.js';
+import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
 import { recordWithChainStatus, searchRecords, type RecordOutcome } from '../records/index.js';
@@ -184,7 +184,13 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   app.post('/login', { config: { public: true } }, async (req, reply) => {
     const lang = langOf(req);
     const next = safeNext(queryOf(req).next);
-    if (!sameSecret(formOf(req).get('token') ?? '', o.adminToken)) {
+    const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => sameSecret(formOf(req).get('token') ?? '', o.adminToken));
+    if (retryAfter) {
+      req.log.warn({ admin: 'login_throttled', retryAfter }, 'admin console sign-in refused: too many failures from this address');
+      void reply.header('retry-after', String(retryAfter));
+      return problemPage(req, reply, 429, ['しばらくお待ちください', 'Too many attempts'], message(lang, new TooManyAttempts(retryAfter)));
+    }
+    if (!ok) {
       req.log.warn({ admin: 'login_failed' }, 'admin console sign-in with a wrong token');
       return html(reply, 401, pages.loginPage({ lang, ...(next ? { next } : {}), failed: true }));
     }
@@ -224,7 +230,7 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     if (!pages.FRAMEWORKS.some((x) => x.value === form.framework)) return refuse('トラストフレームワークを選んでください。', 'Choose a trust framework.');
     if (ceremonies.length === 0) return refuse('利用できる手続きを1つ以上選んでください。', 'Choose at least one ceremony.');
     try {
-      const rp = await createRelyingParty(db, {
+      const rp = await createRelyingParty(platform, {
         name: form.name!,
         redirectUris: form.redirectUris!.split(/\r?\n/).map((u) => u.trim()).filter(Boolean),
         ceremonies,
@@ -310,6 +316,22 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     const result = await verifyChain(db);
     req.log.info({ admin: 'chain_verified', ok: result.ok, checked: result.checked }, 'record chain verified in the admin console');
     return html(reply, 200, pages.chainVerifyPage({ ctx: ctxOf(req, '/admin/records'), ...result }));
+  });
+
+  // ---- CRL sources (the same as /readyz) ----
+  app.get('/crl', async (req, reply) => {
+    const { config } = platform;
+    return html(
+      reply,
+      200,
+      pages.revocationSourcesPage({
+        ctx: ctxOf(req, '/admin/crl'),
+        sources: platform.crl?.status() ?? [],
+        refreshAheadSeconds: config.crlRefreshAheadSeconds,
+        graceSeconds: config.crlGraceSeconds,
+        retrySeconds: config.crlRetrySeconds,
+      }),
+    );
   });
 
   // ---- revocation events, webhook deliveries, watched certificates ----

@@ -13,10 +13,26 @@ export async function opsRoutes(app: FastifyInstance, o: { platform: Platform })
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await platform.db.query('SELECT 1');
-      return { ready: true, mode: platform.config.mode, database: platform.db.engine };
     } catch (e) {
       return reply.code(503).send({ ready: false, reason: `database: ${(e as Error).message}` });
     }
+    // A CRL past nextUpdate + grace (or none after a failed refresh) means lookups fail closed.
+    const crls = (platform.crl?.status() ?? []).map((s) => ({
+      source: s.location,
+      issuer: s.issuer,
+      state: s.state,
+      thisUpdate: s.thisUpdate,
+      nextUpdate: s.nextUpdate,
+      usableUntil: s.usableUntil,
+      lastSuccessAt: s.lastSuccessAt,
+      lastFailureAt: s.lastFailureAt,
+      lastError: s.lastError,
+      ready: s.ready,
+    }));
+    const unready = crls.filter((c) => !c.ready);
+    const body = { ready: unready.length === 0, mode: platform.config.mode, database: platform.db.engine, ...(platform.crl ? { crls } : {}) };
+    if (unready.length === 0) return body;
+    return reply.code(503).send({ ...body, reason: unready.map((c) => `CRL ${c.source} ${c.state === 'expired' ? `expired at ${c.usableUntil?.toISOString()}` : 'not loaded'}${c.lastError ? `: ${c.lastError}` : ''}`).join('; ') });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', platform.metrics.registry.contentType).send(await platform.metrics.registry.metrics()));
 }

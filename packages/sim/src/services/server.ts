@@ -16,6 +16,8 @@ export interface SimServicesOptions {
   host?: string;
   /** Called once per request, e.g. to log it. */
   onRequest?: (line: string) => void;
+  /** The time CRLs are issued at (thisUpdate); tests move it forward to see a newer CRL published. */
+  clock?: () => Date;
 }
 
 export interface SimServices {
@@ -41,14 +43,17 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     }
   };
   const crlCache = new Map<string, { der: Buffer; at: number; revision: number }>();
+  const clock = o.clock ?? (() => new Date());
 
   const crlOf = (issuerId: string, municipalityCode?: string): Buffer => {
     refresh();
     const key = `${issuerId}/${municipalityCode ?? ''}`;
     const hit = crlCache.get(key);
-    if (hit && hit.revision === sandbox.revision && Date.now() - hit.at < CRL_TTL_MS) return hit.der;
-    const der = sandboxCrl(sandbox, issuerId, municipalityCode ? { municipalityCode } : {});
-    crlCache.set(key, { der, at: Date.now(), revision: sandbox.revision });
+    const now = clock();
+    if (hit && hit.revision === sandbox.revision && now.getTime() - hit.at >= 0 && now.getTime() - hit.at < CRL_TTL_MS) return hit.der;
+    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const der = sandboxCrl(sandbox, issuerId, { thisUpdate, ...(municipalityCode ? { municipalityCode } : {}) });
+    crlCache.set(key, { der, at: now.getTime(), revision: sandbox.revision });
     return der;
   };
 

@@ -5,4 +5,5 @@ export { rpListPage, rpCreatedPage, FRAMEWORKS, type AdminRp, type RpFormValues,
 export { recordListPage, recordDetailPage, chainVerifyPage, type RecordFilters, type AdminRecordRow, type RecordsPageInput, type RecordDetailInput, type ChainVerifyPageInput } from './records.js';
 export { payloadList, fieldLabel } from './record-fields.js';
 export { eventsPage, WATCH_STATUSES, type AdminEvent, type AdminDelivery, type AdminWatched, type EventsPageInput } from './events.js';
+export { revocationSourcesPage, type AdminCrlSource, type RevocationSourcesPageInput } from './revocation-sources.js';
 export { simulatorPage, simEventPage, SIM_ACTIONS, type SimPerson, type SimEventView, type SimCertRef, type SignCertificateState } from './simulator.js';

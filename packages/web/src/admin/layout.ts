@@ -3,7 +3,7 @@
 
 import { escapeHtml, page, tr, type Lang } from '../html.js';
 
-export type AdminSection = 'rps' | 'records' | 'events' | 'simulator';
+export type AdminSection = 'rps' | 'records' | 'events' | 'crl' | 'simulator';
 
 /** What every signed-in page needs to know. */
 export interface AdminContext {
@@ -79,6 +79,7 @@ const NAV: { id: AdminSection; path: string; ja: string; en: string }[] = [
   { id: 'rps', path: '/admin/rps', ja: '事業者', en: 'Relying parties' },
   { id: 'records', path: '/admin/records', ja: '確認記録', en: 'Records' },
   { id: 'events', path: '/admin/events', ja: '失効イベント', en: 'Revocation events' },
+  { id: 'crl', path: '/admin/crl', ja: '失効リスト', en: 'Revocation sources' },
   { id: 'simulator', path: '/admin/simulator', ja: 'シミュレーター', en: 'Simulator' },
 ];
 
