@@ -28,7 +28,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openSandbox } from '@kakunin/sim';
-import { createCeremony, createRelyingParty, loadConfig, openDatabase, verifyChain } from '@kakunin/server';
+import { createCeremony, createRelyingParty, loadConfig, loadMasterKey, openDatabase, verifyChain } from '@kakunin/server';
 import { printTable } from './table.js';
 
 const { values } = parseArgs({
@@ -205,7 +205,7 @@ try {
   const certKind = kind === 'login' ? 'auth' : 'sign';
   const people = sandbox.people().filter((p) => sandbox.certificates({ personId: p.id, kind: certKind, medium: 'card' }).length > 0);
   const holders = people.map((p) => ({ certificate: sandbox.certificateDer(sandbox.currentCertificateRecord(p.id, certKind, 'card').issuerId, sandbox.currentCertificateRecord(p.id, certKind, 'card').serial).toString('base64'), key: sandbox.privateKey(p.id, certKind, 'card') }));
-  const rp = await createRelyingParty(db, { name: 'Load RP', redirectUris: ['http://127.0.0.1:9/cb'], framework: 'jp_aml' });
+  const rp = await createRelyingParty({ db, masterKey: loadMasterKey(config) }, { name: 'Load RP', redirectUris: ['http://127.0.0.1:9/cb'], framework: 'jp_aml' });
 
   log(`opening and signing ${N} ${kind} ceremonies (${holders.length} residents)…`);
   const prepared: { id: string; body: string }[] = [];

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAgent } from '@kakunin/agent';
-import { createRelyingParty, findRelyingParty, loadConfig, simDir, startServer, updateRelyingParty, type RunningPlatform } from '@kakunin/server';
+import { createRelyingParty, findRelyingParty, loadConfig, webhookSecretOf, simDir, startServer, updateRelyingParty, type RunningPlatform } from '@kakunin/server';
 import { BANK_RP, startBank } from '../examples/bank/index.js';
 import { MUNICIPAL_RP, startMunicipal } from '../examples/municipal/index.js';
 import { MVNO_RP, startMvno } from '../examples/mvno/index.js';
@@ -117,8 +117,10 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       };
       // Registered like any RP; on a restart the ports may differ, so the URIs are brought up to date.
       const existing = await findRelyingParty(platform.platform.db, demo.rp.clientId);
-      const rp = existing ? await updateRelyingParty(platform.platform.db, demo.rp.clientId, registration) : await createRelyingParty(platform.platform.db, { ...registration, clientId: demo.rp.clientId, clientSecret });
-      const app = await demo.start({ platformUrl: platform.url, clientId: rp.clientId, clientSecret: rp.clientSecret, webhookSecret: rp.webhookSecret, port: demoPort, dataDir: join(examplesDir, demo.name) });
+      const rp = existing ? await updateRelyingParty(platform.platform.db, demo.rp.clientId, registration) : await createRelyingParty(platform.platform, { ...registration, clientId: demo.rp.clientId, clientSecret });
+      // The database keeps only a verifier of the client secret (the demo's file has it) and the webhook secret sealed.
+      const webhookSecret = webhookSecretOf(rp, platform.platform.masterKey);
+      const app = await demo.start({ platformUrl: platform.url, clientId: rp.clientId, clientSecret, webhookSecret, port: demoPort, dataDir: join(examplesDir, demo.name) });
       closers.push(() => app.close());
       services.push([demo.name, app.url]);
     }

@@ -27,7 +27,7 @@ export class KakuninClient {
   configuration(): Promise<client.Configuration> {
     const insecure = new URL(this.o.platformUrl).protocol === 'http:';
     this.config ??= client
-      .discovery(new URL(this.o.platformUrl), this.o.clientId, this.o.clientSecret, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined)
+      .discovery(new URL(this.o.platformUrl), this.o.clientId, undefined, client.ClientSecretBasic(this.o.clientSecret), insecure ? { execute: [client.allowInsecureRequests] } : undefined)
       .catch((e: unknown) => {
         this.config = undefined;
         throw e;

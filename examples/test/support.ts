@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createRelyingParty, type RelyingParty } from '../../packages/server/src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
 import { createTestSandbox, holderLinkOf, holderRespond, startTestPlatform, type TestPlatform } from '../../packages/server/test/support/platform.js';
 import type { DemoOptions, DemoRegistration, RunningDemo } from '../shared/index.js';
 
@@ -43,7 +43,7 @@ export async function freePort(): Promise<number> {
 
 export interface RunningTestDemo {
   demo: RunningDemo;
-  rp: RelyingParty;
+  rp: RegisteredRelyingParty;
   dataDir: string;
   options: DemoOptions;
   close(): Promise<void>;
@@ -53,7 +53,7 @@ export interface RunningTestDemo {
 export async function startDemo(h: Harness, reg: DemoRegistration, start: (o: DemoOptions) => Promise<RunningDemo>): Promise<RunningTestDemo> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const rp = await createRelyingParty(h.p.server.platform.db, { ...reg, redirectUris: [`${url}/callback`], webhookUrl: `${url}/webhooks/kakunin` });
+  const rp = await createRelyingParty(h.p.server.platform, { ...reg, redirectUris: [`${url}/callback`], webhookUrl: `${url}/webhooks/kakunin` });
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${reg.clientId}-`));
   const options: DemoOptions = { platformUrl: h.p.server.url, clientId: rp.clientId, clientSecret: rp.clientSecret, webhookSecret: rp.webhookSecret, port, dataDir };
   const demo = await start(options);

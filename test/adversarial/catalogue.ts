@@ -12,7 +12,7 @@
 // `verifier` cases call @kakunin/jpki directly; `card` cases drive @kakunin/card over a transport
 // answering crafted APDU responses; `unit` cases call the function an RP or the platform runs.
 
-export type Layer = 'certificates' | 'revocation' | 'ceremonies' | 'oidc' | 'card' | 'webhooks' | 'injection';
+export type Layer = 'certificates' | 'revocation' | 'ceremonies' | 'oidc' | 'card' | 'webhooks' | 'injection' | 'secrets';
 export type Level = 'platform' | 'verifier' | 'card' | 'unit';
 
 export interface AdversarialCase {
@@ -113,10 +113,15 @@ export const CATALOGUE: readonly AdversarialCase[] = [
   c('A71', 'injection', 'platform', 'a My Number in certificate text is not kept unmasked in the ceremony row', 'MASKED', 'the record is masked, but the ceremony\'s result (kept in the database for the OIDC claims) holds the basic 4 info as read'),
   c('A72', 'injection', 'platform', 'a My Number in certificate text is not sent to the RP (verified_claims, ID token)', 'MASKED', 'the platform hands a My Number found in certificate text to the relying party'),
   // ---- security review (issue 15) ----------------------------------------------------------
+  c('A75', 'oidc', 'platform', 'malformed Basic client credentials (bad percent-encoding, no colon, not base64)', 'invalid_client', 'a crafted Authorization header at the token endpoint makes the platform fail with 500 and a stack trace in the log'),
   c('A80', 'ceremonies', 'platform', 'statement_detail with invisible, line-separator, C1 or bidirectional characters', 'INVALID_REQUEST', 'an RP hides or reorders part of the text the holder signs (U+2028, U+0085, zero-width and bidi marks) so that a device shows other words than the signed bytes'),
   c('A81', 'oidc', 'platform', 'claims named after Object.prototype members (constructor, toString)', 'NOT_RELEASED', 'an inherited property taken for a known claim releases verified_claims with an empty claims object'),
   c('A82', 'certificates', 'platform', 'a trust anchor posted as the holder certificate', 'INVALID_BASIC_CONSTRAINTS', 'a J-LIS (or simulator) root certificate presented as an end entity, refused only late at revocation'),
   c('A83', 'certificates', 'verifier', 'a CA certificate (cA or keyCertSign) issued under a trusted root, as an end entity', 'INVALID_BASIC_CONSTRAINTS|WRONG_KEY_USAGE', 'an intermediate or cross certificate used as a holder certificate'),
+  c('A84', 'secrets', 'platform', 'a copy of the database holds no usable secret (client secrets, admin token, private keys)', 'SEALED', 'anyone who can read the database (a dump, a backup, a read-only DBA) mints ID tokens, signs webhooks or authenticates as an RP or the admin'),
+  c('A85', 'oidc', 'platform', 'client secret guessing at the token endpoint', 'temporarily_unavailable', 'hundreds of wrong client secrets a second for one client (or from one address) until one passes'),
+  c('A86', 'oidc', 'platform', 'admin token guessing at the console sign-in and the admin API', 'TOO_MANY_ATTEMPTS', 'unlimited guesses of the admin token from one address'),
+  c('A87', 'oidc', 'platform', 'client authenticated with another method than registered, or with a secret plus extra text', 'invalid_client', 'a client_secret_post client accepted with Basic credentials whose password is "secret:junk" (a lax parser and method)'),
   c('A88', 'oidc', 'unit', 'redirect URI with a Unicode (IDN) host', 'STORED_AS_PUNYCODE', 'a homograph host (ｅxample, а of Cyrillic) registered as given and shown to operators as a trusted name'),
   c('A89', 'oidc', 'unit', 'redirect URI with userinfo or a wildcard host', 'INVALID_REQUEST', 'registration of https://user@host/ or https://*.example/ that would match or look like other hosts'),
 ];

@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import { myNumberCheckDigit } from '@kakunin/card';
 import { parseCertificate } from '@kakunin/jpki';
 import { maskMyNumbers, verifyChain } from '../../packages/server/src/records/index.js';
-import type { RelyingParty } from '../../packages/server/src/relying-parties.js';
+import type { RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
 import { title } from './catalogue.js';
 import { Browser, REDIRECT, holderLinkOf, holderRespond, startFlow, startHarness, type Flow, type Harness, type HolderView } from './support/platform.js';
 
@@ -34,7 +34,7 @@ const CLAIMS = {
 };
 
 let h: Harness;
-let rp: RelyingParty;
+let rp: RegisteredRelyingParty;
 let person: string;
 let flow: Flow;
 let ceremonyId: string;

@@ -6,7 +6,7 @@
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty, type RelyingParty } from '../../packages/server/src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
 import { authorizationRequest, createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from '../../packages/server/test/support/platform.js';
 import { launchChromium, startRpCallback, stepShooter } from '../support/browser.js';
 
@@ -15,14 +15,14 @@ let p: TestPlatform;
 let browser: Browser;
 let rpServer: { redirectUri: string; close: () => void };
 let redirectUri: string;
-let rp: RelyingParty;
+let rp: RegisteredRelyingParty;
 
 beforeAll(async () => {
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
   rpServer = await startRpCallback();
   redirectUri = rpServer.redirectUri;
-  rp = await createRelyingParty(p.server.platform.db, { name: 'ブラウザ RP', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
+  rp = await createRelyingParty(p.server.platform, { name: 'ブラウザ RP', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
   browser = await launchChromium();
 }, 180_000);
 

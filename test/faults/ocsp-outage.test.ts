@@ -29,8 +29,9 @@ let blackHole: { server: Server; sockets: Set<Socket> } | undefined;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kakunin-faults-ocsp-'));
   await copySharedSandbox(join(work, 'sim'));
-  p = await startTestPlatform('pglite', join(work, 'sim'));
-  rp = await createRelyingParty(p.server.platform.db, { name: 'Faults RP', redirectUris: [REDIRECT] });
+  // Every login asks the responder: a good answer kept for the login reuse window would hide the outage.
+  p = await startTestPlatform('pglite', join(work, 'sim'), { config: { ocspReuseSeconds: { login: 0, identity: 0 } } });
+  rp = await createRelyingParty(p.server.platform, { name: 'Faults RP', redirectUris: [REDIRECT] });
   person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'auth', medium: 'card' }).length > 0)!.id;
   port = Number(new URL(p.server.sandbox!.services!.url).port);
 }, 120_000);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox, type Sandbox } from '@kakunin/sim';
-import { createCeremony, createRelyingParty, loadConfig, openDatabase, verifyChain, type Database } from '@kakunin/server';
+import { createCeremony, createRelyingParty, loadConfig, loadMasterKey, openDatabase, verifyChain, type Database } from '@kakunin/server';
 import { serve, type ServeProcess } from '../../packages/cli/test/support/servers.js';
 import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '../../packages/server/test/support/platform.js';
 import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
@@ -57,7 +57,7 @@ beforeAll(async () => {
   server.child.once('exit', (code, signal) => (exited = { code, signal }));
   db = await openDatabase({ databaseUrl, migrate: false, poolSize: 4 });
   sandbox = openSandbox(join(dataDir, 'sim'));
-  rp = await createRelyingParty(db, { name: 'Faults RP', redirectUris: [REDIRECT] });
+  rp = await createRelyingParty({ db, masterKey: loadMasterKey({ mode: 'sandbox', dataDir }) }, { name: 'Faults RP', redirectUris: [REDIRECT] });
 }, 120_000);
 
 afterAll(async () => {

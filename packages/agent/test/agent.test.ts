@@ -28,7 +28,7 @@ const FOREIGN = 'http://127.0.0.1:9999';
 beforeAll(async () => {
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
-  rp = await createRelyingParty(p.server.platform.db, { name: 'はぴコイン<銀行>', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'ウォレット開設の本人確認' });
+  rp = await createRelyingParty(p.server.platform, { name: 'はぴコイン<銀行>', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'ウォレット開設の本人確認' });
   adults = p.sandbox
     .people()
     .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)

@@ -7,7 +7,7 @@
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty, type RelyingParty } from '../../server/src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '../../server/src/relying-parties.js';
 import { authorizationRequest, createTestSandbox, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
 import { launchChromium, startRpCallback, stepShooter } from '../../../test/support/browser.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
@@ -18,7 +18,7 @@ let agent: RunningAgent;
 let browser: Browser;
 let rpServer: { redirectUri: string; close: () => void };
 let redirectUri: string;
-let rp: RelyingParty;
+let rp: RegisteredRelyingParty;
 
 beforeAll(async () => {
   sim = await createTestSandbox();
@@ -28,7 +28,7 @@ beforeAll(async () => {
   (p.server.platform.config as { agentUrl: string }).agentUrl = agent.url;
   rpServer = await startRpCallback();
   redirectUri = rpServer.redirectUri;
-  rp = await createRelyingParty(p.server.platform.db, { name: 'ブラウザ銀行', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
+  rp = await createRelyingParty(p.server.platform, { name: 'ブラウザ銀行', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
   browser = await launchChromium();
 }, 180_000);
 

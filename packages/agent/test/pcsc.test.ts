@@ -38,7 +38,7 @@ beforeAll(async () => {
   process.env.PCSCLITE_CSOCK_NAME = pcscd.socketPath;
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
-  rp = await createRelyingParty(p.server.platform.db, { name: 'PC/SC 銀行', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'カードリーダーでの本人確認' });
+  rp = await createRelyingParty(p.server.platform, { name: 'PC/SC 銀行', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'カードリーダーでの本人確認' });
   person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
   card = await plugCardProcess({ material: personCardMaterial(p.sandbox, person), stateDir: join(tmp, 'state'), port: pcscd.port });
   await until('the card in the reader', async () => (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent));

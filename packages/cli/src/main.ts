@@ -5,6 +5,7 @@ import { registerAgentCommand } from './commands/agent.js';
 import { registerCardCommands } from './commands/card.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerHolderCommand } from './commands/holder.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerRecordsCommands } from './commands/records.js';
 import { registerRpCommands } from './commands/rp.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerHolderCommand(program);
   registerAgentCommand(program);
   registerRecordsCommands(program);
+  registerKeysCommands(program);
   return program;
 }
 

@@ -1,7 +1,8 @@
 // Reaching the platform's data from a CLI command: PostgreSQL directly, the embedded database of
 // --data-dir directly when no server holds it, or else through that server's admin API.
 
-import { DEFAULT_DATA_DIR, DatabaseBusy, isServerError, openPlatformDatabase, runningServer, type Database, type RunningServer } from '@kakunin/server';
+import { resolve } from 'node:path';
+import { ConfigError, DEFAULT_DATA_DIR, DatabaseBusy, isServerError, loadMasterKey, openPlatformDatabase, runningServer, type Database, type MasterKey, type RunningServer } from '@kakunin/server';
 import { CliError, EXIT } from './output.js';
 
 export interface DataOptions {
@@ -29,6 +30,20 @@ export async function withPlatformData<T>(o: DataOptions, direct: (db: Database)
     throw e;
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * The master key for commands that touch sealed secrets directly: KAKUNIN_MASTER_KEY,
+ * KAKUNIN_MASTER_KEY_FILE or DATA_DIR/master-key (never created here; the server makes it).
+ */
+export function masterKeyOf(o: DataOptions): MasterKey {
+  const env = process.env;
+  try {
+    return loadMasterKey({ mode: 'sandbox', dataDir: resolve(o.dataDir ?? DEFAULT_DATA_DIR), ...(env.KAKUNIN_MASTER_KEY ? { masterKey: env.KAKUNIN_MASTER_KEY } : {}), ...(env.KAKUNIN_MASTER_KEY_FILE ? { masterKeyFile: resolve(env.KAKUNIN_MASTER_KEY_FILE) } : {}) });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, EXIT.failed);
+    throw e;
   }
 }
 

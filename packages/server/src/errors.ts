@@ -31,6 +31,12 @@ export class Unauthorized extends ServerError {
     super('UNAUTHORIZED', 401, message, '管理者トークンが必要です');
   }
 }
+/** Too many failed sign-ins or client authentications from one address or for one client. */
+export class TooManyAttempts extends ServerError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_ATTEMPTS', 429, `too many failed attempts; try again in ${retryAfterSeconds} s`, `失敗が多すぎます。${retryAfterSeconds}秒後にお試しください`, { retryAfterSeconds });
+  }
+}
 export class CeremonyNotFound extends ServerError {
   constructor(id: string) {
     super('CEREMONY_NOT_FOUND', 404, `no ceremony ${id}`, 'この手続きは見つかりません', { ceremonyId: id });

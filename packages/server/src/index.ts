@@ -12,11 +12,16 @@ export {
   listRelyingParties,
   updateRelyingParty,
   publicView,
+  webhookSecretOf,
   CEREMONY_KINDS,
   type RelyingParty,
+  type RegisteredRelyingParty,
+  type RegistryStore,
   type NewRelyingParty,
   type CeremonyKind,
 } from './relying-parties.js';
+export { MasterKey, SealedSecretError, loadMasterKey, defaultMasterKeyFile, type MasterKeySource } from './master-key.js';
+export { listSigningKeys, rotateSigningKey, retireSigningKey, rotateMasterKey, type SigningKeyInfo } from './secrets.js';
 export { JpkiVerifier, productionRevocation, type Verification, type VerificationInput, type CertificateKind } from './verifier.js';
 export { Metrics } from './metrics.js';
 export type { Platform } from './platform.js';

@@ -4,6 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from './db/database.js';
 import { InvalidRequest, NotFound } from './errors.js';
+import { isSealed, type MasterKey } from './master-key.js';
+import { hashSecret, isVerifier, verifySecret } from './secret-verifier.js';
 import { ACR } from './oidc/claims.js';
 
 export type CeremonyKind = 'login' | 'identity';
@@ -13,7 +15,8 @@ export const TOKEN_AUTH_METHODS: readonly TokenAuthMethod[] = ['client_secret_ba
 
 export interface RelyingParty {
   clientId: string;
-  clientSecret: string;
+  /** scrypt verifier of the client secret (the secret itself is shown once, at registration). */
+  clientSecretVerifier: string;
   name: string;
   redirectUris: string[];
   ceremonies: CeremonyKind[];
@@ -23,10 +26,23 @@ export interface RelyingParty {
   purpose: string;
   purposeEn: string | null;
   webhookUrl: string | null;
-  webhookSecret: string;
+  /** The webhook signing secret sealed under the master key (`webhookSecretOf` opens it). */
+  webhookSecretSealed: string;
   tokenEndpointAuthMethod: TokenAuthMethod;
   createdAt: Date;
   disabledAt: Date | null;
+}
+
+/** A relying party just registered, with its secrets in clear: the only time they exist outside the RP. */
+export interface RegisteredRelyingParty extends RelyingParty {
+  clientSecret: string;
+  webhookSecret: string;
+}
+
+/** Where registrations are written: the database, and the master key that seals webhook secrets. */
+export interface RegistryStore {
+  readonly db: Queryable;
+  readonly masterKey: MasterKey;
 }
 
 export interface NewRelyingParty {
@@ -63,7 +79,7 @@ interface Row {
 
 const fromRow = (r: Row): RelyingParty => ({
   clientId: r.client_id,
-  clientSecret: r.client_secret,
+  clientSecretVerifier: r.client_secret,
   name: r.name,
   redirectUris: r.redirect_uris,
   ceremonies: r.ceremonies,
@@ -71,7 +87,7 @@ const fromRow = (r: Row): RelyingParty => ({
   purpose: r.purpose,
   purposeEn: r.purpose_en,
   webhookUrl: r.webhook_url,
-  webhookSecret: r.webhook_secret,
+  webhookSecretSealed: r.webhook_secret,
   tokenEndpointAuthMethod: r.token_endpoint_auth_method,
   createdAt: new Date(r.created_at),
   disabledAt: r.disabled_at ? new Date(r.disabled_at) : null,
@@ -125,17 +141,54 @@ export function normaliseRelyingParty(input: NewRelyingParty): Required<Omit<New
 
 const token = (bytes: number): string => randomBytes(bytes).toString('base64url');
 
-export async function createRelyingParty(db: Queryable, input: NewRelyingParty): Promise<RelyingParty> {
+const webhookContext = (clientId: string): string => `relying_parties/${clientId}/webhook_secret`;
+
+export async function createRelyingParty(store: RegistryStore, input: NewRelyingParty): Promise<RegisteredRelyingParty> {
+  const { db, masterKey } = store;
   const rp = normaliseRelyingParty(input);
   const clientId = input.clientId ?? `rp_${token(12)}`;
   if (!/^[A-Za-z0-9._~-]{3,128}$/.test(clientId)) throw new InvalidRequest(`client id "${clientId}" may only use A-Z a-z 0-9 . _ ~ -`);
+  const clientSecret = input.clientSecret ?? token(32);
+  const webhookSecret = `whsec_${token(32)}`;
   const [row] = await db.query<Row>(
     `INSERT INTO relying_parties (client_id, client_secret, name, redirect_uris, ceremonies, framework, purpose, purpose_en, webhook_url, webhook_secret, token_endpoint_auth_method)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (client_id) DO NOTHING RETURNING *`,
-    [clientId, input.clientSecret ?? token(32), rp.name, rp.redirectUris, rp.ceremonies, rp.framework, rp.purpose, rp.purposeEn ?? null, rp.webhookUrl ?? null, `whsec_${token(32)}`, rp.tokenEndpointAuthMethod],
+    [clientId, await hashSecret(clientSecret), rp.name, rp.redirectUris, rp.ceremonies, rp.framework, rp.purpose, rp.purposeEn ?? null, rp.webhookUrl ?? null, masterKey.seal(webhookSecret, webhookContext(clientId)), rp.tokenEndpointAuthMethod],
   );
   if (!row) throw new InvalidRequest(`a relying party with client id "${clientId}" already exists`);
-  return fromRow(row);
+  return { ...fromRow(row), clientSecret, webhookSecret };
+}
+
+/** Whether `secret` is this RP's client secret (slow hash; successes are remembered per process). */
+export const checkClientSecret = (rp: RelyingParty, secret: string): Promise<boolean> => verifySecret(secret, rp.clientSecretVerifier);
+
+/** The webhook signing secret in clear, for signing a delivery. */
+export const webhookSecretOf = (rp: RelyingParty, masterKey: MasterKey): string => masterKey.open(rp.webhookSecretSealed, webhookContext(rp.clientId));
+
+/**
+ * Rows written before secrets were protected: the client secret becomes its verifier and the
+ * webhook secret is sealed, in place (each UPDATE only if the row still holds what was read).
+ */
+export async function sealRelyingPartySecrets(db: Queryable, masterKey: MasterKey): Promise<number> {
+  const rows = await db.query<Pick<Row, 'client_id' | 'client_secret' | 'webhook_secret'>>(
+    `SELECT client_id, client_secret, webhook_secret FROM relying_parties WHERE client_secret NOT LIKE 'scrypt$%' OR webhook_secret NOT LIKE 'sealed:v1:%'`,
+  );
+  for (const r of rows) {
+    const verifier = isVerifier(r.client_secret) ? r.client_secret : await hashSecret(r.client_secret);
+    const sealed = isSealed(r.webhook_secret) ? r.webhook_secret : masterKey.seal(r.webhook_secret, webhookContext(r.client_id));
+    await db.query('UPDATE relying_parties SET client_secret = $4, webhook_secret = $5 WHERE client_id = $1 AND client_secret = $2 AND webhook_secret = $3', [r.client_id, r.client_secret, r.webhook_secret, verifier, sealed]);
+  }
+  return rows.length;
+}
+
+/** Re-seals every webhook secret under `to` (master key rotation, inside its transaction). */
+export async function resealRelyingPartySecrets(tx: Queryable, from: MasterKey, to: MasterKey): Promise<number> {
+  const rows = await tx.query<Pick<Row, 'client_id' | 'webhook_secret'>>('SELECT client_id, webhook_secret FROM relying_parties ORDER BY client_id FOR UPDATE');
+  for (const r of rows) {
+    const context = webhookContext(r.client_id);
+    await tx.query('UPDATE relying_parties SET webhook_secret = $2 WHERE client_id = $1', [r.client_id, to.seal(from.open(r.webhook_secret, context), context)]);
+  }
+  return rows.length;
 }
 
 export async function findRelyingParty(db: Queryable, clientId: string): Promise<RelyingParty | undefined> {
@@ -174,11 +227,15 @@ export async function updateRelyingParty(db: Queryable, clientId: string, patch:
   return fromRow(row!);
 }
 
-/** The RP as oidc-provider client metadata. */
-export function clientMetadata(rp: RelyingParty): Record<string, unknown> {
+/**
+ * The RP as oidc-provider client metadata. `clientSecret` is what oidc-provider compares: not the
+ * RP's secret (only its verifier is stored) but a per-process one that the client authentication
+ * layer (oidc/client-auth.ts) presents after it has checked the RP's secret against the verifier.
+ */
+export function clientMetadata(rp: RelyingParty, clientSecret: string): Record<string, unknown> {
   return {
     client_id: rp.clientId,
-    client_secret: rp.clientSecret,
+    client_secret: clientSecret,
     client_name: rp.name,
     redirect_uris: rp.redirectUris,
     grant_types: ['authorization_code'],

@@ -11,7 +11,7 @@ import { createCeremony } from '../src/ceremonies.js';
 import { toErrorBody } from '../src/errors.js';
 import type { Platform } from '../src/platform.js';
 import { jstDate } from '../src/records/index.js';
-import { listRelyingParties } from '../src/relying-parties.js';
+import { checkClientSecret, listRelyingParties, webhookSecretOf } from '../src/relying-parties.js';
 import { adminRoutes } from '../src/routes/admin.js';
 import { adminConsoleRoutes } from '../src/routes/admin-console.js';
 import { listDeliveries } from '../src/webhooks/index.js';
@@ -147,12 +147,14 @@ describe('admin console', () => {
     clientId = /id="client-id">([^<]+)</.exec(html)![1]!;
     const rp = (await listRelyingParties(p.server.platform.db)).find((r) => r.clientId === clientId)!;
     expect(rp.ceremonies.sort()).toEqual(['identity', 'login']);
-    expect(html).toContain(`id="client-secret">${rp.clientSecret}<`);
-    expect(html).toContain(`id="webhook-secret">${rp.webhookSecret}<`);
+    // Shown once; the database keeps the client secret's verifier and the webhook secret sealed.
+    const clientSecret = /id="client-secret">([^<]+)</.exec(html)![1]!;
+    expect(await checkClientSecret(rp, clientSecret)).toBe(true);
+    expect(html).toContain(`id="webhook-secret">${webhookSecretOf(rp, p.server.platform.masterKey)}<`);
 
     const list = await admin.go(`${base}/admin/rps`, base);
     expect(list.body).toContain(clientId);
-    expect(list.body).not.toContain(rp.clientSecret);
+    expect(list.body).not.toContain(clientSecret);
     expect(list.body).not.toContain('<script>alert');
     expect(list.body).toContain('&lt;script&gt;alert(&quot;rp&quot;)&lt;/script&gt; はぴ銀行 &amp; Co');
 

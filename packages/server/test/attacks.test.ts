@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCeremony, type Ceremony } from '../src/ceremonies.js';
-import { createRelyingParty, type RelyingParty } from '../src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { ENGINES } from './support/databases.js';
 import { Browser, REDIRECT, createTestSandbox, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startTestPlatform, type TestPlatform } from './support/platform.js';
 
@@ -19,13 +19,13 @@ afterAll(() => sim?.remove());
 
 describe.each(ENGINES)('attacks on %s', (engine) => {
   let p: TestPlatform;
-  let rpA: RelyingParty;
-  let rpB: RelyingParty;
+  let rpA: RegisteredRelyingParty;
+  let rpB: RegisteredRelyingParty;
   const people: string[] = [];
   beforeAll(async () => {
     p = await startTestPlatform(engine, sim.dir);
-    rpA = await createRelyingParty(p.server.platform.db, { name: 'RP A', redirectUris: [REDIRECT] });
-    rpB = await createRelyingParty(p.server.platform.db, { name: 'RP B', redirectUris: [REDIRECT] });
+    rpA = await createRelyingParty(p.server.platform, { name: 'RP A', redirectUris: [REDIRECT] });
+    rpB = await createRelyingParty(p.server.platform, { name: 'RP B', redirectUris: [REDIRECT] });
     people.push(...p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0).map((x) => x.id));
   }, 120_000);
   afterAll(async () => p?.close());

@@ -24,6 +24,7 @@ import {
   watchCertificate,
   type MonitorPlatform,
 } from '../src/monitor/index.js';
+import { MasterKey } from '../src/master-key.js';
 import { createRelyingParty, type RelyingParty } from '../src/relying-parties.js';
 import { startSandboxJlis, type SandboxJlis } from '../src/sandbox-mode.js';
 import { JpkiVerifier } from '../src/verifier.js';
@@ -78,8 +79,8 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     t = await openTestDatabase(engine);
     db = t.db;
     personId = people[ENGINES.indexOf(engine)]!;
-    withHook = await createRelyingParty(db, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' });
-    noHook = await createRelyingParty(db, { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] });
+    withHook = await createRelyingParty({ db, masterKey: MasterKey.generate() }, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' });
+    noHook = await createRelyingParty({ db, masterKey: MasterKey.generate() }, { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] });
     await db.query('INSERT INTO subjects (id) VALUES ($1)', [subjectId]);
   });
   afterAll(async () => {

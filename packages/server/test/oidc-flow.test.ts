@@ -32,8 +32,8 @@ describe.each(ENGINES)('OIDC code flows on %s', (engine) => {
   let other: { clientId: string; clientSecret: string };
   beforeAll(async () => {
     p = await startTestPlatform(engine, sim.dir);
-    rp = await createRelyingParty(p.server.platform.db, { name: 'はぴコイン', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'ウォレット開設の本人確認' });
-    other = await createRelyingParty(p.server.platform.db, { name: 'Other RP', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post' });
+    rp = await createRelyingParty(p.server.platform, { name: 'はぴコイン', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'ウォレット開設の本人確認' });
+    other = await createRelyingParty(p.server.platform, { name: 'Other RP', redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post' });
   }, 120_000);
   afterAll(async () => p?.close());
 

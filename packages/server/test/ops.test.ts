@@ -25,7 +25,7 @@ describe('operations', () => {
   });
 
   it('metrics count ceremonies by outcome and time verifications, with no personal data', async () => {
-    const rp = await createRelyingParty(p.server.platform.db, { name: 'Metrics RP', redirectUris: [REDIRECT] });
+    const rp = await createRelyingParty(p.server.platform, { name: 'Metrics RP', redirectUris: [REDIRECT] });
     const person = p.sandbox.people()[0]!.id;
     const c = await createCeremony(p.server.platform, { kind: 'login', rpClientId: rp.clientId });
     expect((await holderRespond(p.sandbox, `${p.server.url}/holder/v1/ceremonies/${c.id}`, { person })).status).toBe(200);

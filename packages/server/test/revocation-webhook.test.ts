@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty, type RelyingParty } from '../src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { verifyWebhookSignature } from '../src/webhooks/index.js';
 import { ENGINES } from './support/databases.js';
 import { createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, startTestPlatform, type TestPlatform } from './support/platform.js';
@@ -19,7 +19,7 @@ afterAll(() => sim?.remove());
 
 describe.each(ENGINES)('revocation webhook on %s', (engine) => {
   let p: TestPlatform;
-  let rp: RelyingParty;
+  let rp: RegisteredRelyingParty;
   let receiver: Server;
   const received: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
   beforeAll(async () => {
@@ -33,7 +33,7 @@ describe.each(ENGINES)('revocation webhook on %s', (engine) => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     p = await startTestPlatform(engine, sim.dir, { noJobs: false });
-    rp = await createRelyingParty(p.server.platform.db, { name: 'はぴコイン', redirectUris: ['http://127.0.0.1:9/callback'], webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+    rp = await createRelyingParty(p.server.platform, { name: 'はぴコイン', redirectUris: ['http://127.0.0.1:9/callback'], webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
   }, 120_000);
   afterAll(async () => {
     await p?.close();

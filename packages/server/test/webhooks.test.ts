@@ -7,7 +7,8 @@ import type { Database } from '../src/db/database.js';
 import { findJobByDedupeKey, getJob, Worker } from '../src/jobs/index.js';
 import { Metrics } from '../src/metrics.js';
 import { insertEvent, listEvents, type PlatformEvent } from '../src/monitor/index.js';
-import { createRelyingParty, type RelyingParty } from '../src/relying-parties.js';
+import { MasterKey } from '../src/master-key.js';
+import { createRelyingParty, webhookSecretOf, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import {
   EVENT_ID_HEADER,
   SIGNATURE_HEADER,
@@ -111,7 +112,8 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   let t: TestDatabase;
   let db: Database;
   let receiver: Receiver;
-  let rp: RelyingParty;
+  let rp: RegisteredRelyingParty;
+  const masterKey = MasterKey.generate();
   const subjectId = `sub_webhooks_${engine}`;
 
   beforeAll(async () => {
@@ -119,7 +121,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     db = t.db;
     receiver = new Receiver();
     await receiver.start();
-    rp = await createRelyingParty(db, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: receiver.url });
+    rp = await createRelyingParty({ db, masterKey }, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: receiver.url });
     await db.query('INSERT INTO subjects (id) VALUES ($1)', [subjectId]);
   });
   afterAll(async () => {
@@ -140,7 +142,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   const setup = (options: WebhookDeliveryOptions = {}): { worker: Worker; metrics: Metrics; clock: { now: Date } } => {
     const clock = { now: new Date() };
     const metrics = new Metrics();
-    const worker = new Worker({ db, clock: () => clock.now, queues: { [WEBHOOK_QUEUE]: webhookDeliveryQueue({ metrics, ...options }) } });
+    const worker = new Worker({ db, clock: () => clock.now, queues: { [WEBHOOK_QUEUE]: webhookDeliveryQueue({ metrics, secretFor: (r) => webhookSecretOf(r, masterKey), ...options }) } });
     return { worker, metrics, clock };
   };
 
@@ -258,7 +260,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const gone = await createRelyingParty(db, { name: 'Gone', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: `http://127.0.0.1:${port}/hook` });
+    const gone = await createRelyingParty({ db, masterKey }, { name: 'Gone', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: `http://127.0.0.1:${port}/hook` });
     const event = await revocationEvent(gone.clientId);
     await enqueueWebhookDelivery(db, { eventId: event.id, rpClientId: gone.clientId }, { runAt: clock.now });
     await worker.drain();
@@ -269,7 +271,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   });
 
   it('an RP without a webhook URL: the attempt is logged and the job fails instead of vanishing', async () => {
-    const quiet = await createRelyingParty(db, { name: 'Quiet', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const quiet = await createRelyingParty({ db, masterKey }, { name: 'Quiet', redirectUris: ['http://127.0.0.1:9/cb'] });
     const { worker, clock } = setup();
     const event = await revocationEvent(quiet.clientId);
     const { id } = await enqueueWebhookDelivery(db, { eventId: event.id, rpClientId: quiet.clientId }, { runAt: clock.now });

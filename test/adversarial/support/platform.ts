@@ -18,7 +18,7 @@ import { startServer } from '../../../packages/server/src/app.js';
 import { createCeremony, submitResponse, type Ceremony } from '../../../packages/server/src/ceremonies.js';
 import type { Platform } from '../../../packages/server/src/platform.js';
 import { JpkiVerifier, type VerifierOptions } from '../../../packages/server/src/verifier.js';
-import { createRelyingParty, type NewRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
+import { createRelyingParty, type NewRelyingParty, type RegisteredRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
 import { loadConfig } from '../../../packages/server/src/config.js';
 import { REDIRECT, type TestPlatform } from '../../../packages/server/test/support/platform.js';
 
@@ -87,11 +87,11 @@ async function template(): Promise<string> {
 export interface Harness {
   p: TestPlatform;
   /** Two ordinary relying parties (identity and login allowed). */
-  rpA: RelyingParty;
-  rpB: RelyingParty;
+  rpA: RegisteredRelyingParty;
+  rpB: RegisteredRelyingParty;
   /** Adults whose card holds a signing certificate, in sandbox order. */
   signers: string[];
-  createRp(o: Partial<NewRelyingParty> & { name: string }): Promise<RelyingParty>;
+  createRp(o: Partial<NewRelyingParty> & { name: string }): Promise<RegisteredRelyingParty>;
   ceremony(kind?: 'login' | 'identity', rp?: RelyingParty, now?: Date): Promise<Ceremony>;
   holderUrl(c: Ceremony | string): string;
   view(c: Ceremony): Promise<HolderView>;
@@ -138,7 +138,7 @@ export async function startHarness(o: { ceremonyTtlSeconds?: number } = {}): Pro
     throw e;
   }
   const db = p.server.platform.db;
-  const createRp = (x: Partial<NewRelyingParty> & { name: string }): Promise<RelyingParty> => createRelyingParty(db, { redirectUris: [REDIRECT], ...x });
+  const createRp = (x: Partial<NewRelyingParty> & { name: string }): Promise<RegisteredRelyingParty> => createRelyingParty(p.server.platform, { redirectUris: [REDIRECT], ...x });
   const rpA = await createRp({ name: 'RP A', purpose: '口座開設の本人確認' });
   const rpB = await createRp({ name: 'RP B' });
   const sandbox: Sandbox = p.sandbox;

@@ -56,7 +56,7 @@ async function startPlatform(): Promise<{ platform: HolderPlatform; close: () =>
   // (about 2.5 times as many inputs per second as an on-disk data directory).
   const db = await openDatabase({ dataDir: 'memory://' });
   const server = await startServer(config, { simDir: sandbox.dir, noJobs: true, db });
-  const rp = await createRelyingParty(db, { name: 'Kakunin fuzz RP', redirectUris: ['http://127.0.0.1:9/callback'] });
+  const rp = await createRelyingParty(server.platform, { name: 'Kakunin fuzz RP', redirectUris: ['http://127.0.0.1:9/callback'] });
   const fresh = (kind: 'login' | 'identity', now?: Date): Promise<Ceremony> => createCeremony(server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) });
   const holder = (kind: 'auth' | 'sign'): Holder => {
     const rec = sandbox.currentCertificateRecord(seeds.person.id, kind, 'card');

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { CEREMONY_KINDS, createRelyingParty, listRelyingParties, publicView, type CeremonyKind } from '@kakunin/server';
 import { CliError, printJson } from '../output.js';
-import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, withPlatformData, type DataOptions } from '../platform-data.js';
+import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, masterKeyOf, withPlatformData, type DataOptions } from '../platform-data.js';
 
 const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
 
@@ -40,7 +40,7 @@ export function registerRpCommands(program: Command): void {
       const created = await withPlatformData<Record<string, unknown>>(
         o,
         async (db) => {
-          const r = await createRelyingParty(db, {
+          const r = await createRelyingParty({ db, masterKey: masterKeyOf(o) }, {
             name: o.name,
             redirectUris: o.redirectUri,
             ...(ceremonies ? { ceremonies } : {}),

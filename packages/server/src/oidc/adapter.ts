@@ -10,14 +10,16 @@ interface Row {
   consumed_at: Date | null;
 }
 
-export function adapterFactory(db: Database): (model: string) => Adapter {
-  return (model: string) => new DatabaseAdapter(db, model);
+/** `clientSecret`: the per-process secret oidc-provider is to compare (see client-auth.ts). */
+export function adapterFactory(db: Database, clientSecret: (clientId: string) => string): (model: string) => Adapter {
+  return (model: string) => new DatabaseAdapter(db, model, clientSecret);
 }
 
 class DatabaseAdapter implements Adapter {
   constructor(
     private readonly db: Database,
     private readonly model: string,
+    private readonly clientSecret: (clientId: string) => string,
   ) {}
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -34,7 +36,7 @@ class DatabaseAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Client') {
       const rp = await findRelyingParty(this.db, id);
-      return rp && !rp.disabledAt ? (clientMetadata(rp) as AdapterPayload) : undefined;
+      return rp && !rp.disabledAt ? (clientMetadata(rp, this.clientSecret(rp.clientId)) as AdapterPayload) : undefined;
     }
     return this.findWhere('id = $2', id);
   }

@@ -19,7 +19,7 @@ async function ceremonyOfGrant(db: Database, grantId: string | undefined) {
   return row ? findCeremony(db, row.ceremony_id) : undefined;
 }
 
-export function createProvider(o: { issuer: string; db: Database; secrets: PlatformSecrets; frameworks?: readonly string[] }): Provider {
+export function createProvider(o: { issuer: string; db: Database; secrets: PlatformSecrets; clientSecret: (clientId: string) => string; frameworks?: readonly string[] }): Provider {
   const { db } = o;
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(
@@ -29,7 +29,7 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
   );
 
   const configuration: Configuration = {
-    adapter: adapterFactory(db),
+    adapter: adapterFactory(db, o.clientSecret),
     clients: [],
     scopes: ['openid', 'identity'],
     claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], identity: ['verified_claims'] },
@@ -49,7 +49,8 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     },
     interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: o.secrets.cookieKeys, long: { signed: true }, short: { signed: true } },
-    jwks: { keys: [o.secrets.signingJwk as never] },
+    // Newest first: oidc-provider signs with the first key of the alg and publishes them all.
+    jwks: { keys: o.secrets.signingJwks as never[] },
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 1800, Session: 1800, Grant: 1800 },
     discovery: {
       verified_claims_supported: true,

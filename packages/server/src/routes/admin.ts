@@ -1,9 +1,9 @@
 // Admin API (JSON, bearer admin token): relying parties, records, events, webhook deliveries.
 
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { Unauthorized } from '../errors.js';
+import { TooManyAttempts, Unauthorized } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { CEREMONY_KINDS, TOKEN_AUTH_METHODS, createRelyingParty, getRelyingParty, listRelyingParties, publicView, updateRelyingParty, type NewRelyingParty } from '../relying-parties.js';
 import type { BackgroundJobs } from '../monitor/index.js';
@@ -56,17 +56,28 @@ const toNew = (b: Partial<RpInputBody>): Partial<NewRelyingParty> => ({
   ...(b.client_secret ? { clientSecret: b.client_secret } : {}),
 });
 
-export function checkAdminToken(expected: string, req: FastifyRequest): void {
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer (.+)$/.exec(header);
+/** Whether the request carries the admin token as its bearer token (constant time). */
+export function isAdminToken(expected: string, req: FastifyRequest): boolean {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
   const given = Buffer.from(m?.[1] ?? '');
   const want = Buffer.from(expected);
-  if (!m || given.length !== want.length || !timingSafeEqual(given, want)) throw new Unauthorized();
+  return m !== null && given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** The bearer check under the admin sign-in limit (failed attempts per address, shared with the console). */
+async function guardAdminApi(platform: Platform, expected: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => isAdminToken(expected, req));
+  if (ok) return;
+  if (retryAfter) {
+    void reply.header('retry-after', String(retryAfter));
+    throw new TooManyAttempts(retryAfter);
+  }
+  throw new Unauthorized();
 }
 
 export async function adminRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string; jobs?: BackgroundJobs }): Promise<void> {
   const { platform } = o;
-  app.addHook('onRequest', async (req) => checkAdminToken(o.adminToken, req));
+  app.addHook('onRequest', async (req, reply) => guardAdminApi(platform, o.adminToken, req, reply));
   const security = [{ adminToken: [] }];
   const ClientId = Type.Object({ client_id: Type.String() });
   await app.register(adminRecordRoutes, { platform });
@@ -88,7 +99,7 @@ export async function adminRoutes(app: FastifyInstance, o: { platform: Platform;
       },
     },
     async (req, reply) => {
-      const rp = await createRelyingParty(platform.db, toNew(req.body as RpInputBody) as NewRelyingParty);
+      const rp = await createRelyingParty(platform, toNew(req.body as RpInputBody) as NewRelyingParty);
       return reply.code(201).send({ ...publicView(rp), client_secret: rp.clientSecret, webhook_secret: rp.webhookSecret });
     },
   );

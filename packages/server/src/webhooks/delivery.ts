@@ -14,7 +14,7 @@ import { backoffMs, enqueue } from '../jobs/queue.js';
 import type { JobContext, JobOutcome, Logger, QueueConfig } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';
 import { getEvent, type PlatformEvent } from '../monitor/events.js';
-import { findRelyingParty } from '../relying-parties.js';
+import { findRelyingParty, type RelyingParty } from '../relying-parties.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from './signature.js';
 
 export const WEBHOOK_QUEUE = 'webhook-delivery';
@@ -73,6 +73,8 @@ export interface WebhookDeliveryOptions {
   maxDelayMs?: number;
   /** The RP's `sub` for a platform subject (pairwise), when available. */
   subjectFor?: (rpClientId: string, subjectId: string) => Promise<string | undefined> | string | undefined;
+  /** The RP's webhook secret in clear (it is sealed in the database; the server opens it with the master key). */
+  secretFor?: (rp: RelyingParty) => string;
   fetch?: typeof fetch;
   /** Deliveries at once per process (default 4). */
   concurrency?: number;
@@ -128,13 +130,15 @@ export async function deliverWebhook(payload: WebhookJobPayload, ctx: Pick<JobCo
     return { giveUp: error };
   }
 
+  // A wiring mistake, not the RP's: the job fails and is retried, nothing is sent unsigned.
+  if (!o.secretFor) throw new Error('webhook delivery needs secretFor to open the sealed webhook secret');
   const sub = event.subjectId && o.subjectFor ? await o.subjectFor(rpClientId, event.subjectId) : undefined;
   const body = JSON.stringify(webhookBody(event, rpClientId, sub));
   const t = Math.floor(ctx.now.getTime() / 1000);
   const headers = {
     'content-type': 'application/json',
     'user-agent': 'Kakunin-Webhooks/1',
-    [SIGNATURE_HEADER]: signWebhook(rp.webhookSecret, body, t),
+    [SIGNATURE_HEADER]: signWebhook(o.secretFor(rp), body, t),
     [EVENT_ID_HEADER]: event.id,
     'Kakunin-Delivery-Attempt': String(ctx.attempt),
   };

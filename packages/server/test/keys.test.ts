@@ -1,0 +1,119 @@
+// Key management: the master key (required in production, never in the database), ID token signing
+// key rotation (new key signs after a restart, both published, old tokens verify during the overlap,
+// then the old key is retired) and master key rotation (every sealed secret re-sealed), on both engines.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningPlatform } from '../src/app.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { MasterKey, SealedSecretError, loadMasterKey } from '../src/master-key.js';
+import { openPlatformDatabase } from '../src/db/open.js';
+import { createRelyingParty, findRelyingParty, webhookSecretOf, type RegisteredRelyingParty } from '../src/relying-parties.js';
+import { listSigningKeys, retireSigningKey, rotateMasterKey, rotateSigningKey } from '../src/secrets.js';
+import { createPostgresDatabase, ENGINES } from './support/databases.js';
+import { createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, type TestPlatform } from './support/platform.js';
+
+let sim: Awaited<ReturnType<typeof createTestSandbox>>;
+beforeAll(async () => {
+  sim = await createTestSandbox();
+}, 120_000);
+afterAll(() => sim?.remove());
+
+describe('the master key', () => {
+  it('production refuses to start without one; sandbox creates DATA_DIR/master-key (0600) once', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-mk-'));
+    try {
+      expect(() => loadMasterKey({ mode: 'production', dataDir }, { create: true })).toThrow(ConfigError);
+      expect(() => loadMasterKey({ mode: 'production', dataDir })).toThrow(/production mode refuses to start without a master key: set KAKUNIN_MASTER_KEY/);
+      expect(() => loadMasterKey({ mode: 'production', dataDir, masterKey: 'short' })).toThrow(/KAKUNIN_MASTER_KEY is not a master key/);
+      const created = loadMasterKey({ mode: 'sandbox', dataDir }, { create: true });
+      expect(loadMasterKey({ mode: 'sandbox', dataDir }, { create: true }).id).toBe(created.id);
+      expect(loadMasterKey({ mode: 'production', dataDir }).id).toBe(created.id);
+      const fromEnv = MasterKey.generate();
+      expect(loadMasterKey({ mode: 'production', dataDir, masterKey: fromEnv.export() }).id).toBe(fromEnv.id);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.each(ENGINES)('key rotation (%s)', (engine) => {
+  let dataDir: string;
+  let pg: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+  let server: RunningPlatform | undefined;
+  let rp: RegisteredRelyingParty;
+
+  const config = (env: NodeJS.ProcessEnv = {}) => loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', agentUrl: '', ...(pg ? { databaseUrl: pg.url } : {}) }, env);
+  const start = async (env?: NodeJS.ProcessEnv): Promise<TestPlatform> => {
+    await server?.close();
+    server = await startServer(config(env), { simDir: sim.dir, noJobs: true });
+    return { server, sandbox: server.sandbox!.sandbox, dataDir, close: () => server!.close() };
+  };
+  /** A whole login; the ID token it returns. */
+  const idToken = async (p: TestPlatform): Promise<string> => {
+    const flow = await startFlow(p, rp.clientId, rp.clientSecret);
+    expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person: 'p001' })).status).toBe(200);
+    return (await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state })).id_token!;
+  };
+  const verify = (p: TestPlatform, token: string) => jwtVerify(token, createRemoteJWKSet(new URL(`${p.server.url}/jwks`)), { issuer: p.server.url, audience: rp.clientId });
+  const published = async (p: TestPlatform): Promise<string[]> => ((await (await fetch(`${p.server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), `kakunin-keys-${engine}-`));
+    pg = engine === 'postgres' ? await createPostgresDatabase() : undefined;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await pg?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('rotate: the new key signs after a restart, both are published, the old token verifies; retire: it no longer does', async () => {
+    let p = await start();
+    rp = await createRelyingParty(p.server.platform, { name: 'Keys RP', redirectUris: ['http://127.0.0.1:9/callback'] });
+    const before = await idToken(p);
+    const [first] = await listSigningKeys(p.server.platform.db, p.server.platform.masterKey);
+    expect(decodeProtectedHeader(before).kid).toBe(first!.kid);
+
+    const rotated = await rotateSigningKey(p.server.platform.db, p.server.platform.masterKey);
+    expect(rotated.map((k) => k.signing)).toEqual([true, false]);
+    p = await start();
+    const after = await idToken(p);
+    expect(decodeProtectedHeader(after).kid).toBe(rotated[0]!.kid);
+    expect((await published(p)).sort()).toEqual([first!.kid, rotated[0]!.kid].sort());
+    await verify(p, before);
+    await verify(p, after);
+
+    await expect(retireSigningKey(p.server.platform.db, p.server.platform.masterKey, rotated[0]!.kid)).rejects.toThrow(/is the one in use/);
+    await retireSigningKey(p.server.platform.db, p.server.platform.masterKey, first!.kid);
+    p = await start();
+    expect(await published(p)).toEqual([rotated[0]!.kid]);
+    await expect(verify(p, before)).rejects.toThrow();
+    await verify(p, await idToken(p));
+  }, 180_000);
+
+  it('master key rotation re-seals everything: the new key starts the platform, the old one no longer opens it', async () => {
+    let p = await start();
+    const old = p.server.platform.masterKey;
+    await server!.close();
+    server = undefined;
+    const next = MasterKey.generate();
+    // With the servers stopped, as `kakunin keys rotate-master` runs.
+    const db = await openPlatformDatabase({ dataDir, ...(pg ? { databaseUrl: pg.url } : {}) });
+    try {
+      expect((await rotateMasterKey(db, old, next)).resealed).toBeGreaterThanOrEqual(4);
+    } finally {
+      await db.close();
+    }
+    await expect(start()).rejects.toThrow(SealedSecretError);
+    writeFileSync(join(dataDir, 'master-key'), `${next.export()}\n`, { mode: 0o600 });
+    p = await start();
+    expect(p.server.platform.masterKey.id).toBe(next.id);
+    await verify(p, await idToken(p));
+    expect(webhookSecretOf((await findRelyingParty(p.server.platform.db, rp.clientId))!, next)).toBe(rp.webhookSecret);
+  }, 180_000);
+});
