@@ -6,7 +6,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { title } from './catalogue.js';
 import { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, startFlow, startHarness, type Flow, type Harness } from './support/platform.js';
-import { normaliseRelyingParty, type RelyingParty } from '../../packages/server/src/relying-parties.js';
+import { normaliseRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
 import { redirectUriLabel } from '../../packages/web/src/admin/relying-parties.js';
 
 let h: Harness;
@@ -20,7 +20,7 @@ afterAll(async () => h?.close());
 const s256 = async (verifier: string): Promise<string> => Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))).toString('base64url');
 
 /** An authorization by `rp` answered by a holder, up to the code at the redirect URI. */
-async function authorized(rp: RelyingParty = h.rpA): Promise<{ flow: Flow; code: string }> {
+async function authorized(rp: RegisteredRelyingParty = h.rpA): Promise<{ flow: Flow; code: string }> {
   const flow = await startFlow(h.p, rp.clientId, rp.clientSecret);
   expect((await holderRespond(h.p.sandbox, holderLinkOf(flow.page.body), { person: h.signers[0]! })).status).toBe(200);
   const callback = await finishFlow(h.p, flow);
@@ -28,7 +28,7 @@ async function authorized(rp: RelyingParty = h.rpA): Promise<{ flow: Flow; code:
 }
 
 /** A token request as `rp` (client_secret_basic), as raw as an attacker would send it. */
-async function token(rp: RelyingParty, params: Record<string, string>): Promise<{ status: number; body: { error?: string; access_token?: string } }> {
+async function token(rp: RegisteredRelyingParty, params: Record<string, string>): Promise<{ status: number; body: { error?: string; access_token?: string } }> {
   const res = await fetch(meta.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(rp.clientId)}:${encodeURIComponent(rp.clientSecret)}`).toString('base64')}` },
@@ -178,5 +178,77 @@ describe('OpenID Provider', () => {
     }
     expect(register('https://user@rp.example.jp/cb')).toThrow(/userinfo/);
     expect(register('https://*.example.jp/cb')).toThrow(/wildcard/);
+  });
+  // ---- client authentication (A75, A85–A87) ----------------------------------------------------
+
+  /** A raw token request with these headers and body fields (the code is never valid: only client authentication is under test). */
+  const tokenRequest = async (headers: Record<string, string>, fields: Record<string, string> = {}) => {
+    const res = await fetch(meta.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: REDIRECT, code_verifier: 'v'.repeat(43), ...fields }).toString(),
+    });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type'), body: (await res.json()) as { error?: string } };
+  };
+  const basic = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
+
+  it(title('A75'), async () => {
+    for (const authorization of [basic(`${h.rpA.clientId}:%E0%A4%A`), basic(`%zz:${h.rpA.clientSecret}`), basic(h.rpA.clientId), 'Basic !!!not-base64!!!', 'Basic']) {
+      const answer = await tokenRequest({ authorization });
+      expect(answer, authorization).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+      expect(answer.type).toMatch(/^application\/json/);
+    }
+  });
+
+  it(title('A85'), async () => {
+    const rp = await h.createRp({ name: 'Guessed RP' });
+    const limits = h.p.server.platform.config;
+    // Each case from its own address (the platform trusts X-Forwarded-For here), so other tests are not throttled.
+    const from = (ip: string, authorization: string) => tokenRequest({ authorization, 'x-forwarded-for': ip });
+    for (let i = 0; i < limits.authFailuresPerClient; i++) expect((await from(`198.51.100.${i + 1}`, basic(`${rp.clientId}:wrong-${i}`))).body.error).toBe('invalid_client');
+    // The client is locked for the window: even its right secret, from a fresh address.
+    const locked = await from('198.51.100.200', basic(`${rp.clientId}:${rp.clientSecret}`));
+    expect(locked).toMatchObject({ status: 429, body: { error: 'temporarily_unavailable' } });
+    expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+    // Per address: failures for any client ids (known or not) from one address lock that address.
+    for (let i = 0; i < limits.authFailuresPerAddress; i++) expect((await from('203.0.113.85', basic(`no-such-client-${i}:x`))).status).toBe(401);
+    const address = await from('203.0.113.85', basic(`${encodeURIComponent(h.rpB.clientId)}:${encodeURIComponent(h.rpB.clientSecret)}`));
+    expect(address).toMatchObject({ status: 429, body: { error: 'temporarily_unavailable' } });
+    expect(Number(address.retryAfter)).toBeGreaterThan(0);
+    // Another client from another address is not affected: its authentication passes (the code is what fails).
+    expect(await from('203.0.113.86', basic(`${encodeURIComponent(h.rpB.clientId)}:${encodeURIComponent(h.rpB.clientSecret)}`))).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  });
+
+  it(title('A86'), async () => {
+    const base = h.p.server.url;
+    const ip = '203.0.113.186';
+    const signIn = (token: string) => fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip }, body: new URLSearchParams({ token }).toString() });
+    const api = (token: string, from = ip) => fetch(`${base}/admin/v1/relying-parties`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': from } });
+    const limit = h.p.server.platform.config.authFailuresPerAddress;
+    for (let i = 0; i < limit; i++) expect((await (i % 2 ? signIn(`kka_wrong${i}`) : api(`kka_wrong${i}`))).status).toBe(401);
+    const signedIn = await signIn(h.p.server.adminToken);
+    expect(signedIn.status).toBe(429);
+    expect(Number(signedIn.headers.get('retry-after'))).toBeGreaterThan(0);
+    const refused = await api(h.p.server.adminToken);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_ATTEMPTS');
+    expect((await api(h.p.server.adminToken, '203.0.113.187')).status).toBe(200);
+  });
+
+  it(title('A87'), async () => {
+    const post = await h.createRp({ name: 'Post RP', tokenEndpointAuthMethod: 'client_secret_post' });
+    const asPost = (secret: string) => tokenRequest({}, { client_id: post.clientId, client_secret: secret });
+    const refusals = [
+      await tokenRequest({ authorization: basic(`${post.clientId}:${post.clientSecret}:junk`) }),
+      await tokenRequest({ authorization: basic(`${post.clientId}:${post.clientSecret}`) }), // the right secret, the wrong method
+      await asPost(`${post.clientSecret}:junk`),
+      await asPost(post.clientSecret.slice(0, -1)),
+      await tokenRequest({}, { client_id: h.rpA.clientId, client_secret: h.rpA.clientSecret }), // a Basic client in the body
+    ];
+    for (const r of refusals) expect(r).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+    // The registered method with the exact secret authenticates (and only the made-up code fails).
+    expect(await asPost(post.clientSecret)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    expect(await tokenRequest({ authorization: basic(`${h.rpA.clientId}:${encodeURIComponent(h.rpA.clientSecret)}`) })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
 });
