@@ -207,7 +207,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
   config.ocspReuseSeconds = reuseConfig([DEFAULTS.ocspReuseSeconds, fromFile.ocspReuseSeconds, reuseEnv(env), overrides.ocspReuseSeconds]);
   config.dataDir = resolve(config.dataDir);
   if (config.mode === 'production') {
-    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && config.crlSources.length === 0 && 'KAKUNIN_OCSP_URL or ocsp.responders or KAKUNIN_CRL_DIR or KAKUNIN_CRL_SOURCES', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
+    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && config.crlSources.length === 0 && 'KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR (or ocsp.responders, crlSources / KAKUNIN_CRL_SOURCES)', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
     if (missing.length) throw new ConfigError(`production mode refuses to start without ${missing.join(', ')} (use --sandbox to try Kakunin with the simulator)`);
   }
   return config;
