@@ -3,7 +3,9 @@
 // holder's app or the local agent asks for them on its own screen.
 
 import { ERROR_ADVICE, adviceFor, errorBox } from './errors.js';
+import type { CeremonyScriptConfig } from './ceremony-script-config.js';
 import { escapeHtml, page, tr, type Lang } from './html.js';
+import { ceremonyScriptUrl } from './scripts.js';
 
 export interface SharedItem {
   ja: string;
@@ -40,7 +42,8 @@ export function ceremonyPage(p: CeremonyPageInput): string {
       ? tr(lang, '利用者証明用電子証明書を使います(暗証番号: 数字4桁)。', 'This uses the user authentication certificate (4-digit PIN).')
       : tr(lang, '署名用電子証明書で、依頼内容に電子署名します(暗証番号: 英数字6〜16文字)。', 'You sign the request with the signing certificate (6–16 character password).');
   const advice = Object.fromEntries(Object.entries(ERROR_ADVICE).map(([code, a]) => [code, { title: lang === 'ja' ? a.title[0] : a.title[1], next: lang === 'ja' ? a.next[0] : a.next[1] }]));
-  const config = { base: p.base, lang, agentUrl: p.agentUrl ?? null, holderUrl: p.holderUrl, advice };
+  // Read by the page's script (browser/ceremony.ts): data, not code, so the CSP needs no 'unsafe-inline'.
+  const config: CeremonyScriptConfig = { base: p.base, lang, agentUrl: p.agentUrl ?? null, holderUrl: p.holderUrl, advice };
   return page(
     lang,
     lang === 'ja' ? 'マイナンバーカードで確認 — Kakunin' : 'Verify with your My Number Card — Kakunin',
@@ -61,33 +64,10 @@ export function ceremonyPage(p: CeremonyPageInput): string {
 <p id="progress" role="status" aria-live="polite" data-state="pending" data-stage="waiting">${tr(lang, 'カードの操作を待っています…', 'Waiting for your card…')}</p>
 <div id="card-error" role="alert"></div></section>
 <form method="post" action="${escapeHtml(p.base)}/abort" class="actions"><button class="secondary" type="submit">${tr(lang, '中止する', 'Cancel')}</button></form>
-<script>${CEREMONY_SCRIPT.replace('__CONFIG__', JSON.stringify(config).replace(/</g, '\\u003c'))}</script>`,
+<script type="application/json" id="ceremony-config">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>
+<script src="${ceremonyScriptUrl()}" defer></script>`,
   );
 }
-
-// Progress over server-sent events (polling as fallback); the same-device button appears only when
-// the local agent answers from 127.0.0.1.
-const CEREMONY_SCRIPT = `(function(){
-var c=__CONFIG__, ja=c.lang==='ja', el=document.getElementById('progress'), steps=document.querySelectorAll('#steps li'), done=false;
-var order=['waiting','reading','verifying','done'];
-var text={waiting:ja?'カードの操作を待っています…':'Waiting for your card…',reading:ja?'カードを読み取っています…':'Reading the card…',verifying:ja?'電子証明書を確認しています…':'Verifying the certificate…',done:ja?'確認できました。次へ進みます…':'Verified. Continuing…'};
-function mark(stage){var n=order.indexOf(stage);for(var i=0;i<steps.length;i++){steps[i].className=i<n?'done':(i===n?'current':'');if(i===n)steps[i].setAttribute('aria-current','step');else steps[i].removeAttribute('aria-current');}el.setAttribute('data-stage',stage);el.textContent=text[stage]||'';}
-function cardError(e){var box=document.getElementById('card-error');if(!e){box.innerHTML='';return;}var a=c.advice[e.code]||{title:e.code,next:''};
- box.innerHTML='';var d=document.createElement('div');d.className='box error';d.setAttribute('data-error-code',e.code);var h=document.createElement('h2');h.textContent=a.title;d.appendChild(h);
- if(typeof e.remaining==='number'){var r=document.createElement('p');r.textContent=ja?('残り'+e.remaining+'回'):(e.remaining+(e.remaining===1?' try':' tries')+' left');d.appendChild(r);}
- var n=document.createElement('p');n.textContent=a.next;d.appendChild(n);box.appendChild(d);}
-function show(s){if(done)return;el.setAttribute('data-state',s.state);
- if(s.state==='completed'){done=true;mark('done');location.href=c.base+'/continue';return;}
- if(s.state==='failed'||s.state==='expired'){done=true;location.href=c.base+'/error';return;}
- mark(s.stage||'waiting');cardError(s.card_error);}
-function poll(){if(done)return;fetch(c.base+'/status',{credentials:'same-origin'}).then(function(r){return r.json()}).then(show).catch(function(){}).then(function(){if(!done)setTimeout(poll,1000);});}
-if(window.EventSource){var es=new EventSource(c.base+'/events');es.onmessage=function(m){show(JSON.parse(m.data));if(done)es.close();};es.onerror=function(){es.close();if(!done)poll();};}else poll();
-if(c.agentUrl){fetch(c.agentUrl+'/v1/hello').then(function(r){return r.ok?r.json():null}).then(function(h){if(!h||h.agent!=='kakunin-agent')return;
- var box=document.getElementById('same-device-box');box.hidden=false;document.getElementById('same-device').addEventListener('click',function(){
-  fetch(c.agentUrl+'/v1/ceremonies',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({holder_url:c.holderUrl,return_url:location.origin+c.base+'?lang='+c.lang})})
-  .then(function(r){return r.json()}).then(function(j){if(j.confirm_url)location.href=j.confirm_url;else throw new Error(j.error||'agent');})
-  .catch(function(){cardError({code:'AGENT_UNAVAILABLE'});});});}).catch(function(){});}
-})();`;
 
 export interface ConsentPageInput {
   lang: Lang;

@@ -16,7 +16,10 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 // The page language: ?lang=, else the ui_locales of the authorization request, else Japanese.
 const langOf = (req: FastifyRequest, d?: Details): Lang => langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
 
-/** Pages may talk to themselves and to the local holder agent (the same-device button), nothing else. */
+/**
+ * Pages may talk to themselves and to the local holder agent (the same-device button), nothing else;
+ * their only script is served by URL (@kakunin/web browser/), so no inline script runs.
+ */
 const html = (reply: FastifyReply, status: number, body: string, agentUrl?: string): FastifyReply => {
   const agent = agentUrl ? ` ${new URL(agentUrl).origin}` : '';
   return reply
@@ -24,7 +27,7 @@ const html = (reply: FastifyReply, status: number, body: string, agentUrl?: stri
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', `default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${agent}; frame-ancestors 'none'`)
+    .header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${agent}; frame-ancestors 'none'`)
     .send(body);
 };
 
