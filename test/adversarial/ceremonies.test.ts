@@ -1,5 +1,6 @@
-// Adversarial catalogue — ceremonies (A31–A40): nonce replay and splicing, expiry, fixation,
-// guessed capabilities and races, end to end through the holder protocol of a real sandbox platform.
+// Adversarial catalogue — ceremonies (A31–A40, A77, A80): nonce replay and splicing, expiry,
+// fixation, guessed capabilities and races, unbounded progress streams, hidden statement text, end to
+// end through the holder protocol of a real sandbox platform.
 
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,6 +165,41 @@ describe('ceremonies', () => {
     }
     // Exactly one outcome was recorded.
     expect(await h.outcomes(c.id)).toEqual(['verified']);
+  });
+
+  it(title('A77'), async () => {
+    // One browser, holding its interaction cookie, opens 100 progress streams (ten at a time: the
+    // platform also caps connections per address).
+    const flow = await startFlow(h.p, h.rpA.clientId, h.rpA.clientSecret);
+    const uid = /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
+    const ceremonyId = /\/ceremonies\/(cer_[^"/?]+)/.exec(holderLinkOf(flow.page.body))![1]!;
+    const answers: Response[] = [];
+    for (let batch = 0; batch < 10; batch++) answers.push(...(await Promise.all(Array.from({ length: 10 }, () => flow.browser.request(`${h.p.server.url}/interaction/${uid}/events`)))));
+    const open = answers.filter((r) => r.status === 200);
+    try {
+      expect(open).toHaveLength(4);
+      for (const r of answers.filter((x) => x.status !== 200)) {
+        expect(r.status).toBe(429);
+        expect(r.headers.get('retry-after')).toBe('10');
+        expect(((await r.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_STREAMS');
+      }
+      // The streams admitted still follow the ceremony.
+      const progress = await fetch(`${h.holderUrl(ceremonyId)}/progress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'reading' }) });
+      expect(progress.status).toBe(204);
+      for (const r of open) {
+        const reader = r.body!.getReader();
+        let text = '';
+        while (!text.includes('"stage":"reading"')) {
+          const { done, value } = await reader.read();
+          if (done) throw new Error(`the stream ended before the progress report: ${text}`);
+          text += Buffer.from(value).toString('utf8');
+        }
+        await reader.cancel();
+      }
+    } finally {
+      await Promise.all(open.map((r) => r.body?.cancel().catch(() => undefined)));
+    }
+    await h.expectNoVerified(ceremonyId);
   });
 
   it(title('A80'), async () => {

@@ -140,6 +140,15 @@ const fromRow = (r: Row): Ceremony => ({
 });
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
+
+/** Where a change of a ceremony's state or stage is announced (payload: its interaction uid); see ceremony-changes.ts. */
+export const CEREMONY_CHANNEL = 'kakunin_ceremony';
+/**
+ * In the RETURNING list of every statement that creates a ceremony or changes its state or stage:
+ * the notification leaves at commit (never for a rolled-back change), in the same round trip. Only
+ * a ceremony page follows a ceremony, so one without an interaction notifies nobody.
+ */
+const NOTIFY = `CASE WHEN interaction_uid IS NOT NULL THEN pg_notify('${CEREMONY_CHANNEL}', interaction_uid) END`;
 /** How long a verification may run before the ceremony page is told it is "verifying". */
 const VERIFYING_STAGE_DELAY_MS = 250;
 
@@ -201,7 +210,7 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
   await platform.db.transaction(async (tx) => {
     await tx.query(
       `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`,
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) RETURNING ${NOTIFY}`,
       [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt],
     );
     await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [nonce, id, rp.clientId, expiresAt]);
@@ -322,7 +331,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   // The page shows "verifying" only when it lasts (a slow revocation source): a verification that
   // ends within the delay costs no write.
   const showVerifying = setTimeout(() => {
-    platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending'`, [ceremony.id]).catch(() => undefined);
+    platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [ceremony.id]).catch(() => undefined);
   }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
@@ -353,7 +362,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     const subjectId = await bindSubject(tx, identity, linked);
     await consumeNonce(tx, ceremony, { subjectId, at: now });
     // Nobody else can finish the ceremony now (its nonce is ours until commit); checked all the same.
-    const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
+    const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id, ${NOTIFY}`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
     if (completed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
     if (certKind === 'sign') {
       const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
@@ -416,7 +425,7 @@ async function recordRejection(platform: Platform, ceremony: Ceremony, rp: Relyi
     const recordId = newRecordId();
     await platform.db.transaction(async (tx) => {
       await consumeNonce(tx, ceremony);
-      const failed = await tx.query(`UPDATE ceremonies SET state = 'failed', finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1 AND state = 'pending' RETURNING id`, [ceremony.id, now, recordId, e.code, e.message]);
+      const failed = await tx.query(`UPDATE ceremonies SET state = 'failed', finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1 AND state = 'pending' RETURNING id, ${NOTIFY}`, [ceremony.id, now, recordId, e.code, e.message]);
       if (failed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
       await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } }));
     });
@@ -455,8 +464,8 @@ export async function reportProgress(db: Queryable, id: string, report: { stage:
   const ceremony = await getCeremony(db, id);
   if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
   if (ceremony.expiresAt.getTime() <= Date.now()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
-  if (report.stage === 'reading') await db.query(`UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending'`, [id]);
-  else await db.query(`UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending'`, [id, { code: report.error.code, ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}) }]);
+  if (report.stage === 'reading') await db.query(`UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [id]);
+  else await db.query(`UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [id, { code: report.error.code, ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}) }]);
   return getCeremony(db, id);
 }
 

@@ -18,7 +18,22 @@ export interface Database extends Queryable {
   readonly engine: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Follows `pg_notify(channel, payload)` made by any process on this database, delivered once the
+   * notifying transaction commits. PostgreSQL: one dedicated connection per database handle, shared
+   * by every listener and re-established when lost. Resolves once listening (or after a first failed
+   * attempt, reported to `error`); the function it returns stops listening.
+   */
+  listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface NotificationListener {
+  message(payload: string): void;
+  /** Notifications may have been missed (the listening connection was down): re-read what is followed. */
+  gap(): void;
+  /** The listening connection failed or was lost; it is being re-established. */
+  error(e: Error): void;
 }
 
 export interface OpenDatabaseOptions {
@@ -61,6 +76,11 @@ class PgliteDatabase implements Database {
     await this.db.exec(sql);
   }
 
+  // In process: nothing to lose, so never a gap.
+  listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
+    return this.db.listen(channel, (payload) => listener.message(payload));
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
@@ -68,7 +88,13 @@ class PgliteDatabase implements Database {
 
 class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly notifications: PgNotifications;
+  constructor(
+    private readonly pool: pg.Pool,
+    connectionString: string,
+  ) {
+    this.notifications = new PgNotifications(connectionString);
+  }
 
   async query<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return (await this.pool.query(sql, params.map(toParam))).rows as T[];
@@ -106,8 +132,117 @@ class PostgresDatabase implements Database {
     await this.pool.query(sql);
   }
 
-  close(): Promise<void> {
-    return this.pool.end();
+  listen(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
+    return this.notifications.add(channel, listener);
+  }
+
+  async close(): Promise<void> {
+    await this.notifications.stop();
+    await this.pool.end();
+  }
+}
+
+const LISTEN_RETRY_MIN_MS = 500;
+const LISTEN_RETRY_MAX_MS = 15_000;
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const ignore = (): void => undefined;
+
+/**
+ * The LISTEN side of PostgreSQL for one database handle: a connection of its own (a pooled one would
+ * stop listening when returned), opened with the first listener, closed after the last, reconnected
+ * with backoff when lost. Notifications sent while it was down are gone, so listeners get `gap()`.
+ */
+class PgNotifications {
+  private readonly channels = new Map<string, Set<NotificationListener>>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private retryMs = LISTEN_RETRY_MIN_MS;
+  /** A connection was lost or failed since listeners were last told. */
+  private missed = false;
+
+  constructor(private readonly connectionString: string) {}
+
+  async add(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
+    const existing = this.channels.get(channel);
+    this.channels.set(channel, (existing ?? new Set()).add(listener));
+    if (!this.client) await (this.connecting ??= this.connect());
+    // LISTEN is idempotent: a connection made just now may already have listened.
+    const client = this.client;
+    if (client && !existing) await client.query(`LISTEN ${quoteIdent(channel)}`).catch((e: Error) => this.lost(client, e));
+    return async () => {
+      const set = this.channels.get(channel);
+      if (!set?.delete(listener) || set.size > 0) return;
+      this.channels.delete(channel);
+      if (this.channels.size === 0) await this.stop();
+      else await this.client?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(ignore);
+    };
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, connectionTimeoutMillis: 10_000, application_name: 'kakunin-listen' });
+    client.on('error', (e) => this.lost(client, e));
+    client.on('end', () => this.lost(client, new Error('the listening connection to PostgreSQL ended')));
+    client.on('notification', (n) => {
+      for (const l of this.channels.get(n.channel) ?? []) l.message(n.payload ?? '');
+    });
+    try {
+      await client.connect();
+      for (const channel of this.channels.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (e) {
+      this.connecting = undefined;
+      client.removeAllListeners('end');
+      void client.end().catch(ignore);
+      this.failed(e as Error);
+      return;
+    }
+    this.connecting = undefined;
+    if (this.channels.size === 0) {
+      // Every listener left while this connected.
+      client.removeAllListeners('end');
+      await client.end().catch(ignore);
+      return;
+    }
+    this.client = client;
+    this.retryMs = LISTEN_RETRY_MIN_MS;
+    if (this.missed) {
+      this.missed = false;
+      for (const set of this.channels.values()) for (const l of set) l.gap();
+    }
+  }
+
+  private lost(client: pg.Client, e: Error): void {
+    if (this.client !== client) return; // still connecting (handled there), or already replaced
+    this.client = undefined;
+    client.removeAllListeners('end');
+    void client.end().catch(ignore);
+    this.failed(e);
+  }
+
+  private failed(e: Error): void {
+    this.missed = true;
+    for (const set of this.channels.values()) for (const l of set) l.error(e);
+    if (this.channels.size === 0 || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.channels.size > 0 && !this.client) void (this.connecting ??= this.connect());
+    }, this.retryMs);
+    this.retry.unref();
+    this.retryMs = Math.min(this.retryMs * 2, LISTEN_RETRY_MAX_MS);
+  }
+
+  /** Closes the connection (the next listener opens a new one). */
+  async stop(): Promise<void> {
+    this.channels.clear();
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    await this.connecting;
+    const client = this.client;
+    this.client = undefined;
+    this.missed = false;
+    if (!client) return;
+    client.removeAllListeners('end');
+    await client.end().catch(ignore);
   }
 }
 
@@ -125,7 +260,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     // pool replaces the broken client.
     pool.on('error', () => undefined);
     pool.on('connect', (client) => client.on('error', () => undefined));
-    db = new PostgresDatabase(pool);
+    db = new PostgresDatabase(pool, options.databaseUrl);
   } else {
     const dir = options.dataDir ?? 'memory://';
     if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });

@@ -5,10 +5,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import QRCode from 'qrcode';
 import { SHARED_CLAIMS, ceremonyOfInteraction, createCeremony, getCeremony, statusView, type Ceremony } from '../ceremonies.js';
+import { CeremonyChanges } from '../ceremony-changes.js';
 import { toErrorBody } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
 import { ACR, requestsVerifiedClaims } from './claims.js';
+import { ProgressStreams, TooManyStreams } from './progress-streams.js';
 import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kakunin/web';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -41,6 +43,14 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
   });
 
   const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Details> => provider.interactionDetails(req.raw, reply.raw);
+
+  // One change listener per process feeds every progress stream (no polling per stream).
+  const changes = await CeremonyChanges.start(platform.db, platform.log);
+  const streams = new ProgressStreams(changes, { perCeremony: platform.config.eventStreamsPerCeremony, perAddress: platform.config.eventStreamsPerAddress });
+  app.addHook('preClose', async () => {
+    streams.close();
+    await changes.close();
+  });
 
   /** The pending (or finished) ceremony of this interaction, creating one when none is usable. */
   const ceremonyFor = async (d: Details, fresh = false): Promise<Ceremony> => {
@@ -97,36 +107,21 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     }
   });
 
-  // Server-sent events: the page's live progress. Polls the database so that any process may
-  // finish the ceremony.
+  // Server-sent events: the page's live progress, pushed when any process changes the ceremony
+  // (progress-streams.ts); limited per ceremony page and per client address.
   app.get('/interaction/:uid/events', async (req, reply) => {
-    let d: Details;
+    let uid: string;
+    let release: () => void;
     try {
-      d = await details(req, reply);
+      uid = (await details(req, reply)).uid;
+      release = streams.admit(uid, req.ip);
     } catch (e) {
       const { status, body } = toErrorBody(e);
+      if (e instanceof TooManyStreams) void reply.header('retry-after', String(e.retryAfterSeconds));
       return reply.code(status).send(body);
     }
     reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    let last = '';
-    let closed = false;
-    req.raw.on('close', () => (closed = true));
-    const deadline = Date.now() + 15 * 60_000;
-    while (!closed && Date.now() < deadline) {
-      const ceremony = await ceremonyOfInteraction(platform.db, d.uid).catch(() => undefined);
-      if (ceremony) {
-        const view = JSON.stringify(statusView(ceremony));
-        if (view !== last) {
-          last = view;
-          res.write(`data: ${view}\n\n`);
-        }
-        if (ceremony.state !== 'pending' || ceremony.expiresAt.getTime() <= Date.now()) break;
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    res.end();
+    streams.serve(uid, reply.raw, release);
   });
 
   app.get('/interaction/:uid/continue', async (req, reply) => {
