@@ -10,9 +10,10 @@
 // `level`: `platform` cases run end to end against a real sandbox platform (holder protocol / OIDC /
 // admin console) and end by asserting that no `verified` record exists for the attacked ceremony;
 // `verifier` cases call @kakunin/jpki directly; `card` cases drive @kakunin/card over a transport
-// answering crafted APDU responses; `unit` cases call the function an RP or the platform runs.
+// answering crafted APDU responses; `unit` cases call the function an RP or the platform runs;
+// `http` cases (platform level) assert on the HTTP answers and connections themselves.
 
-export type Layer = 'certificates' | 'revocation' | 'ceremonies' | 'oidc' | 'card' | 'webhooks' | 'injection' | 'secrets';
+export type Layer = 'certificates' | 'revocation' | 'ceremonies' | 'oidc' | 'card' | 'webhooks' | 'injection' | 'secrets' | 'http';
 export type Level = 'platform' | 'verifier' | 'card' | 'unit';
 
 export interface AdversarialCase {
@@ -113,8 +114,13 @@ export const CATALOGUE: readonly AdversarialCase[] = [
   c('A71', 'injection', 'platform', 'a My Number in certificate text is not kept unmasked in the ceremony row', 'MASKED', 'the record is masked, but the ceremony\'s result (kept in the database for the OIDC claims) holds the basic 4 info as read'),
   c('A72', 'injection', 'platform', 'a My Number in certificate text is not sent to the RP (verified_claims, ID token)', 'MASKED', 'the platform hands a My Number found in certificate text to the relying party'),
   // ---- security review (issue 15) ----------------------------------------------------------
+  c('A73', 'http', 'platform', 'forged Host, X-Forwarded-Host and X-Forwarded-Proto on the discovery document', 'PUBLIC_URL', 'a client (or anyone in front of a shared cache) makes discovery name http://evil.example/token as the token endpoint, so that RPs send codes and client secrets there'),
+  c('A74', 'http', 'platform', 'forged X-Forwarded-For from a client that is not a configured proxy', 'SOCKET_ADDRESS', 'a client writes any address into X-Forwarded-For to be logged as someone else and to get a fresh per-address failure budget for every guess'),
   c('A75', 'oidc', 'platform', 'malformed Basic client credentials (bad percent-encoding, no colon, not base64)', 'invalid_client', 'a crafted Authorization header at the token endpoint makes the platform fail with 500 and a stack trace in the log'),
+  c('A76', 'http', 'platform', 'slow request body, slow headers, and more connections from one address than its limit', 'CLOSED', 'slowloris: a few clients trickle bytes into many sockets and hold every connection the platform can serve'),
   c('A77', 'ceremonies', 'platform', 'a hundred progress streams opened on one ceremony page', 'TOO_MANY_STREAMS', 'a browser or script holding one interaction cookie opens server-sent-event streams without limit, each polling the database twice a second, until the platform spends its CPU and connections on them'),
+  c('A78', 'http', 'platform', 'a response without security headers (oidc-provider\'s own error pages, the front page, JSON answers)', 'HEADERS_SET', 'clickjacking and MIME sniffing through a page the platform renders without X-Frame-Options, CSP frame-ancestors and nosniff (an authorization error page framed by another site)'),
+  c('A79', 'http', 'platform', 'ceremony page whose CSP allows inline script', 'NO_UNSAFE_INLINE', 'any HTML injection on the ceremony page (RP name, purpose, advice text) would run as script because the CSP allows \'unsafe-inline\''),
   c('A80', 'ceremonies', 'platform', 'statement_detail with invisible, line-separator, C1 or bidirectional characters', 'INVALID_REQUEST', 'an RP hides or reorders part of the text the holder signs (U+2028, U+0085, zero-width and bidi marks) so that a device shows other words than the signed bytes'),
   c('A81', 'oidc', 'platform', 'claims named after Object.prototype members (constructor, toString)', 'NOT_RELEASED', 'an inherited property taken for a known claim releases verified_claims with an empty claims object'),
   c('A82', 'certificates', 'platform', 'a trust anchor posted as the holder certificate', 'INVALID_BASIC_CONSTRAINTS', 'a J-LIS (or simulator) root certificate presented as an end entity, refused only late at revocation'),

@@ -12,7 +12,8 @@ import { redirectUriLabel } from '../../packages/web/src/admin/relying-parties.j
 let h: Harness;
 let meta: { authorization_endpoint: string; token_endpoint: string; userinfo_endpoint: string };
 beforeAll(async () => {
-  h = await startHarness();
+  // As behind a reverse proxy on 127.0.0.1: X-Forwarded-For names the client (A85, A86).
+  h = await startHarness({ config: { trustedProxies: ['127.0.0.1'] } });
   meta = (await (await fetch(`${h.p.server.url}/.well-known/openid-configuration`)).json()) as typeof meta;
 }, 180_000);
 afterAll(async () => h?.close());
@@ -203,7 +204,7 @@ describe('OpenID Provider', () => {
   it(title('A85'), async () => {
     const rp = await h.createRp({ name: 'Guessed RP' });
     const limits = h.p.server.platform.config;
-    // Each case from its own address (the platform trusts X-Forwarded-For here), so other tests are not throttled.
+    // Each case from its own address (X-Forwarded-For from the trusted proxy), so other tests are not throttled.
     const from = (ip: string, authorization: string) => tokenRequest({ authorization, 'x-forwarded-for': ip });
     for (let i = 0; i < limits.authFailuresPerClient; i++) expect((await from(`198.51.100.${i + 1}`, basic(`${rp.clientId}:wrong-${i}`))).body.error).toBe('invalid_client');
     // The client is locked for the window: even its right secret, from a fresh address.

@@ -19,7 +19,7 @@ import { createCeremony, submitResponse, type Ceremony } from '../../../packages
 import type { Platform } from '../../../packages/server/src/platform.js';
 import { JpkiVerifier, type VerifierOptions } from '../../../packages/server/src/verifier.js';
 import { createRelyingParty, type NewRelyingParty, type RegisteredRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
-import { loadConfig } from '../../../packages/server/src/config.js';
+import { loadConfig, type ServerConfig } from '../../../packages/server/src/config.js';
 import { REDIRECT, type TestPlatform } from '../../../packages/server/test/support/platform.js';
 
 export { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, type Flow, type TestPlatform } from '../../../packages/server/test/support/platform.js';
@@ -46,7 +46,7 @@ function removeStaleTemplates(keep: string): void {
   }
 }
 
-const configFor = (dataDir: string, ceremonyTtlSeconds = 300) => loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds, agentUrl: '' }, {});
+const configFor = (dataDir: string, ceremonyTtlSeconds = 300, more: Partial<ServerConfig> = {}) => loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds, agentUrl: '', ...more }, {});
 
 /** The shared template (`sim/`, `data/`), built by the first file that needs it. */
 async function template(): Promise<string> {
@@ -125,13 +125,14 @@ export interface HolderView {
 }
 
 /** A sandbox platform on PGlite over a private copy of the template sandbox. */
-export async function startHarness(o: { ceremonyTtlSeconds?: number } = {}): Promise<Harness> {
+/** `config`: more settings of the platform (e.g. its HTTP limits). */
+export async function startHarness(o: { ceremonyTtlSeconds?: number; config?: Partial<ServerConfig> } = {}): Promise<Harness> {
   const root = await template();
   const work = mkdtempSync(join(tmpdir(), 'kakunin-adv-'));
   let p: TestPlatform;
   try {
     for (const d of ['sim', 'data']) cpSync(join(root, d), join(work, d), { recursive: true });
-    const server = await startServer(configFor(join(work, 'data'), o.ceremonyTtlSeconds), { simDir: join(work, 'sim'), noJobs: true });
+    const server = await startServer(configFor(join(work, 'data'), o.ceremonyTtlSeconds, o.config), { simDir: join(work, 'sim'), noJobs: true });
     p = { server, sandbox: server.sandbox!.sandbox, dataDir: join(work, 'data'), close: () => server.close() };
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
