@@ -40,6 +40,9 @@ describe('OIDC ceremony pages in Chromium', () => {
       const { config, verifier, state, url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, { redirectUri, claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, birthdate: null } } } }, extra: { ui_locales: lang } });
       const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US' });
       const page = await context.newPage();
+      // The pages' CSP allows no inline script: anything it blocks would show up here.
+      const blocked: string[] = [];
+      page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && blocked.push(m.text())));
       await page.goto(url.toString());
       await expect.poll(() => page.locator('#holder-link').count()).toBe(1);
       await expect.poll(() => page.locator('#rp-name').textContent()).toBe('ブラウザ RP');
@@ -65,6 +68,7 @@ describe('OIDC ceremony pages in Chromium', () => {
       const tokens = await oidc.authorizationCodeGrant(config, landed, { pkceCodeVerifier: verifier, expectedState: state });
       const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
       expect((info.verified_claims as { claims: { name: string } }).claims.name).toBe(p.sandbox.person(person).name);
+      expect(blocked).toEqual([]);
       await context.close();
     });
   }
