@@ -7,7 +7,7 @@ import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { title } from './catalogue.js';
-import { holderLinkOf, holderRespond, startFlow, startHarness, type Harness } from './support/platform.js';
+import { REDIRECT, holderLinkOf, holderRespond, startFlow, startHarness, type Harness } from './support/platform.js';
 
 const PUBLIC_HTTPS = 'https://id.kakunin.test';
 const TIGHT = { requestTimeoutSeconds: 2, headersTimeoutSeconds: 1, keepAliveTimeoutSeconds: 1, maxConnectionsPerAddress: 6 };
@@ -193,6 +193,14 @@ describe('the HTTP edge', () => {
       expect(error.status).toBe(400);
       expect(error.headers['content-type']).toMatch(/^text\/html/);
     }
+    // oidc-provider's form_post page (here an error returned to the RP): its one inline script is
+    // allowed by its hash, which oidc-provider adds to the CSP it finds; the headers stay.
+    const query = new URLSearchParams({ client_id: plain.rpA.clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, response_mode: 'form_post', state: 'a78' });
+    const formPost = await send(plain, `/auth?${query}`);
+    expect(formPost.body).toContain(`<form method="post" action="${REDIRECT}">`);
+    expect(formPost.headers['content-security-policy']).toMatch(/script-src 'self' 'sha256-[\w+/=]+'/);
+    expect(formPost.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(formPost.headers['x-frame-options']).toBe('DENY');
   });
 
   it(title('A79'), async () => {
