@@ -32,7 +32,7 @@ describe('secrets at rest', () => {
       `INSERT INTO relying_parties (client_id, client_secret, name, redirect_uris, ceremonies, framework, purpose, webhook_secret) VALUES ($1, $2, 'Legacy RP', $3, $4, 'jp_aml', '本人確認', $5)`,
       [legacy.clientId, legacy.secret, [REDIRECT], ['login', 'identity'], legacy.webhook],
     );
-    const legacyJwk = { ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'k-legacy', use: 'sig', alg: 'RS256' };
+    const legacyJwk: Record<string, string> = { ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: 'k-legacy', use: 'sig', alg: 'RS256' };
     await db.query(`INSERT INTO kv_secrets (name, value) VALUES ('oidc.signing-key', $1)`, [{ v: legacyJwk }]);
     await db.query(`UPDATE kv_secrets SET value = $1 WHERE name = 'admin.token'`, [{ v: h.p.server.adminToken }]);
     // The start-up steps of startServer that convert them.

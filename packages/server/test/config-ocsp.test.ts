@@ -63,7 +63,7 @@ describe('OCSP configuration', () => {
 
   it('production needs a revocation source: KAKUNIN_OCSP_URL, ocsp.responders or a CRL source', () => {
     const base = { DATABASE_URL: 'postgres://x', KAKUNIN_LINKAGE_URL: 'http://l', KAKUNIN_PUBLIC_URL: 'https://p' };
-    expect(() => loadConfig({}, base)).toThrow(/refuses to start without KAKUNIN_OCSP_URL or ocsp.responders or/);
+    expect(() => loadConfig({}, base)).toThrow(/refuses to start without KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR \(or ocsp.responders, crlSources/);
     expect(loadConfig({}, { ...base, KAKUNIN_OCSP_URL: 'http://ocsp.example/' }).ocspUrl).toBe('http://ocsp.example/');
     expect(Object.keys(loadConfig({}, { ...base, KAKUNIN_OCSP_RESPONDERS: 'authca03=http://ocsp.example/a3' }).ocsp.responders)).toEqual(['authca03']);
   });
