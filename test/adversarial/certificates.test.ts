@@ -37,10 +37,9 @@ async function attack(kind: 'login' | 'identity', answer: (v: HolderView) => Pro
   return r;
 }
 
-/** The simulator's current card signing root, with its private key (the sandbox keeps it on disk). */
-function signingRoot(): { der: Uint8Array; id: string; key: KeyObject } {
-  const now = new Date();
-  const root = h.p.sandbox.roots().find((r) => r.kind === 'sign' && !r.medium && r.notBefore <= now && now <= r.notAfter) ?? h.p.sandbox.roots().find((r) => r.kind === 'sign')!;
+/** A simulator signing root (by default the one that issues a signer's card certificate now), with its private key (the sandbox keeps it on disk). */
+function signingRoot(id = issuerIdOf(h.signers[0]!)): { der: Uint8Array; id: string; key: KeyObject } {
+  const root = h.p.sandbox.roots().find((r) => r.id === id)!;
   const state = JSON.parse(readFileSync(join(h.p.sandbox.dir, 'state.json'), 'utf8')) as { roots: { id: string; keyFile: string }[] };
   const keyFile = state.roots.find((r) => r.id === root.id)!.keyFile;
   return { der: root.der, id: root.id, key: createPrivateKey(readFileSync(join(h.p.sandbox.dir, keyFile))) };
@@ -255,7 +254,7 @@ describe('certificates and signatures', () => {
   });
 
   it(title('A83'), async () => {
-    const root = signingRoot();
+    const root = signingRoot(issuerIdOf(h.signers[0]!));
     const store = h.p.server.platform.verifier.options.trustStore;
     const leaf = certOf(await genuine(await h.view(await h.ceremony('identity')), h.signers[0]!));
     // keyCertSign with the holder's usages, and basicConstraints cA added: each re-signed by the real root.
