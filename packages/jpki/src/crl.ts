@@ -87,6 +87,14 @@ class SerialTable {
     return this.long.get(serialHex);
   }
 
+  /** Entries of this table that `other` lacks: a scan of the typed arrays, an object only per entry found. */
+  *missingFrom(other: SerialTable): Generator<{ hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }> {
+    for (let i = 0; i <= this.mask; i++) {
+      if (this.reason[i] !== 0 && other.find(this.hi[i]!, this.lo[i]!) < 0) yield { hi: this.hi[i]!, lo: this.lo[i]!, time: this.time[i]!, reason: this.reason[i]! - 1 };
+    }
+    for (const [serial, v] of this.long) if (!other.long.has(serial)) yield { serial, ...v };
+  }
+
   entryAt(slot: number): { time: number; reason: number } {
     return { time: this.time[slot]!, reason: this.reason[slot]! - 1 };
   }
@@ -300,11 +308,26 @@ export class CrlIndex {
   }
 
   *entries(): Generator<CrlEntry> {
-    for (const e of this.table.entries()) {
-      const serial = 'serial' in e ? e.serial : normalizeSerial(((BigInt(e.hi) << 32n) | BigInt(e.lo)).toString(16));
-      yield { serial, revokedAt: new Date(e.time * 1000), reason: CRL_REASONS[e.reason] ?? 'unspecified' };
-    }
+    for (const e of this.table.entries()) yield toEntry(e);
   }
+
+  /**
+   * The entries of this CRL that `previous` does not list (all of them without one): what became
+   * revoked between two CRLs of the same scope. One pass over this index's arrays with a probe of
+   * the other's, so millions of entries cost milliseconds and no object per unchanged entry.
+   * Entries only `previous` lists (a released hold) are not reported.
+   */
+  addedSince(previous: CrlIndex | undefined): CrlEntry[] {
+    if (!previous) return [...this.entries()];
+    const added: CrlEntry[] = [];
+    for (const e of this.table.missingFrom(previous.table)) added.push(toEntry(e));
+    return added;
+  }
+}
+
+function toEntry(e: { hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }): CrlEntry {
+  const serial = 'serial' in e ? e.serial : normalizeSerial(((BigInt(e.hi) << 32n) | BigInt(e.lo)).toString(16));
+  return { serial, revokedAt: new Date(e.time * 1000), reason: CRL_REASONS[e.reason] ?? 'unspecified' };
 }
 
 function parseIdpName(buf: Uint8Array, idp: Tlv): Name | undefined {

@@ -7,10 +7,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { LinkageClient, type RevocationChecker, type TrustStore } from '@kakunin/jpki';
+import { LinkageClient, httpJsonFetcher, type RevocationChecker, type TrustStore } from '@kakunin/jpki';
+import { httpCrlFetcher } from '@kakunin/jpki/http';
 import type Provider from 'oidc-provider';
 import type * as ProviderModule from './oidc/provider.js';
-import { simDir, type CrlSourceConfig, type ServerConfig } from './config.js';
+import { ConfigError, simDir, type CrlSourceConfig, type MonitorMode, type ServerConfig } from './config.js';
 import { CrlRefresher, crlSourcesOf, registerCrlMetrics } from './crl/index.js';
 import type { Database } from './db/database.js';
 import { announceServer, openPlatformDatabase } from './db/open.js';
@@ -34,6 +35,8 @@ import { CLIENT_AUTH_PATHS, ClientAuthentication } from './oidc/client-auth.js';
 import { JpkiVerifier, productionRevocation } from './verifier.js';
 import { withConfiguredAnchors } from './trust-anchors.js';
 import { startBackgroundJobs, type BackgroundJobs } from './monitor/index.js';
+import { CrlMonitor } from './monitor/crl-monitor.js';
+import { UsageMeter } from './usage.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -87,6 +90,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     options.onProgress?.(config.databaseUrl ? 'connecting to PostgreSQL…' : `opening the embedded database in ${join(config.dataDir, 'db')}…`);
     const db = options.db ?? (await openPlatformDatabase(config));
     if (!options.db) cleanups.push(() => db.close());
+    const metrics = new Metrics();
+    // Every J-LIS lookup is counted where it leaves (usage.ts); flushed before the database closes.
+    const usage = new UsageMeter(db, { metrics }).start();
+    cleanups.push(() => usage.stop());
 
     // The CRL sources (crl/): made with the trust store of the mode, started once the logger exists.
     let crl: CrlRefresher | undefined;
@@ -94,13 +101,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const sources = crlSourcesOf(config, extra);
       if (sources.length === 0) return undefined;
       const settings = { refreshAheadSeconds: config.crlRefreshAheadSeconds, graceSeconds: config.crlGraceSeconds, retrySeconds: config.crlRetrySeconds };
-      crl = new CrlRefresher({ db, trustStore, sources, settings, ...(options.crlClock ? { clock: options.crlClock } : {}) });
+      crl = new CrlRefresher({ db, trustStore, sources, settings, fetcher: usage.crlFetcher(httpCrlFetcher()), ...(options.crlClock ? { clock: options.crlClock } : {}) });
       return crl.checker;
     };
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
     if (config.mode === 'sandbox' || !productionTrust) {
-      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp, crlChecker);
+      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp, crlChecker, usage);
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {
@@ -108,8 +115,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,
-        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), crl: crlChecker(trustStore) }),
-        ...(config.linkageUrl ? { linkage: new LinkageClient(config.linkageUrl) } : {}),
+        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), crl: crlChecker(trustStore), usage }),
+        ...(config.linkageUrl ? { linkage: new LinkageClient(config.linkageUrl, usage.jsonFetcher(httpJsonFetcher())) } : {}),
       });
     }
 
@@ -122,7 +129,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const authThrottle = new AuthThrottle(db, { perClient: config.authFailuresPerClient, perAddress: config.authFailuresPerAddress, windowSeconds: config.authFailureWindowSeconds });
     const clientAuth = new ClientAuthentication(db, authThrottle);
 
-    const metrics = new Metrics();
     const app = Fastify({
       logger: {
         level: config.logLevel,
@@ -137,13 +143,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     cleanups.push(() => app.close());
     limitConnectionsPerAddress(app.server, config, app.log);
     secureEveryResponse(app, publicUrl);
-    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}) };
+    usage.log = app.log;
+    const monitorMode: MonitorMode = config.monitorMode ?? (crl ? 'crl' : 'ocsp');
+    if (monitorMode === 'crl' && !crl) throw new ConfigError('monitorMode crl needs CRL sources (KAKUNIN_CRL_DIR or crlSources); without CRL access use monitorMode ocsp');
+    const crlMonitor = monitorMode === 'crl' ? new CrlMonitor({ db, trustStore: verifier.options.trustStore, metrics, log: app.log }) : undefined;
+    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
     if (crl) {
       const refresher = crl;
       // Stored CRLs are installed before the first request; fetching is the crl-refresh job's.
       await refresher.start({ runJobs: !options.noJobs, log: app.log });
       cleanups.push(() => refresher.stop());
       registerCrlMetrics(metrics.registry, () => refresher.status(), options.crlClock);
+      if (sandbox && !options.noJobs) {
+        // Sandbox only: a life event publishes a new simulated CRL; fetch it now, not at nextUpdate.
+        cleanups.push(sandbox.onChange((token) => void refresher.refreshNow(token).catch((e: unknown) => app.log.warn({ err: e }, 'sandbox CRL refresh not enqueued'))));
+      }
     }
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
     const { createProvider } = await importOidcQuietly();
@@ -171,7 +185,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(holderRoutes, { platform });
     const jobs: BackgroundJobs | undefined = options.noJobs
       ? undefined
-      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config, webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
+      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config: { ...config, monitorMode }, ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}), webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
     if (jobs) cleanups.push(() => jobs.stop());
     await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(jobs ? { jobs } : {}) });
     await app.register(adminConsoleRoutes, { platform, adminToken, prefix: '/admin', ...(jobs ? { jobs } : {}) });

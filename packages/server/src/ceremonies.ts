@@ -22,6 +22,7 @@ import {
   isServerError,
 } from './errors.js';
 import { watchCertificate } from './monitor/index.js';
+import { withUsage, type UsageContext } from './usage.js';
 import { ocspAnswers } from './ocsp-answers.js';
 import { appendVerificationRecord, maskMyNumbers, newRecordId, type VerificationRecordInput } from './records/index.js';
 import type { Platform } from './platform.js';
@@ -326,6 +327,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   // An RP disabled after the ceremony started gets nothing more.
   if (rp.disabledAt) throw new CeremonyNotAllowed(ceremony.kind, rp.clientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
+  // Whom the J-LIS lookups of this verification (OCSP, linkage) are billed to.
+  const usage: UsageContext = { purpose: ceremony.kind === 'identity' ? 'proofing' : 'login', rpClientId: rp.clientId, ceremonyKind: ceremony.kind };
 
   const timer = platform.metrics.verificationSeconds.startTimer({ kind: ceremony.kind });
   // The page shows "verifying" only when it lasts (a slow revocation source): a verification that
@@ -336,7 +339,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   let verification: Verification;
   try {
     const reuse = { seconds: platform.config.ocspReuseSeconds[ceremony.kind], answers: ocspAnswers(platform.db) };
-    verification = await platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now, reuse });
+    verification = await withUsage(usage, () => platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now, reuse }));
   } catch (e) {
     timer();
     clearTimeout(showVerifying);
@@ -349,7 +352,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const { certificate: cert, revocation } = verification;
   if (revocation.thisUpdate) platform.metrics.revocationAgeSeconds.set({ source: revocation.source }, (now.getTime() - revocation.thisUpdate.getTime()) / 1000);
   const identity: CertificateIdentity = { issuerId: verification.issuerId, serial: cert.serial, kind: certKind, medium: verification.validation.medium };
-  const linked = await findSubjectByLinkage(platform.db, identity, platform.verifier.linkage);
+  if (revocation.reused) platform.usage?.count('ocsp', { reused: true, context: usage });
+  const linked = await withUsage(usage, () => findSubjectByLinkage(platform.db, identity, platform.verifier.linkage));
 
   const result: CeremonyResult = {
     certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
@@ -364,15 +368,23 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     // Nobody else can finish the ceremony now (its nonce is ours until commit); checked all the same.
     const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id, ${NOTIFY}`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
     if (completed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
+    let watched: string | undefined;
     if (certKind === 'sign') {
       const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
-      await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter });
+      const dp = cert.x509.crlDistributionPoints[0];
+      const crlDistributionPoint = dp === undefined ? undefined : typeof dp === 'string' ? dp : dp.text;
+      watched = (await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter, ...(crlDistributionPoint ? { crlDistributionPoint } : {}) })).id;
     }
     // Last: the append locks the chain head until commit.
     await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification }));
-    return { subjectId };
+    return { subjectId, watched };
   });
   platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
+  if (outcome.watched && platform.crlMonitor && platform.crl) {
+    // No gap at watch time: a revocation already in a processed CRL would never be "new" again.
+    const row = { id: outcome.watched, rp_client_id: rp.clientId, subject_id: outcome.subjectId, record_id: recordId, issuer_id: verification.issuerId, serial: cert.serial, not_after: cert.notAfter };
+    await platform.crlMonitor.checkAtWatch(platform.crl, row, cert.x509, verification.validation.anchor.certificate.x509, now).catch((e: unknown) => platform.log.error({ err: e }, 'CRL monitor: the watch-time CRL lookup failed; the next CRL still covers the certificate'));
+  }
   // The outcome is committed: answer from what was written, without another read that a database
   // hiccup could turn into an error for a verification that succeeded.
   return { ceremony: { ...ceremony, state: 'completed', finishedAt: now, subjectId: outcome.subjectId, recordId, result, stage: 'verifying', cardError: null }, recordId };

@@ -84,6 +84,14 @@ export interface ServerConfig {
   ceremonyTtlSeconds: number;
   /** Revocation monitor period; 0 disables the scheduler (jobs can still be run by hand). */
   monitorIntervalSeconds: number;
+  /**
+   * How watched certificates learn of revocations: `crl` — from each new CRL's new entries (no
+   * J-LIS lookup per holder); `ocsp` — one OCSP request per watched certificate per monitor run, for
+   * an operator without CRL access. Default: crl when any CRL source is configured, else ocsp.
+   */
+  monitorMode?: MonitorMode;
+  /** ocsp mode: at most this many OCSP requests per second from the monitor (0: no limit). */
+  monitorOcspPerSecond: number;
   /** Log level for pino (silent, error, warn, info, debug). */
   logLevel: string;
   /** The local holder agent the ceremony page offers for the same-device flow ('' to offer none). */
@@ -106,6 +114,8 @@ export interface ServerConfig {
   maxConnectionsPerAddress: number;
 }
 
+export type MonitorMode = 'crl' | 'ocsp';
+
 export const DEFAULT_DATA_DIR = '.kakunin';
 
 export const DEFAULTS: ServerConfig = {
@@ -115,6 +125,7 @@ export const DEFAULTS: ServerConfig = {
   dataDir: DEFAULT_DATA_DIR,
   ceremonyTtlSeconds: 300,
   monitorIntervalSeconds: 3600,
+  monitorOcspPerSecond: 50,
   authFailuresPerClient: 10,
   authFailuresPerAddress: 30,
   authFailureWindowSeconds: 60,
@@ -160,6 +171,8 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_SIM_SERVICES_URL: 'simServicesUrl',
   KAKUNIN_CEREMONY_TTL_SECONDS: 'ceremonyTtlSeconds',
   KAKUNIN_MONITOR_INTERVAL_SECONDS: 'monitorIntervalSeconds',
+  KAKUNIN_MONITOR_MODE: 'monitorMode',
+  KAKUNIN_MONITOR_OCSP_PER_SECOND: 'monitorOcspPerSecond',
   KAKUNIN_LOG_LEVEL: 'logLevel',
   KAKUNIN_AGENT_URL: 'agentUrl',
   KAKUNIN_EVENT_STREAMS_PER_CEREMONY: 'eventStreamsPerCeremony',
@@ -171,7 +184,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
 };
 
-const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress']);
+const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'monitorOcspPerSecond', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress']);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
@@ -195,6 +208,7 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
   const config = merged as unknown as ServerConfig;
   if (config.mode !== 'sandbox' && config.mode !== 'production') throw new ConfigError(`mode must be sandbox or production (got "${String(config.mode)}")`);
   if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range`);
+  if (config.monitorMode !== undefined && config.monitorMode !== 'crl' && config.monitorMode !== 'ocsp') throw new ConfigError(`monitorMode must be crl or ocsp (got "${String(config.monitorMode)}")`);
   if (config.crlRetrySeconds === 0) throw new ConfigError('crlRetrySeconds must be at least 1');
   if (config.authFailureWindowSeconds === 0) throw new ConfigError('authFailureWindowSeconds must be at least 1');
   // 0 would mean "no timeout" to Node.js: exactly what these settings exist to prevent.

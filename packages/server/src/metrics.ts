@@ -21,6 +21,21 @@ export class Metrics {
   readonly webhookDeliveries = new Counter({ name: 'kakunin_webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'] as const, registers: [this.registry] });
   readonly monitorChecks = new Counter({ name: 'kakunin_monitor_checks_total', help: 'Revocation monitor re-checks by status', labelNames: ['status'] as const, registers: [this.registry] });
 
+  readonly jlisLookups = new Counter({
+    name: 'kakunin_jlis_lookups_total',
+    help: 'J-LIS revocation lookups (OCSP requests, CRL downloads, linkage calls) by RP client id, ceremony kind, purpose and outcome (requested: sent to J-LIS; reused: answered from the OCSP answer-reuse window)',
+    labelNames: ['lookup', 'rp', 'kind', 'purpose', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly crlMonitor = new Counter({
+    name: 'kakunin_crl_monitor_crls_total',
+    help: 'CRLs the CRL-driven revocation monitor was given, by issuer and outcome (processed, already-processed, refused: older than the last processed CRL of its scope)',
+    labelNames: ['issuer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly crlMonitorMatches = new Counter({ name: 'kakunin_crl_monitor_matches_total', help: 'Watched certificates found revoked by a new CRL entry, by issuer', labelNames: ['issuer'] as const, registers: [this.registry] });
+  readonly monitorUncovered = new Counter({ name: 'kakunin_monitor_uncovered_total', help: 'Certificates put under watch that no installed CRL covers (in CRL monitoring mode their revocation would not be seen)', labelNames: ['issuer'] as const, registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kakunin_process_' });
   }

@@ -3,7 +3,9 @@
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { Sandbox } from '@kakunin/sim';
-import type { ServerConfig } from './config.js';
+import type { MonitorMode, ServerConfig } from './config.js';
+import type { CrlMonitor } from './monitor/crl-monitor.js';
+import type { UsageMeter } from './usage.js';
 import type { CrlRefresher } from './crl/index.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import type { Database } from './db/database.js';
@@ -27,4 +29,10 @@ export interface Platform {
   readonly sandbox?: Sandbox;
   /** The CRL sources and their refresher, when any source is configured (readiness, console). */
   readonly crl?: CrlRefresher;
+  /** How watched certificates learn of revocations (config `monitorMode`, resolved). */
+  readonly monitorMode?: MonitorMode;
+  /** CRL-driven monitoring (crl mode): the watch-time lookup. */
+  readonly crlMonitor?: CrlMonitor;
+  /** Counts the J-LIS lookups (usage accounting). */
+  readonly usage?: UsageMeter;
 }

@@ -4,11 +4,12 @@
 // to them over HTTP. The simulator's CRL of each root is a CRL source too, so the refresher runs
 // in the sandbox as in production (as the fallback: OCSP stays the first check).
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { LinkageClient, RevocationPolicy, TrustStore, type RevocationChecker } from '@kakunin/jpki';
+import { LinkageClient, RevocationPolicy, TrustStore, httpJsonFetcher, httpOcspFetcher, type RevocationChecker } from '@kakunin/jpki';
 import { initSandbox, openSandbox, startSimServices, type Sandbox, type SimServices } from '@kakunin/sim';
 import { DEFAULTS, type CrlSourceConfig, type OcspConfig } from './config.js';
+import type { UsageMeter } from './usage.js';
 import { JpkiVerifier, configuredOcspClient } from './verifier.js';
 
 export interface SandboxJlis {
@@ -16,6 +17,12 @@ export interface SandboxJlis {
   /** The services of this process; undefined when another process serves them. */
   services: SimServices | undefined;
   verifier: JpkiVerifier;
+  /**
+   * Calls `listener` when the simulator's state changes (a life event, from this process or from
+   * `kakunin sim event` in another), with a token naming the change (state.json's mtime): the same
+   * in every process watching the same directory.
+   */
+  onChange(listener: (token: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -34,6 +41,7 @@ export async function startSandboxJlis(
   servicesUrl?: string,
   ocsp: OcspConfig = DEFAULTS.ocsp,
   crl?: (trustStore: TrustStore, sources: CrlSourceConfig[]) => RevocationChecker | undefined,
+  meter?: UsageMeter,
 ): Promise<SandboxJlis> {
   let sandbox: Sandbox;
   if (existsSync(join(dir, 'state.json'))) {
@@ -46,13 +54,46 @@ export async function startSandboxJlis(
   const url = servicesUrl?.replace(/\/+$/, '') ?? services!.url;
   const trustStore = TrustStore.jlis();
   for (const root of sandbox.roots()) trustStore.add(root.der, { label: root.id, medium: root.medium });
-  const ocspClient = configuredOcspClient({ ocsp, fallbackUrl: `${url}/ocsp`, trustStore });
+  const ocspFetcher = httpOcspFetcher(ocsp.timeoutMs);
+  const ocspClient = configuredOcspClient({ ocsp, fallbackUrl: `${url}/ocsp`, trustStore, fetcher: meter ? meter.ocspFetcher(ocspFetcher) : ocspFetcher });
   const crlChecker = crl?.(trustStore, sandboxCrlSources(sandbox, url));
   const verifier = new JpkiVerifier({
     mode: 'sandbox',
     trustStore,
     revocation: crlChecker ? new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp: ocspClient, crl: crlChecker }) : ocspClient,
-    linkage: new LinkageClient(url),
+    linkage: new LinkageClient(url, meter ? meter.jsonFetcher(httpJsonFetcher()) : undefined),
   });
-  return { sandbox, services, verifier, close: async () => services?.close() };
+  const watchers = new Set<ReturnType<typeof watch>>();
+  const onChange = (listener: (token: string) => void): (() => void) => {
+    let timer: NodeJS.Timeout | undefined;
+    // state.json is replaced by a rename: watch the directory, and wait for the writes to settle.
+    const watcher = watch(sandbox.dir, (_event, file) => {
+      if (file !== 'state.json') return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        try {
+          listener(String(statSync(join(sandbox.dir, 'state.json')).mtimeMs));
+        } catch {
+          // Mid-rename: the next event follows.
+        }
+      }, 100);
+    });
+    watcher.unref();
+    watchers.add(watcher);
+    return () => {
+      clearTimeout(timer);
+      watcher.close();
+      watchers.delete(watcher);
+    };
+  };
+  return {
+    sandbox,
+    services,
+    verifier,
+    onChange,
+    close: async () => {
+      for (const w of watchers) w.close();
+      await services?.close();
+    },
+  };
 }

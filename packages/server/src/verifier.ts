@@ -24,6 +24,7 @@ import {
   type X509Certificate,
 } from '@kakunin/jpki';
 import type { OcspConfig } from './config.js';
+import type { UsageMeter } from './usage.js';
 
 export type CertificateKind = 'auth' | 'sign';
 
@@ -149,8 +150,9 @@ export function configuredOcspClient(o: { ocsp: OcspConfig; fallbackUrl?: string
 }
 
 /** Production revocation sources: OCSP, with the refreshed CRLs (crl/) as fallback when there are any. */
-export function productionRevocation(o: { ocspUrl?: string; ocsp: OcspConfig; crl?: RevocationChecker; trustStore: TrustStore }): RevocationChecker {
-  const ocsp = configuredOcspClient({ ocsp: o.ocsp, trustStore: o.trustStore, ...(o.ocspUrl ? { fallbackUrl: o.ocspUrl } : {}) });
+export function productionRevocation(o: { ocspUrl?: string; ocsp: OcspConfig; crl?: RevocationChecker; trustStore: TrustStore; usage?: Pick<UsageMeter, 'ocspFetcher'> }): RevocationChecker {
+  const fetcher = httpOcspFetcher(o.ocsp.timeoutMs);
+  const ocsp = configuredOcspClient({ ocsp: o.ocsp, trustStore: o.trustStore, fetcher: o.usage ? o.usage.ocspFetcher(fetcher) : fetcher, ...(o.ocspUrl ? { fallbackUrl: o.ocspUrl } : {}) });
   if (!o.crl) return new RevocationPolicy({ mode: 'ocsp', ocsp });
   return new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp, crl: o.crl });
 }

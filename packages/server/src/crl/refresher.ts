@@ -175,6 +175,23 @@ export class CrlRefresher {
     return () => this.listeners.delete(listener);
   }
 
+  /** The CRL of a source installed in this process, with the label of its anchor and its SHA-256. */
+  installedCrl(sourceKey: string): { index: CrlIndex; sha256: string; issuer: string } | undefined {
+    return this.installed.get(sourceKey);
+  }
+
+  /**
+   * Fetches every source now, whatever its schedule: the sandbox calls it when the simulator's state
+   * changes, so a life event's CRL is seen in seconds (production keeps its schedule). `token`
+   * names the change, so processes reacting to the same change enqueue one job per source.
+   */
+  async refreshNow(token: string): Promise<void> {
+    for (const source of this.o.sources) {
+      await enqueue(this.o.db, CRL_REFRESH_QUEUE, { source: source.key, force: true }, { dedupeKey: `${CRL_REFRESH_QUEUE}:${source.key}:now:${token}` });
+    }
+    this.jobs?.wake();
+  }
+
   /** Schedules and runs every due refresh now and installs the result (tests, one-shot runs). */
   async runDue(): Promise<number> {
     await this.sync();
@@ -260,14 +277,14 @@ export class CrlRefresher {
     if (wake) this.jobs?.wake();
   }
 
-  private queue(): QueueConfig<{ source: string }> {
+  private queue(): QueueConfig<{ source: string; force?: boolean }> {
     return {
       handler: async (job, ctx) => {
         const source = this.byKey.get(job.payload.source);
         if (!source) return void ctx.log.warn({ source: job.payload.source }, 'CRL refresh job for a source this process does not know; skipped');
         const [row] = (await readCrlStates(ctx.db, [source.key])).values();
         // Another job of this source already ran (its due time moved on): nothing to do.
-        if (this.dueAt(row) > ctx.now) return;
+        if (!job.payload.force && this.dueAt(row) > ctx.now) return;
         await this.refresh(source, row, ctx.now);
         await this.sync();
       },

@@ -339,6 +339,45 @@ CREATE TABLE auth_failures (
 );
 `,
   },
+  {
+    id: 10,
+    name: 'CRL-driven revocation monitor; J-LIS usage counters',
+    sql: `
+-- The monitor matches each CRL's new entries against the watched certificates by issuer and serial.
+CREATE INDEX monitored_certificates_issuer_serial ON monitored_certificates (issuer_id, serial);
+-- The CRL distribution point the certificate names (J-LIS partitions its CRLs per municipality):
+-- which CRL covers it. A municipality's name, nothing of the holder. NULL for rows watched before.
+ALTER TABLE monitored_certificates ADD COLUMN crl_distribution_point text;
+
+-- Per CRL scope (issuer, and distribution point for a partitioned CRL): the last CRL the monitor
+-- processed, with its DER, so the next one is diffed against it (and not against whatever this
+-- process saw last) across restarts and processes (monitor/crl-monitor.ts).
+CREATE TABLE crl_monitor_state (
+  scope text PRIMARY KEY,             -- '<issuer label>' or '<issuer label>|<distribution point DN>'
+  issuer text NOT NULL,
+  distribution_point text,
+  crl_number text,
+  this_update timestamptz NOT NULL,
+  sha256 text NOT NULL,
+  der bytea NOT NULL,
+  entries integer NOT NULL,
+  processed_at timestamptz NOT NULL
+);
+
+-- Every J-LIS revocation lookup the platform makes, per day (UTC), RP, ceremony kind and purpose
+-- (usage.ts): for reconciling J-LIS's charges and re-billing RPs. '' where there is no RP or kind.
+CREATE TABLE jlis_usage (
+  day date NOT NULL,
+  rp_client_id text NOT NULL,
+  ceremony_kind text NOT NULL,
+  purpose text NOT NULL,              -- proofing | login | monitoring | crl-refresh
+  lookup text NOT NULL,               -- ocsp | crl | linkage
+  requests bigint NOT NULL DEFAULT 0, -- sent to J-LIS
+  reused bigint NOT NULL DEFAULT 0,   -- answered from the OCSP answer-reuse window instead
+  PRIMARY KEY (day, rp_client_id, ceremony_kind, purpose, lookup)
+);
+`,
+  },
 ];
 
 /** Applies, in `MIGRATIONS` order, every migration not applied yet; ids may have gaps (a later id can land before an earlier one). */

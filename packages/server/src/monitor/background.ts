@@ -3,7 +3,8 @@
 // each job runs once.
 
 import { randomBytes } from 'node:crypto';
-import { MAX_OCSP_REUSE_SECONDS, type ServerConfig } from '../config.js';
+import { MAX_OCSP_REUSE_SECONDS, type MonitorMode, type ServerConfig } from '../config.js';
+import type { CrlRefresher } from '../crl/refresher.js';
 import type { Database } from '../db/database.js';
 import { enqueue, purgeCompletedJobs } from '../jobs/queue.js';
 import { silentLogger, Worker, type Logger, type QueueConfig } from '../jobs/worker.js';
@@ -11,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import { purgeOcspAnswers } from '../ocsp-answers.js';
 import type { JpkiVerifier } from '../verifier.js';
 import { WEBHOOK_QUEUE, webhookDeliveryQueue, type WebhookDeliveryOptions } from '../webhooks/delivery.js';
+import { CRL_MONITOR_QUEUE, type CrlMonitor } from './crl-monitor.js';
 import { runRevocationMonitor, type MonitorOptions, type MonitorPlatform } from './monitor.js';
 import { MONITOR_QUEUE, startMonitorScheduler, type MonitorScheduler } from './scheduler.js';
 
@@ -37,7 +39,10 @@ export interface BackgroundJobsOptions {
   verifier: Pick<JpkiVerifier, 'recheck'>;
   metrics?: Metrics;
   log?: Logger;
-  config: Pick<ServerConfig, 'monitorIntervalSeconds'>;
+  /** monitorMode default ocsp (re-check every watched certificate), monitorOcspPerSecond default no limit. */
+  config: Pick<ServerConfig, 'monitorIntervalSeconds'> & Partial<Pick<ServerConfig, 'monitorOcspPerSecond'>> & { monitorMode?: MonitorMode };
+  /** CRL-driven monitoring: processes every CRL the refresher installs (crl mode). */
+  crl?: { monitor: CrlMonitor; refresher: CrlRefresher };
   webhooks?: Omit<WebhookDeliveryOptions, 'metrics' | 'log'>;
   /** Worker poll interval (default 1000 ms). */
   pollMs?: number;
@@ -59,11 +64,13 @@ export function startBackgroundJobs(o: BackgroundJobsOptions): BackgroundJobs {
     log,
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     queues: {
-      [MONITOR_QUEUE]: revocationMonitorQueue(platform),
+      [MONITOR_QUEUE]: revocationMonitorQueue(platform, { mode: o.config.monitorMode ?? 'ocsp', ocspPerSecond: o.config.monitorOcspPerSecond ?? 0 }),
       [WEBHOOK_QUEUE]: webhookDeliveryQueue({ ...o.webhooks, log, ...(o.metrics ? { metrics: o.metrics } : {}) }),
+      ...(o.crl ? { [CRL_MONITOR_QUEUE]: o.crl.monitor.queue(o.crl.refresher) } : {}),
     },
   });
   worker.start();
+  const unfollow = o.crl?.monitor.follow(o.crl.refresher, () => worker.wake());
   let scheduler: MonitorScheduler | undefined;
   if (o.config.monitorIntervalSeconds > 0) {
     scheduler = startMonitorScheduler(o.db, { intervalSeconds: o.config.monitorIntervalSeconds, log, onScheduled: () => worker.wake() });
@@ -77,6 +84,7 @@ export function startBackgroundJobs(o: BackgroundJobsOptions): BackgroundJobs {
       return { id: job.id };
     },
     stop: () => (stopped ??= (async () => {
+      unfollow?.();
       await scheduler?.stop();
       await worker.stop();
     })()),

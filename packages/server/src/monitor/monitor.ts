@@ -7,20 +7,25 @@
 //   2. rows past notAfter become `expired` with a `certificate.expired` event. No webhook: expiry is
 //      known in advance from the certificate and says nothing new about the holder; RPs see the
 //      event through the admin API;
-//   3. every other good row is re-checked with `verifier.recheck`, from the issuer generation,
+//   3. in `ocsp` mode only, every other good row is re-checked with `verifier.recheck`, from the issuer generation,
 //      serial and CertID hashes the row keeps (not the certificate). `revoked` → in one transaction:
 //      the row, a `certificate.revoked` event, the webhook job, and the end of any reuse of a kept
 //      good OCSP answer for the certificate (or its subject's other certificates). A source that cannot answer
 //      (RevocationUnavailable) leaves the row untouched for the next run — fail closed, never
 //      "good" by default — and after a few in a row the run stops instead of waiting out a
 //      timeout per certificate.
+// In `crl` mode (the default when CRL sources exist) step 3 does not run: crl-monitor.ts finds
+// revocations in each new CRL instead, at no J-LIS cost per holder. `ocsp` mode costs one J-LIS
+// OCSP request per watched certificate per run, paced to `ocspPerSecond`.
 // Runs are safe to overlap (two processes, a retaken job): a row changes state only from 'good',
 // so each revocation yields exactly one event.
 
 import { RevocationUnavailable, type RevocationStatus } from '@kakunin/jpki';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../jobs/worker.js';
+import type { MonitorMode } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import { withUsage } from '../usage.js';
 import type { JpkiVerifier } from '../verifier.js';
 import { enqueueWebhookDelivery } from '../webhooks/delivery.js';
 import { forgetOcspAnswers } from '../ocsp-answers.js';
@@ -35,6 +40,10 @@ export interface MonitorPlatform {
 
 export interface MonitorOptions {
   now?: Date;
+  /** `ocsp` (default here; the server passes its configured mode) re-checks every good row; `crl` leaves that to the CRL monitor. */
+  mode?: MonitorMode;
+  /** ocsp mode: at most this many re-checks per second (default and 0: no limit). */
+  ocspPerSecond?: number;
   /** Rows read per query (default 100). */
   batchSize?: number;
   /** Stop the run after this many RevocationUnavailable answers in a row (default 5). */
@@ -129,7 +138,10 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
     if (rows.length < batchSize) break;
   }
 
+  if (options.mode === 'crl') return finish(report, log);
+
   // 3. Re-check the rest. One answer per certificate per run, even when several RPs watch it.
+  const pace = pacer(options.ocspPerSecond ?? 0);
   const answers = new Map<string, CheckOutcome>();
   let consecutiveUnavailable = 0;
   let lastId = '0';
@@ -150,7 +162,9 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
       let outcome = answers.get(key);
       if (!outcome) {
         try {
-          outcome = { status: await verifier.recheck({ issuerId: row.issuer_id, serial: row.serial, issuerNameHash: row.issuer_name_hash, issuerKeyHash: row.issuer_key_hash }, now) };
+          await pace();
+          const watched = { issuerId: row.issuer_id, serial: row.serial, issuerNameHash: row.issuer_name_hash, issuerKeyHash: row.issuer_key_hash };
+          outcome = { status: await withUsage({ purpose: 'monitoring', rpClientId: row.rp_client_id }, () => verifier.recheck(watched, now)) };
           consecutiveUnavailable = 0;
         } catch (error) {
           outcome = { error };
@@ -206,6 +220,10 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
     if (rows.length < batchSize) break;
     await options.heartbeat?.();
   }
+  return finish(report, log);
+}
+
+function finish(report: MonitorReport, log: Logger | undefined): MonitorReport {
   if (report.checked > 0 || report.expired > 0 || report.ended > 0) {
     const { events: _events, ...summary } = report;
     log?.info(summary, 'revocation monitor run finished');
@@ -213,8 +231,28 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
   return report;
 }
 
-/** Row, event and webhook job in one transaction; undefined when another run already did it. */
-async function recordRevocation(db: Database, row: DueRow, status: RevocationStatus, now: Date): Promise<string | undefined> {
+/** Waits as needed so that calls come at most `perSecond` times a second (0: never waits). */
+function pacer(perSecond: number): () => Promise<void> {
+  if (perSecond <= 0) return async () => undefined;
+  const gap = 1000 / perSecond;
+  let next = performance.now();
+  return async () => {
+    const now = performance.now();
+    next = Math.max(next, now);
+    const wait = next - now;
+    next += gap;
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  };
+}
+
+/** What a revocation event needs of a watched row. */
+export type WatchedRow = DueRow;
+
+/**
+ * Row, event and webhook job in one transaction; undefined when another run already did it (the
+ * row changes only from 'good', so each revocation yields one event whichever path finds it).
+ */
+export async function recordRevocation(db: Database, row: WatchedRow, status: RevocationStatus, now: Date): Promise<string | undefined> {
   const revokedAt = status.revokedAt ?? now;
   const reason = status.reason ?? 'unspecified';
   return db.transaction(async (tx) => {

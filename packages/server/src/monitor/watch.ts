@@ -20,6 +20,8 @@ export interface WatchInput extends WatchedCertificate {
   subjectId: string;
   recordId: string;
   notAfter: Date;
+  /** The CRL distribution point the certificate names (a municipality's CRL partition), as DN text. */
+  crlDistributionPoint?: string;
 }
 
 /**
@@ -29,13 +31,13 @@ export interface WatchInput extends WatchedCertificate {
  */
 export async function watchCertificate(tx: Queryable, w: WatchInput): Promise<{ id: string; created: boolean }> {
   const [row] = await tx.query<{ id: string; created: boolean }>(
-    `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, issuer_name_hash, issuer_key_hash, not_after)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, issuer_name_hash, issuer_key_hash, not_after, crl_distribution_point)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (rp_client_id, issuer_id, serial) DO UPDATE
-       SET record_id = EXCLUDED.record_id,
+       SET record_id = EXCLUDED.record_id, crl_distribution_point = EXCLUDED.crl_distribution_point,
            status = CASE WHEN monitored_certificates.status = 'ended' THEN 'good' ELSE monitored_certificates.status END
      RETURNING id, (xmax = 0) AS created`,
-    [w.rpClientId, w.subjectId, w.recordId, w.issuerId, w.serial, Buffer.from(w.issuerNameHash), Buffer.from(w.issuerKeyHash), w.notAfter],
+    [w.rpClientId, w.subjectId, w.recordId, w.issuerId, w.serial, Buffer.from(w.issuerNameHash), Buffer.from(w.issuerKeyHash), w.notAfter, w.crlDistributionPoint ?? null],
   );
   return { id: String(row!.id), created: row!.created };
 }

@@ -23,6 +23,8 @@ export interface SimServicesOptions {
 export interface SimServices {
   readonly url: string;
   readonly ocsp: OcspResponder;
+  /** Requests answered so far, by service (what a J-LIS bill would count): tests reconcile usage with it. */
+  readonly served: { ocsp: number; crl: number; linkage: number };
   close(): Promise<void>;
 }
 
@@ -42,7 +44,8 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
       ocsp.invalidate(); // also when this process applied the event itself (reload() then has nothing new)
     }
   };
-  const crlCache = new Map<string, { der: Buffer; at: number; revision: number }>();
+  const crlCache = new Map<string, { der: Buffer; at: number; revision: number; thisUpdate: number }>();
+  const served = { ocsp: 0, crl: 0, linkage: 0 };
   const clock = o.clock ?? (() => new Date());
 
   const crlOf = (issuerId: string, municipalityCode?: string): Buffer => {
@@ -51,9 +54,10 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     const hit = crlCache.get(key);
     const now = clock();
     if (hit && hit.revision === sandbox.revision && now.getTime() - hit.at >= 0 && now.getTime() - hit.at < CRL_TTL_MS) return hit.der;
-    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    // A CRL published after a change is always newer than the one before, even within the same second.
+    const thisUpdate = new Date(Math.max(Math.floor(now.getTime() / 1000) * 1000, hit && hit.revision !== sandbox.revision ? hit.thisUpdate + 1000 : 0));
     const der = sandboxCrl(sandbox, issuerId, { thisUpdate, ...(municipalityCode ? { municipalityCode } : {}) });
-    crlCache.set(key, { der, at: now.getTime(), revision: sandbox.revision });
+    crlCache.set(key, { der, at: now.getTime(), revision: sandbox.revision, thisUpdate: thisUpdate.getTime() });
     return der;
   };
 
@@ -83,6 +87,7 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
         return json(res, 405, { error: 'method_not_allowed' });
       }
       refresh();
+      served.ocsp++;
       return send(res, 200, 'application/ocsp-response', ocsp.respond(request));
     }
     if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed' });
@@ -109,12 +114,14 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     if (crl) {
       if (!sandbox.roots().some((r) => r.id === crl[1])) return json(res, 404, { error: 'unknown_issuer', issuerId: crl[1] });
       if (crl[2] && !distributionPointsOf(sandbox, crl[1]!).includes(crl[2])) return json(res, 404, { error: 'unknown_distribution_point', municipalityCode: crl[2] });
+      served.crl++;
       return send(res, 200, 'application/pkix-crl', crlOf(crl[1]!, crl[2]));
     }
     if (path === '/linkage/latest' || path === '/linkage/pair') {
       const serial = url.searchParams.get('serial') ?? '';
       if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) return json(res, 400, { error: 'invalid_serial', message: 'serial must be hex' });
       refresh();
+      served.linkage++;
       const answer = path === '/linkage/latest' ? latestCertificate(sandbox, serial, url.searchParams.get('issuer') ?? undefined) : certificatePair(sandbox, serial);
       return answer ? json(res, 200, answer) : json(res, 404, { error: 'unknown_certificate', serial });
     }
@@ -137,6 +144,7 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
   return {
     url: `http://${o.host ?? '127.0.0.1'}:${port}`,
     ocsp,
+    served,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
