@@ -11,6 +11,7 @@ import { registerRpCommands } from './commands/rp.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSimCommands } from './commands/sim.js';
 import { registerTrustCommands } from './commands/trust.js';
+import { registerUsageCommand } from './commands/usage.js';
 import { CliError, EXIT } from './output.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerRecordsCommands(program);
   registerKeysCommands(program);
+  registerUsageCommand(program);
   return program;
 }
 

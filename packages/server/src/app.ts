@@ -156,7 +156,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       registerCrlMetrics(metrics.registry, () => refresher.status(), options.crlClock);
       if (sandbox && !options.noJobs) {
         // Sandbox only: a life event publishes a new simulated CRL; fetch it now, not at nextUpdate.
-        cleanups.push(sandbox.onChange((token) => void refresher.refreshNow(token).catch((e: unknown) => app.log.warn({ err: e }, 'sandbox CRL refresh not enqueued'))));
+        const refreshNow = (token: string): void => void refresher.refreshNow(token).catch((e: unknown) => app.log.warn({ err: e }, 'sandbox CRL refresh not enqueued'));
+        cleanups.push(sandbox.onChange(refreshNow));
+        // And once at start, for events applied while no platform was running (once per state).
+        refreshNow(sandbox.changeToken());
       }
     }
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);

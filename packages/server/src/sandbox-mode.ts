@@ -23,6 +23,8 @@ export interface SandboxJlis {
    * in every process watching the same directory.
    */
   onChange(listener: (token: string) => void): () => void;
+  /** The token of the state as it is now (what onChange would pass). */
+  changeToken(): string;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startSandboxJlis(
     linkage: new LinkageClient(url, meter ? meter.jsonFetcher(httpJsonFetcher()) : undefined),
   });
   const watchers = new Set<ReturnType<typeof watch>>();
+  const changeToken = (): string => String(statSync(join(sandbox.dir, 'state.json')).mtimeMs);
   const onChange = (listener: (token: string) => void): (() => void) => {
     let timer: NodeJS.Timeout | undefined;
     // state.json is replaced by a rename: watch the directory, and wait for the writes to settle.
@@ -72,7 +75,7 @@ export async function startSandboxJlis(
       clearTimeout(timer);
       timer = setTimeout(() => {
         try {
-          listener(String(statSync(join(sandbox.dir, 'state.json')).mtimeMs));
+          listener(changeToken());
         } catch {
           // Mid-rename: the next event follows.
         }
@@ -91,6 +94,7 @@ export async function startSandboxJlis(
     services,
     verifier,
     onChange,
+    changeToken,
     close: async () => {
       for (const w of watchers) w.close();
       await services?.close();

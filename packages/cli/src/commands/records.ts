@@ -12,13 +12,13 @@ import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js
 import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
 
 /** With DATA_DIR_OPTION's default, the data dir is always set. */
-type DataOptions = BaseDataOptions & { dataDir: string };
+export type DataOptions = BaseDataOptions & { dataDir: string };
 
 /**
  * Runs one command on the platform database; while a server holds the embedded database, `viaApi`
  * does the same through that server's admin API.
  */
-async function withDatabase<T>(o: DataOptions, fn: (db: Database) => Promise<T>, viaApi: (server: RunningServer) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(o: DataOptions, fn: (db: Database) => Promise<T>, viaApi: (server: RunningServer) => Promise<T>): Promise<T> {
   const databaseUrl = o.databaseUrl || process.env.DATABASE_URL || undefined;
   // Never create an empty embedded database by mistake (a wrong --data-dir would "verify" 0 records).
   if (!databaseUrl && !existsSync(pgliteDir({ dataDir: o.dataDir }))) {

@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { InvalidRequest } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
+import { monthRange, usageReport } from '../usage.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
 
 const security = [{ adminToken: [] }];
@@ -24,6 +25,18 @@ export async function adminEventRoutes(app: FastifyInstance, o: { platform: Plat
   });
 
   app.post('/events/:id/redeliver', { schema: { tags: ['admin'], security, summary: 'Send an event to its RP again', params: Type.Object({ id: Type.String() }) } }, async (req) => redeliverEvent(db, (req.params as { id: string }).id));
+
+  app.get('/usage', { schema: { tags: ['admin'], security, summary: 'J-LIS revocation lookups of a month (OCSP requests, CRL downloads, linkage calls) by day, RP, ceremony kind and purpose', querystring: Type.Object({ month: Type.String() }) } }, async (req) => {
+    const { month } = req.query as { month: string };
+    try {
+      monthRange(month);
+    } catch (e) {
+      throw new InvalidRequest((e as Error).message);
+    }
+    // Counts still in this process's memory first: a report right after a run includes them.
+    await o.platform.usage?.flush();
+    return usageReport(db, month);
+  });
 
   app.get('/monitored-certificates', { schema: { tags: ['admin'], security, summary: 'Signing certificates under revocation watch', querystring: Type.Object({ rp: Type.Optional(Type.String()), status: Type.Optional(Type.String()), limit: Limit }) } }, async (req) => {
     const q = req.query as { rp?: string; status?: string; limit?: number };
