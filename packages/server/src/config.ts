@@ -144,7 +144,7 @@ export const DEFAULTS: ServerConfig = {
   trustedProxies: [],
   requestTimeoutSeconds: 30,
   headersTimeoutSeconds: 10,
-  keepAliveTimeoutSeconds: 5,
+  keepAliveTimeoutSeconds: 72,
   maxConnectionsPerAddress: 100,
 };
 

@@ -12,10 +12,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sandbox = { mode: 'sandbox' as const };
 
 describe('HTTP edge configuration', () => {
-  it('defaults: no trusted proxy, 30 s per request, 10 s for headers, 5 s keep-alive, 100 connections per address', () => {
+  it('defaults: no trusted proxy, 30 s per request, 10 s for headers, 72 s keep-alive, 100 connections per address', () => {
     const c = loadConfig(sandbox, {});
-    expect(c).toMatchObject({ trustedProxies: [], requestTimeoutSeconds: 30, headersTimeoutSeconds: 10, keepAliveTimeoutSeconds: 5, maxConnectionsPerAddress: 100 });
-    expect(httpServerOptions(c)).toMatchObject({ requestTimeout: 30_000, keepAliveTimeout: 5000, connectionTimeout: 0, http: { requestTimeout: 30_000, headersTimeout: 10_000 } });
+    expect(c).toMatchObject({ trustedProxies: [], requestTimeoutSeconds: 30, headersTimeoutSeconds: 10, keepAliveTimeoutSeconds: 72, maxConnectionsPerAddress: 100 });
+    expect(httpServerOptions(c)).toMatchObject({ requestTimeout: 30_000, keepAliveTimeout: 72000, connectionTimeout: 0, http: { requestTimeout: 30_000, headersTimeout: 10_000 } });
   });
 
   it('trusted proxies from the JSON file (a list) or KAKUNIN_TRUSTED_PROXIES (commas or spaces); the environment wins', () => {
