@@ -33,3 +33,5 @@ export * from './records/index.js';
 export * from './jobs/index.js';
 export * from './monitor/index.js';
 export * from './webhooks/index.js';
+export { UsageMeter, withUsage, usageReport, monthRange, type UsageContext, type UsagePurpose, type UsageLookup, type UsageReport, type UsageRow } from './usage.js';
+export { CrlRefresher, crlSource, type CrlSource } from './crl/index.js';

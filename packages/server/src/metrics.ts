@@ -23,8 +23,8 @@ export class Metrics {
 
   readonly jlisLookups = new Counter({
     name: 'kakunin_jlis_lookups_total',
-    help: 'J-LIS revocation lookups (OCSP requests, CRL downloads, linkage calls) by RP client id, ceremony kind, purpose and outcome (requested: sent to J-LIS; reused: answered from the OCSP answer-reuse window)',
-    labelNames: ['lookup', 'rp', 'kind', 'purpose', 'outcome'] as const,
+    help: 'J-LIS revocation lookups (OCSP requests, CRL downloads, linkage calls) by ceremony kind, purpose and outcome (requested: sent to J-LIS; reused: answered from the OCSP answer-reuse window). Per RP: kakunin usage, /admin/v1/usage',
+    labelNames: ['lookup', 'kind', 'purpose', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly crlMonitor = new Counter({

@@ -81,7 +81,8 @@ export class UsageMeter {
     if (!p) this.pending.set(key, (p = { day, rp, kind, purpose: c.purpose, lookup, requests: 0, reused: 0 }));
     if (o.reused) p.reused++;
     else p.requests++;
-    this.o.metrics?.jlisLookups.inc({ lookup, rp, kind, purpose: c.purpose, outcome: o.reused ? 'reused' : 'requested' });
+    // No RP in metric labels (metrics carry outcomes and kinds only); the table has it.
+    this.o.metrics?.jlisLookups.inc({ lookup, kind, purpose: c.purpose, outcome: o.reused ? 'reused' : 'requested' });
   }
 
   /** Writes the counts summed so far (one statement); on failure they are kept for the next flush. */

@@ -183,11 +183,12 @@ export class CrlRefresher {
   /**
    * Fetches every source now, whatever its schedule: the sandbox calls it when the simulator's state
    * changes, so a life event's CRL is seen in seconds (production keeps its schedule). `token`
-   * names the change, so processes reacting to the same change enqueue one job per source.
+   * names the change, so processes reacting to the same change enqueue one job per source; a job
+   * finding the source fetched since it was asked for (by the schedule, say) does nothing.
    */
   async refreshNow(token: string): Promise<void> {
     for (const source of this.o.sources) {
-      await enqueue(this.o.db, CRL_REFRESH_QUEUE, { source: source.key, force: true }, { dedupeKey: `${CRL_REFRESH_QUEUE}:${source.key}:now:${token}` });
+      await enqueue(this.o.db, CRL_REFRESH_QUEUE, { source: source.key, force: this.clock().getTime() }, { dedupeKey: `${CRL_REFRESH_QUEUE}:${source.key}:now:${token}` });
     }
     this.jobs?.wake();
   }
@@ -277,14 +278,15 @@ export class CrlRefresher {
     if (wake) this.jobs?.wake();
   }
 
-  private queue(): QueueConfig<{ source: string; force?: boolean }> {
+  private queue(): QueueConfig<{ source: string; force?: number }> {
     return {
       handler: async (job, ctx) => {
         const source = this.byKey.get(job.payload.source);
         if (!source) return void ctx.log.warn({ source: job.payload.source }, 'CRL refresh job for a source this process does not know; skipped');
         const [row] = (await readCrlStates(ctx.db, [source.key])).values();
         // Another job of this source already ran (its due time moved on): nothing to do.
-        if (!job.payload.force && this.dueAt(row) > ctx.now) return;
+        const { force } = job.payload;
+        if (force === undefined ? this.dueAt(row) > ctx.now : (row?.lastAttemptAt?.getTime() ?? -1) >= force) return;
         await this.refresh(source, row, ctx.now);
         await this.sync();
       },

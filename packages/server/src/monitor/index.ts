@@ -5,3 +5,4 @@ export { insertEvent, getEvent, listEvents, newEventId, type PlatformEvent, type
 export { runRevocationMonitor, type MonitorPlatform, type MonitorOptions, type MonitorReport } from './monitor.js';
 export { MONITOR_QUEUE, monitorSlot, scheduleRevocationMonitor, startMonitorScheduler, type MonitorScheduler } from './scheduler.js';
 export { startBackgroundJobs, revocationMonitorQueue, type BackgroundJobs, type BackgroundJobsOptions } from './background.js';
+export { CrlMonitor, CrlOlderThanProcessed, CRL_MONITOR_QUEUE, crlScope, type CrlToProcess, type CrlProcessReport, type CrlMonitorOptions } from './crl-monitor.js';
