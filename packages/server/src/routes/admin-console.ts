@@ -15,6 +15,7 @@ import { langFrom, type AdminContext, type AdminWatched, type Lang, type RecordF
 import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
+import { usageReport } from '../usage.js';
 import { recordWithChainStatus, searchRecords, type RecordOutcome } from '../records/index.js';
 import { jstDate, verifyChain } from '../records/index.js';
 import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
@@ -321,6 +322,8 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   // ---- CRL sources (the same as /readyz) ----
   app.get('/crl', async (req, reply) => {
     const { config } = platform;
+    await platform.usage?.flush();
+    const usage = await usageReport(db, new Date().toISOString().slice(0, 7));
     return html(
       reply,
       200,
@@ -330,6 +333,8 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
         refreshAheadSeconds: config.crlRefreshAheadSeconds,
         graceSeconds: config.crlGraceSeconds,
         retrySeconds: config.crlRetrySeconds,
+        ...(platform.monitorMode ? { monitorMode: platform.monitorMode } : {}),
+        usage,
       }),
     );
   });

@@ -26,6 +26,10 @@ export interface RevocationSourcesPageInput {
   refreshAheadSeconds: number;
   graceSeconds: number;
   retrySeconds: number;
+  /** How watched certificates learn of revocations (the server's monitorMode). */
+  monitorMode?: 'crl' | 'ocsp';
+  /** J-LIS lookups of the current month by RP and purpose (the same as `kakunin usage`). */
+  usage?: { month: string; byRp: readonly { rpClientId: string | null; purpose: string; lookup: string; requests: number; reused: number }[] };
 }
 
 const STATE: Record<AdminCrlSource['state'], { ja: string; en: string; bad: boolean }> = {
@@ -70,10 +74,25 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
     tr(lang, '最終失敗', 'Last failure'),
     tr(lang, '次回取得', 'Next refresh'),
   ];
+  const mode = p.monitorMode
+    ? `<p id="monitor-mode">${
+        p.monitorMode === 'crl'
+          ? tr(lang, '失効監視: CRL方式(新しいCRLの追加分だけを監視中の証明書と照合します。利用者ごとのJ-LIS照会はありません)。', 'Revocation monitoring: CRL mode (each new CRL’s new entries are matched against the watched certificates; no J-LIS lookup per holder).')
+          : tr(lang, '失効監視: OCSP方式(監視中の証明書ごとに、実行のたびにJ-LISへOCSP照会します)。', 'Revocation monitoring: OCSP mode (one J-LIS OCSP request per watched certificate per run).')
+      }</p>`
+    : '';
+  const usage = p.usage
+    ? table(
+        tr(lang, `J-LIS照会件数(${p.usage.month}、UTC)`, `J-LIS lookups (${p.usage.month}, UTC)`),
+        [tr(lang, 'RP', 'RP'), tr(lang, '目的', 'Purpose'), tr(lang, '種類', 'Lookup'), tr(lang, '照会', 'Requests'), tr(lang, '再利用', 'Reused')],
+        p.usage.byRp.map((u) => [text(u.rpClientId ?? tr(lang, '(プラットフォーム)', '(platform)')), text(u.purpose), text(u.lookup), u.requests.toLocaleString('en-US'), u.reused.toLocaleString('en-US')]),
+        { id: 'jlis-usage', empty: tr(lang, '今月の照会はまだありません。', 'No lookups this month yet.') },
+      )
+    : '';
   return adminPage(
     ctx,
     'crl',
     ['失効リストの取得元', 'Revocation sources'],
-    `<p>${intro}</p>${table(tr(lang, 'CRLの取得元', 'CRL sources'), headers, rows, { id: 'crl-sources', empty: tr(lang, 'CRLの取得元は設定されていません(OCSPのみ)。', 'No CRL source is configured (OCSP only).') })}`,
+    `<p>${intro}</p>${mode}${table(tr(lang, 'CRLの取得元', 'CRL sources'), headers, rows, { id: 'crl-sources', empty: tr(lang, 'CRLの取得元は設定されていません(OCSPのみ)。', 'No CRL source is configured (OCSP only).') })}${usage}`,
   );
 }
