@@ -238,9 +238,7 @@ export function parseCrlSources(value: unknown): CrlSourceConfig[] {
     const text = list.trim();
     list = text.startsWith('[')
       ? parseJson(text)
-      : text
-          .split(/[\s,]+/)
-          .filter(Boolean)
+      : listItems(text)
           .map((item) => {
             const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(item);
             const [issuer, where] = m ? [m[1], m[2]!] : [undefined, item];
@@ -270,7 +268,7 @@ export function parseCrlSources(value: unknown): CrlSourceConfig[] {
  * from the config file as an array or from KAKUNIN_TRUSTED_PROXIES separated by commas or spaces.
  */
 export function parseTrustedProxies(value: unknown): string[] {
-  const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : (value ?? []);
+  const list = typeof value === 'string' ? listItems(value) : (value ?? []);
   if (!Array.isArray(list)) throw new ConfigError('trustedProxies must be a list of IP addresses or CIDR ranges');
   return list.map((entry: unknown) => {
     const [address, prefix, ...rest] = String(entry).split('/');
@@ -280,6 +278,11 @@ export function parseTrustedProxies(value: unknown): string[] {
     if (typeof entry !== 'string' || family === 0 || !validPrefix || rest.length) throw new ConfigError(`trustedProxies: "${String(entry)}" is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)`);
     return entry;
   });
+}
+
+/** The items of a list given in one environment variable: separated by commas or white space. */
+function listItems(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
 }
 
 function parseJson(text: string): unknown {
@@ -314,9 +317,10 @@ const OCSP_KEYS = ['responders', 'timeoutMs', 'maxResponseAgeSeconds', 'requireN
 
 function ocspEnv(env: NodeJS.ProcessEnv): Partial<Record<(typeof OCSP_KEYS)[number], unknown>> {
   const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const responders = set('KAKUNIN_OCSP_RESPONDERS');
   return {
-    // `authca03=https://…,signca03=https://…`
-    responders: set('KAKUNIN_OCSP_RESPONDERS')?.split(/[\s,]+/).filter(Boolean).reduce<Record<string, string>>((map, item) => {
+    // `authca03=https://…,signca03=https://…`; unset leaves the file's responders in place.
+    responders: responders === undefined ? undefined : listItems(responders).reduce<Record<string, string>>((map, item) => {
       const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
       if (!m) throw new ConfigError(`KAKUNIN_OCSP_RESPONDERS: "${item}" is not <issuer label>=<URL>`);
       return { ...map, [m[1]!]: m[2]! };
