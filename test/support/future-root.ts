@@ -54,7 +54,10 @@ export async function futureJlisRoot(options: { label?: string; notBefore: Date;
   const label = options.label ?? 'authca04';
   const ca = await SimCa.create([{ id: label, kind, medium: 'card', generation: 4, notBefore: options.notBefore, notAfter: options.notAfter }]);
   const root = ca.root(label);
-  const issuedAt = options.issuedAt ?? new Date(Math.max(options.notBefore.getTime(), Math.min(Date.now(), options.notAfter.getTime() - 86_400_000)));
+  // By default a day ago: issued "now", the certificate would be valid only from the next whole
+  // second, later than a `now` the caller took a moment before and checks at.
+  const DAY = 86_400_000;
+  const issuedAt = options.issuedAt ?? new Date(Math.max(options.notBefore.getTime(), Math.min(Date.now() - DAY, options.notAfter.getTime() - DAY)));
   const ee = await ca.issueAuth({ birthDate: '1990-04-01', municipality: '18201' }, { notBefore: issuedAt });
   const der = resign(root.der, kind, root.privateKey);
   return {
