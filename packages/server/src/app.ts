@@ -37,6 +37,8 @@ import { withConfiguredAnchors } from './trust-anchors.js';
 import { startBackgroundJobs, type BackgroundJobs } from './monitor/index.js';
 import { CrlMonitor } from './monitor/crl-monitor.js';
 import { UsageMeter } from './usage.js';
+import { LogSequencer, defaultLogOrigin, logIdentity } from './records/log.js';
+import { recordsLogRoutes } from './routes/records-log.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -126,6 +128,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const secrets = await platformSecrets(db, masterKey);
     await sealRelyingPartySecrets(db, masterKey);
     const adminToken = await loadAdminToken(db, { ...(config.adminToken ? { configured: config.adminToken } : {}), file: join(config.dataDir, 'admin-token') });
+    const recordsLog = await logIdentity(db, masterKey, config.recordsLogOrigin ?? defaultLogOrigin(publicUrl));
     const authThrottle = new AuthThrottle(db, { perClient: config.authFailuresPerClient, perAddress: config.authFailuresPerAddress, windowSeconds: config.authFailureWindowSeconds });
     const clientAuth = new ClientAuthentication(db, authThrottle);
 
@@ -147,7 +150,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const monitorMode: MonitorMode = config.monitorMode ?? (crl ? 'crl' : 'ocsp');
     if (monitorMode === 'crl' && !crl) throw new ConfigError('monitorMode crl needs CRL sources (KAKUNIN_CRL_DIR or crlSources); without CRL access use monitorMode ocsp');
     const crlMonitor = monitorMode === 'crl' ? new CrlMonitor({ db, trustStore: verifier.options.trustStore, metrics, log: app.log }) : undefined;
-    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
+    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, recordsLog, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
     if (crl) {
       const refresher = crl;
       // Stored CRLs are installed before the first request; fetching is the crl-refresh job's.
@@ -182,7 +185,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         info: { title: 'Kakunin platform API', version: '1.0.0', description: 'Holder protocol v1 (docs/holder-protocol.md) and the admin API. The OpenID Provider endpoints are described by /.well-known/openid-configuration.' },
         servers: [{ url: publicUrl }],
         components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'the admin token (DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN)' } } },
-        tags: [{ name: 'holder', description: 'Holder protocol v1' }, { name: 'admin', description: 'Admin API' }],
+        tags: [{ name: 'holder', description: 'Holder protocol v1' }, { name: 'admin', description: 'Admin API' }, { name: 'records', description: 'The records log: signed checkpoints, inclusion and consistency proofs' }],
       },
     });
     await app.register(holderRoutes, { platform });
@@ -190,10 +193,26 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ? undefined
       : startBackgroundJobs({ db, verifier, metrics, log: app.log, config: { ...config, monitorMode }, ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}), webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
     if (jobs) cleanups.push(() => jobs.stop());
+    if (!options.noJobs && config.logSequencerIntervalMs > 0) {
+      // Every process runs one; the advisory lock lets one integrate at a time (records/log.ts).
+      const sequencer = new LogSequencer({
+        db,
+        identity: recordsLog,
+        intervalMs: config.logSequencerIntervalMs,
+        onIntegrated: (i) => {
+          for (const d of i.delays) metrics.recordsIntegrationSeconds.observe(d);
+          metrics.recordsTreeSize.set(i.treeSize);
+        },
+        onError: (e) => app.log.error({ err: e }, 'records log: integration failed; retrying'),
+      });
+      sequencer.start();
+      cleanups.push(() => sequencer.stop());
+    }
     await app.register(adminRoutes, { platform, adminToken, prefix: '/admin/v1', ...(jobs ? { jobs } : {}) });
     await app.register(adminConsoleRoutes, { platform, adminToken, prefix: '/admin', ...(jobs ? { jobs } : {}) });
     await app.register(interactionRoutes, { platform, provider });
     await app.register(opsRoutes, { platform });
+    await app.register(recordsLogRoutes, { platform, adminToken, prefix: '/records/v1' });
     await app.register(assetRoutes);
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -112,6 +112,13 @@ export interface ServerConfig {
   keepAliveTimeoutSeconds: number;
   /** Open connections per client address (trusted proxies excepted); 0: no limit. */
   maxConnectionsPerAddress: number;
+  /**
+   * The records log's origin (first line of every checkpoint, and the name of its key), fixed when
+   * the log key is created; default: the public URL without its scheme, plus /records.
+   */
+  recordsLogOrigin?: string;
+  /** Pause between two runs of the records log's sequencer; 0 disables it in this process. */
+  logSequencerIntervalMs: number;
 }
 
 export type MonitorMode = 'crl' | 'ocsp';
@@ -133,6 +140,7 @@ export const DEFAULTS: ServerConfig = {
   // identity: 犯収法 verification always asks fresh. login: the 利用者証明用 certificate is revoked only
   // on loss, renewal or death (never on a move), and the alternative source, the CRL, is a day old.
   ocspReuseSeconds: { identity: 0, login: 300 },
+  logSequencerIntervalMs: 200,
   crlSources: [],
   crlRefreshAheadSeconds: 3600,
   crlGraceSeconds: 3600,
@@ -182,9 +190,11 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_HEADERS_TIMEOUT_SECONDS: 'headersTimeoutSeconds',
   KAKUNIN_KEEP_ALIVE_TIMEOUT_SECONDS: 'keepAliveTimeoutSeconds',
   KAKUNIN_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
+  KAKUNIN_RECORDS_LOG_ORIGIN: 'recordsLogOrigin',
+  KAKUNIN_LOG_SEQUENCER_INTERVAL_MS: 'logSequencerIntervalMs',
 };
 
-const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'monitorOcspPerSecond', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress']);
+const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'monitorOcspPerSecond', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress', 'logSequencerIntervalMs']);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
@@ -214,6 +224,8 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
   // 0 would mean "no timeout" to Node.js: exactly what these settings exist to prevent.
   for (const key of ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds'] as const) if (config[key] === 0) throw new ConfigError(`${key} must be at least 1`);
   if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) throw new ConfigError(`headersTimeoutSeconds (${config.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${config.requestTimeoutSeconds})`);
+  // C2SP: a key name (the origin) is visible text without '+' or white space.
+  if (config.recordsLogOrigin !== undefined && !/^[!-*,-~]+$/.test(config.recordsLogOrigin)) throw new ConfigError(`recordsLogOrigin must be printable ASCII without spaces or '+', e.g. "kakunin.example.jp/records" (got "${config.recordsLogOrigin}")`);
   config.trustedProxies = parseTrustedProxies(merged.trustedProxies);
   if (config.masterKeyFile) config.masterKeyFile = resolve(config.masterKeyFile);
   config.crlSources = parseCrlSources(merged.crlSources);

@@ -126,3 +126,16 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
 function sanitise(details: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(JSON.stringify(details, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
 }
+
+/** An inclusion proof asked for a record the sequencer has not integrated yet (within about a second). */
+export class RecordNotIntegrated extends ServerError {
+  constructor(id: string) {
+    super('RECORD_NOT_INTEGRATED', 409, `record ${id} is not in a signed checkpoint yet; retry in a second`, 'この記録はまだ署名済みチェックポイントに含まれていません。少し待ってから再度お試しください', { recordId: id });
+  }
+}
+/** A tree size for which the log has no signed checkpoint (or beyond the latest). */
+export class NoSuchCheckpoint extends ServerError {
+  constructor(size: number, latest: number) {
+    super('NO_SUCH_CHECKPOINT', 404, `the log has no checkpoint of tree size ${size} (the latest is ${latest}); ask for a size a checkpoint was signed at`, '指定の木のサイズのチェックポイントはありません', { treeSize: size, latest });
+  }
+}

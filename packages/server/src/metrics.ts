@@ -36,6 +36,14 @@ export class Metrics {
   readonly crlMonitorMatches = new Counter({ name: 'kakunin_crl_monitor_matches_total', help: 'Watched certificates found revoked by a new CRL entry, by issuer', labelNames: ['issuer'] as const, registers: [this.registry] });
   readonly monitorUncovered = new Counter({ name: 'kakunin_monitor_uncovered_total', help: 'Certificates put under watch that no installed CRL covers (in CRL monitoring mode their revocation would not be seen)', labelNames: ['issuer'] as const, registers: [this.registry] });
 
+  readonly recordsIntegrationSeconds = new Histogram({
+    name: 'kakunin_records_integration_seconds',
+    help: 'Time from a record being written to its inclusion in a signed checkpoint of the records log',
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10],
+    registers: [this.registry],
+  });
+  readonly recordsTreeSize = new Gauge({ name: 'kakunin_records_tree_size', help: 'Leaves in the latest signed checkpoint of the records log (as integrated by this process)', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kakunin_process_' });
   }

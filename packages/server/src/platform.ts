@@ -11,6 +11,7 @@ import type { AuthThrottle } from './auth-throttle.js';
 import type { Database } from './db/database.js';
 import type { MasterKey } from './master-key.js';
 import type { Metrics } from './metrics.js';
+import type { LogIdentity } from './records/log.js';
 import type { JpkiVerifier } from './verifier.js';
 
 export interface Platform {
@@ -35,4 +36,6 @@ export interface Platform {
   readonly crlMonitor?: CrlMonitor;
   /** Counts the J-LIS lookups (usage accounting). */
   readonly usage?: UsageMeter;
+  /** The records log's origin and key (checkpoints, proofs). */
+  readonly recordsLog: LogIdentity;
 }

@@ -1,15 +1,17 @@
-// `kakunin records verify|export|purge|end-relationship`: the verification-record chain, straight in
-// the platform database (PostgreSQL, or the embedded database of --data-dir when no server holds it).
+// `kakunin records verify|check-proof|export|purge|end-relationship`: the verification records log,
+// straight in the platform database (PostgreSQL, or the embedded database of --data-dir when no
+// server holds it); `check-proof` works offline, on a proof bundle an RP saved.
 
-import { createWriteStream, existsSync, mkdirSync, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pgliteDir } from '../../../server/src/config.js';
 import type { Database } from '../../../server/src/db/database.js';
 import type { RunningServer } from '../../../server/src/db/open.js';
-import { endRelationship, exportRecords, purgeExpired, verifyChain, type ChainVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
+import { checkConsistency, checkInclusionBundle, parseVerifierKey } from '@kakunin/tlog';
+import { endRelationship, exportRecords, purgeExpired, storedLogVerifierKey, verifyLog, type LogVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
-import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
+import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, masterKeyOf, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
 
 /** With DATA_DIR_OPTION's default, the data dir is always set. */
 export type DataOptions = BaseDataOptions & { dataDir: string };
@@ -91,44 +93,112 @@ function sink(out: string | undefined): { write: (chunk: string) => Promise<void
   };
 }
 
-function anchorOption(value: string | undefined): { seq: string; hash: string } | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(\d+):([0-9a-f]{64})$/.exec(value);
-  if (!m) throw new CliError(`--anchor must be SEQ:HASH as printed by a previous verify (got "${value}")`);
-  return { seq: m[1]!, hash: m[2]! };
+/** A file's text, or a clear error naming the option. */
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.failed);
+  }
+}
+
+/** --key: a verifier key (`<origin>+<key id>+<key>`) or a file holding one (as GET /records/v1/key answers). */
+function verifierKeyOption(value: string): string {
+  const text = existsSync(value) ? readText(value, '--key file').trim() : value.trim();
+  try {
+    parseVerifierKey(text);
+  } catch (e) {
+    throw new CliError(`--key is not a log verifier key (<origin>+<key id>+<base64 key>, as GET /records/v1/key answers): ${(e as Error).message}`, EXIT.usage);
+  }
+  return text;
 }
 
 const counts = (byFramework: Record<string, number>): string =>
   Object.keys(byFramework).length ? ` (${Object.entries(byFramework).map(([f, n]) => `${f} ${n}`).join(', ')})` : '';
 
 export function registerRecordsCommands(program: Command): void {
-  const cmd = program.command('records').description('verification records (確認記録): verify the hash chain, export, retention purge, end relationships');
+  const cmd = program.command('records').description('verification records (確認記録): verify the log, check a saved proof, export, retention purge, end relationships');
 
   cmd
     .command('verify')
-    .description('re-compute the hash chain; exit 1 and one line per problem when a record was edited, deleted, inserted or reordered')
+    .description("recompute the records log from the rows and check it against its stored nodes and signed checkpoints; exit 1 and one line per problem when a record, an index, a node or the order of records was changed")
     .option(...DATA_DIR_OPTION)
     .option(...DATABASE_URL_OPTION)
-    .option('--anchor <seq:hash>', 'a head printed by an earlier verify: also detects deletion of the newest records')
+    .option('--since <file>', 'a signed checkpoint saved earlier (e.g. by --save): the log must still extend it')
+    .option('--save <file>', 'write the latest signed checkpoint to FILE when the log verifies (keep it elsewhere; pass it to --since next time)')
+    .option('--key <key>', "the log's verifier key, or a file holding it (default: the platform's own, which needs its master key)")
     .option('--json', 'print the result object')
-    .action(async (o: DataOptions & { anchor?: string; json?: boolean }) => {
-      const anchor = anchorOption(o.anchor);
+    .action(async (o: DataOptions & { since?: string; save?: string; key?: string; json?: boolean }) => {
+      const since = o.since === undefined ? undefined : readText(o.since, '--since checkpoint');
+      const givenKey = o.key === undefined ? undefined : verifierKeyOption(o.key);
       const p = progress('records checked');
       const result = await withDatabase(
         o,
-        (db) => verifyChain(db, { onProgress: p.tick, ...(anchor ? { anchor } : {}) }),
-        (server) => adminApi<ChainVerification>(server, 'POST', '/records/verify', anchor ? { anchor } : {}),
+        async (db) => {
+          const key = givenKey ?? (await storedLogVerifierKey(db, masterKeyOf(o)));
+          if (!key) throw new CliError('this database has no records log key yet (no server has started on it): nothing to verify', EXIT.failed);
+          return verifyLog(db, { key, onProgress: p.tick, ...(since ? { since } : {}) });
+        },
+        (server) => adminApi<LogVerification>(server, 'POST', '/records/verify', since ? { since } : {}),
       );
       p.done();
       if (!result.ok) process.exitCode = EXIT.failed;
+      if (result.ok && o.save && result.checkpoint) {
+        const out = sink(o.save);
+        await out.write(result.checkpoint);
+        await out.finish();
+      }
       if (o.json) return printJson(result);
       if (result.ok) {
-        process.stdout.write(`OK: ${result.checked} records, chain intact (${result.purged} purged)\n`);
-        if (result.head) process.stdout.write(`head: ${result.head.seq}:${result.head.hash}\n`);
+        const pending = result.pending ? `; ${result.pending} newer record(s) not in a checkpoint yet (checked too)` : '';
+        process.stdout.write(`OK: ${result.checked} records, log intact: tree size ${result.treeSize}, root ${result.root} (${result.purged} purged)${since ? ', extends the earlier checkpoint' : ''}${pending}
+`);
+        if (o.save) process.stderr.write(`kakunin: saved the latest checkpoint to ${o.save}
+`);
         return;
       }
-      for (const problem of result.problems) process.stdout.write(`seq ${problem.seq} ${problem.id || '-'}: ${problem.reason}\n`);
-      process.stderr.write(`kakunin: FAILED: ${result.checked} records checked, ${result.problems.length} problem(s)\n`);
+      for (const problem of result.problems) process.stdout.write(`${problem.leafIndex !== undefined ? `leaf ${problem.leafIndex}` : 'log'}${problem.recordId ? ` ${problem.recordId}` : ''}: ${problem.reason} (${problem.code})
+`);
+      process.stderr.write(`kakunin: FAILED: ${result.checked} records checked, ${result.problems.length} problem(s)
+`);
+    });
+
+  cmd
+    .command('check-proof')
+    .description("check offline a proof saved from GET /records/v1/proof/inclusion (the record's entry is in the signed tree) or /proof/consistency (the newer tree extends the older), with the log's verifier key")
+    .argument('<file>', 'the JSON the proof endpoint answered')
+    .requiredOption('--key <key>', "the log's verifier key, or a file holding it (GET /records/v1/key)")
+    .option('--checkpoint <file>', 'check an inclusion proof against this signed checkpoint instead of the one in the file (same tree size)')
+    .option('--origin <origin>', "the log's origin the checkpoint must name (default: the key's name)")
+    .option('--json', 'print the result object')
+    .action((file: string, o: { key: string; checkpoint?: string; origin?: string; json?: boolean }) => {
+      const key = verifierKeyOption(o.key);
+      const origin = o.origin ?? parseVerifierKey(key).name;
+      let bundle: Record<string, unknown>;
+      try {
+        bundle = JSON.parse(readText(file, 'proof')) as Record<string, unknown>;
+        if (typeof bundle !== 'object' || bundle === null) throw new Error('not an object');
+      } catch (e) {
+        throw new CliError(`${file} is not a proof (JSON from /records/v1/proof/…): ${(e as Error).message}`, EXIT.failed);
+      }
+      try {
+        if ('first_checkpoint' in bundle) {
+          const r = checkConsistency({ older: String(bundle.first_checkpoint), newer: String(bundle.second_checkpoint), proof: bundle.proof as string[], key, origin });
+          if (o.json) return printJson({ ok: true, kind: 'consistency', first: r.older.size, second: r.newer.size, origin: r.newer.origin });
+          process.stdout.write(`OK: the tree of size ${r.newer.size} extends the tree of size ${r.older.size} (both checkpoints signed by ${r.newer.origin})\n`);
+          return;
+        }
+        const checkpoint = o.checkpoint ? readText(o.checkpoint, '--checkpoint') : String(bundle.checkpoint ?? '');
+        const r = checkInclusionBundle({ entry: String(bundle.entry ?? ''), leafIndex: Number(bundle.leaf_index), treeSize: Number(bundle.tree_size), proof: bundle.proof as string[], checkpoint }, key, { origin });
+        const entry = JSON.parse(String(bundle.entry)) as unknown[];
+        const recordId = typeof entry[1] === 'string' && String(entry[1]).startsWith('rec_') ? String(entry[1]) : typeof entry[2] === 'string' ? String(entry[2]) : '?';
+        if (o.json) return printJson({ ok: true, kind: 'inclusion', recordId, leafIndex: Number(bundle.leaf_index), treeSize: r.checkpoint.size, origin: r.checkpoint.origin, leafHash: r.leafHash.toString('hex') });
+        process.stdout.write(`OK: record ${recordId} is leaf ${Number(bundle.leaf_index)} of the tree of size ${r.checkpoint.size} signed by ${r.checkpoint.origin}\n`);
+      } catch (e) {
+        if (e instanceof CliError) throw e;
+        const code = (e as { code?: string }).code;
+        throw new CliError(`the proof does not hold: ${(e as Error).message}${code ? ` (${code})` : ''}`, EXIT.failed);
+      }
     });
 
   cmd

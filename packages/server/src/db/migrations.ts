@@ -3,6 +3,7 @@
 // several server processes starting together apply each exactly once.
 
 import { certIdHashesOfDer } from '../monitor/watch.js';
+import { fillV1LeafHashes } from '../records/chain.js';
 import type { Database, Queryable } from './database.js';
 
 export interface Migration {
@@ -377,6 +378,84 @@ CREATE TABLE jlis_usage (
   PRIMARY KEY (day, rp_client_id, ceremony_kind, purpose, lookup)
 );
 `,
+  },
+  {
+    id: 11,
+    name: 'records as a Merkle-tree transparency log',
+    sql: `
+-- Records become the leaves of an RFC 9162 Merkle tree (records/log.ts). A ceremony inserts its
+-- record with its leaf hash and touches no shared row; the sequencer (one at a time, under an
+-- advisory lock) later gives committed leaves contiguous indices in arrival (seq) order, stores the
+-- new full subtree nodes and a signed checkpoint, all in one transaction. Rows of the v1 hash chain
+-- stay as they are (prev_hash, hash) and become the first leaves, in chain order.
+ALTER TABLE records ADD COLUMN entry_version smallint NOT NULL DEFAULT 1;
+ALTER TABLE records ALTER COLUMN entry_version SET DEFAULT 2;
+ALTER TABLE records ADD COLUMN leaf_hash bytea;
+ALTER TABLE records ADD COLUMN leaf_index bigint UNIQUE;
+ALTER TABLE records ADD COLUMN integrated_at timestamptz;
+ALTER TABLE records ALTER COLUMN prev_hash DROP NOT NULL;
+ALTER TABLE records ALTER COLUMN hash DROP NOT NULL;
+CREATE INDEX records_unintegrated ON records (seq) WHERE leaf_index IS NULL;
+DROP TABLE record_chain_head;
+
+-- Full subtrees of 2^level leaves (level >= 1) starting at leaf idx * 2^level; leaves are records.leaf_hash.
+CREATE TABLE log_nodes (
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (level, idx)
+);
+-- Every signed checkpoint (C2SP tlog-checkpoint), with the right edge of its tree to extend it.
+CREATE TABLE log_checkpoints (
+  tree_size bigint PRIMARY KEY,
+  root_hash bytea NOT NULL,
+  note text NOT NULL,
+  edge bytea NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'records are append-only: DELETE is not allowed';
+  END IF;
+  IF NEW.seq IS DISTINCT FROM OLD.seq OR NEW.id IS DISTINCT FROM OLD.id OR NEW.created_at IS DISTINCT FROM OLD.created_at
+     OR NEW.rp_client_id IS DISTINCT FROM OLD.rp_client_id OR NEW.ceremony_id IS DISTINCT FROM OLD.ceremony_id
+     OR NEW.subject_id IS DISTINCT FROM OLD.subject_id OR NEW.framework IS DISTINCT FROM OLD.framework
+     OR NEW.outcome IS DISTINCT FROM OLD.outcome OR NEW.payload_hash IS DISTINCT FROM OLD.payload_hash
+     OR NEW.prev_hash IS DISTINCT FROM OLD.prev_hash OR NEW.hash IS DISTINCT FROM OLD.hash
+     OR NEW.entry_version IS DISTINCT FROM OLD.entry_version OR NEW.leaf_hash IS DISTINCT FROM OLD.leaf_hash
+     OR (OLD.leaf_index IS NOT NULL AND NEW.leaf_index IS DISTINCT FROM OLD.leaf_index)
+     OR (OLD.integrated_at IS NOT NULL AND NEW.integrated_at IS DISTINCT FROM OLD.integrated_at) THEN
+    RAISE EXCEPTION 'records are append-only: only the sequencer may index a leaf, and only a retention purge may blank a payload';
+  END IF;
+  IF OLD.leaf_index IS NULL AND NEW.leaf_index IS NOT NULL THEN
+    -- The sequencer integrates the leaf: nothing else may change with it.
+    IF NEW.payload IS DISTINCT FROM OLD.payload OR NEW.purged_at IS DISTINCT FROM OLD.purged_at OR NEW.integrated_at IS NULL THEN
+      RAISE EXCEPTION 'records are append-only: integrating a leaf changes nothing else';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF OLD.purged_at IS NOT NULL OR NEW.purged_at IS NULL OR NEW.payload IS NOT NULL THEN
+    RAISE EXCEPTION 'records are append-only: only a retention purge may blank a payload';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE FUNCTION log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER log_nodes_append_only BEFORE UPDATE OR DELETE ON log_nodes FOR EACH ROW EXECUTE FUNCTION log_append_only();
+CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkpoints FOR EACH ROW EXECUTE FUNCTION log_append_only();
+`,
+    // The v1 rows' leaf hashes: SQL cannot rebuild the canonical JSON they were hashed over.
+    run: async (tx) => {
+      await tx.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+      await fillV1LeafHashes(tx);
+      await tx.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+      await tx.query('ALTER TABLE records ALTER COLUMN leaf_hash SET NOT NULL');
+    },
   },
 ];
 

@@ -1,46 +1,31 @@
-// The verification-record chain. Every row of `records` is hash-linked to the one before it, so an
-// insider who edits, deletes, inserts or reorders rows (even with the append-only trigger disabled)
-// is caught by `verifyChain`. The hash is defined once, here:
+// What every record row is and how its entry is written, shared by the v1 hash chain (rows written
+// before the Merkle log, kept as they were) and the v2 log entries (records/log.ts).
 //
 //   payload_hash = sha256hex(canonicalJson(payload))
-//   hash         = sha256hex(canonicalJson([RECORD_HASH_VERSION, prev_hash, id, seq, created_at ISO 8601
-//                  (UTC, milliseconds), rp_client_id, ceremony_id, subject_id, framework, outcome, payload_hash]))
+//   v1 row hash  = sha256hex(v1 entry), v1 entry = canonicalJson([RECORD_HASH_VERSION, prev_hash, id, seq,
+//                  created_at ISO 8601 (UTC, ms), rp_client_id, ceremony_id, subject_id, framework, outcome, payload_hash])
+//   v2 entry     = canonicalJson([RECORD_ENTRY_VERSION, id, created_at, rp_client_id, ceremony_id, subject_id,
+//                  framework, outcome, payload_hash])
+//   leaf hash    = SHA-256(0x00 ‖ entry as UTF-8) (RFC 9162), for v1 and v2 rows alike
 //
 // canonicalJson is JSON with object keys sorted by UTF-16 code units and no whitespace (RFC 8785
 // JCS for the values we store). A JSON array of the fixed columns keeps the encoding unambiguous
-// (nulls, separators inside values). The first row links to GENESIS_HASH. A purge blanks payload but
-// keeps payload_hash, so the chain still verifies.
+// (nulls, separators inside values). A purge blanks payload but keeps payload_hash, so both the v1
+// links and the log's proofs still verify.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { isValidMyNumber } from '@kakunin/card';
+import { leafHash } from '@kakunin/tlog';
 import type { Queryable, SqlValue } from '../db/database.js';
 
+/** The version tag of the v1 hash-chain entries (rows written before the log). */
 export const RECORD_HASH_VERSION = 'kakunin.records.v1';
+/** The version tag of a log entry. */
+export const RECORD_ENTRY_VERSION = 'kakunin.records.v2';
 export const GENESIS_HASH = '0'.repeat(64);
 const PAGE = 1000;
 
 export type RecordOutcome = 'verified' | 'rejected' | 'note';
-
-export interface AppendRecordInput {
-  rpClientId: string | null;
-  ceremonyId: string | null;
-  subjectId: string | null;
-  framework: string;
-  outcome: RecordOutcome;
-  payload: Record<string, unknown>;
-  at?: Date;
-  /** Chosen beforehand (newRecordId) when rows written earlier in the transaction name it. */
-  id?: string;
-}
-
-export interface AppendedRecord {
-  id: string;
-  seq: string;
-  hash: string;
-  createdAt: Date;
-  /** How many My Number look-alikes the guard masked in the payload (0 normally). */
-  masked: number;
-}
 
 /** Canonical JSON of a JSON value (sorted keys, no whitespace); throws on values JSON cannot hold. */
 export function canonicalJson(value: unknown): string {
@@ -162,54 +147,40 @@ export interface ChainedColumns {
   payloadHash: string;
 }
 
-/**
- * The canonical JSON the row hash is taken over, split around the two values only the database
- * knows at append time (the previous hash and seq, both plain ASCII): head + prev + middle + seq + tail.
- */
-function hashedText(c: Omit<ChainedColumns, 'seq'>): { head: string; middle: string; tail: string } {
-  const rest = [c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash].map(canonicalJson).join(',');
-  return { head: `[${canonicalJson(RECORD_HASH_VERSION)},"`, middle: `",${canonicalJson(c.id)},"`, tail: `",${rest}]` };
+/** The v1 entry: the text a v1 row's hash is taken over. */
+export function v1EntryText(prevHash: string, c: ChainedColumns): string {
+  return canonicalJson([RECORD_HASH_VERSION, prevHash, c.id, c.seq, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]);
 }
 
-/** The row hash (see the header of this file). */
+/** The v1 row hash (see the header of this file). */
 export function recordHash(prevHash: string, c: ChainedColumns): string {
-  return sha256Hex(canonicalJson([RECORD_HASH_VERSION, prevHash, c.id, c.seq, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]));
+  return sha256Hex(v1EntryText(prevHash, c));
 }
 
-/**
- * Appends one record to the chain in a single statement: it advances the head row (whose lock
- * serialises appenders in every process until commit), hashes in the database what only the
- * database knows (previous hash, seq) and inserts the row. Make it the last statement of the
- * transaction that writes whatever else belongs to the record (given a `Database`, it runs on its
- * own): the head stays locked until commit, and a rollback leaves neither row nor gap.
- */
-export async function appendRecord(tx: Queryable, input: AppendRecordInput): Promise<AppendedRecord> {
-  if (!input.framework) throw new TypeError('appendRecord: framework is required');
-  if (!['verified', 'rejected', 'note'].includes(input.outcome)) throw new TypeError(`appendRecord: unknown outcome ${String(input.outcome)}`);
-  if (input.at && Number.isNaN(input.at.getTime())) throw new TypeError('appendRecord: invalid at');
-  const { payload, masked } = guardPayload(input.payload);
-  const hashOfPayload = payloadHash(payload);
-  const createdAt = new Date((input.at ?? new Date()).getTime());
-  const id = input.id ?? newRecordId();
-  const columns = { id, createdAt, rpClientId: input.rpClientId, ceremonyId: input.ceremonyId, subjectId: input.subjectId, framework: input.framework, outcome: input.outcome, payloadHash: hashOfPayload };
-  const text = hashedText(columns);
-  const [row] = await tx.query<{ seq: string; prev_hash: string; hash: string }>(
-    `WITH head AS (
-       UPDATE record_chain_head
-          SET seq = seq + 1, prev_hash = hash,
-              hash = encode(sha256(convert_to($1::text || hash || $2::text || (seq + 1)::text || $3::text, 'UTF8')), 'hex')
-        WHERE id = 1
-       RETURNING seq, prev_hash, hash)
-     INSERT INTO records (seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash)
-     SELECT head.seq, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, head.prev_hash, head.hash FROM head
-     RETURNING seq::text AS seq, prev_hash, hash`,
-    [text.head, text.middle, text.tail, id, createdAt, input.rpClientId, input.ceremonyId, input.subjectId, input.framework, input.outcome, canonicalJson(payload), hashOfPayload],
-  );
-  if (!row) throw new Error('appendRecord: the record chain head is missing (is the database migrated?)');
-  // The database hashed what verifyChain re-hashes here: a disagreement must never be committed.
-  if (recordHash(row.prev_hash, { ...columns, seq: String(row.seq) }) !== row.hash) throw new Error('appendRecord: the database and the verifier disagree on the record hash');
-  return { id, seq: String(row.seq), hash: row.hash, createdAt, masked };
+/** The v2 (log) entry of a record: its fixed columns and payload hash. */
+export function entryText(c: Omit<ChainedColumns, 'seq'>): string {
+  return canonicalJson([RECORD_ENTRY_VERSION, c.id, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]);
 }
+
+const columnsOf = (r: RecordRow): ChainedColumns => ({
+  id: r.id,
+  seq: r.seq,
+  createdAt: r.created_at,
+  rpClientId: r.rp_client_id,
+  ceremonyId: r.ceremony_id,
+  subjectId: r.subject_id,
+  framework: r.framework,
+  outcome: r.outcome,
+  payloadHash: r.payload_hash,
+});
+
+/** The entry a row's leaf hash must be taken over: its v1 entry for a chain row, else its v2 entry. */
+export function rowEntryText(r: RecordRow): string {
+  return r.entry_version === 1 ? v1EntryText(r.prev_hash ?? '', columnsOf(r)) : entryText(columnsOf(r));
+}
+
+/** The leaf hash a row must carry, recomputed from its columns. */
+export const rowLeafHash = (r: RecordRow): Buffer => leafHash(Buffer.from(rowEntryText(r), 'utf8'));
 
 /** A record id, for callers that write rows naming the record before appending it. */
 export const newRecordId = (): string => `rec_${randomBytes(16).toString('base64url')}`;
@@ -225,12 +196,19 @@ export interface RecordRow {
   outcome: string;
   payload: Record<string, unknown> | null;
   payload_hash: string;
-  prev_hash: string;
-  hash: string;
+  /** v1 chain rows only (null for log entries). */
+  prev_hash: string | null;
+  hash: string | null;
   purged_at: Date | null;
+  /** 1: a row of the v1 hash chain; 2: a log entry. */
+  entry_version: number;
+  leaf_hash: Buffer;
+  /** null until the sequencer integrates the leaf into the tree. */
+  leaf_index: string | null;
+  integrated_at: Date | null;
 }
 
-export const RECORD_COLUMNS = 'seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash, purged_at';
+export const RECORD_COLUMNS = 'seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash, purged_at, entry_version, leaf_hash, leaf_index, integrated_at';
 
 /** Normalises a row as either driver returns it (timestamps as Date, bigint as string). */
 export function normaliseRow(r: RecordRow): RecordRow {
@@ -239,122 +217,55 @@ export function normaliseRow(r: RecordRow): RecordRow {
     seq: String(r.seq),
     created_at: new Date(r.created_at),
     purged_at: r.purged_at === null ? null : new Date(r.purged_at),
+    entry_version: Number(r.entry_version),
+    leaf_hash: Buffer.from(r.leaf_hash),
+    leaf_index: r.leaf_index === null ? null : String(r.leaf_index),
+    integrated_at: r.integrated_at === null ? null : new Date(r.integrated_at),
   };
 }
 
-/** Pages through `records` in seq order (keyset pagination: memory stays at one page). `where` is trusted SQL; values go in `params`. */
-export async function* recordPages(db: Queryable, where = 'TRUE', params: readonly SqlValue[] = [], pageSize = PAGE): AsyncGenerator<RecordRow[]> {
+/**
+ * Pages through `records` in seq order, or in leaf order (`by: 'leaf_index'`, integrated rows only);
+ * keyset pagination, so memory stays at one page. `where` is trusted SQL; values go in `params`.
+ */
+export async function* recordPages(db: Queryable, where = 'TRUE', params: readonly SqlValue[] = [], pageSize = PAGE, by: 'seq' | 'leaf_index' = 'seq'): AsyncGenerator<RecordRow[]> {
   let after = '-1';
   const n = params.length;
   while (true) {
     const rows = await db.query<RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE seq > $${n + 1}::bigint AND (${where}) ORDER BY seq LIMIT ${pageSize}`,
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE ${by} > $${n + 1}::bigint AND (${where}) ORDER BY ${by} LIMIT ${pageSize}`,
       [...params, after],
     );
     if (rows.length === 0) return;
     const page = rows.map(normaliseRow);
     yield page;
-    after = page[page.length - 1]!.seq;
+    after = page[page.length - 1]![by]!;
     if (rows.length < pageSize) return;
   }
-}
-
-export interface ChainProblem {
-  seq: string;
-  id: string;
-  /** payload | hash | link | purge | anchor */
-  code: 'payload' | 'hash' | 'link' | 'purge' | 'anchor';
-  reason: string;
-}
-
-export interface ChainVerification {
-  ok: boolean;
-  checked: number;
-  purged: number;
-  problems: ChainProblem[];
-  /** The last row: keep it somewhere else and pass it back as `anchor` to detect truncation. */
-  head: { seq: string; hash: string } | null;
-}
-
-export interface VerifyChainOptions {
-  onProgress?: (checked: number) => void;
-  /** A head seen earlier (e.g. the last verify's): that row must still exist with that hash. */
-  anchor?: { seq: string; hash: string };
-  /** Stop collecting problems after this many (default 1000); checking goes on. */
-  maxProblems?: number;
 }
 
 /** The event name of the note a retention purge appends, listing the ids it blanked. */
 export const PURGE_EVENT = 'retention_purge';
 
 /**
- * Re-computes the whole chain, one page at a time. Deletions, insertions and reordering show as a
- * broken prev_hash link (seq gaps themselves are normal: a rolled-back append burns a seq value).
- * Truncation of the newest rows needs an `anchor`. A purged row must be named by a later
- * retention-purge note; purged rows still awaiting their note are the only state kept across pages.
+ * Migration 11: the leaf hash of every row of the v1 chain, over its v1 entry, in seq order (the
+ * chain's order). The sequencer then integrates them first, in that order.
  */
-export async function verifyChain(db: Queryable, options: VerifyChainOptions = {}): Promise<ChainVerification> {
-  const problems: ChainProblem[] = [];
-  const max = options.maxProblems ?? 1000;
-  let problemCount = 0;
-  const problem = (row: { seq: string; id: string }, code: ChainProblem['code'], reason: string): void => {
-    problemCount++;
-    if (problems.length < max) problems.push({ seq: row.seq, id: row.id, code, reason });
-  };
-  let checked = 0;
-  let purged = 0;
-  let prev: { seq: string; hash: string } | null = null;
-  let anchorSeen = false;
-  const awaitingNote = new Map<string, string>(); // purged id -> seq
-
-  for await (const page of recordPages(db)) {
-    for (const row of page) {
-      const expectedPrev = prev?.hash ?? GENESIS_HASH;
-      if (row.prev_hash !== expectedPrev) {
-        problem(
-          row,
-          'link',
-          prev
-            ? `prev_hash does not match the hash of the previous record (seq ${prev.seq}): a record between them was deleted, inserted or moved`
-            : 'the first record does not link to the genesis hash: earlier records were deleted',
-        );
-      }
-      const columns: ChainedColumns = {
-        id: row.id,
-        seq: row.seq,
-        createdAt: row.created_at,
-        rpClientId: row.rp_client_id,
-        ceremonyId: row.ceremony_id,
-        subjectId: row.subject_id,
-        framework: row.framework,
-        outcome: row.outcome,
-        payloadHash: row.payload_hash,
-      };
-      if (recordHash(row.prev_hash, columns) !== row.hash) problem(row, 'hash', 'hash does not match the row: a fixed column (id, seq, created_at, rp, ceremony, subject, framework, outcome, payload_hash) was edited');
-      if (row.purged_at === null) {
-        if (row.payload === null) problem(row, 'payload', 'payload is missing but the record was never purged');
-        else if (payloadHash(row.payload) !== row.payload_hash) problem(row, 'payload', 'payload was edited: its hash does not match payload_hash');
-      } else {
-        purged++;
-        if (row.payload !== null) problem(row, 'purge', 'record is marked purged but still has a payload');
-        awaitingNote.set(row.id, row.seq);
-      }
-      if (row.outcome === 'note' && row.payload?.event === PURGE_EVENT && Array.isArray(row.payload.records)) {
-        for (const id of row.payload.records) if (typeof id === 'string') awaitingNote.delete(id);
-      }
-      if (options.anchor && row.seq === options.anchor.seq) {
-        anchorSeen = true;
-        if (row.hash !== options.anchor.hash) problem(row, 'anchor', `hash differs from the anchor ${options.anchor.hash}: the chain was rewritten from here or earlier`);
-      }
-      prev = { seq: row.seq, hash: row.hash };
-      checked++;
-    }
-    options.onProgress?.(checked);
+export async function fillV1LeafHashes(tx: Queryable): Promise<void> {
+  let after = '-1';
+  for (;;) {
+    const rows = await tx.query<RecordRow>(
+      `SELECT seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash, purged_at,
+              1 AS entry_version, ''::bytea AS leaf_hash, NULL AS leaf_index, NULL AS integrated_at
+         FROM records WHERE seq > $1::bigint ORDER BY seq LIMIT ${PAGE}`,
+      [after],
+    );
+    if (rows.length === 0) return;
+    const page = rows.map(normaliseRow);
+    await tx.query(
+      `UPDATE records r SET leaf_hash = decode(v.h, 'hex') FROM json_to_recordset($1::json) AS v(seq bigint, h text) WHERE r.seq = v.seq`,
+      [JSON.stringify(page.map((r) => ({ seq: r.seq, h: rowLeafHash(r).toString('hex') })))],
+    );
+    after = page[page.length - 1]!.seq;
   }
-  for (const [id, seq] of awaitingNote) problem({ id, seq }, 'purge', 'payload was blanked outside a retention purge (no retention_purge note names this record)');
-  if (options.anchor && !anchorSeen) {
-    problem({ seq: options.anchor.seq, id: '' }, 'anchor', 'the anchor record is gone: records at or before the old head were deleted (truncation)');
-  }
-  problems.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : BigInt(a.seq) > BigInt(b.seq) ? 1 : 0));
-  return { ok: problemCount === 0, checked, purged, problems, head: prev };
 }

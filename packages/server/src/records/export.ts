@@ -59,6 +59,8 @@ export const CSV_COLUMNS = [
   'error_message',
   'purged_at',
   'payload_hash',
+  'leaf_hash',
+  'leaf_index',
   'prev_hash',
   'hash',
 ] as const;
@@ -121,6 +123,8 @@ export function flattenRecord(r: RecordRow): Record<(typeof CSV_COLUMNS)[number]
     error_message: error.message,
     purged_at: r.purged_at?.toISOString() ?? null,
     payload_hash: r.payload_hash,
+    leaf_hash: r.leaf_hash.toString('hex'),
+    leaf_index: r.leaf_index,
     prev_hash: r.prev_hash,
     hash: r.hash,
   };
@@ -137,8 +141,9 @@ const jsonRecord = (r: RecordRow): Record<string, unknown> => ({
   outcome: r.outcome,
   payload: r.payload,
   payloadHash: r.payload_hash,
-  prevHash: r.prev_hash,
-  hash: r.hash,
+  leafHash: r.leaf_hash.toString('hex'),
+  leafIndex: r.leaf_index,
+  ...(r.entry_version === 1 ? { prevHash: r.prev_hash, hash: r.hash } : {}),
   purgedAt: r.purged_at?.toISOString() ?? null,
 });
 

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Queryable } from '../db/database.js';
-import { appendRecord, type AppendedRecord } from './chain.js';
+import { appendRecord, type AppendedRecord } from './log.js';
 import { METHOD_LABELS_JA, citationFor, citationReference, type RecordMethod } from './citations.js';
 
 export interface VerificationRecordInput {
@@ -132,7 +132,7 @@ export function verificationPayload(input: VerificationRecordInput): Record<stri
   };
 }
 
-/** Builds the payload and appends it to the chain (call inside the ceremony's transaction, last). */
+/** Builds the payload and appends it to the log (inside the ceremony's transaction). */
 export function appendVerificationRecord(tx: Queryable, input: VerificationRecordInput): Promise<AppendedRecord> {
   return appendRecord(tx, {
     rpClientId: input.rp.clientId,

@@ -1,8 +1,8 @@
 // Finding records for the admin API and console: by RP, date range and outcome only — never by a
-// personal field — and one record with the state of its own links in the chain.
+// personal field — and one record with the state of its own leaf (and v1 links).
 
 import type { Queryable, SqlValue } from '../db/database.js';
-import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, type RecordOutcome, type RecordRow } from './chain.js';
+import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, rowLeafHash, type RecordOutcome, type RecordRow } from './chain.js';
 
 export interface RecordSearch {
   rpClientId?: string;
@@ -33,25 +33,37 @@ export async function searchRecords(db: Queryable, q: RecordSearch): Promise<Rec
   return rows.map(normaliseRow);
 }
 
-export interface RecordChainStatus {
+export interface RecordLogStatus {
   /** null once the payload was purged. */
   payloadIntact: boolean | null;
-  hashIntact: boolean;
-  linkedToPrevious: boolean;
+  /** The stored leaf hash is the one the row's columns give. */
+  leafIntact: boolean;
+  /** Its index in the tree; null until the sequencer integrates it (about a second). */
+  leafIndex: string | null;
+  /** v1 chain rows only: the row hash and the link to the previous v1 row. */
+  v1?: { hashIntact: boolean; linkedToPrevious: boolean };
 }
 
-/** One record and whether its payload, its row hash and its link to the previous row are intact. */
-export async function recordWithChainStatus(db: Queryable, id: string): Promise<{ record: RecordRow; chain: RecordChainStatus } | undefined> {
+/** One record and whether its payload, its leaf hash (and, for a v1 row, its chain links) are intact. */
+export async function recordWithLogStatus(db: Queryable, id: string): Promise<{ record: RecordRow; status: RecordLogStatus } | undefined> {
   const [raw] = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
   if (!raw) return undefined;
   const r = normaliseRow(raw);
-  const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
+  let v1: RecordLogStatus['v1'];
+  if (r.entry_version === 1) {
+    const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE entry_version = 1 AND seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
+    v1 = {
+      hashIntact: r.hash !== null && recordHash(r.prev_hash ?? '', { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
+      linkedToPrevious: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
+    };
+  }
   return {
     record: r,
-    chain: {
+    status: {
       payloadIntact: r.payload === null ? null : payloadHash(r.payload) === r.payload_hash,
-      hashIntact: recordHash(r.prev_hash, { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
-      linkedToPrevious: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
+      leafIntact: rowLeafHash(r).equals(r.leaf_hash),
+      leafIndex: r.leaf_index,
+      ...(v1 ? { v1 } : {}),
     },
   };
 }

@@ -6,7 +6,8 @@
 
 import type { Database, Queryable } from '../db/database.js';
 import { NotFound } from '../errors.js';
-import { PURGE_EVENT, appendRecord, type AppendedRecord } from './chain.js';
+import { PURGE_EVENT } from './chain.js';
+import { appendRecord, type AppendedRecord } from './log.js';
 
 export interface RetentionPolicy {
   years: number;
@@ -64,7 +65,7 @@ export interface RelationshipEnd {
 
 /**
  * Ends (or re-dates the end of) the relationship between an RP and a subject and appends a note to
- * the chain, so that the change itself is on record. Retention of their records counts from here.
+ * the log, so that the change itself is on record. Retention of their records counts from here.
  */
 export async function endRelationship(db: Database, rpClientId: string, subjectId: string, at: Date): Promise<RelationshipEnd> {
   return db.transaction(async (tx) => {

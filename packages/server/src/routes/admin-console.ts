@@ -16,8 +16,8 @@ import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
 import { usageReport } from '../usage.js';
-import { recordWithChainStatus, searchRecords, type RecordOutcome } from '../records/index.js';
-import { jstDate, verifyChain } from '../records/index.js';
+import { recordWithLogStatus, searchRecords, type RecordOutcome } from '../records/index.js';
+import { jstDate, verifyLog } from '../records/index.js';
 import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
 
@@ -306,17 +306,17 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
 
   app.get('/records/:id', async (req, reply) => {
     const { id } = req.params as { id: string };
-    const found = await recordWithChainStatus(db, id);
+    const found = await recordWithLogStatus(db, id);
     if (!found) return notFound(req, reply);
-    const { record: r, chain } = found;
-    const record = { seq: r.seq, id: r.id, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payload: r.payload, payloadHash: r.payload_hash, prevHash: r.prev_hash, hash: r.hash, purgedAt: r.purged_at };
-    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, chain }));
+    const { record: r, status } = found;
+    const record = { seq: r.seq, id: r.id, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payload: r.payload, payloadHash: r.payload_hash, prevHash: r.prev_hash ?? '', hash: r.hash ?? r.leaf_hash.toString('hex'), purgedAt: r.purged_at };
+    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, chain: { payloadIntact: status.payloadIntact, hashIntact: status.leafIntact && (status.v1?.hashIntact ?? true), linkedToPrevious: status.v1?.linkedToPrevious ?? true } }));
   });
 
   app.post('/records/verify', async (req, reply) => {
-    const result = await verifyChain(db);
+    const result = await verifyLog(db, { key: platform.recordsLog.verifierKey });
     req.log.info({ admin: 'chain_verified', ok: result.ok, checked: result.checked }, 'record chain verified in the admin console');
-    return html(reply, 200, pages.chainVerifyPage({ ctx: ctxOf(req, '/admin/records'), ...result }));
+    return html(reply, 200, pages.chainVerifyPage({ ctx: ctxOf(req, '/admin/records'), ok: result.ok, checked: result.checked, purged: result.purged, head: null, problems: result.problems.map((x) => ({ seq: String(x.leafIndex ?? '—'), id: x.recordId ?? '', code: x.code, reason: x.reason })) }));
   });
 
   // ---- CRL sources (the same as /readyz) ----

@@ -1,12 +1,12 @@
 // Admin API for verification records: search (by RP, date, outcome — never by any personal field),
-// one record with its chain status, chain verification, export, retention purge, relationship end.
+// one record with its log status, log verification, export, retention purge, relationship end.
 
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, NotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
 import type { RecordRow } from '../records/chain.js';
-import { endRelationship, exportRecords, purgeExpired, recordWithChainStatus, searchRecords, verifyChain, type RecordOutcome } from '../records/index.js';
+import { endRelationship, exportRecords, purgeExpired, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
 import { ErrorSchema } from './schemas.js';
 
 const security = [{ adminToken: [] }];
@@ -30,8 +30,9 @@ const view = (r: RecordRow): Record<string, unknown> => ({
   outcome: r.outcome,
   payload: r.payload,
   payload_hash: r.payload_hash,
-  prev_hash: r.prev_hash,
-  hash: r.hash,
+  leaf_hash: r.leaf_hash.toString('hex'),
+  leaf_index: r.leaf_index === null ? null : Number(r.leaf_index),
+  ...(r.entry_version === 1 ? { prev_hash: r.prev_hash, hash: r.hash } : {}),
   purged_at: r.purged_at?.toISOString() ?? null,
 });
 
@@ -58,17 +59,20 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
     },
   );
 
-  app.get('/records/:id', { schema: { tags: ['admin'], security, summary: 'One record and whether it and its link to the previous record are intact', params: Type.Object({ id: Type.String() }), response: { 404: ErrorSchema } } }, async (req) => {
+  app.get('/records/:id', { schema: { tags: ['admin'], security, summary: 'One record and whether its payload and leaf hash (and, for a v1 chain row, its links) are intact', params: Type.Object({ id: Type.String() }), response: { 404: ErrorSchema } } }, async (req) => {
     const { id } = req.params as { id: string };
-    const found = await recordWithChainStatus(db, id);
+    const found = await recordWithLogStatus(db, id);
     if (!found) throw new NotFound(`no record ${id}`);
-    const { record, chain } = found;
-    return { ...view(record), chain: { payload_intact: chain.payloadIntact, hash_intact: chain.hashIntact, linked_to_previous: chain.linkedToPrevious } };
+    const { record, status } = found;
+    return {
+      ...view(record),
+      log: { payload_intact: status.payloadIntact, leaf_intact: status.leafIntact, integrated: status.leafIndex !== null, ...(status.v1 ? { v1: { hash_intact: status.v1.hashIntact, linked_to_previous: status.v1.linkedToPrevious } } : {}) },
+    };
   });
 
-  app.post('/records/verify', { schema: { tags: ['admin'], security, summary: 'Verify the whole hash chain', body: Type.Optional(Type.Object({ anchor: Type.Optional(Type.Object({ seq: Type.String(), hash: Type.String() })) })) } }, async (req) => {
-    const anchor = (req.body as { anchor?: { seq: string; hash: string } } | undefined)?.anchor;
-    return verifyChain(db, anchor ? { anchor } : {});
+  app.post('/records/verify', { schema: { tags: ['admin'], security, summary: 'Recompute the records log and check it against its stored nodes and signed checkpoints', body: Type.Optional(Type.Object({ since: Type.Optional(Type.String({ description: 'a signed checkpoint saved earlier: the log must still extend it' })) })) } }, async (req) => {
+    const since = (req.body as { since?: string } | undefined)?.since;
+    return verifyLog(db, { key: o.platform.recordsLog.verifierKey, ...(since ? { since } : {}) });
   });
 
   app.get('/records/export', { schema: { tags: ['admin'], security, summary: 'Export records as CSV or JSON', querystring: Type.Intersect([Filters, Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]), bom: Type.Optional(Type.Boolean()) })]) } }, async (req, reply) => {
