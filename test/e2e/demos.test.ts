@@ -241,7 +241,7 @@ describe('demo relying parties in Chromium', () => {
     await context.close();
   });
 
-  it('admin console: records of the demos with their chain status, chain verification, the simulator (en)', async () => {
+  it('admin console: records of the demos with the records log, their log status, log verification, the simulator (en)', async () => {
     const shot = stepShooter('admin-en');
     const { context, page } = await newPage('en');
     await page.goto(`${url.admin}/login?lang=en`);
@@ -251,15 +251,17 @@ describe('demo relying parties in Chromium', () => {
     await shot(page, 'relying-parties');
     expect(await page.locator('main').textContent()).toContain('demo-wallet');
     await page.goto(`${url.admin}/records?lang=en`);
+    expect(Number(await page.locator('#log-tree-size').textContent())).toBeGreaterThan(0);
+    expect(await page.locator('#log-key').textContent()).toContain('+');
     await shot(page, 'records');
     const first = page.locator('main table a[href*="/admin/records/rec_"]').first();
     await Promise.all([page.waitForURL(/\/admin\/records\/rec_/), first.click()]);
-    expect(await page.locator('#chain-status').getAttribute('data-intact')).toBe('true');
+    expect(await page.locator('#log-status').getAttribute('data-intact')).toBe('true');
     await shot(page, 'record-detail');
     await page.goto(`${url.admin}/records?lang=en`);
-    await page.locator('#verify-chain').click();
-    await expect.poll(() => page.locator('#chain-result').getAttribute('data-ok')).toBe('true');
-    await shot(page, 'chain-verified');
+    await page.locator('#verify-log').click();
+    await expect.poll(() => page.locator('#log-result').getAttribute('data-ok')).toBe('true');
+    await shot(page, 'log-verified');
     await page.goto(`${url.admin}/simulator?lang=en`);
     expect(await page.locator('main').textContent()).toContain(sandbox().people()[0]!.name);
     await shot(page, 'simulator');

@@ -1,5 +1,6 @@
 // The admin console through plain HTTP with a cookie jar, against a real sandbox platform: sign-in,
-// CSRF, registering an RP, finding a ceremony's record and its chain status, a simulator move seen
+// CSRF, registering an RP, finding a ceremony's record and its status in the records log (the log's
+// checkpoint and backlog, whole-log verification, an edited payload found), a simulator move seen
 // by the revocation monitor and its webhook, and hostile certificate text rendered inert.
 
 import { createServer, type Server } from 'node:http';
@@ -10,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCeremony } from '../src/ceremonies.js';
 import { toErrorBody } from '../src/errors.js';
 import type { Platform } from '../src/platform.js';
-import { jstDate } from '../src/records/index.js';
+import { integrate, jstDate, latestCheckpoint } from '../src/records/index.js';
 import { checkClientSecret, listRelyingParties, webhookSecretOf } from '../src/relying-parties.js';
 import { adminRoutes } from '../src/routes/admin.js';
 import { adminConsoleRoutes } from '../src/routes/admin-console.js';
 import { listDeliveries } from '../src/webhooks/index.js';
+import * as pages from '@kakunin/web';
 import { Browser, REDIRECT, createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from './support/platform.js';
 
 const HOSTILE_RP = '<script>alert("rp")</script> はぴ銀行 & Co';
@@ -76,6 +78,13 @@ const eventually = async (what: () => Promise<boolean>, ms = 20_000): Promise<vo
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if (await what()) return;
   throw new Error('timed out');
 };
+/** What an insider with table rights can do: switch the records' append-only trigger off around `sql`. */
+const asInsider = (sql: string, params: unknown[]): Promise<void> =>
+  p.server.platform.db.transaction(async (tx) => {
+    await tx.exec('ALTER TABLE records DISABLE TRIGGER records_append_only');
+    await tx.query(sql, params as never[]);
+    await tx.exec('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  });
 /** People whose card signing certificate is valid now (they can do identity ceremonies). */
 const signers = (): string[] =>
   p.sandbox
@@ -171,13 +180,16 @@ describe('admin console', () => {
     expect((await listRelyingParties(p.server.platform.db)).find((r) => r.clientId === clientId)!.disabledAt).toBeNull();
   });
 
-  it('finds the record of a ceremony by RP and date, with its chain status intact', async () => {
+  it('finds the record of a ceremony by RP and date, with its log status intact; the log box, whole-log verification, an edit found', async () => {
     mover = signers()[0]!;
     const c = await createCeremony(p.server.platform, { kind: 'identity', rpClientId: clientId });
     expect((await holderRespond(p.sandbox, `${p.server.url}/holder/v1/ceremonies/${c.id}`, { person: mover })).status).toBe(200);
     const [row] = await p.server.platform.db.query<{ id: string; seq: string }>('SELECT id, seq::text AS seq FROM records WHERE ceremony_id = $1', [c.id]);
     recordId = row!.id;
     const serial = p.sandbox.currentCertificateRecord(mover, 'sign', 'card').serial;
+    await integrate(p.server.platform.db, p.server.platform.recordsLog); // as the sequencer does within 200 ms
+    const [{ leaf_index: leafIndex }] = (await p.server.platform.db.query<{ leaf_index: string }>('SELECT leaf_index::text AS leaf_index FROM records WHERE id = $1', [recordId])) as [{ leaf_index: string }];
+    expect(leafIndex).toMatch(/^\d+$/);
 
     const today = jstDate(new Date());
     const found = await admin.go(`${base}/admin/records?rp=${clientId}&from=${today}&to=${today}&outcome=verified`, base);
@@ -191,10 +203,26 @@ describe('admin console', () => {
     expect((await admin.go(`${base}/admin/records?outcome=rejected`, base)).body).not.toContain(recordId);
     expect((await admin.go(`${base}/admin/records?from=2024-02-30`, base)).status).toBe(400);
 
+    // The records log box: the latest checkpoint with what an auditor copies, the backlog, the verify button.
+    const checkpoint = (await latestCheckpoint(p.server.platform.db))!;
+    expect(found.body).toContain('記録の透明性ログ');
+    expect(found.body).toContain(`id="log-tree-size">${checkpoint.treeSize}</dd>`);
+    expect(found.body).toContain(`id="log-root">${checkpoint.root.toString('base64')}</code>`);
+    expect(found.body).toContain(`id="log-key">${p.server.platform.recordsLog.verifierKey}</code>`);
+    expect(found.body).toContain(`id="log-origin">${p.server.platform.recordsLog.origin}</code>`);
+    expect(found.body).toContain(`<pre class="statement" id="log-note">${checkpoint.note.split('\n')[0]}`);
+    expect(found.body).toMatch(/id="log-checkpoint" data-tree-size="\d+"/);
+    expect(found.body).toMatch(/id="log-backlog" data-pending="\d+" data-oldest-seconds="[\d.]+" data-late="false"/);
+    expect(found.body).toContain('id="verify-log"');
+
     const detail = await admin.go(`${base}/admin/records/${recordId}`, base);
     expect(detail.status).toBe(200);
-    expect(detail.body).toContain('data-intact="true"');
-    for (const id of ['payload-intact', 'hash-intact', 'linked-to-previous']) expect(detail.body).toContain(`id="${id}" data-ok="true"`);
+    expect(detail.body).toContain('id="log-status" data-intact="true" data-entry-version="2"');
+    for (const id of ['payload-intact', 'leaf-intact']) expect(detail.body).toContain(`id="${id}" data-ok="true"`);
+    expect(detail.body).toContain(`id="leaf-index" data-index="${leafIndex}"`);
+    expect(detail.body).not.toContain('id="hash-intact"'); // v1 chain rows only
+    expect(detail.body).toMatch(/id="leaf-hash">[0-9a-f]{64}<\/code>/);
+    expect(detail.body).toContain(`/records/v1/proof/inclusion?record_id=${recordId}`);
     expect(detail.body).toContain(`<dd data-field="certificate.serial">${serial}</dd>`);
     expect(detail.body).toContain('発行番号(シリアル番号)');
     expect(detail.body).not.toContain('<script>alert');
@@ -202,9 +230,62 @@ describe('admin console', () => {
 
     const verified = await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: { csrf } });
     expect(verified.status).toBe(200);
-    expect(await verified.text()).toContain('id="chain-result" data-ok="true"');
+    const result = await verified.text();
+    expect(result).toContain('id="log-result" data-ok="true"');
+    expect(result).toContain('ログは正常です');
+    expect(result).toMatch(/id="log-tree-size">\d+<\/dd>/);
+    expect(result).toContain(`id="log-checkpoint-note">${(await latestCheckpoint(p.server.platform.db))!.note.split('\n')[0]}`);
+    expect(result).toContain('--since');
     expect((await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: {} })).status).toBe(403);
     expect((await admin.go(`${base}/admin/records/rec_nope`, base)).status).toBe(404);
+
+    // An edited payload: the record page and the whole-log verification both show it (then it is put back).
+    const [{ payload }] = (await p.server.platform.db.query<{ payload: string }>('SELECT payload::text AS payload FROM records WHERE id = $1', [recordId])) as [{ payload: string }];
+    await asInsider(`UPDATE records SET payload = jsonb_set(payload, '{purpose}', '"edited"') WHERE id = $1`, [recordId]);
+    try {
+      const edited = await admin.go(`${base}/admin/records/${recordId}`, base);
+      expect(edited.body).toContain('id="log-status" data-intact="false"');
+      expect(edited.body).toContain('id="payload-intact" data-ok="false"');
+      const bad = await (await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: { csrf } })).text();
+      expect(bad).toContain('id="log-result" data-ok="false"');
+      expect(bad).toMatch(new RegExp(`<table id="log-problems">[\\s\\S]*<th scope="row">${leafIndex}</th><td><a href="/admin/records/${recordId}">${recordId}</a></td><td><code>payload</code></td>`));
+    } finally {
+      await asInsider('UPDATE records SET payload = $1::jsonb WHERE id = $2', [payload, recordId]);
+    }
+    expect(await (await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: { csrf } })).text()).toContain('id="log-result" data-ok="true"');
+  });
+
+  it('renders a v1 chain row, a late backlog and hostile problem text (page functions)', () => {
+    const ctx = { lang: 'en' as const, csrf: 'c', sandbox: true, path: '/admin/records' };
+    const v1 = pages.recordDetailPage({
+      ctx,
+      record: { seq: '1', id: 'rec_1', createdAt: new Date(0), rpClientId: null, ceremonyId: null, subjectId: null, framework: 'jp_aml', outcome: 'note', payload: null, payloadHash: 'ab', entryVersion: 1, leafHash: 'cd', leafIndex: null, integratedAt: null, prevHash: '00', hash: 'ef', purgedAt: new Date(0) },
+      status: { payloadIntact: null, leafIntact: true, leafIndex: null, v1: { hashIntact: true, linkedToPrevious: false } },
+    });
+    expect(v1).toContain('id="log-status" data-intact="false" data-entry-version="1"');
+    expect(v1).toContain('id="payload-intact" data-ok="n/a"');
+    expect(v1).toContain('id="hash-intact" data-ok="true"');
+    expect(v1).toContain('id="linked-to-previous" data-ok="false"');
+    expect(v1).toContain('id="leaf-index" data-index="none"');
+    expect(v1).toContain('not in a checkpoint yet');
+    expect(v1).toContain('Previous hash (v1 chain)');
+
+    const log = { origin: 'kakunin.test/records', verifierKey: 'kakunin.test/records+01234567+AAAA', backlog: { pending: 3, oldestSeconds: 12.5 } };
+    const late = pages.recordListPage({ ctx, rps: [], filters: {}, rows: [], paged: false, log });
+    expect(late).toContain('id="log-backlog" data-pending="3" data-oldest-seconds="12.5" data-late="true" class="box warn"');
+    expect(late).toContain('3 records waiting for the sequencer (the oldest for 12.5 s)');
+    expect(late).toContain('id="log-checkpoint" data-tree-size="none"');
+    expect(late).toContain('Records log');
+    const ja = pages.recordListPage({ ctx: { ...ctx, lang: 'ja' }, rps: [], filters: {}, rows: [], paged: false, log: { ...log, backlog: { pending: 1, oldestSeconds: 0.2 } } });
+    expect(ja).toContain('data-late="false"');
+    expect(ja).toContain('1件の記録がシーケンサーによる取り込みを待っています');
+
+    const problems = pages.logVerifyPage({ ctx, ok: false, checked: 2, purged: 0, pending: 0, treeSize: 2, root: 'cm9vdA==', checkpoint: null, problems: [{ code: 'leaf', leafIndex: 1, recordId: '<b>x', reason: '<script>alert(1)</script>' }, { code: 'signature', reason: 'bad' }] });
+    expect(problems).toContain('id="log-result" data-ok="false"');
+    expect(problems).toContain('Problems found (2)');
+    expect(problems).not.toMatch(/<script|<b>/);
+    expect(problems).toContain('href="/admin/records/%3Cb%3Ex?lang=en"');
+    expect(problems).not.toContain('id="log-checkpoint-note"');
   });
 
   it('applies a move in the simulator; the monitor run shows the revocation and its webhook delivery', async () => {
@@ -260,6 +341,9 @@ describe('admin console', () => {
     const en = await admin.go(`${base}/admin/records?lang=en&rp=${clientId}`, base);
     expect(en.body).toContain('<html lang="en">');
     expect(en.body).toContain('Verification records');
+    expect(en.body).toContain('Records log');
+    expect(en.body).toContain('Latest signed checkpoint');
+    expect(en.body).toContain('Verify the whole log');
     expect(en.body).toContain('href="/admin/events?lang=en"');
     expect(en.body).toContain(`href="/admin/records?rp=${clientId}"`); // the switch back to Japanese keeps the filter
   });

@@ -16,8 +16,7 @@ import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
 import { usageReport } from '../usage.js';
-import { recordWithLogStatus, searchRecords, type RecordOutcome } from '../records/index.js';
-import { jstDate, verifyLog } from '../records/index.js';
+import { jstDate, latestCheckpoint, logBacklog, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
 import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
 
@@ -264,9 +263,15 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     const from = jstDay(filters.from, false);
     const to = jstDay(filters.to, true);
     const before = q.before && /^\d{1,19}$/.test(q.before) ? q.before : undefined;
-    const rps = await listRelyingParties(db);
+    const [rps, checkpoint, backlog] = await Promise.all([listRelyingParties(db), latestCheckpoint(db), logBacklog(db)]);
     const names = new Map(rps.map((rp) => [rp.clientId, rp.name]));
-    const base = { ctx: ctxOf(req), rps: rps.map((rp) => ({ clientId: rp.clientId, name: rp.name })), filters, paged: before !== undefined };
+    const log = {
+      origin: platform.recordsLog.origin,
+      verifierKey: platform.recordsLog.verifierKey,
+      ...(checkpoint ? { checkpoint: { treeSize: checkpoint.treeSize, root: checkpoint.root.toString('base64'), createdAt: checkpoint.createdAt, note: checkpoint.note } } : {}),
+      backlog,
+    };
+    const base = { ctx: ctxOf(req), rps: rps.map((rp) => ({ clientId: rp.clientId, name: rp.name })), filters, paged: before !== undefined, log };
     let error: string | undefined;
     if (from === 'invalid' || to === 'invalid') error = lang === 'ja' ? '日付は YYYY-MM-DD で指定してください。' : 'Dates must be YYYY-MM-DD.';
     else if (from && to && from >= to) error = lang === 'ja' ? '期間の開始が終了より後になっています。' : 'The start of the range is after its end.';
@@ -309,14 +314,32 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     const found = await recordWithLogStatus(db, id);
     if (!found) return notFound(req, reply);
     const { record: r, status } = found;
-    const record = { seq: r.seq, id: r.id, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payload: r.payload, payloadHash: r.payload_hash, prevHash: r.prev_hash ?? '', hash: r.hash ?? r.leaf_hash.toString('hex'), purgedAt: r.purged_at };
-    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, chain: { payloadIntact: status.payloadIntact, hashIntact: status.leafIntact && (status.v1?.hashIntact ?? true), linkedToPrevious: status.v1?.linkedToPrevious ?? true } }));
+    const record = {
+      seq: r.seq,
+      id: r.id,
+      createdAt: r.created_at,
+      rpClientId: r.rp_client_id,
+      ceremonyId: r.ceremony_id,
+      subjectId: r.subject_id,
+      framework: r.framework,
+      outcome: r.outcome,
+      payload: r.payload,
+      payloadHash: r.payload_hash,
+      entryVersion: r.entry_version,
+      leafHash: r.leaf_hash.toString('hex'),
+      leafIndex: r.leaf_index,
+      integratedAt: r.integrated_at,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+      purgedAt: r.purged_at,
+    };
+    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, status, publicUrl: platform.publicUrl }));
   });
 
   app.post('/records/verify', async (req, reply) => {
     const result = await verifyLog(db, { key: platform.recordsLog.verifierKey });
-    req.log.info({ admin: 'chain_verified', ok: result.ok, checked: result.checked }, 'record chain verified in the admin console');
-    return html(reply, 200, pages.chainVerifyPage({ ctx: ctxOf(req, '/admin/records'), ok: result.ok, checked: result.checked, purged: result.purged, head: null, problems: result.problems.map((x) => ({ seq: String(x.leafIndex ?? '—'), id: x.recordId ?? '', code: x.code, reason: x.reason })) }));
+    req.log.info({ admin: 'log_verified', ok: result.ok, checked: result.checked, treeSize: result.treeSize, problems: result.problems.length }, 'records log verified in the admin console');
+    return html(reply, 200, pages.logVerifyPage({ ctx: ctxOf(req, '/admin/records'), ...result }));
   });
 
   // ---- CRL sources (the same as /readyz) ----
