@@ -5,7 +5,7 @@
 //   identity — signing certificate (署名用, password) signs a statement the platform composes
 
 import { randomBytes } from 'node:crypto';
-import { isJpkiError, ocspCertId, type Basic4Info } from '@kakunin/jpki';
+import { isJpkiError, ocspCertId, parseCertificate, type Basic4Info } from '@kakunin/jpki';
 import type { Queryable } from './db/database.js';
 import {
   CeremonyExpired,
@@ -21,13 +21,13 @@ import {
   NonceUnknown,
   isServerError,
 } from './errors.js';
-import { watchCertificate } from './monitor/index.js';
 import { withUsage, type UsageContext } from './usage.js';
 import { ocspAnswers } from './ocsp-answers.js';
-import { appendVerificationRecord, maskMyNumbers, newRecordId, type VerificationRecordInput } from './records/index.js';
+import { maskMyNumbers, newRecordId, prepareRecord, verificationRecordInput, type VerificationRecordInput } from './records/index.js';
+import { finishCeremony, readSubmission, SubjectTaken, type FinishVerified, type SubmittedNonce } from './ceremony-store.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
-import { bindSubject, findSubjectByLinkage, type CertificateIdentity } from './subjects.js';
+import { findSubjectByLinkage, newSubjectId, type CertificateIdentity } from './subjects.js';
 import type { Verification } from './verifier.js';
 
 export type CeremonyState = 'pending' | 'completed' | 'failed';
@@ -253,28 +253,13 @@ function decodeBase64(value: unknown, what: string, max: number): Buffer {
   return bytes;
 }
 
-/** What the platform knows of a submitted nonce (read together with its ceremony). */
-interface SubmittedNonce {
-  ceremony_id: string;
-  rp_client_id: string;
-  expires_at: Date;
-  used_at: Date | null;
-}
-
-/**
- * The ceremony and, in the same round trip, the row of the nonce the holder submitted (if it is
- * one the platform could have issued). Nothing is consumed: that happens in the outcome
- * transaction, so a response that fails for a transport reason can be retried.
- */
-async function ceremonyAndNonce(db: Queryable, id: string, nonce: string | undefined): Promise<{ ceremony: Ceremony; submitted: SubmittedNonce | undefined }> {
-  const [row] = await db.query<Row & { s_ceremony_id: string | null; s_rp_client_id: string | null; s_expires_at: Date | null; s_used_at: Date | null }>(
-    `SELECT c.*, n.value AS nonce, s.ceremony_id AS s_ceremony_id, s.rp_client_id AS s_rp_client_id, s.expires_at AS s_expires_at, s.used_at AS s_used_at
-     FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id LEFT JOIN nonces s ON s.value = $2 WHERE c.id = $1`,
-    [id, nonce ?? null],
-  );
-  if (!row) throw new CeremonyNotFound(id);
-  const submitted = row.s_ceremony_id ? { ceremony_id: row.s_ceremony_id, rp_client_id: row.s_rp_client_id!, expires_at: row.s_expires_at!, used_at: row.s_used_at } : undefined;
-  return { ceremony: fromRow(row), submitted };
+/** The bytes of a base64 value if it is one of a plausible length (for the read's serial lookup only). */
+function decodeBase64OrUndefined(value: string, max: number): Buffer | undefined {
+  try {
+    return decodeBase64(value, 'certificate', max);
+  } catch {
+    return undefined;
+  }
 }
 
 function checkNonce(ceremony: Ceremony, row: SubmittedNonce | undefined, now: Date): void {
@@ -283,24 +268,6 @@ function checkNonce(ceremony: Ceremony, row: SubmittedNonce | undefined, now: Da
   if (row.rp_client_id !== ceremony.rpClientId) throw new NonceAudienceMismatch();
   if (row.ceremony_id !== ceremony.id) throw new NonceCeremonyMismatch();
   if (new Date(row.expires_at).getTime() <= now.getTime()) throw new NonceExpired();
-}
-
-/**
- * The serialisation point of a ceremony's outcome: one UPDATE that only one transaction (in any
- * process) can make; the others wait on the row and then find it used. A verification also
- * (re)opens the relationship in the same statement: retention counts from its end (records/retention.ts).
- */
-async function consumeNonce(tx: Queryable, ceremony: Ceremony, relationship?: { subjectId: string; at: Date }): Promise<void> {
-  const [row] = relationship
-    ? await tx.query<{ used: number }>(
-        `WITH used AS (UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value),
-              opened AS (INSERT INTO relationships (rp_client_id, subject_id, started_at) SELECT $2, $3, $4 FROM used
-                         ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL RETURNING 1)
-         SELECT count(*)::int AS used FROM used`,
-        [ceremony.nonce, ceremony.rpClientId, relationship.subjectId, relationship.at],
-      )
-    : await tx.query<{ used: number }>('WITH used AS (UPDATE nonces SET used_at = now() WHERE value = $1 AND used_at IS NULL RETURNING value) SELECT count(*)::int AS used FROM used', [ceremony.nonce]);
-  if (!row || row.used === 0) throw new NonceReplayed();
 }
 
 export interface SubmitOutcome {
@@ -314,7 +281,19 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   // Every nonce the platform issues is 32 bytes in base64url: anything else was not issued here (and
   // never reaches the database, which refuses some text such as U+0000).
   const wellFormedNonce = typeof b?.nonce === 'string' && NONCE_FORMAT.test(b.nonce) ? b.nonce : undefined;
-  const { ceremony, submitted } = await ceremonyAndNonce(platform.db, ceremonyId, wellFormedNonce);
+  // The serial is needed for the one read (known subject, kept OCSP answer); a certificate that
+  // does not even parse is refused by the verification below, with its error.
+  const submittedDer = typeof b?.certificate === 'string' ? decodeBase64OrUndefined(b.certificate, 16 * 1024) : undefined;
+  let serial: string | undefined;
+  try {
+    serial = submittedDer ? parseCertificate(submittedDer).serial : undefined;
+  } catch {
+    serial = undefined;
+  }
+  const read = await readSubmission<Row>(platform.db, { ceremonySelect: 'c.*, n.value AS nonce', id: ceremonyId, nonce: wellFormedNonce, serial });
+  if (!read) throw new CeremonyNotFound(ceremonyId);
+  const ceremony = fromRow(read.ceremony);
+  const { submitted } = read;
   if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
   if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
   if (!b) throw new MalformedSubmission('the body must be a JSON object');
@@ -323,7 +302,8 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   const certificate = decodeBase64(b.certificate, 'certificate', 16 * 1024);
   const signature = decodeBase64(b.signature, 'signature', 1024);
   checkNonce(ceremony, submitted, now);
-  const rp = await getRelyingParty(platform.db, ceremony.rpClientId);
+  const rp = read.rp;
+  if (!rp) throw new CeremonyNotFound(ceremonyId);
   // An RP disabled after the ceremony started gets nothing more.
   if (rp.disabledAt) throw new CeremonyNotAllowed(ceremony.kind, rp.clientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
@@ -338,7 +318,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
-    const reuse = { seconds: platform.config.ocspReuseSeconds[ceremony.kind], answers: ocspAnswers(platform.db) };
+    const reuse = { seconds: platform.config.ocspReuseSeconds[ceremony.kind], answers: ocspAnswers(platform.db, read.ocspAnswers) };
     verification = await withUsage(usage, () => platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now, reuse }));
   } catch (e) {
     timer();
@@ -353,7 +333,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   if (revocation.thisUpdate) platform.metrics.revocationAgeSeconds.set({ source: revocation.source }, (now.getTime() - revocation.thisUpdate.getTime()) / 1000);
   const identity: CertificateIdentity = { issuerId: verification.issuerId, serial: cert.serial, kind: certKind, medium: verification.validation.medium };
   if (revocation.reused) platform.usage?.count('ocsp', { reused: true, context: usage });
-  const linked = await withUsage(usage, () => findSubjectByLinkage(platform.db, identity, platform.verifier.linkage));
+  const linked = await withUsage(usage, () => findSubjectByLinkage(platform.db, identity, platform.verifier.linkage, read.known));
 
   const result: CeremonyResult = {
     certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
@@ -362,23 +342,38 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     verifiedAt: now.toISOString(),
   };
   const recordId = newRecordId();
-  const outcome = await platform.db.transaction(async (tx) => {
-    const subjectId = await bindSubject(tx, identity, linked);
-    await consumeNonce(tx, ceremony, { subjectId, at: now });
-    // Nobody else can finish the ceremony now (its nonce is ours until commit); checked all the same.
-    const completed = await tx.query(`UPDATE ceremonies SET state = 'completed', finished_at = $2, subject_id = $3, record_id = $4, result = $5 WHERE id = $1 AND state = 'pending' RETURNING id, ${NOTIFY}`, [ceremony.id, now, subjectId, recordId, result as unknown as Record<string, unknown>]);
-    if (completed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
-    let watched: string | undefined;
-    if (certKind === 'sign') {
-      const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
-      const dp = cert.x509.crlDistributionPoints[0];
-      const crlDistributionPoint = dp === undefined ? undefined : typeof dp === 'string' ? dp : dp.text;
-      watched = (await watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter, ...(crlDistributionPoint ? { crlDistributionPoint } : {}) })).id;
+  let watch: FinishVerified['watch'];
+  if (certKind === 'sign') {
+    const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
+    const dp = cert.x509.crlDistributionPoints[0];
+    const crlDistributionPoint = dp === undefined ? undefined : typeof dp === 'string' ? dp : dp.text;
+    watch = { issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter, ...(crlDistributionPoint ? { crlDistributionPoint } : {}) };
+  }
+  // One write (ceremony-store.ts). A concurrent first ceremony of the same new certificate may bind
+  // it to its own new subject first: then the record names that subject, and the write is redone.
+  let subjectId = linked?.mapped ? linked.subjectId : linked?.subjectId || newSubjectId();
+  let written: { watched: string | null } | undefined;
+  for (let attempt = 0; !written; attempt++) {
+    const record = prepareRecord(verificationRecordInput(recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification })));
+    try {
+      written = await finishCeremony(platform.db, {
+        outcome: 'verified',
+        nonce: ceremony.nonce,
+        ceremonyId: ceremony.id,
+        rpClientId: rp.clientId,
+        now,
+        subjectId,
+        ...(linked?.mapped ? {} : { map: identity, ...(linked?.partner ? { partner: linked.partner } : {}) }),
+        result: result as unknown as Record<string, unknown>,
+        ...(watch ? { watch } : {}),
+        record,
+      });
+    } catch (e) {
+      if (!(e instanceof SubjectTaken) || attempt > 0) throw e;
+      subjectId = e.subjectId;
     }
-    // Last: the append locks the chain head until commit.
-    await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification }));
-    return { subjectId, watched };
-  });
+  }
+  const outcome = { subjectId, watched: written.watched ?? undefined };
   platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
   if (outcome.watched && platform.crlMonitor && platform.crl) {
     // No gap at watch time: a revocation already in a processed CRL would never be "new" again.
@@ -435,12 +430,8 @@ async function recordRejection(platform: Platform, ceremony: Ceremony, rp: Relyi
   const e = { code: error.code, message: error.message.replace(/[\u0000-\u001f\u007f]/g, '\ufffd').slice(0, 1000) };
   try {
     const recordId = newRecordId();
-    await platform.db.transaction(async (tx) => {
-      await consumeNonce(tx, ceremony);
-      const failed = await tx.query(`UPDATE ceremonies SET state = 'failed', finished_at = $2, record_id = $3, error_code = $4, error_message = $5 WHERE id = $1 AND state = 'pending' RETURNING id, ${NOTIFY}`, [ceremony.id, now, recordId, e.code, e.message]);
-      if (failed.length === 0) throw new CeremonyFinished(ceremony.id, 'finished');
-      await appendVerificationRecord(tx, recordInput(ceremony, rp, now, { recordId, subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } }));
-    });
+    const record = prepareRecord(verificationRecordInput(recordInput(ceremony, rp, now, { recordId, subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } })));
+    await finishCeremony(platform.db, { outcome: 'rejected', nonce: ceremony.nonce, ceremonyId: ceremony.id, now, error: e, record });
     platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'rejected' });
   } catch (raced) {
     // Another response finished the ceremony first; the original rejection still stands for this caller.

@@ -11,20 +11,37 @@ import type { RevocationStatus } from '@kakunin/jpki';
 import type { Queryable } from './db/database.js';
 import type { RevocationAnswers } from './verifier.js';
 
-interface Row {
-  checked_at: Date;
-  this_update: Date | null;
-  next_update: Date | null;
+/** A kept answer (as read with a ceremony: ceremony-store.ts). */
+export interface OcspAnswerRow {
+  issuer_id: string;
+  serial: string;
+  checked_at: Date | string;
+  this_update: Date | string | null;
+  next_update: Date | string | null;
 }
 
-export function ocspAnswers(db: Queryable): RevocationAnswers {
+/** The kept answer of a certificate usable at `at`, among rows read earlier. */
+function usable(rows: readonly OcspAnswerRow[], issuerId: string, serial: string, at: Date, maxAgeSeconds: number): OcspAnswerRow | undefined {
+  const oldest = at.getTime() - maxAgeSeconds * 1000;
+  return rows.find((r) => {
+    const checked = new Date(r.checked_at).getTime();
+    return r.issuer_id === issuerId && r.serial === serial && checked > oldest && checked <= at.getTime() && (r.next_update === null || new Date(r.next_update).getTime() > at.getTime());
+  });
+}
+
+/**
+ * The answers store. `prefetched`: the certificate's rows, read in the ceremony's one read before
+ * the verification (ceremony-store.ts), so that finding one costs no round trip of its own.
+ */
+export function ocspAnswers(db: Queryable, prefetched?: readonly OcspAnswerRow[]): RevocationAnswers {
   return {
     find: async (issuerId, serial, at, maxAgeSeconds) => {
-      const [row] = await db.query<Row>(
-        `SELECT checked_at, this_update, next_update FROM ocsp_answers
+      const rows = prefetched ?? (await db.query<OcspAnswerRow>(
+        `SELECT issuer_id, serial, checked_at, this_update, next_update FROM ocsp_answers
          WHERE issuer_id = $1 AND serial = $2 AND checked_at > $3 AND checked_at <= $4 AND (next_update IS NULL OR next_update > $4)`,
         [issuerId, serial, new Date(at.getTime() - maxAgeSeconds * 1000), at],
-      );
+      ));
+      const row = usable(rows, issuerId, serial, at, maxAgeSeconds);
       if (!row) return undefined;
       return {
         status: 'good',

@@ -61,7 +61,8 @@ export interface NewRelyingParty {
 
 const FRAMEWORK = /^[a-z][a-z0-9_.:-]{1,63}$/;
 
-interface Row {
+/** A relying_parties row as both drivers return it (also as `to_jsonb(rp.*)`). */
+export interface RelyingPartyRow {
   client_id: string;
   client_secret: string;
   name: string;
@@ -77,7 +78,7 @@ interface Row {
   disabled_at: Date | null;
 }
 
-const fromRow = (r: Row): RelyingParty => ({
+export const relyingPartyFromRow = (r: RelyingPartyRow): RelyingParty => ({
   clientId: r.client_id,
   clientSecretVerifier: r.client_secret,
   name: r.name,
@@ -150,13 +151,13 @@ export async function createRelyingParty(store: RegistryStore, input: NewRelying
   if (!/^[A-Za-z0-9._~-]{3,128}$/.test(clientId)) throw new InvalidRequest(`client id "${clientId}" may only use A-Z a-z 0-9 . _ ~ -`);
   const clientSecret = input.clientSecret ?? token(32);
   const webhookSecret = `whsec_${token(32)}`;
-  const [row] = await db.query<Row>(
+  const [row] = await db.query<RelyingPartyRow>(
     `INSERT INTO relying_parties (client_id, client_secret, name, redirect_uris, ceremonies, framework, purpose, purpose_en, webhook_url, webhook_secret, token_endpoint_auth_method)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (client_id) DO NOTHING RETURNING *`,
     [clientId, await hashSecret(clientSecret), rp.name, rp.redirectUris, rp.ceremonies, rp.framework, rp.purpose, rp.purposeEn ?? null, rp.webhookUrl ?? null, masterKey.seal(webhookSecret, webhookContext(clientId)), rp.tokenEndpointAuthMethod],
   );
   if (!row) throw new InvalidRequest(`a relying party with client id "${clientId}" already exists`);
-  return { ...fromRow(row), clientSecret, webhookSecret };
+  return { ...relyingPartyFromRow(row), clientSecret, webhookSecret };
 }
 
 /** Whether `secret` is this RP's client secret (slow hash; successes are remembered per process). */
@@ -170,7 +171,7 @@ export const webhookSecretOf = (rp: RelyingParty, masterKey: MasterKey): string 
  * webhook secret is sealed, in place (each UPDATE only if the row still holds what was read).
  */
 export async function sealRelyingPartySecrets(db: Queryable, masterKey: MasterKey): Promise<number> {
-  const rows = await db.query<Pick<Row, 'client_id' | 'client_secret' | 'webhook_secret'>>(
+  const rows = await db.query<Pick<RelyingPartyRow, 'client_id' | 'client_secret' | 'webhook_secret'>>(
     `SELECT client_id, client_secret, webhook_secret FROM relying_parties WHERE client_secret NOT LIKE 'scrypt$%' OR webhook_secret NOT LIKE 'sealed:v1:%'`,
   );
   for (const r of rows) {
@@ -183,7 +184,7 @@ export async function sealRelyingPartySecrets(db: Queryable, masterKey: MasterKe
 
 /** Re-seals every webhook secret under `to` (master key rotation, inside its transaction). */
 export async function resealRelyingPartySecrets(tx: Queryable, from: MasterKey, to: MasterKey): Promise<number> {
-  const rows = await tx.query<Pick<Row, 'client_id' | 'webhook_secret'>>('SELECT client_id, webhook_secret FROM relying_parties ORDER BY client_id FOR UPDATE');
+  const rows = await tx.query<Pick<RelyingPartyRow, 'client_id' | 'webhook_secret'>>('SELECT client_id, webhook_secret FROM relying_parties ORDER BY client_id FOR UPDATE');
   for (const r of rows) {
     const context = webhookContext(r.client_id);
     await tx.query('UPDATE relying_parties SET webhook_secret = $2 WHERE client_id = $1', [r.client_id, to.seal(from.open(r.webhook_secret, context), context)]);
@@ -192,8 +193,8 @@ export async function resealRelyingPartySecrets(tx: Queryable, from: MasterKey, 
 }
 
 export async function findRelyingParty(db: Queryable, clientId: string): Promise<RelyingParty | undefined> {
-  const [row] = await db.query<Row>('SELECT * FROM relying_parties WHERE client_id = $1', [clientId]);
-  return row ? fromRow(row) : undefined;
+  const [row] = await db.query<RelyingPartyRow>('SELECT * FROM relying_parties WHERE client_id = $1', [clientId]);
+  return row ? relyingPartyFromRow(row) : undefined;
 }
 
 export async function getRelyingParty(db: Queryable, clientId: string): Promise<RelyingParty> {
@@ -203,7 +204,7 @@ export async function getRelyingParty(db: Queryable, clientId: string): Promise<
 }
 
 export async function listRelyingParties(db: Queryable): Promise<RelyingParty[]> {
-  return (await db.query<Row>('SELECT * FROM relying_parties ORDER BY created_at, client_id')).map(fromRow);
+  return (await db.query<RelyingPartyRow>('SELECT * FROM relying_parties ORDER BY created_at, client_id')).map(relyingPartyFromRow);
 }
 
 export async function updateRelyingParty(db: Queryable, clientId: string, patch: Partial<NewRelyingParty> & { disabled?: boolean }): Promise<RelyingParty> {
@@ -219,12 +220,12 @@ export async function updateRelyingParty(db: Queryable, clientId: string, patch:
     ...((patch.webhookUrl ?? current.webhookUrl) ? { webhookUrl: (patch.webhookUrl ?? current.webhookUrl)! } : {}),
   });
   const disabledAt = patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? new Date()) : null;
-  const [row] = await db.query<Row>(
+  const [row] = await db.query<RelyingPartyRow>(
     `UPDATE relying_parties SET name = $2, redirect_uris = $3, ceremonies = $4, framework = $5, purpose = $6, purpose_en = $7,
        webhook_url = $8, token_endpoint_auth_method = $9, disabled_at = $10 WHERE client_id = $1 RETURNING *`,
     [clientId, next.name, next.redirectUris, next.ceremonies, next.framework, next.purpose, next.purposeEn ?? null, next.webhookUrl ?? null, next.tokenEndpointAuthMethod, disabledAt],
   );
-  return fromRow(row!);
+  return relyingPartyFromRow(row!);
 }
 
 /**

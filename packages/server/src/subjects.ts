@@ -33,10 +33,12 @@ export interface FoundSubject {
 
 /**
  * The subject a certificate belongs to if linkage ties it to a known one; undefined for a new person.
- * Runs outside any transaction (network calls); `bindSubject` later writes the mapping atomically.
+ * Runs outside any transaction (network calls); `bindSubject` (or the ceremony's one write) later
+ * writes the mapping atomically. `mappings`: the subject certificates with this serial, when the
+ * caller read them already (ceremony-store.ts), so that a known certificate costs no query.
  */
-export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined): Promise<FoundSubject | undefined> {
-  const known = await knownSubject(db, cert);
+export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined, mappings?: readonly { issuer_id: string; serial: string; subject_id: string }[]): Promise<FoundSubject | undefined> {
+  const known = mappings ? mappings.find((m) => m.issuer_id === cert.issuerId && m.serial === cert.serial)?.subject_id : await knownSubject(db, cert);
   if (known) return { subjectId: known, mapped: true };
   if (!linkage) return undefined;
   // 証明書紐付け: the holder's certificate of the other kind (auth ↔ sign), so that a login and an
@@ -85,19 +87,4 @@ async function mapCertificate(db: Queryable, cert: CertificateIdentity, subjectI
      ON CONFLICT (issuer_id, serial) DO NOTHING`,
     [cert.issuerId, cert.serial, cert.kind, cert.medium, subjectId],
   );
-}
-
-/**
- * Inside the ceremony transaction: the subject of `cert`, creating it when `candidate` is undefined.
- * A concurrent ceremony of the same certificate may have created it first: the existing mapping wins.
- */
-export async function bindSubject(tx: Queryable, cert: CertificateIdentity, found: FoundSubject | undefined): Promise<string> {
-  if (found?.mapped) return found.subjectId;
-  const subjectId = found?.subjectId || newSubjectId();
-  await tx.query('INSERT INTO subjects (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [subjectId]);
-  await mapCertificate(tx, cert, subjectId);
-  const bound = (await knownSubject(tx, cert))!;
-  // The paired certificate of the other kind belongs to the same person: map it ahead of its first use.
-  if (found?.partner) await mapCertificate(tx, found.partner, bound);
-  return bound;
 }

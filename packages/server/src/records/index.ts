@@ -42,6 +42,7 @@ export { citationFor, citationReference, jstDate, CITATIONS, RECORD_METHODS, MET
 export {
   verificationPayload,
   appendVerificationRecord,
+  verificationRecordInput,
   methodForCeremony,
   VERIFICATION_PAYLOAD_SCHEMA,
   PLATFORM_NAME,

@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Queryable } from '../db/database.js';
-import { appendRecord, type AppendedRecord } from './log.js';
+import { appendRecord, type AppendRecordInput, type AppendedRecord } from './log.js';
 import { METHOD_LABELS_JA, citationFor, citationReference, type RecordMethod } from './citations.js';
 
 export interface VerificationRecordInput {
@@ -132,9 +132,9 @@ export function verificationPayload(input: VerificationRecordInput): Record<stri
   };
 }
 
-/** Builds the payload and appends it to the log (inside the ceremony's transaction). */
-export function appendVerificationRecord(tx: Queryable, input: VerificationRecordInput): Promise<AppendedRecord> {
-  return appendRecord(tx, {
+/** The record of a verification, as appendRecord / prepareRecord take it. */
+export function verificationRecordInput(input: VerificationRecordInput): AppendRecordInput {
+  return {
     rpClientId: input.rp.clientId,
     ceremonyId: input.ceremony.id,
     subjectId: input.subjectId,
@@ -143,5 +143,10 @@ export function appendVerificationRecord(tx: Queryable, input: VerificationRecor
     payload: verificationPayload(input),
     at: input.at,
     ...(input.recordId ? { id: input.recordId } : {}),
-  });
+  };
+}
+
+/** Builds the payload and appends it to the log. */
+export function appendVerificationRecord(tx: Queryable, input: VerificationRecordInput): Promise<AppendedRecord> {
+  return appendRecord(tx, verificationRecordInput(input));
 }
