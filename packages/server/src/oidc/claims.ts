@@ -13,6 +13,14 @@ export const EVIDENCE_TYPES = ['electronic_signature'] as const;
 export const VERIFIED_CLAIM_NAMES = ['name', 'birthdate', 'gender', 'address', JPKI_CLAIM] as const;
 export const SIGNATURE_TYPE = 'jp_jpki';
 
+/**
+ * The id of the verification record (確認記録) behind this login or identity verification, in the
+ * ID token and userinfo (openid scope): the RP keeps it and can fetch the record's inclusion proof
+ * (GET /records/v1/proof/inclusion?record_id=…). For identity it is also verified_claims'
+ * verification.verification_process.
+ */
+export const RECORD_CLAIM = 'urn:kakunin:record';
+
 /** acr of each ceremony: which certificate authenticated the holder. */
 export const ACR = { login: 'urn:kakunin:jpki:auth', identity: 'urn:kakunin:jpki:sign' } as const;
 

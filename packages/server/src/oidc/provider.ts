@@ -8,7 +8,7 @@ import type { Database } from '../db/database.js';
 import { findRelyingParty } from '../relying-parties.js';
 import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
-import { ACR, EVIDENCE_TYPES, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
+import { ACR, EVIDENCE_TYPES, RECORD_CLAIM, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
 import { errorPage } from '@kakunin/web';
 
 
@@ -32,7 +32,7 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     adapter: adapterFactory(db, o.clientSecret),
     clients: [],
     scopes: ['openid', 'identity'],
-    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'], identity: ['verified_claims'] },
+    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub', RECORD_CLAIM], identity: ['verified_claims'] },
     acrValues: [ACR.login, ACR.identity],
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(o.secrets.pairwiseSalt, client.clientId, accountId),
@@ -66,13 +66,15 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
       claims: async (_use, _scope, requested) => {
         const grantId = (token as { grantId?: string } | undefined)?.grantId ?? ctx.oidc.entities.AuthorizationCode?.grantId ?? ctx.oidc.entities.AccessToken?.grantId;
         const ceremony = await ceremonyOfGrant(db, grantId);
-        if (!ceremony || ceremony.subjectId !== sub || ceremony.kind !== 'identity' || !ceremony.result || !ceremony.recordId) return { sub };
+        if (!ceremony || ceremony.subjectId !== sub || !ceremony.recordId) return { sub };
+        const base = { sub, [RECORD_CLAIM]: ceremony.recordId };
+        if (ceremony.kind !== 'identity' || !ceremony.result) return base;
         const rp = await findRelyingParty(db, ceremony.rpClientId);
         const vc = buildVerifiedClaims({ framework: rp?.framework ?? 'jp_aml', recordId: ceremony.recordId, result: ceremony.result });
-        if (!vc) return { sub };
+        if (!vc) return base;
         const wanted = (requested as Record<string, unknown> | undefined)?.verified_claims;
         const filtered = filterVerifiedClaims(vc, wanted);
-        return filtered ? { sub, verified_claims: filtered } : { sub };
+        return filtered ? { ...base, verified_claims: filtered } : base;
       },
     }),
     renderError: async (ctx, out) => {

@@ -33,6 +33,8 @@ export interface WebhookBody {
   rp_client_id: string;
   /** The RP's pairwise OIDC `sub` of the holder (never the platform-wide subject id, which would link RPs). */
   sub?: string;
+  /** The verification record (確認記録) the event concerns, e.g. the verification of the certificate now revoked: its inclusion proof is at GET /records/v1/proof/inclusion?record_id=… */
+  record_id?: string;
   data: Record<string, unknown>;
 }
 
@@ -43,6 +45,7 @@ export function webhookBody(event: PlatformEvent, rpClientId: string, sub?: stri
     created_at: event.createdAt.toISOString(),
     rp_client_id: rpClientId,
     ...(sub ? { sub } : {}),
+    ...(event.recordId ? { record_id: event.recordId } : {}),
     data: event.data,
   };
 }
