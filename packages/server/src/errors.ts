@@ -27,8 +27,8 @@ export class NotFound extends ServerError {
   }
 }
 export class Unauthorized extends ServerError {
-  constructor(message = 'a valid admin token is required (Authorization: Bearer …)') {
-    super('UNAUTHORIZED', 401, message, '管理者トークンが必要です');
+  constructor(message = 'a valid admin token is required (Authorization: Bearer …)', messageJa = '管理者トークンが必要です') {
+    super('UNAUTHORIZED', 401, message, messageJa);
   }
 }
 /** Too many failed sign-ins or client authentications from one address or for one client. */

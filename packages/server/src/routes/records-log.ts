@@ -23,7 +23,7 @@ async function reader(platform: Platform, adminToken: string, req: FastifyReques
   const authorization = req.headers.authorization;
   const refuse = (): never => {
     void reply.header('www-authenticate', 'Basic realm="kakunin records"');
-    throw new Unauthorized(REQUIRED);
+    throw new Unauthorized(REQUIRED, 'クライアント認証情報(HTTP Basic)または管理者トークンが必要です');
   };
   if (/^Bearer /i.test(authorization ?? '')) {
     const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => isAdminToken(adminToken, req));
