@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimServices, type SimServices } from '@kakunin/sim';
-import { createRelyingParty, getCeremony, verifyChain } from '@kakunin/server';
+import { createRelyingParty, getCeremony, verifyLog } from '@kakunin/server';
 import { REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startTestPlatform, type Flow, type TestPlatform } from '../../packages/server/test/support/platform.js';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 
@@ -187,7 +187,7 @@ describe('OCSP responder outage during ceremonies', () => {
       { outcome: 'rejected', code: 'REVOCATION_UNAVAILABLE' },
       { outcome: 'verified', code: null },
     ]);
-    const chain = await verifyChain(p.server.platform.db);
+    const chain = await verifyLog(p.server.platform.db, { key: p.server.platform.recordsLog.verifierKey });
     expect(chain.ok, JSON.stringify(chain.problems)).toBe(true);
   });
 });
