@@ -1,34 +1,42 @@
-// `npm run load`: a bounded load run on 127.0.0.1. Real `kakunin serve --sandbox` processes on one
-// fresh PostgreSQL database answer N holder responses, C at a time, over HTTP: each is a full
-// verification (profile, chain, signature, OCSP at the simulated J-LIS, nonce, subject, record in one
-// transaction). Ceremonies are opened and signed beforehand (the holders' cards), and the simulated
-// J-LIS (its OCSP responder signs every nonce'd answer) runs as `kakunin sim serve` in a process of
-// its own, as J-LIS would, so the figures are the platform's — on the same cores. Afterwards every
-// success must have exactly one verified record and the hash chain must verify.
+// `npm run load`: a bounded load run on 127.0.0.1 that prints, in one table, the figures of the
+// load specification. Real `kakunin serve --sandbox` processes (S of them, one public URL, requests
+// spread round robin) on one fresh PostgreSQL database, the simulated J-LIS in a process of its own
+// (`kakunin sim serve`, as J-LIS would be), everything on the same cores:
 //
-// Options: --ceremonies N (2000) --concurrency C (32) --kind login|identity --servers S (1)
-// --sim-in-process (the simulator inside the server, as plain `kakunin serve --sandbox` runs it)
-// --database-url URL (default: a new database on 127.0.0.1:5432, dropped afterwards)
-// --profile DIR (write the servers' V8 CPU profiles there, for `node --cpu-prof` analysis)
-// --no-reference (skip the references below).
+// - the floor: PostgreSQL alone (pgbench, C clients, same server) running the least a verification
+//   must write, in one round trip (load-floor.ts); beside it the old chain-head transaction;
+// - the peak: holder responses per second, C at a time over ceremonies opened and signed beforehand
+//   (each one a full verification: profile, chain, signature, revocation, nonce, subject, record),
+//   and its ratio to the floor (load-holders.ts);
+// - the latency at half the peak: an open loop at 50 % of the measured peak, fresh ceremonies, sent on
+//   a schedule that does not wait for answers, latency from the scheduled time (no coordinated omission);
+// - integration: commit → inclusion in a signed checkpoint of the records log (load-records.ts; "not
+//   available" on a platform whose records are not a log yet), and afterwards: every success has
+//   exactly one leaf, nothing else was recorded as verified, the log verifies (verifyLog);
+// - the whole OIDC login per second (openid-client, authorize → ceremony → holder response → consent
+//   → token → userinfo) beside the bare oidc-provider with a trivial login (load-oidc.ts,
+//   load-bare-provider.ts).
 //
-// References measured in the same run, to read the figures against: PostgreSQL alone (pgbench, C
-// clients) running a transaction of the ceremony's shape — consume a nonce, complete a ceremony,
-// advance the one chain head and insert the record, commit — which bounds any design that keeps
-// one hash chain extended inside each ceremony's transaction; the same without the chain head; and
-// OpenSSL's RSA-2048 signing rate on one core (the simulated J-LIS signs one OCSP answer per ceremony).
+// Options: --ceremonies N (2000: the peak's closed loop) --concurrency C (32) --kind login|identity
+// (the profile of the holder figures: login uses the OCSP answer-reuse window, identity its own
+// setting, 0 s by default) --servers S (1) --duration SECONDS (10: the open loop) --logins N (500 per
+// provider) --no-oidc --sim-in-process (the simulator inside the server, as plain `kakunin serve
+// --sandbox` runs it) --database-url URL (default: a new database on 127.0.0.1:5432, dropped
+// afterwards) --profile DIR (the servers' V8 CPU profiles) --no-reference (skip the chain-head and
+// OpenSSL references; the floor is always measured).
+//
+// Exit code 1 when a success has not exactly one record (or its leaf is never integrated), a record
+// has no success, the log does not verify, or the run could not be completed.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { openSandbox } from '@kakunin/sim';
-import { createCeremony, createRelyingParty, loadConfig, loadMasterKey, openDatabase, verifyChain } from '@kakunin/server';
+import { DEFAULTS, createRelyingParty, loadConfig, loadMasterKey, openDatabase, type Database } from '@kakunin/server';
+import { FLOOR_PAYLOAD_BYTES, measureFloor, rsaReference, type Reference } from './load-floor.js';
+import { Origins } from './load-http.js';
+import { closedLoop, loadHolders, openLoop, percentile, prepareCeremonies, type Kind, type Outcome } from './load-holders.js';
+import { REDIRECT, bareTarget, kakuninTarget, loginSteps, loginSummary, runLogins, startBareProvider, type LoginOutcome } from './load-oidc.js';
+import { installExitHandlers, log, shutdown, startPlatform, stopping } from './load-platform.js';
+import { RECORDS_CHECK, checkRecords, measureIntegration } from './load-records.js';
 import { printTable } from './table.js';
 
 const { values } = parseArgs({
@@ -37,255 +45,186 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     kind: { type: 'string', default: 'login' },
     servers: { type: 'string', default: '1' },
+    duration: { type: 'string', default: '10' },
+    logins: { type: 'string', default: '500' },
+    'no-oidc': { type: 'boolean', default: false },
     'sim-in-process': { type: 'boolean', default: false },
     'database-url': { type: 'string' },
     profile: { type: 'string' },
     'no-reference': { type: 'boolean', default: false },
   },
 });
-const N = Number(values.ceremonies);
-const C = Number(values.concurrency);
-const kind = values.kind === 'identity' ? 'identity' : 'login';
-const S = Math.max(1, Number(values.servers));
-const log = (line: string): void => void process.stderr.write(`load: ${line}\n`);
+const positive = (name: string, v: string | undefined): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+};
+const N = Math.round(positive('ceremonies', values.ceremonies));
+const C = Math.round(positive('concurrency', values.concurrency));
+const S = Math.round(positive('servers', values.servers));
+const DURATION = positive('duration', values.duration);
+const LOGINS = Math.round(positive('logins', values.logins));
+if (values.kind !== 'login' && values.kind !== 'identity') throw new Error('--kind must be login or identity');
+const kind: Kind = values.kind;
+const FLOOR_SECONDS = 8;
+const INTEGRATION_WAIT_SECONDS = 10;
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (values['database-url']) return { url: values['database-url'], drop: async () => undefined };
-  const name = `kakunin_load_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return {
-    url: `postgres://postgres@127.0.0.1:5432/${name}`,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const pct = (a: number, b: number | undefined): string => (b ? `${fmt((100 * a) / b)} %` : '—');
+const meets = (ok: boolean | undefined): string => (ok === undefined ? '' : ok ? ' — met' : ' — NOT met');
+const failuresOf = (label: string, failures: Map<string, number>): void => {
+  for (const [error, n] of failures) log(`${label}: ${n}× ${error}`);
+};
+const errorCount = (o: { failures: Map<string, number> }): number => [...o.failures.values()].reduce((a, b) => a + b, 0);
+
+const cpuNotes: string[] = [];
+/** Runs a load phase and logs its result and how much of a core the clients (this process) used. */
+async function phase<T>(label: string, run: () => Promise<T>, summary: (r: T) => string): Promise<T> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await run();
+  const cpu = process.cpuUsage(cpu0);
+  const share = `${fmt((cpu.user + cpu.system) / 10 / (performance.now() - t0))} % of a core`;
+  cpuNotes.push(`${label} ${share}`);
+  log(`${label}: ${summary(r)} (the clients used ${share})`);
+  return r;
 }
 
-// The holders' side costs as little as it can (kept-alive node:http, not fetch): it shares the cores.
-const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
-/** Posts a response; answers the status, and for a failure the error code and message. */
-const post = (url: string, body: string): Promise<{ status: number; error?: string }> =>
-  new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const status = res.statusCode ?? 0;
-      if (status === 200) {
-        res.resume();
-        res.on('end', () => resolve({ status }));
-        return;
-      }
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        let error = text.slice(0, 200);
-        try {
-          const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-          if (e?.code) error = `${e.code}: ${e.message ?? ''}`;
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status, error });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-
-interface Reference {
-  label: string;
-  value: string;
-  perSecond?: number;
-}
-
-/** pgbench with a script of the ceremony transaction's shape, on scratch tables of the load database. */
-async function pgReference(url: string, clients: number, chain: boolean): Promise<Reference> {
-  const label = chain ? 'PostgreSQL alone: ceremony-shaped transaction with the chain head (pgbench)' : 'PostgreSQL alone: the same without the chain head (pgbench)';
-  const dir = mkdtempSync(join(tmpdir(), 'kakunin-load-ref-'));
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    await db.query(`CREATE TABLE IF NOT EXISTS ref_nonces (id int PRIMARY KEY, used_at timestamptz);
-      CREATE TABLE IF NOT EXISTS ref_ceremonies (id int PRIMARY KEY, state text, finished_at timestamptz);
-      CREATE TABLE IF NOT EXISTS ref_head (id int PRIMARY KEY, seq bigint, hash text);
-      CREATE TABLE IF NOT EXISTS ref_records (seq bigserial PRIMARY KEY, payload jsonb, hash text);
-      INSERT INTO ref_nonces SELECT g, NULL FROM generate_series(1, 100000) g ON CONFLICT DO NOTHING;
-      INSERT INTO ref_ceremonies SELECT g, 'pending', NULL FROM generate_series(1, 100000) g ON CONFLICT DO NOTHING;
-      INSERT INTO ref_head VALUES (1, 0, repeat('0', 64)) ON CONFLICT DO NOTHING;`);
-    const record = `'{"ceremony":"cer_x","outcome":"verified","rp":"Load RP","certificate":{"serial":"0123ABCD"}}'::jsonb`;
-    const script = [
-      '\\set n random(1, 100000)',
-      'BEGIN;',
-      'UPDATE ref_nonces SET used_at = now() WHERE id = :n;',
-      "UPDATE ref_ceremonies SET state = 'completed', finished_at = now() WHERE id = :n;",
-      chain
-        ? `WITH head AS (UPDATE ref_head SET seq = seq + 1, hash = encode(sha256(convert_to(hash || seq::text, 'UTF8')), 'hex') WHERE id = 1 RETURNING seq, hash) INSERT INTO ref_records (seq, payload, hash) SELECT seq + 1000000000, ${record}, hash FROM head;`
-        : `INSERT INTO ref_records (payload, hash) VALUES (${record}, 'x');`,
-      'END;',
-    ].join('\n');
-    writeFileSync(join(dir, 'ceremony.sql'), `${script}\n`);
-    const { hostname, port, username, pathname } = new URL(url);
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('pgbench', ['-n', '-h', hostname, '-p', port || '5432', '-U', decodeURIComponent(username || 'postgres'), '-c', String(clients), '-j', '2', '-T', '8', '-f', join(dir, 'ceremony.sql'), pathname.slice(1)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited with ${code}: ${text.trim().split('\n').at(-1)}`))));
-    });
-    const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
-    const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
-    return { label, value: `${tps.toFixed(0)} tx/s, mean latency ${latency.toFixed(1)} ms`, perSecond: tps };
-  } catch (e) {
-    return { label, value: `not measured (${(e as Error).message})` };
-  } finally {
-    await db.query('DROP TABLE IF EXISTS ref_nonces, ref_ceremonies, ref_head, ref_records').catch(() => undefined);
-    await db.end();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** OpenSSL's RSA-2048 signatures per second on one core (`openssl speed`). */
-async function rsaReference(): Promise<Reference> {
-  const label = 'OpenSSL RSA-2048 signatures/s, one core (the simulator signs one OCSP answer per ceremony)';
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn('openssl', ['speed', '-seconds', '2', 'rsa2048'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.once('error', () => resolve(''));
-    child.once('exit', () => resolve(text));
-  });
-  const m = /rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/.exec(out);
-  return m ? { label, value: Number(m[1]).toFixed(0), perSecond: Number(m[1]) } : { label, value: 'not measured (openssl speed failed)' };
-}
-
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-load-'));
-const database = await freshDatabase();
-const bin = new URL('../packages/cli/bin/kakunin.js', import.meta.url).pathname;
-const children: ChildProcess[] = [];
-
-/** Starts a kakunin command whose first line on stdout is its URL. */
-async function startKakunin(args: string[], env: NodeJS.ProcessEnv = {}, quiet = false): Promise<string> {
-  const child = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []), bin, ...args], { stdio: ['ignore', 'pipe', quiet ? 'ignore' : 'inherit'], env: { ...process.env, ...env } });
-  children.push(child);
-  return new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`kakunin ${args[0]} exited with ${code}`)));
-  });
-}
-
-async function run(command: string, args: string[]): Promise<void> {
-  const child = spawn(process.execPath, [bin, command, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`kakunin ${command} ${args.join(' ')} exited with ${code}`);
-}
-
-const serverEnv: NodeJS.ProcessEnv = { KAKUNIN_MONITOR_INTERVAL_SECONDS: '0' };
-if (!values['sim-in-process']) {
-  log('creating the simulated J-LIS and starting `kakunin sim serve` in its own process…');
-  await run('sim', ['init', '--dir', join(dataDir, 'sim')]);
-  // Its per-request log lines would only slow it down.
-  serverEnv.KAKUNIN_SIM_SERVICES_URL = await startKakunin(['sim', 'serve', '--dir', join(dataDir, 'sim'), '--port', '0'], {}, true);
-}
-log(`starting ${S} kakunin serve process(es) on PostgreSQL (${database.url})…`);
-const urls: string[] = [];
-// One after the other: the first applies the migrations and creates the secrets.
-for (let i = 0; i < S; i++) urls.push(await startKakunin(['serve', '--sandbox', '--port', '0', '--data-dir', dataDir, '--database-url', database.url, '--log-level', 'warn'], serverEnv));
-
+installExitHandlers();
+const started = performance.now();
+let db: Database | undefined;
 try {
-  const db = await openDatabase({ databaseUrl: database.url, migrate: false });
-  const config = loadConfig({ mode: 'sandbox', dataDir, ceremonyTtlSeconds: 3600 }, {});
-  const sandbox = openSandbox(join(dataDir, 'sim'));
-  const certKind = kind === 'login' ? 'auth' : 'sign';
-  const people = sandbox.people().filter((p) => sandbox.certificates({ personId: p.id, kind: certKind, medium: 'card' }).length > 0);
-  const holders = people.map((p) => ({ certificate: sandbox.certificateDer(sandbox.currentCertificateRecord(p.id, certKind, 'card').issuerId, sandbox.currentCertificateRecord(p.id, certKind, 'card').serial).toString('base64'), key: sandbox.privateKey(p.id, certKind, 'card') }));
-  const rp = await createRelyingParty({ db, masterKey: loadMasterKey(config) }, { name: 'Load RP', redirectUris: ['http://127.0.0.1:9/cb'], framework: 'jp_aml' });
+  const platform = await startPlatform({ servers: S, simInProcess: values['sim-in-process'], ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}), ...(values.profile ? { profileDir: values.profile } : {}) });
+  db = await openDatabase({ databaseUrl: platform.databaseUrl, migrate: false });
+  const config = loadConfig({ mode: 'sandbox', dataDir: platform.dataDir, ceremonyTtlSeconds: 3600 }, {});
+  // The servers' own OCSP answer-reuse windows (their environment, their configuration file).
+  let reuse = DEFAULTS.ocspReuseSeconds;
+  try {
+    reuse = loadConfig({ mode: 'sandbox', dataDir: platform.dataDir }, { ...process.env, ...platform.env }).ocspReuseSeconds;
+  } catch {
+    // the servers started, so their configuration is valid: keep the defaults for the label
+  }
+  const profileOf = (k: Kind): string => (reuse[k] > 0 ? `${k}: OCSP answer reuse on, ${reuse[k]} s` : `${k}: OCSP answer reuse off (0 s${k === 'identity' ? ', its own setting' : ''})`);
+  // Records written from here on are this run's (the database may be an existing one).
+  const since = new Date(Date.now() - 1000);
+  const masterKey = loadMasterKey(config);
+  const rp = await createRelyingParty({ db, masterKey }, { name: 'Load RP', redirectUris: [REDIRECT], framework: 'jp_aml' });
+  const holders = loadHolders(platform.simDir, kind);
+  const succeeded = new Set<string>();
+  const keep = (o: Outcome): Outcome => {
+    for (const id of o.ok) succeeded.add(id);
+    return o;
+  };
 
-  log(`opening and signing ${N} ${kind} ceremonies (${holders.length} residents)…`);
-  const prepared: { id: string; body: string }[] = [];
-  for (let i = 0; i < N; i++) {
-    const c = await createCeremony({ db, config }, { kind, rpClientId: rp.clientId });
-    const h = holders[i % holders.length]!;
-    // What the card does: PKCS#1 v1.5 over DigestInfo(SHA-256(to_be_signed)).
-    const signature = sign('sha256', c.toBeSigned, h.key).toString('base64');
-    prepared.push({ id: c.id, body: JSON.stringify({ nonce: c.nonce, certificate: h.certificate, signature }) });
+  // The peak: a warm-up (JIT, connection pools, the first OCSP answers), then N responses, C at a time.
+  const warmup = Math.min(200, Math.ceil(N / 10));
+  log(`opening and signing ${warmup} + ${N} ${kind} ceremonies (${holders.length} residents)…`);
+  const prepared = await prepareCeremonies({ db, config, rpClientId: rp.clientId, holders, kind }, warmup + N);
+  log(`peak: ${warmup} warm-up responses, then ${N} responses, ${C} at a time, over ${S} server(s)…`);
+  const warm = keep(await closedLoop(prepared.slice(0, warmup), platform.urls, C));
+  failuresOf('warm-up', warm.failures);
+  const peak = keep(await phase('peak', () => closedLoop(prepared.slice(warmup), platform.urls, C), (o) => `${fmt(o.ok.length / o.seconds)} responses/s`));
+  failuresOf('peak', peak.failures);
+  const peakRate = peak.ok.length / peak.seconds;
+  if (!(peakRate > 0)) throw new Error('no holder response succeeded at the peak (the errors are above)');
+
+  // Half the peak, open loop, fresh ceremonies.
+  const rate = peakRate / 2;
+  const count = Math.max(1, Math.round(rate * DURATION));
+  log(`open loop: opening and signing ${count} ceremonies, then sending them at ${fmt(rate)}/s for ${DURATION} s…`);
+  const fresh = await prepareCeremonies({ db, config, rpClientId: rp.clientId, holders, kind }, count);
+  const open = keep(await phase('open loop', () => openLoop(fresh, platform.urls, rate), (o) => `p50 ${fmt(percentile(o.latencies, 50), 1)} ms, p99 ${fmt(percentile(o.latencies, 99), 1)} ms`));
+  failuresOf('open loop', open.failures);
+
+  // The whole OIDC login, the platform and the bare provider, the same client and concurrency.
+  let logins: { kakunin: LoginOutcome; bare: LoginOutcome } | undefined;
+  if (!values['no-oidc']) {
+    const loginWarmup = Math.min(50, Math.ceil(LOGINS / 10));
+    const target = kakuninTarget({ origins: new Origins(platform.publicUrl, platform.urls), clientId: rp.clientId, clientSecret: rp.clientSecret, holders: kind === 'login' ? holders : loadHolders(platform.simDir, 'login') });
+    const kakunin = await phase('Kakunin logins', () => runLogins(target, LOGINS, C, loginWarmup), loginSummary);
+    for (const id of target.ceremonies ?? []) succeeded.add(id);
+    failuresOf('Kakunin logins', kakunin.failures);
+    log(`Kakunin login, mean per step: ${loginSteps(kakunin)}`);
+    log('starting the bare oidc-provider in its own process…');
+    const bareUrl = await startBareProvider(rp.clientId, rp.clientSecret);
+    const bare = await phase('bare provider logins', () => runLogins(bareTarget({ url: bareUrl, clientId: rp.clientId, clientSecret: rp.clientSecret }), LOGINS, C, loginWarmup), loginSummary);
+    failuresOf('bare provider logins', bare.failures);
+    log(`bare provider login, mean per step: ${loginSteps(bare)}`);
+    logins = { kakunin, bare };
   }
 
-  log(`posting ${N} responses, ${C} at a time…`);
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  const failures = new Map<string, number>();
-  const ok: string[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (next < prepared.length) {
-        const n = next++;
-        const job = prepared[n]!;
-        const url = urls[n % urls.length]!;
-        const t0 = performance.now();
-        let status = 0;
-        try {
-          const answer = await post(`${url}/holder/v1/ceremonies/${job.id}/response`, job.body);
-          status = answer.status;
-          if (answer.error) failures.set(answer.error, (failures.get(answer.error) ?? 0) + 1);
-        } catch (e) {
-          status = -1;
-          failures.set(`connection: ${(e as Error).message}`, (failures.get(`connection: ${(e as Error).message}`) ?? 0) + 1);
-        }
-        latencies.push(performance.now() - t0);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status === 200) ok.push(job.id);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-
-  // Every success has exactly one verified record; nothing else was recorded as verified.
-  const rows = await db.query<{ ceremony_id: string; n: number }>("SELECT ceremony_id, count(*)::int AS n FROM records WHERE outcome = 'verified' GROUP BY ceremony_id");
-  const verified = new Map(rows.map((r) => [r.ceremony_id, r.n]));
-  const lost = ok.filter((id) => verified.get(id) !== 1).length;
-  const extra = [...verified.keys()].filter((id) => !ok.includes(id)).length;
-  const chain = await verifyChain(db);
+  log(`waiting for the records to be integrated (up to ${INTEGRATION_WAIT_SECONDS} s) and checking them…`);
+  const integration = await measureIntegration(db, since, INTEGRATION_WAIT_SECONDS);
+  const records = await checkRecords(db, masterKey, succeeded, since);
+  const notIntegrated = integration.available ? integration.notIntegrated : 0;
+  const lost = records.lost + notIntegrated;
   await db.close();
-  const throughput = ok.length / seconds;
+  db = undefined;
 
-  // The references run after the load, on the same machine and database server.
+  log(`floor: pgbench, ${C} clients, ${FLOOR_SECONDS} s${values['no-reference'] ? '' : ', then the chain-head reference and OpenSSL'}…`);
+  const { floor, chainHead } = await measureFloor(platform.databaseUrl, C, FLOOR_SECONDS, !values['no-reference']);
   const references: Reference[] = [];
-  if (!values['no-reference']) {
-    log('measuring the references (PostgreSQL alone with pgbench, OpenSSL)…');
-    references.push(await pgReference(database.url, C, true), await pgReference(database.url, C, false), await rsaReference());
+  if (chainHead) references.push(chainHead);
+  if (!values['no-reference']) references.push(await rsaReference());
+
+  const holderProfile = profileOf(kind);
+  const loginProfile = profileOf('login');
+  const ratio = floor.perSecond ? peakRate / floor.perSecond : undefined;
+  const openP99 = percentile(open.latencies, 99);
+  const rows: string[][] = [
+    [floor.label, '—', floor.value, '(the floor)'],
+    [`peak: holder responses/s (closed loop, ${C} concurrent, ${fmt(N)} after ${warmup} warm-up)`, holderProfile, `${fmt(peakRate)}/s = ${pct(peakRate, floor.perSecond)} of the floor`, `≥ 50 % of the floor${meets(ratio === undefined ? undefined : ratio >= 0.5)}`],
+    ['  latency at the peak (closed loop): p50 / p99', holderProfile, `${fmt(percentile(peak.latencies, 50), 1)} / ${fmt(percentile(peak.latencies, 99), 1)} ms`, '(for reading only)'],
+    [
+      `latency at half the peak (open loop, ${fmt(rate)}/s for ${DURATION} s): p50 / p99`,
+      holderProfile,
+      `${fmt(percentile(open.latencies, 50), 1)} / ${fmt(openP99, 1)} ms (max ${fmt(open.latencies.at(-1) ?? NaN, 1)}, ≤ ${open.maxInFlight} in flight)`,
+      `p99 < 50 ms${meets(openP99 < 50)}`,
+    ],
+    integration.available
+      ? [`integration: commit → in a signed checkpoint, p50 / p99 (${fmt(integration.records)} records)`, 'all of the run', `${fmt(integration.p50, 1)} / ${fmt(integration.p99, 1)} ms (max ${fmt(integration.max, 1)})`, `p99 < 1 s${meets(integration.p99 < 1000 && integration.notIntegrated === 0)}`]
+      : ['integration: commit → in a signed checkpoint, p50 / p99', 'all of the run', 'not available (records are not a log yet)', 'p99 < 1 s'],
+    ['holder responses: succeeded / failed', 'all of the run', `${fmt(succeeded.size)} / ${fmt(errorCount(warm) + errorCount(peak) + errorCount(open))}${logins ? ' (+ failed logins below)' : ''}`, ''],
+    ['lost: success without exactly one leaf (or never integrated)', 'all of the run', `${lost}${notIntegrated ? ` (${notIntegrated} not integrated after ${INTEGRATION_WAIT_SECONDS} s)` : ''}`, `0${meets(lost === 0)}`],
+    ['extra: verified record without a success', 'all of the run', String(records.extra), `0${meets(records.extra === 0)}`],
+    [`records check: ${RECORDS_CHECK}`, 'all of the run', records.check.ok ? `verifies (${fmt(records.check.checked)} leaves${records.check.pending ? `, ${records.check.pending} not yet integrated` : ''})` : `FAILS: ${records.check.note ?? `${records.check.problems} problems`}`, `verifies${meets(records.check.ok)}`],
+  ];
+  if (logins) {
+    const k = logins.kakunin;
+    const b = logins.bare;
+    const kRate = k.ok / k.seconds;
+    const bRate = b.ok / b.seconds;
+    rows.push(
+      [`OIDC logins/s, Kakunin (${fmt(LOGINS)}, ${C} concurrent)`, loginProfile, `${loginSummary(k)}${errorCount(k) ? `, ${errorCount(k)} failed` : ''}`, ''],
+      ['OIDC logins/s, bare oidc-provider, trivial login (same client and flow)', 'no ceremony', `${loginSummary(b)}${errorCount(b) ? `, ${errorCount(b)} failed` : ''}`, ''],
+      ['OIDC logins/s: Kakunin / bare oidc-provider', loginProfile, pct(kRate, bRate), `≥ 50 %${meets(bRate > 0 ? kRate / bRate >= 0.5 : undefined)}`],
+    );
   }
+  for (const r of references) rows.push([r.label, '—', r.perSecond && r === chainHead ? `${r.value} (the peak: ${pct(peakRate, r.perSecond)} of it)` : r.value, '']);
 
   printTable(
-    `Load: ${N} ${kind} ceremonies, ${C} concurrent, ${S} kakunin serve process(es) + ${values['sim-in-process'] ? 'the simulated J-LIS inside the server' : 'the simulated J-LIS in its own process'} + PostgreSQL, all on this machine (${(await import('node:os')).cpus().length} cores, Node ${process.version})`,
-    ['measure', 'value'],
-    [
-      ['throughput (ceremonies/s)', throughput.toFixed(0)],
-      ['p50 latency (ms)', percentile(latencies, 50).toFixed(1)],
-      ['p99 latency (ms)', percentile(latencies, 99).toFixed(1)],
-      ['max latency (ms)', (latencies.at(-1) ?? NaN).toFixed(1)],
-      ['succeeded', String(ok.length)],
-      ['errors', [...statuses].filter(([s]) => s !== 200).map(([s, n]) => `${n}×${s}`).join(', ') || '0'],
-      ['lost (success without exactly one record)', String(lost)],
-      ['records without a success', String(extra)],
-      ['hash chain', chain.ok ? `intact (${chain.checked} records)` : `BROKEN: ${chain.problems.length} problems`],
-      ['target', '≥ 1,000 ceremonies/s, p99 < 50 ms, 0 lost'],
-      ...references.map((r) => [`reference — ${r.label}`, r.perSecond && !r.label.startsWith('OpenSSL') ? `${r.value} (Kakunin: ${((100 * throughput) / r.perSecond).toFixed(0)} % of it)` : r.value]),
-    ],
+    `Load: ${S} kakunin serve process(es) on one PostgreSQL + ${values['sim-in-process'] ? 'the simulated J-LIS inside the server' : 'the simulated J-LIS in its own process'}, ${C} concurrent, all on this machine (${cpus().length} cores, Node ${process.version}); ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    ['figure', 'profile', 'value', 'target'],
+    rows,
   );
-  for (const [error, n] of failures) log(`${n}× ${error}`);
-  if (lost > 0 || extra > 0 || !chain.ok) process.exitCode = 1;
+  console.log(
+    [
+      '',
+      `- floor: one statement (data-modifying CTE) per transaction: consume a nonce, complete a ceremony, insert a records-like row (${FLOOR_PAYLOAD_BYTES}-byte jsonb payload, 32-byte leaf hash, the records indexes); no row touched by every transaction.`,
+      '- old design: BEGIN; the nonce; the ceremony; advance the one chain head and insert the record; COMMIT — every transaction updates the same row.',
+      `- profiles: login = the OCSP answer-reuse window for logins (KAKUNIN_OCSP_REUSE_LOGIN_SECONDS, ${reuse.login} s here: a resident's second login within it asks J-LIS nothing); identity = identity proofing's own setting (KAKUNIN_OCSP_REUSE_IDENTITY_SECONDS, ${reuse.identity} s here). The holder figures use --kind ${kind}; OIDC logins are always logins.`,
+      '- open loop: each response is sent at its scheduled time whatever is still in flight; its latency counts from that time.',
+      '- OIDC: openid-client (discovery once; per login PKCE, state, code grant with client_secret_basic, ID token validation, userinfo) and a cookie-keeping browser; the bare provider is oidc-provider 9.13 from packages/server with in-memory storage and a login form answered by one POST.',
+      `- the load clients run in this process, on the same cores (figures are the platform's and the clients' together): ${cpuNotes.join('; ')}.`,
+    ].join('\n'),
+  );
+  if (lost > 0 || records.extra > 0 || !records.check.ok) process.exitCode = 1;
+} catch (e) {
+  if (!stopping()) log(`failed: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
 } finally {
-  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => { c.once('exit', r); c.kill('SIGINT'); }) : undefined)));
-  await database.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await db?.close().catch(() => undefined);
+  await shutdown();
 }
+// Kept-alive client connections (node:http, fetch) would keep the process waiting for them.
+process.exit(process.exitCode ?? 0);
