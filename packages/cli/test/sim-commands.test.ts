@@ -180,3 +180,21 @@ describe('kakunin sim', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
+  it('a PIN blocked by wrong tries works again after the reset; an unknown person is a clear error', () => {
+    const p = people[1]!;
+    // Three wrong authentication PINs block it, as on a real card.
+    for (let i = 0; i < 3; i++) kakunin(['card', 'sign', '--sim', p.id, '--dir', dir, '--data', join(dir, 'state.json'), '--out', join(work, 'sig'), '--pin-stdin'], { input: '0000\n' });
+    expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(/auth PIN: (0 tries remaining|blocked)/i);
+    const reset = kakunin(['sim', 'card', 'reset-pin', '--person', p.id, '--dir', dir]);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toMatch(new RegExp(`${p.id}'s card PINs are reset.*auth 0 tries left \\(blocked\\)`));
+    expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(/auth PIN: 3 tries remaining/);
+    const signed = kakunin(['card', 'sign', '--sim', p.id, '--dir', dir, '--data', join(dir, 'state.json'), '--out', join(work, 'sig'), '--pin-stdin'], { input: `${p.pins.auth}\n` });
+    expect(signed.code, signed.stderr).toBe(0);
+    const unknown = kakunin(['sim', 'card', 'reset-pin', '--person', 'p999', '--dir', dir]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no simulated person "p999"/);
+  });
+});

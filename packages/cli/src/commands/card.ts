@@ -52,9 +52,13 @@ const PIN_PROMPT: Record<PinKind, string> = {
 };
 
 /** Card, PIN and simulator errors → one line with the card exit codes (3 wrong PIN, 4 blocked). */
-export function toCliError(e: unknown): unknown {
+export function toCliError(e: unknown, sim?: { person: string; dir?: string }): unknown {
   if (e instanceof WrongPin) return new CliError(`${e.message} (${e.code})`, EXIT.wrongPin);
-  if (e instanceof PinBlocked) return new CliError(`${e.message} (${e.code})`, EXIT.pinBlocked);
+  if (e instanceof PinBlocked) {
+    // A virtual card: the sandbox has its own counter.
+    const counter = sim ? `; in the sandbox: kakunin sim card reset-pin --person ${sim.person}${sim.dir ? ` --dir ${sim.dir}` : ''}` : '';
+    return new CliError(`${e.message} (${e.code})${counter}`, EXIT.pinBlocked);
+  }
   if (e instanceof InvalidPinFormat) return new CliError(`${e.message} (${e.code})`, EXIT.usage);
   if (isCardError(e)) return new CliError(`error ${e.name} (${e.code}): ${e.message}`, EXIT.failed);
   if (isSimError(e)) return new CliError(`${e.name} (${e.code}): ${e.message}`, EXIT.failed);
@@ -165,7 +169,7 @@ async function withCard(o: CardOptions, fn: (c: OpenedCard) => Promise<Record<st
     if (o.json) printJson(out);
     else process.stdout.write(`${text(out)}\n`);
   } catch (e) {
-    throw toCliError(e);
+    throw toCliError(e, o.sim !== undefined ? { person: o.sim, ...(o.dir ? { dir: o.dir } : {}) } : undefined);
   } finally {
     await opened?.close().catch(() => undefined);
   }

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { resetCardPins } from '../../../sim/src/card/index.js';
 import type { CertKind, Medium } from '@kakunin/jpki';
 import {
   DEFAULT_BASE_URL,
@@ -197,6 +198,23 @@ export function registerSimCommands(program: Command): void {
         else process.stdout.write(`${describeEvent(applied)}\n`);
       },
     );
+
+  const card = cmd.command('card').description("a resident's virtual My Number Card");
+  card
+    .command('reset-pin')
+    .description("the sandbox's municipal counter: unblock a virtual card's PINs and restore the initial ones (`kakunin sim people` lists them)")
+    .requiredOption('--person <id>', 'person id')
+    .option('--media <medium>', `${MEDIA.join(' | ')} (default card)`, 'card')
+    .option('--json', 'print the result as JSON')
+    .option(...DIR_OPTION)
+    .action(async (o: { person: string; media: string; json?: boolean; dir?: string }) => {
+      const medium = choice(o.media, MEDIA, '--media');
+      const sandbox = await open(o.dir);
+      const reset = await sim(() => resetCardPins(sandbox, o.person, medium));
+      if (o.json) return printJson(reset);
+      const before = Object.entries(reset.before).map(([pin, n]) => `${pin} ${n} ${n === 1 ? 'try' : 'tries'} left${n === 0 ? ' (blocked)' : ''}`);
+      process.stdout.write(`${o.person}'s ${medium} PINs are reset to the initial ones${before.length ? ` (were: ${before.join(', ')})` : ''}; \`kakunin sim people\` lists them\n`);
+    });
 
   cmd
     .command('crl')

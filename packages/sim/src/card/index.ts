@@ -25,6 +25,6 @@ export {
 export { connectVpcd, type VpcdCard, type VpcdOptions, type VpcdConnection } from './vpcd.js';
 export { plugCardProcess, encodeMaterial, decodeMaterial, type CardProcess, type CardProcessOptions, type CardProcessStats } from './vpcd-process.js';
 export { startPcscd, pcscdMissing, findVpcdDriver, type PcscdOptions, type PcscdInstance } from './pcscd.js';
-export { cardForPerson, personCardMaterial, sandboxCvcAuthority, sandboxCvcAnchor, cardsDir, type CardForPersonOptions } from './person.js';
+export { cardForPerson, resetCardPins, type PinReset, personCardMaterial, sandboxCvcAuthority, sandboxCvcAnchor, cardsDir, type CardForPersonOptions } from './person.js';
 export { decodeCommand, type Command } from './apdu.js';
 export { testCardMaterial, TEST_HOLDER, TEST_MY_NUMBER, TEST_PINS, type TestCardMaterial, type CardMaterial } from './material.js';

@@ -10,7 +10,7 @@ import type { Medium } from '@kakunin/jpki/oids';
 import { isSimError } from '../errors.js';
 import type { Sandbox } from '../sandbox.js';
 import { cvcAnchorOf, cvcKey, SIM_CVC_CA_KEY_ID, simKeyId, type CvcAnchorData, type CvcAuthority } from './card-info.js';
-import { FilePinStateStore, type PinStateStore } from './state-store.js';
+import { FilePinStateStore, type PinName, type PinStateStore } from './state-store.js';
 import type { CardMaterial } from './material.js';
 import { VirtualCard } from './virtual-card.js';
 
@@ -109,4 +109,28 @@ export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium
     ...(options.extendedLength !== undefined ? { extendedLength: options.extendedLength } : {}),
     ...(options.sfi !== undefined ? { sfi: options.sfi } : {}),
   });
+}
+
+export interface PinReset {
+  cardId: string;
+  /** Tries left per PIN before the reset (as the card held them). */
+  before: Partial<Record<PinName, number>>;
+  /** The PINs the holder may use again: the ones `kakunin sim people` lists. */
+  reset: PinName[];
+}
+
+/**
+ * The sandbox's municipal counter (市区町村窓口での暗証番号の初期化): every retry counter of a
+ * person's virtual card back to its maximum, and a PIN changed on the card back to the initial one
+ * that `kakunin sim people` lists. On a real card this takes the holder to the counter with the card
+ * and an identity document; in the sandbox a newcomer who blocked a PIN would otherwise be stuck.
+ */
+export function resetCardPins(sandbox: Sandbox, personId: string, medium: Medium = 'card', options: { stateStore?: PinStateStore } = {}): PinReset {
+  sandbox.person(personId); // a clear error for an unknown person
+  const cardId = `${personId}-${medium}`;
+  const store = options.stateStore ?? new FilePinStateStore(join(cardsDir(sandbox), 'state'));
+  const before = store.load(cardId)?.tries ?? {};
+  // No saved state is the card as issued: full counters, initial PINs.
+  store.save(cardId, { tries: {}, changedPinSha256: {} });
+  return { cardId, before, reset: ['auth', 'sign', 'cardInfo'] };
 }
