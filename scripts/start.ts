@@ -11,7 +11,7 @@ const progress = (line: string): void => void process.stderr.write(`kakunin: ${l
 try {
   const stack = await startDemoStack({ dataDir, onProgress: progress, ...(process.env.KAKUNIN_LOG_LEVEL ? { logLevel: process.env.KAKUNIN_LOG_LEVEL } : {}) });
   for (const [name, url] of stack.services) process.stdout.write(`${name} ${url}\n`);
-  progress(`Node.js ${process.version}; state in ${dataDir}; residents and their sandbox PINs: npx kakunin sim people --dir ${resolve(dataDir, 'sim')}; Ctrl-C stops`);
+  progress(`Node.js ${process.version}; state in ${dataDir}; residents and their sandbox PINs: npx kakunin sim people --dir ${resolve(dataDir, 'sim')}; the admin console's sign-in token is in ${resolve(dataDir, 'admin-token')}; Ctrl-C stops`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
