@@ -249,9 +249,12 @@ export const PURGE_EVENT = 'retention_purge';
 
 /**
  * Migration 11: the leaf hash of every row of the v1 chain, over its v1 entry, in seq order (the
- * chain's order). The sequencer then integrates them first, in that order.
+ * chain's order). The sequencer then integrates them first, in that order. Also moves the seq
+ * sequence past the v1 rows: the v1 append wrote seq itself (from record_chain_head, migration 6)
+ * and never advanced the sequence, so the first log entry would otherwise reuse a v1 row's seq.
  */
 export async function fillV1LeafHashes(tx: Queryable): Promise<void> {
+  await tx.query(`SELECT setval(pg_get_serial_sequence('records', 'seq'), max(seq)) FROM records HAVING max(seq) IS NOT NULL`);
   let after = '-1';
   for (;;) {
     const rows = await tx.query<RecordRow>(

@@ -27,7 +27,7 @@ export interface LogVerification {
   /** Leaves checked (integrated rows). */
   checked: number;
   purged: number;
-  /** Committed records the sequencer has not integrated yet (their rows were checked too). */
+  /** Committed records the sequencer had not integrated when the pass read the leaves (their rows were checked too). */
   pending: number;
   treeSize: number;
   /** base64 root of the recomputed tree. */
@@ -76,8 +76,9 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
     }
   }
 
-  // Checkpoints in size order, compared as the recomputed tree reaches each size.
-  const checkpoints = checkpointStream(db);
+  // Checkpoints in size order, compared as the recomputed tree reaches each size. Only those up to
+  // the latest read above: one the sequencer commits during the pass may sign leaves read after it.
+  const checkpoints = checkpointStream(db, latest?.treeSize ?? -1);
   let nextCheckpoint = await checkpoints.next();
 
   let edge = emptyEdge();
@@ -85,6 +86,8 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
   let checked = 0;
   let purged = 0;
   let lastV1: { hash: string; index: number } | null = null;
+  let lastIndex = -1;
+  const repeated = new Set<number>();
   let seenV2 = false;
   const awaitingNote = new Map<string, number>(); // purged id -> leaf index
   const checkRow = (row: RecordRow, index: number | undefined): Buffer => {
@@ -110,9 +113,14 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
     const leaves: Buffer[] = [];
     for (const row of page) {
       const index = Number(row.leaf_index);
-      if (index !== edge.size + leaves.length) {
-        problem({ leafIndex: edge.size + leaves.length, recordId: row.id, code: 'index', reason: index > edge.size + leaves.length ? `leaf indices jump from ${edge.size + leaves.length - 1} to ${index}: leaves were deleted or re-indexed` : `leaf index ${index} appears twice` });
+      // Each gap or repeat once (the tree is rebuilt from the rows in this order regardless).
+      if (index === lastIndex) {
+        repeated.add(index);
+        problem({ leafIndex: index, recordId: row.id, code: 'index', reason: `leaf index ${index} appears twice` });
+      } else if (index !== lastIndex + 1) {
+        problem({ leafIndex: lastIndex + 1, recordId: row.id, code: 'index', reason: lastIndex < 0 ? `the leaf indices start at ${index}, not 0: leaves were deleted or re-indexed` : `leaf indices jump from ${lastIndex} to ${index}: leaves were deleted or re-indexed` });
       }
+      lastIndex = index;
       if (row.entry_version === 1) {
         if (seenV2) problem({ leafIndex: index, recordId: row.id, code: 'index', reason: 'a v1 chain row comes after log entries: leaves were reordered' });
         const expectedPrev = lastV1?.hash ?? GENESIS_HASH;
@@ -146,15 +154,34 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
     problem({ code: 'checkpoint', leafIndex: nextCheckpoint.value.size, reason: `a checkpoint of size ${nextCheckpoint.value.size} was signed, but only ${edge.size} leaves are left: the newest leaves were deleted` });
     nextCheckpoint = await checkpoints.next();
   }
+  // Each of these in one statement, against the rows of the same snapshot: leaves, nodes and a
+  // checkpoint the sequencer commits meanwhile (together) are not mistaken for extra ones.
   const [extra] = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM log_nodes WHERE idx * (1::bigint << level) + (1::bigint << level) > $1::bigint`,
+    `SELECT count(*)::int AS n FROM log_nodes WHERE idx * (1::bigint << level) + (1::bigint << level) > GREATEST($1::bigint, (SELECT coalesce(max(leaf_index) + 1, 0) FROM records))`,
     [edge.size],
   );
   if ((extra?.n ?? 0) > 0) problem({ code: 'node', reason: `${extra!.n} stored node(s) cover leaves the tree does not have` });
   if (latest && edge.size < latest.treeSize) problem({ code: 'checkpoint', leafIndex: latest.treeSize, reason: `the latest checkpoint has ${latest.treeSize} leaves, the rows ${edge.size}` });
+  // The sequencer commits a leaf's index with the checkpoint that signs it: leaves beyond every checkpoint were not signed.
+  const [signed] = await db.query<{ leaves: string; signed: string | null }>(
+    'SELECT (SELECT coalesce(max(leaf_index) + 1, 0) FROM records)::text AS leaves, (SELECT max(tree_size) FROM log_checkpoints)::text AS signed',
+  );
+  const signedSize = signed?.signed === null || signed?.signed === undefined ? 0 : Number(signed.signed);
+  if (Number(signed?.leaves ?? 0) > signedSize) {
+    problem({ code: 'checkpoint', leafIndex: signedSize, reason: `leaves up to index ${Number(signed!.leaves) - 1} were integrated, but the latest checkpoint signs ${signedSize}: a checkpoint was deleted, or leaves were re-indexed beyond it` });
+  }
+  // Rows sharing a leaf index across a page boundary are not seen by the pass (keyset paging): find them all.
+  const shared = await db.query<{ leaf_index: string; n: number }>(
+    'SELECT r.leaf_index::text AS leaf_index, count(*)::int AS n FROM records r WHERE r.leaf_index IS NOT NULL GROUP BY r.leaf_index HAVING count(*) > 1 ORDER BY r.leaf_index LIMIT 1000',
+  );
+  for (const r of shared) {
+    if (!repeated.has(Number(r.leaf_index))) problem({ leafIndex: Number(r.leaf_index), code: 'index', reason: `leaf index ${r.leaf_index} is held by ${r.n} rows: a row was inserted or re-indexed into the tree` });
+  }
 
+  // Rows not in the tree yet, and those integrated since the pass read its last leaf (say a purge's
+  // note): checked as rows, so that a purge committed meanwhile does not look like a blanked payload.
   let pending = 0;
-  for await (const page of recordPages(db, 'leaf_index IS NULL')) {
+  for await (const page of recordPages(db, 'leaf_index IS NULL OR leaf_index > $1::bigint', [lastIndex])) {
     for (const row of page) checkRow(row, undefined);
     pending += page.length;
   }
@@ -175,10 +202,10 @@ interface StoredCheckpoint {
 }
 
 /** Stored checkpoints in size order, a page at a time. */
-async function* checkpointStream(db: Queryable): AsyncGenerator<StoredCheckpoint> {
+async function* checkpointStream(db: Queryable, upTo: number): AsyncGenerator<StoredCheckpoint> {
   let after = -1;
   for (;;) {
-    const rows = await db.query<{ tree_size: string; root_hash: Buffer }>('SELECT c.tree_size::text AS tree_size, c.root_hash FROM log_checkpoints c WHERE c.tree_size > $1 ORDER BY c.tree_size LIMIT 1000', [after]);
+    const rows = await db.query<{ tree_size: string; root_hash: Buffer }>('SELECT c.tree_size::text AS tree_size, c.root_hash FROM log_checkpoints c WHERE c.tree_size > $1 AND c.tree_size <= $2 ORDER BY c.tree_size LIMIT 1000', [after, upTo]);
     for (const r of rows) yield { size: Number(r.tree_size), root: Buffer.from(r.root_hash) };
     if (rows.length < 1000) return;
     after = Number(rows[rows.length - 1]!.tree_size);
