@@ -802,7 +802,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         (tx) => tx.query('UPDATE log_checkpoints SET root_hash = $1 WHERE tree_size = 12', [forgedRoot]),
         (tx) => tx.query('UPDATE log_checkpoints SET root_hash = $1 WHERE tree_size = 12', [Buffer.from(middle!.root_hash)]),
       );
-      expect(middleRoot).toEqual([expect.objectContaining({ code: 'checkpoint', leafIndex: 12 })]);
+      // The row's root is not the tree's, and not the one its own signed note names.
+      expect(new Set(codes(middleRoot))).toEqual(new Set(['checkpoint']));
+      for (const p of middleRoot) expect(p.leafIndex).toBe(12);
 
       const latestRoot = await detect(
         db,

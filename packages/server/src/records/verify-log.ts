@@ -8,7 +8,7 @@
 // chain (before the log) are the first leaves and keep their own checks (row hash and links).
 
 import { appendLeaves, edgeRoot, emptyEdge, openCheckpoint, type Checkpoint } from '@kakunin/tlog';
-import type { Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { GENESIS_HASH, PURGE_EVENT, payloadHash, recordHash, recordPages, rowLeafHash, type RecordRow } from './chain.js';
 import { latestCheckpoint } from './log.js';
 
@@ -48,7 +48,21 @@ export interface VerifyLogOptions {
   pageSize?: number;
 }
 
-export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<LogVerification> {
+/**
+ * Verifies the whole log. Given a Database, it reads everything in one REPEATABLE READ, READ ONLY
+ * transaction: the sequencer, ceremonies and purges that commit meanwhile are not seen half-way.
+ */
+export async function verifyLog(db: Queryable | Database, o: VerifyLogOptions): Promise<LogVerification> {
+  if ('transaction' in db) {
+    return db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return verifyLogIn(tx, o);
+    });
+  }
+  return verifyLogIn(db, o);
+}
+
+async function verifyLogIn(db: Queryable, o: VerifyLogOptions): Promise<LogVerification> {
   const problems: LogProblem[] = [];
   let problemCount = 0;
   const max = o.maxProblems ?? 1000;
@@ -60,11 +74,11 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
   const latest = await latestCheckpoint(db);
   let signedLatest: Checkpoint | undefined;
   if (latest) {
+    // Its origin, for the earlier checkpoint; a bad signature is reported with every checkpoint's below.
     try {
       signedLatest = openCheckpoint(latest.note, o.key);
-      if (signedLatest.size !== latest.treeSize || !signedLatest.root.equals(latest.root)) problem({ code: 'checkpoint', leafIndex: latest.treeSize, reason: `the latest checkpoint's signed note says size ${signedLatest.size}, its row says ${latest.treeSize} or another root` });
-    } catch (e) {
-      problem({ code: 'signature', leafIndex: latest.treeSize, reason: `the latest checkpoint (size ${latest.treeSize}) does not verify with the log's key: ${(e as Error).message}` });
+    } catch {
+      signedLatest = undefined;
     }
   }
   let since: Checkpoint | undefined;
@@ -78,7 +92,7 @@ export async function verifyLog(db: Queryable, o: VerifyLogOptions): Promise<Log
 
   // Checkpoints in size order, compared as the recomputed tree reaches each size. Only those up to
   // the latest read above: one the sequencer commits during the pass may sign leaves read after it.
-  const checkpoints = checkpointStream(db, latest?.treeSize ?? -1);
+  const checkpoints = checkpointStream(db, latest?.treeSize ?? -1, o.key, problem);
   let nextCheckpoint = await checkpoints.next();
 
   let edge = emptyEdge();
@@ -201,12 +215,25 @@ interface StoredCheckpoint {
   root: Buffer;
 }
 
-/** Stored checkpoints in size order, a page at a time. */
-async function* checkpointStream(db: Queryable, upTo: number): AsyncGenerator<StoredCheckpoint> {
+/**
+ * Stored checkpoints in size order, a page at a time; each one's signed note must verify with the
+ * log's key and say the size and root of its row (an RP may be handed any of them with a proof).
+ */
+async function* checkpointStream(db: Queryable, upTo: number, key: string, problem: (p: LogProblem) => void): AsyncGenerator<StoredCheckpoint> {
   let after = -1;
   for (;;) {
-    const rows = await db.query<{ tree_size: string; root_hash: Buffer }>('SELECT c.tree_size::text AS tree_size, c.root_hash FROM log_checkpoints c WHERE c.tree_size > $1 AND c.tree_size <= $2 ORDER BY c.tree_size LIMIT 1000', [after, upTo]);
-    for (const r of rows) yield { size: Number(r.tree_size), root: Buffer.from(r.root_hash) };
+    const rows = await db.query<{ tree_size: string; root_hash: Buffer; note: string }>('SELECT c.tree_size::text AS tree_size, c.root_hash, c.note FROM log_checkpoints c WHERE c.tree_size > $1 AND c.tree_size <= $2 ORDER BY c.tree_size LIMIT 1000', [after, upTo]);
+    for (const r of rows) {
+      const size = Number(r.tree_size);
+      const root = Buffer.from(r.root_hash);
+      try {
+        const signed = openCheckpoint(r.note, key);
+        if (signed.size !== size || !signed.root.equals(root)) problem({ code: 'checkpoint', leafIndex: size, reason: `the signed note of the checkpoint of size ${size} names size ${signed.size} and another root than its row` });
+      } catch (e) {
+        problem({ code: 'signature', leafIndex: size, reason: `the checkpoint of size ${size} does not verify with the log's key: ${(e as Error).message}` });
+      }
+      yield { size, root };
+    }
     if (rows.length < 1000) return;
     after = Number(rows[rows.length - 1]!.tree_size);
   }
