@@ -13,12 +13,12 @@ export const WALLET_RP: DemoRegistration = {
   ceremonies: ['login', 'identity'],
 };
 
-/** OIDC4IDA claims request: exactly what the rules need, and how it was verified. */
+/** OIDC4IDA claims request: exactly what the rules need (residency, age; the name on the wallet), and how it was verified. No sex: no rule needs it. */
 export const WALLET_CLAIMS = {
   userinfo: {
     verified_claims: {
       verification: { trust_framework: null, time: null, verification_process: null, evidence: null },
-      claims: { name: null, birthdate: null, address: null, gender: null },
+      claims: { name: null, birthdate: null, address: null },
     },
   },
 };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Person } from '@kakunin/sim';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jwtPayload, receivedNames, statementNames } from '../../packages/server/test/support/shared-claims.js';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack.js';
 import { launchChromium, stepShooter } from '../support/browser.js';
 
@@ -17,14 +18,33 @@ let stack: DemoStack;
 let browser: Browser;
 const url: Record<string, string> = {};
 
+/**
+ * What the demo RPs received from the platform: they run in this process and call the token and
+ * userinfo endpoints with the global fetch, which the tests wrap to read each answer (ID token
+ * claims, userinfo claims) — nothing else is changed.
+ */
+const received: Record<string, unknown>[] = [];
+const realFetch = globalThis.fetch;
+
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kakunin-demos-'));
   stack = await startDemoStack({ dataDir, ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 }, monitorIntervalSeconds: 0, logLevel: 'silent' });
   for (const [name, u] of stack.services) url[name] = u;
+  const discovery = (await (await realFetch(`${url.platform}/.well-known/openid-configuration`)).json()) as { token_endpoint: string; userinfo_endpoint: string };
+  globalThis.fetch = async (input, init) => {
+    const res = await realFetch(input, init);
+    const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (res.ok && (target === discovery.token_endpoint || target === discovery.userinfo_endpoint)) {
+      const body = (await res.clone().json()) as Record<string, unknown>;
+      received.push(target === discovery.token_endpoint ? jwtPayload(String(body.id_token)) : body);
+    }
+    return res;
+  };
   browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
+  globalThis.fetch = realFetch;
   await browser?.close();
   await stack?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -46,10 +66,16 @@ async function newPage(lang: 'ja' | 'en'): Promise<{ context: BrowserContext; pa
  * The holder's part of a ceremony, started by a click on the demo: the platform's ceremony page →
  * "use the card reader on this computer" → the agent's page (resident, PIN) → consent → back.
  */
-async function prove(page: Page, o: { person: string; secret: string; shot: (page: Page, step: string) => Promise<string>; returnTo: string }): Promise<void> {
+async function prove(page: Page, o: { person: string; secret: string; shot: (page: Page, step: string) => Promise<string>; returnTo: string }): Promise<string[]> {
   const sameDevice = page.locator('#same-device');
   await sameDevice.waitFor({ state: 'visible', timeout: 20_000 });
   await o.shot(page, 'ceremony-page');
+  // What the holder is shown before the card is read: the page's list, and the holder view the agent
+  // (or a phone app) shows with the statement to be signed.
+  const listed = (): Promise<(string | null)[]> => page.locator('#shared li').evaluateAll((items) => items.map((li) => li.getAttribute('data-claim')));
+  const ceremonyList = await listed();
+  const view = (await (await realFetch((await page.locator('#holder-link').getAttribute('href'))!)).json()) as { kind: string; shares: { claim: string }[]; statement?: string };
+  const before = received.length;
   await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${url.agent}/confirm/`)), sameDevice.click()]);
   await page.locator('#person').selectOption(o.person);
   await page.locator('#pin').fill(o.secret);
@@ -58,8 +84,24 @@ async function prove(page: Page, o: { person: string; secret: string; shot: (pag
   const agree = page.getByRole('button', { name: /同意|Agree/ });
   await agree.waitFor({ timeout: 20_000 });
   await o.shot(page, 'consent');
+  const consentList = await listed();
   await Promise.all([page.waitForURL((u) => u.toString().startsWith(o.returnTo)), agree.click()]);
+  // Exactly what the RP then received (ID token, and userinfo for identity) was listed on both
+  // pages and in the holder view, and the signed statement names the same.
+  const got = receivedNames(...received.slice(before));
+  expect(received.length - before).toBe(view.kind === 'identity' ? 2 : 1);
+  expect(got).toContain('sub');
+  expect(consentList).toEqual(got);
+  expect(ceremonyList).toEqual(got);
+  expect(view.shares.map((s) => s.claim)).toEqual(got);
+  if (view.kind === 'identity') expect(statementNames(view.statement!)).toEqual(got);
+  else expect(got).toEqual(LOGIN);
+  return got;
 }
+
+/** What a login releases; what each demo's identity request releases (none asks for the sex). */
+const LOGIN = ['sub', 'urn:kakunin:record'];
+const THREE = ['name', 'address', 'birthdate', 'evidence', ...LOGIN];
 
 async function runMonitor(): Promise<void> {
   const res = await fetch(`${url.platform}/admin/v1/monitor/run`, { method: 'POST', headers: { authorization: `Bearer ${stack.platform.adminToken}` } });
@@ -84,7 +126,7 @@ describe('demo relying parties in Chromium', () => {
     await page.goto(url.wallet!);
     await shot(page, 'start');
     await page.getByTestId('create-wallet').click();
-    await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! });
+    expect(await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! })).toEqual(THREE);
     await page.getByTestId('wallet-id').waitFor();
     await shot(page, 'wallet-created');
     expect(await page.getByTestId('holder-name').textContent()).toContain(holder.name);
@@ -123,7 +165,7 @@ describe('demo relying parties in Chromium', () => {
     const c = await newPage('ja');
     await c.page.goto(url.wallet!);
     await c.page.getByTestId('login').click();
-    await prove(c.page, { person: holder.id, secret: holder.pins.auth, shot, returnTo: url.wallet! });
+    expect(await prove(c.page, { person: holder.id, secret: holder.pins.auth, shot, returnTo: url.wallet! })).toEqual(LOGIN);
     await c.page.getByTestId('wallet-id').waitFor();
     expect((await c.page.getByTestId('wallet-id').textContent())!.trim()).toBe(walletId);
     await shot(c.page, 'login');
@@ -143,7 +185,7 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('occupation-select').selectOption('employee');
     await shot(page, 'application');
     await page.getByTestId('apply-submit').click();
-    await prove(page, { person: applicant.id, secret: applicant.pins.sign, shot, returnTo: url.bank! });
+    expect(await prove(page, { person: applicant.id, secret: applicant.pins.sign, shot, returnTo: url.bank! })).toEqual(THREE); // no 性別: 犯収法 does not need it
     await page.getByTestId('record').waitFor();
     await shot(page, 'record');
     const serial = sandbox().currentCertificateRecord(applicant.id, 'sign', 'card').serial;
@@ -163,7 +205,7 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('plan-standard').check();
     await shot(page, 'plan');
     await page.getByTestId('plan-submit').click();
-    await prove(page, { person: customer.id, secret: customer.pins.sign, shot, returnTo: url.mvno! });
+    expect(await prove(page, { person: customer.id, secret: customer.pins.sign, shot, returnTo: url.mvno! })).toEqual(THREE);
     await page.getByTestId('record').waitFor();
     await shot(page, 'contract');
     expect(await page.getByTestId('contract-status').getAttribute('data-status')).toBe('active');
@@ -197,7 +239,7 @@ describe('demo relying parties in Chromium', () => {
     await page.goto(`${url.municipal}/?lang=en`);
     await page.getByTestId('id-card-link').click();
     await page.getByTestId('issue-id-card').click();
-    await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! });
+    expect(await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! })).toEqual(THREE);
     await page.getByTestId('id-card').waitFor();
     expect(await page.getByTestId('id-status').getAttribute('data-status')).toBe('valid');
     expect(await page.getByTestId('id-name').textContent()).toContain(resident.name);

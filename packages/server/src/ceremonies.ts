@@ -25,6 +25,7 @@ import { withUsage, type UsageContext } from './usage.js';
 import { ocspAnswers } from './ocsp-answers.js';
 import { maskMyNumbers, newRecordId, prepareRecord, verificationRecordInput, type VerificationRecordInput } from './records/index.js';
 import { finishCeremony, readSubmission, SubjectTaken, type FinishVerified, type SubmittedNonce } from './ceremony-store.js';
+import { CLAIM_LABELS, claimsToShare, defaultShares, sharedItems, type SharedClaim } from './oidc/claims.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
 import { findSubjectByLinkage, newSubjectId, type CertificateIdentity } from './subjects.js';
@@ -51,6 +52,8 @@ export interface Ceremony {
   result: CeremonyResult | null;
   stage: CeremonyStage;
   cardError: CardErrorReport | null;
+  /** What its authorization releases, by name (oidc/claims.ts claimsToShare): shown, signed, and the most a token carries. */
+  shares: readonly SharedClaim[];
 }
 
 /** Progress of a pending ceremony: waiting for the holder, card being read, platform verifying. */
@@ -87,17 +90,6 @@ export async function purgeStaleCeremonies(db: Queryable, olderThanSeconds = 86_
   return (await db.query('DELETE FROM ceremonies WHERE expires_at < $1 RETURNING id', [cutoff])).length;
 }
 
-/** What the holder is told the RP receives. */
-export const SHARED_CLAIMS: Record<CeremonyKind, { ja: string; en: string }[]> = {
-  login: [{ ja: '利用者識別子(事業者ごとに異なる番号)', en: 'a user identifier (different for each service)' }],
-  identity: [
-    { ja: '氏名', en: 'name' },
-    { ja: '住所', en: 'address' },
-    { ja: '生年月日', en: 'date of birth' },
-    { ja: '性別', en: 'sex' },
-  ],
-};
-
 interface Row {
   id: string;
   kind: CeremonyKind;
@@ -117,6 +109,7 @@ interface Row {
   nonce: string;
   stage: CeremonyStage;
   card_error: CardErrorReport | null;
+  shares: SharedClaim[] | null;
 }
 
 const fromRow = (r: Row): Ceremony => ({
@@ -138,6 +131,7 @@ const fromRow = (r: Row): Ceremony => ({
   result: r.result,
   stage: r.stage,
   cardError: r.card_error,
+  shares: r.shares ?? defaultShares(r.kind),
 });
 
 const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
@@ -181,23 +175,29 @@ export function checkStatementDetail(detail: unknown): string | undefined {
 }
 
 /**
- * The statement a holder signs in an identity ceremony: who asks, for what, when, which ceremony,
- * and the RP's own content (`detail`, e.g. an application) when it sent one.
+ * The statement a holder signs in an identity ceremony: who asks, for what, the RP's own content
+ * (`detail`, e.g. an application) when it sent one, exactly what the RP will receive (`shares`, one
+ * indented line each), when, which ceremony.
  */
-export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date; detail?: string }): string {
+export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date; detail?: string; shares: readonly SharedClaim[] }): string {
   return [
     'Kakunin 本人確認 / identity verification (JPKI)',
     `依頼者 / requested by: ${o.rp.name} (${o.rp.clientId})`,
     `目的 / purpose: ${o.purpose}`,
     ...(o.detail ? ['内容 / details:', ...o.detail.split('\n').map((l) => `  ${l}`)] : []),
-    `提供する情報 / shared: 氏名・住所・生年月日・性別 (name, address, date of birth, sex)`,
+    '提供する情報 / shared:',
+    ...o.shares.map((c) => `  ${CLAIM_LABELS[c].ja} / ${CLAIM_LABELS[c].en}`),
     `日時 / time: ${o.at.toISOString()}`,
     `手続き / ceremony: ${o.id}`,
     `チャレンジ / nonce: ${o.nonce}`,
   ].join('\n');
 }
 
-export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; detail?: string; now?: Date }): Promise<Ceremony> {
+/**
+ * A new ceremony. `request`: the OIDC authorization's `claims` parameter (parsed) and scope, which
+ * decide what it releases; without one, an identity ceremony lists everything it can release.
+ */
+export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; detail?: string; request?: { claims?: unknown; scope?: string | undefined }; now?: Date }): Promise<Ceremony> {
   const rp = await getRelyingParty(platform.db, o.rpClientId);
   if (!rp.ceremonies.includes(o.kind) || rp.disabledAt) throw new CeremonyNotAllowed(o.kind, rp.clientId);
   const now = o.now ?? new Date();
@@ -206,18 +206,19 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
   const nonce = nonceBytes.toString('base64url');
   const purpose = o.purpose ?? rp.purpose;
   const detail = checkStatementDetail(o.detail);
-  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now, ...(detail ? { detail } : {}) }), 'utf8');
+  const shares = o.request ? claimsToShare({ kind: o.kind, framework: rp.framework, ...o.request }) : [...defaultShares(o.kind)];
+  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now, shares, ...(detail ? { detail } : {}) }), 'utf8');
   const expiresAt = new Date(now.getTime() + platform.config.ceremonyTtlSeconds * 1000);
   await platform.db.transaction(async (tx) => {
     await tx.query(
-      `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) RETURNING ${NOTIFY}`,
-      [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt],
+      `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at, shares)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING ${NOTIFY}`,
+      [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt, JSON.stringify(shares)],
     );
     await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [nonce, id, rp.clientId, expiresAt]);
   });
   // What was just written, without reading it back.
-  return { id, kind: o.kind, rpClientId: rp.clientId, interactionUid: o.interactionUid ?? null, purpose, toBeSigned, nonce, state: 'pending', createdAt: now, expiresAt, finishedAt: null, subjectId: null, recordId: null, errorCode: null, errorMessage: null, result: null, stage: 'waiting', cardError: null };
+  return { id, kind: o.kind, rpClientId: rp.clientId, interactionUid: o.interactionUid ?? null, purpose, toBeSigned, nonce, state: 'pending', createdAt: now, expiresAt, finishedAt: null, subjectId: null, recordId: null, errorCode: null, errorMessage: null, result: null, stage: 'waiting', cardError: null, shares };
 }
 
 export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
@@ -451,7 +452,7 @@ export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: stri
     pin: certificate === 'auth' ? { kind: 'auth', label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)', label_en: 'user authentication PIN (4 digits)' } : { kind: 'sign', label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)', label_en: 'signing password (6–16 letters and digits)' },
     rp: { client_id: rp.clientId, name: rp.name },
     purpose: ceremony.purpose,
-    shares: SHARED_CLAIMS[ceremony.kind],
+    shares: sharedItems(ceremony.shares),
     ...(ceremony.kind === 'identity' ? { statement: ceremony.toBeSigned.toString('utf8') } : {}),
     nonce: ceremony.nonce,
     to_be_signed: ceremony.toBeSigned.toString('base64url'),

@@ -8,9 +8,13 @@ import { escapeHtml, page, tr, type Lang } from './html.js';
 import { ceremonyScriptUrl } from './scripts.js';
 
 export interface SharedItem {
+  /** The claim's name (e.g. `address`, `urn:kakunin:record`), as `data-claim` of its list item. */
+  claim?: string;
   ja: string;
   en: string;
 }
+
+const sharedList = (lang: Lang, shares: SharedItem[]): string => `<ul id="shared">${shares.map((s) => `<li${s.claim ? ` data-claim="${escapeHtml(s.claim)}"` : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>`;
 
 export interface CeremonyPageInput {
   lang: Lang;
@@ -51,7 +55,7 @@ export function ceremonyPage(p: CeremonyPageInput): string {
 <dl><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(p.rpName)}</dd>
 <dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(p.purpose)}</dd></dl>
 <section class="box" aria-labelledby="shared-h"><h2 id="shared-h">${tr(lang, '提供される情報', 'What will be shared')}</h2>
-<ul id="shared">${p.shares.map((s) => `<li>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul><p>${certificate}</p></section>
+${sharedList(lang, p.shares)}<p>${certificate}</p></section>
 <section class="box" aria-labelledby="how-h"><h2 id="how-h">${tr(lang, 'カードを読み取る', 'Read your card')}</h2>
 <div id="same-device-box" hidden><p>${tr(lang, 'このパソコンのカードリーダーで読み取れます。', 'You can use the card reader of this computer.')}</p>
 <p><button type="button" id="same-device">${tr(lang, 'このパソコンで読み取る', 'Use the card reader on this computer')}</button></p></div>
@@ -85,7 +89,7 @@ export function consentPage(p: ConsentPageInput): string {
     `<h1>${tr(lang, '情報提供への同意', 'Consent to share')}</h1>
 <p class="ok">${tr(lang, 'マイナンバーカードで確認できました。', 'Your My Number Card was verified.')}</p>
 <p>${tr(lang, '次の情報を提供します:', 'The following will be shared with')} <strong id="rp-name">${escapeHtml(p.rpName)}</strong></p>
-<ul id="shared">${p.shares.map((s) => `<li>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>
+${sharedList(lang, p.shares)}
 <p>${tr(lang, '目的', 'Purpose')}: ${escapeHtml(p.purpose)}</p>
 <div class="actions"><form method="post" action="${escapeHtml(p.base)}/consent"><button type="submit" id="agree">${lang === 'ja' ? '同意する' : 'Agree'}</button></form>
 <form method="post" action="${escapeHtml(p.base)}/abort"><button class="secondary" type="submit" id="decline">${lang === 'ja' ? 'やめる' : 'Decline'}</button></form></div>`,

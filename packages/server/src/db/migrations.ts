@@ -526,6 +526,17 @@ BEGIN
 END $$;
 `,
   },
+  {
+    id: 13,
+    name: 'a ceremony keeps what its authorization releases',
+    sql: `
+-- The claims (by name, claims.ts SHARED_CLAIM_NAMES) this ceremony's authorization releases, computed
+-- from its claims parameter and scope when it is created: shown on the pages and to the holder app,
+-- named in the signed statement, and the most a token can carry. NULL: a ceremony from before (its
+-- kind's full list).
+ALTER TABLE ceremonies ADD COLUMN shares jsonb;
+`,
+  },
 ];
 
 /** Applies, in `MIGRATIONS` order, every migration not applied yet; ids may have gaps (a later id can land before an earlier one). */

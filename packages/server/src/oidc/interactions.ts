@@ -4,12 +4,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import QRCode from 'qrcode';
-import { SHARED_CLAIMS, ceremonyOfInteraction, createCeremony, getCeremony, statusView, type Ceremony } from '../ceremonies.js';
+import { ceremonyOfInteraction, createCeremony, getCeremony, statusView, type Ceremony } from '../ceremonies.js';
 import { CeremonyChanges } from '../ceremony-changes.js';
 import { toErrorBody } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
-import { ACR, requestsVerifiedClaims } from './claims.js';
+import { ACR, releasedClaims, requestsVerifiedClaims, sharedItems } from './claims.js';
 import { ProgressStreams, TooManyStreams } from './progress-streams.js';
 import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kakunin/web';
 
@@ -52,13 +52,21 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     await changes.close();
   });
 
+  /** The authorization's claims parameter (oidc-provider has checked it is a JSON object) and scope. */
+  const requestOf = (d: Details): { claims: unknown; scope: string | undefined } => ({
+    claims: typeof d.params.claims === 'string' ? (JSON.parse(d.params.claims) as unknown) : undefined,
+    scope: typeof d.params.scope === 'string' ? d.params.scope : undefined,
+  });
+
   /** The pending (or finished) ceremony of this interaction, creating one when none is usable. */
   const ceremonyFor = async (d: Details, fresh = false): Promise<Ceremony> => {
     const existing = fresh ? undefined : await ceremonyOfInteraction(platform.db, d.uid);
     if (existing && (existing.state !== 'pending' || existing.expiresAt.getTime() > Date.now())) return existing;
-    const kind = requestsVerifiedClaims(d.params.claims ? JSON.parse(String(d.params.claims)) : undefined, d.params.scope as string | undefined) ? 'identity' : 'login';
+    const request = requestOf(d);
+    const kind = requestsVerifiedClaims(request.claims, request.scope) ? 'identity' : 'login';
     const detail = typeof d.params.statement_detail === 'string' ? d.params.statement_detail : undefined;
-    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid, ...(detail ? { detail } : {}) });
+    // What this authorization releases is fixed here, from its request: listed, signed, enforced.
+    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid, request, ...(detail ? { detail } : {}) });
   };
 
   const showError = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => {
@@ -82,14 +90,15 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
         return html(
           reply,
           200,
-          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: SHARED_CLAIMS[ceremony.kind], holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}) }),
+          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: sharedItems(ceremony.shares), holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}) }),
           platform.config.agentUrl || undefined,
         );
       }
       const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
       const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
-      const kind = ceremony?.kind ?? 'login';
-      return html(reply, 200, consentPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: SHARED_CLAIMS[kind] }));
+      // Exactly what the RP will receive (the verified certificate is known now): what findAccount releases.
+      const shares = ceremony ? releasedClaims({ kind: ceremony.kind, shares: ceremony.shares, framework: rp.framework, recordId: ceremony.recordId, result: ceremony.result, ...requestOf(d) }) : [];
+      return html(reply, 200, consentPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: sharedItems(shares) }));
     } catch (e) {
       return showError(req, reply, e);
     }

@@ -8,7 +8,7 @@ import type { Database } from '../db/database.js';
 import { findRelyingParty } from '../relying-parties.js';
 import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
-import { ACR, EVIDENCE_TYPES, RECORD_CLAIM, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, filterVerifiedClaims } from './claims.js';
+import { ACR, EVIDENCE_TYPES, RECORD_CLAIM, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, releaseVerifiedClaims } from './claims.js';
 import { errorPage } from '@kakunin/web';
 
 
@@ -67,14 +67,15 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
         const grantId = (token as { grantId?: string } | undefined)?.grantId ?? ctx.oidc.entities.AuthorizationCode?.grantId ?? ctx.oidc.entities.AccessToken?.grantId;
         const ceremony = await ceremonyOfGrant(db, grantId);
         if (!ceremony || ceremony.subjectId !== sub || !ceremony.recordId) return { sub };
-        const base = { sub, [RECORD_CLAIM]: ceremony.recordId };
+        const base = { sub, ...(ceremony.shares.includes(RECORD_CLAIM) ? { [RECORD_CLAIM]: ceremony.recordId } : {}) };
         if (ceremony.kind !== 'identity' || !ceremony.result) return base;
         const rp = await findRelyingParty(db, ceremony.rpClientId);
         const vc = buildVerifiedClaims({ framework: rp?.framework ?? 'jp_aml', recordId: ceremony.recordId, result: ceremony.result });
         if (!vc) return base;
+        // What this use asks for, and never more than the ceremony listed and the holder signed.
         const wanted = (requested as Record<string, unknown> | undefined)?.verified_claims;
-        const filtered = filterVerifiedClaims(vc, wanted);
-        return filtered ? { ...base, verified_claims: filtered } : base;
+        const released = releaseVerifiedClaims(vc, wanted, ceremony.shares);
+        return released ? { ...base, verified_claims: released } : base;
       },
     }),
     renderError: async (ctx, out) => {

@@ -21,7 +21,7 @@ const CeremonyView = Type.Object(
     pin: Type.Object({ kind: Type.String(), label_ja: Type.String(), label_en: Type.String() }),
     rp: Type.Object({ client_id: Type.String(), name: Type.String() }),
     purpose: Type.String(),
-    shares: Type.Array(Type.Object({ ja: Type.String(), en: Type.String() })),
+    shares: Type.Array(Type.Object({ claim: Type.String({ description: 'the claim released, e.g. address, evidence, urn:kakunin:record' }), ja: Type.String(), en: Type.String() }), { description: 'exactly what the relying party will receive; the statement names the same' }),
     statement: Type.Optional(Type.String({ description: 'identity ceremonies: the text being signed (UTF-8 of to_be_signed)' })),
     nonce: Type.String(),
     to_be_signed: Type.String({ description: 'base64url; sign DigestInfo(SHA-256(these bytes))' }),
