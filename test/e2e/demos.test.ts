@@ -231,7 +231,7 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('phone').fill('0776-00-0000');
     await shot(page, 'application');
     await page.getByTestId('application-submit').click();
-    await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! });
+    expect(await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! })).toEqual(THREE);
     await page.getByTestId('application-status').waitFor();
     expect(await page.getByTestId('application-status').getAttribute('data-status')).toBe('received');
     expect(await page.getByTestId('applicant-name').textContent()).toContain(resident.name);
@@ -239,7 +239,7 @@ describe('demo relying parties in Chromium', () => {
     await page.goto(`${url.municipal}/?lang=en`);
     await page.getByTestId('id-card-link').click();
     await page.getByTestId('issue-id-card').click();
-    expect(await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! })).toEqual(THREE);
+    await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! });
     await page.getByTestId('id-card').waitFor();
     expect(await page.getByTestId('id-status').getAttribute('data-status')).toBe('valid');
     expect(await page.getByTestId('id-name').textContent()).toContain(resident.name);
