@@ -30,7 +30,7 @@ import {
   reportCardError,
   type HolderView,
 } from './holder-client.js';
-import { confirmPage, donePage, forbiddenPage, messagePage, notFoundPage, type CardChoice, type ShownError } from './pages.js';
+import { confirmPage, donePage, forbiddenPage, homePage, messagePage, notFoundPage, unknownPage, type CardChoice, type ShownError } from './pages.js';
 import { PinCancelled, terminalPinPrompt, type PinQuestion } from './prompt.js';
 
 export const DEFAULT_AGENT_PORT = 8931;
@@ -160,6 +160,23 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** A browser opening an address (it asks for HTML, not JSON): it gets a page; programs keep their JSON. */
+const wantsPage = (req: IncomingMessage): boolean => {
+  const accept = (header(req, 'accept') ?? '').toLowerCase();
+  return accept.includes('text/html') && !accept.includes('application/json');
+};
+
+/** `?lang=`, else the browser's first choice of Japanese or English (Japanese by default). */
+function browserLang(asked: string | null, req: IncomingMessage): Lang {
+  if (asked === 'ja' || asked === 'en') return asked;
+  for (const part of (header(req, 'accept-language') ?? '').split(',')) {
+    const tag = part.trim().toLowerCase();
+    if (tag.startsWith('ja')) return 'ja';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return 'ja';
+}
+
 /** Starts the agent; resolves once it listens. */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const requestedHost = o.host ?? '127.0.0.1';
@@ -206,6 +223,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const html = (res: ServerResponse, status: number, body: string): void => {
     res.writeHead(status, { ...HTML_HEADERS, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  /**
+   * The confirmation page: its form posts to the agent, whose answer is a 303 straight back to the
+   * ceremony page on the platform — CSP form-action covers that redirect, so it names the platform.
+   */
+  const confirmHtml = (res: ServerResponse, status: number, entry: PendingConfirm, body: string): void => {
+    const csp = HTML_HEADERS['content-security-policy']!.replace("form-action 'self'", `form-action 'self' ${entry.origin}`);
+    res.writeHead(status, { ...HTML_HEADERS, 'content-security-policy': csp, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
@@ -337,7 +363,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     } catch (e) {
       return ceremonyProblem(res, lang, entry, e);
     }
-    html(res, 200, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view, card: await cardChoice(view), pinPrompt, returnUrl: entry.returnUrl }));
+    confirmHtml(res, 200, entry, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view, card: await cardChoice(view), pinPrompt, returnUrl: entry.returnUrl }));
   };
 
   /** Form posts come from the agent's own page only. Origin is `null` under `Referrer-Policy: no-referrer`. */
@@ -366,7 +392,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     const selected = (cardConfig.kind === 'sim' ? form.get('person') : form.get('reader')) ?? undefined;
     let view: HolderView | undefined;
     const again = async (status: number, error: ShownError): Promise<void> =>
-      html(res, status, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view: view!, card: await cardChoice(view!, selected || undefined), pinPrompt, returnUrl: entry.returnUrl, error }));
+      confirmHtml(res, status, entry, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view: view!, card: await cardChoice(view!, selected || undefined), pinPrompt, returnUrl: entry.returnUrl, error }));
     try {
       // State and expiry again before a PIN try is spent (holder protocol §5).
       try {
@@ -398,10 +424,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       });
       pending.delete(token);
       log(`ceremony ${v.ceremony_id} ${result.state} (${v.kind} for ${v.rp.name})`);
-      return html(res, 200, donePage(lang, v, entry.returnUrl));
+      // Straight back to the ceremony page, which goes on to the consent: no page in between, no delay.
+      const body = donePage(lang, v, entry.returnUrl);
+      res.writeHead(303, { ...HTML_HEADERS, location: entry.returnUrl, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
     } catch (e) {
       if (!view) throw e;
-      const shown = shownError(e);
+      // Which PIN it was (and, for a virtual card, whose: the sandbox's reset command names them).
+      const shown: ShownError = { ...shownError(e), pin: view.certificate, ...(cardConfig.kind === 'sim' && selected ? { simPerson: selected } : {}) };
       log(`ceremony ${view.ceremony_id}: ${shown.code}${shown.remaining !== undefined ? ` (${shown.remaining} remaining)` : ''}`);
       if (e instanceof PinBlocked) {
         return html(res, 200, messagePage(lang, { error: shown, returnUrl: entry.returnUrl, heading: ['暗証番号がロックされています', 'The PIN is locked'] }));
@@ -469,7 +500,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       return;
     }
     if (path.startsWith('/confirm/')) return html(res, 404, notFoundPage(lang));
-    if (path === '/' && method === 'GET') return json(res, 200, { agent: 'kakunin-agent', protocol: AGENT_PROTOCOL, mode: cardConfig.kind });
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      // Opened in a browser: what the agent is; for programs, the same JSON as before.
+      if (wantsPage(req)) return html(res, 200, homePage({ lang: browserLang(asked, req), mode: cardConfig.kind, platformOrigins: [...platformOrigins], pinPrompt, protocol: AGENT_PROTOCOL }));
+      return json(res, 200, { agent: 'kakunin-agent', protocol: AGENT_PROTOCOL, mode: cardConfig.kind });
+    }
+    if (wantsPage(req) && (method === 'GET' || method === 'HEAD')) return html(res, 404, unknownPage(browserLang(asked, req)));
     return apiError(res, 404, 'NOT_FOUND', 'no such endpoint');
   };
 

@@ -1,6 +1,8 @@
 // The agent's own pages (served from 127.0.0.1, which relying-party and platform pages cannot script):
 // the confirmation form (who asks, for what, the statement to be signed, which card, the PIN), the
-// "done" page that returns to the ceremony page, and messages. No scripts; the PIN is never echoed.
+// "done" page that returns to the ceremony page, messages, and what the agent is (its address opened
+// in a browser). No scripts; the PIN is never echoed. Errors are words first: what happened (which PIN,
+// how many tries are left), what to do; the code only in small print.
 
 import { errorBox, escapeHtml, page, tr, type Lang } from '@kakunin/web';
 import type { HolderView } from './holder-client.js';
@@ -54,15 +56,66 @@ export interface ShownError {
   remaining?: number;
   message?: string;
   messageJa?: string;
+  /** Which PIN the card asked for (the ceremony's certificate), for PIN errors. */
+  pin?: 'auth' | 'sign';
+  /** Sandbox cards: the resident whose virtual card it was (the PIN reset command names them). */
+  simPerson?: string;
 }
 
-/** An error box: the agent's own advice for its codes, the platform pages' advice for card and platform codes. */
+/** The PIN by its name on the card: 利用者証明用電子証明書の暗証番号 (4 digits) or 署名用 (6–16 characters). */
+const PIN_NAME: Record<'auth' | 'sign', [string, string]> = {
+  auth: ['利用者証明用電子証明書の暗証番号(数字4桁)', 'the user authentication PIN (4 digits)'],
+  sign: ['署名用電子証明書の暗証番号(英数字6〜16文字)', 'the signing password (6–16 letters and digits)'],
+};
+/** Wrong tries a card allows before it locks the PIN. */
+const PIN_TRIES: Record<'auth' | 'sign', number> = { auth: 3, sign: 5 };
+
+/** The code, in small print, for whoever helps the holder (support, logs). */
+const codeLine = (lang: Lang, code: string): string => `<p class="muted"><small>${tr(lang, 'エラーコード', 'Error code')}: <code>${escapeHtml(code)}</code></small></p>`;
+const detailLine = (detail: string | undefined): string => (detail ? `<p class="muted"><small>${escapeHtml(detail)}</small></p>` : '');
+
+/** A wrong PIN or a locked one, in words: which PIN, the tries left, what to do. */
+function pinBox(lang: Lang, e: ShownError & { pin: 'auth' | 'sign' }): string {
+  const [nameJa, nameEn] = PIN_NAME[e.pin];
+  if (e.code === 'WRONG_PIN') {
+    const left = e.remaining;
+    const tries =
+      left === undefined
+        ? ''
+        : `<p id="tries-left" data-remaining="${left}"><strong>${tr(lang, `残り${left}回`, `${left} ${left === 1 ? 'try' : 'tries'} left`)}</strong>${
+            left === 1
+              ? tr(lang, '(次に間違えるとロックされます)', ' (one more wrong try locks it)')
+              : tr(lang, `(${PIN_TRIES[e.pin]}回続けて間違えるとロックされます)`, ` (${PIN_TRIES[e.pin]} wrong tries in a row lock it)`)
+          }</p>`;
+    return `<div class="box error" role="alert" id="error" data-error-code="WRONG_PIN"><h2>${tr(lang, '暗証番号が違います', 'Wrong PIN')}</h2>
+<p>${tr(lang, `${nameJa}が違います。`, `That was not ${nameEn}.`)}</p>${tries}
+<p>${tr(lang, '正しい暗証番号を入れ直してください。わからないときは、ロックされる前にお住まいの市区町村の窓口で初期化(再設定)できます。', 'Enter the right one. If you do not know it, your municipal office can reset it before it locks.')}</p>${codeLine(lang, e.code)}</div>`;
+  }
+  const reset = e.simPerson
+    ? `<p class="muted"><small>${tr(lang, 'サンドボックスでは、市区町村の窓口の代わりに次のコマンドで初期化できます:', 'In the sandbox, this command stands in for the municipal office:')} <code>kakunin sim card reset-pin --person ${escapeHtml(e.simPerson)}</code></small></p>`
+    : '';
+  return `<div class="box error" role="alert" id="error" data-error-code="PIN_BLOCKED"><h2>${tr(lang, '暗証番号がロックされています', 'The PIN is locked')}</h2>
+<p>${tr(lang, `${nameJa}を続けて間違えたため、カードがこの暗証番号をロックしました。このカードでは、初期化するまでこの手続きを続けられません。`, `${nameEn[0]!.toUpperCase()}${nameEn.slice(1)} was entered wrongly too many times in a row, so the card locked it. This card cannot be used for this until it is reset.`)}</p>
+<p>${tr(
+    lang,
+    e.pin === 'sign'
+      ? 'マイナンバーカードを持って、お住まいの市区町村の窓口で暗証番号の初期化(再設定)をしてください。署名用電子証明書の暗証番号は、コンビニのキオスク端末でも初期化できる場合があります。'
+      : 'マイナンバーカードを持って、お住まいの市区町村の窓口で暗証番号の初期化(再設定)をしてください。',
+    e.pin === 'sign'
+      ? 'Take your My Number Card to your municipal office to have it reset. The signing password can sometimes also be reset at a convenience-store kiosk.'
+      : 'Take your My Number Card to your municipal office to have it reset.',
+  )}</p>${reset}${codeLine(lang, e.code)}</div>`;
+}
+
+/** An error box: the agent's own words for PIN errors and its own codes, the platform pages' advice for the other card and platform codes. */
 export function agentErrorBox(lang: Lang, e: ShownError): string {
   const code = /^[A-Za-z0-9_]{1,60}$/.test(e.code) ? e.code : 'AGENT_ERROR';
+  if ((code === 'WRONG_PIN' || code === 'PIN_BLOCKED') && e.pin) return pinBox(lang, { ...e, code, pin: e.pin });
   const own = AGENT_ADVICE[code];
-  if (!own) return errorBox(lang, { ...e, code });
+  // PIN_BLOCKED without its PIN: no "0 tries left", the advice says it all.
+  if (!own) return errorBox(lang, { code, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.messageJa !== undefined ? { messageJa: e.messageJa } : {}), ...(e.remaining !== undefined && code !== 'PIN_BLOCKED' ? { remaining: e.remaining } : {}) });
   const detail = lang === 'ja' ? (e.messageJa ?? e.message) : e.message;
-  return `<div class="box error" role="alert" id="error" data-error-code="${code}"><h2>${tr(lang, ...own.title)}</h2><p>${tr(lang, ...own.next)}</p>${detail ? `<p class="muted">${escapeHtml(detail)}</p>` : ''}<p class="muted"><code>${code}</code></p></div>`;
+  return `<div class="box error" role="alert" id="error" data-error-code="${code}"><h2>${tr(lang, ...own.title)}</h2><p>${tr(lang, ...own.next)}</p>${detailLine(detail)}${codeLine(lang, code)}</div>`;
 }
 
 const titleOf = (lang: Lang, kind: 'login' | 'identity'): string =>
@@ -166,17 +219,19 @@ ${pinSection(lang, p)}
   );
 }
 
-/** Sent: returns to the ceremony page (meta refresh, and a link for when refresh is off). */
+/**
+ * Sent: the body of the 303 that returns the browser to the ceremony page at once (a browser never
+ * shows it; a client that does not follow redirects gets the link).
+ */
 export function donePage(lang: Lang, view: HolderView, returnUrl: string): string {
-  const html = page(
+  return page(
     lang,
     lang === 'ja' ? '送信しました — Kakunin' : 'Sent — Kakunin',
     `<h1 class="ok" id="done">${tr(lang, 'カードで確認しました', 'Your card has been checked')}</h1>
-<p>${tr(lang, `${view.rp.name} の画面に戻ります…`, `Returning to ${view.rp.name}…`)}</p>
+<p>${tr(lang, `${view.rp.name} の画面に戻ります。`, `Back to ${view.rp.name}.`)}</p>
 <p><a class="button" id="return" href="${escapeHtml(returnUrl)}">${tr(lang, '元の画面に戻る', 'Back to the previous page')}</a></p>`,
     { brand: brand(lang) },
   );
-  return html.replace('<meta charset="utf-8">', `<meta charset="utf-8"><meta http-equiv="refresh" content="1;url=${escapeHtml(returnUrl)}">`);
 }
 
 /** A message without a form (blocked PIN, refused by the platform, finished ceremony), with a way back. */
@@ -200,6 +255,61 @@ export function notFoundPage(lang: Lang): string {
   );
 }
 
+/** A refused form post: what to do in words; the technical reason in small print. */
 export function forbiddenPage(lang: Lang, why: string): string {
-  return page(lang, 'Forbidden — Kakunin', `<h1>${tr(lang, 'このリクエストは受け付けられません', 'This request is not accepted')}</h1><p class="muted" id="forbidden">${escapeHtml(why)}</p>`, { brand: brand(lang) });
+  return page(
+    lang,
+    lang === 'ja' ? '受け付けられません — Kakunin' : 'Not accepted — Kakunin',
+    `<h1>${tr(lang, 'このリクエストは受け付けられません', 'This request is not accepted')}</h1>
+<p>${tr(lang, 'この確認画面から送られたものではないため、処理しませんでした。元のサービスの画面から、もう一度「このパソコンで読み取る」を選んでください。', 'It did not come from this confirmation page, so nothing was done. Go back to the service and choose "Use the card reader on this computer" again.')}</p>
+<p class="muted" id="forbidden"><small>${escapeHtml(why)}</small></p>`,
+    { brand: brand(lang) },
+  );
+}
+
+export interface AgentHomeInput {
+  lang: Lang;
+  mode: 'sim' | 'pcsc';
+  /** The platforms whose ceremony pages may use the agent. */
+  platformOrigins: string[];
+  pinPrompt: 'page' | 'terminal';
+  protocol: number;
+}
+
+/**
+ * The agent's address opened in a browser: what this is, that nothing is done here, and how a
+ * ceremony uses it (the platform's "use the card reader on this computer" button).
+ */
+export function homePage(p: AgentHomeInput): string {
+  const { lang } = p;
+  const card =
+    p.mode === 'sim'
+      ? tr(lang, 'サンドボックスの住民の仮想マイナンバーカード(試験用)', 'the virtual My Number Cards of the sandbox residents (for testing)')
+      : tr(lang, 'このパソコンにつないだカードリーダー(PC/SC)のマイナンバーカード', 'a My Number Card on a card reader (PC/SC) connected to this computer');
+  const platforms = p.platformOrigins.map((o) => `<li><a href="${escapeHtml(o)}"><code>${escapeHtml(o)}</code></a></li>`).join('');
+  return page(
+    lang,
+    lang === 'ja' ? 'Kakunin エージェント — このパソコン' : 'Kakunin agent — this computer',
+    `<h1 id="agent-home">${tr(lang, 'Kakunin エージェントが動いています', 'The Kakunin agent is running')}</h1>
+<p>${tr(lang, 'このパソコンで動いている Kakunin エージェントです。本人確認サービス(Kakunin)の画面で「このパソコンで読み取る」を押すと、このエージェントが自分の画面を開き、暗証番号を受け取ってカードを読み取ります。', 'This is the Kakunin agent on this computer. When you press "Use the card reader on this computer" on a Kakunin verification page, the agent opens its own page, takes the PIN and reads the card.')}</p>
+<p><strong>${tr(lang, 'このページで操作することはありません。', 'There is nothing to do on this page.')}</strong> ${tr(lang, '手続きの途中なら、本人確認を始めたサービスの画面に戻ってください。', 'If you are in the middle of a verification, go back to the page of the service where you started it.')}</p>
+<section class="box" aria-labelledby="agent-h"><h2 id="agent-h">${tr(lang, 'このエージェントの設定', 'How this agent is set up')}</h2><dl>
+<dt>${tr(lang, '読み取るカード', 'Cards it reads')}</dt><dd id="agent-mode" data-mode="${p.mode}">${card}</dd>
+<dt>${tr(lang, '暗証番号の入力', 'Where the PIN is entered')}</dt><dd id="agent-pin">${p.pinPrompt === 'terminal' ? tr(lang, 'エージェントを起動した端末(ターミナル)', 'the terminal where the agent runs') : tr(lang, 'エージェントの確認画面', 'the agent’s confirmation page')}</dd>
+<dt>${tr(lang, '使えるサービス', 'Services that may use it')}</dt><dd><ul id="agent-platforms">${platforms}</ul></dd></dl>
+<p class="muted"><small>${tr(lang, '暗証番号はカードにだけ送られ、保存も送信もされません。このエージェントはこのパソコンの中(127.0.0.1)からだけ使えます。', 'The PIN goes only to the card; it is never stored or sent anywhere. The agent can be reached from this computer only (127.0.0.1).')}</small></p></section>
+<p class="muted"><small>${tr(lang, '開発者向け', 'For developers')}: <code>GET /v1/hello</code> (JSON, ${tr(lang, 'プロトコル', 'protocol')} ${p.protocol}); ${tr(lang, 'スマートフォンのアプリは、QRコードの手続きのリンクを Kakunin の holder プロトコル(docs/holder-protocol.md)で開きます。', 'phone apps open the QR code’s link with Kakunin’s holder protocol (docs/holder-protocol.md).')}</small></p>`,
+    { brand: brand(lang) },
+  );
+}
+
+/** A path the agent does not have, opened in a browser. */
+export function unknownPage(lang: Lang): string {
+  return page(
+    lang,
+    lang === 'ja' ? '見つかりません — Kakunin' : 'Not found — Kakunin',
+    `<h1>${tr(lang, 'このページはありません', 'There is no such page')}</h1>
+<p id="unknown">${tr(lang, 'このパソコンの Kakunin エージェントに、このアドレスのページはありません。', 'The Kakunin agent on this computer has no page at this address.')} <a href="/?lang=${lang}">${tr(lang, 'エージェントについて', 'About the agent')}</a></p>`,
+    { brand: brand(lang) },
+  );
 }

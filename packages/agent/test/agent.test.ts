@@ -59,6 +59,34 @@ describe('discovery and CORS', () => {
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('its address opened in a browser is a page saying what the agent is; programs keep the JSON', async () => {
+    const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+    const ja = await fetch(`${agent.url}/`, { headers: { ...browser, 'accept-language': 'ja-JP,ja' } });
+    expect(ja.status).toBe(200);
+    expect(ja.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(ja.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const page = await ja.text();
+    expect(page).toContain('<h1 id="agent-home">Kakunin エージェントが動いています</h1>');
+    expect(page).toContain('「このパソコンで読み取る」を押すと');
+    expect(page).toContain('このページで操作することはありません。');
+    expect(page).toContain('id="agent-mode" data-mode="sim"');
+    expect(page).toContain(`<code>${p.server.url}</code>`);
+    const en = await (await fetch(`${agent.url}/`, { headers: { ...browser, 'accept-language': 'en-US,en' } })).text();
+    expect(en).toContain('The Kakunin agent is running');
+    expect(await (await fetch(`${agent.url}/?lang=en`, { headers: { ...browser, 'accept-language': 'ja' } })).text()).toContain('<html lang="en">');
+    // Programs (and the platform's page script) get the JSON as before.
+    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+      const res = await fetch(`${agent.url}/`, { headers });
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ agent: 'kakunin-agent', protocol: 1, mode: 'sim' });
+    }
+    // Another address: a page for a browser, the JSON error for a program.
+    const unknown = await fetch(`${agent.url}/nothing-here`, { headers: browser });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('id="unknown"');
+    expect(((await (await fetch(`${agent.url}/nothing-here`)).json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+
   it('answers preflights with Private Network Access for the platform only', async () => {
     const headers = { origin: p.server.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', 'access-control-request-private-network': 'true' };
     const ok = await fetch(`${agent.url}/v1/ceremonies`, { method: 'OPTIONS', headers });
@@ -127,7 +155,8 @@ describe('the confirmation page', () => {
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const res = await fetch(c.confirmUrl);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    // The form posts to the agent only; its answer may redirect to the platform's ceremony page.
+    expect(res.headers.get('content-security-policy')).toBe(`default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${p.server.url}; frame-ancestors 'none'`);
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -184,11 +213,12 @@ describe('completing ceremonies from the form', () => {
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const form = formKeyOf(await (await fetch(c.confirmUrl)).text());
     const done = await submit(c.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth });
-    expect(done.status, done.body).toBe(200);
+    // Straight back to the ceremony page: a 303, no page to wait on (no fixed delay).
+    expect(done.status, done.body).toBe(303);
+    expect(done.headers.get('location')).toBe(c.returnUrl);
+    expect(done.body).not.toContain('http-equiv="refresh"');
     expect(done.body).toContain('id="done"');
-    const returnAttr = c.returnUrl.replace(/&/g, '&amp;');
-    expect(done.body).toContain(`<meta http-equiv="refresh" content="1;url=${returnAttr}">`);
-    expect(done.body).toContain(`id="return" href="${returnAttr}"`);
+    expect(done.body).toContain(`id="return" href="${c.returnUrl.replace(/&/g, '&amp;')}"`);
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
 
     expect((await fetch(c.confirmUrl)).status).toBe(404);
@@ -202,7 +232,7 @@ describe('completing ceremonies from the form', () => {
     const c = await openConfirmation(agent.url, p.server.url, flow, 'en');
     const form = formKeyOf(await (await fetch(c.confirmUrl)).text());
     const done = await submit(c.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.sign.toLowerCase() }, { lang: 'en' });
-    expect(done.status, done.body).toBe(200);
+    expect(done.status, done.body).toBe(303);
     expect(done.body).toContain('Your card has been checked');
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
     const callback = await finishFlow(p, flow);
@@ -223,6 +253,10 @@ describe('completing ceremonies from the form', () => {
     expect(again.status).toBe(422);
     expect(again.body).toContain('data-error-code="WRONG_PIN"');
     expect(again.body).toContain('残り2回');
+    // In words: which PIN, the tries left; the code only in small print.
+    expect(again.body).toContain('利用者証明用電子証明書の暗証番号(数字4桁)が違います。');
+    expect(again.body).toContain('(3回続けて間違えるとロックされます)');
+    expect(again.body).toContain('<small>エラーコード: <code>WRONG_PIN</code></small>');
     expect(again.body).toContain(`<option value="${person}" selected>`);
     expect(again.body).toContain('name="pin"');
     expect(again.body).not.toContain(wrong === '0000' ? 'value="0000"' : 'value="1111"');
@@ -233,7 +267,7 @@ describe('completing ceremonies from the form', () => {
     expect(format.body).toContain('data-error-code="INVALID_PIN_FORMAT"');
 
     const done = await submit(c.confirmUrl, { form_key: form, person, pin: right });
-    expect(done.status, done.body).toBe(200);
+    expect(done.status, done.body).toBe(303);
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
   });
 
@@ -244,10 +278,16 @@ describe('completing ceremonies from the form', () => {
     const form = formKeyOf(await (await fetch(c.confirmUrl)).text());
     const wrong = p.sandbox.person(person).pins.auth === '0000' ? '1111' : '0000';
     expect((await submit(c.confirmUrl, { form_key: form, person, pin: wrong })).body).toContain('残り2回');
-    expect((await submit(c.confirmUrl, { form_key: form, person, pin: wrong })).body).toContain('残り1回');
+    const last = await submit(c.confirmUrl, { form_key: form, person, pin: wrong }, { lang: 'en' });
+    expect(last.body).toContain('1 try left');
+    expect(last.body).toContain('(one more wrong try locks it)');
+    expect(last.body).toContain('That was not the user authentication PIN (4 digits).');
     const blocked = await submit(c.confirmUrl, { form_key: form, person, pin: wrong });
     expect(blocked.body).toContain('data-error-code="PIN_BLOCKED"');
     expect(blocked.body).toContain('市区町村の窓口');
+    expect(blocked.body).toContain('利用者証明用電子証明書の暗証番号(数字4桁)を続けて間違えたため');
+    expect(blocked.body).not.toContain('残り0回');
+    expect(blocked.body).toContain(`<code>kakunin sim card reset-pin --person ${person}</code>`);
     expect(blocked.body).not.toContain('<form');
     expect(blocked.body).toContain(`id="return" href="${c.returnUrl.replace(/&/g, '&amp;')}"`);
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'pending', card_error: { code: 'PIN_BLOCKED', remaining: 0 } });
@@ -278,7 +318,7 @@ describe('completing ceremonies from the form', () => {
     expect((await submit(c.confirmUrl, { person, pin })).status).toBe(403);
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'pending', stage: 'waiting' });
     // The agent's own origin is fine.
-    expect((await submit(c.confirmUrl, { form_key: form, person, pin }, { origin: agent.url })).status).toBe(200);
+    expect((await submit(c.confirmUrl, { form_key: form, person, pin }, { origin: agent.url })).status).toBe(303);
   });
 
   it('a finished ceremony: the link says so and is spent', async () => {
@@ -287,7 +327,7 @@ describe('completing ceremonies from the form', () => {
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const first = await openConfirmation(agent.url, p.server.url, flow);
     const form = formKeyOf(await (await fetch(first.confirmUrl)).text());
-    expect((await submit(first.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status).toBe(200);
+    expect((await submit(first.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status).toBe(303);
     const late = await fetch(c.confirmUrl);
     expect(late.status).toBe(409);
     expect(await late.text()).toContain('data-error-code="CEREMONY_FINISHED"');
@@ -316,7 +356,7 @@ describe('PIN on the terminal', () => {
       expect(html).not.toContain('type="password"');
       expect(html).toContain('id="pin-on-terminal"');
       const done = await submit(c.confirmUrl, { form_key: formKeyOf(html), person });
-      expect(done.status, done.body).toBe(200);
+      expect(done.status, done.body).toBe(303);
       expect(asked).toEqual([expect.objectContaining({ kind: 'sign', rpName: 'はぴコイン<銀行>', ceremonyKind: 'identity', statement: expect.stringContaining(c.ceremonyId) })]);
       expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
     } finally {

@@ -75,7 +75,7 @@ describe('same-device flow in Chromium', () => {
 
       await page.locator('#pin').fill(person.pins.sign);
       await page.locator('#submit').click();
-      // Done page, then back to the ceremony page, which continues to consent by itself.
+      // Straight back to the ceremony page (a 303, no page in between), which continues to consent by itself.
       const agree = page.getByRole('button', { name: lang === 'ja' ? /同意/ : /Agree/ });
       await agree.waitFor({ timeout: 20_000 });
       await shot(page, 'consent');

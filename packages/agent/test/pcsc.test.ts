@@ -79,7 +79,7 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
     expect((await card.stats()).tries.auth).toBe(2);
 
     const done = await submit(c.confirmUrl, { form_key: form, pin: right });
-    expect(done.status, done.body).toBe(200);
+    expect(done.status, done.body).toBe(303);
     expect(done.body).toContain('id="done"');
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
     const after = await card.stats();
@@ -95,7 +95,7 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
     const html = await (await fetch(c.confirmUrl)).text();
     expect(html).toContain('id="statement"');
     const done = await submit(c.confirmUrl, { form_key: formKeyOf(html), pin: p.sandbox.person(person).pins.sign });
-    expect(done.status, done.body).toBe(200);
+    expect(done.status, done.body).toBe(303);
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
   });
 
