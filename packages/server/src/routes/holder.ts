@@ -2,9 +2,11 @@
 // `kakunin holder` implements. The ceremony id in the link is the capability; the nonce inside the
 // signed bytes binds the response to this ceremony and RP.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { getCeremony, holderView, reportProgress, statusView, submitResponse } from '../ceremonies.js';
+import { holderLinkPage, langFrom, type Lang } from '@kakunin/web';
+import { getCeremony, holderView, reportProgress, statusView, submitResponse, type Ceremony } from '../ceremonies.js';
+import { CeremonyNotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
 import { ErrorSchema } from './schemas.js';
@@ -39,10 +41,58 @@ const ResponseBody = Type.Object({
   signature: Type.String({ maxLength: 2048, description: 'RSASSA-PKCS1-v1_5 signature over DigestInfo(SHA-256(to_be_signed)), base64' }),
 });
 
+/** A browser following the link (it asks for HTML, not JSON); apps and agents ask for JSON, or for anything. */
+const wantsPage = (req: FastifyRequest): boolean => {
+  const accept = String(req.headers.accept ?? '').toLowerCase();
+  return accept.includes('text/html') && !accept.includes('application/json');
+};
+
+/** `?lang=`, else the browser's first choice of Japanese or English (Japanese by default): the link carries no language. */
+function linkLang(req: FastifyRequest): Lang {
+  const asked = (req.query as { lang?: unknown } | undefined)?.lang;
+  if (asked === 'ja' || asked === 'en') return langFrom({ lang: asked });
+  for (const part of String(req.headers['accept-language'] ?? '').split(',')) {
+    const tag = part.trim().toLowerCase();
+    if (tag.startsWith('ja')) return 'ja';
+    if (tag.startsWith('en')) return 'en';
+  }
+  return 'ja';
+}
+
 export async function holderRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
   const { platform } = o;
-  app.get('/holder/v1/ceremonies/:id', { schema: { tags: ['holder'], summary: 'What to sign, for whom', params: Params, response: { 200: CeremonyView, 404: ErrorSchema } } }, async (req) => {
+
+  /** The link opened in a browser (no app answered it): what it is for and how to finish on this computer. */
+  const linkPage = async (req: FastifyRequest, reply: FastifyReply, id: string): Promise<FastifyReply> => {
+    const lang = linkLang(req);
+    let ceremony: Ceremony | undefined;
+    try {
+      ceremony = await getCeremony(platform.db, id);
+    } catch (e) {
+      if (!(e instanceof CeremonyNotFound)) throw e;
+    }
+    const holderUrl = `${platform.publicUrl}/holder/v1/ceremonies/${id}`;
+    const rp = ceremony ? await getRelyingParty(platform.db, ceremony.rpClientId) : undefined;
+    const state = ceremony ? (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= Date.now() ? 'expired' : ceremony.state) : undefined;
+    const body = holderLinkPage({
+      lang,
+      holderUrl,
+      ...(ceremony?.interactionUid ? { ceremonyPageUrl: `${platform.publicUrl}/interaction/${encodeURIComponent(ceremony.interactionUid)}?lang=${lang}` } : {}),
+      ...(ceremony && rp && state ? { ceremony: { kind: ceremony.kind, rpName: rp.name, purpose: ceremony.purpose, state, expiresAt: ceremony.expiresAt } } : {}),
+    });
+    return reply
+      .code(ceremony ? 200 : 404)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('vary', 'Accept, Accept-Language')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+      .send(body);
+  };
+
+  app.get('/holder/v1/ceremonies/:id', { schema: { tags: ['holder'], summary: 'What to sign, for whom (a browser asking for text/html gets a page saying what the link is for)', params: Params, response: { 200: CeremonyView, 404: ErrorSchema } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
+    if (wantsPage(req)) return linkPage(req, reply, id);
+    void reply.header('vary', 'Accept');
     const ceremony = await getCeremony(platform.db, id);
     return holderView(ceremony, await getRelyingParty(platform.db, ceremony.rpClientId), platform.publicUrl);
   });
