@@ -4,7 +4,7 @@
 
 import { ERROR_ADVICE, adviceFor, errorBox } from './errors.js';
 import type { CeremonyScriptConfig } from './ceremony-script-config.js';
-import { escapeHtml, page, tr, type Lang } from './html.js';
+import { escapeHtml, jstTime, page, tr, type Lang } from './html.js';
 import { ceremonyScriptUrl } from './scripts.js';
 
 export interface SharedItem {
@@ -29,6 +29,8 @@ export interface CeremonyPageInput {
   expiresAt: Date;
   /** The local holder agent to offer for the same-device flow. */
   agentUrl?: string;
+  /** Sandbox: a blocked virtual card is unblocked with `kakunin sim card reset-pin`, which the page then names. */
+  sandbox?: boolean;
 }
 
 const STEPS: { id: string; ja: string; en: string }[] = [
@@ -46,6 +48,9 @@ export function ceremonyPage(p: CeremonyPageInput): string {
       ? tr(lang, '利用者証明用電子証明書を使います(暗証番号: 数字4桁)。', 'This uses the user authentication certificate (4-digit PIN).')
       : tr(lang, '署名用電子証明書で、依頼内容に電子署名します(暗証番号: 英数字6〜16文字)。', 'You sign the request with the signing certificate (6–16 character password).');
   const advice = Object.fromEntries(Object.entries(ERROR_ADVICE).map(([code, a]) => [code, { title: lang === 'ja' ? a.title[0] : a.title[1], next: lang === 'ja' ? a.next[0] : a.next[1] }]));
+  if (p.sandbox && advice.PIN_BLOCKED) {
+    advice.PIN_BLOCKED.next += lang === 'ja' ? '(サンドボックスでは窓口の代わりに npx kakunin sim card reset-pin --person 住民ID で初期化できます)' : ' (In the sandbox, npx kakunin sim card reset-pin --person RESIDENT_ID stands in for the municipal office.)';
+  }
   // Read by the page's script (browser/ceremony.ts): data, not code, so the CSP needs no 'unsafe-inline'.
   const config: CeremonyScriptConfig = { base: p.base, lang, agentUrl: p.agentUrl ?? null, holderUrl: p.holderUrl, advice };
   return page(
@@ -62,7 +67,7 @@ ${sharedList(lang, p.shares)}<p>${certificate}</p></section>
 <p>${tr(lang, 'スマートフォンでは、マイナンバーカード対応アプリでQRコードを読み取るか、次のリンクを開いてください。', 'On a phone, scan the QR code with a My Number Card app, or open this link.')}</p>
 <div class="qr" role="img" aria-label="${tr(lang, '手続きのQRコード', 'QR code of this request')}">${p.qrSvg}</div>
 <p><a id="holder-link" href="${escapeHtml(p.holderUrl)}">${tr(lang, 'マイナンバーカードアプリで開く', 'Open in the My Number Card app')}</a></p>
-<p class="muted">${tr(lang, '有効期限', 'Expires at')}: <time datetime="${p.expiresAt.toISOString()}">${p.expiresAt.toISOString()}</time></p></section>
+<p class="muted">${tr(lang, '有効期限', 'Expires at')}: ${jstTime(p.expiresAt, lang)}</p></section>
 <section aria-labelledby="progress-h"><h2 id="progress-h">${tr(lang, '進み具合', 'Progress')}</h2>
 <ol class="steps" id="steps">${STEPS.map((s, i) => `<li data-step="${s.id}"${i === 0 ? ' class="current" aria-current="step"' : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ol>
 <p id="progress" role="status" aria-live="polite" data-state="pending" data-stage="waiting">${tr(lang, 'カードの操作を待っています…', 'Waiting for your card…')}</p>

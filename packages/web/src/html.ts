@@ -8,6 +8,24 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({
 export const tr = (lang: Lang, ja: string, en: string): string => escapeHtml(lang === 'ja' ? ja : en);
 
 /** A language value from `?lang=` or `ui_locales` (Japanese by default). */
+const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+
+/**
+ * An instant as people read it, in Japan time: `2026年12月5日 09:30` (ja) or `5 Dec 2026, 09:30 JST`
+ * (en) — the one formatter of times on pages for holders and RPs' users (not escaped: digits only).
+ */
+export function jstWords(at: Date | string, lang: Lang): string {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return escapeHtml(String(at));
+  const j = new Date(d.getTime() + 9 * 3600_000);
+  const [y, m, day] = [j.getUTCFullYear(), j.getUTCMonth(), j.getUTCDate()];
+  const hm = `${String(j.getUTCHours()).padStart(2, '0')}:${String(j.getUTCMinutes()).padStart(2, '0')}`;
+  return lang === 'ja' ? `${y}年${m + 1}月${day}日 ${hm}` : `${day} ${MONTHS_EN[m]} ${y}, ${hm} JST`;
+}
+
+/** The same inside `<time datetime="…">`, which keeps the exact instant for machines. */
+export const jstTime = (at: Date, lang: Lang): string => `<time datetime="${at.toISOString()}">${jstWords(at, lang)}</time>`;
+
 export function langFrom(query: { lang?: unknown; ui_locales?: unknown }): Lang {
   if (query.lang === 'en' || query.lang === 'ja') return query.lang;
   return String(query.ui_locales ?? '').trim().startsWith('en') ? 'en' : 'ja';

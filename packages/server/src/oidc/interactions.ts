@@ -90,7 +90,7 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
         return html(
           reply,
           200,
-          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: sharedItems(ceremony.shares), holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}) }),
+          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: sharedItems(ceremony.shares), holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}), ...(platform.config.mode === 'sandbox' ? { sandbox: true } : {}) }),
           platform.config.agentUrl || undefined,
         );
       }
