@@ -65,7 +65,7 @@ describe('the holder link', () => {
     expect(page).toContain(`<code id="holder-command">kakunin holder ${link}</code>`);
     expect(page).toContain('id="rp-name">リンク&lt;銀行&gt;</dd>');
     expect(page).toContain('data-kind="identity"');
-    expect(page).toMatch(/id="expires-at"><time datetime="[^"]+">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} JST<\/time>/);
+    expect(page).toMatch(/id="expires-at"><time datetime="[^"]+Z">\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}<\/time>/);
     // Nothing of the protocol's secrets: no nonce, no bytes to sign; no UTC ISO time as text.
     const view = (await (await fetch(link, { headers: { accept: 'application/json' } })).json()) as { nonce: string; to_be_signed: string };
     expect(page).not.toContain(view.nonce);
@@ -76,6 +76,7 @@ describe('the holder link', () => {
     expect(en).toContain('<html lang="en">');
     expect(en).toContain('This link is for a My Number Card app');
     expect(en).toContain('reads your My Number Card over NFC');
+    expect(en).toMatch(/id="expires-at"><time datetime="[^"]+Z">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST<\/time>/);
     expect(en).toContain('Press “Use the card reader on this computer”');
     expect(en).toContain(`/interaction/${uid}?lang=en"`);
     expect(await (await fetch(`${link}?lang=en`, { headers: { accept: BROWSER, 'accept-language': 'ja' } })).text()).toContain('<html lang="en">');

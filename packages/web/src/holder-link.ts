@@ -4,8 +4,7 @@
 // this computer instead (the ceremony page's "use the card reader on this computer", or `kakunin
 // holder`). Apps and agents asking for JSON get the protocol's JSON as ever (routes/holder.ts).
 
-import { jst } from './admin/layout.js';
-import { escapeHtml, page, tr, type Lang } from './html.js';
+import { escapeHtml, jstTime, page, tr, type Lang } from './html.js';
 
 export interface HolderLinkPageInput {
   lang: Lang;
@@ -69,7 +68,7 @@ export function holderLinkPage(p: HolderLinkPageInput): string {
   const request = `<dl id="holder-link-request"><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(c.rpName)}</dd>
 <dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(c.purpose)}</dd>
 <dt>${tr(lang, '手続き', 'Request')}</dt><dd id="ceremony-kind" data-kind="${c.kind}">${what}</dd>
-<dt>${tr(lang, '有効期限', 'Expires at')}</dt><dd id="expires-at">${jst(c.expiresAt)}</dd></dl>`;
+<dt>${tr(lang, '有効期限', 'Expires at')}</dt><dd id="expires-at">${jstTime(c.expiresAt, lang)}</dd></dl>`;
   const ended =
     c.state === 'pending'
       ? ''
