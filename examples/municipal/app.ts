@@ -2,7 +2,7 @@
 // e-applications are signed with the signing certificate and which issues a digital ID card.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, formatJst, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, badge, dayWords, pick, escapeHtml, jstWords, reasonHtml, row, rowHtml, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
 import { PORTAL, SERVICES, emptyPortal, isResident, readChildcareForm, type Application, type PortalState } from './municipal.js';
 
@@ -89,7 +89,7 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     const x = tx(req);
     const list = Object.values(store.data.applications).filter((a) => mine(req, a));
     return demo.render(req, reply, ['申請履歴', 'My applications'], list.length
-      ? `<ul data-testid="applications">${list.map((a) => `<li><a href="/applications/${a.no}" data-testid="application-link">${escapeHtml(a.no)}</a> ${x('子育て支援の申請', 'Childcare support')} — ${escapeHtml(formatJst(a.receivedAt))}</li>`).join('')}</ul>`
+      ? `<ul data-testid="applications">${list.map((a) => `<li><a href="/applications/${a.no}" data-testid="application-link">${escapeHtml(a.no)}</a> ${x('子育て支援の申請', 'Childcare support')} — <time datetime="${escapeHtml(a.receivedAt)}">${escapeHtml(jstWords(a.receivedAt, demo.lang(req)))}</time></li>`).join('')}</ul>`
       : `<p data-testid="no-applications">${x('申請はまだありません。', 'No applications yet.')}</p>`);
   });
 
@@ -97,23 +97,24 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     const a = store.data.applications[(req.params as { no: string }).no];
     if (!mine(req, a)) return demo.problem(req, reply, 404, ['申請が見つかりません', 'Application not found'], ['ログインしている方の申請ではないか、存在しません。', 'It does not exist or is not yours.']);
     const x = tx(req);
-    const say = pick(demo.lang(req));
+    const lang = demo.lang(req);
+    const say = pick(lang);
     return demo.render(req, reply, ['申請を受け付けました', 'Application received'], `
 <section class="box" aria-labelledby="a-h"><h2 id="a-h">${x('受付内容', 'Application')}</h2><dl>
 ${row(x('受付番号', 'Number'), a.no, 'application-number')}
 <dt>${x('状態', 'Status')}</dt><dd>${badge('application-status', 'received', x('受付済み', 'Received'), 'ok')}</dd>
 ${row(x('申請の種類', 'Type'), say('子育て支援の申請', 'Childcare support'), 'application-type')}
-${row(x('受付日時', 'Received at'), formatJst(a.receivedAt), 'application-received-at')}
+${row(x('受付日時', 'Received at'), jstWords(a.receivedAt, lang), 'application-received-at', ` data-value="${escapeHtml(a.receivedAt)}"`)}
 ${row(x('お子さんの氏名', 'Child’s name'), a.form.childName, 'application-child-name')}
-${row(x('お子さんの生年月日', 'Child’s date of birth'), a.form.childBirthdate, 'application-child-birthdate')}
+${row(x('お子さんの生年月日', 'Child’s date of birth'), dayWords(a.form.childBirthdate, lang), 'application-child-birthdate', ` data-value="${escapeHtml(a.form.childBirthdate)}"`)}
 ${row(x('受け取り方法', 'Receive as'), a.form.receive === 'coin' ? say('はぴコイン', 'Hapi-coin') : say('口座振込', 'Bank transfer'), 'application-receive')}
 ${row(x('連絡先電話番号', 'Phone number'), a.form.phone, 'application-phone')}</dl></section>
 <section class="box" aria-labelledby="s-h"><h2 id="s-h">${x('申請者 (電子署名で確認)', 'Applicant (verified by e-signature)')}</h2><dl>
 ${row(x('氏名', 'Name'), a.applicant.name, 'applicant-name')}
-${row(x('生年月日', 'Date of birth'), a.applicant.birthdate, 'applicant-birthdate')}
+${row(x('生年月日', 'Date of birth'), dayWords(a.applicant.birthdate, lang), 'applicant-birthdate', ` data-value="${escapeHtml(a.applicant.birthdate)}"`)}
 ${row(x('住所', 'Address'), a.applicant.address, 'applicant-address')}
 <dt>${x('県内在住', 'Fukui resident')}</dt><dd>${isResident(a.applicant) ? badge('applicant-residency', 'resident', x('福井県 (18)', 'Fukui (18)'), 'ok') : badge('applicant-residency', 'non-resident', x('県外', 'Outside Fukui'), 'bad')}</dd>
-${row(x('署名日時', 'Signed at'), formatJst(a.signedAt), 'signed-at', ` data-value="${escapeHtml(a.signedAt)}"`)}
+${row(x('署名日時', 'Signed at'), jstWords(a.signedAt, lang), 'signed-at', ` data-value="${escapeHtml(a.signedAt)}"`)}
 ${row(x('電子証明書の発行者', 'Certificate issuer'), a.certificate.issuer, 'signature-issuer')}
 ${row(x('電子証明書の発行番号', 'Certificate serial number'), a.certificate.serial, 'signature-serial')}
 ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id')}</dl></section>
@@ -124,6 +125,7 @@ ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id'
     const sub = signedIn(req, reply);
     if (!sub) return reply;
     const x = tx(req);
+    const lang = demo.lang(req);
     const card = store.data.cards[sub];
     const issue = (label: string) => `<form method="post" action="/id-card" data-testid="issue-id-card-form">${demo.csrf(req)}<button type="submit" data-testid="issue-id-card">${label}</button></form>`;
     if (!card) {
@@ -135,9 +137,9 @@ ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id'
 <section class="box" aria-labelledby="card-h" data-testid="id-card"><h2 id="card-h">${x(`${PORTAL.ja} デジタル住民証`, `${PORTAL.en} digital ID`)}</h2><dl>
 ${row(x('番号', 'Number'), card.number, 'id-card-number')}
 <dt>${x('状態', 'Status')}</dt><dd>${valid ? badge('id-status', 'valid', x('有効', 'Valid'), 'ok') : badge('id-status', 'revoked', x('無効 (電子証明書の失効)', 'Invalid (certificate revoked)'), 'bad')}</dd>
-${row(x('氏名', 'Name'), card.name, 'id-name')}${row(x('生年月日', 'Date of birth'), card.birthdate, 'id-birthdate')}${row(x('住所', 'Address'), card.address, 'id-address')}
-${row(x('発行日時', 'Issued at'), formatJst(card.issuedAt), 'id-issued-at', ` data-value="${escapeHtml(card.issuedAt)}"`)}
-${row(x('本人確認日時', 'Verified at'), formatJst(card.verifiedAt), 'id-verified-at')}
+${valid ? '' : `${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml(card.revokedReason, lang), 'id-revoked-reason', ` data-reason="${escapeHtml(card.revokedReason ?? '')}"`)}${card.revokedAt ? row(x('失効日時', 'Revoked at'), jstWords(card.revokedAt, lang), 'id-revoked-at', ` data-value="${escapeHtml(card.revokedAt)}"`) : ''}\n`}${row(x('氏名', 'Name'), card.name, 'id-name')}${row(x('生年月日', 'Date of birth'), dayWords(card.birthdate, lang), 'id-birthdate', ` data-value="${escapeHtml(card.birthdate)}"`)}${row(x('住所', 'Address'), card.address, 'id-address')}
+${row(x('発行日時', 'Issued at'), jstWords(card.issuedAt, lang), 'id-issued-at', ` data-value="${escapeHtml(card.issuedAt)}"`)}
+${row(x('本人確認日時', 'Verified at'), jstWords(card.verifiedAt, lang), 'id-verified-at', ` data-value="${escapeHtml(card.verifiedAt)}"`)}
 ${row(x('確認記録ID', 'Verification record'), card.recordId, 'id-record-id')}</dl></section>
 ${valid ? '' : `<p role="alert">${x('発行に使った署名用電子証明書が失効したため、この住民証は無効です。新しい電子証明書で再発行してください。', 'The signing certificate this card was issued from was revoked, so the card is invalid. Issue it again with your new certificate.')}</p><div class="actions">${issue(x('デジタル住民証を再発行する', 'Issue my digital ID card again'))}</div>`}`);
   });

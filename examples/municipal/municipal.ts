@@ -55,6 +55,8 @@ export interface IdCard {
   serial: string;
   status: 'valid' | 'revoked';
   revokedAt?: string;
+  /** The revocation reason's code (RFC 5280 name, from the webhook), shown in words. */
+  revokedReason?: string;
 }
 
 export interface PortalState {
@@ -138,10 +140,11 @@ export function issueCard(state: PortalState, sub: string, v: Verified & { name:
 }
 
 /** certificate.revoked: the card issued from that certificate stops being valid. */
-export function revokeCard(state: PortalState, event: { sub?: string; data: { serial?: string; revoked_at?: string } }): IdCard | undefined {
+export function revokeCard(state: PortalState, event: { sub?: string; data: { serial?: string; revoked_at?: string; reason?: string } }): IdCard | undefined {
   const card = event.sub ? state.cards[event.sub] : undefined;
   if (!card || card.serial !== event.data.serial || card.status === 'revoked') return undefined;
   card.status = 'revoked';
   card.revokedAt = event.data.revoked_at ?? new Date().toISOString();
+  card.revokedReason = event.data.reason ?? 'unspecified';
   return card;
 }

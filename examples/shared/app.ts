@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { langFrom, page } from '@kakunin/web';
 import { type Verified } from './claims.js';
+import { oidcErrorWords } from './labels.js';
 import { EXTRA_STYLE, escapeHtml, t, type Lang } from './layout.js';
 import { KakuninClient, type Pending } from './oidc.js';
 import { JsonStore } from './store.js';
@@ -132,8 +133,9 @@ export class Demo {
       const code = (err as { statusCode?: number }).statusCode ?? 500;
       const status = code >= 400 && code < 600 ? code : 500;
       if (status >= 500) console.error(`[${brand.name}]`, err);
-      const message = status >= 500 ? 'もう一度お試しください。' : String((err as Error).message);
-      return this.problem(req, reply, status, ['エラーが発生しました', 'Something went wrong'], [message, status >= 500 ? 'Please try again.' : message]);
+      // The words say what to do; a framework message (English, technical) only goes to small print.
+      const detail = status >= 500 ? undefined : String((err as Error).message);
+      return this.problem(req, reply, status, ['エラーが発生しました', 'Something went wrong'], ['ページを読み込み直すか、トップからもう一度お試しください。', 'Reload the page, or start again from the top.'], detail);
     });
 
     app.get('/callback', (req, reply) => this.callback(req, reply));
@@ -236,10 +238,15 @@ export class Demo {
       .send(html);
   }
 
-  problem(req: FastifyRequest, reply: FastifyReply, status: number, title: [string, string], message: [string, string]): FastifyReply {
+  /**
+   * An error page: what happened and what to do, in words; `detail` (a code, a technical message)
+   * only in small print under them.
+   */
+  problem(req: FastifyRequest, reply: FastifyReply, status: number, title: [string, string], message: [string, string], detail?: string): FastifyReply {
     if (!this.bySession.has(req)) this.bySession.set(req, this.sessionFor(req, reply));
     const tx = t(this.lang(req));
-    return this.render(req, reply, title, `<p role="alert" data-testid="problem">${tx(...message)}</p><p><a href="/">${tx('トップへ戻る', 'Back to the start')}</a></p>`, status);
+    const small = detail ? `<p class="muted"><small class="code" data-testid="problem-detail">${escapeHtml(detail)}</small></p>` : '';
+    return this.render(req, reply, title, `<p role="alert" data-testid="problem">${tx(...message)}</p>${small}<p><a href="/">${tx('トップへ戻る', 'Back to the start')}</a></p>`, status);
   }
 
   // ---- Kakunin: sign-in intents, callback, webhook ----
@@ -281,8 +288,9 @@ export class Demo {
     if (!pending) return this.problem(req, reply, 400, ['手続きが見つかりません', 'Unknown sign-in'], ['時間が経ちすぎたか、別のブラウザで始めた手続きです。もう一度お試しください。', 'It expired or was started in another browser. Please start again.']);
     delete s.pending[pending.state];
     if (q.error) {
-      const denied = q.error === 'access_denied';
-      return this.problem(req, reply, 400, denied ? ['手続きを中止しました', 'Cancelled'] : ['本人確認ができませんでした', 'Verification failed'], [`${denied ? 'マイナンバーカードでの手続きは行われませんでした。' : 'エラー: '}${q.error_description ?? q.error}`, `${denied ? 'Nothing was shared. ' : 'Error: '}${q.error_description ?? q.error}`]);
+      // The platform's code (and its technical description) in small print; the words say what happened.
+      const words = oidcErrorWords(q.error);
+      return this.problem(req, reply, 400, [...words.title], [...words.text], `${q.error}${q.error_description ? `: ${q.error_description}` : ''}`);
     }
     const current = new URL(this.redirectUri);
     current.search = new URL(req.url, 'http://callback.invalid').search;
@@ -291,14 +299,14 @@ export class Demo {
     try {
       signedIn = await this.kakunin.finish(current, pending);
     } catch (e) {
-      return this.problem(req, reply, 502, ['本人確認の結果を受け取れませんでした', 'Could not complete the sign-in'], [String((e as Error).message), String((e as Error).message)]);
+      return this.problem(req, reply, 502, ['本人確認の結果を受け取れませんでした', 'Could not complete the sign-in'], ['もう一度最初からお試しください。', 'Please start again.'], String((e as Error).message));
     }
     const ctx = { req, reply, session: s, lang: this.lang(req), sub: signedIn.sub, acr: signedIn.acr, data: pending.data };
     if (def.identity) {
       // Rely only on what an identity ceremony under our trust framework produced.
       const v = signedIn.verified;
       if (signedIn.acr !== ACR_SIGN || !v || v.trustFramework !== def.identity.framework) {
-        return this.problem(req, reply, 502, ['本人確認の結果が不正です', 'Unexpected verification result'], [`acr=${signedIn.acr}, trust_framework=${v?.trustFramework}`, `acr=${signedIn.acr}, trust_framework=${v?.trustFramework}`]);
+        return this.problem(req, reply, 502, ['本人確認の結果が不正です', 'Unexpected verification result'], ['この手続きに必要な方法で確認されていません。もう一度最初からお試しください。', 'It was not verified the way this needs. Please start again.'], `acr=${signedIn.acr}, trust_framework=${v?.trustFramework}`);
       }
       s.sub = signedIn.sub;
       s.acr = signedIn.acr;

@@ -65,11 +65,12 @@ describe('municipal portal demo', () => {
     expect(field('message')).toMatch(/申請を受け付けました/);
     expect(attr(received.body, 'application-status', 'data-status')).toBe('received');
     expect(field('application-child-name')).toBe('福井　はな');
-    expect(field('application-child-birthdate')).toBe('2022-05-05');
+    expect(attr(received.body, 'application-child-birthdate', 'data-value')).toBe('2022-05-05');
+    expect(field('application-child-birthdate')).toBe('2022年5月5日');
     expect(field('application-receive')).toBe('はぴコイン');
     expect(field('application-phone')).toBe('0776-20-0000');
     expect(field('applicant-name')).toBe(who.name);
-    expect(field('applicant-birthdate')).toBe(who.birthDate);
+    expect(attr(received.body, 'applicant-birthdate', 'data-value')).toBe(who.birthDate);
     expect(field('applicant-address')).toBe(who.address);
     expect(attr(received.body, 'applicant-residency', 'data-status')).toBe('resident');
     expect(field('signature-serial')).toBe(h.p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial);
@@ -89,7 +90,7 @@ describe('municipal portal demo', () => {
     expect(card.url).toBe(`${portal.demo.url}/id-card`);
     const who = h.p.sandbox.person(person);
     expect(testid(card.body, 'id-name')).toBe(who.name);
-    expect(testid(card.body, 'id-birthdate')).toBe(who.birthDate);
+    expect(attr(card.body, 'id-birthdate', 'data-value')).toBe(who.birthDate);
     expect(testid(card.body, 'id-address')).toBe(who.address);
     expect(testid(card.body, 'id-record-id')).toMatch(/^rec_/);
     expect(testid(card.body, 'id-card-number')).toMatch(/^ID-\d{8}$/);
@@ -102,6 +103,14 @@ describe('municipal portal demo', () => {
       const page = await visitor.go(`${portal.demo.url}/id-card`);
       return attr(page.body, 'id-status', 'data-status') === 'revoked' ? page : undefined;
     });
+    // Why and when, in words (the reason's code in small print), in both languages.
+    expect(attr(revoked.body, 'id-revoked-reason', 'data-reason')).toBe('affiliationChanged');
+    expect(testid(revoked.body, 'id-revoked-reason')).toBe('氏名・住所などの変更 (転居・婚姻など) (affiliationChanged)');
+    expect(testid(revoked.body, 'id-revoked-at')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+    const english = await visitor.go(`${portal.demo.url}/id-card?lang=en`);
+    expect(testid(english.body, 'id-revoked-reason')).toMatch(/^a change of name or address/);
+    expect(testid(english.body, 'id-revoked-at')).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST$/);
+    await visitor.go(`${portal.demo.url}/id-card?lang=ja`);
     const again = await visitor.ceremony(await visitor.submit(revoked, 'issue-id-card-form'), person, 'sign');
     expect(attr(again.body, 'id-status', 'data-status')).toBe('valid');
     expect(testid(again.body, 'id-address')).toBe(h.p.sandbox.person(person).address);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JsonStore, ageOn, dayAgeIsReached, dayInJapan, formatJst, prefectureOf, readVerifiedClaims, retentionUntil, verifyKakuninSignature } from '../shared/index.js';
+import { JsonStore, Phrasebook, ageOn, dayAgeIsReached, dayInJapan, dayWords, formatJst, jstWords, oidcErrorWords, prefectureOf, readVerifiedClaims, reasonHtml, reasonWords, retentionUntil, storedHtml, verifyKakuninSignature } from '../shared/index.js';
 
 describe('age under 年齢計算ニ関スル法律', () => {
   it('an age is reached on the day before the birthday', () => {
@@ -33,6 +33,40 @@ describe('age under 年齢計算ニ関スル法律', () => {
     expect(dayInJapan('2026-03-30T15:00:00Z')).toBe('2026-03-31');
     expect(dayInJapan('2026-03-30T14:59:59Z')).toBe('2026-03-30');
     expect(formatJst('2026-03-30T15:00:01Z')).toBe('2026-03-31 00:00:01 JST');
+  });
+});
+
+describe('words for people', () => {
+  it('times in Japan time: 2026年12月5日 09:30 / 5 Dec 2026, 09:30 JST; days alike', () => {
+    expect(jstWords('2026-12-05T00:30:59Z', 'ja')).toBe('2026年12月5日 09:30');
+    expect(jstWords('2026-12-05T00:30:59Z', 'en')).toBe('5 Dec 2026, 09:30 JST');
+    // The day changes at 15:00 UTC.
+    expect(jstWords(new Date('2026-03-30T15:00:00Z'), 'ja')).toBe('2026年3月31日 00:00');
+    expect(jstWords('2026-12-31T14:59:00Z', 'en')).toBe('31 Dec 2026, 23:59 JST');
+    expect(jstWords('not a time', 'en')).toBe('not a time');
+    expect(dayWords('1944-11-01', 'ja')).toBe('1944年11月1日');
+    expect(dayWords('1944-11-01', 'en')).toBe('1 Nov 1944');
+  });
+
+  it('revocation reasons in words, the code in small print; OIDC errors in words', () => {
+    expect(reasonWords('affiliationChanged', 'ja')).toBe('氏名・住所などの変更 (転居・婚姻など)');
+    expect(reasonWords('keyCompromise', 'en')).toBe('the card was lost or stolen (key compromised)');
+    expect(reasonWords(undefined, 'en')).toBe('unknown');
+    expect(reasonHtml('affiliationChanged', 'en')).toBe('a change of name or address (a move, marriage …) <small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
+    // An unknown code is shown as it is (escaped), with nothing to add in small print.
+    expect(reasonHtml('<b>', 'ja')).toBe('&lt;b&gt;');
+    expect(oidcErrorWords('access_denied').title).toEqual(['手続きを中止しました', 'Cancelled']);
+    expect(oidcErrorWords('something_else').title).toEqual(['本人確認ができませんでした', 'Verification failed']);
+  });
+
+  it('English for stored Japanese values: exact phrases, patterns; the Japanese, marked, without one', () => {
+    const book = new Phrasebook().add('本店', 'Head office').match(/^記録 (\d+)$/, (m) => `Record ${m[1]}`);
+    expect(book.en('本店')).toBe('Head office');
+    expect(book.en('記録 12')).toBe('Record 12');
+    expect(book.en('支店')).toBeUndefined();
+    expect(storedHtml('ja', '本店', book.en('本店'))).toBe('本店');
+    expect(storedHtml('en', '本店', book.en('本店'))).toBe('Head office');
+    expect(storedHtml('en', '支店<', book.en('支店<'))).toBe('<span lang="ja">支店&lt;</span> <small class="muted">(recorded in Japanese)</small>');
   });
 });
 

@@ -66,7 +66,11 @@ describe('はぴコイン wallet demo', () => {
     expect(attr(pageA.body, 'residency', 'data-status')).toBe('resident');
     expect(testid(pageA.body, 'holder-name')).toBe(who.name);
     expect(testid(pageA.body, 'holder-address')).toBe(who.address);
-    expect(testid(pageA.body, 'holder-birthdate')).toBe(who.birthDate);
+    expect(attr(pageA.body, 'holder-birthdate', 'data-value')).toBe(who.birthDate);
+    expect(testid(pageA.body, 'holder-birthdate')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日$/);
+    expect(testid(pageA.body, 'verified-at')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+    expect(pageA.body).not.toContain('data-testid="pay-disabled-reason"');
+    expect(pageA.body).not.toMatch(/data-testid="pay-submit" disabled/);
     expect(testid(pageA.body, 'record-id')).toMatch(/^rec_/);
     expect(pageA.body).toContain('data-testid="grant-welcome"');
     expect(balance(pageA)).toBe(expectedGrant(a));
@@ -160,7 +164,18 @@ describe('はぴコイン wallet demo', () => {
     const before = balance(await v.go(`${wallet.demo.url}/wallet`));
     const frozen = await moveAndWaitForFreeze(a, '18207');
     expect(frozen.body).toContain('data-testid="frozen-notice"');
-    expect(testid(frozen.body, 'frozen-reason')).toBe('affiliationChanged');
+    // The reason in words, its code in small print; when, in Japan time; the pay button disabled, saying why.
+    expect(attr(frozen.body, 'frozen-reason', 'data-reason')).toBe('affiliationChanged');
+    expect(testid(frozen.body, 'frozen-reason')).toBe('氏名・住所などの変更 (転居・婚姻など) (affiliationChanged)');
+    expect(frozen.body).toContain('<small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
+    expect(testid(frozen.body, 'frozen-at')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+    expect(frozen.body).toContain('data-testid="pay-submit" disabled aria-describedby="pay-disabled-reason"');
+    expect(testid(frozen.body, 'pay-disabled-reason')).toMatch(/凍結中のため送金できません/);
+    const english = await v.go(`${wallet.demo.url}/wallet?lang=en`);
+    expect(testid(english.body, 'frozen-reason')).toBe('a change of name or address (a move, marriage …) (affiliationChanged)');
+    expect(testid(english.body, 'frozen-at')).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST$/);
+    expect(testid(english.body, 'pay-disabled-reason')).toMatch(/You cannot pay while the wallet is frozen/);
+    await v.go(`${wallet.demo.url}/wallet?lang=ja`);
 
     const refused = await v.submit(frozen, 'pay-form', { to: ids.get(b)!, amount: '1' });
     expect(testid(refused.body, 'error')).toMatch(/凍結中/);

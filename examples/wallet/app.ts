@@ -2,7 +2,7 @@
 // ceremony, with residency grants, payments between wallets, and freezing on certificate revocation.
 
 import type { FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, escapeHtml, formatJst, grouped, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, badge, dayWords, escapeHtml, grouped, jstWords, reasonHtml, row, rowHtml, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
 import { CHILDCARE_AGES, CHILDCARE_BENEFIT, PaymentError, WELCOME_GRANT, emptyState, pay, walletOf, type Entry, type Wallet, type WalletState } from './wallet.js';
 
@@ -51,6 +51,7 @@ ${rules(req)}`);
 
   const walletPage = (req: FastifyRequest, w: Wallet): string => {
     const x = tx(req);
+    const lang = demo.lang(req);
     const frozen = w.status === 'frozen';
     const resident = w.holder.prefectureCode === '18';
     const grantLabel = { welcome: x('歓迎ボーナス', 'Welcome grant'), childcare: x('子育て応援給付', 'Childcare benefit') };
@@ -65,7 +66,8 @@ ${rules(req)}`);
     return `
 ${frozen ? `<section class="notice error" role="alert" data-testid="frozen-notice"><h2>${x('ウォレットは凍結中です', 'Your wallet is frozen')}</h2>
 <p>${x('本人確認に使った署名用電子証明書が失効しました (転居・氏名変更・カードの紛失など)。送金はできません (受け取りはできます)。新しい電子証明書で本人確認をやり直してください。', 'The signing certificate you verified with was revoked (move, new name, lost card…). You cannot pay (you can still receive). Verify again with your new certificate.')}</p>
-<p class="muted">${x('失効理由', 'Reason')}: <span data-testid="frozen-reason">${escapeHtml(w.frozen?.reason ?? '')}</span></p>
+<dl>${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml(w.frozen?.reason, lang), 'frozen-reason', ` data-reason="${escapeHtml(w.frozen?.reason ?? '')}"`)}
+${w.frozen ? row(x('失効日時', 'Revoked at'), jstWords(w.frozen.at, lang), 'frozen-at', ` data-value="${escapeHtml(w.frozen.at)}"`) : ''}</dl>
 ${post(req, '/wallet/reverify', 'reverify', x('本人確認をやり直す', 'Verify again'))}</section>` : ''}
 <section class="box" aria-labelledby="balance-h"><h2 id="balance-h">${x('残高', 'Balance')}</h2>
 <p class="amount"><span data-testid="balance" data-value="${w.benefit + w.general}">${grouped(w.benefit + w.general)}</span> ${x('コイン', 'coins')}</p>
@@ -75,17 +77,18 @@ ${row(x('ウォレットID', 'Wallet ID'), w.id, 'wallet-id')}
 <dt>${x('状態', 'Status')}</dt><dd>${frozen ? badge('wallet-status', 'frozen', x('凍結中', 'Frozen'), 'bad') : badge('wallet-status', 'active', x('利用可能', 'Active'), 'ok')}</dd>
 <dt>${x('居住', 'Residency')}</dt><dd>${resident ? badge('residency', 'resident', x('福井県民 (18)', 'Fukui resident (18)'), 'ok') : badge('residency', 'non-resident', x('県外', 'Not a Fukui resident'), 'neutral')}</dd>
 <dt>${x('受けた給付', 'Grants received')}</dt><dd data-testid="grants">${w.grants.map((g) => `<span data-testid="grant-${g}">${grantLabel[g]}</span>`).join('、') || x('なし', 'none')}</dd>
-${row(x('氏名', 'Name'), w.holder.name, 'holder-name')}${row(x('住所', 'Address'), w.holder.address, 'holder-address')}${row(x('生年月日', 'Date of birth'), w.holder.birthdate, 'holder-birthdate')}
-${row(x('本人確認日時', 'Verified at'), formatJst(w.holder.verifiedAt), 'verified-at')}${row(x('確認記録ID', 'Verification record'), w.holder.recordId, 'record-id')}
+${row(x('氏名', 'Name'), w.holder.name, 'holder-name')}${row(x('住所', 'Address'), w.holder.address, 'holder-address')}${row(x('生年月日', 'Date of birth'), dayWords(w.holder.birthdate, lang), 'holder-birthdate', ` data-value="${escapeHtml(w.holder.birthdate)}"`)}
+${row(x('本人確認日時', 'Verified at'), jstWords(w.holder.verifiedAt, lang), 'verified-at', ` data-value="${escapeHtml(w.holder.verifiedAt)}"`)}${row(x('確認記録ID', 'Verification record'), w.holder.recordId, 'record-id')}
 </dl></section>
 <section class="box" aria-labelledby="pay-h"><h2 id="pay-h">${x('送金する', 'Pay')}</h2>
 <form method="post" action="/wallet/pay" data-testid="pay-form">${demo.csrf(req)}
-<label for="pay-to">${x('送金先ウォレットID', 'Recipient wallet ID')}</label><input id="pay-to" name="to" required autocomplete="off" placeholder="HC-XXXX-XXXX" data-testid="pay-to">
-<label for="pay-amount">${x('金額 (コイン)', 'Amount (coins)')}</label><input id="pay-amount" name="amount" type="number" min="1" step="1" required inputmode="numeric" data-testid="pay-amount">
-<div class="actions"><button type="submit" data-testid="pay-submit"${frozen ? ' disabled' : ''}>${x('送金する', 'Send')}</button></div></form></section>
+<label for="pay-to">${x('送金先ウォレットID', 'Recipient wallet ID')}</label><input id="pay-to" name="to" required autocomplete="off" placeholder="HC-XXXX-XXXX" data-testid="pay-to"${frozen ? ' disabled' : ''}>
+<label for="pay-amount">${x('金額 (コイン)', 'Amount (coins)')}</label><input id="pay-amount" name="amount" type="number" min="1" step="1" required inputmode="numeric" data-testid="pay-amount"${frozen ? ' disabled' : ''}>
+<div class="actions"><button type="submit" data-testid="pay-submit"${frozen ? ' disabled aria-describedby="pay-disabled-reason"' : ''}>${x('送金する', 'Send')}</button></div>
+${frozen ? `<p class="disabled-reason" id="pay-disabled-reason" data-testid="pay-disabled-reason">${x('ウォレットが凍結中のため送金できません。上の「本人確認をやり直す」で解除できます (受け取りはできます)。', 'You cannot pay while the wallet is frozen. “Verify again” above unfreezes it (you can still receive).')}</p>` : ''}</form></section>
 <section aria-labelledby="history-h"><h2 id="history-h">${x('取引履歴', 'History')}</h2>
 <table data-testid="history"><thead><tr><th scope="col">${x('日時', 'Time')}</th><th scope="col">${x('内容', 'What')}</th><th scope="col">${x('相手', 'Counterparty')}</th><th scope="col">${x('金額', 'Amount')}</th></tr></thead><tbody>
-${entries.map((e) => `<tr data-testid="history-row" data-type="${e.type}"><td>${escapeHtml(formatJst(e.at))}</td><td>${typeLabel[e.type]}</td><td>${escapeHtml(e.counterparty ?? '')}</td><td data-value="${e.amount}">${e.amount > 0 ? '+' : ''}${grouped(e.amount)}</td></tr>`).join('\n')}
+${entries.map((e) => `<tr data-testid="history-row" data-type="${e.type}"><td><time datetime="${escapeHtml(e.at)}">${escapeHtml(jstWords(e.at, lang))}</time></td><td>${typeLabel[e.type]}</td><td>${escapeHtml(e.counterparty ?? '')}</td><td data-value="${e.amount}">${e.amount > 0 ? '+' : ''}${grouped(e.amount)}</td></tr>`).join('\n')}
 </tbody></table></section>`;
   };
 
