@@ -2,9 +2,11 @@
 // keeps the 確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, formatJst, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, badge, pick, escapeHtml, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
 import { ACCOUNT_TYPES, BANK, METHOD, OCCUPATIONS, PURPOSES, closeAccount, emptyBank, readApplication, retention, type Account, type BankState } from './bank.js';
+import { BANK_PHRASES, type RecordNote } from './bank.js';
 import { connectKakunin } from './kakunin.js';
+import { dayWords, jstWords, reasonHtml, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
 export async function startBank(o: DemoOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'bank', ...BANK });
@@ -69,40 +71,47 @@ ${Object.keys(PURPOSES).map((k) => `<label><input type="checkbox" name="purpose"
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['口座が見つかりません', 'Account not found'], ['ログインしている方の口座ではないか、存在しません。', 'It does not exist or is not yours.']);
 
+  /** A stored Japanese value in the page's language. */
+  const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, BANK_PHRASES.en(ja));
+  const note = (lang: Lang, n: RecordNote): string =>
+    `<li data-testid="record-note"><time datetime="${escapeHtml(n.at)}">${escapeHtml(jstWords(n.at, lang))}</time> — ${lang === 'ja' ? escapeHtml(n.text) : storedHtml(lang, n.text, n.en ?? BANK_PHRASES.en(n.text))}${n.reason ? ` <small class="code" data-code="${escapeHtml(n.reason)}">(${escapeHtml(n.reason)})</small>` : ''}</li>`;
+
   app.get('/accounts/:no', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
     const x = tx(req);
+    const lang = demo.lang(req);
     const r = store.data.records[a.recordId]!;
     const keep = retention(a);
     const post = (action: string, testid: string, text: string, cls = '') => `<form method="post" action="/accounts/${a.accountNo}/${action}" data-testid="${testid}-form">${demo.csrf(req)}<button type="submit"${cls} data-testid="${testid}">${text}</button></form>`;
     return demo.render(req, reply, ['口座と確認記録', 'Account and verification record'], `
 <section class="box" aria-labelledby="acc-h"><h2 id="acc-h">${x('口座', 'Account')}</h2><dl>
-${row(x('支店', 'Branch'), a.branch, 'account-branch')}${row(x('口座番号', 'Account number'), a.accountNo, 'account-number')}
+${rowHtml(x('支店', 'Branch'), stored(lang, a.branch), 'account-branch')}${row(x('口座番号', 'Account number'), a.accountNo, 'account-number')}
 <dt>${x('種類', 'Type')}</dt><dd data-testid="account-type">${label(req, ACCOUNT_TYPES, a.type)}</dd>
 <dt>${x('状態', 'Status')}</dt><dd>${a.closedAt ? badge('account-status', 'closed', x('解約済み', 'Closed'), 'neutral') : badge('account-status', 'open', x('開設済み', 'Open'), 'ok')}
 ${a.reviewNeeded ? badge('review-status', 'review-needed', x('要再確認', 'Re-check needed'), 'bad') : ''}</dd></dl>
-${a.reviewNeeded && !a.closedAt ? `<p role="alert">${x('ご本人確認に使った電子証明書が失効しました (転居・氏名変更など)。お手続きを続けるため、もう一度本人確認をお願いします。', 'The certificate you verified with was revoked (move, new name…). Please verify your identity again.')}</p>${post('recheck', 'recheck', x('本人確認をやり直す', 'Verify again'))}` : ''}
+${a.reviewNeeded && !a.closedAt ? `<p role="alert">${x('ご本人確認に使った電子証明書が失効しました (転居・氏名変更など)。お手続きを続けるため、もう一度本人確認をお願いします。', 'The certificate you verified with was revoked (move, new name…). Please verify your identity again.')}</p>
+<dl>${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml(a.reviewNeeded.reason, lang), 'review-reason', ` data-reason="${escapeHtml(a.reviewNeeded.reason)}"`)}${row(x('失効日時', 'Revoked at'), jstWords(a.reviewNeeded.since, lang), 'review-since', ` data-value="${escapeHtml(a.reviewNeeded.since)}"`)}</dl>${post('recheck', 'recheck', x('本人確認をやり直す', 'Verify again'))}` : ''}
 ${a.closedAt ? '' : `<div class="actions">${post('close', 'close-account', x('口座を解約する', 'Close the account'), ' class="secondary"')}</div>`}</section>
 <section class="box" aria-labelledby="rec-h" data-testid="record"><h2 id="rec-h">${x('確認記録 (犯罪収益移転防止法 第6条)', 'Verification record (Criminal Proceeds Act, art. 6)')}</h2><dl>
 ${row(x('確認記録番号', 'Record number'), r.id, 'record-id')}
-${row(x('取引時確認を行った者', 'Verified by'), r.confirmedBy, 'record-confirmed-by')}
-${row(x('電子署名の検証', 'Signature verified by'), r.verifiedBy, 'record-verified-by')}
-${row(x('確認記録を作成した者', 'Recorded by'), r.recordedBy, 'record-recorded-by')}
-${row(x('確認記録の作成日時', 'Recorded at'), formatJst(r.recordedAt), 'record-recorded-at')}
-${row(x('電子証明書及び署名データの受領日時', 'Certificate and signed data received'), formatJst(r.receivedAt), 'record-received-at', ` data-value="${escapeHtml(r.receivedAt)}"`)}
+${rowHtml(x('取引時確認を行った者', 'Verified by'), stored(lang, r.confirmedBy), 'record-confirmed-by')}
+${rowHtml(x('電子署名の検証', 'Signature verified by'), stored(lang, r.verifiedBy), 'record-verified-by')}
+${rowHtml(x('確認記録を作成した者', 'Recorded by'), stored(lang, r.recordedBy), 'record-recorded-by')}
+${row(x('確認記録の作成日時', 'Recorded at'), jstWords(r.recordedAt, lang), 'record-recorded-at', ` data-value="${escapeHtml(r.recordedAt)}"`)}
+${row(x('電子証明書及び署名データの受領日時', 'Certificate and signed data received'), jstWords(r.receivedAt, lang), 'record-received-at', ` data-value="${escapeHtml(r.receivedAt)}"`)}
 <dt>${x('本人確認の方法', 'Method')}</dt><dd data-testid="record-method" data-method="${r.methodId}">${x(METHOD.ja, METHOD.en)}</dd>
 ${row(x('Kakunin 確認記録ID', 'Kakunin verification record'), r.kakuninRecordId, 'record-kakunin-id')}
 ${row(x('電子証明書の発行者', 'Certificate issuer'), r.certificate.issuer, 'record-cert-issuer')}
 ${row(x('電子証明書の発行番号', 'Certificate serial number'), r.certificate.serial, 'record-cert-serial')}
-${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), r.birthdate, 'record-birthdate')}
+${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), dayWords(r.birthdate, lang), 'record-birthdate', ` data-value="${escapeHtml(r.birthdate)}"`)}
 <dt>${x('取引を行う目的', 'Purpose')}</dt><dd data-testid="record-purposes">${r.purposes.map((p) => label(req, PURPOSES, p)).join('、')}</dd>
 <dt>${x('職業', 'Occupation')}</dt><dd data-testid="record-occupation">${label(req, OCCUPATIONS, r.occupation)}</dd>
 ${row(x('口座番号 (取引記録との紐付け)', 'Account number (links the transaction records)'), r.accountNo, 'record-account')}
 ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record-retention', keep.until ? ` data-until="${keep.until}"` : '')}
 </dl>
 <h3>${x('追記 (記録は書き換えず、変更は追記します)', 'Notes (the record is never rewritten; changes are appended)')}</h3>
-<ol data-testid="record-notes">${r.notes.map((n) => `<li data-testid="record-note">${escapeHtml(formatJst(n.at))} — ${escapeHtml(n.text)}</li>`).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
+<ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
   });
 
   app.post('/accounts/:no/close', async (req, reply) => {

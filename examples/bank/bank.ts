@@ -2,7 +2,9 @@
 // the 確認記録 (法6条, 施行規則20条) kept append-only for 7 years from the end of the relationship.
 
 import { randomInt } from 'node:crypto';
-import { dayInJapan, formatJst, retentionUntil, type Verified } from '../shared/index.js';
+import { dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
+import { jstWords } from '../shared/japan.js';
+import { Phrasebook, reasonWords } from '../shared/labels.js';
 
 type Labels = Record<string, readonly [string, string]>;
 export const ACCOUNT_TYPES: Labels = { futsu: ['普通預金', 'Ordinary deposit'], sogo: ['総合口座', 'Combined account'], securities: ['証券総合口座', 'Securities account'] };
@@ -68,7 +70,15 @@ export interface ConfirmationRecord {
   occupation: string;
   /** 8. 取引記録等との紐付け: the account number. */
   accountNo: string;
-  notes: { at: string; text: string }[];
+  notes: RecordNote[];
+}
+
+/** An appended note: the record's Japanese text, its English, and the revocation reason's code when it is about one. */
+export interface RecordNote {
+  at: string;
+  text: string;
+  en?: string;
+  reason?: string;
 }
 
 export interface Account {
@@ -144,8 +154,14 @@ export function noteRevocation(state: BankState, event: { id: string; sub?: stri
   const hit = Object.values(state.accounts).filter((a) => a.sub === event.sub && !a.closedAt && a.current.serial === event.data.serial);
   for (const a of hit) {
     const at = event.data.revoked_at ?? new Date().toISOString();
-    a.reviewNeeded = { since: at, reason: event.data.reason ?? 'unspecified' };
-    state.records[a.recordId]!.notes.push({ at: new Date().toISOString(), text: `署名用電子証明書 (発行番号 ${event.data.serial}) の失効通知を受領 (理由 ${event.data.reason ?? '不明'}, 失効日時 ${formatJst(at)}, 通知 ${event.id})。本人特定事項に変更の可能性があるため再確認を求める。` });
+    const reason = event.data.reason ?? 'unspecified';
+    a.reviewNeeded = { since: at, reason };
+    state.records[a.recordId]!.notes.push({
+      at: new Date().toISOString(),
+      text: `署名用電子証明書 (発行番号 ${event.data.serial}) の失効通知を受領 (理由: ${reasonWords(reason, 'ja')}、失効日時 ${jstWords(at, 'ja')}、通知 ${event.id})。本人特定事項に変更の可能性があるため再確認を求める。`,
+      en: `Notice received that the signing certificate (serial ${event.data.serial}) was revoked (reason: ${reasonWords(reason, 'en')}; revoked ${jstWords(at, 'en')}; notice ${event.id}). The identity details may have changed: a re-check is requested.`,
+      reason,
+    });
   }
   return hit;
 }
@@ -154,9 +170,11 @@ export function noteRevocation(state: BankState, event: { id: string; sub?: stri
 export function noteReverification(state: BankState, account: Account, v: Verified & { name: string; address: string; birthdate: string }): void {
   const c = account.current;
   const changed = [c.name !== v.name && `氏名 ${v.name}`, c.address !== v.address && `住居 ${v.address}`, c.birthdate !== v.birthdate && `生年月日 ${v.birthdate}`].filter(Boolean);
+  const changedEn = [c.name !== v.name && `name ${v.name}`, c.address !== v.address && `address ${v.address}`, c.birthdate !== v.birthdate && `date of birth ${v.birthdate}`].filter(Boolean);
   state.records[account.recordId]!.notes.push({
     at: new Date().toISOString(),
-    text: `再確認 (${formatJst(v.time)}, Kakunin ${v.recordId}, 発行番号 ${v.certificate.serial}): ${changed.length ? `変更 — ${changed.join('、')}` : '本人特定事項に変更なし'}`,
+    text: `再確認 (${jstWords(v.time, 'ja')}、Kakunin ${v.recordId}、発行番号 ${v.certificate.serial}): ${changed.length ? `変更 — ${changed.join('、')}` : '本人特定事項に変更なし'}`,
+    en: `Re-checked (${jstWords(v.time, 'en')}; Kakunin ${v.recordId}; serial ${v.certificate.serial}): ${changedEn.length ? `changed — ${changedEn.join(', ')}` : 'no change to the identity details'}`,
   });
   account.current = { name: v.name, address: v.address, birthdate: v.birthdate, serial: v.certificate.serial };
   delete account.reviewNeeded;
@@ -172,4 +190,24 @@ export function retention(account: Account): { until?: string; ja: string; en: s
   if (!account.closedAt) return { ja: '取引終了日から7年間 (取引継続中)', en: '7 years from the end of the relationship (still open)' };
   const until = retentionUntil(dayInJapan(account.closedAt), RETENTION_YEARS);
   return { until, ja: `${until} まで (取引終了日 ${dayInJapan(account.closedAt)} から7年間)`, en: `until ${until} (7 years from the end of the relationship on ${dayInJapan(account.closedAt)})` };
+}
+
+/**
+ * English for what the bank keeps in Japanese: who confirmed, verified and recorded, the branch, and
+ * notes written before they carried their English (older data) or by code that writes Japanese only.
+ */
+export const BANK_PHRASES = new Phrasebook()
+  .add(`${BANK.ja} 口座開設センター (特定事業者)`, `${BANK.en} account opening centre (the specified business operator)`)
+  .add(`${BANK.ja} 口座開設システム`, `${BANK.en} account opening system`)
+  .add('001 本店営業部', '001 Head office')
+  .match(/^Kakunin 公的個人認証プラットフォーム \((.*)\)$/, (m) => `Kakunin JPKI platform (${m[1]})`)
+  .match(/^署名用電子証明書 \(発行番号 (\S+)\) の失効通知を受領 \(理由 (\w+), 失効日時 ([^,]+), 通知 ([^)]+)\)。/, (m) => `Notice received that the signing certificate (serial ${m[1]}) was revoked (reason: ${reasonWords(m[2], 'en')}; revoked ${m[3]}; notice ${m[4]}). The identity details may have changed: a re-check is requested.`)
+  .match(/^再確認 \(([^,]+), Kakunin (\S+), 発行番号 (\S+)\): (.*)$/, (m) => `Re-checked (${m[1]}; Kakunin ${m[2]}; serial ${m[3]}): ${m[4] === '本人特定事項に変更なし' ? 'no change to the identity details' : m[4]!.replace(/^変更 — /, 'changed — ').replace(/氏名 /g, 'name ').replace(/住居 /g, 'address ').replace(/生年月日 /g, 'date of birth ').replace(/、/g, ', ')}`)
+  .match(/^取引終了 \(解約\)。確認記録は (\d{4}-\d{2}-\d{2}) まで保存 \(犯収法第6条第2項\)。(.*)$/, (m) => `Relationship ended (account closed). This record is kept until ${m[1]} (Criminal Proceeds Act, art. 6(2)).${closingPlatformEn(m[2]!)}`);
+
+function closingPlatformEn(ja: string): string {
+  const told = /Kakunin に取引終了を通知 \(電子証明書の失効監視を終了、Kakunin の記録は (\d{4}-\d{2}-\d{2}) まで保存(?:、Kakunin 記録 ([^)]+))?\)。/.exec(ja);
+  if (told) return ` Kakunin was told the relationship ended (certificate monitoring stopped; Kakunin keeps its records until ${told[1]}${told[2] ? `; Kakunin record ${told[2]}` : ''}).`;
+  if (ja.includes('他の口座が継続中')) return ' Other accounts are open: the relationship with Kakunin goes on.';
+  return ja ? ` ${ja}` : '';
 }

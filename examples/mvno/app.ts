@@ -1,9 +1,11 @@
 // デモモバイル (demo): a voice SIM contract under 携帯電話不正利用防止法, with the 本人確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, formatJst, grouped, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, badge, pick, escapeHtml, grouped, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
 import { METHOD, MVNO, PLANS, emptyMvno, endContract, retention, type Contract, type MvnoState } from './mvno.js';
+import { MVNO_PHRASES, type RecordNote } from './mvno.js';
+import { dayWords, jstWords, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
 export async function startMvno(o: DemoOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'mvno', ...MVNO });
@@ -47,35 +49,41 @@ ${Object.entries(PLANS).map(([k, p], i) => `<label><input type="radio" name="pla
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['ご契約が見つかりません', 'Contract not found'], ['ログインしている方のご契約ではないか、存在しません。', 'It does not exist or is not yours.']);
 
+  /** A stored Japanese value in the page's language. */
+  const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, MVNO_PHRASES.en(ja));
+  const note = (lang: Lang, n: RecordNote): string =>
+    `<li data-testid="record-note"><time datetime="${escapeHtml(n.at)}">${escapeHtml(jstWords(n.at, lang))}</time> — ${lang === 'ja' ? escapeHtml(n.text) : storedHtml(lang, n.text, n.en ?? MVNO_PHRASES.en(n.text))}${n.reason ? ` <small class="code" data-code="${escapeHtml(n.reason)}">(${escapeHtml(n.reason)})</small>` : ''}</li>`;
+
   app.get('/contracts/:no', async (req, reply) => {
     const c = contractOf(req);
     if (!c) return notFound(req, reply);
     const x = tx(req);
+    const lang = demo.lang(req);
     const r = store.data.records[c.recordId]!;
     const keep = retention(c);
     return demo.render(req, reply, ['ご契約内容と本人確認記録', 'Contract and identity record'], `
 <section class="box" aria-labelledby="c-h"><h2 id="c-h">${x('ご契約内容', 'Contract')}</h2><dl>
 ${row(x('契約番号', 'Contract number'), c.contractNo, 'contract-number')}${row(x('電話番号', 'Phone number'), c.phone, 'phone-number')}
 <dt>${x('プラン', 'Plan')}</dt><dd data-testid="contract-plan" data-plan="${c.plan}">${planName(req, c.plan)}</dd>
-${row(x('契約日時', 'Since'), formatJst(c.startedAt), 'contract-started-at')}
+${row(x('契約日時', 'Since'), jstWords(c.startedAt, lang), 'contract-started-at', ` data-value="${escapeHtml(c.startedAt)}"`)}
 <dt>${x('状態', 'Status')}</dt><dd>${c.endedAt ? badge('contract-status', 'ended', x('解約済み', 'Ended'), 'neutral') : badge('contract-status', 'active', x('ご契約中', 'Active'), 'ok')}</dd></dl>
 ${c.endedAt ? '' : `<form method="post" action="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="cancel-contract">${x('解約する', 'Cancel the contract')}</button></form>`}</section>
 <section class="box" aria-labelledby="r-h" data-testid="record"><h2 id="r-h">${x('本人確認記録 (携帯電話不正利用防止法 第4条)', 'Identity record (Mobile Phone Improper Use Prevention Act, art. 4)')}</h2><dl>
 ${row(x('記録番号', 'Record number'), r.id, 'record-id')}
-${row(x('本人確認を行った者', 'Verified by'), r.confirmedBy, 'record-confirmed-by')}
-${row(x('電子署名の検証', 'Signature verified by'), r.verifiedBy, 'record-verified-by')}
-${row(x('記録を作成した者', 'Recorded by'), r.recordedBy, 'record-recorded-by')}
-${row(x('記録の作成日時', 'Recorded at'), formatJst(r.recordedAt), 'record-recorded-at')}
-${row(x('本人確認の日時', 'Verified at'), formatJst(r.confirmedAt), 'record-confirmed-at', ` data-value="${escapeHtml(r.confirmedAt)}"`)}
+${rowHtml(x('本人確認を行った者', 'Verified by'), stored(lang, r.confirmedBy), 'record-confirmed-by')}
+${rowHtml(x('電子署名の検証', 'Signature verified by'), stored(lang, r.verifiedBy), 'record-verified-by')}
+${rowHtml(x('記録を作成した者', 'Recorded by'), stored(lang, r.recordedBy), 'record-recorded-by')}
+${row(x('記録の作成日時', 'Recorded at'), jstWords(r.recordedAt, lang), 'record-recorded-at', ` data-value="${escapeHtml(r.recordedAt)}"`)}
+${row(x('本人確認の日時', 'Verified at'), jstWords(r.confirmedAt, lang), 'record-confirmed-at', ` data-value="${escapeHtml(r.confirmedAt)}"`)}
 <dt>${x('本人確認の方法', 'Method')}</dt><dd data-testid="record-method" data-method="${r.methodId}">${x(METHOD.ja, METHOD.en)}</dd>
 ${row(x('Kakunin 確認記録ID', 'Kakunin verification record'), r.kakuninRecordId, 'record-kakunin-id')}
-${row(x('電子証明書の種類', 'Certificate'), r.certificateType, 'record-cert-type')}
+${rowHtml(x('電子証明書の種類', 'Certificate'), stored(lang, r.certificateType), 'record-cert-type')}
 ${row(x('電子証明書の発行者', 'Certificate issuer'), r.certificate.issuer, 'record-cert-issuer')}
 ${row(x('電子証明書の発行番号', 'Certificate serial number'), r.certificate.serial, 'record-cert-serial')}
-${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), r.birthdate, 'record-birthdate')}
+${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), dayWords(r.birthdate, lang), 'record-birthdate', ` data-value="${escapeHtml(r.birthdate)}"`)}
 ${row(x('契約番号・電話番号', 'Contract and phone number'), `${r.contractNo} / ${r.phone}`, 'record-contract')}
 ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record-retention', keep.until ? ` data-until="${keep.until}"` : '')}</dl>
-<h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => `<li data-testid="record-note">${escapeHtml(formatJst(n.at))} — ${escapeHtml(n.text)}</li>`).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
+<h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
   });
 
   app.post('/contracts/:no/cancel', async (req, reply) => {

@@ -2,7 +2,9 @@
 // (携帯法4条) kept for 3 years after the contract ends.
 
 import { randomInt } from 'node:crypto';
-import { ageOn, dayInJapan, formatJst, retentionUntil, type Verified } from '../shared/index.js';
+import { ageOn, dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
+import { jstWords } from '../shared/japan.js';
+import { Phrasebook, reasonWords } from '../shared/labels.js';
 
 export const PLANS: Record<string, { ja: string; en: string; price: number }> = {
   light: { ja: 'ライト 3GB + 通話', en: 'Light 3 GB + voice', price: 990 },
@@ -41,7 +43,15 @@ export interface IdentityRecord {
   birthdate: string;
   contractNo: string;
   phone: string;
-  notes: { at: string; text: string }[];
+  notes: RecordNote[];
+}
+
+/** An appended note: the record's Japanese text, its English, and the revocation reason's code when it is about one. */
+export interface RecordNote {
+  at: string;
+  text: string;
+  en?: string;
+  reason?: string;
 }
 
 export interface Contract {
@@ -110,7 +120,14 @@ export function makeContract(state: MvnoState, sub: string, plan: string, v: Ver
 export function noteRevocation(state: MvnoState, event: { id: string; sub?: string; data: { serial?: string; reason?: string; revoked_at?: string } }): number {
   const hit = Object.values(state.contracts).filter((c) => c.sub === event.sub && !c.endedAt && c.serial === event.data.serial);
   for (const c of hit) {
-    state.records[c.recordId]!.notes.push({ at: new Date().toISOString(), text: `署名用電子証明書 (発行番号 ${event.data.serial}) の失効通知 (理由 ${event.data.reason ?? '不明'}, ${formatJst(event.data.revoked_at ?? new Date())}, 通知 ${event.id})。` });
+    const reason = event.data.reason ?? 'unspecified';
+    const at = event.data.revoked_at ?? new Date().toISOString();
+    state.records[c.recordId]!.notes.push({
+      at: new Date().toISOString(),
+      text: `署名用電子証明書 (発行番号 ${event.data.serial}) の失効通知 (理由: ${reasonWords(reason, 'ja')}、失効日時 ${jstWords(at, 'ja')}、通知 ${event.id})。`,
+      en: `Notice that the signing certificate (serial ${event.data.serial}) was revoked (reason: ${reasonWords(reason, 'en')}; revoked ${jstWords(at, 'en')}; notice ${event.id}).`,
+      reason,
+    });
   }
   return hit.length;
 }
@@ -125,4 +142,20 @@ export function retention(c: Contract): { until?: string; ja: string; en: string
   if (!c.endedAt) return { ja: '契約終了日から3年間 (契約中)', en: '3 years from the end of the contract (active)' };
   const until = retentionUntil(dayInJapan(c.endedAt), RETENTION_YEARS);
   return { until, ja: `${until} まで (契約終了日 ${dayInJapan(c.endedAt)} から3年間)`, en: `until ${until} (3 years from the end of the contract on ${dayInJapan(c.endedAt)})` };
+}
+
+/** English for what the MVNO keeps in Japanese (and for notes written before they carried their English). */
+export const MVNO_PHRASES = new Phrasebook()
+  .add(`${MVNO.ja} オンライン受付 (携帯音声通信事業者)`, `${MVNO.en} online sign-up (mobile voice carrier)`)
+  .add(`${MVNO.ja} 契約管理システム`, `${MVNO.en} contract system`)
+  .add('署名用電子証明書 (公的個人認証)', 'JPKI signing certificate')
+  .match(/^Kakunin 公的個人認証プラットフォーム \((.*)\)$/, (m) => `Kakunin JPKI platform (${m[1]})`)
+  .match(/^署名用電子証明書 \(発行番号 (\S+)\) の失効通知 \(理由 (\w+), ([^,]+), 通知 ([^)]+)\)。$/, (m) => `Notice that the signing certificate (serial ${m[1]}) was revoked (reason: ${reasonWords(m[2], 'en')}; ${m[3]}; notice ${m[4]}).`)
+  .match(/^契約終了 \(解約\)。本人確認記録は (\d{4}-\d{2}-\d{2}) まで保存 \(携帯法第4条第2項\)。(.*)$/, (m) => `Contract ended (cancelled). This record is kept until ${m[1]} (Mobile Phone Improper Use Prevention Act, art. 4(2)).${endingPlatformEn(m[2]!)}`);
+
+function endingPlatformEn(ja: string): string {
+  const told = /Kakunin に契約終了を通知 \(電子証明書の失効監視を終了、Kakunin の記録は (\d{4}-\d{2}-\d{2}) まで保存\)。/.exec(ja);
+  if (told) return ` Kakunin was told the contract ended (certificate monitoring stopped; Kakunin keeps its records until ${told[1]}).`;
+  if (ja.includes('ほかの契約が継続中')) return ' Other contracts are active: the relationship with Kakunin goes on.';
+  return ja ? ` ${ja}` : '';
 }

@@ -41,6 +41,9 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(back.status).toBe(400);
     expect(back.body).toContain('手続きを中止しました');
     expect(back.body).toContain('data-testid="problem"');
+    // The platform's error code in small print only, never as the message.
+    expect(testid(back.body, 'problem')).toBe('マイナンバーカードでの確認は行われず、何も提供されていません。');
+    expect(testid(back.body, 'problem-detail')).toMatch(/^access_denied/);
   });
 
   it('opens an account after the applicant signs with the signing certificate, and keeps the 確認記録', async () => {
@@ -65,7 +68,7 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(field('record-confirmed-by')).toContain('デモ銀行');
     expect(field('record-verified-by')).toContain(h.p.server.url);
     expect(field('record-recorded-by')).toContain('デモ銀行');
-    expect(field('record-recorded-at')).toMatch(/JST$/);
+    expect(field('record-recorded-at')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
     expect(Date.now() - Date.parse(attr(account.body, 'record-received-at', 'data-value')!)).toBeLessThan(120_000);
     expect(attr(account.body, 'record-method', 'data-method')).toBe('jpki_signature');
     expect(field('record-method')).toContain('犯収法施行規則第6条第1項第1号');
@@ -73,7 +76,7 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(field('record-cert-issuer')).toMatch(/JPKI/);
     expect(field('record-name')).toBe(who.name);
     expect(field('record-address')).toBe(who.address);
-    expect(field('record-birthdate')).toBe(who.birthDate);
+    expect(attr(account.body, 'record-birthdate', 'data-value')).toBe(who.birthDate);
     expect(field('record-purposes')).toBe('生計費決済、貯蓄・資産運用');
     expect(field('record-occupation')).toBe('会社員');
     expect(field('record-account')).toBe(field('account-number'));
@@ -108,7 +111,19 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
       const page = await visitor.go(account.url);
       return attr(page.body, 'review-status', 'data-status') === 'review-needed' ? page : undefined;
     });
-    expect(testid(flagged.body, 'record-notes')).toMatch(/失効通知を受領 \(理由 affiliationChanged/);
+    // The reason in words (its code in small print), the time in Japan time; in English, the note's English.
+    expect(testid(flagged.body, 'record-notes')).toMatch(/失効通知を受領 \(理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、通知 evt_/);
+    expect(flagged.body).toContain('<small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
+    expect(attr(flagged.body, 'review-reason', 'data-reason')).toBe('affiliationChanged');
+    expect(testid(flagged.body, 'review-reason')).toMatch(/^氏名・住所などの変更/);
+    const english = await visitor.go(`${account.url}?lang=en`);
+    expect(testid(english.body, 'record-notes')).toMatch(/Notice received that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address \(a move, marriage …\); revoked \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST; notice evt_/);
+    expect(testid(english.body, 'review-reason')).toMatch(/^a change of name or address/);
+    expect(testid(english.body, 'record-confirmed-by')).toBe('Demo Bank account opening centre (the specified business operator)');
+    expect(testid(english.body, 'record-recorded-by')).toBe('Demo Bank account opening system');
+    expect(testid(english.body, 'record-verified-by')).toBe(`Kakunin JPKI platform (${h.p.server.url})`);
+    expect(testid(english.body, 'account-branch')).toBe('001 Head office');
+    await visitor.go(`${account.url}?lang=ja`);
 
     const rechecked = await visitor.ceremony(await visitor.submit(flagged, 'recheck-form'), person, 'sign');
     expect(rechecked.url).toBe(account.url);

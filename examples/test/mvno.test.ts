@@ -49,7 +49,7 @@ describe('MVNO contract demo (携帯法)', () => {
     expect(field('record-cert-serial')).toBe(h.p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial);
     expect(field('record-name')).toBe(who.name);
     expect(field('record-address')).toBe(who.address);
-    expect(field('record-birthdate')).toBe(who.birthDate);
+    expect(attr(contract.body, 'record-birthdate', 'data-value')).toBe(who.birthDate);
     expect(field('record-contract')).toBe(`${field('contract-number')} / ${field('phone-number')}`);
     expect(field('record-retention')).toBe('契約終了日から3年間 (契約中)');
 
@@ -82,6 +82,14 @@ describe('MVNO contract demo (携帯法)', () => {
       return testid(page.body, 'record-notes')?.includes('失効通知') ? page : undefined;
     });
     expect(testid(noted.body, 'record-name')).toBe(testid(contract.body, 'record-name'));
+    // The reason in words with its code in small print; in English, the note's English.
+    expect(testid(noted.body, 'record-notes')).toMatch(/理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、/);
+    expect(noted.body).toContain('<small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
+    const english = await visitor.go(`${contract.url}?lang=en`);
+    expect(testid(english.body, 'record-notes')).toMatch(/Notice that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address/);
+    expect(testid(english.body, 'record-cert-type')).toBe('JPKI signing certificate');
+    expect(testid(english.body, 'record-confirmed-by')).toBe('Demo Mobile online sign-up (mobile voice carrier)');
+    await visitor.go(`${contract.url}?lang=ja`);
   }, 60_000);
 
   it('ending the contract starts the 3-year retention', async () => {
