@@ -227,6 +227,30 @@ describe('admin console', () => {
     expect(detail.body).toContain('発行番号(シリアル番号)');
     expect(detail.body).not.toContain('<script>alert');
     expect(detail.body).toContain('&lt;script&gt;alert(&quot;rp&quot;)&lt;/script&gt;');
+    // A labelled summary heads the page: who, when (Japan time), method and law, retention end,
+    // certificate serial and generation, the revocation answer, the position in the log.
+    const summary = /<section class="box" aria-labelledby="summary-h" id="record-summary">([\s\S]*?)<\/section>/.exec(detail.body)![1]!;
+    expect(detail.body.indexOf('id="record-summary"')).toBeLessThan(detail.body.indexOf('id="log-status"'));
+    expect(summary).toMatch(new RegExp(`id="summary-rp">&lt;script&gt;alert\\(&quot;rp&quot;\\)&lt;/script&gt;[^<]* <code>${clientId}</code></dd>`));
+    expect(summary).toMatch(/id="summary-subject"><code>[^<]+<\/code>/);
+    expect(summary).toContain(`id="summary-name">${p.sandbox.person(mover).name}</dd>`);
+    expect(summary).toMatch(/id="summary-when"><time datetime="[^"]+Z">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} JST<\/time>/);
+    expect(summary).toContain('確認済み <small class="muted"><code>verified</code></small>');
+    expect(summary).toMatch(/id="summary-method">[^<]*署名用電子証明書[^<]*<small class="muted"><code>jpki_signature<\/code>/);
+    expect(summary).toMatch(/id="summary-law">[^<]*第6条/);
+    expect(summary).toContain('id="summary-retention">取引関係の終了日の翌日から7年(取引関係が続いているため、まだ始まっていません)');
+    expect(summary).toContain(`<code id="summary-serial">${serial}</code>`);
+    expect(summary).toMatch(/<code id="summary-issuer-id">[^<—]+<\/code>/);
+    expect(summary).toContain('失効していません <small class="muted"><code>good</code></small>');
+    expect(summary).toMatch(/確認した日時: <time datetime="[^"]+">[^<]+ JST<\/time>/);
+    expect(summary).toContain(`葉の位置 <strong>${leafIndex}</strong>`);
+    // Every field, and the JSON as recorded, behind disclosures.
+    expect(detail.body).toMatch(/<details id="payload-details"><summary>すべての項目を表示<\/summary><dl id="payload">/);
+    const json = /<pre class="statement" id="payload-json">([\s\S]*?)<\/pre>/.exec(detail.body)![1]!;
+    expect(JSON.parse(json.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'))).toMatchObject({ certificate: { serial } });
+    const english = await admin.go(`${base}/admin/records/${recordId}?lang=en`, base);
+    expect(english.body).toContain('id="summary-retention">7 years from the day after the relationship ends (it goes on: not started yet)');
+    expect(english.body).toContain('not revoked <small class="muted"><code>good</code></small>');
 
     const verified = await admin.request(`${base}/admin/records/verify`, { method: 'POST', form: { csrf } });
     expect(verified.status).toBe(200);
@@ -268,6 +292,25 @@ describe('admin console', () => {
     expect(v1).toContain('id="linked-to-previous" data-ok="false"');
     expect(v1).toContain('id="leaf-index" data-index="none"');
     expect(v1).toContain('not in a checkpoint yet');
+    // Its summary: what the columns say; a purged payload has nothing more; no disclosure of a payload.
+    expect(v1).toContain('id="summary-rp">— (the platform)</dd>');
+    expect(v1).toContain('id="summary-leaf-index">not integrated into the log yet (normally within a second)</dd>');
+    expect(v1).not.toContain('id="payload-details"');
+    const purged = pages.recordDetailPage({
+      ctx,
+      record: { seq: '2', id: 'rec_2', createdAt: new Date(0), rpClientId: 'rp_x', ceremonyId: null, subjectId: 'sub_x', framework: 'jp_aml', outcome: 'verified', payload: null, payloadHash: 'ab', entryVersion: 2, leafHash: 'cd', leafIndex: '7', integratedAt: new Date(0), purgedAt: new Date('2033-12-05T15:00:00Z') },
+      summary: { rpName: 'Bank', retention: { years: 7, basis: 'law', state: 'purged', at: new Date('2033-12-05T15:00:00Z') } },
+      status: { payloadIntact: null, leafIntact: true, leafIndex: '7' },
+    });
+    expect(purged).toContain('id="summary-retention">content purged after its retention period (<time datetime="2033-12-05T15:00:00.000Z">2033-12-06 00:00:00 JST</time>)');
+    const ends = pages.recordDetailPage({
+      ctx: { ...ctx, lang: 'ja' },
+      record: { seq: '3', id: 'rec_3', createdAt: new Date('2026-12-05T00:30:00Z'), rpClientId: 'rp_x', ceremonyId: null, subjectId: null, framework: 'jp_aml', outcome: 'rejected', payload: { outcome: 'rejected', error: { code: 'REVOKED', message: '失効' } }, payloadHash: 'ab', entryVersion: 2, leafHash: 'cd', leafIndex: null, integratedAt: null, purgedAt: null },
+      summary: { retention: { years: 7, basis: 'law', state: 'ends', until: new Date('2033-12-05T15:00:00Z'), from: 'record' } },
+      status: { payloadIntact: true, leafIntact: true, leafIndex: null },
+    });
+    expect(ends).toContain('id="summary-retention">2033-12-05 まで <span class="muted">(記録の作成日の翌日から7年; 期間満了 <time');
+    expect(ends).toContain('id="summary-error">失効 <small class="muted"><code>REVOKED</code></small>');
     expect(v1).toContain('Previous hash (v1 chain)');
 
     const log = { origin: 'kakunin.test/records', verifierKey: 'kakunin.test/records+01234567+AAAA', backlog: { pending: 3, oldestSeconds: 12.5 } };

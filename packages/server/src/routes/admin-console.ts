@@ -19,6 +19,34 @@ import { usageReport } from '../usage.js';
 import { jstDate, latestCheckpoint, logBacklog, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
 import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
+import { retentionEnd, retentionPolicy } from '../records/retention.js';
+import { findRelyingParty } from '../relying-parties.js';
+
+type RecordRetention = NonNullable<NonNullable<pages.RecordDetailInput['summary']>['retention']>;
+
+/**
+ * When a record's retention ends, by the rules purgeExpired applies (records/retention.ts): from the
+ * later of the relationship's end and the record's creation; never while the relationship is open;
+ * from its creation for a rejected attempt with no relationship; platform notes are kept.
+ */
+function recordRetention(r: { framework: string; outcome: string; created_at: Date; purged_at: Date | null }, relationshipEndedAt: Date | null | undefined): RecordRetention {
+  const policy = retentionPolicy(r.framework);
+  const base = { years: policy.years, basis: policy.basis };
+  if (r.purged_at) return { ...base, state: 'purged', at: r.purged_at };
+  if (relationshipEndedAt !== undefined) {
+    if (relationshipEndedAt === null) return { ...base, state: 'open' };
+    const start = relationshipEndedAt.getTime() >= r.created_at.getTime() ? relationshipEndedAt : r.created_at;
+    return { ...base, state: 'ends', until: retentionEnd(start, policy.years), from: start === relationshipEndedAt ? 'relationship_end' : 'record' };
+  }
+  if (r.outcome === 'rejected') return { ...base, state: 'ends', until: retentionEnd(r.created_at, policy.years), from: 'record' };
+  return { ...base, state: 'kept' };
+}
+
+/** The end of the RP–subject relationship: null while it is open, undefined when there is none. */
+async function relationshipEndedAt(db: Platform['db'], rpClientId: string, subjectId: string): Promise<Date | null | undefined> {
+  const [row] = await db.query<{ ended_at: Date | null }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1 AND subject_id = $2', [rpClientId, subjectId]);
+  return row ? (row.ended_at ? new Date(row.ended_at) : null) : undefined;
+}
 
 export interface AdminConsoleOptions {
   platform: Platform;
@@ -333,7 +361,11 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
       hash: r.hash,
       purgedAt: r.purged_at,
     };
-    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, status, publicUrl: platform.publicUrl }));
+    // The summary's RP name and the end of this record's retention.
+    const rp = r.rp_client_id ? await findRelyingParty(db, r.rp_client_id) : undefined;
+    const endedAt = r.rp_client_id && r.subject_id ? await relationshipEndedAt(db, r.rp_client_id, r.subject_id) : undefined;
+    const summary = { ...(rp ? { rpName: rp.name } : {}), retention: recordRetention(r, endedAt) };
+    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, summary, status, publicUrl: platform.publicUrl }));
   });
 
   app.post('/records/verify', async (req, reply) => {

@@ -6,6 +6,7 @@
 import { escapeHtml, tr, type Lang } from '../html.js';
 import { adminPage, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 import { payloadList } from './record-fields.js';
+import { recordSummary, type RecordSummaryInput } from './record-summary.js';
 
 const recordsPage = (ctx: AdminContext, title: [string, string], body: string): string => adminPage(ctx, 'records', title, body);
 
@@ -189,6 +190,8 @@ export interface RecordDetailInput {
     hash?: string | null;
     purgedAt: Date | null;
   };
+  /** The labelled summary at the top: the RP's name and the end of the record's retention. */
+  summary?: RecordSummaryInput;
   status: RecordLogStatusInput;
   /** The server's public URL, for the inclusion-proof hint (a path alone without it). */
   publicUrl?: string;
@@ -236,13 +239,16 @@ ${verifyLogButton(ctx, true)}</section>`;
 <dt>${tr(lang, '葉の位置(leaf index)', 'Leaf index')}</dt><dd id="leaf-index-column">${r.leafIndex === null ? tr(lang, '(未取り込み)', '(not integrated yet)') : escapeHtml(r.leafIndex)}</dd>
 <dt>${tr(lang, '取り込み日時', 'Integrated at')}</dt><dd>${jst(r.integratedAt)}</dd>
 ${v1Columns}<dt>${tr(lang, '消去日時', 'Purged at')}</dt><dd>${jst(r.purgedAt)}</dd></dl>`;
+  // Every field of the payload, then its JSON exactly as kept: behind disclosures, under the summary.
   const payload = r.payload
-    ? payloadList(lang, r.payload)
+    ? `<details id="payload-details"><summary>${tr(lang, 'すべての項目を表示', 'Show every field')}</summary>${payloadList(lang, r.payload)}</details>
+<details id="payload-json-details"><summary>${tr(lang, 'JSON(記録されたとおり)', 'JSON (as recorded)')}</summary><pre class="statement" id="payload-json">${escapeHtml(JSON.stringify(r.payload, null, 2))}</pre></details>`
     : `<p id="payload">${tr(lang, '保存期間が過ぎたため、内容は消去されています。', 'The content was blanked when its retention period ended.')}</p>`;
   return recordsPage(
     ctx,
     [`確認記録 #${r.seq}`, `Record #${r.seq}`],
-    `${status}<section aria-labelledby="payload-h"><h2 id="payload-h">${tr(lang, '記録の内容(確認記録)', 'Record content')}</h2>${payload}</section>
+    `${recordSummary(lang, r, p.summary)}
+${status}<section aria-labelledby="payload-h"><h2 id="payload-h">${tr(lang, '記録の内容(確認記録)', 'Record content')}</h2>${payload}</section>
 <section aria-labelledby="cols-h"><h2 id="cols-h">${tr(lang, 'ログの項目', 'Logged columns')}</h2>${columns}</section>
 <p><a href="${escapeHtml(href(lang, '/admin/records', { rp: r.rpClientId ?? undefined }))}">${tr(lang, '記録の一覧に戻る', 'Back to the records')}</a></p>`,
   );
