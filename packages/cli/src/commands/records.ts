@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { pgliteDir } from '../../../server/src/config.js';
 import type { Database } from '../../../server/src/db/database.js';
 import type { RunningServer } from '../../../server/src/db/open.js';
-import { checkConsistency, checkInclusionBundle, parseVerifierKey } from '@kakunin/tlog';
-import { endRelationship, exportRecords, purgeExpired, storedLogVerifierKey, verifyLog, type LogVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
+import { checkConsistency, checkInclusionBundle, openCheckpoint, parseVerifierKey } from '@kakunin/tlog';
+import { endRelationship, exportRecords, purgeExpired, storedLogVerifierKey, verifyLog, type LogProblem, type LogVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
 import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, masterKeyOf, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
 
@@ -113,6 +113,26 @@ function verifierKeyOption(value: string): string {
   return text;
 }
 
+/**
+ * Through a running server the log is verified with the server's own key: a key given with --key
+ * (an auditor's copy, fetched elsewhere) must still have signed the checkpoint the server verified.
+ */
+function checkedWithKey(result: LogVerification, key: string): LogVerification {
+  if (!result.checkpoint) return result;
+  try {
+    openCheckpoint(result.checkpoint, key);
+    return result;
+  } catch (e) {
+    const size = Number(/^[^\n]*\n(\d+)\n/.exec(result.checkpoint)?.[1] ?? result.treeSize);
+    const problem: LogProblem = { code: 'signature', leafIndex: size, reason: `the latest checkpoint, of size ${size}, does not verify with the log's key: ${(e as Error).message}` };
+    return { ...result, ok: false, problems: [...result.problems, problem] };
+  }
+}
+
+/** Where a problem is: a leaf, or (checkpoint, signature, consistency) the tree size it concerns. */
+const problemPlace = (p: LogProblem): string =>
+  p.leafIndex === undefined ? 'log' : ['checkpoint', 'signature', 'consistency'].includes(p.code) ? `tree size ${p.leafIndex}` : `leaf ${p.leafIndex}`;
+
 const counts = (byFramework: Record<string, number>): string =>
   Object.keys(byFramework).length ? ` (${Object.entries(byFramework).map(([f, n]) => `${f} ${n}`).join(', ')})` : '';
 
@@ -139,7 +159,10 @@ export function registerRecordsCommands(program: Command): void {
           if (!key) throw new CliError('this database has no records log key yet (no server has started on it): nothing to verify', EXIT.failed);
           return verifyLog(db, { key, onProgress: p.tick, ...(since ? { since } : {}) });
         },
-        (server) => adminApi<LogVerification>(server, 'POST', '/records/verify', since ? { since } : {}),
+        async (server) => {
+          const r = await adminApi<LogVerification>(server, 'POST', '/records/verify', since ? { since } : {});
+          return givenKey ? checkedWithKey(r, givenKey) : r;
+        },
       );
       p.done();
       if (!result.ok) process.exitCode = EXIT.failed;
@@ -157,7 +180,7 @@ export function registerRecordsCommands(program: Command): void {
 `);
         return;
       }
-      for (const problem of result.problems) process.stdout.write(`${problem.leafIndex !== undefined ? `leaf ${problem.leafIndex}` : 'log'}${problem.recordId ? ` ${problem.recordId}` : ''}: ${problem.reason} (${problem.code})
+      for (const problem of result.problems) process.stdout.write(`${problemPlace(problem)}${problem.recordId ? ` ${problem.recordId}` : ''}: ${problem.reason} (${problem.code})
 `);
       process.stderr.write(`kakunin: FAILED: ${result.checked} records checked, ${result.problems.length} problem(s)
 `);
