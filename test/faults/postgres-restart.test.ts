@@ -9,7 +9,7 @@
 // clean JSON error (5xx while the database is away; 409 CEREMONY_FINISHED only when an earlier
 // attempt's commit landed but its answer was lost); every 200 has exactly one verified record;
 // every ceremony is completed with exactly one verified record or not completed with none (no
-// half-written outcome); no ceremony is verified twice; the hash chain verifies; /readyz says 503
+// half-written outcome); no ceremony is verified twice; the records log verifies; /readyz says 503
 // while the database is down and 200 after; a new OIDC login through the same process works after.
 
 import { sign, type KeyObject } from 'node:crypto';

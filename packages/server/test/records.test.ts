@@ -1,4 +1,4 @@
-// The verification-record store on both engines: the hash chain, tamper detection, the append-only
+// The verification-record store on both engines: appended records verify as a log, the append-only
 // trigger, concurrent appenders, the My Number guard, retention purges and export.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { myNumberCheckDigit } from '@kakunin/card';
