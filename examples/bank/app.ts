@@ -2,8 +2,8 @@
 // keeps the 確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
-import { ACCOUNT_TYPES, BANK, METHOD, OCCUPATIONS, PURPOSES, closeAccount, emptyBank, readApplication, retention, type Account, type BankState } from './bank.js';
+import { Demo, JsonStore, badge, pick, escapeHtml, endRelationship, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
+import { ACCOUNT_TYPES, BANK, METHOD, OCCUPATIONS, PURPOSES, RETENTION_YEARS, closeAccount, emptyBank, otherOpenAccounts, readApplication, retention, type Account, type BankState } from './bank.js';
 import { BANK_PHRASES, type RecordNote } from './bank.js';
 import { connectKakunin } from './kakunin.js';
 import { dayWords, jstWords, reasonHtml, rowHtml, storedHtml, type Lang } from '../shared/index.js';
@@ -71,6 +71,18 @@ ${Object.keys(PURPOSES).map((k) => `<label><input type="checkbox" name="purpose"
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['口座が見つかりません', 'Account not found'], ['ログインしている方の口座ではないか、存在しません。', 'It does not exist or is not yours.']);
 
+  /** What the platform answered when the account was closed: the end of the relationship and its retention. */
+  const platformBox = (req: FastifyRequest, a: Account): string => {
+    const x = tx(req);
+    const e = a.platformEnd;
+    if (!e) return `<p data-testid="platform-relationship" data-status="continues">${x('ほかの口座が続いているため、本人確認プラットフォーム (Kakunin) との取引関係は続いています。', 'Other accounts are open: the relationship with the identity platform (Kakunin) goes on.')}</p>`;
+    const words = relationshipEndWords(e, demo.lang(req));
+    return `<h3>${x('本人確認プラットフォーム (Kakunin)', 'Identity platform (Kakunin)')}</h3><dl data-testid="platform-relationship" data-status="ended">
+${row(x('取引関係の終了', 'Relationship ended'), words.ended, 'platform-ended-at', ` data-value="${escapeHtml(e.ended_at)}"`)}
+${row(x('電子証明書の失効監視', 'Certificate monitoring'), x('停止しました', 'stopped'), 'platform-monitoring')}
+${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.kept, 'platform-retained-until', ` data-value="${escapeHtml(e.retained_until)}" data-last-day="${lastRetainedDay(e)}"`)}</dl>`;
+  };
+
   /** A stored Japanese value in the page's language. */
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, BANK_PHRASES.en(ja));
   const note = (lang: Lang, n: RecordNote): string =>
@@ -92,7 +104,7 @@ ${rowHtml(x('支店', 'Branch'), stored(lang, a.branch), 'account-branch')}${row
 ${a.reviewNeeded ? badge('review-status', 'review-needed', x('要再確認', 'Re-check needed'), 'bad') : ''}</dd></dl>
 ${a.reviewNeeded && !a.closedAt ? `<p role="alert">${x('ご本人確認に使った電子証明書が失効しました (転居・氏名変更など)。お手続きを続けるため、もう一度本人確認をお願いします。', 'The certificate you verified with was revoked (move, new name…). Please verify your identity again.')}</p>
 <dl>${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml(a.reviewNeeded.reason, lang), 'review-reason', ` data-reason="${escapeHtml(a.reviewNeeded.reason)}"`)}${row(x('失効日時', 'Revoked at'), jstWords(a.reviewNeeded.since, lang), 'review-since', ` data-value="${escapeHtml(a.reviewNeeded.since)}"`)}</dl>${post('recheck', 'recheck', x('本人確認をやり直す', 'Verify again'))}` : ''}
-${a.closedAt ? '' : `<div class="actions">${post('close', 'close-account', x('口座を解約する', 'Close the account'), ' class="secondary"')}</div>`}</section>
+${a.closedAt ? platformBox(req, a) : `<div class="actions"><a class="button secondary" href="/accounts/${a.accountNo}/close" data-testid="close-account">${x('口座を解約する', 'Close the account')}</a></div>`}</section>
 <section class="box" aria-labelledby="rec-h" data-testid="record"><h2 id="rec-h">${x('確認記録 (犯罪収益移転防止法 第6条)', 'Verification record (Criminal Proceeds Act, art. 6)')}</h2><dl>
 ${row(x('確認記録番号', 'Record number'), r.id, 'record-id')}
 ${rowHtml(x('取引時確認を行った者', 'Verified by'), stored(lang, r.confirmedBy), 'record-confirmed-by')}
@@ -114,10 +126,46 @@ ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record
 <ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
   });
 
+  // Closing: a confirmation page first (no script: the pages run under a CSP without inline script),
+  // then the close. When it is the customer's last open account, the bank tells the platform the
+  // relationship ended (its client credentials): monitoring stops and the platform's retention starts.
+  app.get('/accounts/:no/close', async (req, reply) => {
+    const a = accountOf(req);
+    if (!a) return notFound(req, reply);
+    if (a.closedAt) return reply.redirect(`/accounts/${a.accountNo}`);
+    const x = tx(req);
+    const last = otherOpenAccounts(store.data, a).length === 0;
+    return demo.render(req, reply, ['口座の解約', 'Close the account'], `
+<section class="box" aria-labelledby="confirm-h" data-testid="close-confirmation" data-last-account="${last}"><h2 id="confirm-h">${x('本当に解約しますか', 'Do you really want to close it?')}</h2><dl>
+${row(x('口座番号', 'Account number'), a.accountNo, 'confirm-account-number')}<dt>${x('種類', 'Type')}</dt><dd>${label(req, ACCOUNT_TYPES, a.type)}</dd></dl>
+<ul><li>${x('解約すると、この口座は使えなくなります。元に戻せません。', 'The account can no longer be used. This cannot be undone.')}</li>
+<li>${x(`確認記録は解約日の翌日から${RETENTION_YEARS}年間保存します (犯罪収益移転防止法第6条第2項)。`, `The verification record is kept for ${RETENTION_YEARS} years from the day after closing (Criminal Proceeds Act, art. 6(2)).`)}</li>
+<li data-testid="confirm-platform">${last
+      ? x('お客さまの最後の口座のため、本人確認プラットフォーム (Kakunin) に取引の終了を伝えます。マイナンバーカードの電子証明書の失効監視は止まり、Kakunin の記録の保存期間が始まります。', 'This is your last account: the bank tells the identity platform (Kakunin) that the relationship ended. Monitoring of your My Number Card certificate stops, and Kakunin’s retention of its records starts.')
+      : x('ほかに口座をお持ちのため、本人確認プラットフォーム (Kakunin) との取引関係は続きます。', 'You have other accounts: the relationship with the identity platform (Kakunin) goes on.')}</li></ul>
+<form method="post" action="/accounts/${a.accountNo}/close" data-testid="close-account-form">${demo.csrf(req)}<input type="hidden" name="confirm" value="yes">
+<div class="actions"><button type="submit" data-testid="close-account-confirm">${x('解約する', 'Close the account')}</button>
+<a class="button secondary" href="/accounts/${a.accountNo}" data-testid="close-account-cancel">${x('やめる', 'Cancel')}</a></div></form></section>`);
+  });
   app.post('/accounts/:no/close', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
-    if (!a.closedAt) store.update((s) => closeAccount(s, a));
+    if (demo.form(req).get('confirm') !== 'yes') return reply.redirect(`/accounts/${a.accountNo}/close`);
+    // Closed already (a second submit, the back button): nothing changes, here or at the platform.
+    if (a.closedAt) {
+      demo.flash(req, 'ok', 'この口座は解約済みです。', 'This account is already closed.');
+      return reply.redirect(`/accounts/${a.accountNo}`);
+    }
+    let ended: RelationshipEnded | undefined;
+    if (otherOpenAccounts(store.data, a).length === 0) {
+      try {
+        ended = await endRelationship(demo.o, a.sub);
+      } catch (e) {
+        console.error('[bank] ending the relationship at the platform failed:', (e as Error).message);
+        return demo.problem(req, reply, 502, ['解約を完了できませんでした', 'The account could not be closed'], ['本人確認プラットフォームに取引の終了を伝えられませんでした。口座はまだ解約されていません。しばらくしてから、もう一度お試しください。', 'The identity platform could not be told that the relationship ended. The account is not closed yet; please try again later.']);
+      }
+    }
+    store.update((s) => closeAccount(s, s.accounts[a.accountNo]!, ended ? new Date(ended.ended_at) : new Date(), ended));
     demo.flash(req, 'ok', '口座を解約しました。確認記録は法定の期間保存します。', 'The account is closed. The record is kept for the legal period.');
     return reply.redirect(`/accounts/${a.accountNo}`);
   });

@@ -2,7 +2,7 @@
 // the 確認記録 (法6条, 施行規則20条) kept append-only for 7 years from the end of the relationship.
 
 import { randomInt } from 'node:crypto';
-import { dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
+import { dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
 import { jstWords } from '../shared/japan.js';
 import { Phrasebook, reasonWords } from '../shared/labels.js';
 
@@ -93,6 +93,8 @@ export interface Account {
   current: { name: string; address: string; birthdate: string; serial: string };
   /** 継続的顧客管理: set when the certificate behind the record was revoked. */
   reviewNeeded?: { since: string; reason: string };
+  /** The platform's answer when this account was the customer's last open one and its closing ended the relationship. */
+  platformEnd?: RelationshipEnded;
 }
 
 export interface BankState {
@@ -180,9 +182,19 @@ export function noteReverification(state: BankState, account: Account, v: Verifi
   delete account.reviewNeeded;
 }
 
-export function closeAccount(state: BankState, account: Account, now = new Date()): void {
+/** The customer's other accounts still open: while there is one, the relationship with the platform goes on. */
+export const otherOpenAccounts = (state: BankState, account: Account): Account[] =>
+  Object.values(state.accounts).filter((a) => a.sub === account.sub && a.accountNo !== account.accountNo && !a.closedAt);
+
+/** Closes the account (once); `platformEnd` is the platform's answer when the relationship ended with it. */
+export function closeAccount(state: BankState, account: Account, now = new Date(), platformEnd?: RelationshipEnded): void {
+  if (account.closedAt) return;
   account.closedAt = now.toISOString();
-  state.records[account.recordId]!.notes.push({ at: account.closedAt, text: `取引終了 (解約)。確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (犯収法第6条第2項)。` });
+  if (platformEnd) account.platformEnd = platformEnd;
+  const platform = platformEnd
+    ? ` Kakunin に取引終了を通知 (電子証明書の失効監視を終了、Kakunin の記録は ${lastRetainedDay(platformEnd)} まで保存、Kakunin 記録 ${platformEnd.record_id ?? '—'})。`
+    : ' 他の口座が継続中のため、Kakunin との取引関係は継続。';
+  state.records[account.recordId]!.notes.push({ at: account.closedAt, text: `取引終了 (解約)。確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (犯収法第6条第2項)。${platform}` });
 }
 
 /** 保存期間: 7 years from the day the relationship ends (unknown while the account is open). */

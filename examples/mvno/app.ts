@@ -1,9 +1,9 @@
 // デモモバイル (demo): a voice SIM contract under 携帯電話不正利用防止法, with the 本人確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, grouped, row, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, badge, pick, escapeHtml, endRelationship, grouped, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
-import { METHOD, MVNO, PLANS, emptyMvno, endContract, retention, type Contract, type MvnoState } from './mvno.js';
+import { METHOD, MVNO, PLANS, RETENTION_YEARS, emptyMvno, endContract, otherActiveContracts, retention, type Contract, type MvnoState } from './mvno.js';
 import { MVNO_PHRASES, type RecordNote } from './mvno.js';
 import { dayWords, jstWords, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
@@ -49,6 +49,18 @@ ${Object.entries(PLANS).map(([k, p], i) => `<label><input type="radio" name="pla
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['ご契約が見つかりません', 'Contract not found'], ['ログインしている方のご契約ではないか、存在しません。', 'It does not exist or is not yours.']);
 
+  /** What the platform answered when the contract ended: the end of the relationship and its retention. */
+  const platformBox = (req: FastifyRequest, c: Contract): string => {
+    const x = tx(req);
+    const e = c.platformEnd;
+    if (!e) return `<p data-testid="platform-relationship" data-status="continues">${x('ほかのご契約が続いているため、本人確認プラットフォーム (Kakunin) との取引関係は続いています。', 'Other contracts are active: the relationship with the identity platform (Kakunin) goes on.')}</p>`;
+    const words = relationshipEndWords(e, demo.lang(req));
+    return `<h3>${x('本人確認プラットフォーム (Kakunin)', 'Identity platform (Kakunin)')}</h3><dl data-testid="platform-relationship" data-status="ended">
+${row(x('取引関係の終了', 'Relationship ended'), words.ended, 'platform-ended-at', ` data-value="${escapeHtml(e.ended_at)}"`)}
+${row(x('電子証明書の失効監視', 'Certificate monitoring'), x('停止しました', 'stopped'), 'platform-monitoring')}
+${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.kept, 'platform-retained-until', ` data-value="${escapeHtml(e.retained_until)}" data-last-day="${lastRetainedDay(e)}"`)}</dl>`;
+  };
+
   /** A stored Japanese value in the page's language. */
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, MVNO_PHRASES.en(ja));
   const note = (lang: Lang, n: RecordNote): string =>
@@ -67,7 +79,7 @@ ${row(x('契約番号', 'Contract number'), c.contractNo, 'contract-number')}${r
 <dt>${x('プラン', 'Plan')}</dt><dd data-testid="contract-plan" data-plan="${c.plan}">${planName(req, c.plan)}</dd>
 ${row(x('契約日時', 'Since'), jstWords(c.startedAt, lang), 'contract-started-at', ` data-value="${escapeHtml(c.startedAt)}"`)}
 <dt>${x('状態', 'Status')}</dt><dd>${c.endedAt ? badge('contract-status', 'ended', x('解約済み', 'Ended'), 'neutral') : badge('contract-status', 'active', x('ご契約中', 'Active'), 'ok')}</dd></dl>
-${c.endedAt ? '' : `<form method="post" action="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="cancel-contract">${x('解約する', 'Cancel the contract')}</button></form>`}</section>
+${c.endedAt ? platformBox(req, c) : `<div class="actions"><a class="button secondary" href="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract">${x('解約する', 'Cancel the contract')}</a></div>`}</section>
 <section class="box" aria-labelledby="r-h" data-testid="record"><h2 id="r-h">${x('本人確認記録 (携帯電話不正利用防止法 第4条)', 'Identity record (Mobile Phone Improper Use Prevention Act, art. 4)')}</h2><dl>
 ${row(x('記録番号', 'Record number'), r.id, 'record-id')}
 ${rowHtml(x('本人確認を行った者', 'Verified by'), stored(lang, r.confirmedBy), 'record-confirmed-by')}
@@ -86,10 +98,46 @@ ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record
 <h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
   });
 
+  // Ending the contract: a confirmation page first (no script: the pages run under a CSP without
+  // inline script), then the end. When it is the customer's last active contract, the MVNO tells the
+  // platform the relationship ended (its client credentials): monitoring stops, retention starts.
+  app.get('/contracts/:no/cancel', async (req, reply) => {
+    const c = contractOf(req);
+    if (!c) return notFound(req, reply);
+    if (c.endedAt) return reply.redirect(`/contracts/${c.contractNo}`);
+    const x = tx(req);
+    const last = otherActiveContracts(store.data, c).length === 0;
+    return demo.render(req, reply, ['ご契約の解約', 'Cancel the contract'], `
+<section class="box" aria-labelledby="confirm-h" data-testid="cancel-confirmation" data-last-contract="${last}"><h2 id="confirm-h">${x('本当に解約しますか', 'Do you really want to cancel?')}</h2><dl>
+${row(x('電話番号', 'Phone number'), c.phone, 'confirm-phone-number')}<dt>${x('プラン', 'Plan')}</dt><dd>${planName(req, c.plan)}</dd></dl>
+<ul><li>${x('解約すると、この電話番号は使えなくなります。元に戻せません。', 'The phone number stops working. This cannot be undone.')}</li>
+<li>${x(`本人確認記録は契約終了日の翌日から${RETENTION_YEARS}年間保存します (携帯電話不正利用防止法第4条第2項)。`, `The identity record is kept for ${RETENTION_YEARS} years from the day after the end (Mobile Phone Improper Use Prevention Act, art. 4(2)).`)}</li>
+<li data-testid="confirm-platform">${last
+      ? x('お客さまの最後のご契約のため、本人確認プラットフォーム (Kakunin) に契約の終了を伝えます。マイナンバーカードの電子証明書の失効監視は止まり、Kakunin の記録の保存期間が始まります。', 'This is your last contract: we tell the identity platform (Kakunin) that the relationship ended. Monitoring of your My Number Card certificate stops, and Kakunin’s retention of its records starts.')
+      : x('ほかにご契約があるため、本人確認プラットフォーム (Kakunin) との取引関係は続きます。', 'You have other contracts: the relationship with the identity platform (Kakunin) goes on.')}</li></ul>
+<form method="post" action="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract-form">${demo.csrf(req)}<input type="hidden" name="confirm" value="yes">
+<div class="actions"><button type="submit" data-testid="cancel-contract-confirm">${x('解約する', 'Cancel the contract')}</button>
+<a class="button secondary" href="/contracts/${c.contractNo}" data-testid="cancel-contract-back">${x('やめる', 'Keep the contract')}</a></div></form></section>`);
+  });
   app.post('/contracts/:no/cancel', async (req, reply) => {
     const c = contractOf(req);
     if (!c) return notFound(req, reply);
-    if (!c.endedAt) store.update((s) => endContract(s, c));
+    if (demo.form(req).get('confirm') !== 'yes') return reply.redirect(`/contracts/${c.contractNo}/cancel`);
+    // Ended already (a second submit, the back button): nothing changes, here or at the platform.
+    if (c.endedAt) {
+      demo.flash(req, 'ok', 'このご契約は解約済みです。', 'This contract has already ended.');
+      return reply.redirect(`/contracts/${c.contractNo}`);
+    }
+    let ended: RelationshipEnded | undefined;
+    if (otherActiveContracts(store.data, c).length === 0) {
+      try {
+        ended = await endRelationship(demo.o, c.sub);
+      } catch (e) {
+        console.error('[mvno] ending the relationship at the platform failed:', (e as Error).message);
+        return demo.problem(req, reply, 502, ['解約を完了できませんでした', 'The contract could not be cancelled'], ['本人確認プラットフォームに契約の終了を伝えられませんでした。ご契約はまだ続いています。しばらくしてから、もう一度お試しください。', 'The identity platform could not be told that the contract ended. The contract is still active; please try again later.']);
+      }
+    }
+    store.update((s) => endContract(s, s.contracts[c.contractNo]!, ended ? new Date(ended.ended_at) : new Date(), ended));
     demo.flash(req, 'ok', '解約しました。本人確認記録は法定の期間保存します。', 'The contract has ended. The record is kept for the legal period.');
     return reply.redirect(`/contracts/${c.contractNo}`);
   });

@@ -2,7 +2,7 @@
 // (携帯法4条) kept for 3 years after the contract ends.
 
 import { randomInt } from 'node:crypto';
-import { ageOn, dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
+import { ageOn, dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
 import { jstWords } from '../shared/japan.js';
 import { Phrasebook, reasonWords } from '../shared/labels.js';
 
@@ -63,6 +63,8 @@ export interface Contract {
   endedAt?: string;
   recordId: string;
   serial: string;
+  /** The platform's answer when this was the customer's last active contract and its end ended the relationship. */
+  platformEnd?: RelationshipEnded;
 }
 
 export interface MvnoState {
@@ -132,9 +134,19 @@ export function noteRevocation(state: MvnoState, event: { id: string; sub?: stri
   return hit.length;
 }
 
-export function endContract(state: MvnoState, c: Contract, now = new Date()): void {
+/** The customer's other contracts still active: while there is one, the relationship with the platform goes on. */
+export const otherActiveContracts = (state: MvnoState, c: Contract): Contract[] =>
+  Object.values(state.contracts).filter((o) => o.sub === c.sub && o.contractNo !== c.contractNo && !o.endedAt);
+
+/** Ends the contract (once); `platformEnd` is the platform's answer when the relationship ended with it. */
+export function endContract(state: MvnoState, c: Contract, now = new Date(), platformEnd?: RelationshipEnded): void {
+  if (c.endedAt) return;
   c.endedAt = now.toISOString();
-  state.records[c.recordId]!.notes.push({ at: c.endedAt, text: `契約終了 (解約)。本人確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (携帯法第4条第2項)。` });
+  if (platformEnd) c.platformEnd = platformEnd;
+  const platform = platformEnd
+    ? ` Kakunin に契約終了を通知 (電子証明書の失効監視を終了、Kakunin の記録は ${lastRetainedDay(platformEnd)} まで保存)。`
+    : ' ほかの契約が継続中のため、Kakunin との取引関係は継続。';
+  state.records[c.recordId]!.notes.push({ at: c.endedAt, text: `契約終了 (解約)。本人確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (携帯法第4条第2項)。${platform}` });
 }
 
 /** 保存期間: 3 years from the day the contract ends. */

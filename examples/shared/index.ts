@@ -10,3 +10,4 @@ export { verifyKakuninSignature, type KakuninEvent } from './webhooks.js';
 export { JsonStore } from './store.js';
 export { PREFECTURES, FUKUI, prefectureOf, ageOn, dayAgeIsReached, dayInJapan, formatJst, retentionUntil, grouped } from './japan.js';
 export { t, pick, row, badge, escapeHtml, type Lang } from './layout.js';
+export { endRelationship, lastRetainedDay, relationshipEndWords, RelationshipEndRefused, type RelationshipEnded } from './relationships.js';

@@ -134,13 +134,65 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(notes).toContain(h.p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial);
   }, 60_000);
 
-  it('closing the account starts the 7-year retention', async () => {
+  const monitored = async () => {
+    const rows = (await (await fetch(`${h.p.server.url}/admin/v1/monitored-certificates?rp=${BANK_RP.clientId}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).json()) as { status: string }[];
+    return rows.map((r) => r.status).sort();
+  };
+  const endNotes = () => h.p.server.platform.db.query("SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'", [BANK_RP.clientId]);
+
+  it('closing one of two accounts asks for confirmation first, and the relationship with the platform goes on', async () => {
+    // A second account of the same customer (another identity ceremony).
+    const form = await visitor.go(`${bank.demo.url}/apply`);
+    const second = await visitor.ceremony(await visitor.submit(form, 'application-form', { accountType: 'futsu', purpose: 'salary', occupation: 'employee' }), person, 'sign');
+    expect(second.url).not.toBe(account.url);
+    const confirm = await visitor.go(new URL(attr(second.body, 'close-account', 'href')!, second.url).toString());
+    expect(confirm.url).toBe(`${second.url}/close`);
+    expect(attr(confirm.body, 'close-confirmation', 'data-last-account')).toBe('false');
+    expect(testid(confirm.body, 'confirm-platform')).toContain('取引関係は続きます');
+    // Nothing happens before the confirmation: still open, and a post without it only shows the page again.
+    expect(attr((await visitor.go(second.url)).body, 'account-status', 'data-status')).toBe('open');
+    const unconfirmed = await visitor.go(`${second.url}/close`, { csrf: /name="csrf" value="([^"]+)"/.exec(confirm.body)![1]! });
+    expect(unconfirmed.url).toBe(`${second.url}/close`);
+    expect(attr((await visitor.go(second.url)).body, 'account-status', 'data-status')).toBe('open');
+
+    const closed = await visitor.submit(confirm, 'close-account-form');
+    expect(attr(closed.body, 'account-status', 'data-status')).toBe('closed');
+    expect(attr(closed.body, 'platform-relationship', 'data-status')).toBe('continues');
+    expect(await monitored()).toContain('good');
+    expect(await endNotes()).toHaveLength(0);
+  }, 60_000);
+
+  it('closing the last account, after confirming, ends the relationship at the platform: monitoring stops, the 7-year retention starts', async () => {
     const page = await visitor.go(account.url);
-    const closed = await visitor.submit(page, 'close-account-form');
+    const confirm = await visitor.go(new URL(attr(page.body, 'close-account', 'href')!, page.url).toString());
+    expect(attr(confirm.body, 'close-confirmation', 'data-last-account')).toBe('true');
+    expect(testid(confirm.body, 'confirm-platform')).toContain('失効監視は止まり');
+    const closed = await visitor.submit(confirm, 'close-account-form');
     expect(attr(closed.body, 'account-status', 'data-status')).toBe('closed');
     const until = retentionUntil(dayInJapan(), 7);
     expect(attr(closed.body, 'record-retention', 'data-until')).toBe(until);
     expect(testid(closed.body, 'record-retention')).toContain('から7年間');
     expect(testid(closed.body, 'record-notes')).toContain(`確認記録は ${until} まで保存`);
-  });
+    expect(testid(closed.body, 'record-notes')).toContain(`Kakunin の記録は ${until} まで保存`);
+    // What the platform answered, in Japan time: the same last day as the bank's own record.
+    expect(attr(closed.body, 'platform-relationship', 'data-status')).toBe('ended');
+    expect(attr(closed.body, 'platform-retained-until', 'data-last-day')).toBe(until);
+    const [y, m, d] = until.split('-').map(Number);
+    expect(testid(closed.body, 'platform-retained-until')).toBe(`${y}年${m}月${d}日まで (日本時間、終了日の翌日から7年間)`);
+    expect(testid(closed.body, 'platform-monitoring')).toBe('停止しました');
+    expect(await monitored()).not.toContain('good');
+    expect(await monitored()).toContain('ended');
+    const [rel] = await h.p.server.platform.db.query<{ ended_at: Date }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [BANK_RP.clientId]);
+    expect(new Date(rel!.ended_at).toISOString()).toBe(attr(closed.body, 'platform-ended-at', 'data-value'));
+    expect(await endNotes()).toHaveLength(1);
+
+    // A second close (the confirmation posted again) changes nothing, at the bank or the platform.
+    const again = await visitor.submit(confirm, 'close-account-form');
+    expect(testid(again.body, 'message')).toBe('この口座は解約済みです。');
+    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(attr(closed.body, 'platform-ended-at', 'data-value'));
+    expect(testid(again.body, 'record-notes')).toBe(testid(closed.body, 'record-notes'));
+    expect(await endNotes()).toHaveLength(1);
+    const [same] = await h.p.server.platform.db.query<{ ended_at: Date }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [BANK_RP.clientId]);
+    expect(new Date(same!.ended_at).getTime()).toBe(new Date(rel!.ended_at).getTime());
+  }, 60_000);
 });

@@ -92,10 +92,27 @@ describe('MVNO contract demo (携帯法)', () => {
     await visitor.go(`${contract.url}?lang=ja`);
   }, 60_000);
 
-  it('ending the contract starts the 3-year retention', async () => {
-    const ended = await visitor.submit(await visitor.go(contract.url), 'cancel-contract-form');
+  it('ending the contract, after confirming, ends the relationship at the platform: monitoring stops, the 3-year retention starts', async () => {
+    // (The certificate was revoked above: nothing of this pair is watched any more; the relationship is still open.)
+    const relationship = async () => (await h.p.server.platform.db.query<{ ended_at: Date | null }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [MVNO_RP.clientId]))[0]!.ended_at;
+    expect(await relationship()).toBeNull();
+    const page = await visitor.go(contract.url);
+    const confirm = await visitor.go(new URL(attr(page.body, 'cancel-contract', 'href')!, page.url).toString());
+    expect(attr(confirm.body, 'cancel-confirmation', 'data-last-contract')).toBe('true');
+    expect(attr((await visitor.go(contract.url)).body, 'contract-status', 'data-status')).toBe('active');
+    const ended = await visitor.submit(confirm, 'cancel-contract-form');
     expect(attr(ended.body, 'contract-status', 'data-status')).toBe('ended');
-    expect(attr(ended.body, 'record-retention', 'data-until')).toBe(retentionUntil(dayInJapan(), 3));
+    const until = retentionUntil(dayInJapan(), 3);
+    expect(attr(ended.body, 'record-retention', 'data-until')).toBe(until);
     expect(ended.body).not.toContain('data-testid="cancel-contract"');
+    expect(attr(ended.body, 'platform-relationship', 'data-status')).toBe('ended');
+    expect(attr(ended.body, 'platform-retained-until', 'data-last-day')).toBe(until);
+    expect(testid(ended.body, 'platform-retained-until')).toContain('終了日の翌日から3年間');
+    expect(new Date((await relationship())!).toISOString()).toBe(attr(ended.body, 'platform-ended-at', 'data-value'));
+    // Posted again: nothing changes.
+    const again = await visitor.submit(confirm, 'cancel-contract-form');
+    expect(testid(again.body, 'message')).toBe('このご契約は解約済みです。');
+    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(attr(ended.body, 'platform-ended-at', 'data-value'));
+    expect(await h.p.server.platform.db.query("SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'", [MVNO_RP.clientId])).toHaveLength(1);
   });
 });

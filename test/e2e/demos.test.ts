@@ -173,7 +173,7 @@ describe('demo relying parties in Chromium', () => {
     await b.context.close();
   });
 
-  it('bank account opening under 犯収法 with the 確認記録 (en)', async () => {
+  it('bank account opening under 犯収法 with the 確認記録, and closing it after a confirmation: the platform stops monitoring and keeps the records 7 years (en)', async () => {
     const shot = stepShooter('bank-en');
     const applicant = withSign().at(-1)!;
     const { context, page } = await newPage('en');
@@ -194,8 +194,62 @@ describe('demo relying parties in Chromium', () => {
     expect(await page.getByTestId('record-kakunin-id').textContent()).toMatch(/rec_/);
     expect(await page.getByTestId('record-method').getAttribute('data-method')).toBeTruthy();
     expect(await page.getByTestId('record-retention').textContent()).toMatch(/7/);
+    const kakuninRecord = (await page.getByTestId('record-kakunin-id').textContent())!.trim();
+    const db = stack.platform.platform.db;
+    const watched = () => db.query<{ status: string }>("SELECT status FROM monitored_certificates WHERE rp_client_id = 'demo-bank' AND record_id = $1", [kakuninRecord]);
+    const endNotes = () => db.query("SELECT id FROM records WHERE rp_client_id = 'demo-bank' AND outcome = 'note' AND payload->>'event' = 'relationship_ended'");
+    expect(await watched()).toEqual([{ status: 'good' }]);
+    const notesBefore = (await endNotes()).length;
+
+    // Closing the account: a confirmation page first, nothing changes until it is confirmed.
+    const accountUrl = page.url();
+    await Promise.all([page.waitForURL(`${accountUrl}/close`), page.getByTestId('close-account').click()]);
+    await page.getByTestId('close-confirmation').waitFor();
+    expect(await page.getByTestId('close-confirmation').getAttribute('data-last-account')).toBe('true');
+    await shot(page, 'close-confirmation');
+    await Promise.all([page.waitForURL(accountUrl), page.getByTestId('close-account-cancel').click()]);
+    expect(await page.getByTestId('account-status').getAttribute('data-status')).toBe('open');
+    expect(await watched()).toEqual([{ status: 'good' }]);
+    await Promise.all([page.waitForURL(`${accountUrl}/close`), page.getByTestId('close-account').click()]);
+    // The same confirmation in a second tab, to be confirmed again once the account is closed.
+    const secondTab = await context.newPage();
+    await secondTab.goto(`${accountUrl}/close`);
+    await Promise.all([page.waitForURL(accountUrl), page.getByTestId('close-account-confirm').click()]);
+    expect(await page.getByTestId('account-status').getAttribute('data-status')).toBe('closed');
+    expect(await page.getByTestId('platform-relationship').getAttribute('data-status')).toBe('ended');
+    const lastDay = (await page.getByTestId('platform-retained-until').getAttribute('data-last-day'))!;
+    const endedAt = (await page.getByTestId('platform-ended-at').getAttribute('data-value'))!;
+    const endDay = new Date(Date.parse(endedAt) + 9 * 3600_000).toISOString().slice(0, 10);
+    expect(lastDay).toBe(`${Number(endDay.slice(0, 4)) + 7}${endDay.slice(4)}`); // 7 years (29 Feb aside)
+    expect(await page.getByTestId('platform-retained-until').textContent()).toContain(`7 years from the day after the end`);
+    await shot(page, 'closed');
+    // The platform stopped monitoring the pair at once.
+    expect(await watched()).toEqual([{ status: 'ended' }]);
+    expect(await endNotes()).toHaveLength(notesBefore + 1);
+
+    // The admin console shows the end and the retention end on the record.
+    const admin = await context.newPage();
+    await admin.goto(`${url.admin}/login?lang=en`);
+    await admin.locator('#token').fill(stack.platform.adminToken);
+    await Promise.all([admin.waitForURL(/\/admin\/rps/), admin.locator('#sign-in').click()]);
+    await admin.goto(`${url.admin}/records/${kakuninRecord}?lang=en`);
+    expect(await admin.locator('#relationship').getAttribute('data-ended')).toBe('true');
+    expect(await admin.locator('#relationship-ended-at').getAttribute('data-value')).toBe(endedAt);
+    expect(await admin.locator('#relationship-retained-until').getAttribute('data-last-day')).toBe(lastDay);
+    expect(await admin.locator('#relationship-retained-until').textContent()).toContain(`until ${lastDay} (7 years from the day after the end)`);
+    await shot(admin, 'admin-relationship');
+
+    // A second close (the confirmation in the other tab, confirmed too) changes nothing.
+    await Promise.all([secondTab.waitForURL(accountUrl), secondTab.getByTestId('close-account-confirm').click()]);
+    expect(await secondTab.getByTestId('message').textContent()).toContain('already closed');
+    expect(await secondTab.getByTestId('platform-ended-at').getAttribute('data-value')).toBe(endedAt);
+    await shot(secondTab, 'closed-again');
+    expect(await endNotes()).toHaveLength(notesBefore + 1);
+    expect(await watched()).toEqual([{ status: 'ended' }]);
+    await admin.reload();
+    expect(await admin.locator('#relationship-ended-at').getAttribute('data-value')).toBe(endedAt);
     await context.close();
-  });
+  }, 120_000);
 
   it('MVNO contract under 携帯法 with a 3-year record (ja)', async () => {
     const shot = stepShooter('mvno-ja');

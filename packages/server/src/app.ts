@@ -39,6 +39,8 @@ import { CrlMonitor } from './monitor/crl-monitor.js';
 import { UsageMeter } from './usage.js';
 import { LogSequencer, defaultLogOrigin, logIdentity } from './records/log.js';
 import { recordsLogRoutes } from './routes/records-log.js';
+import { rpApiRoutes } from './routes/rp-api.js';
+import { fillRelationshipSubs } from './records/retention.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -150,7 +152,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const monitorMode: MonitorMode = config.monitorMode ?? (crl ? 'crl' : 'ocsp');
     if (monitorMode === 'crl' && !crl) throw new ConfigError('monitorMode crl needs CRL sources (KAKUNIN_CRL_DIR or crlSources); without CRL access use monitorMode ocsp');
     const crlMonitor = monitorMode === 'crl' ? new CrlMonitor({ db, trustStore: verifier.options.trustStore, metrics, log: app.log }) : undefined;
-    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, recordsLog, ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
+    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, recordsLog, pairwiseSubject: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
     if (crl) {
       const refresher = crl;
       // Stored CRLs are installed before the first request; fetching is the crl-refresh job's.
@@ -184,14 +186,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         openapi: '3.0.3',
         info: { title: 'Kakunin platform API', version: '1.0.0', description: 'Holder protocol v1 (docs/holder-protocol.md) and the admin API. The OpenID Provider endpoints are described by /.well-known/openid-configuration.' },
         servers: [{ url: publicUrl }],
-        components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'the admin token (DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN)' } } },
-        tags: [{ name: 'holder', description: 'Holder protocol v1' }, { name: 'admin', description: 'Admin API' }, { name: 'records', description: 'The records log: signed checkpoints, inclusion and consistency proofs' }],
+        components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'the admin token (DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN)' }, clientCredentials: { type: 'http', scheme: 'basic', description: "a relying party's client_id:client_secret" } } },
+        tags: [{ name: 'holder', description: 'Holder protocol v1' }, { name: 'admin', description: 'Admin API' }, { name: 'records', description: 'The records log: signed checkpoints, inclusion and consistency proofs' }, { name: 'relying party', description: "A relying party's own API (its client credentials): ending the relationship with a holder" }],
       },
     });
     await app.register(holderRoutes, { platform });
     const jobs: BackgroundJobs | undefined = options.noJobs
       ? undefined
-      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config: { ...config, monitorMode }, ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}), webhooks: { subjectFor: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
+      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config: { ...config, monitorMode }, ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}), webhooks: { subjectFor: platform.pairwiseSubject, secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
     if (jobs) cleanups.push(() => jobs.stop());
     if (!options.noJobs && config.logSequencerIntervalMs > 0) {
       // Every process runs one; the advisory lock lets one integrate at a time (records/log.ts).
@@ -213,6 +215,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(interactionRoutes, { platform, provider });
     await app.register(opsRoutes, { platform });
     await app.register(recordsLogRoutes, { platform, adminToken, prefix: '/records/v1' });
+    await app.register(rpApiRoutes, { platform, prefix: '/rp/v1' });
     await app.register(assetRoutes);
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -248,6 +251,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
 
     await app.listen({ port, host: config.host });
+    // Relationships from before migration 14 get the RP's pairwise sub (the salt is not SQL's), in
+    // batches behind the start; until then the RP API fills an RP's rows when a sub is not found.
+    const filling = new AbortController();
+    const filled = fillRelationshipSubs(db, platform.pairwiseSubject, { signal: filling.signal })
+      .then((n) => n > 0 && app.log.info({ filled: n }, 'relationships: pairwise subs filled'))
+      .catch((e: unknown) => app.log.warn({ err: e }, 'relationships: filling pairwise subs failed; the RP API fills them on demand'));
+    cleanups.push(async () => {
+      filling.abort();
+      await filled;
+    });
     if (!config.databaseUrl) cleanups.push(announceServer(config.dataDir, { url: publicUrl, adminToken }));
     return { url: publicUrl, platform, app, provider, adminToken, ...(sandbox ? { sandbox } : {}), ...(jobs ? { jobs } : {}), close: closeAll };
   } catch (e) {

@@ -364,6 +364,7 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
         rpClientId: rp.clientId,
         now,
         subjectId,
+        rpSub: platform.pairwiseSubject(rp.clientId, subjectId),
         ...(linked?.mapped ? {} : { map: identity, ...(linked?.partner ? { partner: linked.partner } : {}) }),
         result: result as unknown as Record<string, unknown>,
         ...(watch ? { watch } : {}),

@@ -5,8 +5,9 @@
 //            certificate's serial (its issuer is known only after the chain is validated: the
 //            caller picks the row of that issuer);
 //   finish — the outcome in one statement: the server-side function kakunin_finish_ceremony
-//            (migration 12) consumes the nonce, binds the subject, (re)opens the relationship,
-//            finishes the ceremony, watches the signing certificate and inserts the record's leaf.
+//            (migration 12; 14 keeps the RP's pairwise sub on the relationship) consumes the nonce,
+//            binds the subject, (re)opens the relationship, finishes the ceremony, watches the
+//            signing certificate and inserts the record's leaf.
 // Nothing is consumed by the read: a response that fails for a transport reason can be retried.
 
 import type { Queryable } from './db/database.js';
@@ -68,6 +69,8 @@ export interface FinishVerified {
   rpClientId: string;
   now: Date;
   subjectId: string;
+  /** The pairwise sub of the subject at this RP, kept on the relationship (the RP names the holder by it). */
+  rpSub: string;
   /** Map the certificate to the subject (absent when it is mapped already), and its partner of the other kind. */
   map?: CertificateIdentity;
   partner?: CertificateIdentity;
@@ -107,6 +110,7 @@ export async function finishCeremony(db: Queryable, f: FinishVerified | FinishRe
           rp_client_id: f.rpClientId,
           now: f.now.toISOString(),
           subject_id: f.subjectId,
+          rp_sub: f.rpSub,
           map: f.map ? identity(f.map) : null,
           partner: f.partner ? identity(f.partner) : null,
           result: f.result,

@@ -38,4 +38,6 @@ export interface Platform {
   readonly usage?: UsageMeter;
   /** The records log's origin and key (checkpoints, proofs). */
   readonly recordsLog: LogIdentity;
+  /** The pairwise subject (OIDC `sub`) of a platform subject at one RP, as in its ID tokens and webhooks. */
+  readonly pairwiseSubject: (clientId: string, subjectId: string) => string;
 }

@@ -54,20 +54,29 @@ export function retentionCutoff(now: Date, years: number): Date {
 }
 
 export interface RelationshipEnd {
-  /** The note appended to the chain; null when the relationship already ended at that instant. */
+  /** The note appended to the chain; null when nothing changed (the relationship already ended at that instant). */
   record: AppendedRecord | null;
   endedAt: Date;
   previousEndedAt: Date | null;
   framework: string;
   /** Records of the relationship are kept until this instant (those made later, longer). */
   retainedUntil: Date;
+  /** Watched certificates of the pair whose monitoring stopped now (status good → ended). */
+  monitoringEnded: number;
+}
+
+export interface EndOptions {
+  /** When the relationship has already ended, change nothing and answer its recorded end (an RP's "end it now" repeated). */
+  ifOpen?: boolean;
 }
 
 /**
  * Ends (or re-dates the end of) the relationship between an RP and a subject and appends a note to
  * the log, so that the change itself is on record. Retention of their records counts from here.
+ * Once the end has come, monitoring of the pair's certificates stops at once (the revocation
+ * monitor would do it on its next run): revocation data may be used only for a live relationship.
  */
-export async function endRelationship(db: Database, rpClientId: string, subjectId: string, at: Date): Promise<RelationshipEnd> {
+export async function endRelationship(db: Database, rpClientId: string, subjectId: string, at: Date, o: EndOptions = {}): Promise<RelationshipEnd> {
   return db.transaction(async (tx) => {
     const [rp] = await tx.query<{ framework: string }>('SELECT framework FROM relying_parties WHERE client_id = $1', [rpClientId]);
     if (!rp) throw new NotFound(`no relying party ${rpClientId}`);
@@ -78,14 +87,20 @@ export async function endRelationship(db: Database, rpClientId: string, subjectI
       [rpClientId, subjectId],
     );
     const previousEndedAt = before?.ended_at ? new Date(before.ended_at) : null;
+    const endedAt = o.ifOpen && previousEndedAt ? previousEndedAt : at;
     const policy = retentionPolicy(rp.framework);
-    const done = { endedAt: at, previousEndedAt, framework: rp.framework, retainedUntil: retentionEnd(at, policy.years) };
-    if (previousEndedAt?.getTime() === at.getTime()) return { record: null, ...done };
+    const done = { endedAt, previousEndedAt, framework: rp.framework, retainedUntil: retentionEnd(endedAt, policy.years) };
+    // An end still to come (the admin API may set one) leaves it to the monitor's run after it.
+    const stopMonitoring = async (): Promise<number> =>
+      endedAt.getTime() > Date.now()
+        ? 0
+        : (await tx.query(`UPDATE monitored_certificates SET status = 'ended' WHERE rp_client_id = $1 AND subject_id = $2 AND status = 'good' RETURNING id`, [rpClientId, subjectId])).length;
+    if (previousEndedAt?.getTime() === endedAt.getTime()) return { record: null, ...done, monitoringEnded: await stopMonitoring() };
     await tx.query(
       `INSERT INTO relationships (rp_client_id, subject_id, started_at, ended_at)
        VALUES ($1, $2, LEAST($3::timestamptz, COALESCE((SELECT min(created_at) FROM records WHERE rp_client_id = $1 AND subject_id = $2), $3::timestamptz)), $3)
        ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = EXCLUDED.ended_at`,
-      [rpClientId, subjectId, at],
+      [rpClientId, subjectId, endedAt],
     );
     const record = await appendRecord(tx, {
       rpClientId,
@@ -95,13 +110,102 @@ export async function endRelationship(db: Database, rpClientId: string, subjectI
       outcome: 'note',
       payload: {
         event: 'relationship_ended',
-        endedAt: at.toISOString(),
+        endedAt: endedAt.toISOString(),
         previousEndedAt: previousEndedAt?.toISOString() ?? null,
         retention: { years: policy.years, basis: policy.basis, until: done.retainedUntil.toISOString() },
       },
     });
-    return { record, ...done };
+    return { record, ...done, monitoringEnded: await stopMonitoring() };
   });
+}
+
+/** A relationship as the RP API and the admin console show it. */
+export interface RelationshipView {
+  rpClientId: string;
+  subjectId: string;
+  /** The RP's pairwise sub (null until filled, see fillRelationshipSubs). */
+  rpSub: string | null;
+  framework: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  /** When the end is known: the first instant after the retention period (Japan time, 民法140条・143条). */
+  retainedUntil: Date | null;
+  retention: RetentionPolicy;
+  /** The latest relationship_ended note, when there is one. */
+  endRecordId: string | null;
+}
+
+interface RelationshipRow {
+  rp_client_id: string;
+  subject_id: string;
+  rp_sub: string | null;
+  framework: string;
+  started_at: Date;
+  ended_at: Date | null;
+  end_record_id: string | null;
+}
+
+const RELATIONSHIP_SELECT = `SELECT rel.rp_client_id, rel.subject_id, rel.rp_sub, rp.framework, rel.started_at, rel.ended_at,
+    (SELECT r.id FROM records r WHERE r.subject_id = rel.subject_id AND r.rp_client_id = rel.rp_client_id AND r.outcome = 'note'
+       AND r.payload->>'event' = 'relationship_ended' ORDER BY r.seq DESC LIMIT 1) AS end_record_id
+  FROM relationships rel JOIN relying_parties rp ON rp.client_id = rel.rp_client_id`;
+
+const relationshipView = (r: RelationshipRow): RelationshipView => {
+  const retention = retentionPolicy(r.framework);
+  const endedAt = r.ended_at ? new Date(r.ended_at) : null;
+  return {
+    rpClientId: r.rp_client_id,
+    subjectId: r.subject_id,
+    rpSub: r.rp_sub,
+    framework: r.framework,
+    startedAt: new Date(r.started_at),
+    endedAt,
+    retainedUntil: endedAt ? retentionEnd(endedAt, retention.years) : null,
+    retention,
+    endRecordId: r.end_record_id,
+  };
+};
+
+/** The relationship of an RP with a platform subject, if there is one. */
+export async function findRelationship(db: Queryable, rpClientId: string, subjectId: string): Promise<RelationshipView | undefined> {
+  const [row] = await db.query<RelationshipRow>(`${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.subject_id = $2`, [rpClientId, subjectId]);
+  return row ? relationshipView(row) : undefined;
+}
+
+/** The relationship of an RP with the holder it knows by its pairwise `sub`, if there is one. */
+export async function findRelationshipBySub(db: Queryable, rpClientId: string, rpSub: string): Promise<RelationshipView | undefined> {
+  const [row] = await db.query<RelationshipRow>(`${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.rp_sub = $2`, [rpClientId, rpSub]);
+  return row ? relationshipView(row) : undefined;
+}
+
+/**
+ * Fills the RP's pairwise sub of relationships that have none (written before migration 14, by an
+ * older process, or by an admin's end of a relationship no ceremony made), `batchSize` rows per
+ * statement in key order; safe to run in several processes at once. Returns the rows filled.
+ */
+export async function fillRelationshipSubs(db: Queryable, pairwise: (clientId: string, subjectId: string) => string, o: { rpClientId?: string; batchSize?: number; signal?: AbortSignal } = {}): Promise<number> {
+  const batch = Math.max(1, Math.min(o.batchSize ?? 1000, 10_000));
+  let filled = 0;
+  let after: [string, string] = ['', ''];
+  while (!o.signal?.aborted) {
+    const rows = await db.query<{ rp_client_id: string; subject_id: string }>(
+      `SELECT rp_client_id, subject_id FROM relationships WHERE rp_sub IS NULL AND (rp_client_id, subject_id) > ($1, $2)
+       ${o.rpClientId !== undefined ? 'AND rp_client_id = $4' : ''} ORDER BY rp_client_id, subject_id LIMIT $3`,
+      [after[0], after[1], batch, ...(o.rpClientId !== undefined ? [o.rpClientId] : [])],
+    );
+    if (rows.length === 0) break;
+    const values = rows.map((r) => ({ c: r.rp_client_id, s: r.subject_id, sub: pairwise(r.rp_client_id, r.subject_id) }));
+    const updated = await db.query(
+      `UPDATE relationships rel SET rp_sub = v.sub FROM jsonb_to_recordset($1::jsonb) AS v(c text, s text, sub text)
+       WHERE rel.rp_client_id = v.c AND rel.subject_id = v.s AND rel.rp_sub IS NULL RETURNING rel.subject_id`,
+      [JSON.stringify(values)],
+    );
+    filled += updated.length;
+    const last = rows.at(-1)!;
+    after = [last.rp_client_id, last.subject_id];
+    if (rows.length < batch) break;
+  }
+  return filled;
 }
 
 export interface PurgeOptions {

@@ -19,7 +19,7 @@ import { usageReport } from '../usage.js';
 import { jstDate, latestCheckpoint, logBacklog, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
 import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
-import { retentionEnd, retentionPolicy } from '../records/retention.js';
+import { findRelationship, retentionEnd, retentionPolicy } from '../records/retention.js';
 import { findRelyingParty } from '../relying-parties.js';
 
 type RecordRetention = NonNullable<NonNullable<pages.RecordDetailInput['summary']>['retention']>;
@@ -40,12 +40,6 @@ function recordRetention(r: { framework: string; outcome: string; created_at: Da
   }
   if (r.outcome === 'rejected') return { ...base, state: 'ends', until: retentionEnd(r.created_at, policy.years), from: 'record' };
   return { ...base, state: 'kept' };
-}
-
-/** The end of the RP–subject relationship: null while it is open, undefined when there is none. */
-async function relationshipEndedAt(db: Platform['db'], rpClientId: string, subjectId: string): Promise<Date | null | undefined> {
-  const [row] = await db.query<{ ended_at: Date | null }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1 AND subject_id = $2', [rpClientId, subjectId]);
-  return row ? (row.ended_at ? new Date(row.ended_at) : null) : undefined;
 }
 
 export interface AdminConsoleOptions {
@@ -363,9 +357,10 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     };
     // The summary's RP name and the end of this record's retention.
     const rp = r.rp_client_id ? await findRelyingParty(db, r.rp_client_id) : undefined;
-    const endedAt = r.rp_client_id && r.subject_id ? await relationshipEndedAt(db, r.rp_client_id, r.subject_id) : undefined;
-    const summary = { ...(rp ? { rpName: rp.name } : {}), retention: recordRetention(r, endedAt) };
-    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, summary, status, publicUrl: platform.publicUrl }));
+    // The relationship of the record's RP and subject: its end and the retention end (and the record's).
+    const relationship = r.rp_client_id && r.subject_id ? ((await findRelationship(db, r.rp_client_id, r.subject_id)) ?? null) : null;
+    const summary = { ...(rp ? { rpName: rp.name } : {}), retention: recordRetention(r, relationship ? relationship.endedAt : undefined) };
+    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, summary, status, publicUrl: platform.publicUrl, relationship }));
   });
 
   app.post('/records/verify', async (req, reply) => {

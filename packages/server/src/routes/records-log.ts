@@ -6,47 +6,30 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { InvalidRequest, TooManyAttempts, Unauthorized } from '../errors.js';
-import { presentedCredentials } from '../oidc/client-auth.js';
+import { InvalidRequest, TooManyAttempts } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { checkpointAt, consistencyProof, inclusionProof } from '../records/index.js';
-import { checkClientSecret, findRelyingParty } from '../relying-parties.js';
 import { isAdminToken } from './admin.js';
+import { authenticatedClient, refuse } from './rp-auth.js';
 import { ErrorSchema } from './schemas.js';
 
 /** Whose records a request may see: every record (admin token), or one RP's. */
 type Reader = { all: true } | { rpClientId: string };
 
-const REQUIRED = 'authenticate with your client credentials (HTTP Basic, client_id:client_secret) or the admin token (Bearer)';
+const REFUSAL = {
+  realm: 'kakunin records',
+  message: 'authenticate with your client credentials (HTTP Basic, client_id:client_secret) or the admin token (Bearer)',
+  messageJa: 'クライアント認証情報(HTTP Basic)または管理者トークンが必要です',
+};
 
 async function reader(platform: Platform, adminToken: string, req: FastifyRequest, reply: FastifyReply): Promise<Reader> {
-  const authorization = req.headers.authorization;
-  const refuse = (): never => {
-    void reply.header('www-authenticate', 'Basic realm="kakunin records"');
-    throw new Unauthorized(REQUIRED, 'クライアント認証情報(HTTP Basic)または管理者トークンが必要です');
-  };
-  if (/^Bearer /i.test(authorization ?? '')) {
+  if (/^Bearer /i.test(req.headers.authorization ?? '')) {
     const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => isAdminToken(adminToken, req));
     if (ok) return { all: true };
     if (retryAfter) throw new TooManyAttempts(retryAfter);
-    return refuse();
+    return refuse(reply, REFUSAL);
   }
-  let presented;
-  try {
-    presented = presentedCredentials(authorization, new URLSearchParams());
-  } catch {
-    return refuse();
-  }
-  if (!presented) return refuse();
-  const { clientId, secret } = presented;
-  const keys = platform.authThrottle.keys('token', req.ip, clientId);
-  const { ok, retryAfter } = await platform.authThrottle.attempt(keys, async () => {
-    const rp = await findRelyingParty(platform.db, clientId);
-    return !!rp && !rp.disabledAt && (await checkClientSecret(rp, secret));
-  });
-  if (ok) return { rpClientId: clientId };
-  if (retryAfter) throw new TooManyAttempts(retryAfter);
-  return refuse();
+  return { rpClientId: await authenticatedClient(platform, req, reply, REFUSAL) };
 }
 
 const wholeNumber = (v: string | undefined, name: string): number | undefined => {

@@ -7,6 +7,7 @@ import { escapeHtml, tr, type Lang } from '../html.js';
 import { adminPage, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 import { payloadList } from './record-fields.js';
 import { recordSummary, type RecordSummaryInput } from './record-summary.js';
+import { relationshipBox, type AdminRelationship } from './relationship.js';
 
 const recordsPage = (ctx: AdminContext, title: [string, string], body: string): string => adminPage(ctx, 'records', title, body);
 
@@ -195,6 +196,8 @@ export interface RecordDetailInput {
   status: RecordLogStatusInput;
   /** The server's public URL, for the inclusion-proof hint (a path alone without it). */
   publicUrl?: string;
+  /** The relationship of the record's RP with its subject (when it has both): its end and the retention end. */
+  relationship?: AdminRelationship | null;
 }
 
 function check(lang: Lang, id: string, ok: boolean | null, good: [string, string], bad: [string, string], none?: [string, string]): string {
@@ -248,7 +251,7 @@ ${v1Columns}<dt>${tr(lang, '消去日時', 'Purged at')}</dt><dd>${jst(r.purgedA
     ctx,
     [`確認記録 #${r.seq}`, `Record #${r.seq}`],
     `${recordSummary(lang, r, p.summary)}
-${status}<section aria-labelledby="payload-h"><h2 id="payload-h">${tr(lang, '記録の内容(確認記録)', 'Record content')}</h2>${payload}</section>
+${status}${relationshipBox(lang, p.relationship)}<section aria-labelledby="payload-h"><h2 id="payload-h">${tr(lang, '記録の内容(確認記録)', 'Record content')}</h2>${payload}</section>
 <section aria-labelledby="cols-h"><h2 id="cols-h">${tr(lang, 'ログの項目', 'Logged columns')}</h2>${columns}</section>
 <p><a href="${escapeHtml(href(lang, '/admin/records', { rp: r.rpClientId ?? undefined }))}">${tr(lang, '記録の一覧に戻る', 'Back to the records')}</a></p>`,
   );
