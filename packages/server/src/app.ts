@@ -251,7 +251,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
 
     await app.listen({ port, host: config.host });
-    // Relationships from before migration 14 get the RP's pairwise sub (the salt is not SQL's), in
+    // Relationships from before migration 12 get the RP's pairwise sub (the salt is not SQL's), in
     // batches behind the start; until then the RP API fills an RP's rows when a sub is not found.
     const filling = new AbortController();
     const filled = fillRelationshipSubs(db, platform.pairwiseSubject, { signal: filling.signal })

@@ -188,7 +188,7 @@ describe.each(ENGINES)('the RP API on %s', (engine) => {
     expect(await monitored(mvno.clientId)).toEqual([{ status: 'ended' }]);
   });
 
-  it('a relationship from before migration 14 (no rp_sub) is found: filled on demand, and by the start-up fill', async () => {
+  it('a relationship from before migration 12 (no rp_sub) is found: filled on demand, and by the start-up fill', async () => {
     const db = p.server.platform.db;
     await db.query('UPDATE relationships SET rp_sub = NULL WHERE rp_client_id = $1', [other.clientId]);
     const res = await end(other, { sub: subs.other });

@@ -459,12 +459,21 @@ CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkp
   },
   {
     id: 12,
-    name: 'one round trip per ceremony outcome',
+    name: 'one round trip per ceremony outcome; relationships know the pairwise sub of the RP',
     sql: `
 -- The read before a verification looks up the submitted certificate by serial (its issuer is known
 -- only once the chain is validated): the subject it belongs to and any reusable OCSP answer.
 CREATE INDEX subject_certificates_serial ON subject_certificates (serial);
 CREATE INDEX ocsp_answers_serial ON ocsp_answers (serial);
+
+-- An RP names a holder by the pairwise sub of its ID tokens (never the platform's subject id): the
+-- relationship keeps it, so that /rp/v1/relationships/end finds the subject without scanning. The
+-- pairwise salt is not available to SQL: rows written before are filled in batches after start-up
+-- and, for one RP, when its sub is not found (records/retention.ts fillRelationshipSubs); a
+-- ceremony's write sets it from p->>'rp_sub' (kept when a process that sends none writes).
+ALTER TABLE relationships ADD COLUMN rp_sub text;
+CREATE UNIQUE INDEX relationships_rp_sub ON relationships (rp_client_id, rp_sub);
+CREATE INDEX relationships_rp_sub_missing ON relationships (rp_client_id, subject_id) WHERE rp_sub IS NULL;
 
 -- A ceremony's outcome in one round trip (ceremony-store.ts): consume the nonce (the serialisation
 -- point), bind the subject, (re)open the relationship, finish the ceremony, watch the signing
@@ -472,86 +481,6 @@ CREATE INDEX ocsp_answers_serial ON ocsp_answers (serial);
 -- SQLSTATE of our own: KK001 nonce already used, KK002 ceremony already finished, KK003 another
 -- ceremony bound this certificate to another subject first (the message is that subject).
 CREATE FUNCTION kakunin_finish_ceremony(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  m jsonb := p->'map';
-  w jsonb := p->'watch';
-  r jsonb := p->'record';
-  bound text;
-  uid text;
-  watched bigint;
-BEGIN
-  UPDATE nonces SET used_at = now() WHERE value = p->>'nonce' AND used_at IS NULL;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'the nonce has already been used' USING ERRCODE = 'KK001';
-  END IF;
-  IF p->>'outcome' = 'verified' THEN
-    IF jsonb_typeof(m) = 'object' THEN
-      INSERT INTO subjects (id) VALUES (p->>'subject_id') ON CONFLICT (id) DO NOTHING;
-      INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id)
-        VALUES (m->>'issuer_id', m->>'serial', m->>'kind', m->>'medium', p->>'subject_id') ON CONFLICT (issuer_id, serial) DO NOTHING;
-      SELECT subject_id INTO bound FROM subject_certificates WHERE issuer_id = m->>'issuer_id' AND serial = m->>'serial';
-      IF bound IS DISTINCT FROM p->>'subject_id' THEN
-        RAISE EXCEPTION '%', bound USING ERRCODE = 'KK003';
-      END IF;
-      IF jsonb_typeof(p->'partner') = 'object' THEN
-        INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id)
-          VALUES (p->'partner'->>'issuer_id', p->'partner'->>'serial', p->'partner'->>'kind', p->'partner'->>'medium', p->>'subject_id') ON CONFLICT (issuer_id, serial) DO NOTHING;
-      END IF;
-    END IF;
-    INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES (p->>'rp_client_id', p->>'subject_id', (p->>'now')::timestamptz)
-      ON CONFLICT (rp_client_id, subject_id) DO UPDATE SET ended_at = NULL;
-    UPDATE ceremonies SET state = 'completed', finished_at = (p->>'now')::timestamptz, subject_id = p->>'subject_id', record_id = r->>'id', result = p->'result'
-      WHERE id = p->>'ceremony_id' AND state = 'pending' RETURNING interaction_uid INTO uid;
-  ELSE
-    UPDATE ceremonies SET state = 'failed', finished_at = (p->>'now')::timestamptz, record_id = r->>'id', error_code = p->>'error_code', error_message = p->>'error_message'
-      WHERE id = p->>'ceremony_id' AND state = 'pending' RETURNING interaction_uid INTO uid;
-  END IF;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'the ceremony is already finished' USING ERRCODE = 'KK002';
-  END IF;
-  IF uid IS NOT NULL THEN
-    PERFORM pg_notify('kakunin_ceremony', uid);
-  END IF;
-  IF jsonb_typeof(w) = 'object' THEN
-    INSERT INTO monitored_certificates (rp_client_id, subject_id, record_id, issuer_id, serial, issuer_name_hash, issuer_key_hash, not_after, crl_distribution_point)
-      VALUES (w->>'rp_client_id', p->>'subject_id', r->>'id', w->>'issuer_id', w->>'serial', decode(w->>'issuer_name_hash', 'hex'), decode(w->>'issuer_key_hash', 'hex'), (w->>'not_after')::timestamptz, w->>'crl_distribution_point')
-      ON CONFLICT (rp_client_id, issuer_id, serial) DO UPDATE
-        SET record_id = EXCLUDED.record_id, crl_distribution_point = EXCLUDED.crl_distribution_point,
-            status = CASE WHEN monitored_certificates.status = 'ended' THEN 'good' ELSE monitored_certificates.status END
-      RETURNING id INTO watched;
-  END IF;
-  INSERT INTO records (id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, leaf_hash)
-    VALUES (r->>'id', (r->>'created_at')::timestamptz, r->>'rp_client_id', r->>'ceremony_id', r->>'subject_id', r->>'framework', r->>'outcome', r->'payload', r->>'payload_hash', decode(r->>'leaf_hash', 'hex'));
-  RETURN jsonb_build_object('watched', watched);
-END $$;
-`,
-  },
-  {
-    id: 13,
-    name: 'a ceremony keeps what its authorization releases',
-    sql: `
--- The claims (by name, claims.ts SHARED_CLAIM_NAMES) this ceremony's authorization releases, computed
--- from its claims parameter and scope when it is created: shown on the pages and to the holder app,
--- named in the signed statement, and the most a token can carry. NULL: a ceremony from before (its
--- kind's full list).
-ALTER TABLE ceremonies ADD COLUMN shares jsonb;
-`,
-  },
-  {
-    id: 14,
-    name: 'relationships know the pairwise sub of the RP',
-    sql: `
--- An RP names a holder by the pairwise sub of its ID tokens (never the platform's subject id): the
--- relationship keeps it, so that /rp/v1/relationships/end finds the subject without scanning. The
--- pairwise salt is not available to SQL: rows written before are filled in batches after start-up
--- and, for one RP, when its sub is not found (records/retention.ts fillRelationshipSubs); a
--- ceremony's write sets it from p->>'rp_sub'.
-ALTER TABLE relationships ADD COLUMN rp_sub text;
-CREATE UNIQUE INDEX relationships_rp_sub ON relationships (rp_client_id, rp_sub);
-CREATE INDEX relationships_rp_sub_missing ON relationships (rp_client_id, subject_id) WHERE rp_sub IS NULL;
-
--- Migration 12's function, the relationship now with its rp_sub (kept when an older process writes none).
-CREATE OR REPLACE FUNCTION kakunin_finish_ceremony(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   m jsonb := p->'map';
   w jsonb := p->'watch';
@@ -604,6 +533,17 @@ BEGIN
     VALUES (r->>'id', (r->>'created_at')::timestamptz, r->>'rp_client_id', r->>'ceremony_id', r->>'subject_id', r->>'framework', r->>'outcome', r->'payload', r->>'payload_hash', decode(r->>'leaf_hash', 'hex'));
   RETURN jsonb_build_object('watched', watched);
 END $$;
+`,
+  },
+  {
+    id: 13,
+    name: 'a ceremony keeps what its authorization releases',
+    sql: `
+-- The claims (by name, claims.ts SHARED_CLAIM_NAMES) this ceremony's authorization releases, computed
+-- from its claims parameter and scope when it is created: shown on the pages and to the holder app,
+-- named in the signed statement, and the most a token can carry. NULL: a ceremony from before (its
+-- kind's full list).
+ALTER TABLE ceremonies ADD COLUMN shares jsonb;
 `,
   },
 ];

@@ -179,7 +179,7 @@ export async function findRelationshipBySub(db: Queryable, rpClientId: string, r
 }
 
 /**
- * Fills the RP's pairwise sub of relationships that have none (written before migration 14, by an
+ * Fills the RP's pairwise sub of relationships that have none (written before migration 12, by an
  * older process, or by an admin's end of a relationship no ceremony made), `batchSize` rows per
  * statement in key order; safe to run in several processes at once. Returns the rows filled.
  */
