@@ -38,7 +38,7 @@ export const reasonHtml = (code: string | undefined, lang: Lang): string => `${e
 export const OIDC_ERRORS: Readonly<Record<string, { title: Words; text: Words }>> = {
   access_denied: {
     title: ['手続きを中止しました', 'Cancelled'],
-    text: ['マイナンバーカードでの確認は行われず、何も提供されていません。', 'Nothing was checked with your My Number Card and nothing was shared.'],
+    text: ['手続きを取りやめたため、このサービスには何も提供されていません。', 'You declined, so nothing was shared with this service.'],
   },
   login_required: {
     title: ['ログインが必要です', 'You need to log in'],

@@ -42,7 +42,7 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(back.body).toContain('手続きを中止しました');
     expect(back.body).toContain('data-testid="problem"');
     // The platform's error code in small print only, never as the message.
-    expect(testid(back.body, 'problem')).toBe('マイナンバーカードでの確認は行われず、何も提供されていません。');
+    expect(testid(back.body, 'problem')).toBe('手続きを取りやめたため、このサービスには何も提供されていません。');
     expect(testid(back.body, 'problem-detail')).toMatch(/^access_denied/);
   });
 

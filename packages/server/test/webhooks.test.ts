@@ -170,6 +170,7 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
       created_at: event.createdAt.toISOString(),
       rp_client_id: rp.clientId,
       sub: `pairwise-${rp.clientId}-${subjectId}`,
+      record_id: 'rec_1', // the verification record the event concerns (its inclusion proof is the RP's to fetch)
       data: event.data,
     });
 
