@@ -2,9 +2,9 @@
 // keeps the 確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, endRelationship, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, recordNoteHtml, type RecordNote, badge, pick, escapeHtml, endRelationship, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
 import { ACCOUNT_TYPES, BANK, METHOD, OCCUPATIONS, PURPOSES, RETENTION_YEARS, closeAccount, emptyBank, otherOpenAccounts, readApplication, retention, type Account, type BankState } from './bank.js';
-import { BANK_PHRASES, type RecordNote } from './bank.js';
+import { BANK_PHRASES } from './bank.js';
 import { connectKakunin } from './kakunin.js';
 import { dayWords, jstWords, reasonHtml, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
@@ -85,8 +85,7 @@ ${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.
 
   /** A stored Japanese value in the page's language. */
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, BANK_PHRASES.en(ja));
-  const note = (lang: Lang, n: RecordNote): string =>
-    `<li data-testid="record-note"><time datetime="${escapeHtml(n.at)}">${escapeHtml(jstWords(n.at, lang))}</time> — ${lang === 'ja' ? escapeHtml(n.text) : storedHtml(lang, n.text, n.en ?? BANK_PHRASES.en(n.text))}${n.reason ? ` <small class="code" data-code="${escapeHtml(n.reason)}">(${escapeHtml(n.reason)})</small>` : ''}</li>`;
+  const note = (lang: Lang, n: RecordNote): string => recordNoteHtml(lang, n, BANK_PHRASES);
 
   app.get('/accounts/:no', async (req, reply) => {
     const a = accountOf(req);

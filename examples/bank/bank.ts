@@ -2,7 +2,7 @@
 // the 確認記録 (法6条, 施行規則20条) kept append-only for 7 years from the end of the relationship.
 
 import { randomInt } from 'node:crypto';
-import { dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
+import { type RecordNote, dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
 import { jstWords } from '../shared/japan.js';
 import { Phrasebook, reasonWords } from '../shared/labels.js';
 
@@ -73,13 +73,6 @@ export interface ConfirmationRecord {
   notes: RecordNote[];
 }
 
-/** An appended note: the record's Japanese text, its English, and the revocation reason's code when it is about one. */
-export interface RecordNote {
-  at: string;
-  text: string;
-  en?: string;
-  reason?: string;
-}
 
 export interface Account {
   accountNo: string;

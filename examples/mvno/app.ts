@@ -1,10 +1,10 @@
 // デモモバイル (demo): a voice SIM contract under 携帯電話不正利用防止法, with the 本人確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, pick, escapeHtml, endRelationship, grouped, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
+import { Demo, JsonStore, recordNoteHtml, type RecordNote, badge, pick, escapeHtml, endRelationship, grouped, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
 import { METHOD, MVNO, PLANS, RETENTION_YEARS, emptyMvno, endContract, otherActiveContracts, retention, type Contract, type MvnoState } from './mvno.js';
-import { MVNO_PHRASES, type RecordNote } from './mvno.js';
+import { MVNO_PHRASES } from './mvno.js';
 import { dayWords, jstWords, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
 export async function startMvno(o: DemoOptions): Promise<RunningDemo> {
@@ -63,8 +63,7 @@ ${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.
 
   /** A stored Japanese value in the page's language. */
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, MVNO_PHRASES.en(ja));
-  const note = (lang: Lang, n: RecordNote): string =>
-    `<li data-testid="record-note"><time datetime="${escapeHtml(n.at)}">${escapeHtml(jstWords(n.at, lang))}</time> — ${lang === 'ja' ? escapeHtml(n.text) : storedHtml(lang, n.text, n.en ?? MVNO_PHRASES.en(n.text))}${n.reason ? ` <small class="code" data-code="${escapeHtml(n.reason)}">(${escapeHtml(n.reason)})</small>` : ''}</li>`;
+  const note = (lang: Lang, n: RecordNote): string => recordNoteHtml(lang, n, MVNO_PHRASES);
 
   app.get('/contracts/:no', async (req, reply) => {
     const c = contractOf(req);

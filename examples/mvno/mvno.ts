@@ -2,7 +2,7 @@
 // (携帯法4条) kept for 3 years after the contract ends.
 
 import { randomInt } from 'node:crypto';
-import { ageOn, dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
+import { type RecordNote, ageOn, dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
 import { jstWords } from '../shared/japan.js';
 import { Phrasebook, reasonWords } from '../shared/labels.js';
 
@@ -46,13 +46,6 @@ export interface IdentityRecord {
   notes: RecordNote[];
 }
 
-/** An appended note: the record's Japanese text, its English, and the revocation reason's code when it is about one. */
-export interface RecordNote {
-  at: string;
-  text: string;
-  en?: string;
-  reason?: string;
-}
 
 export interface Contract {
   contractNo: string;

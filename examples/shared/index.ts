@@ -5,7 +5,7 @@ export { readVerifiedClaims, need, type Verified } from './claims.js';
 // Words for people: times in Japan time, codes and stored Japanese values in the page's language.
 export { jstWords, dayWords } from './japan.js';
 export { rowHtml } from './layout.js';
-export { REVOCATION_REASONS, reasonWords, reasonHtml, codeNote, OIDC_ERRORS, oidcErrorWords, Phrasebook, storedHtml } from './labels.js';
+export { REVOCATION_REASONS, reasonWords, reasonHtml, codeNote, OIDC_ERRORS, oidcErrorWords, Phrasebook, storedHtml, recordNoteHtml, type RecordNote } from './labels.js';
 export { verifyKakuninSignature, type KakuninEvent } from './webhooks.js';
 export { JsonStore } from './store.js';
 export { PREFECTURES, FUKUI, prefectureOf, ageOn, dayAgeIsReached, dayInJapan, formatJst, retentionUntil, grouped } from './japan.js';

@@ -3,6 +3,7 @@
 // English for text the demos keep in Japanese (their records are Japanese legal records). A code is
 // never the main text of a page: it follows the words in small print.
 
+import { jstWords } from './japan.js';
 import { escapeHtml, type Lang } from './layout.js';
 
 type Words = readonly [ja: string, en: string];
@@ -103,4 +104,17 @@ export function storedHtml(lang: Lang, ja: string, en: string | undefined): stri
   if (lang === 'ja' || en === ja) return escapeHtml(ja);
   if (en === undefined) return `<span lang="ja">${escapeHtml(ja)}</span> <small class="muted">(recorded in Japanese)</small>`;
   return escapeHtml(en);
+}
+
+/** A note appended to a demo's 確認記録: its Japanese text, its English, and the revocation reason's code when it is about one. */
+export interface RecordNote {
+  at: string;
+  text: string;
+  en?: string;
+  reason?: string;
+}
+
+/** One record note as a list item: the time in Japan time words, the text in the page's language, the code in small print. */
+export function recordNoteHtml(lang: Lang, n: RecordNote, phrases: Phrasebook): string {
+  return `<li data-testid="record-note"><time datetime="${escapeHtml(n.at)}">${escapeHtml(jstWords(n.at, lang))}</time> — ${lang === 'ja' ? escapeHtml(n.text) : storedHtml(lang, n.text, n.en ?? phrases.en(n.text))}${codeNote(n.reason)}</li>`;
 }
