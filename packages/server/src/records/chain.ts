@@ -174,6 +174,9 @@ const columnsOf = (r: RecordRow): ChainedColumns => ({
   payloadHash: r.payload_hash,
 });
 
+/** Whether a v1 chain row's hash is the one its columns and prev_hash give. */
+export const v1RowHashIntact = (r: RecordRow): boolean => r.hash !== null && recordHash(r.prev_hash ?? '', columnsOf(r)) === r.hash;
+
 /** The entry a row's leaf hash must be taken over: its v1 entry for a chain row, else its v2 entry. */
 export function rowEntryText(r: RecordRow): string {
   return r.entry_version === 1 ? v1EntryText(r.prev_hash ?? '', columnsOf(r)) : entryText(columnsOf(r));

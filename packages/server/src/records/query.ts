@@ -2,7 +2,7 @@
 // personal field — and one record with the state of its own leaf (and v1 links).
 
 import type { Queryable, SqlValue } from '../db/database.js';
-import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, recordHash, rowLeafHash, type RecordOutcome, type RecordRow } from './chain.js';
+import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, rowLeafHash, v1RowHashIntact, type RecordOutcome, type RecordRow } from './chain.js';
 
 export interface RecordSearch {
   rpClientId?: string;
@@ -53,7 +53,7 @@ export async function recordWithLogStatus(db: Queryable, id: string): Promise<{ 
   if (r.entry_version === 1) {
     const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE entry_version = 1 AND seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
     v1 = {
-      hashIntact: r.hash !== null && recordHash(r.prev_hash ?? '', { id: r.id, seq: r.seq, createdAt: r.created_at, rpClientId: r.rp_client_id, ceremonyId: r.ceremony_id, subjectId: r.subject_id, framework: r.framework, outcome: r.outcome, payloadHash: r.payload_hash }) === r.hash,
+      hashIntact: v1RowHashIntact(r),
       linkedToPrevious: r.prev_hash === (prev?.hash ?? GENESIS_HASH),
     };
   }

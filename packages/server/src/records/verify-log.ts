@@ -9,7 +9,7 @@
 
 import { appendLeaves, edgeRoot, emptyEdge, openCheckpoint, type Checkpoint } from '@kakunin/tlog';
 import type { Database, Queryable } from '../db/database.js';
-import { GENESIS_HASH, PURGE_EVENT, payloadHash, recordHash, recordPages, rowLeafHash, type RecordRow } from './chain.js';
+import { GENESIS_HASH, PURGE_EVENT, payloadHash, recordPages, rowLeafHash, v1RowHashIntact, type RecordRow } from './chain.js';
 import { latestCheckpoint } from './log.js';
 
 export type LogProblemCode = 'payload' | 'leaf' | 'hash' | 'link' | 'purge' | 'index' | 'node' | 'checkpoint' | 'signature' | 'consistency';
@@ -139,7 +139,7 @@ async function verifyLogIn(db: Queryable, o: VerifyLogOptions): Promise<LogVerif
         if (seenV2) problem({ leafIndex: index, recordId: row.id, code: 'index', reason: 'a v1 chain row comes after log entries: leaves were reordered' });
         const expectedPrev = lastV1?.hash ?? GENESIS_HASH;
         if (row.prev_hash !== expectedPrev) problem({ leafIndex: index, recordId: row.id, code: 'link', reason: lastV1 ? `prev_hash does not match the hash of the previous v1 record (leaf ${lastV1.index}): a record between them was deleted, inserted or moved` : 'the first v1 record does not link to the genesis hash: earlier records were deleted' });
-        if (row.hash === null || recordHash(row.prev_hash ?? '', { id: row.id, seq: row.seq, createdAt: row.created_at, rpClientId: row.rp_client_id, ceremonyId: row.ceremony_id, subjectId: row.subject_id, framework: row.framework, outcome: row.outcome, payloadHash: row.payload_hash }) !== row.hash) {
+        if (!v1RowHashIntact(row)) {
           problem({ leafIndex: index, recordId: row.id, code: 'hash', reason: 'the v1 row hash does not match the row: a fixed column was edited' });
         }
         lastV1 = { hash: row.hash ?? '', index };
