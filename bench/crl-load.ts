@@ -19,4 +19,12 @@ const t0 = performance.now();
 for (let i = 0; i < LOOKUPS; i++) if (index.lookup(i & 1 ? hits[i % 1000]! : misses[i % 1000]!)) found++;
 const lookupNs = ((performance.now() - t0) * 1e6) / LOOKUPS;
 if (found !== LOOKUPS / 2) throw new Error(`expected ${LOOKUPS / 2} hits, found ${found}`);
-console.log(JSON.stringify({ entries: index.size, loadMs, lookupNs, peakRssMb: process.resourceUsage().maxRSS / 1024, indexMb: index.indexBytes / 2 ** 20 }));
+console.log(
+  JSON.stringify({
+    entries: index.size,
+    loadMs,
+    lookupNs,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    indexMb: index.indexBytes / 2 ** 20,
+  }),
+);

@@ -14,7 +14,16 @@ export async function benchCrl(sizes: readonly number[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kakunin-bench-crl-'));
   try {
     const now = Date.now();
-    const ca = await SimCa.create([{ id: 'bench-signca01', kind: 'sign', medium: 'card', generation: 1, notBefore: new Date(now - YEAR), notAfter: new Date(now + 9 * YEAR) }]);
+    const ca = await SimCa.create([
+      {
+        id: 'bench-signca01',
+        kind: 'sign',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now - YEAR),
+        notAfter: new Date(now + 9 * YEAR),
+      },
+    ]);
     const root = ca.root('bench-signca01');
     writeFileSync(join(dir, 'root.pem'), root.pem);
     const rows: string[][] = [];
@@ -25,12 +34,28 @@ export async function benchCrl(sizes: readonly number[]): Promise<void> {
       const buildS = (performance.now() - t) / 1000;
       writeFileSync(file, der);
       const o0 = performance.now();
-      const r = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', file, '-noout', '-CAfile', join(dir, 'root.pem')], { encoding: 'utf8' });
+      const r = spawnSync(
+        'openssl',
+        ['crl', '-inform', 'DER', '-in', file, '-noout', '-CAfile', join(dir, 'root.pem')],
+        { encoding: 'utf8' },
+      );
       const opensslMs = performance.now() - o0;
       const out = `${r.stdout}${r.stderr}`;
       if (!/verify OK/.test(out)) throw new Error(`openssl did not verify the CRL: ${out}`);
       const ours = JSON.parse(
-        execFileSync(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', join(import.meta.dirname, 'crl-load.ts'), file, join(dir, 'root.pem'), String(n)], { encoding: 'utf8' }),
+        execFileSync(
+          process.execPath,
+          [
+            '--max-old-space-size=4096',
+            '--import',
+            'tsx',
+            join(import.meta.dirname, 'crl-load.ts'),
+            file,
+            join(dir, 'root.pem'),
+            String(n),
+          ],
+          { encoding: 'utf8' },
+        ),
       ) as { entries: number; loadMs: number; lookupNs: number; peakRssMb: number; indexMb: number };
       if (ours.entries !== n) throw new Error(`indexed ${ours.entries} of ${n}`);
       rows.push([

@@ -22,13 +22,25 @@ console.warn = (...args: unknown[]): void => {
 };
 
 const require = createRequire(new URL('../packages/server/package.json', import.meta.url));
-const { default: Provider } = (await import(pathToFileURL(require.resolve('oidc-provider')).href)) as typeof OidcProvider;
+const { default: Provider } = (await import(
+  pathToFileURL(require.resolve('oidc-provider')).href
+)) as typeof OidcProvider;
 
-const client = JSON.parse(process.env.LOAD_BARE_CLIENT ?? '{}') as { client_id: string; client_secret: string; redirect_uri: string };
-if (!client.client_id || !client.client_secret || !client.redirect_uri) throw new Error('LOAD_BARE_CLIENT: { client_id, client_secret, redirect_uri } expected');
+const client = JSON.parse(process.env.LOAD_BARE_CLIENT ?? '{}') as {
+  client_id: string;
+  client_secret: string;
+  redirect_uri: string;
+};
+if (!client.client_id || !client.client_secret || !client.redirect_uri)
+  throw new Error('LOAD_BARE_CLIENT: { client_id, client_secret, redirect_uri } expected');
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const jwk = { ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: 'bare-1', use: 'sig', alg: 'RS256' };
+const jwk = {
+  ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+  kid: 'bare-1',
+  use: 'sig',
+  alg: 'RS256',
+};
 const pairwiseSalt = randomBytes(32);
 
 const server = createServer();
@@ -50,7 +62,8 @@ const provider = new Provider(issuer, {
   scopes: ['openid'],
   claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub'] },
   subjectTypes: ['pairwise'],
-  pairwiseIdentifier: async (_ctx, accountId, c) => createHmac('sha256', pairwiseSalt).update(`${c.clientId}\n${accountId}`).digest('base64url'),
+  pairwiseIdentifier: async (_ctx, accountId, c) =>
+    createHmac('sha256', pairwiseSalt).update(`${c.clientId}\n${accountId}`).digest('base64url'),
   pkce: { required: () => true },
   responseTypes: ['code'],
   features: {
@@ -79,7 +92,12 @@ const page = (res: ServerResponse, body: string): void => {
 const drain = (req: IncomingMessage): Promise<void> => new Promise((resolve) => req.resume().once('end', resolve));
 
 let accounts = 0;
-async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined): Promise<void> {
+async function interaction(
+  req: IncomingMessage,
+  res: ServerResponse,
+  uid: string,
+  action: string | undefined,
+): Promise<void> {
   const d = await provider.interactionDetails(req, res);
   if (!action && req.method === 'GET') {
     return d.prompt.name === 'login'
@@ -88,7 +106,12 @@ async function interaction(req: IncomingMessage, res: ServerResponse, uid: strin
   }
   await drain(req);
   if (action === 'login' && req.method === 'POST' && d.prompt.name === 'login') {
-    return provider.interactionFinished(req, res, { login: { accountId: `user-${accounts++ % 1000}` } }, { mergeWithLastSubmission: false });
+    return provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: `user-${accounts++ % 1000}` } },
+      { mergeWithLastSubmission: false },
+    );
   }
   if (action === 'consent' && req.method === 'POST' && d.prompt.name === 'consent') {
     const accountId = d.session!.accountId;

@@ -30,7 +30,12 @@ const PAYLOAD = JSON.stringify({
   ceremony: 'cer_0123456789abcdef01234567',
   kind: 'login',
   rp: 'rp_0123456789ab',
-  certificate: { kind: 'auth', serial: '0123ABCD4567EF89', issuer: 'CN=JPKI-SIM Auth CA', not_after: '2030-01-01T00:00:00Z' },
+  certificate: {
+    kind: 'auth',
+    serial: '0123ABCD4567EF89',
+    issuer: 'CN=JPKI-SIM Auth CA',
+    not_after: '2030-01-01T00:00:00Z',
+  },
   revocation: { source: 'ocsp', status: 'good', checked_at: '2025-01-01T00:00:00.000Z' },
 });
 export const FLOOR_PAYLOAD_BYTES = Buffer.byteLength(PAYLOAD);
@@ -65,19 +70,47 @@ WITH head AS (UPDATE load_floor_head SET seq = seq + 1, hash = encode(sha256(con
 END;
 `;
 
-async function pgbench(url: string, script: string, clients: number, seconds: number): Promise<{ tps: number; latency: number }> {
+async function pgbench(
+  url: string,
+  script: string,
+  clients: number,
+  seconds: number,
+): Promise<{ tps: number; latency: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'kakunin-load-floor-'));
   try {
     writeFileSync(join(dir, 'tx.sql'), script);
     const { hostname, port, username, pathname } = new URL(url);
-    const args = ['-n', '-M', 'prepared', '-h', hostname, '-p', port || '5432', '-U', decodeURIComponent(username || 'postgres'), '-c', String(clients), '-j', '2', '-T', String(seconds), '-f', join(dir, 'tx.sql'), decodeURIComponent(pathname.slice(1))];
+    const args = [
+      '-n',
+      '-M',
+      'prepared',
+      '-h',
+      hostname,
+      '-p',
+      port || '5432',
+      '-U',
+      decodeURIComponent(username || 'postgres'),
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(seconds),
+      '-f',
+      join(dir, 'tx.sql'),
+      decodeURIComponent(pathname.slice(1)),
+    ];
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('pgbench', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.stderr.on('data', (d: Buffer) => (text += d.toString()));
       child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited with ${code}: ${text.trim().split('\n').at(-1)}`))));
+      child.once('exit', (code) =>
+        code === 0
+          ? resolve(text)
+          : reject(new Error(`pgbench exited with ${code}: ${text.trim().split('\n').at(-1)}`)),
+      );
     });
     const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
     const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
@@ -89,7 +122,12 @@ async function pgbench(url: string, script: string, clients: number, seconds: nu
 }
 
 /** The floor, and the old design's chain-head transaction, on scratch tables dropped afterwards. */
-export async function measureFloor(url: string, clients: number, seconds: number, withChainHead: boolean): Promise<{ floor: Reference; chainHead?: Reference }> {
+export async function measureFloor(
+  url: string,
+  clients: number,
+  seconds: number,
+  withChainHead: boolean,
+): Promise<{ floor: Reference; chainHead?: Reference }> {
   const floorLabel = `floor: PostgreSQL alone, 1 round trip per verification (pgbench -M prepared -c ${clients})`;
   const chainLabel = `old design, for comparison: one chain head in every transaction (pgbench -c ${clients})`;
   const db = new pg.Client({ connectionString: url });
@@ -101,7 +139,11 @@ export async function measureFloor(url: string, clients: number, seconds: number
     let floor: Reference;
     try {
       const r = await pgbench(url, ONE_ROUND_TRIP, clients, seconds);
-      floor = { label: floorLabel, value: `${r.tps.toFixed(0)} tx/s, mean latency ${r.latency.toFixed(1)} ms`, perSecond: r.tps };
+      floor = {
+        label: floorLabel,
+        value: `${r.tps.toFixed(0)} tx/s, mean latency ${r.latency.toFixed(1)} ms`,
+        perSecond: r.tps,
+      };
     } catch (e) {
       floor = { label: floorLabel, value: `not measured (${(e as Error).message})` };
     }
@@ -109,7 +151,11 @@ export async function measureFloor(url: string, clients: number, seconds: number
     let chainHead: Reference;
     try {
       const r = await pgbench(url, WITH_CHAIN_HEAD, clients, seconds);
-      chainHead = { label: chainLabel, value: `${r.tps.toFixed(0)} tx/s, mean latency ${r.latency.toFixed(1)} ms`, perSecond: r.tps };
+      chainHead = {
+        label: chainLabel,
+        value: `${r.tps.toFixed(0)} tx/s, mean latency ${r.latency.toFixed(1)} ms`,
+        perSecond: r.tps,
+      };
     } catch (e) {
       chainHead = { label: chainLabel, value: `not measured (${(e as Error).message})` };
     }
@@ -131,5 +177,7 @@ export async function rsaReference(): Promise<Reference> {
     child.once('exit', () => resolve(text));
   });
   const m = /rsa\s+2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)/.exec(out);
-  return m ? { label, value: Number(m[1]).toFixed(0), perSecond: Number(m[1]) } : { label, value: 'not measured (openssl speed failed)' };
+  return m
+    ? { label, value: Number(m[1]).toFixed(0), perSecond: Number(m[1]) }
+    : { label, value: 'not measured (openssl speed failed)' };
 }

@@ -23,12 +23,20 @@ export function loadHolders(simDir: string, kind: Kind): Holder[] {
     .filter((p) => sandbox.certificates({ personId: p.id, kind: certKind, medium: 'card' }).length > 0)
     .map((p) => {
       const record = sandbox.currentCertificateRecord(p.id, certKind, 'card');
-      return { certificate: sandbox.certificateDer(record.issuerId, record.serial).toString('base64'), key: sandbox.privateKey(p.id, certKind, 'card') };
+      return {
+        certificate: sandbox.certificateDer(record.issuerId, record.serial).toString('base64'),
+        key: sandbox.privateKey(p.id, certKind, 'card'),
+      };
     });
 }
 
 /** What the card does: PKCS#1 v1.5 over DigestInfo(SHA-256(to_be_signed)). */
-export const holderBody = (h: Holder, nonce: string, toBeSigned: Buffer): string => JSON.stringify({ nonce, certificate: h.certificate, signature: sign('sha256', toBeSigned, h.key).toString('base64') });
+export const holderBody = (h: Holder, nonce: string, toBeSigned: Buffer): string =>
+  JSON.stringify({
+    nonce,
+    certificate: h.certificate,
+    signature: sign('sha256', toBeSigned, h.key).toString('base64'),
+  });
 
 export interface Prepared {
   id: string;
@@ -36,7 +44,11 @@ export interface Prepared {
 }
 
 /** Opens and signs `n` ceremonies, `parallel` at a time (the bench's own pool of connections). */
-export async function prepareCeremonies(o: { db: Database; config: ServerConfig; rpClientId: string; holders: Holder[]; kind: Kind }, n: number, parallel = 8): Promise<Prepared[]> {
+export async function prepareCeremonies(
+  o: { db: Database; config: ServerConfig; rpClientId: string; holders: Holder[]; kind: Kind },
+  n: number,
+  parallel = 8,
+): Promise<Prepared[]> {
   const out: Prepared[] = new Array<Prepared>(n);
   let next = 0;
   await Promise.all(
@@ -64,9 +76,18 @@ export interface Outcome {
 
 const count = (m: Map<string, number>, key: string): void => void m.set(key, (m.get(key) ?? 0) + 1);
 
-async function respond(url: string, job: Prepared, out: { ok: string[]; failures: Map<string, number> }): Promise<void> {
+async function respond(
+  url: string,
+  job: Prepared,
+  out: { ok: string[]; failures: Map<string, number> },
+): Promise<void> {
   try {
-    const answer = await send(`${url}/holder/v1/ceremonies/${job.id}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: job.body, read: false });
+    const answer = await send(`${url}/holder/v1/ceremonies/${job.id}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: job.body,
+      read: false,
+    });
     if (answer.status === 200) out.ok.push(job.id);
     else count(out.failures, `${answer.status} ${errorOf(answer)}`);
   } catch (e) {
@@ -123,4 +144,5 @@ export async function openLoop(prepared: Prepared[], urls: string[], perSecond: 
   return out;
 }
 
-export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+export const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;

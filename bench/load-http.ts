@@ -12,7 +12,10 @@ export interface Answer {
 }
 
 /** One request; the body is read only when `read` (a 200 of the holder protocol is not). */
-export function send(url: string, o: { method?: string; headers?: Record<string, string>; body?: string; read?: boolean } = {}): Promise<Answer> {
+export function send(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string; read?: boolean } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...o.headers };
     if (o.body !== undefined) headers['content-length'] = Buffer.byteLength(o.body);
@@ -36,7 +39,9 @@ export function send(url: string, o: { method?: string; headers?: Record<string,
 /** The error code and message of a failed API answer, or its first 200 characters. */
 export function errorOf(a: Answer): string {
   try {
-    const e = (JSON.parse(a.body) as { error?: { code?: string; message?: string } | string; error_description?: string }).error;
+    const e = (
+      JSON.parse(a.body) as { error?: { code?: string; message?: string } | string; error_description?: string }
+    ).error;
     if (typeof e === 'string') return e;
     if (e?.code) return `${e.code}: ${e.message ?? ''}`;
   } catch {
@@ -95,7 +100,10 @@ export class Browser {
     }
   }
 
-  async request(url: string, o: { method?: string; form?: Record<string, string>; json?: unknown } = {}): Promise<Answer> {
+  async request(
+    url: string,
+    o: { method?: string; form?: Record<string, string>; json?: unknown } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
@@ -106,13 +114,20 @@ export class Browser {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(o.json);
     }
-    const answer = await send(this.origins.route(url), { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body !== undefined ? { body } : {}) });
+    const answer = await send(this.origins.route(url), {
+      method: o.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     this.store(answer.headers);
     return answer;
   }
 
   /** Follows redirects until a page or a URL outside the platform (returned without fetching it). */
-  async go(url: string, o: { method?: string; form?: Record<string, string> } = {}): Promise<{ url: string; status: number; body: string; external: boolean }> {
+  async go(
+    url: string,
+    o: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<{ url: string; status: number; body: string; external: boolean }> {
     let current = url;
     let res = await this.request(current, o);
     for (let hops = 0; hops < 20; hops++) {

@@ -44,12 +44,27 @@ const uidOf = (url: string): string => {
 };
 
 const expectPage = (page: Page, step: string): Page => {
-  if (page.status !== 200 || page.external) throw new Error(`${step}: ${page.external ? `left for ${page.url}` : `${page.status} ${page.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 160)}`}`);
+  if (page.status !== 200 || page.external)
+    throw new Error(
+      `${step}: ${
+        page.external
+          ? `left for ${page.url}`
+          : `${page.status} ${page.body
+              .replace(/<[^>]*>/g, ' ')
+              .replace(/\s+/g, ' ')
+              .slice(0, 160)}`
+      }`,
+    );
   return page;
 };
 
 /** The platform: the ceremony page's holder link, the card's signature, the holder response, continue. */
-export function kakuninTarget(o: { origins: Origins; clientId: string; clientSecret: string; holders: Holder[] }): LoginTarget {
+export function kakuninTarget(o: {
+  origins: Origins;
+  clientId: string;
+  clientSecret: string;
+  holders: Holder[];
+}): LoginTarget {
   let n = 0;
   const ceremonies: string[] = [];
   return {
@@ -65,8 +80,16 @@ export function kakuninTarget(o: { origins: Origins; clientId: string; clientSec
       const viewAnswer = await send(o.origins.route(link));
       if (viewAnswer.status !== 200) throw new Error(`holder view: ${errorOf(viewAnswer)}`);
       const view = JSON.parse(viewAnswer.body) as { nonce: string; to_be_signed: string; response_url: string };
-      const body = holderBody(o.holders[n++ % o.holders.length]!, view.nonce, Buffer.from(view.to_be_signed, 'base64url'));
-      const answer = await send(o.origins.route(view.response_url), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const body = holderBody(
+        o.holders[n++ % o.holders.length]!,
+        view.nonce,
+        Buffer.from(view.to_be_signed, 'base64url'),
+      );
+      const answer = await send(o.origins.route(view.response_url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       if (answer.status !== 200) throw new Error(`holder response: ${errorOf(answer)}`);
       if (ceremonyId) ceremonies.push(ceremonyId);
       return expectPage(await browser.go(`${o.origins.publicUrl}/interaction/${uidOf(page.url)}/continue`), 'continue');
@@ -83,7 +106,10 @@ export function bareTarget(o: { url: string; clientId: string; clientSecret: str
     clientId: o.clientId,
     clientSecret: o.clientSecret,
     async authenticate(browser, page) {
-      return expectPage(await browser.go(`${o.url}/interaction/${uidOf(page.url)}/login`, { method: 'POST', form: {} }), 'login');
+      return expectPage(
+        await browser.go(`${o.url}/interaction/${uidOf(page.url)}/login`, { method: 'POST', form: {} }),
+        'login',
+      );
     },
   };
 }
@@ -91,17 +117,27 @@ export function bareTarget(o: { url: string; clientId: string; clientSecret: str
 /** Starts the bare provider in its own process with the same client; its URL. */
 export async function startBareProvider(clientId: string, clientSecret: string): Promise<string> {
   const script = new URL('./load-bare-provider.ts', import.meta.url).pathname;
-  const { url } = await startService('bare oidc-provider', [...process.execArgv, script], { env: { LOAD_BARE_CLIENT: JSON.stringify({ client_id: clientId, client_secret: clientSecret, redirect_uri: REDIRECT }) } });
+  const { url } = await startService('bare oidc-provider', [...process.execArgv, script], {
+    env: {
+      LOAD_BARE_CLIENT: JSON.stringify({ client_id: clientId, client_secret: clientSecret, redirect_uri: REDIRECT }),
+    },
+  });
   return url;
 }
 
 /** The RP's side: discovery once (through the same routing as the browser). */
 async function discover(target: LoginTarget): Promise<oidc.Configuration> {
   const fetcher = (url: string, options: RequestInit): Promise<Response> => fetch(target.origins.route(url), options);
-  return oidc.discovery(new URL(target.origins.publicUrl), target.clientId, undefined, oidc.ClientSecretBasic(target.clientSecret), {
-    execute: [oidc.allowInsecureRequests],
-    [oidc.customFetch]: fetcher as oidc.CustomFetch,
-  });
+  return oidc.discovery(
+    new URL(target.origins.publicUrl),
+    target.clientId,
+    undefined,
+    oidc.ClientSecretBasic(target.clientSecret),
+    {
+      execute: [oidc.allowInsecureRequests],
+      [oidc.customFetch]: fetcher as oidc.CustomFetch,
+    },
+  );
 }
 
 /** One whole login; the milliseconds of its steps. */
@@ -115,16 +151,28 @@ async function login(target: LoginTarget, config: oidc.Configuration): Promise<[
   };
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
   const browser = new Browser(target.origins);
   const page = expectPage(await browser.go(url.href), 'authorize');
   step('authorize → page');
   const consent = await target.authenticate(browser, page);
   step('login → consent page');
-  const landed = await browser.go(`${target.origins.publicUrl}/interaction/${uidOf(consent.url)}/consent`, { method: 'POST', form: {} });
+  const landed = await browser.go(`${target.origins.publicUrl}/interaction/${uidOf(consent.url)}/consent`, {
+    method: 'POST',
+    form: {},
+  });
   if (!landed.external || !landed.url.startsWith(REDIRECT)) throw new Error(`consent: ${landed.status} ${landed.url}`);
   step('consent → code');
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: verifier, expectedState: state });
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+  });
   const sub = tokens.claims()?.sub;
   if (!sub) throw new Error('no ID token');
   step('token');
@@ -135,7 +183,12 @@ async function login(target: LoginTarget, config: oidc.Configuration): Promise<[
 }
 
 /** `warmup` logins (not counted), then `n` logins, `concurrency` at a time. */
-export async function runLogins(target: LoginTarget, n: number, concurrency: number, warmup: number): Promise<LoginOutcome> {
+export async function runLogins(
+  target: LoginTarget,
+  n: number,
+  concurrency: number,
+  warmup: number,
+): Promise<LoginOutcome> {
   const config = await discover(target);
   const run = async (count: number): Promise<LoginOutcome> => {
     const out: LoginOutcome = { seconds: 0, ok: 0, latencies: [], failures: new Map(), steps: new Map() };
@@ -171,6 +224,8 @@ export async function runLogins(target: LoginTarget, n: number, concurrency: num
 }
 
 /** Mean milliseconds per step: where a login's time goes. */
-export const loginSteps = (o: LoginOutcome): string => [...o.steps].map(([name, ms]) => `${name} ${(ms / Math.max(1, o.ok)).toFixed(0)} ms`).join(', ');
+export const loginSteps = (o: LoginOutcome): string =>
+  [...o.steps].map(([name, ms]) => `${name} ${(ms / Math.max(1, o.ok)).toFixed(0)} ms`).join(', ');
 
-export const loginSummary = (o: LoginOutcome): string => `${(o.ok / o.seconds).toFixed(0)} logins/s (p50 ${percentile(o.latencies, 50).toFixed(0)} ms, p99 ${percentile(o.latencies, 99).toFixed(0)} ms per login)`;
+export const loginSummary = (o: LoginOutcome): string =>
+  `${(o.ok / o.seconds).toFixed(0)} logins/s (p50 ${percentile(o.latencies, 50).toFixed(0)} ms, p99 ${percentile(o.latencies, 99).toFixed(0)} ms per login)`;

@@ -15,7 +15,8 @@ import { createInterface } from 'node:readline';
 import pg from 'pg';
 
 const t0 = performance.now();
-export const log = (line: string): void => void process.stderr.write(`load: [${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+export const log = (line: string): void =>
+  void process.stderr.write(`load: [${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const BIN = new URL('../packages/cli/bin/kakunin.js', import.meta.url).pathname;
@@ -72,12 +73,22 @@ export function installExitHandlers(): void {
 }
 
 /** Spawns `node ARGS` that prints its URL on standard output; resolves with it. */
-export function startService(name: string, args: string[], o: { env?: NodeJS.ProcessEnv; quiet?: boolean; timeoutMs?: number } = {}): Promise<{ url: string; child: ChildProcess }> {
+export function startService(
+  name: string,
+  args: string[],
+  o: { env?: NodeJS.ProcessEnv; quiet?: boolean; timeoutMs?: number } = {},
+): Promise<{ url: string; child: ChildProcess }> {
   if (shuttingDown) return Promise.reject(new Error(`not starting ${name}: stopping`));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', o.quiet ? 'ignore' : 'inherit'], env: { ...process.env, ...o.env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', o.quiet ? 'ignore' : 'inherit'],
+    env: { ...process.env, ...o.env },
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${(o.timeoutMs ?? 120_000) / 1000} s`)), o.timeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${(o.timeoutMs ?? 120_000) / 1000} s`)),
+      o.timeoutMs ?? 120_000,
+    );
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
       if (!/^https?:\/\//.test(line.trim())) return;
@@ -143,7 +154,12 @@ export interface Platform {
   env: NodeJS.ProcessEnv;
 }
 
-export async function startPlatform(o: { servers: number; simInProcess: boolean; databaseUrl?: string; profileDir?: string }): Promise<Platform> {
+export async function startPlatform(o: {
+  servers: number;
+  simInProcess: boolean;
+  databaseUrl?: string;
+  profileDir?: string;
+}): Promise<Platform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-load-'));
   onShutdown(() => rmSync(dataDir, { recursive: true, force: true }));
   const databaseUrl = await freshDatabase(o.databaseUrl);
@@ -154,7 +170,11 @@ export async function startPlatform(o: { servers: number; simInProcess: boolean;
     log('creating the simulated J-LIS and starting `kakunin sim serve` in its own process…');
     await kakunin(['sim', 'init', '--dir', simDir]);
     // Its per-request log lines would only slow it down.
-    env.KAKUNIN_SIM_SERVICES_URL = (await startService('kakunin sim serve', [...prof, BIN, 'sim', 'serve', '--dir', simDir, '--port', '0'], { quiet: true })).url;
+    env.KAKUNIN_SIM_SERVICES_URL = (
+      await startService('kakunin sim serve', [...prof, BIN, 'sim', 'serve', '--dir', simDir, '--port', '0'], {
+        quiet: true,
+      })
+    ).url;
   }
   log(`starting ${o.servers} kakunin serve process(es) on PostgreSQL (${databaseUrl})…`);
   const ports: number[] = [];
@@ -163,7 +183,26 @@ export async function startPlatform(o: { servers: number; simInProcess: boolean;
   const urls: string[] = [];
   // One after the other: the first applies the migrations and creates the secrets.
   for (const port of ports) {
-    await startService('kakunin serve', [...prof, BIN, 'serve', '--sandbox', '--port', String(port), '--public-url', publicUrl, '--data-dir', dataDir, '--database-url', databaseUrl, '--log-level', 'warn'], { env });
+    await startService(
+      'kakunin serve',
+      [
+        ...prof,
+        BIN,
+        'serve',
+        '--sandbox',
+        '--port',
+        String(port),
+        '--public-url',
+        publicUrl,
+        '--data-dir',
+        dataDir,
+        '--database-url',
+        databaseUrl,
+        '--log-level',
+        'warn',
+      ],
+      { env },
+    );
     urls.push(`http://127.0.0.1:${port}`);
   }
   return { urls, publicUrl, databaseUrl, dataDir, simDir, env };

@@ -43,7 +43,10 @@ export async function measureIntegration(db: Database, since: Date, waitSeconds 
   const deadline = started + waitSeconds * 1000;
   let pending = 0;
   for (;;) {
-    const [row] = await db.query<{ pending: number }>('SELECT count(*)::int AS pending FROM records WHERE created_at >= $1 AND (leaf_index IS NULL OR integrated_at IS NULL)', [since]);
+    const [row] = await db.query<{ pending: number }>(
+      'SELECT count(*)::int AS pending FROM records WHERE created_at >= $1 AND (leaf_index IS NULL OR integrated_at IS NULL)',
+      [since],
+    );
     pending = row?.pending ?? 0;
     if (pending === 0 || performance.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 100));
@@ -53,7 +56,15 @@ export async function measureIntegration(db: Database, since: Date, waitSeconds 
     [since],
   );
   const ms = rows.map((r) => Number(r.ms));
-  return { available: true, records: ms.length + pending, notIntegrated: pending, waitedSeconds: (performance.now() - started) / 1000, p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms.at(-1) ?? NaN };
+  return {
+    available: true,
+    records: ms.length + pending,
+    notIntegrated: pending,
+    waitedSeconds: (performance.now() - started) / 1000,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    max: ms.at(-1) ?? NaN,
+  };
 }
 
 export interface RecordCheck {
@@ -64,14 +75,31 @@ export interface RecordCheck {
   check: { ok: boolean; checked: number; problems: number; pending?: number; note?: string };
 }
 
-export async function checkRecords(db: Database, masterKey: MasterKey, succeeded: ReadonlySet<string>, since: Date): Promise<RecordCheck> {
-  const rows = await db.query<{ ceremony_id: string; n: number }>("SELECT ceremony_id, count(*)::int AS n FROM records WHERE outcome = 'verified' AND created_at >= $1 GROUP BY ceremony_id", [since]);
+export async function checkRecords(
+  db: Database,
+  masterKey: MasterKey,
+  succeeded: ReadonlySet<string>,
+  since: Date,
+): Promise<RecordCheck> {
+  const rows = await db.query<{ ceremony_id: string; n: number }>(
+    "SELECT ceremony_id, count(*)::int AS n FROM records WHERE outcome = 'verified' AND created_at >= $1 GROUP BY ceremony_id",
+    [since],
+  );
   const verified = new Map(rows.map((r) => [r.ceremony_id, r.n]));
   let lost = 0;
   for (const id of succeeded) if (verified.get(id) !== 1) lost++;
   const extra = [...verified.keys()].filter((id) => !succeeded.has(id)).length;
   const key = await storedLogVerifierKey(db, masterKey);
-  if (!key) return { lost, extra, check: { ok: false, checked: 0, problems: 1, note: 'the database has no log key (no server created the log)' } };
+  if (!key)
+    return {
+      lost,
+      extra,
+      check: { ok: false, checked: 0, problems: 1, note: 'the database has no log key (no server created the log)' },
+    };
   const result = await verifyLog(db, { key });
-  return { lost, extra, check: { ok: result.ok, checked: result.checked, problems: result.problems.length, pending: result.pending } };
+  return {
+    lost,
+    extra,
+    check: { ok: result.ok, checked: result.checked, problems: result.problems.length, pending: result.pending },
+  };
 }

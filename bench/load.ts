@@ -33,8 +33,25 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, createRelyingParty, loadConfig, loadMasterKey, openDatabase, type Database } from '@kakunin/server';
 import { FLOOR_PAYLOAD_BYTES, measureFloor, rsaReference, type Reference } from './load-floor.js';
 import { Origins } from './load-http.js';
-import { closedLoop, loadHolders, openLoop, percentile, prepareCeremonies, type Kind, type Outcome } from './load-holders.js';
-import { REDIRECT, bareTarget, kakuninTarget, loginSteps, loginSummary, runLogins, startBareProvider, type LoginOutcome } from './load-oidc.js';
+import {
+  closedLoop,
+  loadHolders,
+  openLoop,
+  percentile,
+  prepareCeremonies,
+  type Kind,
+  type Outcome,
+} from './load-holders.js';
+import {
+  REDIRECT,
+  bareTarget,
+  kakuninTarget,
+  loginSteps,
+  loginSummary,
+  runLogins,
+  startBareProvider,
+  type LoginOutcome,
+} from './load-oidc.js';
 import { installExitHandlers, log, shutdown, startPlatform, stopping } from './load-platform.js';
 import { RECORDS_CHECK, checkRecords, measureIntegration } from './load-records.js';
 import { printTable } from './table.js';
@@ -69,13 +86,15 @@ const kind: Kind = values.kind;
 const FLOOR_SECONDS = 8;
 const INTEGRATION_WAIT_SECONDS = 10;
 
-const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
 const pct = (a: number, b: number | undefined): string => (b ? `${fmt((100 * a) / b)} %` : '—');
 const meets = (ok: boolean | undefined): string => (ok === undefined ? '' : ok ? ' — met' : ' — NOT met');
 const failuresOf = (label: string, failures: Map<string, number>): void => {
   for (const [error, n] of failures) log(`${label}: ${n}× ${error}`);
 };
-const errorCount = (o: { failures: Map<string, number> }): number => [...o.failures.values()].reduce((a, b) => a + b, 0);
+const errorCount = (o: { failures: Map<string, number> }): number =>
+  [...o.failures.values()].reduce((a, b) => a + b, 0);
 
 const cpuNotes: string[] = [];
 /** Runs a load phase and logs its result and how much of a core the clients (this process) used. */
@@ -94,21 +113,35 @@ installExitHandlers();
 const started = performance.now();
 let db: Database | undefined;
 try {
-  const platform = await startPlatform({ servers: S, simInProcess: values['sim-in-process'], ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}), ...(values.profile ? { profileDir: values.profile } : {}) });
+  const platform = await startPlatform({
+    servers: S,
+    simInProcess: values['sim-in-process'],
+    ...(values['database-url'] ? { databaseUrl: values['database-url'] } : {}),
+    ...(values.profile ? { profileDir: values.profile } : {}),
+  });
   db = await openDatabase({ databaseUrl: platform.databaseUrl, migrate: false });
   const config = loadConfig({ mode: 'sandbox', dataDir: platform.dataDir, ceremonyTtlSeconds: 3600 }, {});
   // The servers' own OCSP answer-reuse windows (their environment, their configuration file).
   let reuse = DEFAULTS.ocspReuseSeconds;
   try {
-    reuse = loadConfig({ mode: 'sandbox', dataDir: platform.dataDir }, { ...process.env, ...platform.env }).ocspReuseSeconds;
+    reuse = loadConfig(
+      { mode: 'sandbox', dataDir: platform.dataDir },
+      { ...process.env, ...platform.env },
+    ).ocspReuseSeconds;
   } catch {
     // the servers started, so their configuration is valid: keep the defaults for the label
   }
-  const profileOf = (k: Kind): string => (reuse[k] > 0 ? `${k}: OCSP answer reuse on, ${reuse[k]} s` : `${k}: OCSP answer reuse off (0 s${k === 'identity' ? ', its own setting' : ''})`);
+  const profileOf = (k: Kind): string =>
+    reuse[k] > 0
+      ? `${k}: OCSP answer reuse on, ${reuse[k]} s`
+      : `${k}: OCSP answer reuse off (0 s${k === 'identity' ? ', its own setting' : ''})`;
   // Records written from here on are this run's (the database may be an existing one).
   const since = new Date(Date.now() - 1000);
   const masterKey = loadMasterKey(config);
-  const rp = await createRelyingParty({ db, masterKey }, { name: 'Load RP', redirectUris: [REDIRECT], framework: 'jp_aml' });
+  const rp = await createRelyingParty(
+    { db, masterKey },
+    { name: 'Load RP', redirectUris: [REDIRECT], framework: 'jp_aml' },
+  );
   const holders = loadHolders(platform.simDir, kind);
   const succeeded = new Set<string>();
   const keep = (o: Outcome): Outcome => {
@@ -123,7 +156,13 @@ try {
   log(`peak: ${warmup} warm-up responses, then ${N} responses, ${C} at a time, over ${S} server(s)…`);
   const warm = keep(await closedLoop(prepared.slice(0, warmup), platform.urls, C));
   failuresOf('warm-up', warm.failures);
-  const peak = keep(await phase('peak', () => closedLoop(prepared.slice(warmup), platform.urls, C), (o) => `${fmt(o.ok.length / o.seconds)} responses/s`));
+  const peak = keep(
+    await phase(
+      'peak',
+      () => closedLoop(prepared.slice(warmup), platform.urls, C),
+      (o) => `${fmt(o.ok.length / o.seconds)} responses/s`,
+    ),
+  );
   failuresOf('peak', peak.failures);
   const peakRate = peak.ok.length / peak.seconds;
   if (!(peakRate > 0)) throw new Error('no holder response succeeded at the peak (the errors are above)');
@@ -133,21 +172,42 @@ try {
   const count = Math.max(1, Math.round(rate * DURATION));
   log(`open loop: opening and signing ${count} ceremonies, then sending them at ${fmt(rate)}/s for ${DURATION} s…`);
   const fresh = await prepareCeremonies({ db, config, rpClientId: rp.clientId, holders, kind }, count);
-  const open = keep(await phase('open loop', () => openLoop(fresh, platform.urls, rate), (o) => `p50 ${fmt(percentile(o.latencies, 50), 1)} ms, p99 ${fmt(percentile(o.latencies, 99), 1)} ms`));
+  const open = keep(
+    await phase(
+      'open loop',
+      () => openLoop(fresh, platform.urls, rate),
+      (o) => `p50 ${fmt(percentile(o.latencies, 50), 1)} ms, p99 ${fmt(percentile(o.latencies, 99), 1)} ms`,
+    ),
+  );
   failuresOf('open loop', open.failures);
 
   // The whole OIDC login, the platform and the bare provider, the same client and concurrency.
   let logins: { kakunin: LoginOutcome; bare: LoginOutcome } | undefined;
   if (!values['no-oidc']) {
     const loginWarmup = Math.min(50, Math.ceil(LOGINS / 10));
-    const target = kakuninTarget({ origins: new Origins(platform.publicUrl, platform.urls), clientId: rp.clientId, clientSecret: rp.clientSecret, holders: kind === 'login' ? holders : loadHolders(platform.simDir, 'login') });
+    const target = kakuninTarget({
+      origins: new Origins(platform.publicUrl, platform.urls),
+      clientId: rp.clientId,
+      clientSecret: rp.clientSecret,
+      holders: kind === 'login' ? holders : loadHolders(platform.simDir, 'login'),
+    });
     const kakunin = await phase('Kakunin logins', () => runLogins(target, LOGINS, C, loginWarmup), loginSummary);
     for (const id of target.ceremonies ?? []) succeeded.add(id);
     failuresOf('Kakunin logins', kakunin.failures);
     log(`Kakunin login, mean per step: ${loginSteps(kakunin)}`);
     log('starting the bare oidc-provider in its own process…');
     const bareUrl = await startBareProvider(rp.clientId, rp.clientSecret);
-    const bare = await phase('bare provider logins', () => runLogins(bareTarget({ url: bareUrl, clientId: rp.clientId, clientSecret: rp.clientSecret }), LOGINS, C, loginWarmup), loginSummary);
+    const bare = await phase(
+      'bare provider logins',
+      () =>
+        runLogins(
+          bareTarget({ url: bareUrl, clientId: rp.clientId, clientSecret: rp.clientSecret }),
+          LOGINS,
+          C,
+          loginWarmup,
+        ),
+      loginSummary,
+    );
     failuresOf('bare provider logins', bare.failures);
     log(`bare provider login, mean per step: ${loginSteps(bare)}`);
     logins = { kakunin, bare };
@@ -161,7 +221,9 @@ try {
   await db.close();
   db = undefined;
 
-  log(`floor: pgbench, ${C} clients, ${FLOOR_SECONDS} s${values['no-reference'] ? '' : ', then the chain-head reference and OpenSSL'}…`);
+  log(
+    `floor: pgbench, ${C} clients, ${FLOOR_SECONDS} s${values['no-reference'] ? '' : ', then the chain-head reference and OpenSSL'}…`,
+  );
   const { floor, chainHead } = await measureFloor(platform.databaseUrl, C, FLOOR_SECONDS, !values['no-reference']);
   const references: Reference[] = [];
   if (chainHead) references.push(chainHead);
@@ -173,8 +235,18 @@ try {
   const openP99 = percentile(open.latencies, 99);
   const rows: string[][] = [
     [floor.label, '—', floor.value, '(the floor)'],
-    [`peak: holder responses/s (closed loop, ${C} concurrent, ${fmt(N)} after ${warmup} warm-up)`, holderProfile, `${fmt(peakRate)}/s = ${pct(peakRate, floor.perSecond)} of the floor`, `≥ 50 % of the floor${meets(ratio === undefined ? undefined : ratio >= 0.5)}`],
-    ['  latency at the peak (closed loop): p50 / p99', holderProfile, `${fmt(percentile(peak.latencies, 50), 1)} / ${fmt(percentile(peak.latencies, 99), 1)} ms`, '(for reading only)'],
+    [
+      `peak: holder responses/s (closed loop, ${C} concurrent, ${fmt(N)} after ${warmup} warm-up)`,
+      holderProfile,
+      `${fmt(peakRate)}/s = ${pct(peakRate, floor.perSecond)} of the floor`,
+      `≥ 50 % of the floor${meets(ratio === undefined ? undefined : ratio >= 0.5)}`,
+    ],
+    [
+      '  latency at the peak (closed loop): p50 / p99',
+      holderProfile,
+      `${fmt(percentile(peak.latencies, 50), 1)} / ${fmt(percentile(peak.latencies, 99), 1)} ms`,
+      '(for reading only)',
+    ],
     [
       `latency at half the peak (open loop, ${fmt(rate)}/s for ${DURATION} s): p50 / p99`,
       holderProfile,
@@ -182,12 +254,44 @@ try {
       `p99 < 50 ms${meets(openP99 < 50)}`,
     ],
     integration.available
-      ? [`integration: commit → in a signed checkpoint, p50 / p99 (${fmt(integration.records)} records)`, 'all of the run', `${fmt(integration.p50, 1)} / ${fmt(integration.p99, 1)} ms (max ${fmt(integration.max, 1)})`, `p99 < 1 s${meets(integration.p99 < 1000 && integration.notIntegrated === 0)}`]
-      : ['integration: commit → in a signed checkpoint, p50 / p99', 'all of the run', 'not available (records are not a log yet)', 'p99 < 1 s'],
-    ['holder responses: succeeded / failed', 'all of the run', `${fmt(succeeded.size)} / ${fmt(errorCount(warm) + errorCount(peak) + errorCount(open))}${logins ? ' (+ failed logins below)' : ''}`, ''],
-    ['lost: success without exactly one leaf (or never integrated)', 'all of the run', `${lost}${notIntegrated ? ` (${notIntegrated} not integrated after ${INTEGRATION_WAIT_SECONDS} s)` : ''}`, `0${meets(lost === 0)}`],
-    ['extra: verified record without a success', 'all of the run', String(records.extra), `0${meets(records.extra === 0)}`],
-    [`records check: ${RECORDS_CHECK}`, 'all of the run', records.check.ok ? `verifies (${fmt(records.check.checked)} leaves${records.check.pending ? `, ${records.check.pending} not yet integrated` : ''})` : `FAILS: ${records.check.note ?? `${records.check.problems} problems`}`, `verifies${meets(records.check.ok)}`],
+      ? [
+          `integration: commit → in a signed checkpoint, p50 / p99 (${fmt(integration.records)} records)`,
+          'all of the run',
+          `${fmt(integration.p50, 1)} / ${fmt(integration.p99, 1)} ms (max ${fmt(integration.max, 1)})`,
+          `p99 < 1 s${meets(integration.p99 < 1000 && integration.notIntegrated === 0)}`,
+        ]
+      : [
+          'integration: commit → in a signed checkpoint, p50 / p99',
+          'all of the run',
+          'not available (records are not a log yet)',
+          'p99 < 1 s',
+        ],
+    [
+      'holder responses: succeeded / failed',
+      'all of the run',
+      `${fmt(succeeded.size)} / ${fmt(errorCount(warm) + errorCount(peak) + errorCount(open))}${logins ? ' (+ failed logins below)' : ''}`,
+      '',
+    ],
+    [
+      'lost: success without exactly one leaf (or never integrated)',
+      'all of the run',
+      `${lost}${notIntegrated ? ` (${notIntegrated} not integrated after ${INTEGRATION_WAIT_SECONDS} s)` : ''}`,
+      `0${meets(lost === 0)}`,
+    ],
+    [
+      'extra: verified record without a success',
+      'all of the run',
+      String(records.extra),
+      `0${meets(records.extra === 0)}`,
+    ],
+    [
+      `records check: ${RECORDS_CHECK}`,
+      'all of the run',
+      records.check.ok
+        ? `verifies (${fmt(records.check.checked)} leaves${records.check.pending ? `, ${records.check.pending} not yet integrated` : ''})`
+        : `FAILS: ${records.check.note ?? `${records.check.problems} problems`}`,
+      `verifies${meets(records.check.ok)}`,
+    ],
   ];
   if (logins) {
     const k = logins.kakunin;
@@ -195,12 +299,33 @@ try {
     const kRate = k.ok / k.seconds;
     const bRate = b.ok / b.seconds;
     rows.push(
-      [`OIDC logins/s, Kakunin (${fmt(LOGINS)}, ${C} concurrent)`, loginProfile, `${loginSummary(k)}${errorCount(k) ? `, ${errorCount(k)} failed` : ''}`, ''],
-      ['OIDC logins/s, bare oidc-provider, trivial login (same client and flow)', 'no ceremony', `${loginSummary(b)}${errorCount(b) ? `, ${errorCount(b)} failed` : ''}`, ''],
-      ['OIDC logins/s: Kakunin / bare oidc-provider', loginProfile, pct(kRate, bRate), `≥ 50 %${meets(bRate > 0 ? kRate / bRate >= 0.5 : undefined)}`],
+      [
+        `OIDC logins/s, Kakunin (${fmt(LOGINS)}, ${C} concurrent)`,
+        loginProfile,
+        `${loginSummary(k)}${errorCount(k) ? `, ${errorCount(k)} failed` : ''}`,
+        '',
+      ],
+      [
+        'OIDC logins/s, bare oidc-provider, trivial login (same client and flow)',
+        'no ceremony',
+        `${loginSummary(b)}${errorCount(b) ? `, ${errorCount(b)} failed` : ''}`,
+        '',
+      ],
+      [
+        'OIDC logins/s: Kakunin / bare oidc-provider',
+        loginProfile,
+        pct(kRate, bRate),
+        `≥ 50 %${meets(bRate > 0 ? kRate / bRate >= 0.5 : undefined)}`,
+      ],
     );
   }
-  for (const r of references) rows.push([r.label, '—', r.perSecond && r === chainHead ? `${r.value} (the peak: ${pct(peakRate, r.perSecond)} of it)` : r.value, '']);
+  for (const r of references)
+    rows.push([
+      r.label,
+      '—',
+      r.perSecond && r === chainHead ? `${r.value} (the peak: ${pct(peakRate, r.perSecond)} of it)` : r.value,
+      '',
+    ]);
 
   printTable(
     `Load: ${S} kakunin serve process(es) on one PostgreSQL + ${values['sim-in-process'] ? 'the simulated J-LIS inside the server' : 'the simulated J-LIS in its own process'}, ${C} concurrent, all on this machine (${cpus().length} cores, Node ${process.version}); ${((performance.now() - started) / 1000).toFixed(0)} s`,

@@ -22,7 +22,19 @@ import { join } from 'node:path';
 import { OcspClient, TrustStore, httpOcspFetcher, ocspCertId } from '@kakunin/jpki';
 import { httpCrlFetcher } from '@kakunin/jpki/http';
 import { buildSyntheticCrl, crlIssuerOf, initSandbox, startSimServices, syntheticSerial } from '@kakunin/sim';
-import { CRL_MONITOR_QUEUE, CrlMonitor, CrlRefresher, JpkiVerifier, UsageMeter, WEBHOOK_QUEUE, Worker, crlSource, openDatabase, runRevocationMonitor, type Database } from '@kakunin/server';
+import {
+  CRL_MONITOR_QUEUE,
+  CrlMonitor,
+  CrlRefresher,
+  JpkiVerifier,
+  UsageMeter,
+  WEBHOOK_QUEUE,
+  Worker,
+  crlSource,
+  openDatabase,
+  runRevocationMonitor,
+  type Database,
+} from '@kakunin/server';
 import { createPostgresDatabase } from '../packages/server/test/support/databases.js';
 import { printTable } from './table.js';
 
@@ -33,7 +45,13 @@ const NEW = env('MONITOR_NEW', 10_000);
 const MATCH = env('MONITOR_MATCH', 1_000);
 const OCSP_WATCHED = env('MONITOR_OCSP_WATCHED', 10_000);
 const RPS = 5;
-const silent = process.env.MONITOR_DEBUG ? { info: (o: unknown, m?: string) => console.error(m, o), warn: (o: unknown, m?: string) => console.error(m, o), error: (o: unknown, m?: string) => console.error(m, o) } : { info: () => undefined, warn: () => undefined, error: (o: unknown, m?: string) => console.error(m, o) };
+const silent = process.env.MONITOR_DEBUG
+  ? {
+      info: (o: unknown, m?: string) => console.error(m, o),
+      warn: (o: unknown, m?: string) => console.error(m, o),
+      error: (o: unknown, m?: string) => console.error(m, o),
+    }
+  : { info: () => undefined, warn: () => undefined, error: (o: unknown, m?: string) => console.error(m, o) };
 const fmt = (n: number): string => Math.round(n).toLocaleString('en');
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
@@ -61,7 +79,13 @@ async function parties(db: Database): Promise<string[]> {
 }
 
 /** `count` good rows with serials outside the synthetic CRL's range (0x10000000 + i), spread over RPs and signing issuers. */
-async function insertWatched(db: Database, rps: string[], issuers: string[], count: number, hashes: { name: Buffer; key: Buffer }): Promise<void> {
+async function insertWatched(
+  db: Database,
+  rps: string[],
+  issuers: string[],
+  count: number,
+  hashes: { name: Buffer; key: Buffer },
+): Promise<void> {
   const chunk = 1_000_000;
   for (let from = 0; from < count; from += chunk) {
     const to = Math.min(count, from + chunk) - 1;
@@ -81,9 +105,17 @@ async function crlMode(): Promise<string[][]> {
   try {
     const rps = await parties(db);
     // Bulk load without the secondary indexes, then build them (as a restore would).
-    await db.exec('DROP INDEX monitored_certificates_status; DROP INDEX monitored_certificates_issuer_serial; ALTER TABLE monitored_certificates DROP CONSTRAINT monitored_certificates_rp_client_id_issuer_id_serial_key');
+    await db.exec(
+      'DROP INDEX monitored_certificates_status; DROP INDEX monitored_certificates_issuer_serial; ALTER TABLE monitored_certificates DROP CONSTRAINT monitored_certificates_rp_client_id_issuer_id_serial_key',
+    );
     const loadStart = performance.now();
-    await insertWatched(db, rps, signRoots.map((r) => r.id), WATCHED - MATCH, { name: Buffer.alloc(20), key: Buffer.alloc(20) });
+    await insertWatched(
+      db,
+      rps,
+      signRoots.map((r) => r.id),
+      WATCHED - MATCH,
+      { name: Buffer.alloc(20), key: Buffer.alloc(20) },
+    );
     // The watched ones among the new CRL entries: every (NEW / MATCH)-th, all of the first RP (which has a webhook).
     const step = Math.floor(NEW / MATCH);
     const matching = Array.from({ length: MATCH }, (_, k) => syntheticSerial(BASE + k * step));
@@ -115,9 +147,21 @@ async function crlMode(): Promise<string[][]> {
 
     const usage = new UsageMeter(db);
     const settings = { refreshAheadSeconds: 3600, graceSeconds: 3600, retrySeconds: 300 };
-    const refresher = new CrlRefresher({ db, trustStore, sources: [crlSource({ url, issuer: issuerId })], settings, fetcher: usage.crlFetcher(httpCrlFetcher()), log: silent });
+    const refresher = new CrlRefresher({
+      db,
+      trustStore,
+      sources: [crlSource({ url, issuer: issuerId })],
+      settings,
+      fetcher: usage.crlFetcher(httpCrlFetcher()),
+      log: silent,
+    });
     const monitor = new CrlMonitor({ db, trustStore, log: silent });
-    const worker = new Worker({ db, log: silent, pollMs: 50, queues: { [CRL_MONITOR_QUEUE]: monitor.queue(refresher) } });
+    const worker = new Worker({
+      db,
+      log: silent,
+      pollMs: 50,
+      queues: { [CRL_MONITOR_QUEUE]: monitor.queue(refresher) },
+    });
     let installedAt = 0;
     refresher.onInstalled(() => (installedAt = performance.now()));
     monitor.follow(refresher, () => worker.wake());
@@ -127,7 +171,9 @@ async function crlMode(): Promise<string[][]> {
     const fetched = performance.now();
     let lastAt = 0;
     for (;;) {
-      const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE queue = $1', [WEBHOOK_QUEUE])) as [{ n: number }];
+      const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE queue = $1', [
+        WEBHOOK_QUEUE,
+      ])) as [{ n: number }];
       if (n >= MATCH) {
         lastAt = performance.now();
         break;
@@ -138,8 +184,12 @@ async function crlMode(): Promise<string[][]> {
     await refresher.stop();
     await usage.stop();
     http.close();
-    const [{ events }] = (await db.query<{ events: number }>(`SELECT count(*)::int AS events FROM events WHERE type = 'certificate.revoked'`)) as [{ events: number }];
-    const lookups = await db.query<{ lookup: string; purpose: string; requests: string }>('SELECT lookup, purpose, requests FROM jlis_usage');
+    const [{ events }] = (await db.query<{ events: number }>(
+      `SELECT count(*)::int AS events FROM events WHERE type = 'certificate.revoked'`,
+    )) as [{ events: number }];
+    const lookups = await db.query<{ lookup: string; purpose: string; requests: string }>(
+      'SELECT lookup, purpose, requests FROM jlis_usage',
+    );
     const rss = process.resourceUsage().maxRSS / 1024;
     return [
       ['watched certificates', fmt(WATCHED)],
@@ -148,7 +198,10 @@ async function crlMode(): Promise<string[][]> {
       [`install → ${fmt(MATCH)}th webhook job enqueued`, secs(lastAt - installedAt)],
       ['revocation events written', fmt(events)],
       ['peak RSS of the process (incl. building both synthetic CRLs)', `${fmt(rss)} MB`],
-      ['J-LIS lookups for the run', `${lookups.map((l) => `${l.lookup}/${l.purpose} ${l.requests}`).join(', ') || '0'} — 0 per watched certificate`],
+      [
+        'J-LIS lookups for the run',
+        `${lookups.map((l) => `${l.lookup}/${l.purpose} ${l.requests}`).join(', ') || '0'} — 0 per watched certificate`,
+      ],
     ];
   } finally {
     await db.close();
@@ -166,20 +219,32 @@ async function ocspMode(): Promise<string[][]> {
     // Every row under the card signing issuer with its real CertID hashes, so each re-check is a real OCSP exchange.
     await insertWatched(db, rps, [issuerId], OCSP_WATCHED, { name: certId.nameHash, key: certId.keyHash });
     const usage = new UsageMeter(db);
-    const verifier = new JpkiVerifier({ mode: 'sandbox', trustStore, revocation: new OcspClient({ url: `${services.url}/ocsp`, fetcher: usage.ocspFetcher(httpOcspFetcher(5000)) }) });
+    const verifier = new JpkiVerifier({
+      mode: 'sandbox',
+      trustStore,
+      revocation: new OcspClient({ url: `${services.url}/ocsp`, fetcher: usage.ocspFetcher(httpOcspFetcher(5000)) }),
+    });
     const started = performance.now();
     const report = await runRevocationMonitor({ db, verifier, log: silent }, { mode: 'ocsp', batchSize: 500 });
     const ms = performance.now() - started;
     await usage.stop();
-    const [{ requests }] = (await db.query<{ requests: string }>(`SELECT coalesce(sum(requests), 0) AS requests FROM jlis_usage WHERE lookup = 'ocsp' AND purpose = 'monitoring'`)) as [{ requests: string }];
+    const [{ requests }] = (await db.query<{ requests: string }>(
+      `SELECT coalesce(sum(requests), 0) AS requests FROM jlis_usage WHERE lookup = 'ocsp' AND purpose = 'monitoring'`,
+    )) as [{ requests: string }];
     const perSecond = report.checked / (ms / 1000);
     return [
       ['watched certificates', fmt(OCSP_WATCHED)],
       ['one monitor run (every row re-checked, no pacing)', secs(ms)],
       ['re-checks per second', fmt(perSecond)],
       ['J-LIS lookups for the run (OCSP, monitoring)', fmt(Number(requests))],
-      ['extrapolated to 10,000,000: one run', `${(10_000_000 / perSecond / 3600).toFixed(1)} h, 10,000,000 J-LIS requests`],
-      ['extrapolated to 10,000,000: per day', `240,000,000 J-LIS requests with hourly runs; a run lasting ${(10_000_000 / perSecond / 3600).toFixed(1)} h, back to back: ${fmt((24 * 3600 * perSecond) / 1e6)} million`],
+      [
+        'extrapolated to 10,000,000: one run',
+        `${(10_000_000 / perSecond / 3600).toFixed(1)} h, 10,000,000 J-LIS requests`,
+      ],
+      [
+        'extrapolated to 10,000,000: per day',
+        `240,000,000 J-LIS requests with hourly runs; a run lasting ${(10_000_000 / perSecond / 3600).toFixed(1)} h, back to back: ${fmt((24 * 3600 * perSecond) / 1e6)} million`,
+      ],
       ['at the default pace (monitorOcspPerSecond 50)', `${(10_000_000 / 50 / 3600).toFixed(1)} h per run`],
     ];
   } finally {
@@ -190,7 +255,9 @@ async function ocspMode(): Promise<string[][]> {
 }
 
 try {
-  console.log(`kakunin monitor at scale — node ${process.version}, PostgreSQL; MONITOR_WATCHED=${WATCHED} MONITOR_BASE=${BASE} MONITOR_NEW=${NEW} MONITOR_MATCH=${MATCH} MONITOR_OCSP_WATCHED=${OCSP_WATCHED}`);
+  console.log(
+    `kakunin monitor at scale — node ${process.version}, PostgreSQL; MONITOR_WATCHED=${WATCHED} MONITOR_BASE=${BASE} MONITOR_NEW=${NEW} MONITOR_MATCH=${MATCH} MONITOR_OCSP_WATCHED=${OCSP_WATCHED}`,
+  );
   printTable('CRL-driven monitoring (monitorMode crl)', ['measure', 'value'], await crlMode());
   printTable('Per-certificate OCSP monitoring (monitorMode ocsp)', ['measure', 'value'], await ocspMode());
 } finally {

@@ -7,7 +7,9 @@ import { benchOcsp } from './ocsp.js';
 import { benchVerify } from './verify.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
-console.log(`kakunin benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${seconds} s per figure`);
+console.log(
+  `kakunin benchmarks — node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, ${seconds} s per figure`,
+);
 await benchVerify(seconds);
 console.log(`\n${formatApduCounts(await apduCounts())}`);
 await benchOcsp(seconds);

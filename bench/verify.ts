@@ -15,7 +15,16 @@ const YEAR = 365.25 * 86_400_000;
 export async function benchVerify(seconds: number): Promise<void> {
   const now = Date.now();
   const ca = await SimCa.create(
-    [{ id: 'bench-authca01', kind: 'auth', medium: 'card', generation: 1, notBefore: new Date(now - YEAR), notAfter: new Date(now + 9 * YEAR) }],
+    [
+      {
+        id: 'bench-authca01',
+        kind: 'auth',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now - YEAR),
+        notAfter: new Date(now + 9 * YEAR),
+      },
+    ],
     'http://127.0.0.1:8900',
   );
   const root = ca.roots()[0]!;
@@ -23,9 +32,14 @@ export async function benchVerify(seconds: number): Promise<void> {
   const der = issued.der;
   const nonce = randomBytes(32);
   // What the card returns for DigestInfo(SHA-256(nonce)) (P1=00 padding of the DigestInfo as given).
-  const signature = privateEncrypt({ key: issued.privateKey!, padding: constants.RSA_PKCS1_PADDING }, sha256DigestInfo(nonce));
+  const signature = privateEncrypt(
+    { key: issued.privateKey!, padding: constants.RSA_PKCS1_PADDING },
+    sha256DigestInfo(nonce),
+  );
 
-  const crl = CrlIndex.load(buildSyntheticCrl(crlIssuerOf(root), 1_000_000), { issuer: parseCertificate(root.der).x509 });
+  const crl = CrlIndex.load(buildSyntheticCrl(crlIssuerOf(root), 1_000_000), {
+    issuer: parseCertificate(root.der).x509,
+  });
   const store = new TrustStore();
   store.add(root.der, { label: root.id });
   const parsedRoot = parseCertificate(root.der);
@@ -57,9 +71,18 @@ export async function benchVerify(seconds: number): Promise<void> {
   const rows: [string, string, string][] = [
     ['2 × crypto.verify, cached keys (bound)', bound.toFixed(0), '100 %'],
     ['kakunin: parse + validate + signature + CRL lookup', ours.toFixed(0), `${((ours / bound) * 100).toFixed(0)} %`],
-    ['@peculiar/x509: parse + chain + signature (+ our CRL lookup)', general.toFixed(0), `${((general / bound) * 100).toFixed(1)} %`],
+    [
+      '@peculiar/x509: parse + chain + signature (+ our CRL lookup)',
+      general.toFixed(0),
+      `${((general / bound) * 100).toFixed(1)} %`,
+    ],
   ];
-  if (openssl) rows.push(['openssl speed rsa2048 verify ÷ 2', (openssl / 2).toFixed(0), `${((openssl / 2 / bound) * 100).toFixed(0)} %`]);
+  if (openssl)
+    rows.push([
+      'openssl speed rsa2048 verify ÷ 2',
+      (openssl / 2).toFixed(0),
+      `${((openssl / 2 / bound) * 100).toFixed(0)} %`,
+    ]);
   printTable('One authentication check, one core (ops/s)', ['what', 'per second', 'of bound'], rows);
   console.log(`kakunin vs general library: ${(ours / general).toFixed(1)}×`);
 }
@@ -77,7 +100,10 @@ async function rateAsync(seconds: number, fn: () => Promise<void>): Promise<numb
 
 function opensslVerifyRate(seconds: number): number | undefined {
   try {
-    const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), '-mr', 'rsa2048'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('openssl', ['speed', '-seconds', String(seconds), '-mr', 'rsa2048'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     // Machine-readable line: +F2:<n>:<bits>:<signs/s>:<verifies/s>
     const line = out.split('\n').find((l) => l.startsWith('+F2:'));
     const parts = line?.split(':');

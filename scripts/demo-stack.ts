@@ -7,7 +7,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAgent } from '@kakunin/agent';
-import { createRelyingParty, findRelyingParty, loadConfig, webhookSecretOf, simDir, startServer, updateRelyingParty, type RunningPlatform } from '@kakunin/server';
+import {
+  createRelyingParty,
+  findRelyingParty,
+  loadConfig,
+  webhookSecretOf,
+  simDir,
+  startServer,
+  updateRelyingParty,
+  type RunningPlatform,
+} from '@kakunin/server';
 import { BANK_RP, startBank } from '../examples/bank/index.js';
 import { MUNICIPAL_RP, startMunicipal } from '../examples/municipal/index.js';
 import { MVNO_RP, startMvno } from '../examples/mvno/index.js';
@@ -32,7 +41,14 @@ export interface DemoStack {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORTS = { platform: 8080, agent: 8931, wallet: 3001, bank: 3002, mvno: 3003, municipal: 3004 } as const;
+export const DEFAULT_PORTS = {
+  platform: 8080,
+  agent: 8931,
+  wallet: 3001,
+  bank: 3002,
+  mvno: 3003,
+  municipal: 3004,
+} as const;
 
 /** The preferred port when it is free, else any free port. */
 async function portFor(preferred: number): Promise<number> {
@@ -63,8 +79,21 @@ function credentialsOf(dir: string, clientId: string): Credentials {
 
 interface DemoSpec {
   name: 'wallet' | 'bank' | 'mvno' | 'municipal';
-  rp: { clientId: string; name: string; framework: string; purpose: string; ceremonies: readonly ('login' | 'identity')[] };
-  start: (o: { platformUrl: string; clientId: string; clientSecret: string; webhookSecret: string; port: number; dataDir: string }) => Promise<{ url: string; close(): Promise<void> }>;
+  rp: {
+    clientId: string;
+    name: string;
+    framework: string;
+    purpose: string;
+    ceremonies: readonly ('login' | 'identity')[];
+  };
+  start: (o: {
+    platformUrl: string;
+    clientId: string;
+    clientSecret: string;
+    webhookSecret: string;
+    port: number;
+    dataDir: string;
+  }) => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 const DEMOS: DemoSpec[] = [
@@ -81,19 +110,30 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
     closers.length = 0;
   };
   try {
-    const port = async (name: keyof typeof DEFAULT_PORTS): Promise<number> => portFor(o.ports?.[name] ?? DEFAULT_PORTS[name]);
+    const port = async (name: keyof typeof DEFAULT_PORTS): Promise<number> =>
+      portFor(o.ports?.[name] ?? DEFAULT_PORTS[name]);
     const platformPort = await port('platform');
     const agentPort = await port('agent');
     const platformUrl = `http://127.0.0.1:${platformPort}`;
     const agentUrl = `http://127.0.0.1:${agentPort}`;
-    const config = loadConfig({ mode: 'sandbox', port: platformPort, dataDir: o.dataDir, agentUrl, logLevel: o.logLevel ?? 'warn', ...(o.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: o.monitorIntervalSeconds } : {}) });
+    const config = loadConfig({
+      mode: 'sandbox',
+      port: platformPort,
+      dataDir: o.dataDir,
+      agentUrl,
+      logLevel: o.logLevel ?? 'warn',
+      ...(o.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: o.monitorIntervalSeconds } : {}),
+    });
     const platform = await startServer(config, o.onProgress ? { onProgress: o.onProgress } : {});
     closers.push(() => platform.close());
 
     const agent = await startAgent({
       port: agentPort,
       platformOrigins: [platformUrl],
-      card: o.agentCard?.kind === 'pcsc' ? { kind: 'pcsc', ...(o.agentCard.reader ? { reader: o.agentCard.reader } : {}) } : { kind: 'sim', sandboxDir: simDir(config) },
+      card:
+        o.agentCard?.kind === 'pcsc'
+          ? { kind: 'pcsc', ...(o.agentCard.reader ? { reader: o.agentCard.reader } : {}) }
+          : { kind: 'sim', sandboxDir: simDir(config) },
     });
     closers.push(() => agent.close());
 
@@ -117,10 +157,19 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       };
       // Registered like any RP; on a restart the ports may differ, so the URIs are brought up to date.
       const existing = await findRelyingParty(platform.platform.db, demo.rp.clientId);
-      const rp = existing ? await updateRelyingParty(platform.platform.db, demo.rp.clientId, registration) : await createRelyingParty(platform.platform, { ...registration, clientId: demo.rp.clientId, clientSecret });
+      const rp = existing
+        ? await updateRelyingParty(platform.platform.db, demo.rp.clientId, registration)
+        : await createRelyingParty(platform.platform, { ...registration, clientId: demo.rp.clientId, clientSecret });
       // The database keeps only a verifier of the client secret (the demo's file has it) and the webhook secret sealed.
       const webhookSecret = webhookSecretOf(rp, platform.platform.masterKey);
-      const app = await demo.start({ platformUrl: platform.url, clientId: rp.clientId, clientSecret, webhookSecret, port: demoPort, dataDir: join(examplesDir, demo.name) });
+      const app = await demo.start({
+        platformUrl: platform.url,
+        clientId: rp.clientId,
+        clientSecret,
+        webhookSecret,
+        port: demoPort,
+        dataDir: join(examplesDir, demo.name),
+      });
       closers.push(() => app.close());
       services.push([demo.name, app.url]);
     }

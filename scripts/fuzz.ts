@@ -35,7 +35,16 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: 1_000_000, only: undefined, jobs: 1, seed: Date.now() % 1_000_000_007, maxFailures: 20, list: false, child: undefined, replay: undefined };
+  const o: Options = {
+    runs: 1_000_000,
+    only: undefined,
+    jobs: 1,
+    seed: Date.now() % 1_000_000_007,
+    maxFailures: 20,
+    list: false,
+    child: undefined,
+    replay: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -63,7 +72,8 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--help' || a === '-h') usage();
     else usage(`unknown argument ${a}`);
   }
-  for (const name of o.only ?? []) if (!TARGETS.some((t) => t.name === name)) usage(`unknown parser "${name}" (--list shows them)`);
+  for (const name of o.only ?? [])
+    if (!TARGETS.some((t) => t.name === name)) usage(`unknown parser "${name}" (--list shows them)`);
   return o;
 }
 
@@ -95,10 +105,14 @@ interface FailureReport {
   replay: string;
 }
 
-type ChildMessage = { type: 'progress'; stats: Stats } | { type: 'failure'; failure: FailureReport } | { type: 'done'; stats: Stats; stoppedEarly: boolean };
+type ChildMessage =
+  | { type: 'progress'; stats: Stats }
+  | { type: 'failure'; failure: FailureReport }
+  | { type: 'done'; stats: Stats; stoppedEarly: boolean };
 
 const BATCH = 1000;
-const isThenable = (v: unknown): v is Promise<Verdict> => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+const isThenable = (v: unknown): v is Promise<Verdict> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 async function child(o: Options): Promise<void> {
   const target = TARGETS.find((t) => t.name === o.child)!;
@@ -107,11 +121,28 @@ async function child(o: Options): Promise<void> {
   };
   const t0 = performance.now();
   const open = await target.open();
-  const stats: Stats = { inputs: 0, typed: 0, accepted: 0, crashes: 0, hangs: 0, seconds: 0, setupSeconds: (performance.now() - t0) / 1000 };
-  startWatchdog(`fuzz target ${target.name} (replay: --only ${target.name} --seed ${o.seed} --replay <batch:index> of the input below)`);
+  const stats: Stats = {
+    inputs: 0,
+    typed: 0,
+    accepted: 0,
+    crashes: 0,
+    hangs: 0,
+    seconds: 0,
+    setupSeconds: (performance.now() - t0) / 1000,
+  };
+  startWatchdog(
+    `fuzz target ${target.name} (replay: --only ${target.name} --seed ${o.seed} --replay <batch:index> of the input below)`,
+  );
   process.on('unhandledRejection', (e) => {
     // A rejection nobody handles is a crash too (it would kill a server process).
-    send({ type: 'failure', failure: { kind: 'crash', message: `FUZZ CRASH in ${target.name}: an unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}`, replay: `--only ${target.name} --seed ${o.seed}` } });
+    send({
+      type: 'failure',
+      failure: {
+        kind: 'crash',
+        message: `FUZZ CRASH in ${target.name}: an unhandled promise rejection: ${(e as Error)?.stack ?? String(e)}`,
+        replay: `--only ${target.name} --seed ${o.seed}`,
+      },
+    });
     stats.crashes++;
   });
   const seen = new Set<string>();
@@ -128,10 +159,20 @@ async function child(o: Options): Promise<void> {
       if (!(e instanceof FuzzFailure)) throw e;
       stats[e.kind === 'crash' ? 'crashes' : 'hangs']++;
       // Report each distinct crash (message + top frames) once, and the first hang.
-      const key = e.kind === 'hang' ? 'hang' : `crash|${e.message.split('\n')[0]}|${((e.error as Error | undefined)?.stack ?? '').split('\n').slice(1, 3).join('|')}`;
+      const key =
+        e.kind === 'hang'
+          ? 'hang'
+          : `crash|${e.message.split('\n')[0]}|${((e.error as Error | undefined)?.stack ?? '').split('\n').slice(1, 3).join('|')}`;
       if (!seen.has(key)) {
         seen.add(key);
-        send({ type: 'failure', failure: { kind: e.kind, message: e.message, replay: `--only ${target.name} --seed ${o.seed} --replay ${batch}:${index}` } });
+        send({
+          type: 'failure',
+          failure: {
+            kind: e.kind,
+            message: e.message,
+            replay: `--only ${target.name} --seed ${o.seed} --replay ${batch}:${index}`,
+          },
+        });
       }
     }
     stats.inputs++;
@@ -143,7 +184,10 @@ async function child(o: Options): Promise<void> {
     await one(inputs[index], batch, index);
   } else {
     for (let batch = 0; stats.inputs < o.runs; batch++) {
-      const inputs = fc.sample(open.arbitrary, { seed: o.seed + batch, numRuns: Math.min(BATCH, o.runs - stats.inputs) });
+      const inputs = fc.sample(open.arbitrary, {
+        seed: o.seed + batch,
+        numRuns: Math.min(BATCH, o.runs - stats.inputs),
+      });
       for (let i = 0; i < inputs.length; i++) {
         await one(inputs[i], batch, i);
         if ((stats.inputs & 31) === 0 && performance.now() - lastProgress > 1000) {
@@ -177,14 +221,37 @@ interface Result {
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const duration = (s: number): string => (s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${s.toFixed(1)}s`);
+const duration = (s: number): string =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s`
+      : `${s.toFixed(1)}s`;
 
 function runChild(target: Target, o: Options, onProgress: (s: Stats) => void): Promise<Result> {
   const reportFile = join(tmpdir(), `kakunin-fuzz-hang-${process.pid}-${target.name}.txt`);
   rmSync(reportFile, { force: true });
-  const args = ['--child', target.name, '--runs', String(o.runs), '--seed', String(o.seed), '--max-failures', String(o.maxFailures), ...(o.replay ? ['--replay', o.replay.join(':')] : [])];
-  const proc = fork(SCRIPT, args, { env: { ...process.env, FUZZ_HANG_REPORT: reportFile }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  const result: Result = { target, stats: { inputs: 0, typed: 0, accepted: 0, crashes: 0, hangs: 0, seconds: 0, setupSeconds: 0 }, failures: [], status: 'died' };
+  const args = [
+    '--child',
+    target.name,
+    '--runs',
+    String(o.runs),
+    '--seed',
+    String(o.seed),
+    '--max-failures',
+    String(o.maxFailures),
+    ...(o.replay ? ['--replay', o.replay.join(':')] : []),
+  ];
+  const proc = fork(SCRIPT, args, {
+    env: { ...process.env, FUZZ_HANG_REPORT: reportFile },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  const result: Result = {
+    target,
+    stats: { inputs: 0, typed: 0, accepted: 0, crashes: 0, hangs: 0, seconds: 0, setupSeconds: 0 },
+    failures: [],
+    status: 'died',
+  };
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-20_000);
@@ -205,11 +272,19 @@ function runChild(target: Target, o: Options, onProgress: (s: Stats) => void): P
         if (existsSync(reportFile)) {
           // The watchdog killed it: an input that never returned.
           result.stats.hangs++;
-          result.failures.push({ kind: 'hang', message: readFileSync(reportFile, 'utf8'), replay: `--only ${target.name} --seed ${o.seed}` });
+          result.failures.push({
+            kind: 'hang',
+            message: readFileSync(reportFile, 'utf8'),
+            replay: `--only ${target.name} --seed ${o.seed}`,
+          });
           result.note = 'killed by the watchdog';
         } else {
           result.stats.crashes++;
-          result.failures.push({ kind: 'crash', message: `the fuzz process of ${target.name} died (${signal ?? `exit code ${code}`}):\n${stderr}`, replay: `--only ${target.name} --seed ${o.seed}` });
+          result.failures.push({
+            kind: 'crash',
+            message: `the fuzz process of ${target.name} died (${signal ?? `exit code ${code}`}):\n${stderr}`,
+            replay: `--only ${target.name} --seed ${o.seed}`,
+          });
           result.note = `process died (${signal ?? code})`;
         }
       }
@@ -225,7 +300,9 @@ async function parent(o: Options): Promise<void> {
     for (const t of TARGETS) process.stdout.write(`${t.name.padEnd(14)} ${t.description}\n`);
     return;
   }
-  process.stderr.write(`fuzz: ${targets.length} parser(s) × ${fmt(o.runs)} inputs, seed ${o.seed}, ${o.jobs} at a time, time budget ${HANG_MS} ms per input\n`);
+  process.stderr.write(
+    `fuzz: ${targets.length} parser(s) × ${fmt(o.runs)} inputs, seed ${o.seed}, ${o.jobs} at a time, time budget ${HANG_MS} ms per input\n`,
+  );
   const running = new Map<string, Stats>();
   let lastLine = 0;
   const progress = (name: string, s: Stats): void => {
@@ -235,7 +312,9 @@ async function parent(o: Options): Promise<void> {
     for (const [n, st] of running) {
       const rate = st.seconds > 0 ? st.inputs / st.seconds : 0;
       const eta = rate > 0 ? duration((o.runs - st.inputs) / rate) : '?';
-      process.stderr.write(`[${n}] ${fmt(st.inputs)}/${fmt(o.runs)}  ${fmt(rate)} inputs/s  typed ${fmt(st.typed)}  accepted ${fmt(st.accepted)}  crashes ${st.crashes}  hangs ${st.hangs}  eta ${eta}\n`);
+      process.stderr.write(
+        `[${n}] ${fmt(st.inputs)}/${fmt(o.runs)}  ${fmt(rate)} inputs/s  typed ${fmt(st.typed)}  accepted ${fmt(st.accepted)}  crashes ${st.crashes}  hangs ${st.hangs}  eta ${eta}\n`,
+      );
     }
   };
   const queue = [...targets];
@@ -247,7 +326,9 @@ async function parent(o: Options): Promise<void> {
       const r = await runChild(target, o, (s) => progress(target.name, s));
       running.delete(target.name);
       const s = r.stats;
-      process.stderr.write(`[${target.name}] ${r.status === 'died' ? r.note : r.status === 'stopped' ? `stopped after ${o.maxFailures} failures` : 'done'}: ${fmt(s.inputs)} inputs in ${duration(s.seconds)} (${fmt(s.seconds > 0 ? s.inputs / s.seconds : 0)}/s), ${s.crashes} crashes, ${s.hangs} hangs\n`);
+      process.stderr.write(
+        `[${target.name}] ${r.status === 'died' ? r.note : r.status === 'stopped' ? `stopped after ${o.maxFailures} failures` : 'done'}: ${fmt(s.inputs)} inputs in ${duration(s.seconds)} (${fmt(s.seconds > 0 ? s.inputs / s.seconds : 0)}/s), ${s.crashes} crashes, ${s.hangs} hangs\n`,
+      );
       results.push(r);
     }
   };
@@ -266,16 +347,31 @@ async function parent(o: Options): Promise<void> {
     fmt(r.stats.seconds > 0 ? r.stats.inputs / r.stats.seconds : 0),
     r.stats.setupSeconds.toFixed(1),
   ]);
-  const total = results.reduce((a, r) => ({ inputs: a.inputs + r.stats.inputs, crashes: a.crashes + r.stats.crashes, hangs: a.hangs + r.stats.hangs, seconds: a.seconds + r.stats.seconds }), { inputs: 0, crashes: 0, hangs: 0, seconds: 0 });
+  const total = results.reduce(
+    (a, r) => ({
+      inputs: a.inputs + r.stats.inputs,
+      crashes: a.crashes + r.stats.crashes,
+      hangs: a.hangs + r.stats.hangs,
+      seconds: a.seconds + r.stats.seconds,
+    }),
+    { inputs: 0, crashes: 0, hangs: 0, seconds: 0 },
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-  process.stdout.write(`\n${fmt(total.inputs)} inputs, ${total.crashes} crashes, ${total.hangs} hangs (seed ${o.seed})\n`);
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(
+    `\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`,
+  );
+  process.stdout.write(
+    `\n${fmt(total.inputs)} inputs, ${total.crashes} crashes, ${total.hangs} hangs (seed ${o.seed})\n`,
+  );
 
   const failed = results.filter((r) => r.failures.length > 0);
   for (const r of failed) {
     for (const f of r.failures) {
-      process.stdout.write(`\n=== ${f.kind.toUpperCase()} in ${r.target.name} — replay: node --import tsx scripts/fuzz.ts ${f.replay}\n${f.message}\n`);
+      process.stdout.write(
+        `\n=== ${f.kind.toUpperCase()} in ${r.target.name} — replay: node --import tsx scripts/fuzz.ts ${f.replay}\n${f.message}\n`,
+      );
     }
   }
   process.exitCode = total.crashes + total.hangs > 0 ? 1 : 0;

@@ -9,9 +9,15 @@ const dataDir = resolve(process.env.KAKUNIN_DATA_DIR ?? '.kakunin');
 const progress = (line: string): void => void process.stderr.write(`kakunin: ${line}\n`);
 
 try {
-  const stack = await startDemoStack({ dataDir, onProgress: progress, ...(process.env.KAKUNIN_LOG_LEVEL ? { logLevel: process.env.KAKUNIN_LOG_LEVEL } : {}) });
+  const stack = await startDemoStack({
+    dataDir,
+    onProgress: progress,
+    ...(process.env.KAKUNIN_LOG_LEVEL ? { logLevel: process.env.KAKUNIN_LOG_LEVEL } : {}),
+  });
   for (const [name, url] of stack.services) process.stdout.write(`${name} ${url}\n`);
-  progress(`Node.js ${process.version}; state in ${dataDir}; residents and their sandbox PINs: npx kakunin sim people --dir ${resolve(dataDir, 'sim')}; the admin console's sign-in token is in ${resolve(dataDir, 'admin-token')}; Ctrl-C stops`);
+  progress(
+    `Node.js ${process.version}; state in ${dataDir}; residents and their sandbox PINs: npx kakunin sim people --dir ${resolve(dataDir, 'sim')}; the admin console's sign-in token is in ${resolve(dataDir, 'admin-token')}; Ctrl-C stops`,
+  );
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -23,6 +29,8 @@ try {
   process.once('SIGTERM', stop);
 } catch (e) {
   const err = e as NodeJS.ErrnoException;
-  process.stderr.write(`kakunin: cannot start: ${err.code === 'DATABASE_BUSY' ? `${err.message} — is another "npm start" running? Stop it, or set KAKUNIN_DATA_DIR` : (err.stack ?? String(e))}\n`);
+  process.stderr.write(
+    `kakunin: cannot start: ${err.code === 'DATABASE_BUSY' ? `${err.message} — is another "npm start" running? Stop it, or set KAKUNIN_DATA_DIR` : (err.stack ?? String(e))}\n`,
+  );
   process.exit(1);
 }

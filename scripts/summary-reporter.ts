@@ -16,7 +16,13 @@ export interface RunResult {
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
-    const result: RunResult = { passed: 0, failed: 0, skipped: 0, unfinished: [], errors: unhandledErrors.map((e) => (e as Error)?.message ?? String(e)) };
+    const result: RunResult = {
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+      unfinished: [],
+      errors: unhandledErrors.map((e) => (e as Error)?.message ?? String(e)),
+    };
     for (const mod of testModules) {
       const unfinished = mod.state() === 'pending' || mod.state() === 'queued';
       if (unfinished) result.unfinished.push(mod.moduleId);
@@ -31,9 +37,11 @@ export default class SummaryReporter implements Reporter {
         else result.skipped++;
       }
       // A file that failed to load, or whose hooks failed (its tests skipped), still counts as a failure.
-      if (mod.state() === 'failed' && ![...mod.children.allTests()].some((t) => t.result().state === 'failed')) result.failed++;
+      if (mod.state() === 'failed' && ![...mod.children.allTests()].some((t) => t.result().state === 'failed'))
+        result.failed++;
     }
-    if (process.env.KAKUNIN_TEST_RESULT_FILE) writeFileSync(process.env.KAKUNIN_TEST_RESULT_FILE, JSON.stringify(result));
+    if (process.env.KAKUNIN_TEST_RESULT_FILE)
+      writeFileSync(process.env.KAKUNIN_TEST_RESULT_FILE, JSON.stringify(result));
     const tail = result.skipped > 0 ? `, ${result.skipped} skipped` : '';
     process.stdout.write(`\ntests: ${result.passed} passed, ${result.failed} failed${tail}\n`);
   }

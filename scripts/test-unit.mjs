@@ -12,7 +12,10 @@ const resultFile = 'test-artifacts/vitest-result.json';
 
 function vitest(args) {
   rmSync(resultFile, { force: true });
-  const run = spawnSync('node_modules/.bin/vitest', ['run', ...args], { stdio: 'inherit', env: { ...process.env, KAKUNIN_TEST_RESULT_FILE: resultFile } });
+  const run = spawnSync('node_modules/.bin/vitest', ['run', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, KAKUNIN_TEST_RESULT_FILE: resultFile },
+  });
   const result = existsSync(resultFile) ? JSON.parse(readFileSync(resultFile, 'utf8')) : undefined;
   return { status: run.status ?? 1, result };
 }
@@ -22,9 +25,13 @@ const crashed = first.status !== 0 && first.result && first.result.failed === 0 
 if (!crashed) process.exit(first.status);
 
 const files = first.result.unfinished.map((f) => relative(process.cwd(), f));
-process.stdout.write(`\nA test worker process died (${first.result.errors.join('; ') || 'no error text'}) with ${files.length} file(s) unfinished: ${files.join(', ')}.\nRunning those files once more.\n`);
+process.stdout.write(
+  `\nA test worker process died (${first.result.errors.join('; ') || 'no error text'}) with ${files.length} file(s) unfinished: ${files.join(', ')}.\nRunning those files once more.\n`,
+);
 const second = vitest(files);
 const passed = first.result.passed + (second.result?.passed ?? 0);
 const failed = second.result ? second.result.failed : 1;
-process.stdout.write(`\nAll files, the ${files.length} re-run one(s) included:\ntests: ${passed} passed, ${failed} failed\n`);
+process.stdout.write(
+  `\nAll files, the ${files.length} re-run one(s) included:\ntests: ${passed} passed, ${failed} failed\n`,
+);
 process.exit(second.status);

@@ -1,7 +1,15 @@
 // CRL index: signature, freshness and issuer checks, and lookups.
 import 'reflect-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BadSignature, CrlIndex, Malformed, RevocationUnavailable, UntrustedIssuer, parseCertificate, type X509Certificate } from '@kakunin/jpki';
+import {
+  BadSignature,
+  CrlIndex,
+  Malformed,
+  RevocationUnavailable,
+  UntrustedIssuer,
+  parseCertificate,
+  type X509Certificate,
+} from '@kakunin/jpki';
 import { SimCa } from '@kakunin/sim';
 import { buildCrl } from './support/crl.js';
 
@@ -15,8 +23,22 @@ beforeAll(async () => {
   const Y = 365 * 24 * HOUR;
   ca = await SimCa.create(
     [
-      { id: 'c-authca01', kind: 'auth', medium: 'card', generation: 1, notBefore: new Date(now.getTime() - Y), notAfter: new Date(now.getTime() + 5 * Y) },
-      { id: 'c-authca02', kind: 'auth', medium: 'card', generation: 2, notBefore: new Date(now.getTime() - Y), notAfter: new Date(now.getTime() + 5 * Y) },
+      {
+        id: 'c-authca01',
+        kind: 'auth',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now.getTime() - Y),
+        notAfter: new Date(now.getTime() + 5 * Y),
+      },
+      {
+        id: 'c-authca02',
+        kind: 'auth',
+        medium: 'card',
+        generation: 2,
+        notBefore: new Date(now.getTime() - Y),
+        notAfter: new Date(now.getTime() + 5 * Y),
+      },
     ],
     'http://127.0.0.1:8900',
   );
@@ -43,21 +65,35 @@ describe('CrlIndex', () => {
   it('answers revoked / not revoked with reason and date, for short and long serials', () => {
     const index = CrlIndex.load(crl(), { issuer });
     expect(index.size).toBe(4);
-    expect(index.lookup('0A0B0C0D')).toEqual({ serial: '0A0B0C0D', revokedAt: new Date('2026-01-02T03:04:05Z'), reason: 'affiliationChanged' });
+    expect(index.lookup('0A0B0C0D')).toEqual({
+      serial: '0A0B0C0D',
+      revokedAt: new Date('2026-01-02T03:04:05Z'),
+      reason: 'affiliationChanged',
+    });
     expect(index.lookup('0a0b0c0d')?.reason).toBe('affiliationChanged');
     expect(index.lookup('01')?.reason).toBe('unspecified');
     expect(index.lookup('0123456789ABCDEF0123')?.reason).toBe('superseded');
     expect(index.lookup('FFFFFFFFFF')?.reason).toBe('keyCompromise');
     expect(index.lookup('0A0B0C0E')).toBeUndefined();
     expect(index.info.nextUpdate?.getTime()).toBeGreaterThan(now.getTime());
-    expect([...index.entries()].map((e) => e.serial).sort()).toEqual(['01', '0123456789ABCDEF0123', '0A0B0C0D', 'FFFFFFFFFF']);
+    expect([...index.entries()].map((e) => e.serial).sort()).toEqual([
+      '01',
+      '0123456789ABCDEF0123',
+      '0A0B0C0D',
+      'FFFFFFFFFF',
+    ]);
   });
 
   it('grows past its initial size without losing entries', () => {
-    const entries = Array.from({ length: 5000 }, (_, i) => ({ serial: (0x10000 + i * 7919).toString(16), revokedAt: now, reason: i % 2 ? 3 : 4 }));
+    const entries = Array.from({ length: 5000 }, (_, i) => ({
+      serial: (0x10000 + i * 7919).toString(16),
+      revokedAt: now,
+      reason: i % 2 ? 3 : 4,
+    }));
     const index = CrlIndex.load(crl({ entries }), { issuer });
     expect(index.size).toBe(5000);
-    for (const e of entries) expect(index.lookup(e.serial)?.reason).toBe(e.reason === 3 ? 'affiliationChanged' : 'superseded');
+    for (const e of entries)
+      expect(index.lookup(e.serial)?.reason).toBe(e.reason === 3 ? 'affiliationChanged' : 'superseded');
   });
 
   it('a CRL with a bad signature: BadSignature', () => {
@@ -73,7 +109,10 @@ describe('CrlIndex', () => {
   });
 
   it('a CRL past nextUpdate (+ grace): RevocationUnavailable, fail closed', () => {
-    const stale = crl({ thisUpdate: new Date(now.getTime() - 48 * HOUR), nextUpdate: new Date(now.getTime() - 2 * HOUR) });
+    const stale = crl({
+      thisUpdate: new Date(now.getTime() - 48 * HOUR),
+      nextUpdate: new Date(now.getTime() - 2 * HOUR),
+    });
     expect(() => CrlIndex.load(stale, { issuer })).toThrow(RevocationUnavailable);
     expect(CrlIndex.load(stale, { issuer, graceSeconds: 3 * 3600 }).size).toBe(4);
     expect(() => CrlIndex.load(crl({ nextUpdate: undefined }), { issuer })).toThrow(RevocationUnavailable);

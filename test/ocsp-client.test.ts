@@ -46,8 +46,22 @@ beforeAll(async () => {
   const now = Date.now();
   ca = await SimCa.create(
     [
-      { id: 'o-authca01', kind: 'auth', medium: 'card', generation: 1, notBefore: new Date(now - YEAR), notAfter: new Date(now + 9 * YEAR) },
-      { id: 'o-authca02', kind: 'auth', medium: 'card', generation: 2, notBefore: new Date(now - YEAR), notAfter: new Date(now + 9 * YEAR) },
+      {
+        id: 'o-authca01',
+        kind: 'auth',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now - YEAR),
+        notAfter: new Date(now + 9 * YEAR),
+      },
+      {
+        id: 'o-authca02',
+        kind: 'auth',
+        medium: 'card',
+        generation: 2,
+        notBefore: new Date(now - YEAR),
+        notAfter: new Date(now + 9 * YEAR),
+      },
     ],
     'http://127.0.0.1:1',
   );
@@ -56,18 +70,46 @@ beforeAll(async () => {
   otherIssuer = parseCertificate(ca.root('o-authca02').der).x509;
   const a = await ca.issueAuth({ birthDate: '1980-02-17', municipality: '18201' }, { issuerId: 'o-authca01' });
   good = parseCertificate(a.der).x509;
-  revoked = parseCertificate((await ca.issueAuth({ birthDate: '1980-02-17', municipality: '18201' }, { issuerId: 'o-authca01', publicKey: a.publicKey })).der).x509;
+  revoked = parseCertificate(
+    (
+      await ca.issueAuth(
+        { birthDate: '1980-02-17', municipality: '18201' },
+        { issuerId: 'o-authca01', publicKey: a.publicKey },
+      )
+    ).der,
+  ).x509;
 
   writeFileSync(join(work, 'ca.pem'), root.pem);
   writeFileSync(join(work, 'ca.key'), root.privateKey.export({ format: 'pem', type: 'pkcs8' }));
   const exp = opensslTime(good.notAfter);
   writeFileSync(
     join(work, 'index.txt'),
-    `V\t${exp}\t\t${good.serial}\tunknown\t/C=JP\n` + `R\t${exp}\t${opensslTime(new Date(now - 86_400_000))},affiliationChanged\t${revoked.serial}\tunknown\t/C=JP\n`,
+    `V\t${exp}\t\t${good.serial}\tunknown\t/C=JP\n` +
+      `R\t${exp}\t${opensslTime(new Date(now - 86_400_000))},affiliationChanged\t${revoked.serial}\tunknown\t/C=JP\n`,
   );
   const port = await freePort();
   url = `http://127.0.0.1:${port}/`;
-  responder = spawn('openssl', ['ocsp', '-index', join(work, 'index.txt'), '-CA', join(work, 'ca.pem'), '-rsigner', join(work, 'ca.pem'), '-rkey', join(work, 'ca.key'), '-port', String(port), '-nmin', '60', '-rmd', 'sha256'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  responder = spawn(
+    'openssl',
+    [
+      'ocsp',
+      '-index',
+      join(work, 'index.txt'),
+      '-CA',
+      join(work, 'ca.pem'),
+      '-rsigner',
+      join(work, 'ca.pem'),
+      '-rkey',
+      join(work, 'ca.key'),
+      '-port',
+      String(port),
+      '-nmin',
+      '60',
+      '-rmd',
+      'sha256',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   // Ready when it says so (a bare TCP probe would occupy its single-threaded accept loop).
   await new Promise<void>((resolve, reject) => {
     let log = '';
@@ -84,7 +126,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const client = (o: Partial<ConstructorParameters<typeof OcspClient>[0]> = {}): OcspClient => new OcspClient({ fetcher: httpOcspFetcher(3000), url, ...o });
+const client = (o: Partial<ConstructorParameters<typeof OcspClient>[0]> = {}): OcspClient =>
+  new OcspClient({ fetcher: httpOcspFetcher(3000), url, ...o });
 
 describe('OCSP client against openssl ocsp', () => {
   it('good and revoked answers, with reason, time and freshness', async () => {
@@ -113,7 +156,9 @@ describe('OCSP client against openssl ocsp', () => {
   it('a stale response (checked after nextUpdate): RevocationUnavailable', async () => {
     const request = buildOcspRequest(good, issuer);
     const der = await httpOcspFetcher()(url, request.der);
-    expect(() => validateOcspResponse(der, request, issuer, { at: new Date(Date.now() + 2 * 3_600_000) })).toThrow(/stale/);
+    expect(() => validateOcspResponse(der, request, issuer, { at: new Date(Date.now() + 2 * 3_600_000) })).toThrow(
+      /stale/,
+    );
   });
 
   it('a response without our nonce (a pre-signed answer): refused when the nonce is required (the default), accepted when not', async () => {
@@ -133,15 +178,27 @@ describe('OCSP client against openssl ocsp', () => {
     const der = await httpOcspFetcher()(url, request.der);
     const inTwoMinutes = new Date(Date.now() + 120_000); // nextUpdate is an hour away (-nmin 60)
     expect(validateOcspResponse(der, request, issuer, { at: inTwoMinutes }).status).toBe('good');
-    expect(validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 600 }).status).toBe('good');
-    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(RevocationUnavailable);
-    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(/older than 60 s/);
+    expect(validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 600 }).status).toBe(
+      'good',
+    );
+    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(
+      RevocationUnavailable,
+    );
+    expect(() => validateOcspResponse(der, request, issuer, { at: inTwoMinutes, maxResponseAgeSeconds: 60 })).toThrow(
+      /older than 60 s/,
+    );
   });
 
   it('the responder is chosen per issuing CA; the AIA URL only when none is configured for it', async () => {
     const asked: string[] = [];
-    const fetcher = (to: string, der: Uint8Array): Promise<Uint8Array> => (asked.push(to), httpOcspFetcher(3000)(url, der));
-    const byIssuer = new OcspClient({ fetcher, url: (ca) => (ca.serial === issuer.serial ? `${url}authca01` : undefined) });
+    const fetcher = (to: string, der: Uint8Array): Promise<Uint8Array> => (
+      asked.push(to),
+      httpOcspFetcher(3000)(url, der)
+    );
+    const byIssuer = new OcspClient({
+      fetcher,
+      url: (ca) => (ca.serial === issuer.serial ? `${url}authca01` : undefined),
+    });
     expect((await byIssuer.check(good, issuer, new Date())).status).toBe('good');
     expect(asked).toEqual([`${url}authca01`]);
     // Not configured for this CA: the certificate's AIA URL (the simulated CA writes http://127.0.0.1:1/…).
@@ -150,7 +207,9 @@ describe('OCSP client against openssl ocsp', () => {
     expect(asked[1]).toBe(good.ocspUrls[0]);
     // Neither: fails closed, naming the CA.
     const none = new OcspClient({ fetcher, url: () => undefined });
-    await expect(none.check({ serial: good.serial, ocspUrls: [], crlDistributionPoints: [] }, issuer, new Date())).rejects.toThrow(/no OCSP responder is configured for .*and certificate .* names none/);
+    await expect(
+      none.check({ serial: good.serial, ocspUrls: [], crlDistributionPoints: [] }, issuer, new Date()),
+    ).rejects.toThrow(/no OCSP responder is configured for .*and certificate .* names none/);
   });
 
   it('a request from a kept serial and the issuing CA (no certificate bytes) is the same request', async () => {

@@ -44,7 +44,12 @@ let sign: Buffer;
 let authGen1: Buffer;
 let holderKey: KeyObject;
 
-const PERSON = { name: '試験　花子', sex: '2', birthDate: '1990-04-01', address: '福井県福井市大手３－１０－１' } as const;
+const PERSON = {
+  name: '試験　花子',
+  sex: '2',
+  birthDate: '1990-04-01',
+  address: '福井県福井市大手３－１０－１',
+} as const;
 
 beforeAll(async () => {
   ca = await SimCa.create(SPECS, 'http://127.0.0.1:8900');
@@ -54,10 +59,16 @@ beforeAll(async () => {
   holderKey = a.publicKey;
   auth = a.der;
   sign = (await ca.issueSign(PERSON, { publicKey: holderKey })).der;
-  authGen1 = (await ca.issueAuth({ birthDate: PERSON.birthDate, municipality: '18201' }, { publicKey: holderKey, generation: 1, notBefore: shift(-3) })).der;
+  authGen1 = (
+    await ca.issueAuth(
+      { birthDate: PERSON.birthDate, municipality: '18201' },
+      { publicKey: holderKey, generation: 1, notBefore: shift(-3) },
+    )
+  ).der;
 });
 
-const sandbox = (der: Uint8Array, extra: Parameters<typeof validate>[1] = {}) => validate(der, { mode: 'sandbox', trustStore: store, ...extra });
+const sandbox = (der: Uint8Array, extra: Parameters<typeof validate>[1] = {}) =>
+  validate(der, { mode: 'sandbox', trustStore: store, ...extra });
 
 function expectError(fn: () => unknown, type: abstract new (...args: never[]) => JpkiError, code: string): void {
   let thrown: unknown;
@@ -116,7 +127,13 @@ const policyValue = (oid: string): Buffer => encodeTlv(TAG.SEQUENCE, encodeTlv(T
 
 describe('valid simulator certificates', () => {
   it('validate in sandbox mode with kind, environment, medium and generation', () => {
-    expect(sandbox(auth)).toMatchObject({ kind: 'auth', environment: 'simulator', medium: 'card', generation: 't-authca02', isAnchor: false });
+    expect(sandbox(auth)).toMatchObject({
+      kind: 'auth',
+      environment: 'simulator',
+      medium: 'card',
+      generation: 't-authca02',
+      isAnchor: false,
+    });
     expect(sandbox(sign, { kind: 'sign' })).toMatchObject({ kind: 'sign', generation: 't-signca02' });
     expect(sandbox(authGen1).generation).toBe('t-authca01');
   });
@@ -129,7 +146,11 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('an issuer no anchor is named like: UntrustedIssuer', () => {
-    expectError(() => validate(auth, { mode: 'sandbox', trustStore: TrustStore.jlis() }), UntrustedIssuer, 'UNTRUSTED_ISSUER');
+    expectError(
+      () => validate(auth, { mode: 'sandbox', trustStore: TrustStore.jlis() }),
+      UntrustedIssuer,
+      'UNTRUSTED_ISSUER',
+    );
   });
 
   it('wrong key usage (auth cert claiming nonRepudiation): WrongKeyUsage', () => {
@@ -148,19 +169,31 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('unknown policy OID: WrongPolicy', () => {
-    const bad = mutate(auth, (t) => setExtensionValue(t, OID.certificatePolicies, policyValue('1.2.3.4.5')), issuerOf(auth));
+    const bad = mutate(
+      auth,
+      (t) => setExtensionValue(t, OID.certificatePolicies, policyValue('1.2.3.4.5')),
+      issuerOf(auth),
+    );
     expectError(() => sandbox(bad), WrongPolicy, 'WRONG_POLICY');
   });
 
   it('a production policy on a simulator-issued certificate: WrongPolicy', () => {
     const production = KNOWN_POLICIES.find((p) => p.kind === 'auth' && p.environment === 'production')!.oid;
-    const bad = mutate(auth, (t) => setExtensionValue(t, OID.certificatePolicies, policyValue(production)), issuerOf(auth));
+    const bad = mutate(
+      auth,
+      (t) => setExtensionValue(t, OID.certificatePolicies, policyValue(production)),
+      issuerOf(auth),
+    );
     expectError(() => sandbox(bad), WrongPolicy, 'WRONG_POLICY');
   });
 
   it('a signing policy on a certificate from the auth CA: WrongPolicy', () => {
     const signPolicy = parseCertificate(sign).x509.policies[0]!;
-    const bad = mutate(auth, (t) => setExtensionValue(t, OID.certificatePolicies, policyValue(signPolicy)), issuerOf(auth));
+    const bad = mutate(
+      auth,
+      (t) => setExtensionValue(t, OID.certificatePolicies, policyValue(signPolicy)),
+      issuerOf(auth),
+    );
     expectError(() => sandbox(bad), WrongPolicy, 'WRONG_POLICY');
   });
 
@@ -212,7 +245,11 @@ describe('each check fails with its own typed error', () => {
     const onlyGen2 = new TrustStore();
     for (const r of ca.roots().filter((r) => r.generation === 2)) onlyGen2.add(r.der, { label: r.id });
     expect(validate(auth, { mode: 'sandbox', trustStore: onlyGen2 }).generation).toBe('t-authca02');
-    expectError(() => validate(authGen1, { mode: 'sandbox', trustStore: onlyGen2 }), UnknownIssuerGeneration, 'UNKNOWN_ISSUER_GENERATION');
+    expectError(
+      () => validate(authGen1, { mode: 'sandbox', trustStore: onlyGen2 }),
+      UnknownIssuerGeneration,
+      'UNKNOWN_ISSUER_GENERATION',
+    );
   });
 
   it('AKI of generation 2 but signed by generation 1 (issuer picked by DN would pass): BadSignature', () => {
@@ -222,7 +259,8 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('truncated DER: Malformed', () => {
-    for (const cut of [1, 10, 300, auth.length - 1]) expectError(() => sandbox(auth.subarray(0, auth.length - cut)), Malformed, 'MALFORMED');
+    for (const cut of [1, 10, 300, auth.length - 1])
+      expectError(() => sandbox(auth.subarray(0, auth.length - cut)), Malformed, 'MALFORMED');
     expectError(() => parseCertificate(auth.subarray(0, 3)), Malformed, 'MALFORMED');
   });
 
@@ -232,7 +270,11 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('inner and outer signature algorithms differ: Malformed', () => {
-    const bad = mutate(auth, (t) => (at(t, 2).children![0]!.value = encodeOid('1.2.840.113549.1.1.5').subarray(2)), null);
+    const bad = mutate(
+      auth,
+      (t) => (at(t, 2).children![0]!.value = encodeOid('1.2.840.113549.1.1.5').subarray(2)),
+      null,
+    );
     expectError(() => sandbox(bad), Malformed, 'MALFORMED');
   });
 
@@ -267,7 +309,8 @@ describe('each check fails with its own typed error', () => {
         const san = extension(t, OID.subjectAltName);
         const names = decodeTree(san.children![san.children!.length - 1]!.value!);
         for (const gn of names.children!) {
-          if (gn.children![0]!.value!.equals(encodeOid(OID.birthDate).subarray(2))) at(gn, 1, 0).value = Buffer.from('919900231');
+          if (gn.children![0]!.value!.equals(encodeOid(OID.birthDate).subarray(2)))
+            at(gn, 1, 0).value = Buffer.from('919900231');
         }
         san.children![san.children!.length - 1] = { tag: TAG.OCTET_STRING, value: encodeTree(names) };
       },

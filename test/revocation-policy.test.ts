@@ -26,10 +26,27 @@ let crl: CrlChecker;
 
 beforeAll(async () => {
   const Y = 365 * 24 * HOUR;
-  const ca = await SimCa.create([{ id: 'p-signca01', kind: 'sign', medium: 'card', generation: 1, notBefore: new Date(now.getTime() - Y), notAfter: new Date(now.getTime() + 5 * Y) }], 'http://127.0.0.1:9');
+  const ca = await SimCa.create(
+    [
+      {
+        id: 'p-signca01',
+        kind: 'sign',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now.getTime() - Y),
+        notAfter: new Date(now.getTime() + 5 * Y),
+      },
+    ],
+    'http://127.0.0.1:9',
+  );
   const root = ca.root('p-signca01');
   issuer = parseCertificate(root.der).x509;
-  const person = { name: '試験　太郎', sex: '1', birthDate: '1970-01-01', address: '福井県福井市大手１－１－１' } as const;
+  const person = {
+    name: '試験　太郎',
+    sex: '1',
+    birthDate: '1970-01-01',
+    address: '福井県福井市大手１－１－１',
+  } as const;
   const a = await ca.issueSign(person);
   good = parseCertificate(a.der).x509;
   moved = parseCertificate((await ca.issueSign(person, { publicKey: a.publicKey })).der).x509;

@@ -22,15 +22,48 @@ function mulberry32(seed: number): () => number {
 }
 
 const rnd = mulberry32(SEED);
-const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
 
-const FAMILY = ['佐藤', '鈴木', '高橋', '髙橋', '田中', '渡邉', '山﨑', '𠮷田', '伊藤', '中村', '小林', '加藤', 'さいとう', 'スミス'];
+const FAMILY = [
+  '佐藤',
+  '鈴木',
+  '高橋',
+  '髙橋',
+  '田中',
+  '渡邉',
+  '山﨑',
+  '𠮷田',
+  '伊藤',
+  '中村',
+  '小林',
+  '加藤',
+  'さいとう',
+  'スミス',
+];
 const GIVEN = ['花子', '太郎', '幹也', '陽菜', '蓮', 'さくら', 'ジョン', '德子', '翔太', '結衣', '一', '美智子'];
-const PLACES = ['福井県福井市大手', '福井県鯖江市本町', '福井県越前市府中', '東京都清瀬市中清戸', '北海道札幌市南区真駒内', '大阪府大阪市北区梅田', '沖縄県那覇市泉崎'];
+const PLACES = [
+  '福井県福井市大手',
+  '福井県鯖江市本町',
+  '福井県越前市府中',
+  '東京都清瀬市中清戸',
+  '北海道札幌市南区真駒内',
+  '大阪府大阪市北区梅田',
+  '沖縄県那覇市泉崎',
+];
 const FW_DIGITS = '０１２３４５６７８９';
 const fw = (n: number): string => [...String(n)].map((d) => FW_DIGITS[Number(d)]).join('');
-const EDGE_DATES = ['1912-07-29', '1912-07-30', '1926-12-24', '1926-12-25', '1989-01-07', '1989-01-08', '2019-04-30', '2019-05-01', '1868-10-23'];
+const EDGE_DATES = [
+  '1912-07-29',
+  '1912-07-30',
+  '1926-12-24',
+  '1926-12-25',
+  '1989-01-07',
+  '1989-01-08',
+  '2019-04-30',
+  '2019-05-01',
+  '1868-10-23',
+];
 
 function randomDate(): string {
   if (rnd() < 0.1) return pick(EDGE_DATES);
@@ -41,7 +74,10 @@ function randomDate(): string {
 const flags = (text: string, p: number): string => [...text].map(() => (rnd() < p ? '1' : '0')).join('');
 
 function randomPerson(): Required<Basic4Input> {
-  const name = rnd() < 0.05 ? `${pick(['SMITH', 'NGUYEN', 'GARCIA'])} ${pick(['JOHN', 'VAN AN', 'MARIA'])}` : `${pick(FAMILY)}\u3000${pick(GIVEN)}`;
+  const name =
+    rnd() < 0.05
+      ? `${pick(['SMITH', 'NGUYEN', 'GARCIA'])} ${pick(['JOHN', 'VAN AN', 'MARIA'])}`
+      : `${pick(FAMILY)}\u3000${pick(GIVEN)}`;
   let address = `${pick(PLACES)}${fw(int(1, 9))}－${fw(int(1, 30))}－${fw(int(1, 999))}`;
   if (rnd() < 0.1) address += '　' + 'メゾン福井'.repeat(int(1, 12)) + fw(int(100, 999)) + '号室';
   return {
@@ -62,7 +98,16 @@ describe(`round trip of ${COUNT} signing certificates (seed ${SEED})`, () => {
   const YEAR = 365.25 * 86_400_000;
   beforeAll(async () => {
     const now = Date.now();
-    const specs: RootSpec[] = [{ id: 'rt-signca01', kind: 'sign', medium: 'card', generation: 1, notBefore: new Date(now - YEAR), notAfter: new Date(now + 9 * YEAR) }];
+    const specs: RootSpec[] = [
+      {
+        id: 'rt-signca01',
+        kind: 'sign',
+        medium: 'card',
+        generation: 1,
+        notBefore: new Date(now - YEAR),
+        notAfter: new Date(now + 9 * YEAR),
+      },
+    ];
     ca = await SimCa.create(specs, 'http://127.0.0.1:8900');
     store = new TrustStore();
     store.add(ca.roots()[0]!.der, { label: 'rt-signca01' });

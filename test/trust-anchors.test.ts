@@ -2,7 +2,15 @@
 // only way a production root gets in), and roots that have expired but still answer for old dates.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Expired, PinMismatch, TrustAnchorRejected, TrustStore, UnknownIssuerGeneration, validate, type JpkiError } from '@kakunin/jpki';
+import {
+  Expired,
+  PinMismatch,
+  TrustAnchorRejected,
+  TrustStore,
+  UnknownIssuerGeneration,
+  validate,
+  type JpkiError,
+} from '@kakunin/jpki';
 import { SimCa } from '@kakunin/sim';
 import { futureJlisRoot, type FutureRoot } from './support/future-root.js';
 
@@ -34,11 +42,17 @@ const colons = (hex: string): string => hex.toLowerCase().match(/../g)!.join(':'
 
 describe('TrustStore.addPinned', () => {
   it('a future J-LIS generation is used only once pinned, and validation names it', () => {
-    expect(() => validate(future.endEntity, { mode: 'production', at: now, trustStore: TrustStore.jlis() })).toThrow(UnknownIssuerGeneration);
+    expect(() => validate(future.endEntity, { mode: 'production', at: now, trustStore: TrustStore.jlis() })).toThrow(
+      UnknownIssuerGeneration,
+    );
     const store = TrustStore.jlis();
     const anchor = store.addPinned(future.pem, colons(future.sha256), { label: 'authca04' });
     expect(anchor).toMatchObject({ label: 'authca04', source: 'pinned', environment: 'production', kind: 'auth' });
-    expect(validate(future.endEntity, { mode: 'production', at: now, trustStore: store })).toMatchObject({ generation: 'authca04', environment: 'production', kind: 'auth' });
+    expect(validate(future.endEntity, { mode: 'production', at: now, trustStore: store })).toMatchObject({
+      generation: 'authca04',
+      environment: 'production',
+      kind: 'auth',
+    });
   });
 
   it('a pin that does not match refuses the root, naming both fingerprints', () => {
@@ -60,9 +74,15 @@ describe('TrustStore.addPinned', () => {
   });
 
   it('only production roots can be pinned', async () => {
-    const sim = await SimCa.create([{ id: 'sim-authca09', kind: 'auth', medium: 'card', generation: 9, notBefore: shift(-1), notAfter: shift(1) }]);
+    const sim = await SimCa.create([
+      { id: 'sim-authca09', kind: 'auth', medium: 'card', generation: 9, notBefore: shift(-1), notAfter: shift(1) },
+    ]);
     const root = sim.root('sim-authca09');
-    const e = thrown(() => new TrustStore().addPinned(root.der, createHash('sha256').update(root.der).digest('hex'), { label: 'sim-authca09' }));
+    const e = thrown(() =>
+      new TrustStore().addPinned(root.der, createHash('sha256').update(root.der).digest('hex'), {
+        label: 'sim-authca09',
+      }),
+    );
     expect(e).toBeInstanceOf(TrustAnchorRejected);
     expect(e.message).toMatch(/simulator CA; only production roots are pinned/);
   });
@@ -72,7 +92,10 @@ describe('an expired root', () => {
   it('still verifies certificates for a date inside its validity, and refuses them after it', () => {
     const store = TrustStore.jlis();
     store.addPinned(expired.der, expired.sha256, { label: 'authca00' });
-    expect(validate(expired.endEntity, { mode: 'production', at: shift(-2), trustStore: store })).toMatchObject({ generation: 'authca00', isAnchor: false });
+    expect(validate(expired.endEntity, { mode: 'production', at: shift(-2), trustStore: store })).toMatchObject({
+      generation: 'authca00',
+      isAnchor: false,
+    });
     const e = thrown(() => validate(expired.endEntity, { mode: 'production', at: now, trustStore: store }));
     expect(e).toBeInstanceOf(Expired);
     expect(e.message).toMatch(/issuing CA authca00 expired/);

@@ -2,9 +2,31 @@
 // e-applications are signed with the signing certificate and which issues a digital ID card.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, dayWords, pick, escapeHtml, jstWords, reasonHtml, row, rowHtml, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import {
+  Demo,
+  JsonStore,
+  badge,
+  dayWords,
+  pick,
+  escapeHtml,
+  jstWords,
+  reasonHtml,
+  row,
+  rowHtml,
+  t,
+  type DemoOptions,
+  type RunningDemo,
+} from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
-import { PORTAL, SERVICES, emptyPortal, isResident, readChildcareForm, type Application, type PortalState } from './municipal.js';
+import {
+  PORTAL,
+  SERVICES,
+  emptyPortal,
+  isResident,
+  readChildcareForm,
+  type Application,
+  type PortalState,
+} from './municipal.js';
 
 export async function startMunicipal(o: DemoOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'municipal', ...PORTAL });
@@ -30,11 +52,16 @@ export async function startMunicipal(o: DemoOptions): Promise<RunningDemo> {
         ? `<li data-testid="service-${s.id}"><a href="${href(s.id)}"><strong>${x(s.ja, s.en)}</strong></a><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span></li>`
         : `<li data-testid="service-${s.id}"><strong>${x(s.ja, s.en)}</strong><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span></li>`,
     ).join('');
-    return demo.render(req, reply, ['ふくいスマート窓口', 'Fukui Smart Counter'], `
+    return demo.render(
+      req,
+      reply,
+      ['ふくいスマート窓口', 'Fukui Smart Counter'],
+      `
 <p>${x('マイナンバーカードでログインすると、市町の各種サービスを利用できます (デモ)。ログインでは氏名・住所などの個人情報は提供されません。', 'Log in with your My Number Card to use the municipal services (demo). Logging in shares no personal details such as your name or address.')}</p>
 ${sub ? '' : `<div class="actions">${loginForm(req)}</div>`}
 <section aria-labelledby="svc-h"><h2 id="svc-h">${x('サービス', 'Services')}</h2><ul class="cards" data-testid="services">${services}</ul></section>
-${sub ? `<section aria-labelledby="me-h"><h2 id="me-h">${x('わたしの手続き', 'My records')}</h2><ul><li><a href="/id-card" data-testid="id-card-link">${x('デジタル住民証', 'Digital ID card')}</a></li><li><a href="/applications" data-testid="applications-link">${x('申請履歴', 'My applications')}</a></li></ul></section>` : ''}`);
+${sub ? `<section aria-labelledby="me-h"><h2 id="me-h">${x('わたしの手続き', 'My records')}</h2><ul><li><a href="/id-card" data-testid="id-card-link">${x('デジタル住民証', 'Digital ID card')}</a></li><li><a href="/applications" data-testid="applications-link">${x('申請履歴', 'My applications')}</a></li></ul></section>` : ''}`,
+    );
   });
   app.post('/login', (req, reply) => demo.signIn(req, reply, 'login'));
 
@@ -42,19 +69,40 @@ ${sub ? `<section aria-labelledby="me-h"><h2 id="me-h">${x('わたしの手続�
     const sub = signedIn(req, reply);
     if (!sub) return reply;
     const s = SERVICES.find((x) => x.id === (req.params as { id: string }).id);
-    if (!s) return demo.problem(req, reply, 404, ['サービスが見つかりません', 'No such service'], ['一覧から選んでください。', 'Choose one from the list.']);
+    if (!s)
+      return demo.problem(
+        req,
+        reply,
+        404,
+        ['サービスが見つかりません', 'No such service'],
+        ['一覧から選んでください。', 'Choose one from the list.'],
+      );
     const x = tx(req);
-    return demo.render(req, reply, [s.ja, s.en], `<p>${x(s.aboutJa, s.aboutEn)}</p>
+    return demo.render(
+      req,
+      reply,
+      [s.ja, s.en],
+      `<p>${x(s.aboutJa, s.aboutEn)}</p>
 <p data-testid="service-status">${x('マイナンバーカードでログイン済みです。このサービスはデモのため、ここまでです。', 'You are logged in with your My Number Card. This demo service ends here.')}</p>
 <p class="muted">${x('このサービスが受け取った利用者番号 (サービスごとに異なる仮名ID)', 'The user number this service received (a pseudonym, different for every service)')}: <code data-testid="service-user">${escapeHtml(sub.slice(0, 12))}…</code></p>
-<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`);
+<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`,
+    );
   });
 
-  const applicationForm = (req: FastifyRequest, reply: FastifyReply, f: URLSearchParams, errors: [string, string][] = []) => {
+  const applicationForm = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    f: URLSearchParams,
+    errors: [string, string][] = [],
+  ) => {
     const x = tx(req);
     const v = (k: string) => escapeHtml(f.get(k) ?? '');
     const receive = f.get('receive') ?? 'coin';
-    return demo.render(req, reply, ['子育て支援の申請', 'Apply for childcare support'], `
+    return demo.render(
+      req,
+      reply,
+      ['子育て支援の申請', 'Apply for childcare support'],
+      `
 ${errors.length ? `<div class="notice error" role="alert" data-testid="form-errors"><ul>${errors.map((e) => `<li>${x(...e)}</li>`).join('')}</ul></div>` : ''}
 <p>${x('申請内容を入力し、マイナンバーカードの署名用電子証明書で電子署名して申請します。申請者の氏名・住所・生年月日は電子証明書から取得します。', 'Fill in the application and sign it with the signing certificate of your My Number Card. Your name, address and date of birth come from the certificate.')}</p>
 <form method="post" action="/apply/childcare" data-testid="application-form">${demo.csrf(req)}
@@ -64,10 +112,14 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
 <label><input type="radio" name="receive" value="coin" data-testid="receive-coin"${receive === 'coin' ? ' checked' : ''}> ${x('はぴコイン', 'Hapi-coin')}</label>
 <label><input type="radio" name="receive" value="bank" data-testid="receive-bank"${receive === 'bank' ? ' checked' : ''}> ${x('口座振込', 'Bank transfer')}</label></fieldset>
 <label for="phone">${x('連絡先電話番号', 'Phone number')}</label><input id="phone" name="phone" type="tel" required value="${v('phone')}" data-testid="phone">
-<div class="actions"><button type="submit" data-testid="application-submit">${x('マイナンバーカードで署名して申請する', 'Sign with My Number Card and apply')}</button></div></form>`, errors.length ? 400 : 200);
+<div class="actions"><button type="submit" data-testid="application-submit">${x('マイナンバーカードで署名して申請する', 'Sign with My Number Card and apply')}</button></div></form>`,
+      errors.length ? 400 : 200,
+    );
   };
 
-  app.get('/apply/childcare', async (req, reply) => (signedIn(req, reply) ? applicationForm(req, reply, new URLSearchParams()) : reply));
+  app.get('/apply/childcare', async (req, reply) =>
+    signedIn(req, reply) ? applicationForm(req, reply, new URLSearchParams()) : reply,
+  );
   app.post('/apply/childcare', async (req, reply) => {
     const loginSub = signedIn(req, reply);
     if (!loginSub) return reply;
@@ -75,7 +127,12 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     const { form, errors } = readChildcareForm(f);
     if (!form) return applicationForm(req, reply, f, errors);
     // What the resident applies for goes into the text they sign with their signing certificate.
-    const detail = [`子育て応援給付の申請 / childcare benefit application`, `お子さん / child: ${form.childName} (${form.childBirthdate})`, `受け取り / payout: ${form.receive === 'coin' ? 'はぴコイン' : '銀行口座 / bank account'}`, `連絡先 / phone: ${form.phone}`].join('\n');
+    const detail = [
+      `子育て応援給付の申請 / childcare benefit application`,
+      `お子さん / child: ${form.childName} (${form.childBirthdate})`,
+      `受け取り / payout: ${form.receive === 'coin' ? 'はぴコイン' : '銀行口座 / bank account'}`,
+      `連絡先 / phone: ${form.phone}`,
+    ].join('\n');
     return demo.signIn(req, reply, 'apply', { form, loginSub }, { statementDetail: detail });
   });
 
@@ -88,18 +145,34 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     if (!signedIn(req, reply)) return reply;
     const x = tx(req);
     const list = Object.values(store.data.applications).filter((a) => mine(req, a));
-    return demo.render(req, reply, ['申請履歴', 'My applications'], list.length
-      ? `<ul data-testid="applications">${list.map((a) => `<li><a href="/applications/${a.no}" data-testid="application-link">${escapeHtml(a.no)}</a> ${x('子育て支援の申請', 'Childcare support')} — <time datetime="${escapeHtml(a.receivedAt)}">${escapeHtml(jstWords(a.receivedAt, demo.lang(req)))}</time></li>`).join('')}</ul>`
-      : `<p data-testid="no-applications">${x('申請はまだありません。', 'No applications yet.')}</p>`);
+    return demo.render(
+      req,
+      reply,
+      ['申請履歴', 'My applications'],
+      list.length
+        ? `<ul data-testid="applications">${list.map((a) => `<li><a href="/applications/${a.no}" data-testid="application-link">${escapeHtml(a.no)}</a> ${x('子育て支援の申請', 'Childcare support')} — <time datetime="${escapeHtml(a.receivedAt)}">${escapeHtml(jstWords(a.receivedAt, demo.lang(req)))}</time></li>`).join('')}</ul>`
+        : `<p data-testid="no-applications">${x('申請はまだありません。', 'No applications yet.')}</p>`,
+    );
   });
 
   app.get('/applications/:no', async (req, reply) => {
     const a = store.data.applications[(req.params as { no: string }).no];
-    if (!mine(req, a)) return demo.problem(req, reply, 404, ['申請が見つかりません', 'Application not found'], ['ログインしている方の申請ではないか、存在しません。', 'It does not exist or is not yours.']);
+    if (!mine(req, a))
+      return demo.problem(
+        req,
+        reply,
+        404,
+        ['申請が見つかりません', 'Application not found'],
+        ['ログインしている方の申請ではないか、存在しません。', 'It does not exist or is not yours.'],
+      );
     const x = tx(req);
     const lang = demo.lang(req);
     const say = pick(lang);
-    return demo.render(req, reply, ['申請を受け付けました', 'Application received'], `
+    return demo.render(
+      req,
+      reply,
+      ['申請を受け付けました', 'Application received'],
+      `
 <section class="box" aria-labelledby="a-h"><h2 id="a-h">${x('受付内容', 'Application')}</h2><dl>
 ${row(x('受付番号', 'Number'), a.no, 'application-number')}
 <dt>${x('状態', 'Status')}</dt><dd>${badge('application-status', 'received', x('受付済み', 'Received'), 'ok')}</dd>
@@ -118,7 +191,8 @@ ${row(x('署名日時', 'Signed at'), jstWords(a.signedAt, lang), 'signed-at', `
 ${row(x('電子証明書の発行者', 'Certificate issuer'), a.certificate.issuer, 'signature-issuer')}
 ${row(x('電子証明書の発行番号', 'Certificate serial number'), a.certificate.serial, 'signature-serial')}
 ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id')}</dl></section>
-<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`);
+<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`,
+    );
   });
 
   app.get('/id-card', async (req, reply) => {
@@ -127,13 +201,23 @@ ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id'
     const x = tx(req);
     const lang = demo.lang(req);
     const card = store.data.cards[sub];
-    const issue = (label: string) => `<form method="post" action="/id-card" data-testid="issue-id-card-form">${demo.csrf(req)}<button type="submit" data-testid="issue-id-card">${label}</button></form>`;
+    const issue = (label: string) =>
+      `<form method="post" action="/id-card" data-testid="issue-id-card-form">${demo.csrf(req)}<button type="submit" data-testid="issue-id-card">${label}</button></form>`;
     if (!card) {
-      return demo.render(req, reply, ['デジタル住民証', 'Digital ID card'], `<p data-testid="no-id-card">${x('デジタル住民証はまだ発行されていません。マイナンバーカードの署名用電子証明書で本人確認をすると発行します (氏名・生年月日・住所を表示します)。', 'No digital ID card yet. Verify your identity with the signing certificate of your My Number Card to get one (it shows your name, date of birth and address).')}</p>
-<div class="actions">${issue(x('デジタル住民証を発行する', 'Issue my digital ID card'))}</div>`);
+      return demo.render(
+        req,
+        reply,
+        ['デジタル住民証', 'Digital ID card'],
+        `<p data-testid="no-id-card">${x('デジタル住民証はまだ発行されていません。マイナンバーカードの署名用電子証明書で本人確認をすると発行します (氏名・生年月日・住所を表示します)。', 'No digital ID card yet. Verify your identity with the signing certificate of your My Number Card to get one (it shows your name, date of birth and address).')}</p>
+<div class="actions">${issue(x('デジタル住民証を発行する', 'Issue my digital ID card'))}</div>`,
+      );
     }
     const valid = card.status === 'valid';
-    return demo.render(req, reply, ['デジタル住民証', 'Digital ID card'], `
+    return demo.render(
+      req,
+      reply,
+      ['デジタル住民証', 'Digital ID card'],
+      `
 <section class="box" aria-labelledby="card-h" data-testid="id-card"><h2 id="card-h">${x(`${PORTAL.ja} デジタル住民証`, `${PORTAL.en} digital ID`)}</h2><dl>
 ${row(x('番号', 'Number'), card.number, 'id-card-number')}
 <dt>${x('状態', 'Status')}</dt><dd>${valid ? badge('id-status', 'valid', x('有効', 'Valid'), 'ok') : badge('id-status', 'revoked', x('無効 (電子証明書の失効)', 'Invalid (certificate revoked)'), 'bad')}</dd>
@@ -141,7 +225,8 @@ ${valid ? '' : `${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml
 ${row(x('発行日時', 'Issued at'), jstWords(card.issuedAt, lang), 'id-issued-at', ` data-value="${escapeHtml(card.issuedAt)}"`)}
 ${row(x('本人確認日時', 'Verified at'), jstWords(card.verifiedAt, lang), 'id-verified-at', ` data-value="${escapeHtml(card.verifiedAt)}"`)}
 ${row(x('確認記録ID', 'Verification record'), card.recordId, 'id-record-id')}</dl></section>
-${valid ? '' : `<p role="alert">${x('発行に使った署名用電子証明書が失効したため、この住民証は無効です。新しい電子証明書で再発行してください。', 'The signing certificate this card was issued from was revoked, so the card is invalid. Issue it again with your new certificate.')}</p><div class="actions">${issue(x('デジタル住民証を再発行する', 'Issue my digital ID card again'))}</div>`}`);
+${valid ? '' : `<p role="alert">${x('発行に使った署名用電子証明書が失効したため、この住民証は無効です。新しい電子証明書で再発行してください。', 'The signing certificate this card was issued from was revoked, so the card is invalid. Issue it again with your new certificate.')}</p><div class="actions">${issue(x('デジタル住民証を再発行する', 'Issue my digital ID card again'))}</div>`}`,
+    );
   });
   app.post('/id-card', async (req, reply) => (signedIn(req, reply) ? demo.signIn(req, reply, 'id-card') : reply));
 

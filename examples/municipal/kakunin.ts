@@ -27,17 +27,32 @@ export function connectKakunin(demo: Demo, store: JsonStore<PortalState>): void 
     demo.flash(req, 'ok', 'ログインしました。', 'Signed in.');
     return reply.redirect('/');
   });
-  demo.onIdentity('apply', { claims: MUNICIPAL_CLAIMS, framework: MUNICIPAL_RP.framework }, ({ req, reply, sub, verified, data }) => {
-    const { form, loginSub } = data as { form: ChildcareForm; loginSub: string | null };
-    const a = store.update((s) => receiveApplication(s, { form, signerSub: sub, loginSub, v: need(verified, 'name', 'birthdate', 'address') }));
-    demo.flash(req, 'ok', `申請を受け付けました (受付番号 ${a.no})。`, `Application received (number ${a.no}).`);
-    return reply.redirect(`/applications/${a.no}`);
-  });
-  demo.onIdentity('id-card', { claims: MUNICIPAL_CLAIMS, framework: MUNICIPAL_RP.framework }, ({ req, reply, sub, verified }) => {
-    const { issued } = store.update((s) => issueCard(s, sub, need(verified, 'name', 'birthdate', 'address')));
-    demo.flash(req, 'ok', issued ? 'デジタル住民証を発行しました。' : '発行済みのデジタル住民証です。', issued ? 'Your digital ID card is issued.' : 'Your digital ID card was already issued.');
-    return reply.redirect('/id-card');
-  });
+  demo.onIdentity(
+    'apply',
+    { claims: MUNICIPAL_CLAIMS, framework: MUNICIPAL_RP.framework },
+    ({ req, reply, sub, verified, data }) => {
+      const { form, loginSub } = data as { form: ChildcareForm; loginSub: string | null };
+      const a = store.update((s) =>
+        receiveApplication(s, { form, signerSub: sub, loginSub, v: need(verified, 'name', 'birthdate', 'address') }),
+      );
+      demo.flash(req, 'ok', `申請を受け付けました (受付番号 ${a.no})。`, `Application received (number ${a.no}).`);
+      return reply.redirect(`/applications/${a.no}`);
+    },
+  );
+  demo.onIdentity(
+    'id-card',
+    { claims: MUNICIPAL_CLAIMS, framework: MUNICIPAL_RP.framework },
+    ({ req, reply, sub, verified }) => {
+      const { issued } = store.update((s) => issueCard(s, sub, need(verified, 'name', 'birthdate', 'address')));
+      demo.flash(
+        req,
+        'ok',
+        issued ? 'デジタル住民証を発行しました。' : '発行済みのデジタル住民証です。',
+        issued ? 'Your digital ID card is issued.' : 'Your digital ID card was already issued.',
+      );
+      return reply.redirect('/id-card');
+    },
+  );
   demo.onWebhook((event) => {
     if (event.type === 'certificate.revoked') store.update((s) => revokeCard(s, event));
   });

@@ -7,11 +7,41 @@ import { FUKUI, dayAgeIsReached, dayInJapan, prefectureOf, type Verified } from 
 export const PORTAL = { ja: 'ふくいスマート窓口', en: 'Fukui Smart Counter' };
 
 export const SERVICES = [
-  { id: 'library', ja: '図書館', en: 'Library', aboutJa: '本の予約と貸出状況の確認', aboutEn: 'Reserve books, see your loans' },
-  { id: 'facilities', ja: '施設予約', en: 'Facility booking', aboutJa: '体育館・公民館などの予約', aboutEn: 'Book gyms and community halls' },
-  { id: 'taxi', ja: 'オンデマンドタクシー', en: 'On-demand taxi', aboutJa: '乗合タクシーの予約 (住民割引)', aboutEn: 'Book a shared taxi (resident fare)' },
-  { id: 'health', ja: '健康アプリ', en: 'Health app', aboutJa: '健診結果と歩数ポイント', aboutEn: 'Check-up results and walking points' },
-  { id: 'e-application', ja: '電子申請', en: 'E-application', aboutJa: '子育て支援の申請 (電子署名)', aboutEn: 'Apply for childcare support (e-signature)' },
+  {
+    id: 'library',
+    ja: '図書館',
+    en: 'Library',
+    aboutJa: '本の予約と貸出状況の確認',
+    aboutEn: 'Reserve books, see your loans',
+  },
+  {
+    id: 'facilities',
+    ja: '施設予約',
+    en: 'Facility booking',
+    aboutJa: '体育館・公民館などの予約',
+    aboutEn: 'Book gyms and community halls',
+  },
+  {
+    id: 'taxi',
+    ja: 'オンデマンドタクシー',
+    en: 'On-demand taxi',
+    aboutJa: '乗合タクシーの予約 (住民割引)',
+    aboutEn: 'Book a shared taxi (resident fare)',
+  },
+  {
+    id: 'health',
+    ja: '健康アプリ',
+    en: 'Health app',
+    aboutJa: '健診結果と歩数ポイント',
+    aboutEn: 'Check-up results and walking points',
+  },
+  {
+    id: 'e-application',
+    ja: '電子申請',
+    en: 'E-application',
+    aboutJa: '子育て支援の申請 (電子署名)',
+    aboutEn: 'Apply for childcare support (e-signature)',
+  },
 ] as const;
 
 export interface ChildcareForm {
@@ -78,18 +108,31 @@ export function childCovered(childBirthdate: string, today = dayInJapan()): bool
   return childBirthdate <= today && today <= lastDay;
 }
 
-export function readChildcareForm(f: URLSearchParams, today = dayInJapan()): { form?: ChildcareForm; errors: [string, string][] } {
+export function readChildcareForm(
+  f: URLSearchParams,
+  today = dayInJapan(),
+): { form?: ChildcareForm; errors: [string, string][] } {
   const errors: [string, string][] = [];
   const childName = (f.get('childName') ?? '').trim();
   const childBirthdate = (f.get('childBirthdate') ?? '').trim();
   const receive = f.get('receive');
   const phone = (f.get('phone') ?? '').normalize('NFKC').trim();
-  if (!childName || childName.length > 40) errors.push(['お子さんの氏名を入力してください (40 文字まで)。', 'Enter the child’s name (up to 40 characters).']);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(childBirthdate) || Number.isNaN(Date.parse(childBirthdate))) errors.push(['お子さんの生年月日を入力してください。', 'Enter the child’s date of birth.']);
-  else if (!childCovered(childBirthdate, today)) errors.push(['対象は、18歳に達する日以後の最初の3月31日までのお子さんです。', 'Only children up to the first 31 March after they reach 18 are covered.']);
-  if (receive !== 'coin' && receive !== 'bank') errors.push(['受け取り方法を選んでください。', 'Choose how to receive the benefit.']);
-  if (!/^0\d{1,4}-?\d{1,4}-?\d{3,4}$/.test(phone)) errors.push(['連絡先の電話番号を入力してください。', 'Enter a phone number.']);
-  return errors.length ? { errors } : { form: { childName, childBirthdate, receive: receive as 'coin' | 'bank', phone }, errors };
+  if (!childName || childName.length > 40)
+    errors.push(['お子さんの氏名を入力してください (40 文字まで)。', 'Enter the child’s name (up to 40 characters).']);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(childBirthdate) || Number.isNaN(Date.parse(childBirthdate)))
+    errors.push(['お子さんの生年月日を入力してください。', 'Enter the child’s date of birth.']);
+  else if (!childCovered(childBirthdate, today))
+    errors.push([
+      '対象は、18歳に達する日以後の最初の3月31日までのお子さんです。',
+      'Only children up to the first 31 March after they reach 18 are covered.',
+    ]);
+  if (receive !== 'coin' && receive !== 'bank')
+    errors.push(['受け取り方法を選んでください。', 'Choose how to receive the benefit.']);
+  if (!/^0\d{1,4}-?\d{1,4}-?\d{3,4}$/.test(phone))
+    errors.push(['連絡先の電話番号を入力してください。', 'Enter a phone number.']);
+  return errors.length
+    ? { errors }
+    : { form: { childName, childBirthdate, receive: receive as 'coin' | 'bank', phone }, errors };
 }
 
 const unique = (taken: Record<string, unknown>, make: () => string): string => {
@@ -99,14 +142,31 @@ const unique = (taken: Record<string, unknown>, make: () => string): string => {
   }
 };
 
-export function receiveApplication(state: PortalState, o: { form: ChildcareForm; signerSub: string; loginSub: string | null; v: Verified & { name: string; birthdate: string; address: string } }, now = new Date()): Application {
-  const no = unique(state.applications, () => `SN-${dayInJapan(now).replace(/-/g, '')}-${String(randomInt(1e6)).padStart(6, '0')}`);
+export function receiveApplication(
+  state: PortalState,
+  o: {
+    form: ChildcareForm;
+    signerSub: string;
+    loginSub: string | null;
+    v: Verified & { name: string; birthdate: string; address: string };
+  },
+  now = new Date(),
+): Application {
+  const no = unique(
+    state.applications,
+    () => `SN-${dayInJapan(now).replace(/-/g, '')}-${String(randomInt(1e6)).padStart(6, '0')}`,
+  );
   const a: Application = {
     no,
     kind: 'childcare',
     receivedAt: now.toISOString(),
     form: o.form,
-    applicant: { name: o.v.name, birthdate: o.v.birthdate, address: o.v.address, prefectureCode: prefectureOf(o.v.address)?.code ?? null },
+    applicant: {
+      name: o.v.name,
+      birthdate: o.v.birthdate,
+      address: o.v.address,
+      prefectureCode: prefectureOf(o.v.address)?.code ?? null,
+    },
     signedAt: o.v.time,
     kakuninRecordId: o.v.recordId,
     certificate: { issuer: o.v.certificate.issuer, serial: o.v.certificate.serial },
@@ -120,9 +180,15 @@ export function receiveApplication(state: PortalState, o: { form: ChildcareForm;
 export const isResident = (a: Applicant): boolean => a.prefectureCode === FUKUI;
 
 /** Issues (or re-issues, after a revocation) the digital ID card of `sub`; a valid card is kept. */
-export function issueCard(state: PortalState, sub: string, v: Verified & { name: string; birthdate: string; address: string }, now = new Date()): { card: IdCard; issued: boolean } {
+export function issueCard(
+  state: PortalState,
+  sub: string,
+  v: Verified & { name: string; birthdate: string; address: string },
+  now = new Date(),
+): { card: IdCard; issued: boolean } {
   const existing = state.cards[sub];
-  if (existing?.status === 'valid' && existing.serial === v.certificate.serial) return { card: existing, issued: false };
+  if (existing?.status === 'valid' && existing.serial === v.certificate.serial)
+    return { card: existing, issued: false };
   const card: IdCard = {
     number: `ID-${String(randomInt(1e8)).padStart(8, '0')}`,
     sub,
@@ -140,7 +206,10 @@ export function issueCard(state: PortalState, sub: string, v: Verified & { name:
 }
 
 /** certificate.revoked: the card issued from that certificate stops being valid. */
-export function revokeCard(state: PortalState, event: { sub?: string; data: { serial?: string; revoked_at?: string; reason?: string } }): IdCard | undefined {
+export function revokeCard(
+  state: PortalState,
+  event: { sub?: string; data: { serial?: string; revoked_at?: string; reason?: string } },
+): IdCard | undefined {
   const card = event.sub ? state.cards[event.sub] : undefined;
   if (!card || card.serial !== event.data.serial || card.status === 'revoked') return undefined;
   card.status = 'revoked';

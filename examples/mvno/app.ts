@@ -1,9 +1,37 @@
 // デモモバイル (demo): a voice SIM contract under 携帯電話不正利用防止法, with the 本人確認記録.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Demo, JsonStore, recordNoteHtml, type RecordNote, badge, pick, escapeHtml, endRelationship, grouped, lastRetainedDay, relationshipEndWords, row, t, type DemoOptions, type RelationshipEnded, type RunningDemo } from '../shared/index.js';
+import {
+  Demo,
+  JsonStore,
+  recordNoteHtml,
+  type RecordNote,
+  badge,
+  pick,
+  escapeHtml,
+  endRelationship,
+  grouped,
+  lastRetainedDay,
+  relationshipEndWords,
+  row,
+  t,
+  type DemoOptions,
+  type RelationshipEnded,
+  type RunningDemo,
+} from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
-import { METHOD, MVNO, PLANS, RETENTION_YEARS, emptyMvno, endContract, otherActiveContracts, retention, type Contract, type MvnoState } from './mvno.js';
+import {
+  METHOD,
+  MVNO,
+  PLANS,
+  RETENTION_YEARS,
+  emptyMvno,
+  endContract,
+  otherActiveContracts,
+  retention,
+  type Contract,
+  type MvnoState,
+} from './mvno.js';
 import { MVNO_PHRASES } from './mvno.js';
 import { dayWords, jstWords, rowHtml, storedHtml, type Lang } from '../shared/index.js';
 
@@ -17,19 +45,36 @@ export async function startMvno(o: DemoOptions): Promise<RunningDemo> {
 
   app.get('/', async (req, reply) => {
     const x = tx(req);
-    return demo.render(req, reply, ['音声SIMのお申し込み', 'Get a voice SIM'], `
+    return demo.render(
+      req,
+      reply,
+      ['音声SIMのお申し込み', 'Get a voice SIM'],
+      `
 <p>${x('プランを選び、マイナンバーカードで本人確認をすると、その場で契約できます (デモ)。', 'Choose a plan and verify your identity with your My Number Card to sign up at once (demo).')}</p>
 <form method="post" action="/apply" data-testid="plan-form">${demo.csrf(req)}
 <fieldset><legend>${x('料金プラン (月額・税込)', 'Plan (monthly, tax included)')}</legend>
-${Object.entries(PLANS).map(([k, p], i) => `<label><input type="radio" name="plan" value="${k}" data-testid="plan-${k}"${i === 1 ? ' checked' : ''}> ${x(p.ja, p.en)} — ${grouped(p.price)} ${x('円', 'yen')}</label>`).join('\n')}</fieldset>
+${Object.entries(PLANS)
+  .map(
+    ([k, p], i) =>
+      `<label><input type="radio" name="plan" value="${k}" data-testid="plan-${k}"${i === 1 ? ' checked' : ''}> ${x(p.ja, p.en)} — ${grouped(p.price)} ${x('円', 'yen')}</label>`,
+  )
+  .join('\n')}</fieldset>
 <p class="muted">${x('携帯電話不正利用防止法により、ご契約時に本人確認を行い、本人確認記録を契約終了後3年間保存します。', 'The Mobile Phone Improper Use Prevention Act requires identity verification at signup; the record is kept for 3 years after the contract ends.')}</p>
 <div class="actions"><button type="submit" data-testid="plan-submit">${x('マイナンバーカードで本人確認して契約する', 'Verify with My Number Card and sign up')}</button></div></form>
-<form method="post" action="/login" data-testid="login-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="login">${x('ご契約者のログイン', 'Customer login')}</button></form>`);
+<form method="post" action="/login" data-testid="login-form">${demo.csrf(req)}<button type="submit" class="secondary" data-testid="login">${x('ご契約者のログイン', 'Customer login')}</button></form>`,
+    );
   });
   app.post('/login', (req, reply) => demo.signIn(req, reply, 'login'));
   app.post('/apply', async (req, reply) => {
     const plan = demo.form(req).get('plan') ?? '';
-    if (!PLANS[plan]) return demo.problem(req, reply, 400, ['プランを選んでください', 'Choose a plan'], ['料金プランを 1 つ選んでください。', 'Choose one plan.']);
+    if (!PLANS[plan])
+      return demo.problem(
+        req,
+        reply,
+        400,
+        ['プランを選んでください', 'Choose a plan'],
+        ['料金プランを 1 つ選んでください。', 'Choose one plan.'],
+      );
     return demo.signIn(req, reply, 'contract', plan);
   });
 
@@ -38,22 +83,35 @@ ${Object.entries(PLANS).map(([k, p], i) => `<label><input type="radio" name="pla
     if (!sub) return reply.redirect('/');
     const x = tx(req);
     const mine = Object.values(store.data.contracts).filter((c) => c.sub === sub);
-    return demo.render(req, reply, ['ご契約', 'Your contracts'], mine.length
-      ? `<ul data-testid="contracts">${mine.map((c) => `<li><a href="/contracts/${c.contractNo}" data-testid="contract-link">${escapeHtml(c.phone)}</a> ${planName(req, c.plan)}</li>`).join('')}</ul>`
-      : `<p data-testid="no-contracts">${x('このログインに結び付いたご契約はありません。', 'No contract is linked to this login.')}</p>`);
+    return demo.render(
+      req,
+      reply,
+      ['ご契約', 'Your contracts'],
+      mine.length
+        ? `<ul data-testid="contracts">${mine.map((c) => `<li><a href="/contracts/${c.contractNo}" data-testid="contract-link">${escapeHtml(c.phone)}</a> ${planName(req, c.plan)}</li>`).join('')}</ul>`
+        : `<p data-testid="no-contracts">${x('このログインに結び付いたご契約はありません。', 'No contract is linked to this login.')}</p>`,
+    );
   });
 
   const contractOf = (req: FastifyRequest): Contract | undefined => {
     const c = store.data.contracts[(req.params as { no: string }).no];
     return c && c.sub === demo.session(req).sub ? c : undefined;
   };
-  const notFound = (req: FastifyRequest, reply: FastifyReply) => demo.problem(req, reply, 404, ['ご契約が見つかりません', 'Contract not found'], ['ログインしている方のご契約ではないか、存在しません。', 'It does not exist or is not yours.']);
+  const notFound = (req: FastifyRequest, reply: FastifyReply) =>
+    demo.problem(
+      req,
+      reply,
+      404,
+      ['ご契約が見つかりません', 'Contract not found'],
+      ['ログインしている方のご契約ではないか、存在しません。', 'It does not exist or is not yours.'],
+    );
 
   /** What the platform answered when the contract ended: the end of the relationship and its retention. */
   const platformBox = (req: FastifyRequest, c: Contract): string => {
     const x = tx(req);
     const e = c.platformEnd;
-    if (!e) return `<p data-testid="platform-relationship" data-status="continues">${x('ほかのご契約が続いているため、本人確認プラットフォーム (Kakunin) との取引関係は続いています。', 'Other contracts are active: the relationship with the identity platform (Kakunin) goes on.')}</p>`;
+    if (!e)
+      return `<p data-testid="platform-relationship" data-status="continues">${x('ほかのご契約が続いているため、本人確認プラットフォーム (Kakunin) との取引関係は続いています。', 'Other contracts are active: the relationship with the identity platform (Kakunin) goes on.')}</p>`;
     const words = relationshipEndWords(e, demo.lang(req));
     return `<h3>${x('本人確認プラットフォーム (Kakunin)', 'Identity platform (Kakunin)')}</h3><dl data-testid="platform-relationship" data-status="ended">
 ${row(x('取引関係の終了', 'Relationship ended'), words.ended, 'platform-ended-at', ` data-value="${escapeHtml(e.ended_at)}"`)}
@@ -72,7 +130,11 @@ ${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.
     const lang = demo.lang(req);
     const r = store.data.records[c.recordId]!;
     const keep = retention(c);
-    return demo.render(req, reply, ['ご契約内容と本人確認記録', 'Contract and identity record'], `
+    return demo.render(
+      req,
+      reply,
+      ['ご契約内容と本人確認記録', 'Contract and identity record'],
+      `
 <section class="box" aria-labelledby="c-h"><h2 id="c-h">${x('ご契約内容', 'Contract')}</h2><dl>
 ${row(x('契約番号', 'Contract number'), c.contractNo, 'contract-number')}${row(x('電話番号', 'Phone number'), c.phone, 'phone-number')}
 <dt>${x('プラン', 'Plan')}</dt><dd data-testid="contract-plan" data-plan="${c.plan}">${planName(req, c.plan)}</dd>
@@ -94,7 +156,8 @@ ${row(x('電子証明書の発行番号', 'Certificate serial number'), r.certif
 ${row(x('氏名', 'Name'), r.name, 'record-name')}${row(x('住居', 'Address'), r.address, 'record-address')}${row(x('生年月日', 'Date of birth'), dayWords(r.birthdate, lang), 'record-birthdate', ` data-value="${escapeHtml(r.birthdate)}"`)}
 ${row(x('契約番号・電話番号', 'Contract and phone number'), `${r.contractNo} / ${r.phone}`, 'record-contract')}
 ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record-retention', keep.until ? ` data-until="${keep.until}"` : '')}</dl>
-<h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`);
+<h3>${x('追記', 'Notes')}</h3><ol data-testid="record-notes">${r.notes.map((n) => note(lang, n)).join('') || `<li class="muted">${x('なし', 'none')}</li>`}</ol></section>`,
+    );
   });
 
   // Ending the contract: a confirmation page first (no script: the pages run under a CSP without
@@ -106,17 +169,30 @@ ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record
     if (c.endedAt) return reply.redirect(`/contracts/${c.contractNo}`);
     const x = tx(req);
     const last = otherActiveContracts(store.data, c).length === 0;
-    return demo.render(req, reply, ['ご契約の解約', 'Cancel the contract'], `
+    return demo.render(
+      req,
+      reply,
+      ['ご契約の解約', 'Cancel the contract'],
+      `
 <section class="box" aria-labelledby="confirm-h" data-testid="cancel-confirmation" data-last-contract="${last}"><h2 id="confirm-h">${x('本当に解約しますか', 'Do you really want to cancel?')}</h2><dl>
 ${row(x('電話番号', 'Phone number'), c.phone, 'confirm-phone-number')}<dt>${x('プラン', 'Plan')}</dt><dd>${planName(req, c.plan)}</dd></dl>
 <ul><li>${x('解約すると、この電話番号は使えなくなります。元に戻せません。', 'The phone number stops working. This cannot be undone.')}</li>
 <li>${x(`本人確認記録は契約終了日の翌日から${RETENTION_YEARS}年間保存します (携帯電話不正利用防止法第4条第2項)。`, `The identity record is kept for ${RETENTION_YEARS} years from the day after the end (Mobile Phone Improper Use Prevention Act, art. 4(2)).`)}</li>
-<li data-testid="confirm-platform">${last
-      ? x('お客さまの最後のご契約のため、本人確認プラットフォーム (Kakunin) に契約の終了を伝えます。マイナンバーカードの電子証明書の失効監視は止まり、Kakunin の記録の保存期間が始まります。', 'This is your last contract: we tell the identity platform (Kakunin) that the relationship ended. Monitoring of your My Number Card certificate stops, and Kakunin’s retention of its records starts.')
-      : x('ほかにご契約があるため、本人確認プラットフォーム (Kakunin) との取引関係は続きます。', 'You have other contracts: the relationship with the identity platform (Kakunin) goes on.')}</li></ul>
+<li data-testid="confirm-platform">${
+        last
+          ? x(
+              'お客さまの最後のご契約のため、本人確認プラットフォーム (Kakunin) に契約の終了を伝えます。マイナンバーカードの電子証明書の失効監視は止まり、Kakunin の記録の保存期間が始まります。',
+              'This is your last contract: we tell the identity platform (Kakunin) that the relationship ended. Monitoring of your My Number Card certificate stops, and Kakunin’s retention of its records starts.',
+            )
+          : x(
+              'ほかにご契約があるため、本人確認プラットフォーム (Kakunin) との取引関係は続きます。',
+              'You have other contracts: the relationship with the identity platform (Kakunin) goes on.',
+            )
+      }</li></ul>
 <form method="post" action="/contracts/${c.contractNo}/cancel" data-testid="cancel-contract-form">${demo.csrf(req)}<input type="hidden" name="confirm" value="yes">
 <div class="actions"><button type="submit" data-testid="cancel-contract-confirm">${x('解約する', 'Cancel the contract')}</button>
-<a class="button secondary" href="/contracts/${c.contractNo}" data-testid="cancel-contract-back">${x('やめる', 'Keep the contract')}</a></div></form></section>`);
+<a class="button secondary" href="/contracts/${c.contractNo}" data-testid="cancel-contract-back">${x('やめる', 'Keep the contract')}</a></div></form></section>`,
+    );
   });
   app.post('/contracts/:no/cancel', async (req, reply) => {
     const c = contractOf(req);
@@ -133,11 +209,27 @@ ${row(x('電話番号', 'Phone number'), c.phone, 'confirm-phone-number')}<dt>${
         ended = await endRelationship(demo.o, c.sub);
       } catch (e) {
         console.error('[mvno] ending the relationship at the platform failed:', (e as Error).message);
-        return demo.problem(req, reply, 502, ['解約を完了できませんでした', 'The contract could not be cancelled'], ['本人確認プラットフォームに契約の終了を伝えられませんでした。ご契約はまだ続いています。しばらくしてから、もう一度お試しください。', 'The identity platform could not be told that the contract ended. The contract is still active; please try again later.']);
+        return demo.problem(
+          req,
+          reply,
+          502,
+          ['解約を完了できませんでした', 'The contract could not be cancelled'],
+          [
+            '本人確認プラットフォームに契約の終了を伝えられませんでした。ご契約はまだ続いています。しばらくしてから、もう一度お試しください。',
+            'The identity platform could not be told that the contract ended. The contract is still active; please try again later.',
+          ],
+        );
       }
     }
-    store.update((s) => endContract(s, s.contracts[c.contractNo]!, ended ? new Date(ended.ended_at) : new Date(), ended));
-    demo.flash(req, 'ok', '解約しました。本人確認記録は法定の期間保存します。', 'The contract has ended. The record is kept for the legal period.');
+    store.update((s) =>
+      endContract(s, s.contracts[c.contractNo]!, ended ? new Date(ended.ended_at) : new Date(), ended),
+    );
+    demo.flash(
+      req,
+      'ok',
+      '解約しました。本人確認記録は法定の期間保存します。',
+      'The contract has ended. The record is kept for the legal period.',
+    );
     return reply.redirect(`/contracts/${c.contractNo}`);
   });
 

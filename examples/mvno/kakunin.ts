@@ -24,16 +24,28 @@ export const MVNO_CLAIMS = {
 };
 
 export function connectKakunin(demo: Demo, store: JsonStore<MvnoState>): void {
-  demo.onIdentity('contract', { claims: MVNO_CLAIMS, framework: MVNO_RP.framework }, ({ req, reply, sub, verified, data }) => {
-    try {
-      const c = store.update((s) => makeContract(s, sub, String(data), need(verified, 'name', 'birthdate', 'address'), demo.o.platformUrl));
-      demo.flash(req, 'ok', 'ご契約が完了しました。', 'Your contract is complete.');
-      return reply.redirect(`/contracts/${c.contractNo}`);
-    } catch (e) {
-      if (!(e instanceof ContractRefused)) throw e;
-      return demo.problem(req, reply, 403, ['お申し込みを受け付けられません', 'Application refused'], [e.ja, e.message]);
-    }
-  });
+  demo.onIdentity(
+    'contract',
+    { claims: MVNO_CLAIMS, framework: MVNO_RP.framework },
+    ({ req, reply, sub, verified, data }) => {
+      try {
+        const c = store.update((s) =>
+          makeContract(s, sub, String(data), need(verified, 'name', 'birthdate', 'address'), demo.o.platformUrl),
+        );
+        demo.flash(req, 'ok', 'ご契約が完了しました。', 'Your contract is complete.');
+        return reply.redirect(`/contracts/${c.contractNo}`);
+      } catch (e) {
+        if (!(e instanceof ContractRefused)) throw e;
+        return demo.problem(
+          req,
+          reply,
+          403,
+          ['お申し込みを受け付けられません', 'Application refused'],
+          [e.ja, e.message],
+        );
+      }
+    },
+  );
   demo.onLogin('login', ({ reply }) => reply.redirect('/contracts'));
   demo.onWebhook((event) => {
     if (event.type === 'certificate.revoked') store.update((s) => noteRevocation(s, event));

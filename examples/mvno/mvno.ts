@@ -2,7 +2,15 @@
 // (携帯法4条) kept for 3 years after the contract ends.
 
 import { randomInt } from 'node:crypto';
-import { type RecordNote, ageOn, dayInJapan, lastRetainedDay, retentionUntil, type RelationshipEnded, type Verified } from '../shared/index.js';
+import {
+  type RecordNote,
+  ageOn,
+  dayInJapan,
+  lastRetainedDay,
+  retentionUntil,
+  type RelationshipEnded,
+  type Verified,
+} from '../shared/index.js';
 import { jstWords } from '../shared/japan.js';
 import { Phrasebook, reasonWords } from '../shared/labels.js';
 
@@ -46,7 +54,6 @@ export interface IdentityRecord {
   notes: RecordNote[];
 }
 
-
 export interface Contract {
   contractNo: string;
   phone: string;
@@ -76,17 +83,34 @@ const unique = (taken: Record<string, unknown>, make: () => string): string => {
 const digits = (n: number): string => String(randomInt(10 ** n)).padStart(n, '0');
 
 export class ContractRefused extends Error {
-  constructor(readonly ja: string, en: string) {
+  constructor(
+    readonly ja: string,
+    en: string,
+  ) {
     super(en);
   }
 }
 
 /** After the identity ceremony: the contract, its phone number and the 本人確認記録. */
-export function makeContract(state: MvnoState, sub: string, plan: string, v: Verified & { name: string; address: string; birthdate: string }, platformUrl: string, now = new Date()): Contract {
+export function makeContract(
+  state: MvnoState,
+  sub: string,
+  plan: string,
+  v: Verified & { name: string; address: string; birthdate: string },
+  platformUrl: string,
+  now = new Date(),
+): Contract {
   if (!PLANS[plan]) throw new ContractRefused('プランを選んでください。', 'Choose a plan.');
-  if (ageOn(v.birthdate, dayInJapan(v.time)) < ADULT_AGE) throw new ContractRefused('18歳未満の方は、保護者の同意が必要です。このデモではお申し込みを受け付けられません。', 'Applicants under 18 need a guardian’s consent, which this demo does not handle.');
+  if (ageOn(v.birthdate, dayInJapan(v.time)) < ADULT_AGE)
+    throw new ContractRefused(
+      '18歳未満の方は、保護者の同意が必要です。このデモではお申し込みを受け付けられません。',
+      'Applicants under 18 need a guardian’s consent, which this demo does not handle.',
+    );
   const contractNo = unique(state.contracts, () => `MC-${digits(8)}`);
-  const phone = unique(Object.fromEntries(Object.values(state.contracts).map((c) => [c.phone, c])), () => `070-${digits(4)}-${digits(4)}`);
+  const phone = unique(
+    Object.fromEntries(Object.values(state.contracts).map((c) => [c.phone, c])),
+    () => `070-${digits(4)}-${digits(4)}`,
+  );
   const record: IdentityRecord = {
     id: unique(state.records, () => `HK-${dayInJapan(now).replace(/-/g, '')}-${digits(5)}`),
     confirmedBy: `${MVNO.ja} オンライン受付 (携帯音声通信事業者)`,
@@ -105,15 +129,28 @@ export function makeContract(state: MvnoState, sub: string, plan: string, v: Ver
     phone,
     notes: [],
   };
-  const contract: Contract = { contractNo, phone, plan, sub, startedAt: now.toISOString(), recordId: record.id, serial: v.certificate.serial };
+  const contract: Contract = {
+    contractNo,
+    phone,
+    plan,
+    sub,
+    startedAt: now.toISOString(),
+    recordId: record.id,
+    serial: v.certificate.serial,
+  };
   state.records[record.id] = record;
   state.contracts[contractNo] = contract;
   return contract;
 }
 
 /** certificate.revoked: noted on the records of the holder's running contracts. */
-export function noteRevocation(state: MvnoState, event: { id: string; sub?: string; data: { serial?: string; reason?: string; revoked_at?: string } }): number {
-  const hit = Object.values(state.contracts).filter((c) => c.sub === event.sub && !c.endedAt && c.serial === event.data.serial);
+export function noteRevocation(
+  state: MvnoState,
+  event: { id: string; sub?: string; data: { serial?: string; reason?: string; revoked_at?: string } },
+): number {
+  const hit = Object.values(state.contracts).filter(
+    (c) => c.sub === event.sub && !c.endedAt && c.serial === event.data.serial,
+  );
   for (const c of hit) {
     const reason = event.data.reason ?? 'unspecified';
     const at = event.data.revoked_at ?? new Date().toISOString();
@@ -139,14 +176,21 @@ export function endContract(state: MvnoState, c: Contract, now = new Date(), pla
   const platform = platformEnd
     ? ` Kakunin に契約終了を通知 (電子証明書の失効監視を終了、Kakunin の記録は ${lastRetainedDay(platformEnd)} まで保存)。`
     : ' ほかの契約が継続中のため、Kakunin との取引関係は継続。';
-  state.records[c.recordId]!.notes.push({ at: c.endedAt, text: `契約終了 (解約)。本人確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (携帯法第4条第2項)。${platform}` });
+  state.records[c.recordId]!.notes.push({
+    at: c.endedAt,
+    text: `契約終了 (解約)。本人確認記録は ${retentionUntil(dayInJapan(now), RETENTION_YEARS)} まで保存 (携帯法第4条第2項)。${platform}`,
+  });
 }
 
 /** 保存期間: 3 years from the day the contract ends. */
 export function retention(c: Contract): { until?: string; ja: string; en: string } {
   if (!c.endedAt) return { ja: '契約終了日から3年間 (契約中)', en: '3 years from the end of the contract (active)' };
   const until = retentionUntil(dayInJapan(c.endedAt), RETENTION_YEARS);
-  return { until, ja: `${until} まで (契約終了日 ${dayInJapan(c.endedAt)} から3年間)`, en: `until ${until} (3 years from the end of the contract on ${dayInJapan(c.endedAt)})` };
+  return {
+    until,
+    ja: `${until} まで (契約終了日 ${dayInJapan(c.endedAt)} から3年間)`,
+    en: `until ${until} (3 years from the end of the contract on ${dayInJapan(c.endedAt)})`,
+  };
 }
 
 /** English for what the MVNO keeps in Japanese (and for notes written before they carried their English). */
@@ -155,12 +199,22 @@ export const MVNO_PHRASES = new Phrasebook()
   .add(`${MVNO.ja} 契約管理システム`, `${MVNO.en} contract system`)
   .add('署名用電子証明書 (公的個人認証)', 'JPKI signing certificate')
   .match(/^Kakunin 公的個人認証プラットフォーム \((.*)\)$/, (m) => `Kakunin JPKI platform (${m[1]})`)
-  .match(/^署名用電子証明書 \(発行番号 (\S+)\) の失効通知 \(理由 (\w+), ([^,]+), 通知 ([^)]+)\)。$/, (m) => `Notice that the signing certificate (serial ${m[1]}) was revoked (reason: ${reasonWords(m[2], 'en')}; ${m[3]}; notice ${m[4]}).`)
-  .match(/^契約終了 \(解約\)。本人確認記録は (\d{4}-\d{2}-\d{2}) まで保存 \(携帯法第4条第2項\)。(.*)$/, (m) => `Contract ended (cancelled). This record is kept until ${m[1]} (Mobile Phone Improper Use Prevention Act, art. 4(2)).${endingPlatformEn(m[2]!)}`);
+  .match(
+    /^署名用電子証明書 \(発行番号 (\S+)\) の失効通知 \(理由 (\w+), ([^,]+), 通知 ([^)]+)\)。$/,
+    (m) =>
+      `Notice that the signing certificate (serial ${m[1]}) was revoked (reason: ${reasonWords(m[2], 'en')}; ${m[3]}; notice ${m[4]}).`,
+  )
+  .match(
+    /^契約終了 \(解約\)。本人確認記録は (\d{4}-\d{2}-\d{2}) まで保存 \(携帯法第4条第2項\)。(.*)$/,
+    (m) =>
+      `Contract ended (cancelled). This record is kept until ${m[1]} (Mobile Phone Improper Use Prevention Act, art. 4(2)).${endingPlatformEn(m[2]!)}`,
+  );
 
 function endingPlatformEn(ja: string): string {
-  const told = /Kakunin に契約終了を通知 \(電子証明書の失効監視を終了、Kakunin の記録は (\d{4}-\d{2}-\d{2}) まで保存\)。/.exec(ja);
-  if (told) return ` Kakunin was told the contract ended (certificate monitoring stopped; Kakunin keeps its records until ${told[1]}).`;
+  const told =
+    /Kakunin に契約終了を通知 \(電子証明書の失効監視を終了、Kakunin の記録は (\d{4}-\d{2}-\d{2}) まで保存\)。/.exec(ja);
+  if (told)
+    return ` Kakunin was told the contract ended (certificate monitoring stopped; Kakunin keeps its records until ${told[1]}).`;
   if (ja.includes('ほかの契約が継続中')) return ' Other contracts are active: the relationship with Kakunin goes on.';
   return ja ? ` ${ja}` : '';
 }

@@ -111,7 +111,9 @@ export class Demo {
     this.webhookEvents = new JsonStore(o.dataDir, `${brand.name}-webhook-events`, () => ({ seen: [] }));
     const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
     this.app = app;
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, new URLSearchParams(String(body))));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, new URLSearchParams(String(body))),
+    );
     // Webhooks are verified over the raw bytes: keep JSON bodies as strings.
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -125,17 +127,38 @@ export class Demo {
       const given = req.body instanceof URLSearchParams ? (req.body.get('csrf') ?? '') : '';
       const expected = this.session(req).csrf;
       if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
-        return this.problem(req, reply, 403, ['操作を確認できませんでした', 'Request not accepted'], ['ページを読み込み直してから、もう一度お試しください。', 'Reload the page and try again.']);
+        return this.problem(
+          req,
+          reply,
+          403,
+          ['操作を確認できませんでした', 'Request not accepted'],
+          ['ページを読み込み直してから、もう一度お試しください。', 'Reload the page and try again.'],
+        );
       }
     });
-    app.setNotFoundHandler((req, reply) => this.problem(req, reply, 404, ['ページが見つかりません', 'Page not found'], ['URL をお確かめください。', 'Check the address.']));
+    app.setNotFoundHandler((req, reply) =>
+      this.problem(
+        req,
+        reply,
+        404,
+        ['ページが見つかりません', 'Page not found'],
+        ['URL をお確かめください。', 'Check the address.'],
+      ),
+    );
     app.setErrorHandler((err, req, reply) => {
       const code = (err as { statusCode?: number }).statusCode ?? 500;
       const status = code >= 400 && code < 600 ? code : 500;
       if (status >= 500) console.error(`[${brand.name}]`, err);
       // The words say what to do; a framework message (English, technical) only goes to small print.
       const detail = status >= 500 ? undefined : String((err as Error).message);
-      return this.problem(req, reply, status, ['エラーが発生しました', 'Something went wrong'], ['ページを読み込み直すか、トップからもう一度お試しください。', 'Reload the page, or start again from the top.'], detail);
+      return this.problem(
+        req,
+        reply,
+        status,
+        ['エラーが発生しました', 'Something went wrong'],
+        ['ページを読み込み直すか、トップからもう一度お試しください。', 'Reload the page, or start again from the top.'],
+        detail,
+      );
     });
 
     app.get('/callback', (req, reply) => this.callback(req, reply));
@@ -176,7 +199,12 @@ export class Demo {
       return existing;
     }
     for (const [id, s] of this.sessions) if (Date.now() - s.seen > SESSION_IDLE_MS) this.sessions.delete(id);
-    const s: Session = { id: randomBytes(24).toString('base64url'), csrf: randomBytes(24).toString('base64url'), pending: {}, seen: Date.now() };
+    const s: Session = {
+      id: randomBytes(24).toString('base64url'),
+      csrf: randomBytes(24).toString('base64url'),
+      pending: {},
+      seen: Date.now(),
+    };
     this.sessions.set(s.id, s);
     const secure = this.base.startsWith('https:') ? '; Secure' : '';
     // SameSite=Lax: the cookie comes back on the top-level redirect from the platform to /callback.
@@ -228,7 +256,12 @@ export class Demo {
       : '';
     const brand = `<a href="/"><strong>${escapeHtml(lang === 'ja' ? this.brand.ja : this.brand.en)}</strong></a> <span class="muted">${tx('(デモ)', '(demo)')}</span>`;
     const [heading, name] = lang === 'ja' ? [title[0], this.brand.ja] : [title[1], this.brand.en];
-    const html = page(lang, heading === name ? name : `${heading} | ${name}`, `${EXTRA_STYLE}${user}${notice}<h1>${tx(...title)}</h1>${body}`, { brand });
+    const html = page(
+      lang,
+      heading === name ? name : `${heading} | ${name}`,
+      `${EXTRA_STYLE}${user}${notice}<h1>${tx(...title)}</h1>${body}`,
+      { brand },
+    );
     return reply
       .code(status)
       .header('content-type', 'text/html; charset=utf-8')
@@ -242,11 +275,26 @@ export class Demo {
    * An error page: what happened and what to do, in words; `detail` (a code, a technical message)
    * only in small print under them.
    */
-  problem(req: FastifyRequest, reply: FastifyReply, status: number, title: [string, string], message: [string, string], detail?: string): FastifyReply {
+  problem(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    title: [string, string],
+    message: [string, string],
+    detail?: string,
+  ): FastifyReply {
     if (!this.bySession.has(req)) this.bySession.set(req, this.sessionFor(req, reply));
     const tx = t(this.lang(req));
-    const small = detail ? `<p class="muted"><small class="code" data-testid="problem-detail">${escapeHtml(detail)}</small></p>` : '';
-    return this.render(req, reply, title, `<p role="alert" data-testid="problem">${tx(...message)}</p>${small}<p><a href="/">${tx('トップへ戻る', 'Back to the start')}</a></p>`, status);
+    const small = detail
+      ? `<p class="muted"><small class="code" data-testid="problem-detail">${escapeHtml(detail)}</small></p>`
+      : '';
+    return this.render(
+      req,
+      reply,
+      title,
+      `<p role="alert" data-testid="problem">${tx(...message)}</p>${small}<p><a href="/">${tx('トップへ戻る', 'Back to the start')}</a></p>`,
+      status,
+    );
   }
 
   // ---- Kakunin: sign-in intents, callback, webhook ----
@@ -265,17 +313,34 @@ export class Demo {
    * Sends the browser to the platform; `data` comes back to the intent's handler. `statementDetail`
    * (identity intents) is text the holder signs inside the platform's statement, e.g. an application.
    */
-  async signIn(req: FastifyRequest, reply: FastifyReply, intent: string, data: unknown = null, o: { statementDetail?: string } = {}): Promise<FastifyReply> {
+  async signIn(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    intent: string,
+    data: unknown = null,
+    o: { statementDetail?: string } = {},
+  ): Promise<FastifyReply> {
     const def = this.intents.get(intent);
     if (!def) throw new Error(`unknown intent ${intent}`);
     const s = this.session(req);
     for (const [state, p] of Object.entries(s.pending)) if (Date.now() - p.at > PENDING_MS) delete s.pending[state];
     let started;
     try {
-      started = await this.kakunin.start(this.redirectUri, { lang: this.lang(req), ...(def.identity ? { claims: def.identity.claims, ...(o.statementDetail ? { statementDetail: o.statementDetail } : {}) } : {}) });
+      started = await this.kakunin.start(this.redirectUri, {
+        lang: this.lang(req),
+        ...(def.identity
+          ? { claims: def.identity.claims, ...(o.statementDetail ? { statementDetail: o.statementDetail } : {}) }
+          : {}),
+      });
     } catch (e) {
       console.error(`[${this.brand.name}] discovery failed:`, (e as Error).message);
-      return this.problem(req, reply, 503, ['本人確認サービスに接続できません', 'The identity service is unreachable'], ['しばらくしてから、もう一度お試しください。', 'Please try again later.']);
+      return this.problem(
+        req,
+        reply,
+        503,
+        ['本人確認サービスに接続できません', 'The identity service is unreachable'],
+        ['しばらくしてから、もう一度お試しください。', 'Please try again later.'],
+      );
     }
     s.pending[started.pending.state] = { ...started.pending, intent, data, at: Date.now() };
     return reply.redirect(started.url.href);
@@ -285,12 +350,29 @@ export class Demo {
     const q = req.query as Record<string, string | undefined>;
     const s = this.session(req);
     const pending = q.state ? s.pending[q.state] : undefined;
-    if (!pending) return this.problem(req, reply, 400, ['手続きが見つかりません', 'Unknown sign-in'], ['時間が経ちすぎたか、別のブラウザで始めた手続きです。もう一度お試しください。', 'It expired or was started in another browser. Please start again.']);
+    if (!pending)
+      return this.problem(
+        req,
+        reply,
+        400,
+        ['手続きが見つかりません', 'Unknown sign-in'],
+        [
+          '時間が経ちすぎたか、別のブラウザで始めた手続きです。もう一度お試しください。',
+          'It expired or was started in another browser. Please start again.',
+        ],
+      );
     delete s.pending[pending.state];
     if (q.error) {
       // The platform's code (and its technical description) in small print; the words say what happened.
       const words = oidcErrorWords(q.error);
-      return this.problem(req, reply, 400, [...words.title], [...words.text], `${q.error}${q.error_description ? `: ${q.error_description}` : ''}`);
+      return this.problem(
+        req,
+        reply,
+        400,
+        [...words.title],
+        [...words.text],
+        `${q.error}${q.error_description ? `: ${q.error_description}` : ''}`,
+      );
     }
     const current = new URL(this.redirectUri);
     current.search = new URL(req.url, 'http://callback.invalid').search;
@@ -299,14 +381,39 @@ export class Demo {
     try {
       signedIn = await this.kakunin.finish(current, pending);
     } catch (e) {
-      return this.problem(req, reply, 502, ['本人確認の結果を受け取れませんでした', 'Could not complete the sign-in'], ['もう一度最初からお試しください。', 'Please start again.'], String((e as Error).message));
+      return this.problem(
+        req,
+        reply,
+        502,
+        ['本人確認の結果を受け取れませんでした', 'Could not complete the sign-in'],
+        ['もう一度最初からお試しください。', 'Please start again.'],
+        String((e as Error).message),
+      );
     }
-    const ctx = { req, reply, session: s, lang: this.lang(req), sub: signedIn.sub, acr: signedIn.acr, data: pending.data };
+    const ctx = {
+      req,
+      reply,
+      session: s,
+      lang: this.lang(req),
+      sub: signedIn.sub,
+      acr: signedIn.acr,
+      data: pending.data,
+    };
     if (def.identity) {
       // Rely only on what an identity ceremony under our trust framework produced.
       const v = signedIn.verified;
       if (signedIn.acr !== ACR_SIGN || !v || v.trustFramework !== def.identity.framework) {
-        return this.problem(req, reply, 502, ['本人確認の結果が不正です', 'Unexpected verification result'], ['この手続きに必要な方法で確認されていません。もう一度最初からお試しください。', 'It was not verified the way this needs. Please start again.'], `acr=${signedIn.acr}, trust_framework=${v?.trustFramework}`);
+        return this.problem(
+          req,
+          reply,
+          502,
+          ['本人確認の結果が不正です', 'Unexpected verification result'],
+          [
+            'この手続きに必要な方法で確認されていません。もう一度最初からお試しください。',
+            'It was not verified the way this needs. Please start again.',
+          ],
+          `acr=${signedIn.acr}, trust_framework=${v?.trustFramework}`,
+        );
       }
       s.sub = signedIn.sub;
       s.acr = signedIn.acr;
@@ -327,7 +434,8 @@ export class Demo {
   private async webhook(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const raw = typeof req.body === 'string' ? req.body : '';
     const header = req.headers['kakunin-signature'];
-    if (!verifyKakuninSignature(raw, typeof header === 'string' ? header : undefined, this.o.webhookSecret)) return reply.code(401).send({ error: 'invalid signature' });
+    if (!verifyKakuninSignature(raw, typeof header === 'string' ? header : undefined, this.o.webhookSecret))
+      return reply.code(401).send({ error: 'invalid signature' });
     let event: KakuninEvent;
     try {
       event = JSON.parse(raw) as KakuninEvent;

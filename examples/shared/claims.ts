@@ -24,7 +24,8 @@ export function readVerifiedClaims(value: unknown): Verified {
   const time = text(v.time);
   const recordId = text(v.verification_process);
   const serial = text(evidence?.serial_number);
-  if (!trustFramework || !time || !recordId || !serial) throw new Error('the userinfo response has no complete verified_claims.verification');
+  if (!trustFramework || !time || !recordId || !serial)
+    throw new Error('the userinfo response has no complete verified_claims.verification');
   const c = vc?.claims ?? {};
   const address = c.address as { formatted?: unknown } | undefined;
   return {

@@ -3,10 +3,53 @@
 
 /** 都道府県 in JIS X 0401 order: the 2-digit prefecture code is the index + 1 (福井県 = 18). */
 export const PREFECTURES = [
-  '北海道', '青森県', '岩手県', '宮城県', '秋田県', '山形県', '福島県', '茨城県', '栃木県', '群馬県', '埼玉県', '千葉県', '東京都', '神奈川県',
-  '新潟県', '富山県', '石川県', '福井県', '山梨県', '長野県', '岐阜県', '静岡県', '愛知県', '三重県', '滋賀県', '京都府', '大阪府', '兵庫県',
-  '奈良県', '和歌山県', '鳥取県', '島根県', '岡山県', '広島県', '山口県', '徳島県', '香川県', '愛媛県', '高知県', '福岡県', '佐賀県', '長崎県',
-  '熊本県', '大分県', '宮崎県', '鹿児島県', '沖縄県',
+  '北海道',
+  '青森県',
+  '岩手県',
+  '宮城県',
+  '秋田県',
+  '山形県',
+  '福島県',
+  '茨城県',
+  '栃木県',
+  '群馬県',
+  '埼玉県',
+  '千葉県',
+  '東京都',
+  '神奈川県',
+  '新潟県',
+  '富山県',
+  '石川県',
+  '福井県',
+  '山梨県',
+  '長野県',
+  '岐阜県',
+  '静岡県',
+  '愛知県',
+  '三重県',
+  '滋賀県',
+  '京都府',
+  '大阪府',
+  '兵庫県',
+  '奈良県',
+  '和歌山県',
+  '鳥取県',
+  '島根県',
+  '岡山県',
+  '広島県',
+  '山口県',
+  '徳島県',
+  '香川県',
+  '愛媛県',
+  '高知県',
+  '福岡県',
+  '佐賀県',
+  '長崎県',
+  '熊本県',
+  '大分県',
+  '宮崎県',
+  '鹿児島県',
+  '沖縄県',
 ] as const;
 
 export const FUKUI = '18';
@@ -55,10 +98,12 @@ export function ageOn(birthdate: string, day: string): number {
 }
 
 /** The calendar day in Japan (JST) of an instant, YYYY-MM-DD. */
-export const dayInJapan = (at: Date | string = new Date()): string => new Date(new Date(at).getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+export const dayInJapan = (at: Date | string = new Date()): string =>
+  new Date(new Date(at).getTime() + 9 * 3600_000).toISOString().slice(0, 10);
 
 /** An instant shown in Japan time: `2026-11-25 18:00:01 JST`. */
-export const formatJst = (at: Date | string): string => `${new Date(new Date(at).getTime() + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')} JST`;
+export const formatJst = (at: Date | string): string =>
+  `${new Date(new Date(at).getTime() + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')} JST`;
 
 /**
  * An instant as people read it, in Japan time: `2026年12月5日 09:30` (ja) or `5 Dec 2026, 09:30 JST`

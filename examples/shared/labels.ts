@@ -15,7 +15,10 @@ export const REVOCATION_REASONS: Readonly<Record<string, Words>> = {
   cACompromise: ['発行者 (認証局) の問題', 'a problem at the issuing authority'],
   affiliationChanged: ['氏名・住所などの変更 (転居・婚姻など)', 'a change of name or address (a move, marriage …)'],
   superseded: ['新しい電子証明書への更新', 'replaced by a new certificate'],
-  cessationOfOperation: ['電子証明書が不要になった (失効の申請・カードの返納など)', 'no longer needed (revoked on request, card returned …)'],
+  cessationOfOperation: [
+    '電子証明書が不要になった (失効の申請・カードの返納など)',
+    'no longer needed (revoked on request, card returned …)',
+  ],
   certificateHold: ['一時停止', 'suspended for now'],
   removeFromCRL: ['一時停止の解除', 'suspension lifted'],
   privilegeWithdrawn: ['利用資格の取消し', 'the right to use it was withdrawn'],
@@ -30,16 +33,21 @@ export const reasonWords = (code: string | undefined, lang: Lang): string => {
 };
 
 /** A code in small print after the words: ` <small class="code">(affiliationChanged)</small>`. */
-export const codeNote = (code: string | undefined): string => (code ? ` <small class="code" data-code="${escapeHtml(code)}">(${escapeHtml(code)})</small>` : '');
+export const codeNote = (code: string | undefined): string =>
+  code ? ` <small class="code" data-code="${escapeHtml(code)}">(${escapeHtml(code)})</small>` : '';
 
 /** Markup: the reason in words, its code in small print. */
-export const reasonHtml = (code: string | undefined, lang: Lang): string => `${escapeHtml(reasonWords(code, lang))}${REVOCATION_REASONS[code ?? ''] ? codeNote(code) : ''}`;
+export const reasonHtml = (code: string | undefined, lang: Lang): string =>
+  `${escapeHtml(reasonWords(code, lang))}${REVOCATION_REASONS[code ?? ''] ? codeNote(code) : ''}`;
 
 /** OAuth 2.0 / OpenID Connect error codes a relying party's callback may get, in words. */
 export const OIDC_ERRORS: Readonly<Record<string, { title: Words; text: Words }>> = {
   access_denied: {
     title: ['手続きを中止しました', 'Cancelled'],
-    text: ['手続きを取りやめたため、このサービスには何も提供されていません。', 'You declined, so nothing was shared with this service.'],
+    text: [
+      '手続きを取りやめたため、このサービスには何も提供されていません。',
+      'You declined, so nothing was shared with this service.',
+    ],
   },
   login_required: {
     title: ['ログインが必要です', 'You need to log in'],
@@ -47,7 +55,10 @@ export const OIDC_ERRORS: Readonly<Record<string, { title: Words; text: Words }>
   },
   consent_required: {
     title: ['同意が必要です', 'Your consent is needed'],
-    text: ['情報の提供に同意いただけなかったため、手続きを続けられません。', 'Without your consent to share the information, this cannot go on.'],
+    text: [
+      '情報の提供に同意いただけなかったため、手続きを続けられません。',
+      'Without your consent to share the information, this cannot go on.',
+    ],
   },
   interaction_required: {
     title: ['操作が必要です', 'Your action is needed'],
@@ -68,7 +79,10 @@ export const OIDC_ERRORS: Readonly<Record<string, { title: Words; text: Words }>
 };
 
 export const oidcErrorWords = (code: string): { title: Words; text: Words } =>
-  OIDC_ERRORS[code] ?? { title: ['本人確認ができませんでした', 'Verification failed'], text: ['もう一度最初からお試しください。', 'Please start again.'] };
+  OIDC_ERRORS[code] ?? {
+    title: ['本人確認ができませんでした', 'Verification failed'],
+    text: ['もう一度最初からお試しください。', 'Please start again.'],
+  };
 
 /**
  * English for values a demo stored in Japanese: exact phrases, and patterns whose parts (numbers,
@@ -102,7 +116,8 @@ export class Phrasebook {
 /** Markup for a value stored in Japanese: as it is in Japanese; in English its English text (without one, the Japanese, marked as such). */
 export function storedHtml(lang: Lang, ja: string, en: string | undefined): string {
   if (lang === 'ja' || en === ja) return escapeHtml(ja);
-  if (en === undefined) return `<span lang="ja">${escapeHtml(ja)}</span> <small class="muted">(recorded in Japanese)</small>`;
+  if (en === undefined)
+    return `<span lang="ja">${escapeHtml(ja)}</span> <small class="muted">(recorded in Japanese)</small>`;
   return escapeHtml(en);
 }
 

@@ -12,10 +12,12 @@ export const t =
     tr(lang, ja, en);
 
 /** One `<dt>/<dd>` pair; `value` is escaped; the `<dd>` carries the test id. */
-export const row = (label: string, value: string, testid: string, attrs = ''): string => `<dt>${label}</dt><dd data-testid="${testid}"${attrs}>${escapeHtml(value)}</dd>`;
+export const row = (label: string, value: string, testid: string, attrs = ''): string =>
+  `<dt>${label}</dt><dd data-testid="${testid}"${attrs}>${escapeHtml(value)}</dd>`;
 
 /** One `<dt>/<dd>` pair whose value is markup (already escaped), e.g. words with a code in small print. */
-export const rowHtml = (label: string, valueHtml: string, testid: string, attrs = ''): string => `<dt>${label}</dt><dd data-testid="${testid}"${attrs}>${valueHtml}</dd>`;
+export const rowHtml = (label: string, valueHtml: string, testid: string, attrs = ''): string =>
+  `<dt>${label}</dt><dd data-testid="${testid}"${attrs}>${valueHtml}</dd>`;
 
 /** Unescaped text in the page's language (for `row()` values, which escape). */
 export const pick =

@@ -27,7 +27,13 @@ export class KakuninClient {
   configuration(): Promise<client.Configuration> {
     const insecure = new URL(this.o.platformUrl).protocol === 'http:';
     this.config ??= client
-      .discovery(new URL(this.o.platformUrl), this.o.clientId, undefined, client.ClientSecretBasic(this.o.clientSecret), insecure ? { execute: [client.allowInsecureRequests] } : undefined)
+      .discovery(
+        new URL(this.o.platformUrl),
+        this.o.clientId,
+        undefined,
+        client.ClientSecretBasic(this.o.clientSecret),
+        insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+      )
       .catch((e: unknown) => {
         this.config = undefined;
         throw e;
@@ -36,7 +42,10 @@ export class KakuninClient {
   }
 
   /** Where to send the browser; keep `pending` in the session until the callback. */
-  async start(redirectUri: string, o: { claims?: object; lang: string; statementDetail?: string }): Promise<{ url: URL; pending: Pending }> {
+  async start(
+    redirectUri: string,
+    o: { claims?: object; lang: string; statementDetail?: string },
+  ): Promise<{ url: URL; pending: Pending }> {
     const config = await this.configuration();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -57,7 +66,10 @@ export class KakuninClient {
   /** On the callback: code → tokens (PKCE, state, ID token checked) → verified_claims from userinfo. */
   async finish(currentUrl: URL, pending: Pending): Promise<SignedIn> {
     const config = await this.configuration();
-    const tokens = await client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state });
+    const tokens = await client.authorizationCodeGrant(config, currentUrl, {
+      pkceCodeVerifier: pending.verifier,
+      expectedState: pending.state,
+    });
     const { sub, acr } = tokens.claims()!;
     if (!pending.identity) return { sub, acr: String(acr) };
     const info = await client.fetchUserInfo(config, tokens.access_token, sub);

@@ -34,25 +34,43 @@ const form = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
  * Ends the relationship with the holder of `sub` (the pairwise sub of our ID tokens). Without
  * `endedAt` it ends now, or, when it has already ended, changes nothing and answers the recorded end.
  */
-export async function endRelationship(o: { platformUrl: string; clientId: string; clientSecret: string }, sub: string, endedAt?: Date): Promise<RelationshipEnded> {
+export async function endRelationship(
+  o: { platformUrl: string; clientId: string; clientSecret: string },
+  sub: string,
+  endedAt?: Date,
+): Promise<RelationshipEnded> {
   const res = await fetch(new URL('/rp/v1/relationships/end', o.platformUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${form(o.clientId)}:${form(o.clientSecret)}`).toString('base64')}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${form(o.clientId)}:${form(o.clientSecret)}`).toString('base64')}`,
+    },
     body: JSON.stringify({ sub, ...(endedAt ? { ended_at: endedAt.toISOString() } : {}) }),
     signal: AbortSignal.timeout(10_000),
   });
-  const body = (await res.json().catch(() => ({}))) as RelationshipEnded & { error?: { code: string; message: string } };
-  if (!res.ok) throw new RelationshipEndRefused(res.status, body.error?.code ?? 'HTTP_ERROR', body.error?.message ?? `the platform answered ${res.status}`);
+  const body = (await res.json().catch(() => ({}))) as RelationshipEnded & {
+    error?: { code: string; message: string };
+  };
+  if (!res.ok)
+    throw new RelationshipEndRefused(
+      res.status,
+      body.error?.code ?? 'HTTP_ERROR',
+      body.error?.message ?? `the platform answered ${res.status}`,
+    );
   return body;
 }
 
 /** The last day records are kept, in Japan: the day before `retained_until` (which is 00:00 JST). */
-export const lastRetainedDay = (r: Pick<RelationshipEnded, 'retained_until'>): string => dayInJapan(new Date(Date.parse(r.retained_until) - 1));
+export const lastRetainedDay = (r: Pick<RelationshipEnded, 'retained_until'>): string =>
+  dayInJapan(new Date(Date.parse(r.retained_until) - 1));
 
 /** The platform's answer in words, in Japan time. */
 export function relationshipEndWords(r: RelationshipEnded, lang: 'ja' | 'en'): { ended: string; kept: string } {
   const last = dayWords(lastRetainedDay(r), lang);
   return lang === 'ja'
     ? { ended: jstWords(r.ended_at, 'ja'), kept: `${last}まで (日本時間、終了日の翌日から${r.retention.years}年間)` }
-    : { ended: jstWords(r.ended_at, 'en'), kept: `until ${last} (Japan time; ${r.retention.years} years from the day after the end)` };
+    : {
+        ended: jstWords(r.ended_at, 'en'),
+        kept: `until ${last} (Japan time; ${r.retention.years} years from the day after the end)`,
+      };
 }

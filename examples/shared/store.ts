@@ -11,7 +11,9 @@ export class JsonStore<T extends object> {
   constructor(dataDir: string, name: string, initial: () => T) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, `${name}.json`);
-    this.data = existsSync(this.file) ? { ...initial(), ...(JSON.parse(readFileSync(this.file, 'utf8')) as Partial<T>) } : initial();
+    this.data = existsSync(this.file)
+      ? { ...initial(), ...(JSON.parse(readFileSync(this.file, 'utf8')) as Partial<T>) }
+      : initial();
   }
 
   /** Applies a change and persists it; returns what `change` returns. */

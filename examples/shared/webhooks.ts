@@ -14,7 +14,13 @@ export interface KakuninEvent {
 }
 
 /** True only for a fresh timestamp (±5 min) and a matching HMAC over the raw body (constant time). */
-export function verifyKakuninSignature(rawBody: string, header: string | undefined, secret: string, toleranceSeconds = 300, now = Date.now()): boolean {
+export function verifyKakuninSignature(
+  rawBody: string,
+  header: string | undefined,
+  secret: string,
+  toleranceSeconds = 300,
+  now = Date.now(),
+): boolean {
   if (!header) return false;
   const parts = header.split(',').map((kv) => kv.trim().split('='));
   const t = Number(parts.find(([k]) => k === 't')?.[1]);

@@ -4,7 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayInJapan, retentionUntil } from '../shared/index.js';
 import { BANK_RP, startBank } from '../bank/index.js';
-import { attr, eventually, residents, runMonitor, startDemo, startPlatform, testid, Visitor, type Harness, type Page, type RunningTestDemo } from './support.js';
+import {
+  attr,
+  eventually,
+  residents,
+  runMonitor,
+  startDemo,
+  startPlatform,
+  testid,
+  Visitor,
+  type Harness,
+  type Page,
+  type RunningTestDemo,
+} from './support.js';
 
 let h: Harness;
 let bank: RunningTestDemo;
@@ -28,13 +40,19 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(form.body).toContain('data-testid="application-form"');
     const refused = await v.submit(form, 'application-form', { accountType: 'sogo', occupation: '' });
     expect(refused.status).toBe(400);
-    expect(testid(refused.body, 'form-errors')).toMatch(/取引を行う目的を 1 つ以上選んでください。職業を選んでください。/);
+    expect(testid(refused.body, 'form-errors')).toMatch(
+      /取引を行う目的を 1 つ以上選んでください。職業を選んでください。/,
+    );
     expect(refused.url).toBe(`${bank.demo.url}/apply`);
   });
 
   it('a holder who cancels on the platform comes back to a clear page, and nothing is opened', async () => {
     const v = new Visitor(h);
-    const ceremony = await v.submit(await v.go(`${bank.demo.url}/apply`), 'application-form', { accountType: 'futsu', purpose: 'salary', occupation: 'student' });
+    const ceremony = await v.submit(await v.go(`${bank.demo.url}/apply`), 'application-form', {
+      accountType: 'futsu',
+      purpose: 'salary',
+      occupation: 'student',
+    });
     const uid = /\/interaction\/([^/?]+)/.exec(ceremony.url)![1]!;
     const back = await v.go(`${h.p.server.url}/interaction/${uid}/abort`, {});
     expect(back.url.startsWith(`${bank.demo.url}/callback?`)).toBe(true);
@@ -51,7 +69,11 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     visitor = new Visitor(h);
     const home = await visitor.go(bank.demo.url);
     const form = await visitor.go(new URL(attr(home.body, 'start-application', 'href')!, bank.demo.url).toString());
-    const ceremony = await visitor.submit(form, 'application-form', { accountType: 'sogo', purpose: ['living', 'savings'], occupation: 'employee' });
+    const ceremony = await visitor.submit(form, 'application-form', {
+      accountType: 'sogo',
+      purpose: ['living', 'savings'],
+      occupation: 'employee',
+    });
     expect(ceremony.url).toMatch(new RegExp(`^${h.p.server.url}/interaction/`));
     expect(ceremony.body).toContain(BANK_RP.purpose);
     account = await visitor.ceremony(ceremony, person, 'sign');
@@ -84,7 +106,11 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
 
     // The record id quoted is the platform's own verification record for this RP, under jp_aml.
     const kakuninId = field('record-kakunin-id')!;
-    const platformRecord = (await (await fetch(`${h.p.server.url}/admin/v1/records/${kakuninId}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).json()) as Record<string, unknown>;
+    const platformRecord = (await (
+      await fetch(`${h.p.server.url}/admin/v1/records/${kakuninId}`, {
+        headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+      })
+    ).json()) as Record<string, unknown>;
     expect(platformRecord).toMatchObject({ id: kakuninId, rp_client_id: BANK_RP.clientId, framework: 'jp_aml' });
 
     // English page, same data.
@@ -112,14 +138,20 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
       return attr(page.body, 'review-status', 'data-status') === 'review-needed' ? page : undefined;
     });
     // The reason in words (its code in small print), the time in Japan time; in English, the note's English.
-    expect(testid(flagged.body, 'record-notes')).toMatch(/失効通知を受領 \(理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、通知 evt_/);
+    expect(testid(flagged.body, 'record-notes')).toMatch(
+      /失効通知を受領 \(理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、通知 evt_/,
+    );
     expect(flagged.body).toContain('<small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
     expect(attr(flagged.body, 'review-reason', 'data-reason')).toBe('affiliationChanged');
     expect(testid(flagged.body, 'review-reason')).toMatch(/^氏名・住所などの変更/);
     const english = await visitor.go(`${account.url}?lang=en`);
-    expect(testid(english.body, 'record-notes')).toMatch(/Notice received that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address \(a move, marriage …\); revoked \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST; notice evt_/);
+    expect(testid(english.body, 'record-notes')).toMatch(
+      /Notice received that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address \(a move, marriage …\); revoked \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST; notice evt_/,
+    );
     expect(testid(english.body, 'review-reason')).toMatch(/^a change of name or address/);
-    expect(testid(english.body, 'record-confirmed-by')).toBe('Demo Bank account opening centre (the specified business operator)');
+    expect(testid(english.body, 'record-confirmed-by')).toBe(
+      'Demo Bank account opening centre (the specified business operator)',
+    );
     expect(testid(english.body, 'record-recorded-by')).toBe('Demo Bank account opening system');
     expect(testid(english.body, 'record-verified-by')).toBe(`Kakunin JPKI platform (${h.p.server.url})`);
     expect(testid(english.body, 'account-branch')).toBe('001 Head office');
@@ -135,15 +167,31 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
   }, 60_000);
 
   const monitored = async () => {
-    const rows = (await (await fetch(`${h.p.server.url}/admin/v1/monitored-certificates?rp=${BANK_RP.clientId}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).json()) as { status: string }[];
+    const rows = (await (
+      await fetch(`${h.p.server.url}/admin/v1/monitored-certificates?rp=${BANK_RP.clientId}`, {
+        headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+      })
+    ).json()) as { status: string }[];
     return rows.map((r) => r.status).sort();
   };
-  const endNotes = () => h.p.server.platform.db.query("SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'", [BANK_RP.clientId]);
+  const endNotes = () =>
+    h.p.server.platform.db.query(
+      "SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'",
+      [BANK_RP.clientId],
+    );
 
   it('closing one of two accounts asks for confirmation first, and the relationship with the platform goes on', async () => {
     // A second account of the same customer (another identity ceremony).
     const form = await visitor.go(`${bank.demo.url}/apply`);
-    const second = await visitor.ceremony(await visitor.submit(form, 'application-form', { accountType: 'futsu', purpose: 'salary', occupation: 'employee' }), person, 'sign');
+    const second = await visitor.ceremony(
+      await visitor.submit(form, 'application-form', {
+        accountType: 'futsu',
+        purpose: 'salary',
+        occupation: 'employee',
+      }),
+      person,
+      'sign',
+    );
     expect(second.url).not.toBe(account.url);
     const confirm = await visitor.go(new URL(attr(second.body, 'close-account', 'href')!, second.url).toString());
     expect(confirm.url).toBe(`${second.url}/close`);
@@ -151,7 +199,9 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(testid(confirm.body, 'confirm-platform')).toContain('取引関係は続きます');
     // Nothing happens before the confirmation: still open, and a post without it only shows the page again.
     expect(attr((await visitor.go(second.url)).body, 'account-status', 'data-status')).toBe('open');
-    const unconfirmed = await visitor.go(`${second.url}/close`, { csrf: /name="csrf" value="([^"]+)"/.exec(confirm.body)![1]! });
+    const unconfirmed = await visitor.go(`${second.url}/close`, {
+      csrf: /name="csrf" value="([^"]+)"/.exec(confirm.body)![1]!,
+    });
     expect(unconfirmed.url).toBe(`${second.url}/close`);
     expect(attr((await visitor.go(second.url)).body, 'account-status', 'data-status')).toBe('open');
 
@@ -178,21 +228,31 @@ describe('bank account opening demo (犯収法, JPKI signature method)', () => {
     expect(attr(closed.body, 'platform-relationship', 'data-status')).toBe('ended');
     expect(attr(closed.body, 'platform-retained-until', 'data-last-day')).toBe(until);
     const [y, m, d] = until.split('-').map(Number);
-    expect(testid(closed.body, 'platform-retained-until')).toBe(`${y}年${m}月${d}日まで (日本時間、終了日の翌日から7年間)`);
+    expect(testid(closed.body, 'platform-retained-until')).toBe(
+      `${y}年${m}月${d}日まで (日本時間、終了日の翌日から7年間)`,
+    );
     expect(testid(closed.body, 'platform-monitoring')).toBe('停止しました');
     expect(await monitored()).not.toContain('good');
     expect(await monitored()).toContain('ended');
-    const [rel] = await h.p.server.platform.db.query<{ ended_at: Date }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [BANK_RP.clientId]);
+    const [rel] = await h.p.server.platform.db.query<{ ended_at: Date }>(
+      'SELECT ended_at FROM relationships WHERE rp_client_id = $1',
+      [BANK_RP.clientId],
+    );
     expect(new Date(rel!.ended_at).toISOString()).toBe(attr(closed.body, 'platform-ended-at', 'data-value'));
     expect(await endNotes()).toHaveLength(1);
 
     // A second close (the confirmation posted again) changes nothing, at the bank or the platform.
     const again = await visitor.submit(confirm, 'close-account-form');
     expect(testid(again.body, 'message')).toBe('この口座は解約済みです。');
-    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(attr(closed.body, 'platform-ended-at', 'data-value'));
+    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(
+      attr(closed.body, 'platform-ended-at', 'data-value'),
+    );
     expect(testid(again.body, 'record-notes')).toBe(testid(closed.body, 'record-notes'));
     expect(await endNotes()).toHaveLength(1);
-    const [same] = await h.p.server.platform.db.query<{ ended_at: Date }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [BANK_RP.clientId]);
+    const [same] = await h.p.server.platform.db.query<{ ended_at: Date }>(
+      'SELECT ended_at FROM relationships WHERE rp_client_id = $1',
+      [BANK_RP.clientId],
+    );
     expect(new Date(same!.ended_at).getTime()).toBe(new Date(rel!.ended_at).getTime());
   }, 60_000);
 });

@@ -8,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WALLET_RP, startWallet } from '../wallet/index.js';
-import { attr, eventually, residents, startDemo, startPlatform, Visitor, type Harness, type RunningTestDemo } from './support.js';
+import {
+  attr,
+  eventually,
+  residents,
+  startDemo,
+  startPlatform,
+  Visitor,
+  type Harness,
+  type RunningTestDemo,
+} from './support.js';
 
 const BIN = fileURLToPath(new URL('../../packages/cli/bin/kakunin.js', import.meta.url));
 
@@ -23,19 +32,26 @@ afterAll(async () => {
   await h?.close();
 });
 
-it('`kakunin sim event --person … move` freezes the holder\'s wallet within 10 s, with no monitor run and no restart', async () => {
+it("`kakunin sim event --person … move` freezes the holder's wallet within 10 s, with no monitor run and no restart", async () => {
   const [person] = residents(h.p, 'fukui') as [string];
   const v = new Visitor(h);
   const home = await v.go(wallet.demo.url);
   const landed = await v.ceremony(await v.submit(home, 'create-wallet-form'), person, 'sign');
   expect(attr(landed.body, 'wallet-status', 'data-status')).toBe('active');
 
-  const moved = spawnSync(process.execPath, [BIN, 'sim', 'event', '--person', person, 'move', '--municipality-code', '18207', '--dir', h.p.sandbox.dir], { encoding: 'utf8', timeout: 60_000 });
+  const moved = spawnSync(
+    process.execPath,
+    [BIN, 'sim', 'event', '--person', person, 'move', '--municipality-code', '18207', '--dir', h.p.sandbox.dir],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   expect(moved.status, moved.stderr).toBe(0);
   const at = Date.now();
   await eventually(
     `the wallet of ${person} to be frozen`,
-    async () => ((attr((await v.go(`${wallet.demo.url}/wallet`)).body, 'wallet-status', 'data-status') === 'frozen') ? true : undefined),
+    async () =>
+      attr((await v.go(`${wallet.demo.url}/wallet`)).body, 'wallet-status', 'data-status') === 'frozen'
+        ? true
+        : undefined,
     10_000,
   );
   expect(Date.now() - at).toBeLessThan(10_000);

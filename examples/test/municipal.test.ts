@@ -4,7 +4,18 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MUNICIPAL_RP, childCovered, startMunicipal } from '../municipal/index.js';
-import { attr, eventually, residents, runMonitor, startDemo, startPlatform, testid, Visitor, type Harness, type RunningTestDemo } from './support.js';
+import {
+  attr,
+  eventually,
+  residents,
+  runMonitor,
+  startDemo,
+  startPlatform,
+  testid,
+  Visitor,
+  type Harness,
+  type RunningTestDemo,
+} from './support.js';
 
 let h: Harness;
 let portal: RunningTestDemo;
@@ -25,7 +36,8 @@ describe('municipal portal demo', () => {
     [, , person] = residents(h.p, 'fukui') as [string, string, string];
     visitor = new Visitor(h);
     const home = await visitor.go(portal.demo.url);
-    for (const id of ['library', 'facilities', 'taxi', 'health', 'e-application']) expect(home.body).toContain(`data-testid="service-${id}"`);
+    for (const id of ['library', 'facilities', 'taxi', 'health', 'e-application'])
+      expect(home.body).toContain(`data-testid="service-${id}"`);
     expect(home.body).not.toContain('href="/services/library"');
     expect((await visitor.go(`${portal.demo.url}/apply/childcare`)).url).toBe(`${portal.demo.url}/`);
 
@@ -46,7 +58,12 @@ describe('municipal portal demo', () => {
   it('refuses an incomplete or ineligible e-application before any signature', async () => {
     const form = await visitor.go(`${portal.demo.url}/apply/childcare`);
     expect(form.body).toContain('data-testid="application-form"');
-    const refused = await visitor.submit(form, 'application-form', { childName: '', childBirthdate: '1990-01-01', receive: 'coin', phone: 'x' });
+    const refused = await visitor.submit(form, 'application-form', {
+      childName: '',
+      childBirthdate: '1990-01-01',
+      receive: 'coin',
+      phone: 'x',
+    });
     expect(refused.status).toBe(400);
     const errors = testid(refused.body, 'form-errors')!;
     expect(errors).toContain('お子さんの氏名');
@@ -56,7 +73,12 @@ describe('municipal portal demo', () => {
 
   it('submits the childcare e-application signed with the signing certificate and shows what was received', async () => {
     const form = await visitor.go(`${portal.demo.url}/apply/childcare`);
-    const ceremony = await visitor.submit(form, 'application-form', { childName: '福井　はな', childBirthdate: '2022-05-05', receive: 'coin', phone: '0776-20-0000' });
+    const ceremony = await visitor.submit(form, 'application-form', {
+      childName: '福井　はな',
+      childBirthdate: '2022-05-05',
+      receive: 'coin',
+      phone: '0776-20-0000',
+    });
     expect(ceremony.body).toContain(MUNICIPAL_RP.purpose);
     const received = await visitor.ceremony(ceremony, person, 'sign');
     expect(received.url).toMatch(new RegExp(`^${portal.demo.url}/applications/SN-\\d{8}-\\d{6}$`));
@@ -105,7 +127,9 @@ describe('municipal portal demo', () => {
     });
     // Why and when, in words (the reason's code in small print), in both languages.
     expect(attr(revoked.body, 'id-revoked-reason', 'data-reason')).toBe('affiliationChanged');
-    expect(testid(revoked.body, 'id-revoked-reason')).toBe('氏名・住所などの変更 (転居・婚姻など) (affiliationChanged)');
+    expect(testid(revoked.body, 'id-revoked-reason')).toBe(
+      '氏名・住所などの変更 (転居・婚姻など) (affiliationChanged)',
+    );
     expect(testid(revoked.body, 'id-revoked-at')).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
     const english = await visitor.go(`${portal.demo.url}/id-card?lang=en`);
     expect(testid(english.body, 'id-revoked-reason')).toMatch(/^a change of name or address/);

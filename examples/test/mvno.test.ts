@@ -4,7 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayInJapan, retentionUntil, type Verified } from '../shared/index.js';
 import { MVNO_RP, emptyMvno, makeContract, startMvno } from '../mvno/index.js';
-import { attr, eventually, residents, runMonitor, startDemo, startPlatform, testid, Visitor, type Harness, type Page, type RunningTestDemo } from './support.js';
+import {
+  attr,
+  eventually,
+  residents,
+  runMonitor,
+  startDemo,
+  startPlatform,
+  testid,
+  Visitor,
+  type Harness,
+  type Page,
+  type RunningTestDemo,
+} from './support.js';
 
 let h: Harness;
 let mvno: RunningTestDemo;
@@ -53,7 +65,11 @@ describe('MVNO contract demo (携帯法)', () => {
     expect(field('record-contract')).toBe(`${field('contract-number')} / ${field('phone-number')}`);
     expect(field('record-retention')).toBe('契約終了日から3年間 (契約中)');
 
-    const platformRecord = (await (await fetch(`${h.p.server.url}/admin/v1/records/${field('record-kakunin-id')}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).json()) as Record<string, unknown>;
+    const platformRecord = (await (
+      await fetch(`${h.p.server.url}/admin/v1/records/${field('record-kakunin-id')}`, {
+        headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+      })
+    ).json()) as Record<string, unknown>;
     expect(platformRecord).toMatchObject({ rp_client_id: MVNO_RP.clientId, framework: 'jp_mpiupa' });
   }, 60_000);
 
@@ -71,7 +87,15 @@ describe('MVNO contract demo (携帯法)', () => {
     expect(() => makeContract(emptyMvno(), 's', 'light', v, 'http://x')).toThrow(/guardian/);
     // Whose 18th birthday is tomorrow has reached 18 today.
     const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-    expect(makeContract(emptyMvno(), 's', 'light', { ...v, birthdate: `${Number(tomorrow.slice(0, 4)) - 18}${tomorrow.slice(4)}` }, 'http://x').plan).toBe('light');
+    expect(
+      makeContract(
+        emptyMvno(),
+        's',
+        'light',
+        { ...v, birthdate: `${Number(tomorrow.slice(0, 4)) - 18}${tomorrow.slice(4)}` },
+        'http://x',
+      ).plan,
+    ).toBe('light');
   });
 
   it('notes a revocation of the certificate on the record', async () => {
@@ -83,10 +107,14 @@ describe('MVNO contract demo (携帯法)', () => {
     });
     expect(testid(noted.body, 'record-name')).toBe(testid(contract.body, 'record-name'));
     // The reason in words with its code in small print; in English, the note's English.
-    expect(testid(noted.body, 'record-notes')).toMatch(/理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、/);
+    expect(testid(noted.body, 'record-notes')).toMatch(
+      /理由: 氏名・住所などの変更 \(転居・婚姻など\)、失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}、/,
+    );
     expect(noted.body).toContain('<small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
     const english = await visitor.go(`${contract.url}?lang=en`);
-    expect(testid(english.body, 'record-notes')).toMatch(/Notice that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address/);
+    expect(testid(english.body, 'record-notes')).toMatch(
+      /Notice that the signing certificate \(serial \S+\) was revoked \(reason: a change of name or address/,
+    );
     expect(testid(english.body, 'record-cert-type')).toBe('JPKI signing certificate');
     expect(testid(english.body, 'record-confirmed-by')).toBe('Demo Mobile online sign-up (mobile voice carrier)');
     await visitor.go(`${contract.url}?lang=ja`);
@@ -94,7 +122,13 @@ describe('MVNO contract demo (携帯法)', () => {
 
   it('ending the contract, after confirming, ends the relationship at the platform: monitoring stops, the 3-year retention starts', async () => {
     // (The certificate was revoked above: nothing of this pair is watched any more; the relationship is still open.)
-    const relationship = async () => (await h.p.server.platform.db.query<{ ended_at: Date | null }>('SELECT ended_at FROM relationships WHERE rp_client_id = $1', [MVNO_RP.clientId]))[0]!.ended_at;
+    const relationship = async () =>
+      (
+        await h.p.server.platform.db.query<{ ended_at: Date | null }>(
+          'SELECT ended_at FROM relationships WHERE rp_client_id = $1',
+          [MVNO_RP.clientId],
+        )
+      )[0]!.ended_at;
     expect(await relationship()).toBeNull();
     const page = await visitor.go(contract.url);
     const confirm = await visitor.go(new URL(attr(page.body, 'cancel-contract', 'href')!, page.url).toString());
@@ -112,7 +146,14 @@ describe('MVNO contract demo (携帯法)', () => {
     // Posted again: nothing changes.
     const again = await visitor.submit(confirm, 'cancel-contract-form');
     expect(testid(again.body, 'message')).toBe('このご契約は解約済みです。');
-    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(attr(ended.body, 'platform-ended-at', 'data-value'));
-    expect(await h.p.server.platform.db.query("SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'", [MVNO_RP.clientId])).toHaveLength(1);
+    expect(attr(again.body, 'platform-ended-at', 'data-value')).toBe(
+      attr(ended.body, 'platform-ended-at', 'data-value'),
+    );
+    expect(
+      await h.p.server.platform.db.query(
+        "SELECT id FROM records WHERE rp_client_id = $1 AND outcome = 'note' AND payload->>'event' = 'relationship_ended'",
+        [MVNO_RP.clientId],
+      ),
+    ).toHaveLength(1);
   });
 });

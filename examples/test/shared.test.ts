@@ -6,7 +6,24 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JsonStore, Phrasebook, ageOn, dayAgeIsReached, dayInJapan, dayWords, formatJst, jstWords, oidcErrorWords, prefectureOf, readVerifiedClaims, reasonHtml, reasonWords, retentionUntil, storedHtml, verifyKakuninSignature } from '../shared/index.js';
+import {
+  JsonStore,
+  Phrasebook,
+  ageOn,
+  dayAgeIsReached,
+  dayInJapan,
+  dayWords,
+  formatJst,
+  jstWords,
+  oidcErrorWords,
+  prefectureOf,
+  readVerifiedClaims,
+  reasonHtml,
+  reasonWords,
+  retentionUntil,
+  storedHtml,
+  verifyKakuninSignature,
+} from '../shared/index.js';
 
 describe('age under 年齢計算ニ関スル法律', () => {
   it('an age is reached on the day before the birthday', () => {
@@ -52,7 +69,9 @@ describe('words for people', () => {
     expect(reasonWords('affiliationChanged', 'ja')).toBe('氏名・住所などの変更 (転居・婚姻など)');
     expect(reasonWords('keyCompromise', 'en')).toBe('the card was lost or stolen (key compromised)');
     expect(reasonWords(undefined, 'en')).toBe('unknown');
-    expect(reasonHtml('affiliationChanged', 'en')).toBe('a change of name or address (a move, marriage …) <small class="code" data-code="affiliationChanged">(affiliationChanged)</small>');
+    expect(reasonHtml('affiliationChanged', 'en')).toBe(
+      'a change of name or address (a move, marriage …) <small class="code" data-code="affiliationChanged">(affiliationChanged)</small>',
+    );
     // An unknown code is shown as it is (escaped), with nothing to add in small print.
     expect(reasonHtml('<b>', 'ja')).toBe('&lt;b&gt;');
     expect(oidcErrorWords('access_denied').title).toEqual(['手続きを中止しました', 'Cancelled']);
@@ -66,7 +85,9 @@ describe('words for people', () => {
     expect(book.en('支店')).toBeUndefined();
     expect(storedHtml('ja', '本店', book.en('本店'))).toBe('本店');
     expect(storedHtml('en', '本店', book.en('本店'))).toBe('Head office');
-    expect(storedHtml('en', '支店<', book.en('支店<'))).toBe('<span lang="ja">支店&lt;</span> <small class="muted">(recorded in Japanese)</small>');
+    expect(storedHtml('en', '支店<', book.en('支店<'))).toBe(
+      '<span lang="ja">支店&lt;</span> <small class="muted">(recorded in Japanese)</small>',
+    );
   });
 });
 
@@ -92,13 +113,16 @@ describe('retention periods', () => {
 describe('webhook signatures', () => {
   const secret = 'whsec_test';
   const body = '{"id":"evt_1","type":"certificate.revoked"}';
-  const sign = (t: number, s = secret, b = body) => `t=${t},v1=${createHmac('sha256', s).update(`${t}.${b}`).digest('hex')}`;
+  const sign = (t: number, s = secret, b = body) =>
+    `t=${t},v1=${createHmac('sha256', s).update(`${t}.${b}`).digest('hex')}`;
   const now = Date.now();
   const t = Math.floor(now / 1000);
 
   it('accepts a fresh, matching signature (also among several v1 values)', () => {
     expect(verifyKakuninSignature(body, sign(t), secret, 300, now)).toBe(true);
-    expect(verifyKakuninSignature(body, `${sign(t, 'whsec_old')},v1=${sign(t).split('v1=')[1]}`, secret, 300, now)).toBe(true);
+    expect(
+      verifyKakuninSignature(body, `${sign(t, 'whsec_old')},v1=${sign(t).split('v1=')[1]}`, secret, 300, now),
+    ).toBe(true);
   });
 
   it('rejects another secret, a changed body, a stale or missing timestamp, garbage', () => {
@@ -114,10 +138,30 @@ describe('webhook signatures', () => {
 describe('verified_claims', () => {
   it('reads the OIDC4IDA structure and refuses an incomplete one', () => {
     const v = readVerifiedClaims({
-      verification: { trust_framework: 'jp_aml', time: '2026-11-25T09:00:01.234Z', verification_process: 'rec_1', evidence: [{ type: 'electronic_signature', issuer: 'C=JP', serial_number: '1A2B', created_at: '2026-11-25T09:00:01.234Z' }] },
+      verification: {
+        trust_framework: 'jp_aml',
+        time: '2026-11-25T09:00:01.234Z',
+        verification_process: 'rec_1',
+        evidence: [
+          {
+            type: 'electronic_signature',
+            issuer: 'C=JP',
+            serial_number: '1A2B',
+            created_at: '2026-11-25T09:00:01.234Z',
+          },
+        ],
+      },
       claims: { name: '森　蓮', birthdate: '1944-11-01', address: { formatted: '福井県福井市大手４－４－５' } },
     });
-    expect(v).toEqual({ trustFramework: 'jp_aml', time: '2026-11-25T09:00:01.234Z', recordId: 'rec_1', certificate: { issuer: 'C=JP', serial: '1A2B', createdAt: '2026-11-25T09:00:01.234Z' }, name: '森　蓮', birthdate: '1944-11-01', address: '福井県福井市大手４－４－５' });
+    expect(v).toEqual({
+      trustFramework: 'jp_aml',
+      time: '2026-11-25T09:00:01.234Z',
+      recordId: 'rec_1',
+      certificate: { issuer: 'C=JP', serial: '1A2B', createdAt: '2026-11-25T09:00:01.234Z' },
+      name: '森　蓮',
+      birthdate: '1944-11-01',
+      address: '福井県福井市大手４－４－５',
+    });
     expect(() => readVerifiedClaims({ claims: { name: 'x' } })).toThrow(/verification/);
     expect(() => readVerifiedClaims(undefined)).toThrow();
   });

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { createRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
-import { createTestSandbox, holderLinkOf, holderRespond, startTestPlatform, type TestPlatform } from '../../packages/server/test/support/platform.js';
+import {
+  createTestSandbox,
+  holderLinkOf,
+  holderRespond,
+  startTestPlatform,
+  type TestPlatform,
+} from '../../packages/server/test/support/platform.js';
 import type { DemoOptions, DemoRegistration, RunningDemo } from '../shared/index.js';
 
 export interface Harness {
@@ -50,12 +56,27 @@ export interface RunningTestDemo {
 }
 
 /** Registers a demo on the platform with its URLs (as the orchestrator does) and starts it. */
-export async function startDemo(h: Harness, reg: DemoRegistration, start: (o: DemoOptions) => Promise<RunningDemo>): Promise<RunningTestDemo> {
+export async function startDemo(
+  h: Harness,
+  reg: DemoRegistration,
+  start: (o: DemoOptions) => Promise<RunningDemo>,
+): Promise<RunningTestDemo> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const rp = await createRelyingParty(h.p.server.platform, { ...reg, redirectUris: [`${url}/callback`], webhookUrl: `${url}/webhooks/kakunin` });
+  const rp = await createRelyingParty(h.p.server.platform, {
+    ...reg,
+    redirectUris: [`${url}/callback`],
+    webhookUrl: `${url}/webhooks/kakunin`,
+  });
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${reg.clientId}-`));
-  const options: DemoOptions = { platformUrl: h.p.server.url, clientId: rp.clientId, clientSecret: rp.clientSecret, webhookSecret: rp.webhookSecret, port, dataDir };
+  const options: DemoOptions = {
+    platformUrl: h.p.server.url,
+    clientId: rp.clientId,
+    clientSecret: rp.clientSecret,
+    webhookSecret: rp.webhookSecret,
+    port,
+    dataDir,
+  };
   const demo = await start(options);
   expect(demo.url).toBe(url);
   return {
@@ -76,7 +97,13 @@ export interface Page {
   body: string;
 }
 
-const unescape = (s: string): string => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescape = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The text of the element carrying `data-testid` (tags stripped), or undefined. */
 export function testid(body: string, id: string): string | undefined {
@@ -107,7 +134,12 @@ export class Visitor {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = params.toString();
     }
-    const res = await fetch(url, { method: form ? 'POST' : 'GET', headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    const res = await fetch(url, {
+      method: form ? 'POST' : 'GET',
+      headers,
+      redirect: 'manual',
+      ...(body !== undefined ? { body } : {}),
+    });
     for (const c of res.headers.getSetCookie()) {
       const pair = c.split(';')[0]!;
       const i = pair.indexOf('=');
@@ -132,9 +164,16 @@ export class Visitor {
     const body = await res.text();
     // oidc-provider's self-submitting form (a browser with JavaScript posts it at once), e.g. the
     // end of a platform session held by another account before the authorization resumes.
-    const auto = /document\.forms\[0\]\.submit\(\)[\s\S]*?<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(body);
+    const auto = /document\.forms\[0\]\.submit\(\)[\s\S]*?<form method="post" action="([^"]+)">([\s\S]*?)<\/form>/.exec(
+      body,
+    );
     if (res.status === 200 && auto) {
-      const fields = Object.fromEntries([...auto[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [m[1]!, unescape(m[2]!)]));
+      const fields = Object.fromEntries(
+        [...auto[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)].map((m) => [
+          m[1]!,
+          unescape(m[2]!),
+        ]),
+      );
       return this.go(new URL(unescape(auto[1]!), current).toString(), fields);
     }
     return { url: current, status: res.status, body };
@@ -145,7 +184,12 @@ export class Visitor {
     const form = new RegExp(`<form([^>]*data-testid="${formId}"[^>]*)>([\\s\\S]*?)</form>`).exec(page.body);
     if (!form) throw new Error(`no form ${formId} on ${page.url}`);
     const action = /action="([^"]*)"/.exec(form[1]!)?.[1] ?? '';
-    const hidden = Object.fromEntries([...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, unescape(m[2]!)]));
+    const hidden = Object.fromEntries(
+      [...form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+        m[1]!,
+        unescape(m[2]!),
+      ]),
+    );
     return this.go(new URL(unescape(action), page.url).toString(), { ...hidden, ...fields });
   }
 
@@ -155,7 +199,10 @@ export class Visitor {
    */
   async ceremony(page: Page, person: string, expected: 'auth' | 'sign'): Promise<Page> {
     const platform = this.h.p.server.url;
-    expect(page.url.startsWith(`${platform}/interaction/`), `expected the ceremony page, got ${page.url} (${page.status}): ${page.body.slice(0, 300)}`).toBe(true);
+    expect(
+      page.url.startsWith(`${platform}/interaction/`),
+      `expected the ceremony page, got ${page.url} (${page.status}): ${page.body.slice(0, 300)}`,
+    ).toBe(true);
     expect(page.status).toBe(200);
     const view = (await (await fetch(holderLinkOf(page.body))).json()) as { certificate: string };
     expect(view.certificate).toBe(expected);
@@ -173,13 +220,20 @@ export class Visitor {
 export function residents(p: TestPlatform, where: 'fukui' | 'elsewhere'): string[] {
   return p.sandbox
     .people()
-    .filter((x) => (x.prefecture === '福井県') === (where === 'fukui') && p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
+    .filter(
+      (x) =>
+        (x.prefecture === '福井県') === (where === 'fukui') &&
+        p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0,
+    )
     .map((x) => x.id);
 }
 
 /** Runs the platform's revocation monitor now (as an operator would). */
 export async function runMonitor(h: Harness): Promise<void> {
-  const res = await fetch(`${h.p.server.url}/admin/v1/monitor/run`, { method: 'POST', headers: { authorization: `Bearer ${h.p.server.adminToken}` } });
+  const res = await fetch(`${h.p.server.url}/admin/v1/monitor/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+  });
   expect(res.status).toBe(202);
 }
 

@@ -7,7 +7,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayInJapan } from '../shared/index.js';
 import { CHILDCARE_BENEFIT, WALLET_RP, WELCOME_GRANT, eligibility, startWallet } from '../wallet/index.js';
-import { attr, eventually, residents, runMonitor, startDemo, startPlatform, testid, Visitor, type Harness, type Page, type RunningTestDemo } from './support.js';
+import {
+  attr,
+  eventually,
+  residents,
+  runMonitor,
+  startDemo,
+  startPlatform,
+  testid,
+  Visitor,
+  type Harness,
+  type Page,
+  type RunningTestDemo,
+} from './support.js';
 
 let h: Harness;
 let wallet: RunningTestDemo;
@@ -91,9 +103,14 @@ describe('はぴコイン wallet demo', () => {
     // Whose 18th birthday is tomorrow has reached 18 today (the end of the day before the birthday).
     const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const born18Tomorrow = `${year - 18}${tomorrow.slice(4)}`;
-    expect(eligibility(born18Tomorrow, '福井県福井市大手３－１０－１', new Date().toISOString()).grants).toEqual(['welcome', 'childcare']);
+    expect(eligibility(born18Tomorrow, '福井県福井市大手３－１０－１', new Date().toISOString()).grants).toEqual([
+      'welcome',
+      'childcare',
+    ]);
     const dayAfter = new Date(Date.parse(`${today}T00:00:00Z`) + 2 * 86_400_000).toISOString().slice(0, 10);
-    expect(eligibility(`${year - 18}${dayAfter.slice(4)}`, '福井県福井市大手３－１０－１', new Date().toISOString()).grants).toEqual(['welcome']);
+    expect(
+      eligibility(`${year - 18}${dayAfter.slice(4)}`, '福井県福井市大手３－１０－１', new Date().toISOString()).grants,
+    ).toEqual(['welcome']);
     expect(eligibility(born18Tomorrow, '東京都千代田区霞が関１－１－１', new Date().toISOString()).grants).toEqual([]);
   });
 
@@ -145,7 +162,9 @@ describe('はぴコイン wallet demo', () => {
     } else {
       expect(testid(none.body, 'wallet-id')).toBe(ids.get(b)); // the platform links auth and sign certificates
     }
-    const state = JSON.parse(readFileSync(join(wallet.dataDir, 'wallet.json'), 'utf8')) as { wallets: Record<string, unknown> };
+    const state = JSON.parse(readFileSync(join(wallet.dataDir, 'wallet.json'), 'utf8')) as {
+      wallets: Record<string, unknown>;
+    };
     expect(Object.keys(state.wallets)).toHaveLength(3);
   }, 60_000);
 
@@ -172,7 +191,9 @@ describe('はぴコイン wallet demo', () => {
     expect(frozen.body).toContain('data-testid="pay-submit" disabled aria-describedby="pay-disabled-reason"');
     expect(testid(frozen.body, 'pay-disabled-reason')).toMatch(/凍結中のため送金できません/);
     const english = await v.go(`${wallet.demo.url}/wallet?lang=en`);
-    expect(testid(english.body, 'frozen-reason')).toBe('a change of name or address (a move, marriage …) (affiliationChanged)');
+    expect(testid(english.body, 'frozen-reason')).toBe(
+      'a change of name or address (a move, marriage …) (affiliationChanged)',
+    );
     expect(testid(english.body, 'frozen-at')).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST$/);
     expect(testid(english.body, 'pay-disabled-reason')).toMatch(/You cannot pay while the wallet is frozen/);
     await v.go(`${wallet.demo.url}/wallet?lang=ja`);
@@ -210,20 +231,44 @@ describe('はぴコイン wallet demo', () => {
   }, 60_000);
 
   it('the webhook endpoint rejects unsigned, wrongly signed and stale events', async () => {
-    const body = JSON.stringify({ id: 'evt_forged', type: 'certificate.revoked', rp_client_id: WALLET_RP.clientId, sub: 'x', data: { serial: '01' } });
+    const body = JSON.stringify({
+      id: 'evt_forged',
+      type: 'certificate.revoked',
+      rp_client_id: WALLET_RP.clientId,
+      sub: 'x',
+      data: { serial: '01' },
+    });
     const post = (signature?: string) =>
-      fetch(`${wallet.demo.url}/webhooks/kakunin`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'kakunin-signature': signature } : {}) }, body });
+      fetch(`${wallet.demo.url}/webhooks/kakunin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'kakunin-signature': signature } : {}) },
+        body,
+      });
     expect((await post()).status).toBe(401);
     expect((await post(`t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`)).status).toBe(401);
     const { createHmac } = await import('node:crypto');
     const stale = Math.floor(Date.now() / 1000) - 3600;
-    expect((await post(`t=${stale},v1=${createHmac('sha256', wallet.rp.webhookSecret).update(`${stale}.${body}`).digest('hex')}`)).status).toBe(401);
+    expect(
+      (
+        await post(
+          `t=${stale},v1=${createHmac('sha256', wallet.rp.webhookSecret).update(`${stale}.${body}`).digest('hex')}`,
+        )
+      ).status,
+    ).toBe(401);
     const now = Math.floor(Date.now() / 1000);
-    expect((await post(`t=${now},v1=${createHmac('sha256', wallet.rp.webhookSecret).update(`${now}.${body}`).digest('hex')}`)).status).toBe(204);
+    expect(
+      (
+        await post(
+          `t=${now},v1=${createHmac('sha256', wallet.rp.webhookSecret).update(`${now}.${body}`).digest('hex')}`,
+        )
+      ).status,
+    ).toBe(204);
   });
 
   it('keeps its state in a JSON file in the data directory', () => {
-    const state = JSON.parse(readFileSync(join(wallet.dataDir, 'wallet.json'), 'utf8')) as { wallets: Record<string, unknown> };
+    const state = JSON.parse(readFileSync(join(wallet.dataDir, 'wallet.json'), 'utf8')) as {
+      wallets: Record<string, unknown>;
+    };
     expect(Object.keys(state.wallets).sort()).toEqual([...ids.values()].sort());
   });
 });

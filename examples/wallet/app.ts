@@ -2,9 +2,34 @@
 // ceremony, with residency grants, payments between wallets, and freezing on certificate revocation.
 
 import type { FastifyRequest } from 'fastify';
-import { Demo, JsonStore, badge, dayWords, escapeHtml, grouped, jstWords, reasonHtml, row, rowHtml, t, type DemoOptions, type RunningDemo } from '../shared/index.js';
+import {
+  Demo,
+  JsonStore,
+  badge,
+  dayWords,
+  escapeHtml,
+  grouped,
+  jstWords,
+  reasonHtml,
+  row,
+  rowHtml,
+  t,
+  type DemoOptions,
+  type RunningDemo,
+} from '../shared/index.js';
 import { connectKakunin } from './kakunin.js';
-import { CHILDCARE_AGES, CHILDCARE_BENEFIT, PaymentError, WELCOME_GRANT, emptyState, pay, walletOf, type Entry, type Wallet, type WalletState } from './wallet.js';
+import {
+  CHILDCARE_AGES,
+  CHILDCARE_BENEFIT,
+  PaymentError,
+  WELCOME_GRANT,
+  emptyState,
+  pay,
+  walletOf,
+  type Entry,
+  type Wallet,
+  type WalletState,
+} from './wallet.js';
 
 export async function startWallet(o: DemoOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'wallet', ja: 'はぴコイン ウォレット', en: 'Hapi-coin Wallet' });
@@ -27,10 +52,15 @@ export async function startWallet(o: DemoOptions): Promise<RunningDemo> {
     const s = demo.session(req);
     if (s.sub && walletOf(store.data, s.sub)) return reply.redirect('/wallet');
     const x = tx(req);
-    return demo.render(req, reply, ['はぴコイン ウォレット', 'Hapi-coin Wallet'], `
+    return demo.render(
+      req,
+      reply,
+      ['はぴコイン ウォレット', 'Hapi-coin Wallet'],
+      `
 <p>${x('福井県の地域通貨「はぴコイン」のウォレットです (デモ)。マイナンバーカードで本人確認をするとウォレットを作れます。', 'A wallet for Fukui’s regional currency (demo). Verify your identity with your My Number Card to open one.')}</p>
 <div class="actions">${post(req, '/wallet/create', 'create-wallet', x('ウォレットを作る', 'Create wallet'))}${post(req, '/login', 'login', x('マイナンバーカードでログイン', 'Log in with My Number Card'), 'secondary')}</div>
-${rules(req)}`);
+${rules(req)}`,
+    );
   });
 
   app.post('/wallet/create', (req, reply) => demo.signIn(req, reply, 'verify'));
@@ -43,8 +73,13 @@ ${rules(req)}`);
     const x = tx(req);
     const w = walletOf(store.data, s.sub);
     if (!w) {
-      return demo.render(req, reply, ['マイウォレット', 'My wallet'], `<p data-testid="no-wallet">${x('このログインに結び付いたウォレットはありません。マイナンバーカードの署名用電子証明書で本人確認をすると、ウォレットを作成します (既にお持ちの方は、そのウォレットを表示します)。', 'No wallet is linked to this login. Verify your identity with the signing certificate of your My Number Card to create one (or to open the one you already have).')}</p>
-<div class="actions">${post(req, '/wallet/create', 'create-wallet', x('ウォレットを作る', 'Create wallet'))}</div>${rules(req)}`);
+      return demo.render(
+        req,
+        reply,
+        ['マイウォレット', 'My wallet'],
+        `<p data-testid="no-wallet">${x('このログインに結び付いたウォレットはありません。マイナンバーカードの署名用電子証明書で本人確認をすると、ウォレットを作成します (既にお持ちの方は、そのウォレットを表示します)。', 'No wallet is linked to this login. Verify your identity with the signing certificate of your My Number Card to create one (or to open the one you already have).')}</p>
+<div class="actions">${post(req, '/wallet/create', 'create-wallet', x('ウォレットを作る', 'Create wallet'))}</div>${rules(req)}`,
+      );
     }
     return demo.render(req, reply, ['マイウォレット', 'My wallet'], walletPage(req, w));
   });
@@ -54,7 +89,10 @@ ${rules(req)}`);
     const lang = demo.lang(req);
     const frozen = w.status === 'frozen';
     const resident = w.holder.prefectureCode === '18';
-    const grantLabel = { welcome: x('歓迎ボーナス', 'Welcome grant'), childcare: x('子育て応援給付', 'Childcare benefit') };
+    const grantLabel = {
+      welcome: x('歓迎ボーナス', 'Welcome grant'),
+      childcare: x('子育て応援給付', 'Childcare benefit'),
+    };
     const typeLabel: Record<Entry['type'], string> = {
       grant_welcome: x('歓迎ボーナス', 'Welcome grant'),
       grant_childcare: x('子育て応援給付', 'Childcare benefit'),
@@ -64,11 +102,15 @@ ${rules(req)}`);
     };
     const entries = store.data.ledger.filter((e) => e.wallet === w.id).reverse();
     return `
-${frozen ? `<section class="notice error" role="alert" data-testid="frozen-notice"><h2>${x('ウォレットは凍結中です', 'Your wallet is frozen')}</h2>
+${
+  frozen
+    ? `<section class="notice error" role="alert" data-testid="frozen-notice"><h2>${x('ウォレットは凍結中です', 'Your wallet is frozen')}</h2>
 <p>${x('本人確認に使った署名用電子証明書が失効しました (転居・氏名変更・カードの紛失など)。送金はできません (受け取りはできます)。新しい電子証明書で本人確認をやり直してください。', 'The signing certificate you verified with was revoked (move, new name, lost card…). You cannot pay (you can still receive). Verify again with your new certificate.')}</p>
 <dl>${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml(w.frozen?.reason, lang), 'frozen-reason', ` data-reason="${escapeHtml(w.frozen?.reason ?? '')}"`)}
 ${w.frozen ? row(x('失効日時', 'Revoked at'), jstWords(w.frozen.at, lang), 'frozen-at', ` data-value="${escapeHtml(w.frozen.at)}"`) : ''}</dl>
-${post(req, '/wallet/reverify', 'reverify', x('本人確認をやり直す', 'Verify again'))}</section>` : ''}
+${post(req, '/wallet/reverify', 'reverify', x('本人確認をやり直す', 'Verify again'))}</section>`
+    : ''
+}
 <section class="box" aria-labelledby="balance-h"><h2 id="balance-h">${x('残高', 'Balance')}</h2>
 <p class="amount"><span data-testid="balance" data-value="${w.benefit + w.general}">${grouped(w.benefit + w.general)}</span> ${x('コイン', 'coins')}</p>
 <dl>${row(x('給付コイン', 'Benefit coins'), grouped(w.benefit), 'benefit-balance', ` data-value="${w.benefit}"`)}${row(x('一般コイン', 'Other coins'), grouped(w.general), 'general-balance', ` data-value="${w.general}"`)}</dl></section>
@@ -99,7 +141,12 @@ ${entries.map((e) => `<tr data-testid="history-row" data-type="${e.type}"><td><t
     const f = demo.form(req);
     try {
       const r = store.update((state) => pay(state, w.id, f.get('to') ?? '', f.get('amount') ?? ''));
-      demo.flash(req, 'ok', `${r.to.id} に ${grouped(r.amount)} コインを送金しました。`, `Sent ${grouped(r.amount)} coins to ${r.to.id}.`);
+      demo.flash(
+        req,
+        'ok',
+        `${r.to.id} に ${grouped(r.amount)} コインを送金しました。`,
+        `Sent ${grouped(r.amount)} coins to ${r.to.id}.`,
+      );
     } catch (e) {
       if (!(e instanceof PaymentError)) throw e;
       demo.flash(req, 'error', e.ja, e.message);

@@ -25,11 +25,15 @@ export const WALLET_CLAIMS = {
 
 export function connectKakunin(demo: Demo, store: JsonStore<WalletState>): void {
   // Identity (signing certificate): create the wallet, or renew its holder's details.
-  demo.onIdentity('verify', { claims: WALLET_CLAIMS, framework: WALLET_RP.framework }, ({ req, reply, sub, verified }) => {
-    const outcome = store.update((s) => verifyHolder(s, sub, need(verified, 'name', 'birthdate', 'address')));
-    demo.flash(req, 'ok', ...outcomeMessage(outcome));
-    return reply.redirect('/wallet');
-  });
+  demo.onIdentity(
+    'verify',
+    { claims: WALLET_CLAIMS, framework: WALLET_RP.framework },
+    ({ req, reply, sub, verified }) => {
+      const outcome = store.update((s) => verifyHolder(s, sub, need(verified, 'name', 'birthdate', 'address')));
+      demo.flash(req, 'ok', ...outcomeMessage(outcome));
+      return reply.redirect('/wallet');
+    },
+  );
   // Login (authentication certificate, no personal data): the same pairwise sub → the same wallet.
   demo.onLogin('login', ({ req, reply, sub }) => {
     if (walletOf(store.data, sub)) demo.flash(req, 'ok', 'ログインしました。', 'Signed in.');
@@ -42,10 +46,19 @@ export function connectKakunin(demo: Demo, store: JsonStore<WalletState>): void 
 }
 
 function outcomeMessage(o: ReturnType<typeof verifyHolder>): [string, string] {
-  const grants = o.granted.map((g) => (g === 'welcome' ? ['歓迎ボーナス', 'welcome grant'] : ['子育て応援給付', 'childcare benefit']));
+  const grants = o.granted.map((g) =>
+    g === 'welcome' ? ['歓迎ボーナス', 'welcome grant'] : ['子育て応援給付', 'childcare benefit'],
+  );
   const ja = grants.length ? ` ${grants.map((g) => g[0]).join('・')}を付与しました。` : '';
   const en = grants.length ? ` Granted: ${grants.map((g) => g[1]).join(', ')}.` : '';
   if (o.kind === 'created') return [`ウォレットを作成しました。${ja}`, `Your wallet is ready.${en}`];
-  if (o.withdrawn > 0) return [`本人確認を更新しました。住所が福井県外のため、給付コイン ${o.withdrawn} コインは回収されました。${ja}`, `Identity renewed. Your address is outside Fukui: ${o.withdrawn} benefit coins were withdrawn.${en}`];
-  return [`本人確認を更新しました。${o.unfrozen ? 'ウォレットの凍結を解除しました。' : ''}${ja}`, `Identity renewed.${o.unfrozen ? ' Your wallet is unfrozen.' : ''}${en}`];
+  if (o.withdrawn > 0)
+    return [
+      `本人確認を更新しました。住所が福井県外のため、給付コイン ${o.withdrawn} コインは回収されました。${ja}`,
+      `Identity renewed. Your address is outside Fukui: ${o.withdrawn} benefit coins were withdrawn.${en}`,
+    ];
+  return [
+    `本人確認を更新しました。${o.unfrozen ? 'ウォレットの凍結を解除しました。' : ''}${ja}`,
+    `Identity renewed.${o.unfrozen ? ' Your wallet is unfrozen.' : ''}${en}`,
+  ];
 }

@@ -114,7 +114,12 @@ export type VerifyOutcome =
   | { kind: 'reverified'; wallet: Wallet; granted: Grant[]; unfrozen: boolean; withdrawn: number };
 
 /** After an identity ceremony: a new wallet, or the same wallet's details renewed (unfreezing it). */
-export function verifyHolder(state: WalletState, sub: string, v: Verified & { name: string; birthdate: string; address: string }, now = new Date()): VerifyOutcome {
+export function verifyHolder(
+  state: WalletState,
+  sub: string,
+  v: Verified & { name: string; birthdate: string; address: string },
+  now = new Date(),
+): VerifyOutcome {
   const at = now.toISOString();
   const e = eligibility(v.birthdate, v.address, v.time);
   const holder: Holder = {
@@ -130,7 +135,17 @@ export function verifyHolder(state: WalletState, sub: string, v: Verified & { na
   };
   const existing = walletOf(state, sub);
   if (!existing) {
-    const wallet: Wallet = { id: newWalletId(state), sub, createdAt: at, holder, previous: [], benefit: 0, general: 0, grants: [], status: 'active' };
+    const wallet: Wallet = {
+      id: newWalletId(state),
+      sub,
+      createdAt: at,
+      holder,
+      previous: [],
+      benefit: 0,
+      general: 0,
+      grants: [],
+      status: 'active',
+    };
     state.wallets[wallet.id] = wallet;
     state.bySub[sub] = wallet.id;
     return { kind: 'created', wallet, granted: grant(state, wallet, e.grants, at) };
@@ -152,12 +167,20 @@ export function verifyHolder(state: WalletState, sub: string, v: Verified & { na
 }
 
 /** certificate.revoked: freezes the wallet relying on that certificate (same sub and serial). */
-export function freezeOnRevocation(state: WalletState, event: { id: string; sub?: string; data: { serial?: string; reason?: string; revoked_at?: string } }): Wallet | undefined {
+export function freezeOnRevocation(
+  state: WalletState,
+  event: { id: string; sub?: string; data: { serial?: string; reason?: string; revoked_at?: string } },
+): Wallet | undefined {
   const w = event.sub ? walletOf(state, event.sub) : undefined;
   // An event about an older certificate than the one the wallet now relies on changes nothing.
   if (!w || !event.data.serial || event.data.serial !== w.holder.serial) return undefined;
   w.status = 'frozen';
-  w.frozen = { at: event.data.revoked_at ?? new Date().toISOString(), reason: event.data.reason ?? 'unspecified', serial: event.data.serial, eventId: event.id };
+  w.frozen = {
+    at: event.data.revoked_at ?? new Date().toISOString(),
+    reason: event.data.reason ?? 'unspecified',
+    serial: event.data.serial,
+    eventId: event.id,
+  };
   return w;
 }
 
@@ -174,17 +197,46 @@ export class PaymentError extends Error {
 export const normaliseWalletId = (s: string): string => s.normalize('NFKC').trim().toUpperCase();
 
 /** Moves `amount` coins: benefit coins first, then general; the recipient receives general coins. */
-export function pay(state: WalletState, fromId: string, toInput: string, amountInput: string, now = new Date()): { from: Wallet; to: Wallet; amount: number } {
+export function pay(
+  state: WalletState,
+  fromId: string,
+  toInput: string,
+  amountInput: string,
+  now = new Date(),
+): { from: Wallet; to: Wallet; amount: number } {
   const from = state.wallets[fromId];
   if (!from) throw new PaymentError('no_recipient', 'ウォレットがありません。', 'No wallet.');
-  if (from.status === 'frozen') throw new PaymentError('frozen', 'このウォレットは凍結中のため送金できません。本人確認をやり直してください。', 'This wallet is frozen: verify your identity again before paying.');
+  if (from.status === 'frozen')
+    throw new PaymentError(
+      'frozen',
+      'このウォレットは凍結中のため送金できません。本人確認をやり直してください。',
+      'This wallet is frozen: verify your identity again before paying.',
+    );
   const toId = normaliseWalletId(toInput);
   const to = state.wallets[toId];
-  if (!to) throw new PaymentError('no_recipient', `送金先のウォレット ${toId || '(空欄)'} が見つかりません。`, `No wallet ${toId || '(empty)'}.`);
-  if (to.id === from.id) throw new PaymentError('self', '自分のウォレットには送金できません。', 'You cannot pay your own wallet.');
-  const amount = /^\d{1,9}$/.test(amountInput.normalize('NFKC').trim()) ? Number(amountInput.normalize('NFKC').trim()) : NaN;
-  if (!Number.isSafeInteger(amount) || amount <= 0) throw new PaymentError('amount', '金額は 1 以上の整数で入力してください。', 'Enter a whole number of coins, at least 1.');
-  if (amount > from.benefit + from.general) throw new PaymentError('insufficient', `残高が足りません (残高 ${from.benefit + from.general} コイン)。`, `Insufficient balance (${from.benefit + from.general} coins).`);
+  if (!to)
+    throw new PaymentError(
+      'no_recipient',
+      `送金先のウォレット ${toId || '(空欄)'} が見つかりません。`,
+      `No wallet ${toId || '(empty)'}.`,
+    );
+  if (to.id === from.id)
+    throw new PaymentError('self', '自分のウォレットには送金できません。', 'You cannot pay your own wallet.');
+  const amount = /^\d{1,9}$/.test(amountInput.normalize('NFKC').trim())
+    ? Number(amountInput.normalize('NFKC').trim())
+    : NaN;
+  if (!Number.isSafeInteger(amount) || amount <= 0)
+    throw new PaymentError(
+      'amount',
+      '金額は 1 以上の整数で入力してください。',
+      'Enter a whole number of coins, at least 1.',
+    );
+  if (amount > from.benefit + from.general)
+    throw new PaymentError(
+      'insufficient',
+      `残高が足りません (残高 ${from.benefit + from.general} コイン)。`,
+      `Insufficient balance (${from.benefit + from.general} coins).`,
+    );
   const fromBenefit = Math.min(from.benefit, amount);
   from.benefit -= fromBenefit;
   from.general -= amount - fromBenefit;

@@ -53,7 +53,13 @@ describe('card layer', () => {
     await expectTyped(() => huge.card.readAuthCertificate(), TruncatedResponse, 'TRUNCATED_RESPONSE');
     // A 16 MiB length from a card that answers every offset read: the reader stops at what READ
     // BINARY offsets can address (32 KiB), it does not keep reading or allocate 16 MiB.
-    const endless = fake((c) => (c.startsWith('00A4') ? OK : c.startsWith('00B08A') ? `3083FFFFFF${'41'.repeat(295)}${OK}` : `${'41'.repeat(256)}${OK}`));
+    const endless = fake((c) =>
+      c.startsWith('00A4')
+        ? OK
+        : c.startsWith('00B08A')
+          ? `3083FFFFFF${'41'.repeat(295)}${OK}`
+          : `${'41'.repeat(256)}${OK}`,
+    );
     const e = await expectTyped(() => endless.card.readAuthCertificate(), TruncatedResponse, 'TRUNCATED_RESPONSE');
     expect(e.message).toMatch(/cannot be addressed/);
     expect(endless.commands.length).toBeLessThan(140);
@@ -72,7 +78,11 @@ describe('card layer', () => {
 
   it(title('A56'), async () => {
     const short = fake((c) => (c.startsWith('802A') ? `${'AB'.repeat(255)}${OK}` : OK));
-    const e = await expectTyped(() => short.card.signWithAuthKey('1234', challenge), TruncatedResponse, 'TRUNCATED_RESPONSE');
+    const e = await expectTyped(
+      () => short.card.signWithAuthKey('1234', challenge),
+      TruncatedResponse,
+      'TRUNCATED_RESPONSE',
+    );
     expect(e.message).toMatch(/255 bytes, expected 256/);
     // Longer is just as wrong (a relay appending bytes).
     const long = fake((c) => (c.startsWith('802A') ? `${'AB'.repeat(257)}${OK}` : OK));
@@ -81,16 +91,33 @@ describe('card layer', () => {
 
   it(title('A57'), async () => {
     const name = Buffer.from('試験　花子', 'utf8');
-    const item = (tag: string, v: Buffer): string => `${tag}${v.length.toString(16).padStart(2, '0')}${v.toString('hex')}`;
-    const inner = item('DF22', name) + item('DF23', Buffer.from('東京都', 'utf8')) + item('DF24', Buffer.from('19800217')) + item('DF25', Buffer.from('1'));
-    const wrap = (value: string, declared = value.length / 2): Buffer => Buffer.from(`FF20${declared < 0x80 ? declared.toString(16).padStart(2, '0') : `81${declared.toString(16).padStart(2, '0')}`}${value}`, 'hex');
+    const item = (tag: string, v: Buffer): string =>
+      `${tag}${v.length.toString(16).padStart(2, '0')}${v.toString('hex')}`;
+    const inner =
+      item('DF22', name) +
+      item('DF23', Buffer.from('東京都', 'utf8')) +
+      item('DF24', Buffer.from('19800217')) +
+      item('DF25', Buffer.from('1'));
+    const wrap = (value: string, declared = value.length / 2): Buffer =>
+      Buffer.from(
+        `FF20${declared < 0x80 ? declared.toString(16).padStart(2, '0') : `81${declared.toString(16).padStart(2, '0')}`}${value}`,
+        'hex',
+      );
     expect(parseBasicInfoEf(wrap(inner)).name).toBe('試験　花子');
     // The name item claims 0x7F bytes inside a parent of ~40.
-    await expectTyped(() => parseBasicInfoEf(wrap(inner.replace(/^DF22../, 'DF227F'))), TruncatedResponse, 'TRUNCATED_RESPONSE');
+    await expectTyped(
+      () => parseBasicInfoEf(wrap(inner.replace(/^DF22../, 'DF227F'))),
+      TruncatedResponse,
+      'TRUNCATED_RESPONSE',
+    );
     // The parent claims more than the EF holds.
     await expectTyped(() => parseBasicInfoEf(wrap(inner, 0xf0)), TruncatedResponse, 'TRUNCATED_RESPONSE');
     // A 4-byte length form inside.
-    await expectTyped(() => parseBasicInfoEf(wrap(inner.replace(/^DF22../, 'DF2284FFFFFFFF'))), TruncatedResponse, 'TRUNCATED_RESPONSE');
+    await expectTyped(
+      () => parseBasicInfoEf(wrap(inner.replace(/^DF22../, 'DF2284FFFFFFFF'))),
+      TruncatedResponse,
+      'TRUNCATED_RESPONSE',
+    );
   });
 
   it(title('A58'), async () => {
@@ -108,13 +135,35 @@ describe('card layer', () => {
     const first11 = '53768667718';
     const myNumber = `${first11}${myNumberCheckDigit(first11)}`;
     // The card-info AP's CVC (EF 0004), read before any PIN, carries a My Number in its key id.
-    const body = Buffer.concat([Buffer.from(myNumber, 'ascii'), Buffer.alloc(4), Buffer.alloc(16, 0x11), Buffer.from('9003010001', 'hex'), Buffer.from('91820100', 'hex'), Buffer.alloc(256, 0xc5)]);
-    const tlv = (tag: string, v: Buffer): Buffer => Buffer.concat([Buffer.from(tag, 'hex'), Buffer.from(v.length < 0x80 ? [v.length] : v.length < 0x100 ? [0x81, v.length] : [0x82, v.length >> 8, v.length & 0xff]), v]);
+    const body = Buffer.concat([
+      Buffer.from(myNumber, 'ascii'),
+      Buffer.alloc(4),
+      Buffer.alloc(16, 0x11),
+      Buffer.from('9003010001', 'hex'),
+      Buffer.from('91820100', 'hex'),
+      Buffer.alloc(256, 0xc5),
+    ]);
+    const tlv = (tag: string, v: Buffer): Buffer =>
+      Buffer.concat([
+        Buffer.from(tag, 'hex'),
+        Buffer.from(
+          v.length < 0x80 ? [v.length] : v.length < 0x100 ? [0x81, v.length] : [0x82, v.length >> 8, v.length & 0xff],
+        ),
+        v,
+      ]);
     const cvc = tlv('7F21', Buffer.concat([tlv('5F4E', body), tlv('5F37', Buffer.alloc(256, 0x33))]));
     const hostile = fake((c) => (c.startsWith('00B084') ? `${cvc.toString('hex')}${OK}` : OK));
-    const e = await expectTyped(() => hostile.card.readBasicInfo('5678'), IntegrityCheckFailed, 'INTEGRITY_CHECK_FAILED');
+    const e = await expectTyped(
+      () => hostile.card.readBasicInfo('5678'),
+      IntegrityCheckFailed,
+      'INTEGRITY_CHECK_FAILED',
+    );
     expect(isCardError(e)).toBe(true);
-    const seen = [e.message, JSON.stringify(e), ...hostile.log.map((x) => `${hex(x.command)} ${hex(x.response)} ${Buffer.from(x.response).toString('latin1')}`)].join('\n');
+    const seen = [
+      e.message,
+      JSON.stringify(e),
+      ...hostile.log.map((x) => `${hex(x.command)} ${hex(x.response)} ${Buffer.from(x.response).toString('latin1')}`),
+    ].join('\n');
     expect(seen).not.toContain(myNumber);
     expect(seen).not.toContain(Buffer.from(myNumber, 'ascii').toString('hex').toUpperCase());
     // It was masked in the log, not merely absent: the response did carry it.

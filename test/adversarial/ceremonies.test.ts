@@ -5,7 +5,18 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { title } from './catalogue.js';
-import { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startHarness, type Harness, type HolderView } from './support/platform.js';
+import {
+  Browser,
+  REDIRECT,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  signAsHolder,
+  startFlow,
+  startHarness,
+  type Harness,
+  type HolderView,
+} from './support/platform.js';
 import { authorizationRequest } from '../../packages/server/test/support/platform.js';
 
 let h: Harness;
@@ -33,7 +44,10 @@ describe('ceremonies', () => {
     const v = await h.view(c);
     const mine = await answer(v);
     const theirs = await answer(v, h.signers[1]!);
-    expect(await h.post(c, { ...mine, signature: theirs.signature })).toMatchObject({ status: 422, code: 'BAD_SIGNATURE' });
+    expect(await h.post(c, { ...mine, signature: theirs.signature })).toMatchObject({
+      status: 422,
+      code: 'BAD_SIGNATURE',
+    });
     expect(await h.post(c, mine)).toMatchObject({ status: 409, code: 'CEREMONY_FINISHED' });
     expect(await h.post(c, theirs)).toMatchObject({ status: 409, code: 'CEREMONY_FINISHED' });
     await h.expectNoVerified(c.id, { rejected: true });
@@ -62,7 +76,10 @@ describe('ceremonies', () => {
   it(title('A35'), async () => {
     const c = await h.ceremony();
     const body = await answer(await h.view(c));
-    expect(await h.post(c, { ...body, nonce: randomBytes(32).toString('base64url') })).toMatchObject({ status: 400, code: 'NONCE_UNKNOWN' });
+    expect(await h.post(c, { ...body, nonce: randomBytes(32).toString('base64url') })).toMatchObject({
+      status: 400,
+      code: 'NONCE_UNKNOWN',
+    });
     await h.expectNoVerified(c.id);
     expect((await h.view(c)).state).toBe('pending');
   });
@@ -79,7 +96,10 @@ describe('ceremonies', () => {
     const body = await answer(await h.view(c));
     // The nonce's own lifetime ended (e.g. a shorter nonce TTL, or clocks of two processes): the
     // ceremony row alone would still accept the answer.
-    await h.p.server.platform.db.query(`UPDATE nonces SET expires_at = now() - interval '1 second' WHERE ceremony_id = $1`, [c.id]);
+    await h.p.server.platform.db.query(
+      `UPDATE nonces SET expires_at = now() - interval '1 second' WHERE ceremony_id = $1`,
+      [c.id],
+    );
     expect(await h.post(c, body)).toMatchObject({ status: 410, code: 'NONCE_EXPIRED' });
     await h.expectNoVerified(c.id);
   });
@@ -123,7 +143,10 @@ describe('ceremonies', () => {
     const cont = await other.go(`${h.p.server.url}/interaction/${uid}/continue`, h.p.server.url);
     expect(cont.external).toBe(false);
     expect(cont.status).toBe(400);
-    const consent = await other.go(`${h.p.server.url}/interaction/${uid}/consent`, h.p.server.url, { method: 'POST', form: {} });
+    const consent = await other.go(`${h.p.server.url}/interaction/${uid}/consent`, h.p.server.url, {
+      method: 'POST',
+      form: {},
+    });
     expect(consent.external).toBe(false);
     expect(consent.status).toBe(400);
     expect(consent.body).toContain('data-error-code="BAD_REQUEST"');
@@ -135,7 +158,10 @@ describe('ceremonies', () => {
     expect(callback.origin + callback.pathname).toBe(REDIRECT);
     expect(callback.searchParams.get('state')).toBe(attacker.state);
     // The record shows whose certificate verified, for which RP, in which ceremony.
-    const [record] = await h.p.server.platform.db.query<{ outcome: string; rp_client_id: string }>('SELECT outcome, rp_client_id FROM records WHERE ceremony_id = $1', [view.ceremony_id]);
+    const [record] = await h.p.server.platform.db.query<{ outcome: string; rp_client_id: string }>(
+      'SELECT outcome, rp_client_id FROM records WHERE ceremony_id = $1',
+      [view.ceremony_id],
+    );
     expect(record).toEqual({ outcome: 'verified', rp_client_id: h.rpA.clientId });
   });
 
@@ -146,7 +172,11 @@ describe('ceremonies', () => {
     expect(((await get.json()) as { error: { code: string } }).error.code).toBe('CEREMONY_NOT_FOUND');
     const c = await h.ceremony();
     const body = await answer(await h.view(c));
-    const post = await fetch(`${h.holderUrl(guess)}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = await fetch(`${h.holderUrl(guess)}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(post.status).toBe(404);
     expect(((await post.json()) as { error: { code: string } }).error.code).toBe('CEREMONY_NOT_FOUND');
     await h.expectNoVerified(guess);
@@ -174,7 +204,12 @@ describe('ceremonies', () => {
     const uid = /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
     const ceremonyId = /\/ceremonies\/(cer_[^"/?]+)/.exec(holderLinkOf(flow.page.body))![1]!;
     const answers: Response[] = [];
-    for (let batch = 0; batch < 10; batch++) answers.push(...(await Promise.all(Array.from({ length: 10 }, () => flow.browser.request(`${h.p.server.url}/interaction/${uid}/events`)))));
+    for (let batch = 0; batch < 10; batch++)
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 10 }, () => flow.browser.request(`${h.p.server.url}/interaction/${uid}/events`)),
+        )),
+      );
     const open = answers.filter((r) => r.status === 200);
     try {
       expect(open).toHaveLength(4);
@@ -184,7 +219,11 @@ describe('ceremonies', () => {
         expect(((await r.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_STREAMS');
       }
       // The streams admitted still follow the ceremony.
-      const progress = await fetch(`${h.holderUrl(ceremonyId)}/progress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stage: 'reading' }) });
+      const progress = await fetch(`${h.holderUrl(ceremonyId)}/progress`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ stage: 'reading' }),
+      });
       expect(progress.status).toBe(204);
       for (const r of open) {
         const reader = r.body!.getReader();
@@ -204,16 +243,36 @@ describe('ceremonies', () => {
 
   it(title('A80'), async () => {
     // Each would show the holder other text than the bytes they sign on some device.
-    const hidden = ['\u2028', '\u2029', '\u0085', '\u009b', '\u200b', '\u200d', '\u200e', '\u061c', '\u202e', '\u2066', '\u00ad', '\ufeff', '\u0007'];
+    const hidden = [
+      '\u2028',
+      '\u2029',
+      '\u0085',
+      '\u009b',
+      '\u200b',
+      '\u200d',
+      '\u200e',
+      '\u061c',
+      '\u202e',
+      '\u2066',
+      '\u00ad',
+      '\ufeff',
+      '\u0007',
+    ];
     for (const ch of hidden) {
-      const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, { scope: 'openid identity', extra: { statement_detail: `送金 10${ch}000 円` } });
+      const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, {
+        scope: 'openid identity',
+        extra: { statement_detail: `送金 10${ch}000 円` },
+      });
       const page = await new Browser().go(url.toString(), h.p.server.url);
       const label = `U+${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`;
       expect(page.status, label).toBe(400);
       expect(page.body, label).toContain('data-error-code="INVALID_REQUEST"');
     }
     // Visible text with line breaks (and an ideographic variation selector) is still accepted.
-    const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, { scope: 'openid identity', extra: { statement_detail: '口座開設申込書\r\n葛\u{E0100}飾区 / 普通預金' } });
+    const { url } = await authorizationRequest(h.p.server.url, h.rpA.clientId, h.rpA.clientSecret, {
+      scope: 'openid identity',
+      extra: { statement_detail: '口座開設申込書\r\n葛\u{E0100}飾区 / 普通預金' },
+    });
     const page = await new Browser().go(url.toString(), h.p.server.url);
     expect(page.status).toBe(200);
     expect(page.body).toContain('id="same-device"');

@@ -6,10 +6,29 @@ import { createPrivateKey, createPublicKey, randomBytes, sign, type KeyObject } 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidBasicConstraints, KNOWN_POLICIES, Malformed, OID, TrustStore, UntrustedIssuer, parseCertificate, validate } from '@kakunin/jpki';
+import {
+  InvalidBasicConstraints,
+  KNOWN_POLICIES,
+  Malformed,
+  OID,
+  TrustStore,
+  UntrustedIssuer,
+  parseCertificate,
+  validate,
+} from '@kakunin/jpki';
 import { TAG, encodeOid, encodeTlv } from '@kakunin/jpki/der';
 import { title } from './catalogue.js';
-import { at, attackerKey, extensions, mutate, policyValue, replaceUtf8, setAki, setBasic4, setExtensionValue } from './support/certs.js';
+import {
+  at,
+  attackerKey,
+  extensions,
+  mutate,
+  policyValue,
+  replaceUtf8,
+  setAki,
+  setBasic4,
+  setExtensionValue,
+} from './support/certs.js';
 import { expectTyped } from './support/expect.js';
 import { holderRespond, signAsHolder, startHarness, type Harness, type HolderView } from './support/platform.js';
 
@@ -25,11 +44,17 @@ type Body = { nonce: string; certificate: string; signature: string };
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 const genuine = (v: HolderView, person: string): Promise<Body> => signAsHolder(h.p.sandbox, v, { person });
 const certOf = (body: Body): Buffer => Buffer.from(body.certificate, 'base64');
-const signWith = (key: Parameters<typeof sign>[2], v: HolderView): string => sign('sha256', Buffer.from(v.to_be_signed, 'base64url'), key).toString('base64');
-const issuerIdOf = (person: string, kind: 'auth' | 'sign' = 'sign'): string => h.p.sandbox.currentCertificateRecord(person, kind, 'card').issuerId;
+const signWith = (key: Parameters<typeof sign>[2], v: HolderView): string =>
+  sign('sha256', Buffer.from(v.to_be_signed, 'base64url'), key).toString('base64');
+const issuerIdOf = (person: string, kind: 'auth' | 'sign' = 'sign'): string =>
+  h.p.sandbox.currentCertificateRecord(person, kind, 'card').issuerId;
 
 /** One identity ceremony answered with `answer`; returns the HTTP answer after checking the records. */
-async function attack(kind: 'login' | 'identity', answer: (v: HolderView) => Promise<unknown> | unknown, o: { rejected?: boolean } = { rejected: true }) {
+async function attack(
+  kind: 'login' | 'identity',
+  answer: (v: HolderView) => Promise<unknown> | unknown,
+  o: { rejected?: boolean } = { rejected: true },
+) {
   const c = await h.ceremony(kind);
   const v = await h.view(c);
   const r = await h.post(c, await answer(v));
@@ -40,7 +65,9 @@ async function attack(kind: 'login' | 'identity', answer: (v: HolderView) => Pro
 /** A simulator signing root (by default the one that issues a signer's card certificate now), with its private key (the sandbox keeps it on disk). */
 function signingRoot(id = issuerIdOf(h.signers[0]!)): { der: Uint8Array; id: string; key: KeyObject } {
   const root = h.p.sandbox.roots().find((r) => r.id === id)!;
-  const state = JSON.parse(readFileSync(join(h.p.sandbox.dir, 'state.json'), 'utf8')) as { roots: { id: string; keyFile: string }[] };
+  const state = JSON.parse(readFileSync(join(h.p.sandbox.dir, 'state.json'), 'utf8')) as {
+    roots: { id: string; keyFile: string }[];
+  };
   const keyFile = state.roots.find((r) => r.id === root.id)!.keyFile;
   return { der: root.der, id: root.id, key: createPrivateKey(readFileSync(join(h.p.sandbox.dir, keyFile))) };
 }
@@ -51,7 +78,11 @@ describe('certificates and signatures', () => {
     const r = await attack('identity', async (v) => {
       const body = await genuine(v, person);
       // The card's own key still signs: only the certificate text changed, so only the CA signature can catch it.
-      const forged = mutate(certOf(body), (tbs) => setBasic4(tbs, OID.name, 'なりすまし　たろうたろうたろうたろう'), null);
+      const forged = mutate(
+        certOf(body),
+        (tbs) => setBasic4(tbs, OID.name, 'なりすまし　たろうたろうたろうたろう'),
+        null,
+      );
       expect(parseCertificate(forged).basic4?.name).toBe('なりすまし　たろうたろうたろうたろう');
       return { ...body, certificate: b64(forged) };
     });
@@ -63,7 +94,11 @@ describe('certificates and signatures', () => {
     const r = await attack('identity', async (v) => {
       const body = await genuine(v, person);
       // Issuer DN and AKI (key id + serial) still name the real root: only the signature differs.
-      const lookAlike = mutate(certOf(body), (tbs) => setBasic4(tbs, OID.name, 'なりすまし　たろうたろうたろうたろう'), attacker.privateKey);
+      const lookAlike = mutate(
+        certOf(body),
+        (tbs) => setBasic4(tbs, OID.name, 'なりすまし　たろうたろうたろうたろう'),
+        attacker.privateKey,
+      );
       return { ...body, certificate: b64(lookAlike) };
     });
     expect(r).toMatchObject({ status: 422, code: 'BAD_SIGNATURE' });
@@ -123,11 +158,21 @@ describe('certificates and signatures', () => {
     const anchor = store.add(testRoot, { label: 'jpki-test-signca' });
     expect(anchor.environment).toBe('test');
     // The forgery is a well-formed test certificate: sandbox mode with that root accepts it.
-    expect(validate(leaf, { mode: 'sandbox', trustStore: store, kind: 'sign' })).toMatchObject({ environment: 'test', kind: 'sign' });
-    await expectTyped(() => validate(leaf, { mode: 'production', trustStore: store, kind: 'sign' }), UntrustedIssuer, 'UNTRUSTED_ISSUER');
+    expect(validate(leaf, { mode: 'sandbox', trustStore: store, kind: 'sign' })).toMatchObject({
+      environment: 'test',
+      kind: 'sign',
+    });
+    await expectTyped(
+      () => validate(leaf, { mode: 'production', trustStore: store, kind: 'sign' }),
+      UntrustedIssuer,
+      'UNTRUSTED_ISSUER',
+    );
     await expectTyped(() => validate(leaf, { mode: 'production', kind: 'sign' }), UntrustedIssuer, 'UNTRUSTED_ISSUER');
     // End to end: a production platform whose trust store holds the test root.
-    const r = await h.submitTo(h.withVerifier({ mode: 'production', trustStore: store }), c.id, { ...body, certificate: b64(leaf) });
+    const r = await h.submitTo(h.withVerifier({ mode: 'production', trustStore: store }), c.id, {
+      ...body,
+      certificate: b64(leaf),
+    });
     expect(r.error).toBeInstanceOf(UntrustedIssuer);
     expect(r.code).toBe('UNTRUSTED_ISSUER');
     await h.expectNoVerified(c.id, { rejected: true });
@@ -165,10 +210,21 @@ describe('certificates and signatures', () => {
     const key = h.p.sandbox.privateKey(person, 'sign');
     const tomorrow = new Date(Date.now() + 86_400_000);
     const future = await h.p.sandbox.ca.issueSign(
-      { name: who.name, nameSubstitute: who.nameSubstitute, sex: who.sex, birthDate: who.birthDate, address: who.address, addressSubstitute: who.addressSubstitute },
+      {
+        name: who.name,
+        nameSubstitute: who.nameSubstitute,
+        sex: who.sex,
+        birthDate: who.birthDate,
+        address: who.address,
+        addressSubstitute: who.addressSubstitute,
+      },
       { publicKey: createPublicKey(key), notBefore: tomorrow },
     );
-    const r = await attack('identity', (v) => ({ nonce: v.nonce, certificate: b64(future.der), signature: signWith(key, v) }));
+    const r = await attack('identity', (v) => ({
+      nonce: v.nonce,
+      certificate: b64(future.der),
+      signature: signWith(key, v),
+    }));
     expect(r).toMatchObject({ status: 422, code: 'NOT_YET_VALID' });
   });
 
@@ -176,7 +232,11 @@ describe('certificates and signatures', () => {
     const person = h.signers[0]!;
     const r = await attack('identity', async (v) => {
       const body = await genuine(v, person);
-      const foreign = mutate(certOf(body), (tbs) => setAki(tbs, randomBytes(20), Buffer.from('7A11CE55', 'hex')), attacker.privateKey);
+      const foreign = mutate(
+        certOf(body),
+        (tbs) => setAki(tbs, randomBytes(20), Buffer.from('7A11CE55', 'hex')),
+        attacker.privateKey,
+      );
       return { ...body, certificate: b64(foreign) };
     });
     expect(r).toMatchObject({ status: 422, code: 'UNKNOWN_ISSUER_GENERATION' });
@@ -186,7 +246,9 @@ describe('certificates and signatures', () => {
     const c = await h.ceremony('identity');
     const v = await h.view(c);
     const huge = Buffer.concat([Buffer.from('30825000', 'hex'), randomBytes(0x5000)]);
-    expect(await h.post(c, { nonce: v.nonce, certificate: b64(huge), signature: b64(randomBytes(256)) })).toMatchObject({ status: 400, code: 'MALFORMED_SUBMISSION' });
+    expect(await h.post(c, { nonce: v.nonce, certificate: b64(huge), signature: b64(randomBytes(256)) })).toMatchObject(
+      { status: 400, code: 'MALFORMED_SUBMISSION' },
+    );
     // Refused before any verification: the ceremony is still open, nothing was recorded.
     expect(await h.outcomes(c.id)).toEqual([]);
     expect((await h.view(c)).state).toBe('pending');
@@ -200,7 +262,11 @@ describe('certificates and signatures', () => {
     const oversized = encodeTlv(TAG.SEQUENCE, der, Buffer.alloc(17 * 1024 - der.length));
     const e = await expectTyped(() => parseCertificate(oversized), Malformed, 'MALFORMED');
     expect(e.message).toMatch(/exceeds/);
-    await expectTyped(() => validate(oversized, { mode: 'sandbox', trustStore: h.p.server.platform.verifier.options.trustStore }), Malformed, 'MALFORMED');
+    await expectTyped(
+      () => validate(oversized, { mode: 'sandbox', trustStore: h.p.server.platform.verifier.options.trustStore }),
+      Malformed,
+      'MALFORMED',
+    );
   });
 
   it(title('A14'), async () => {
@@ -208,7 +274,11 @@ describe('certificates and signatures', () => {
     for (let i = 0; i < 3500; i++) nested = Buffer.concat([Buffer.from([0x30]), lengthOctets(nested.length), nested]);
     expect(nested.length).toBeLessThan(16 * 1024);
     await expectTyped(() => parseCertificate(nested), Malformed, 'MALFORMED');
-    const r = await attack('identity', (v) => ({ nonce: v.nonce, certificate: b64(nested), signature: b64(randomBytes(256)) }));
+    const r = await attack('identity', (v) => ({
+      nonce: v.nonce,
+      certificate: b64(nested),
+      signature: b64(randomBytes(256)),
+    }));
     expect(r).toMatchObject({ status: 422, code: 'MALFORMED' });
   });
 
@@ -217,9 +287,17 @@ describe('certificates and signatures', () => {
     expect(der.subarray(0, 2).toString('hex')).toBe('3082');
     const body = der.subarray(4);
     // Outer length 2^32 − 1 with a few hundred bytes behind it.
-    await expectTyped(() => parseCertificate(Buffer.concat([Buffer.from('3084ffffffff', 'hex'), body])), Malformed, 'MALFORMED');
+    await expectTyped(
+      () => parseCertificate(Buffer.concat([Buffer.from('3084ffffffff', 'hex'), body])),
+      Malformed,
+      'MALFORMED',
+    );
     // A 5-byte length field (would overflow 32-bit arithmetic).
-    await expectTyped(() => parseCertificate(Buffer.concat([Buffer.from('30850100000000', 'hex'), body])), Malformed, 'MALFORMED');
+    await expectTyped(
+      () => parseCertificate(Buffer.concat([Buffer.from('30850100000000', 'hex'), body])),
+      Malformed,
+      'MALFORMED',
+    );
     // The TBS claims 0xFFFF bytes inside a certificate of ~1.5 KiB.
     const inner = Buffer.from(der);
     expect(inner.subarray(4, 6).toString('hex')).toBe('3082');
@@ -234,21 +312,37 @@ describe('certificates and signatures', () => {
     const content = der.subarray(4);
     // Indefinite length (BER), terminated by end-of-contents.
     const indefinite = Buffer.concat([Buffer.from('3080', 'hex'), content, Buffer.from('0000', 'hex')]);
-    expect((await expectTyped(() => parseCertificate(indefinite), Malformed, 'MALFORMED')).message).toMatch(/indefinite/);
+    expect((await expectTyped(() => parseCertificate(indefinite), Malformed, 'MALFORMED')).message).toMatch(
+      /indefinite/,
+    );
     // Non-minimal length octets for the same content.
     const nonMinimal = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), der.subarray(2, 4), content]);
-    expect((await expectTyped(() => parseCertificate(nonMinimal), Malformed, 'MALFORMED')).message).toMatch(/non-minimal/);
+    expect((await expectTyped(() => parseCertificate(nonMinimal), Malformed, 'MALFORMED')).message).toMatch(
+      /non-minimal/,
+    );
     // A non-minimal INTEGER inside a certificate the CA itself re-signed: strictness, not the signature, refuses it.
     const root = h.p.sandbox.ca.root(issuerIdOf(person));
-    const padded = mutate(der, (tbs) => (at(tbs, 1).value = Buffer.concat([Buffer.from([0]), at(tbs, 1).value!])), root.privateKey);
+    const padded = mutate(
+      der,
+      (tbs) => (at(tbs, 1).value = Buffer.concat([Buffer.from([0]), at(tbs, 1).value!])),
+      root.privateKey,
+    );
     expect(padded[0]).toBe(0x30);
-    await expectTyped(() => validate(padded, { mode: 'sandbox', trustStore: h.p.server.platform.verifier.options.trustStore }), Malformed, 'MALFORMED');
+    await expectTyped(
+      () => validate(padded, { mode: 'sandbox', trustStore: h.p.server.platform.verifier.options.trustStore }),
+      Malformed,
+      'MALFORMED',
+    );
   });
 
   it(title('A82'), async () => {
     // The root itself, with a holder signature its own key made: every later check would pass.
     const root = signingRoot();
-    const r = await attack('identity', (v) => ({ nonce: v.nonce, certificate: b64(root.der), signature: signWith(root.key, v) }));
+    const r = await attack('identity', (v) => ({
+      nonce: v.nonce,
+      certificate: b64(root.der),
+      signature: signWith(root.key, v),
+    }));
     expect(r).toMatchObject({ code: 'INVALID_BASIC_CONSTRAINTS' });
     expect(r.status).toBeGreaterThanOrEqual(400);
   });
@@ -258,16 +352,40 @@ describe('certificates and signatures', () => {
     const store = h.p.server.platform.verifier.options.trustStore;
     const leaf = certOf(await genuine(await h.view(await h.ceremony('identity')), h.signers[0]!));
     // keyCertSign with the holder's usages, and basicConstraints cA added: each re-signed by the real root.
-    const keyCertSign = mutate(leaf, (tbs) => setExtensionValue(tbs, OID.keyUsage, Buffer.from('030202c4', 'hex')), root.key);
-    await expectTyped(() => validate(keyCertSign, { mode: 'sandbox', trustStore: store, kind: 'sign' }), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
-    const withCa = mutate(
+    const keyCertSign = mutate(
       leaf,
-      (tbs) => extensions(tbs).push({ tag: TAG.SEQUENCE, children: [{ tag: TAG.OID, value: encodeOid(OID.basicConstraints).subarray(2) }, { tag: TAG.OCTET_STRING, value: Buffer.from('30030101ff', 'hex') }] }),
+      (tbs) => setExtensionValue(tbs, OID.keyUsage, Buffer.from('030202c4', 'hex')),
       root.key,
     );
-    await expectTyped(() => validate(withCa, { mode: 'sandbox', trustStore: store, kind: 'sign' }), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
+    await expectTyped(
+      () => validate(keyCertSign, { mode: 'sandbox', trustStore: store, kind: 'sign' }),
+      InvalidBasicConstraints,
+      'INVALID_BASIC_CONSTRAINTS',
+    );
+    const withCa = mutate(
+      leaf,
+      (tbs) =>
+        extensions(tbs).push({
+          tag: TAG.SEQUENCE,
+          children: [
+            { tag: TAG.OID, value: encodeOid(OID.basicConstraints).subarray(2) },
+            { tag: TAG.OCTET_STRING, value: Buffer.from('30030101ff', 'hex') },
+          ],
+        }),
+      root.key,
+    );
+    await expectTyped(
+      () => validate(withCa, { mode: 'sandbox', trustStore: store, kind: 'sign' }),
+      InvalidBasicConstraints,
+      'INVALID_BASIC_CONSTRAINTS',
+    );
     // The unmodified leaf, re-signed the same way, is accepted: the refusal is the CA marking alone.
-    expect(validate(mutate(leaf, () => undefined, root.key), { mode: 'sandbox', trustStore: store, kind: 'sign' }).kind).toBe('sign');
+    expect(
+      validate(
+        mutate(leaf, () => undefined, root.key),
+        { mode: 'sandbox', trustStore: store, kind: 'sign' },
+      ).kind,
+    ).toBe('sign');
   });
 });
 

@@ -10,14 +10,22 @@ import { title } from './catalogue.js';
 import { REDIRECT, holderLinkOf, holderRespond, startFlow, startHarness, type Harness } from './support/platform.js';
 
 const PUBLIC_HTTPS = 'https://id.kakunin.test';
-const TIGHT = { requestTimeoutSeconds: 2, headersTimeoutSeconds: 1, keepAliveTimeoutSeconds: 1, maxConnectionsPerAddress: 6 };
+const TIGHT = {
+  requestTimeoutSeconds: 2,
+  headersTimeoutSeconds: 1,
+  keepAliveTimeoutSeconds: 1,
+  maxConnectionsPerAddress: 6,
+};
 
 let plain: Harness;
 let proxied: Harness;
 let tight: Harness;
 beforeAll(async () => {
   plain = await startHarness();
-  [proxied, tight] = await Promise.all([startHarness({ config: { trustedProxies: ['127.0.0.1'], publicUrl: PUBLIC_HTTPS } }), startHarness({ config: TIGHT })]);
+  [proxied, tight] = await Promise.all([
+    startHarness({ config: { trustedProxies: ['127.0.0.1'], publicUrl: PUBLIC_HTTPS } }),
+    startHarness({ config: TIGHT }),
+  ]);
 }, 240_000);
 afterAll(async () => {
   await Promise.all([plain?.close(), proxied?.close(), tight?.close()]);
@@ -33,13 +41,22 @@ interface Answer {
 }
 
 /** One request with exactly these headers (Host included), on a connection of its own. */
-function send(h: Harness, path: string, o: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function send(
+  h: Harness,
+  path: string,
+  o: { method?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: portOf(h), path, method: o.method ?? 'GET', headers: o.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: portOf(h), path, method: o.method ?? 'GET', headers: o.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -65,18 +82,31 @@ async function trickle(c: Awaited<ReturnType<typeof open>>, first: string, piece
   c.socket.write(first);
   const timer = setInterval(() => c.socket.writable && c.socket.write(piece), 200);
   try {
-    return await Promise.race([c.closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000))]);
+    return await Promise.race([
+      c.closed,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000)),
+    ]);
   } finally {
     clearInterval(timer);
     c.socket.destroy();
   }
 }
 
-const addressKeys = async (h: Harness): Promise<string[]> => (await h.p.server.platform.db.query<{ key: string }>("SELECT key FROM auth_failures WHERE key LIKE 'admin:address:%' ORDER BY key")).map((r) => r.key);
+const addressKeys = async (h: Harness): Promise<string[]> =>
+  (
+    await h.p.server.platform.db.query<{ key: string }>(
+      "SELECT key FROM auth_failures WHERE key LIKE 'admin:address:%' ORDER BY key",
+    )
+  ).map((r) => r.key);
 
 describe('the HTTP edge', () => {
   it(title('A73'), async () => {
-    const forged = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443' };
+    const forged = {
+      host: 'evil.example',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-port': '443',
+    };
     // A client talking directly, and (behind a configured proxy) a proxy passing a client's forgery on.
     for (const [h, origin] of [
       [plain, plain.p.server.url],
@@ -86,8 +116,12 @@ describe('the HTTP edge', () => {
       expect(res.status).toBe(200);
       const doc = JSON.parse(res.body) as Record<string, unknown>;
       expect(doc.issuer).toBe(origin);
-      const urls = Object.entries(doc).filter(([k, v]) => typeof v === 'string' && (k.endsWith('_endpoint') || k.endsWith('_uri')));
-      expect(urls.map(([k]) => k)).toEqual(expect.arrayContaining(['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri']));
+      const urls = Object.entries(doc).filter(
+        ([k, v]) => typeof v === 'string' && (k.endsWith('_endpoint') || k.endsWith('_uri')),
+      );
+      expect(urls.map(([k]) => k)).toEqual(
+        expect.arrayContaining(['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri']),
+      );
       for (const [k, v] of urls) expect(v, k).toMatch(new RegExp(`^${origin.replace(/[.]/g, '\\.')}/`));
       expect(res.body).not.toContain('evil.example');
     }
@@ -96,42 +130,59 @@ describe('the HTTP edge', () => {
   it(title('A74'), async () => {
     const wrongToken = { authorization: 'Bearer not-the-admin-token' };
     // Not from a configured proxy: the header is ignored, the failure counts against the socket's address.
-    expect((await send(plain, '/admin/v1/relying-parties', { headers: { ...wrongToken, 'x-forwarded-for': '203.0.113.7' } })).status).toBe(401);
+    expect(
+      (await send(plain, '/admin/v1/relying-parties', { headers: { ...wrongToken, 'x-forwarded-for': '203.0.113.7' } }))
+        .status,
+    ).toBe(401);
     expect(await addressKeys(plain)).toEqual(['admin:address:127.0.0.1']);
     // From a configured proxy: the client is the nearest address the proxy did not vouch for, not
     // what the client itself wrote further left.
-    expect((await send(proxied, '/admin/v1/relying-parties', { headers: { ...wrongToken, 'x-forwarded-for': '198.51.100.1, 203.0.113.7' } })).status).toBe(401);
+    expect(
+      (
+        await send(proxied, '/admin/v1/relying-parties', {
+          headers: { ...wrongToken, 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+        })
+      ).status,
+    ).toBe(401);
     expect(await addressKeys(proxied)).toEqual(['admin:address:203.0.113.7']);
   });
 
-  it(title('A76'), async () => {
-    // A body announced as 60 kB, sent one byte at a time: cut at the request timeout (2 s + Node's 1 s check).
-    const body = await open(tight);
-    const bodyOpenMs = await trickle(body, 'POST /holder/v1/ceremonies/cer_AAAAAAAAAAAA/response HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{', ' ');
-    expect(bodyOpenMs).toBeGreaterThanOrEqual(1900);
-    expect(bodyOpenMs).toBeLessThan(5000);
-    expect(body.received()).toMatch(/^HTTP\/1\.1 408 /);
-    // Headers that never end: cut at the headers timeout.
-    const headers = await open(tight);
-    const headersOpenMs = await trickle(headers, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n');
-    expect(headersOpenMs).toBeLessThan(4000);
-    expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
+  it(
+    title('A76'),
+    async () => {
+      // A body announced as 60 kB, sent one byte at a time: cut at the request timeout (2 s + Node's 1 s check).
+      const body = await open(tight);
+      const bodyOpenMs = await trickle(
+        body,
+        'POST /holder/v1/ceremonies/cer_AAAAAAAAAAAA/response HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{',
+        ' ',
+      );
+      expect(bodyOpenMs).toBeGreaterThanOrEqual(1900);
+      expect(bodyOpenMs).toBeLessThan(5000);
+      expect(body.received()).toMatch(/^HTTP\/1\.1 408 /);
+      // Headers that never end: cut at the headers timeout.
+      const headers = await open(tight);
+      const headersOpenMs = await trickle(headers, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n');
+      expect(headersOpenMs).toBeLessThan(4000);
+      expect(headers.received()).toMatch(/^HTTP\/1\.1 408 /);
 
-    // Connections per address: the limit holds, and a closed connection frees its place.
-    const held = await Promise.all(Array.from({ length: TIGHT.maxConnectionsPerAddress }, () => open(tight)));
-    const extra = connect(portOf(tight), '127.0.0.1');
-    extra.on('error', () => undefined);
-    const extraClosedMs = await new Promise<number>((resolve) => {
-      const started = Date.now();
-      extra.on('close', () => resolve(Date.now() - started));
-    });
-    expect(extraClosedMs).toBeLessThan(900);
-    expect(held.every((c) => !c.socket.destroyed)).toBe(true);
-    for (const c of held) c.socket.destroy();
-    await Promise.all(held.map((c) => c.closed));
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await send(tight, '/healthz')).status).toBe(200);
-  }, 30_000);
+      // Connections per address: the limit holds, and a closed connection frees its place.
+      const held = await Promise.all(Array.from({ length: TIGHT.maxConnectionsPerAddress }, () => open(tight)));
+      const extra = connect(portOf(tight), '127.0.0.1');
+      extra.on('error', () => undefined);
+      const extraClosedMs = await new Promise<number>((resolve) => {
+        const started = Date.now();
+        extra.on('close', () => resolve(Date.now() - started));
+      });
+      expect(extraClosedMs).toBeLessThan(900);
+      expect(held.every((c) => !c.socket.destroyed)).toBe(true);
+      for (const c of held) c.socket.destroy();
+      await Promise.all(held.map((c) => c.closed));
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await send(tight, '/healthz')).status).toBe(200);
+    },
+    30_000,
+  );
 
   it('the progress stream outlives the request and headers timeouts, and still reports the outcome', async () => {
     const flow = await startFlow(tight.p, tight.rpA.clientId, tight.rpA.clientSecret);
@@ -158,7 +209,9 @@ describe('the HTTP edge', () => {
     };
     // Longer than request + headers timeouts and two of Node's checks, with nothing to report.
     expect(await readUntil(/"state":"completed"/, 5000)).toBe(false);
-    expect((await holderRespond(tight.p.sandbox, holderLinkOf(flow.page.body), { person: tight.signers[0]! })).status).toBe(200);
+    expect(
+      (await holderRespond(tight.p.sandbox, holderLinkOf(flow.page.body), { person: tight.signers[0]! })).status,
+    ).toBe(200);
     expect(await readUntil(/"state":"completed"/, 10_000)).toBe(true);
     await reader.cancel();
   }, 60_000);
@@ -195,7 +248,14 @@ describe('the HTTP edge', () => {
     }
     // oidc-provider's form_post page (here an error returned to the RP): its one inline script is
     // allowed by its hash, which oidc-provider adds to the CSP it finds; the headers stay.
-    const query = new URLSearchParams({ client_id: plain.rpA.clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT, response_mode: 'form_post', state: 'a78' });
+    const query = new URLSearchParams({
+      client_id: plain.rpA.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: REDIRECT,
+      response_mode: 'form_post',
+      state: 'a78',
+    });
     const formPost = await send(plain, `/auth?${query}`);
     expect(formPost.body).toContain(`<form method="post" action="${REDIRECT}">`);
     expect(formPost.headers['content-security-policy']).toMatch(/script-src 'self' 'sha256-[\w+/=]+'/);

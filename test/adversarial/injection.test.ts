@@ -12,7 +12,17 @@ import { parseCertificate } from '@kakunin/jpki';
 import { maskMyNumbers, verifyLog } from '../../packages/server/src/records/index.js';
 import type { RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
 import { title } from './catalogue.js';
-import { Browser, REDIRECT, holderLinkOf, holderRespond, startFlow, startHarness, type Flow, type Harness, type HolderView } from './support/platform.js';
+import {
+  Browser,
+  REDIRECT,
+  holderLinkOf,
+  holderRespond,
+  startFlow,
+  startHarness,
+  type Flow,
+  type Harness,
+  type HolderView,
+} from './support/platform.js';
 
 const SCRIPT = '<script>alert(1)</script>';
 const IMG = '<img src=x onerror=alert(2)>';
@@ -22,14 +32,22 @@ const withCheckDigit = (first11: string): string => `${first11}${myNumberCheckDi
 /** A valid My Number, ASCII; and another, full-width and grouped 4-4-4 with U+3000. */
 const MY_NUMBER = withCheckDigit('12345678901');
 const MY_NUMBER_2 = withCheckDigit('98765432109');
-const FULL_WIDTH = MY_NUMBER_2.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0)).replace(/^(.{4})(.{4})(.{4})$/, '$1\u3000$2\u3000$3');
+const FULL_WIDTH = MY_NUMBER_2.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0)).replace(
+  /^(.{4})(.{4})(.{4})$/,
+  '$1\u3000$2\u3000$3',
+);
 const NAME = `${FORMULA}${SCRIPT}\u3000${SQL}\u3000${FULL_WIDTH}`;
 const ADDRESS = `東京都千代田区${IMG}１－１ "${SQL} 番号${MY_NUMBER}`;
 const RP_NAME = '<script>alert("rp")</script> はぴコイン';
 const RP_PURPOSE = `${IMG} 口座開設 '; DROP TABLE relying_parties; --`;
 
 const CLAIMS = {
-  userinfo: { verified_claims: { verification: { trust_framework: null, evidence: null }, claims: { name: null, address: null, 'urn:kakunin:jpki': null } } },
+  userinfo: {
+    verified_claims: {
+      verification: { trust_framework: null, evidence: null },
+      claims: { name: null, address: null, 'urn:kakunin:jpki': null },
+    },
+  },
   id_token: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, address: null } } },
 };
 
@@ -64,27 +82,42 @@ beforeAll(async () => {
   const consent = await flow.browser.go(`${h.p.server.url}/interaction/${uid}/continue`, h.p.server.url);
   consentHtml = consent.body;
   const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
-  const landed = await flow.browser.go(`${h.p.server.url}/interaction/${consentUid}/consent`, h.p.server.url, { method: 'POST', form: {} });
+  const landed = await flow.browser.go(`${h.p.server.url}/interaction/${consentUid}/consent`, h.p.server.url, {
+    method: 'POST',
+    form: {},
+  });
   const callback = new URL(landed.url);
   expect(callback.origin + callback.pathname).toBe(REDIRECT);
-  const tokens = await oidc.authorizationCodeGrant(flow.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+  const tokens = await oidc.authorizationCodeGrant(flow.config, callback, {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+  });
   idTokenClaims = tokens.claims()! as Record<string, unknown>;
-  const info = await fetch(flow.config.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  const info = await fetch(flow.config.serverMetadata().userinfo_endpoint!, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
   expect(info.headers.get('content-type')).toMatch(/^application\/json/);
   userinfoText = await info.text();
 
-  const [row] = await h.p.server.platform.db.query<{ id: string; outcome: string; payload: Record<string, unknown> }>('SELECT id, outcome, payload FROM records WHERE ceremony_id = $1', [ceremonyId]);
+  const [row] = await h.p.server.platform.db.query<{ id: string; outcome: string; payload: Record<string, unknown> }>(
+    'SELECT id, outcome, payload FROM records WHERE ceremony_id = $1',
+    [ceremonyId],
+  );
   expect(row?.outcome).toBe('verified');
   recordId = row!.id;
   payload = row!.payload;
 
   admin = new Browser();
-  const signedIn = await admin.request(`${h.p.server.url}/admin/login`, { method: 'POST', form: { token: h.p.server.adminToken } });
+  const signedIn = await admin.request(`${h.p.server.url}/admin/login`, {
+    method: 'POST',
+    form: { token: h.p.server.adminToken },
+  });
   expect(signedIn.status).toBe(303);
 }, 180_000);
 afterAll(async () => h?.close());
 
-const basic4Of = (p: Record<string, unknown>): { name: string; address: string } => p.identity as { name: string; address: string };
+const basic4Of = (p: Record<string, unknown>): { name: string; address: string } =>
+  p.identity as { name: string; address: string };
 
 /** No markup of the attack survives in a page: only its escaped form. */
 function expectEscaped(html: string, raw: string): void {
@@ -110,7 +143,10 @@ describe('injection through certificate and registration text', () => {
     expectEscaped(list, RP_NAME);
     expectEscaped(await page('/admin/rps'), RP_NAME);
     // The CSV export neutralises the spreadsheet formula at the start of the name.
-    const csv = await fetch(`${h.p.server.url}/admin/v1/records/export?format=csv&rp=${encodeURIComponent(rp.clientId)}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } });
+    const csv = await fetch(
+      `${h.p.server.url}/admin/v1/records/export?format=csv&rp=${encodeURIComponent(rp.clientId)}`,
+      { headers: { authorization: `Bearer ${h.p.server.adminToken}` } },
+    );
     const text = await csv.text();
     expect(text).toContain(`'=HYPERLINK(`);
     expect(text).not.toMatch(/(^|,)"?=HYPERLINK/m);
@@ -125,7 +161,10 @@ describe('injection through certificate and registration text', () => {
     expect((payload.rp as { name: string }).name).toBe(RP_NAME);
     const [{ n }] = (await db.query<{ n: string }>('SELECT count(*)::text AS n FROM records')) as [{ n: string }];
     expect(Number(n)).toBeGreaterThan(0);
-    expect((await db.query<{ name: string }>('SELECT name FROM relying_parties WHERE client_id = $1', [rp.clientId]))[0]?.name).toBe(RP_NAME);
+    expect(
+      (await db.query<{ name: string }>('SELECT name FROM relying_parties WHERE client_id = $1', [rp.clientId]))[0]
+        ?.name,
+    ).toBe(RP_NAME);
     expect((await verifyLog(db, { key: h.p.server.platform.recordsLog.verifierKey })).ok).toBe(true);
   });
 
@@ -141,7 +180,11 @@ describe('injection through certificate and registration text', () => {
     const detail = await page(`/admin/records/${recordId}`);
     expect(detail).not.toContain(MY_NUMBER);
     expect(detail).not.toContain(FULL_WIDTH);
-    const api = await (await fetch(`${h.p.server.url}/admin/v1/records/${recordId}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } })).text();
+    const api = await (
+      await fetch(`${h.p.server.url}/admin/v1/records/${recordId}`, {
+        headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+      })
+    ).text();
     expect(api).not.toContain(MY_NUMBER);
     expect(api).not.toContain(FULL_WIDTH);
   });
@@ -168,7 +211,11 @@ describe('injection through certificate and registration text', () => {
 
   // A69 checks the HTML, SQL and formula text; whether a My Number in the same fields reaches the RP is A72.
   it(title('A69'), async () => {
-    const info = JSON.parse(userinfoText) as { verified_claims: { claims: { name: string; address: { formatted: string }; 'urn:kakunin:jpki': { name: string; address: string } } } };
+    const info = JSON.parse(userinfoText) as {
+      verified_claims: {
+        claims: { name: string; address: { formatted: string }; 'urn:kakunin:jpki': { name: string; address: string } };
+      };
+    };
     const claims = info.verified_claims.claims;
     for (const [name, address] of [
       [claims.name, claims.address.formatted],
@@ -185,7 +232,9 @@ describe('injection through certificate and registration text', () => {
     const db = h.p.server.platform.db;
     const before = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM records'))[0]!.n);
     for (const rpFilter of [`' OR '1'='1`, `x'; DROP TABLE records; --`, `${rp.clientId}' OR 1=1 --`]) {
-      const api = await fetch(`${h.p.server.url}/admin/v1/records?rp=${encodeURIComponent(rpFilter)}`, { headers: { authorization: `Bearer ${h.p.server.adminToken}` } });
+      const api = await fetch(`${h.p.server.url}/admin/v1/records?rp=${encodeURIComponent(rpFilter)}`, {
+        headers: { authorization: `Bearer ${h.p.server.adminToken}` },
+      });
       expect(api.status).toBe(200);
       expect(await api.json()).toEqual([]);
       const html = await page(`/admin/records?rp=${encodeURIComponent(rpFilter)}`);
@@ -197,7 +246,10 @@ describe('injection through certificate and registration text', () => {
 
   it(title('A71'), async () => {
     // Kept in the database (ceremonies.result) until the ceremony is purged, to build the claims.
-    const [row] = await h.p.server.platform.db.query<{ result: unknown }>('SELECT result FROM ceremonies WHERE id = $1', [ceremonyId]);
+    const [row] = await h.p.server.platform.db.query<{ result: unknown }>(
+      'SELECT result FROM ceremonies WHERE id = $1',
+      [ceremonyId],
+    );
     const stored = JSON.stringify(row?.result);
     expect(stored).toContain('DROP TABLE records');
     expect(stored).not.toContain(MY_NUMBER);

@@ -38,7 +38,10 @@ let h: Harness;
 let attacker: ReturnType<typeof attackerKey>;
 let ocspUrl: string;
 /** Signers by role (each file has its own sandbox copy, so events here touch nobody else). */
-let who: Record<'moved' | 'lost' | 'renewed' | 'crl' | 'replayed' | 'preproduced' | 'victim' | 'good' | 'rogue', string>;
+let who: Record<
+  'moved' | 'lost' | 'renewed' | 'crl' | 'replayed' | 'preproduced' | 'victim' | 'good' | 'rogue',
+  string
+>;
 
 beforeAll(async () => {
   h = await startHarness();
@@ -51,8 +54,11 @@ beforeAll(async () => {
     byRoot.set(root, [...(byRoot.get(root) ?? []), p]);
   }
   const [victim, good, rogue] = [...byRoot.values()].sort((a, b) => b.length - a.length)[0]!;
-  const [moved, lost, renewed, crl, replayed, preproduced] = h.signers.filter((p) => ![victim, good, rogue].includes(p));
-  if (!rogue || !preproduced) throw new Error(`the sandbox has too few holders of signing certificates (${h.signers.length})`);
+  const [moved, lost, renewed, crl, replayed, preproduced] = h.signers.filter(
+    (p) => ![victim, good, rogue].includes(p),
+  );
+  if (!rogue || !preproduced)
+    throw new Error(`the sandbox has too few holders of signing certificates (${h.signers.length})`);
   who = { moved, lost, renewed, crl, replayed, preproduced, victim, good, rogue } as typeof who;
   // The victim's card was reported lost: its certificates are revoked (keyCompromise).
   await h.p.sandbox.applyEvent(who.victim, 'lose');
@@ -61,7 +67,8 @@ afterAll(async () => h?.close());
 
 type Body = { nonce: string; certificate: string; signature: string };
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
-const signStatement = (key: Parameters<typeof sign>[2], v: HolderView): string => sign('sha256', Buffer.from(v.to_be_signed, 'base64url'), key).toString('base64');
+const signStatement = (key: Parameters<typeof sign>[2], v: HolderView): string =>
+  sign('sha256', Buffer.from(v.to_be_signed, 'base64url'), key).toString('base64');
 
 const recordOf = (person: string) => h.p.sandbox.currentCertificateRecord(person, 'sign', 'card');
 const x509 = (der: Uint8Array): X509Certificate => parseCertificate(der).x509;
@@ -73,7 +80,12 @@ const responderOf = (rootId: string) => ({
 });
 
 /** An identity ceremony on `platform`, answered by `person`'s card (or `answer`), refused with `code`. */
-async function refusedVia(revocation: RevocationChecker, person: string, type: abstract new (...args: never[]) => Error, code: string): Promise<Error & { details?: Record<string, unknown> }> {
+async function refusedVia(
+  revocation: RevocationChecker,
+  person: string,
+  type: abstract new (...args: never[]) => Error,
+  code: string,
+): Promise<Error & { details?: Record<string, unknown> }> {
   const c = await h.ceremony('identity');
   const body: Body = await signAsHolder(h.p.sandbox, await h.view(c), { person });
   const r = await h.submitTo(h.withVerifier({ revocation }), c.id, body);
@@ -92,7 +104,11 @@ async function postOld(rec: { issuerId: string; serial: string; keyFile: string 
   const key = createPrivateKey(readFileSync(join(h.p.sandbox.dir, rec.keyFile)));
   const c = await h.ceremony('identity');
   const v = await h.view(c);
-  const r = await h.post(c, { nonce: v.nonce, certificate: b64(h.p.sandbox.certificateDer(rec.issuerId, rec.serial)), signature: signStatement(key, v) });
+  const r = await h.post(c, {
+    nonce: v.nonce,
+    certificate: b64(h.p.sandbox.certificateDer(rec.issuerId, rec.serial)),
+    signature: signStatement(key, v),
+  });
   await h.expectNoVerified(c.id, { rejected: true });
   return r;
 }
@@ -101,7 +117,11 @@ describe('revocation', () => {
   it(title('A17'), async () => {
     const old = recordOf(who.moved);
     await h.p.sandbox.applyEvent(who.moved, 'move');
-    expect(await postOld(old)).toMatchObject({ status: 422, code: 'REVOKED', details: { reason: 'affiliationChanged' } });
+    expect(await postOld(old)).toMatchObject({
+      status: 422,
+      code: 'REVOKED',
+      details: { reason: 'affiliationChanged' },
+    });
   });
 
   it(title('A18'), async () => {
@@ -109,7 +129,10 @@ describe('revocation', () => {
     const c = await h.ceremony('identity');
     // The lost card itself: it still holds its (now revoked) certificate and key.
     const r = await holderRespond(h.p.sandbox, h.holderUrl(c), { person: who.lost });
-    expect(r).toMatchObject({ status: 422, body: { error: { code: 'REVOKED', details: { reason: 'keyCompromise' } } } });
+    expect(r).toMatchObject({
+      status: 422,
+      body: { error: { code: 'REVOKED', details: { reason: 'keyCompromise' } } },
+    });
     await h.expectNoVerified(c.id, { rejected: true });
   });
 
@@ -129,7 +152,14 @@ describe('revocation', () => {
     const certs = await Promise.all(
       codes.map(() =>
         h.p.sandbox.ca.issueSign(
-          { name: p.name, nameSubstitute: p.nameSubstitute, sex: p.sex, birthDate: p.birthDate, address: p.address, addressSubstitute: p.addressSubstitute },
+          {
+            name: p.name,
+            nameSubstitute: p.nameSubstitute,
+            sex: p.sex,
+            birthDate: p.birthDate,
+            address: p.address,
+            addressSubstitute: p.addressSubstitute,
+          },
           { publicKey: createPublicKey(key), issuerId: root.id },
         ),
       ),
@@ -141,13 +171,21 @@ describe('revocation', () => {
       key: root.privateKey,
       thisUpdate: new Date(now - HOUR),
       nextUpdate: new Date(now + 23 * HOUR),
-      entries: certs.map((cert, i) => ({ serial: cert.serial, revokedAt: new Date(now - 2 * HOUR), reason: codes[i]! })),
+      entries: certs.map((cert, i) => ({
+        serial: cert.serial,
+        revokedAt: new Date(now - 2 * HOUR),
+        reason: codes[i]!,
+      })),
     });
     const checker = new CrlChecker([CrlIndex.load(crl, { issuer })]);
     for (const [i, cert] of certs.entries()) {
       const c = await h.ceremony('identity');
       const v = await h.view(c);
-      const r = await h.submitTo(h.withVerifier({ revocation: new RevocationPolicy({ mode: 'crl', crl: checker }) }), c.id, { nonce: v.nonce, certificate: b64(cert.der), signature: signStatement(key, v) });
+      const r = await h.submitTo(
+        h.withVerifier({ revocation: new RevocationPolicy({ mode: 'crl', crl: checker }) }),
+        c.id,
+        { nonce: v.nonce, certificate: b64(cert.der), signature: signStatement(key, v) },
+      );
       expect(r.error).toBeInstanceOf(Revoked);
       expect(r.code).toBe('REVOKED');
       expect((r.error as Revoked).details.reason).toBe(CRL_REASONS[codes[i]!]);
@@ -160,10 +198,22 @@ describe('revocation', () => {
     const person = who.crl;
     const p = h.p.sandbox.person(person);
     const key = h.p.sandbox.privateKey(person, 'sign');
-    const stray = await h.p.sandbox.ca.issueSign({ name: p.name, nameSubstitute: p.nameSubstitute, sex: p.sex, birthDate: p.birthDate, address: p.address, addressSubstitute: p.addressSubstitute }, { publicKey: createPublicKey(key) });
+    const stray = await h.p.sandbox.ca.issueSign(
+      {
+        name: p.name,
+        nameSubstitute: p.nameSubstitute,
+        sex: p.sex,
+        birthDate: p.birthDate,
+        address: p.address,
+        addressSubstitute: p.addressSubstitute,
+      },
+      { publicKey: createPublicKey(key) },
+    );
     const c = await h.ceremony('identity');
     const v = await h.view(c);
-    expect(await h.post(c, { nonce: v.nonce, certificate: b64(stray.der), signature: signStatement(key, v) })).toMatchObject({ status: 503, code: 'REVOCATION_UNAVAILABLE' });
+    expect(
+      await h.post(c, { nonce: v.nonce, certificate: b64(stray.der), signature: signStatement(key, v) }),
+    ).toMatchObject({ status: 503, code: 'REVOCATION_UNAVAILABLE' });
     await h.expectNoVerified(c.id, { rejected: true });
   });
 
@@ -175,7 +225,12 @@ describe('revocation', () => {
     const captured = await genuineFetch(ocspUrl, buildOcspRequest(cert, issuer).der);
     await h.p.sandbox.applyEvent(who.replayed, 'lose');
     await refusedVia(ocspThrough(genuineFetch), who.replayed, Revoked, 'REVOKED');
-    await refusedVia(ocspThrough(async () => captured), who.replayed, OcspNonceMismatch, 'OCSP_NONCE_MISMATCH');
+    await refusedVia(
+      ocspThrough(async () => captured),
+      who.replayed,
+      OcspNonceMismatch,
+      'OCSP_NONCE_MISMATCH',
+    );
   });
 
   it(title('A23'), async () => {
@@ -185,7 +240,12 @@ describe('revocation', () => {
     const request = buildOcspRequest(cert, issuer, { nonce: false });
     const preproduced = await genuineFetch(ocspUrl, request.der);
     await h.p.sandbox.applyEvent(who.preproduced, 'lose');
-    await refusedVia(ocspThrough(async () => preproduced), who.preproduced, OcspNonceMismatch, 'OCSP_NONCE_MISMATCH');
+    await refusedVia(
+      ocspThrough(async () => preproduced),
+      who.preproduced,
+      OcspNonceMismatch,
+      'OCSP_NONCE_MISMATCH',
+    );
   });
 
   it(title('A24'), async () => {
@@ -194,7 +254,15 @@ describe('revocation', () => {
     const selfMade = mutate(genuine, (tbs) => (tbs.children![6] = spkiNode(attacker.publicKey)), attacker.privateKey);
     const forged = ocspThrough(async (_url, request) => {
       const { certId, nonce } = readOcspRequest(request);
-      return buildOcspResponse({ certId, status: 'good', thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR), ...(nonce ? { nonce } : {}), responderCert: selfMade, signingKey: attacker.privateKey });
+      return buildOcspResponse({
+        certId,
+        status: 'good',
+        thisUpdate: new Date(),
+        nextUpdate: new Date(Date.now() + HOUR),
+        ...(nonce ? { nonce } : {}),
+        responderCert: selfMade,
+        signingKey: attacker.privateKey,
+      });
     });
     const e = await refusedVia(forged, who.victim, BadSignature, 'BAD_SIGNATURE');
     expect(e.message).toMatch(/responder certificate's signature does not verify/);
@@ -208,7 +276,15 @@ describe('revocation', () => {
     expect(recordOf(who.rogue).issuerId).toBe(recordOf(who.victim).issuerId);
     const forged = ocspThrough(async (_url, request) => {
       const { certId, nonce } = readOcspRequest(request);
-      return buildOcspResponse({ certId, status: 'good', thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR), ...(nonce ? { nonce } : {}), responderCert: rogueCert, signingKey: rogueKey });
+      return buildOcspResponse({
+        certId,
+        status: 'good',
+        thisUpdate: new Date(),
+        nextUpdate: new Date(Date.now() + HOUR),
+        ...(nonce ? { nonce } : {}),
+        responderCert: rogueCert,
+        signingKey: rogueKey,
+      });
     });
     const e = await refusedVia(forged, who.victim, BadSignature, 'BAD_SIGNATURE');
     expect(e.message).toMatch(/not authorised for OCSP signing/);
@@ -228,7 +304,16 @@ describe('revocation', () => {
       goodSerial.copy(rewritten, pos + 2);
       return genuineFetch(url, rewritten);
     });
-    await expectTyped(() => swapping.check(x509(h.p.sandbox.currentCertificate(who.victim, 'sign')), x509(rootOf(who.victim).der), new Date()), OcspCertIdMismatch, 'OCSP_CERT_ID_MISMATCH');
+    await expectTyped(
+      () =>
+        swapping.check(
+          x509(h.p.sandbox.currentCertificate(who.victim, 'sign')),
+          x509(rootOf(who.victim).der),
+          new Date(),
+        ),
+      OcspCertIdMismatch,
+      'OCSP_CERT_ID_MISMATCH',
+    );
     await refusedVia(swapping, who.victim, OcspCertIdMismatch, 'OCSP_CERT_ID_MISMATCH');
   });
 
@@ -237,7 +322,15 @@ describe('revocation', () => {
     const responder = responderOf(recordOf(who.good).issuerId);
     const stale = ocspThrough(async (_url, request) => {
       const { certId, nonce } = readOcspRequest(request);
-      return buildOcspResponse({ certId, status: 'good', thisUpdate: new Date(Date.now() - 72 * HOUR), nextUpdate: new Date(Date.now() - 48 * HOUR), ...(nonce ? { nonce } : {}), responderCert: responder.cert, signingKey: responder.key });
+      return buildOcspResponse({
+        certId,
+        status: 'good',
+        thisUpdate: new Date(Date.now() - 72 * HOUR),
+        nextUpdate: new Date(Date.now() - 48 * HOUR),
+        ...(nonce ? { nonce } : {}),
+        responderCert: responder.cert,
+        signingKey: responder.key,
+      });
     });
     const e = await refusedVia(stale, who.good, RevocationUnavailable, 'REVOCATION_UNAVAILABLE');
     expect(e.message).toMatch(/stale OCSP response/);
@@ -247,18 +340,35 @@ describe('revocation', () => {
     // The last CRL the mirror fetched predates the victim's revocation and expired yesterday.
     const root = rootOf(who.victim);
     const issuer = x509(root.der);
-    const der = buildCrl({ issuerName: issuer.subject.der, key: root.privateKey, thisUpdate: new Date(Date.now() - 48 * HOUR), nextUpdate: new Date(Date.now() - 24 * HOUR), entries: [] });
+    const der = buildCrl({
+      issuerName: issuer.subject.der,
+      key: root.privateKey,
+      thisUpdate: new Date(Date.now() - 48 * HOUR),
+      nextUpdate: new Date(Date.now() - 24 * HOUR),
+      entries: [],
+    });
     await expectTyped(() => CrlIndex.load(der, { issuer }), RevocationUnavailable, 'REVOCATION_UNAVAILABLE');
     // Loaded while it was fresh (modelled with a grace period at load time), checked after nextUpdate.
     const loaded = new CrlChecker([CrlIndex.load(der, { issuer, graceSeconds: 3 * 86_400 })]);
-    const e = await refusedVia(new RevocationPolicy({ mode: 'crl', crl: loaded }), who.victim, RevocationUnavailable, 'REVOCATION_UNAVAILABLE');
+    const e = await refusedVia(
+      new RevocationPolicy({ mode: 'crl', crl: loaded }),
+      who.victim,
+      RevocationUnavailable,
+      'REVOCATION_UNAVAILABLE',
+    );
     expect(e.message).toMatch(/stale/);
   });
 
   it(title('A29'), async () => {
     const root = rootOf(who.victim);
     const issuer = x509(root.der);
-    const forged = buildCrl({ issuerName: issuer.subject.der, key: attacker.privateKey, thisUpdate: new Date(Date.now() - HOUR), nextUpdate: new Date(Date.now() + 23 * HOUR), entries: [] });
+    const forged = buildCrl({
+      issuerName: issuer.subject.der,
+      key: attacker.privateKey,
+      thisUpdate: new Date(Date.now() - HOUR),
+      nextUpdate: new Date(Date.now() + 23 * HOUR),
+      entries: [],
+    });
     await expectTyped(() => CrlIndex.load(forged, { issuer }), BadSignature, 'BAD_SIGNATURE');
   });
 
@@ -266,13 +376,41 @@ describe('revocation', () => {
     const root = rootOf(who.victim);
     const issuer = x509(root.der);
     // A fresh, genuine CRL that does not list the victim (published before the card was lost) …
-    const crl = new CrlChecker([CrlIndex.load(buildCrl({ issuerName: issuer.subject.der, key: root.privateKey, thisUpdate: new Date(Date.now() - HOUR), nextUpdate: new Date(Date.now() + 23 * HOUR), entries: [] }), { issuer })]);
+    const crl = new CrlChecker([
+      CrlIndex.load(
+        buildCrl({
+          issuerName: issuer.subject.der,
+          key: root.privateKey,
+          thisUpdate: new Date(Date.now() - HOUR),
+          nextUpdate: new Date(Date.now() + 23 * HOUR),
+          entries: [],
+        }),
+        { issuer },
+      ),
+    ]);
     // … and an OCSP answer forged so that the platform would fall back to it.
-    const selfMade = mutate(responderOf(root.id).cert, (tbs) => (tbs.children![6] = spkiNode(attacker.publicKey)), attacker.privateKey);
+    const selfMade = mutate(
+      responderOf(root.id).cert,
+      (tbs) => (tbs.children![6] = spkiNode(attacker.publicKey)),
+      attacker.privateKey,
+    );
     const forged = ocspThrough(async (_url, request) => {
       const { certId, nonce } = readOcspRequest(request);
-      return buildOcspResponse({ certId, status: 'good', thisUpdate: new Date(), nextUpdate: new Date(Date.now() + HOUR), ...(nonce ? { nonce } : {}), responderCert: selfMade, signingKey: attacker.privateKey });
+      return buildOcspResponse({
+        certId,
+        status: 'good',
+        thisUpdate: new Date(),
+        nextUpdate: new Date(Date.now() + HOUR),
+        ...(nonce ? { nonce } : {}),
+        responderCert: selfMade,
+        signingKey: attacker.privateKey,
+      });
     });
-    await refusedVia(new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp: forged, crl }), who.victim, BadSignature, 'BAD_SIGNATURE');
+    await refusedVia(
+      new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp: forged, crl }),
+      who.victim,
+      BadSignature,
+      'BAD_SIGNATURE',
+    );
   });
 });

@@ -13,11 +13,24 @@ import { title } from './catalogue.js';
 const SECRET = 'whsec_adversarial_rp_secret';
 const t = 1_900_000_000;
 const now = new Date(t * 1000 + 30_000);
-const body = JSON.stringify({ id: 'evt_01', type: 'certificate.revoked', created_at: '2030-03-17T00:00:00Z', rp_client_id: 'rp_a', sub: 'sub-victim', data: { serial: '0A1B2C3D', reason: 'affiliationChanged' } });
+const body = JSON.stringify({
+  id: 'evt_01',
+  type: 'certificate.revoked',
+  created_at: '2030-03-17T00:00:00Z',
+  rp_client_id: 'rp_a',
+  sub: 'sub-victim',
+  data: { serial: '0A1B2C3D', reason: 'affiliationChanged' },
+});
 const genuine = signWebhook(SECRET, body, t);
 
 /** Both verifiers must refuse, the platform's with this reason. */
-function refused(rawBody: string, header: string | undefined, reason: 'mismatch' | 'stale' | 'malformed', at = now, o: { example?: boolean } = {}): void {
+function refused(
+  rawBody: string,
+  header: string | undefined,
+  reason: 'mismatch' | 'stale' | 'malformed',
+  at = now,
+  o: { example?: boolean } = {},
+): void {
   expect(checkWebhookSignature(SECRET, rawBody, header, { now: at })).toEqual({ ok: false, reason });
   if (o.example !== false) expect(verifyKakuninSignature(rawBody, header, SECRET, 300, at.getTime())).toBe(false);
 }

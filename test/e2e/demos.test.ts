@@ -28,9 +28,17 @@ const realFetch = globalThis.fetch;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kakunin-demos-'));
-  stack = await startDemoStack({ dataDir, ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 }, monitorIntervalSeconds: 0, logLevel: 'silent' });
+  stack = await startDemoStack({
+    dataDir,
+    ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 },
+    monitorIntervalSeconds: 0,
+    logLevel: 'silent',
+  });
   for (const [name, u] of stack.services) url[name] = u;
-  const discovery = (await (await realFetch(`${url.platform}/.well-known/openid-configuration`)).json()) as { token_endpoint: string; userinfo_endpoint: string };
+  const discovery = (await (await realFetch(`${url.platform}/.well-known/openid-configuration`)).json()) as {
+    token_endpoint: string;
+    userinfo_endpoint: string;
+  };
   globalThis.fetch = async (input, init) => {
     const res = await realFetch(input, init);
     const target = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -51,14 +59,22 @@ afterAll(async () => {
 });
 
 const sandbox = () => stack.platform.sandbox!.sandbox;
-const withSign = (): Person[] => sandbox().people().filter((p) => sandbox().certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0);
+const withSign = (): Person[] =>
+  sandbox()
+    .people()
+    .filter((p) => sandbox().certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0);
 const ageOn = (birth: string, on = new Date()): number => {
   const [y, m, d] = birth.split('-').map(Number) as [number, number, number];
-  return on.getUTCFullYear() - y - (on.getUTCMonth() + 1 < m || (on.getUTCMonth() + 1 === m && on.getUTCDate() < d) ? 1 : 0);
+  return (
+    on.getUTCFullYear() - y - (on.getUTCMonth() + 1 < m || (on.getUTCMonth() + 1 === m && on.getUTCDate() < d) ? 1 : 0)
+  );
 };
 
 async function newPage(lang: 'ja' | 'en'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', permissions: ['local-network-access'] });
+  const context = await browser.newContext({
+    locale: lang === 'ja' ? 'ja-JP' : 'en-US',
+    permissions: ['local-network-access'],
+  });
   return { context, page: await context.newPage() };
 }
 
@@ -66,15 +82,23 @@ async function newPage(lang: 'ja' | 'en'): Promise<{ context: BrowserContext; pa
  * The holder's part of a ceremony, started by a click on the demo: the platform's ceremony page →
  * "use the card reader on this computer" → the agent's page (resident, PIN) → consent → back.
  */
-async function prove(page: Page, o: { person: string; secret: string; shot: (page: Page, step: string) => Promise<string>; returnTo: string }): Promise<string[]> {
+async function prove(
+  page: Page,
+  o: { person: string; secret: string; shot: (page: Page, step: string) => Promise<string>; returnTo: string },
+): Promise<string[]> {
   const sameDevice = page.locator('#same-device');
   await sameDevice.waitFor({ state: 'visible', timeout: 20_000 });
   await o.shot(page, 'ceremony-page');
   // What the holder is shown before the card is read: the page's list, and the holder view the agent
   // (or a phone app) shows with the statement to be signed.
-  const listed = (): Promise<(string | null)[]> => page.locator('#shared li').evaluateAll((items) => items.map((li) => li.getAttribute('data-claim')));
+  const listed = (): Promise<(string | null)[]> =>
+    page.locator('#shared li').evaluateAll((items) => items.map((li) => li.getAttribute('data-claim')));
   const ceremonyList = await listed();
-  const view = (await (await realFetch((await page.locator('#holder-link').getAttribute('href'))!)).json()) as { kind: string; shares: { claim: string }[]; statement?: string };
+  const view = (await (await realFetch((await page.locator('#holder-link').getAttribute('href'))!)).json()) as {
+    kind: string;
+    shares: { claim: string }[];
+    statement?: string;
+  };
   const before = received.length;
   await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${url.agent}/confirm/`)), sameDevice.click()]);
   await page.locator('#person').selectOption(o.person);
@@ -104,7 +128,10 @@ const LOGIN = ['sub', 'urn:kakunin:record'];
 const THREE = ['name', 'address', 'birthdate', 'evidence', ...LOGIN];
 
 async function runMonitor(): Promise<void> {
-  const res = await fetch(`${url.platform}/admin/v1/monitor/run`, { method: 'POST', headers: { authorization: `Bearer ${stack.platform.adminToken}` } });
+  const res = await fetch(`${url.platform}/admin/v1/monitor/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.platform.adminToken}` },
+  });
   expect(res.status).toBe(202);
 }
 
@@ -119,14 +146,21 @@ describe('demo relying parties in Chromium', () => {
     const b = await newPage('ja');
     await b.page.goto(url.wallet!);
     await b.page.getByTestId('create-wallet').click();
-    await prove(b.page, { person: payee.id, secret: payee.pins.sign, shot: stepShooter('wallet-ja-payee'), returnTo: url.wallet! });
+    await prove(b.page, {
+      person: payee.id,
+      secret: payee.pins.sign,
+      shot: stepShooter('wallet-ja-payee'),
+      returnTo: url.wallet!,
+    });
     const payeeWallet = (await b.page.getByTestId('wallet-id').textContent())!.trim();
 
     const { context, page } = await newPage('ja');
     await page.goto(url.wallet!);
     await shot(page, 'start');
     await page.getByTestId('create-wallet').click();
-    expect(await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! })).toEqual(THREE);
+    expect(await prove(page, { person: holder.id, secret: holder.pins.sign, shot, returnTo: url.wallet! })).toEqual(
+      THREE,
+    );
     await page.getByTestId('wallet-id').waitFor();
     await shot(page, 'wallet-created');
     expect(await page.getByTestId('holder-name').textContent()).toContain(holder.name);
@@ -146,7 +180,11 @@ describe('demo relying parties in Chromium', () => {
     // The holder moves out of Fukui: the signing certificate is revoked; the monitor tells the wallet.
     await sandbox().applyEvent(holder.id, 'move', { municipalityCode: '13221' });
     await runMonitor();
-    await expect.poll(async () => (await page.reload(), await page.getByTestId('wallet-status').getAttribute('data-status')), { timeout: 20_000 }).toBe('frozen');
+    await expect
+      .poll(async () => (await page.reload(), await page.getByTestId('wallet-status').getAttribute('data-status')), {
+        timeout: 20_000,
+      })
+      .toBe('frozen');
     await page.getByTestId('frozen-notice').waitFor();
     expect(await page.getByTestId('pay-submit').isDisabled()).toBe(true);
     await shot(page, 'frozen');
@@ -165,7 +203,9 @@ describe('demo relying parties in Chromium', () => {
     const c = await newPage('ja');
     await c.page.goto(url.wallet!);
     await c.page.getByTestId('login').click();
-    expect(await prove(c.page, { person: holder.id, secret: holder.pins.auth, shot, returnTo: url.wallet! })).toEqual(LOGIN);
+    expect(await prove(c.page, { person: holder.id, secret: holder.pins.auth, shot, returnTo: url.wallet! })).toEqual(
+      LOGIN,
+    );
     await c.page.getByTestId('wallet-id').waitFor();
     expect((await c.page.getByTestId('wallet-id').textContent())!.trim()).toBe(walletId);
     await shot(c.page, 'login');
@@ -185,7 +225,9 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('occupation-select').selectOption('employee');
     await shot(page, 'application');
     await page.getByTestId('apply-submit').click();
-    expect(await prove(page, { person: applicant.id, secret: applicant.pins.sign, shot, returnTo: url.bank! })).toEqual(THREE); // no 性別: 犯収法 does not need it
+    expect(await prove(page, { person: applicant.id, secret: applicant.pins.sign, shot, returnTo: url.bank! })).toEqual(
+      THREE,
+    ); // no 性別: 犯収法 does not need it
     await page.getByTestId('record').waitFor();
     await shot(page, 'record');
     const serial = sandbox().currentCertificateRecord(applicant.id, 'sign', 'card').serial;
@@ -196,8 +238,15 @@ describe('demo relying parties in Chromium', () => {
     expect(await page.getByTestId('record-retention').textContent()).toMatch(/7/);
     const kakuninRecord = (await page.getByTestId('record-kakunin-id').textContent())!.trim();
     const db = stack.platform.platform.db;
-    const watched = () => db.query<{ status: string }>("SELECT status FROM monitored_certificates WHERE rp_client_id = 'demo-bank' AND record_id = $1", [kakuninRecord]);
-    const endNotes = () => db.query("SELECT id FROM records WHERE rp_client_id = 'demo-bank' AND outcome = 'note' AND payload->>'event' = 'relationship_ended'");
+    const watched = () =>
+      db.query<{ status: string }>(
+        "SELECT status FROM monitored_certificates WHERE rp_client_id = 'demo-bank' AND record_id = $1",
+        [kakuninRecord],
+      );
+    const endNotes = () =>
+      db.query(
+        "SELECT id FROM records WHERE rp_client_id = 'demo-bank' AND outcome = 'note' AND payload->>'event' = 'relationship_ended'",
+      );
     expect(await watched()).toEqual([{ status: 'good' }]);
     const notesBefore = (await endNotes()).length;
 
@@ -221,7 +270,9 @@ describe('demo relying parties in Chromium', () => {
     const endedAt = (await page.getByTestId('platform-ended-at').getAttribute('data-value'))!;
     const endDay = new Date(Date.parse(endedAt) + 9 * 3600_000).toISOString().slice(0, 10);
     expect(lastDay).toBe(`${Number(endDay.slice(0, 4)) + 7}${endDay.slice(4)}`); // 7 years (29 Feb aside)
-    expect(await page.getByTestId('platform-retained-until').textContent()).toContain(`7 years from the day after the end`);
+    expect(await page.getByTestId('platform-retained-until').textContent()).toContain(
+      `7 years from the day after the end`,
+    );
     await shot(page, 'closed');
     // The platform stopped monitoring the pair at once.
     expect(await watched()).toEqual([{ status: 'ended' }]);
@@ -236,7 +287,9 @@ describe('demo relying parties in Chromium', () => {
     expect(await admin.locator('#relationship').getAttribute('data-ended')).toBe('true');
     expect(await admin.locator('#relationship-ended-at').getAttribute('data-value')).toBe(endedAt);
     expect(await admin.locator('#relationship-retained-until').getAttribute('data-last-day')).toBe(lastDay);
-    expect(await admin.locator('#relationship-retained-until').textContent()).toContain(`until ${lastDay} (7 years from the day after the end)`);
+    expect(await admin.locator('#relationship-retained-until').textContent()).toContain(
+      `until ${lastDay} (7 years from the day after the end)`,
+    );
     await shot(admin, 'admin-relationship');
 
     // A second close (the confirmation in the other tab, confirmed too) changes nothing.
@@ -259,7 +312,9 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('plan-standard').check();
     await shot(page, 'plan');
     await page.getByTestId('plan-submit').click();
-    expect(await prove(page, { person: customer.id, secret: customer.pins.sign, shot, returnTo: url.mvno! })).toEqual(THREE);
+    expect(await prove(page, { person: customer.id, secret: customer.pins.sign, shot, returnTo: url.mvno! })).toEqual(
+      THREE,
+    );
     await page.getByTestId('record').waitFor();
     await shot(page, 'contract');
     expect(await page.getByTestId('contract-status').getAttribute('data-status')).toBe('active');
@@ -285,7 +340,9 @@ describe('demo relying parties in Chromium', () => {
     await page.getByTestId('phone').fill('0776-00-0000');
     await shot(page, 'application');
     await page.getByTestId('application-submit').click();
-    expect(await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! })).toEqual(THREE);
+    expect(
+      await prove(page, { person: resident.id, secret: resident.pins.sign, shot, returnTo: url.municipal! }),
+    ).toEqual(THREE);
     await page.getByTestId('application-status').waitFor();
     expect(await page.getByTestId('application-status').getAttribute('data-status')).toBe('received');
     expect(await page.getByTestId('applicant-name').textContent()).toContain(resident.name);
@@ -316,21 +373,29 @@ describe('demo relying parties in Chromium', () => {
       await page.locator('#person').selectOption(victim.id);
       await page.locator('#pin').fill(wrong);
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('WRONG_PIN');
+      await expect
+        .poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code'))
+        .toBe('WRONG_PIN');
       expect(await page.locator('#main').textContent()).toContain(`残り${left}回`);
       await shot(page, `wrong-pin-${left}-left`);
     }
     // The platform's page shows the same, live.
     const ceremony = await context.newPage();
     await ceremony.goto(ceremonyUrl);
-    await expect.poll(() => ceremony.locator('#card-error [data-error-code]').getAttribute('data-error-code'), { timeout: 10_000 }).toBe('WRONG_PIN');
+    await expect
+      .poll(() => ceremony.locator('#card-error [data-error-code]').getAttribute('data-error-code'), {
+        timeout: 10_000,
+      })
+      .toBe('WRONG_PIN');
     await shot(ceremony, 'ceremony-page-wrong-pin');
     await ceremony.close();
 
     await page.locator('#person').selectOption(victim.id);
     await page.locator('#pin').fill(wrong);
     await page.locator('#submit').click();
-    await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('PIN_BLOCKED');
+    await expect
+      .poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code'))
+      .toBe('PIN_BLOCKED');
     expect(await page.locator('#main').textContent()).toMatch(/市区町村/);
     expect(await page.locator('#pin').count()).toBe(0);
     await shot(page, 'pin-blocked');

@@ -21,7 +21,12 @@ const url: Record<string, string> = {};
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kakunin-pages-words-'));
-  stack = await startDemoStack({ dataDir, ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 }, monitorIntervalSeconds: 0, logLevel: 'silent' });
+  stack = await startDemoStack({
+    dataDir,
+    ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 },
+    monitorIntervalSeconds: 0,
+    logLevel: 'silent',
+  });
   for (const [name, u] of stack.services) url[name] = u;
   browser = await launchChromium();
 }, 180_000);
@@ -34,7 +39,10 @@ afterAll(async () => {
 });
 
 const sandbox = () => stack.platform.sandbox!.sandbox;
-const withSign = (): Person[] => sandbox().people().filter((p) => sandbox().certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0);
+const withSign = (): Person[] =>
+  sandbox()
+    .people()
+    .filter((p) => sandbox().certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0);
 
 /** One numbered series of screenshots per language. */
 const shooters = new Map<string, ReturnType<typeof stepShooter>>();
@@ -48,12 +56,17 @@ async function newContext(lang: 'ja' | 'en'): Promise<BrowserContext> {
 }
 
 /** Codes never to be the main text: UPPER_SNAKE error codes, RFC 5280 reason names, OAuth error codes. */
-const RAW_CODE = /\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b|\b(?:keyCompromise|cACompromise|affiliationChanged|cessationOfOperation|certificateHold|removeFromCRL|privilegeWithdrawn|aACompromise|access_denied|login_required|consent_required)\b/;
+const RAW_CODE =
+  /\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b|\b(?:keyCompromise|cACompromise|affiliationChanged|cessationOfOperation|certificateHold|removeFromCRL|privilegeWithdrawn|aACompromise|access_denied|login_required|consent_required)\b/;
 /** A UTC ISO 8601 time (2026-12-05T00:30…). */
 const UTC_ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 // What the page functions use of the DOM (this project compiles without the DOM library).
-type DomElement = { cloneNode(deep: boolean): DomElement; querySelectorAll(selector: string): Iterable<{ remove(): void }>; textContent: string | null };
+type DomElement = {
+  cloneNode(deep: boolean): DomElement;
+  querySelectorAll(selector: string): Iterable<{ remove(): void }>;
+  textContent: string | null;
+};
 type DomWindow = { getComputedStyle(e: unknown): { backgroundColor: string; cursor: string } };
 
 /** The page's main text without its small print (small, code, .muted, pre) and hidden parts. */
@@ -94,7 +107,10 @@ async function prove(page: Page, person: Person, secret: string, returnTo: strin
 }
 
 async function runMonitor(): Promise<void> {
-  const res = await fetch(`${url.platform}/admin/v1/monitor/run`, { method: 'POST', headers: { authorization: `Bearer ${stack.platform.adminToken}` } });
+  const res = await fetch(`${url.platform}/admin/v1/monitor/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.platform.adminToken}` },
+  });
   expect(res.status).toBe(202);
 }
 
@@ -125,8 +141,20 @@ describe('pages speak to people', () => {
 
     await sandbox().applyEvent(holder.id, 'move', { municipalityCode: '13221' });
     await runMonitor();
-    await expect.poll(async () => (await page.goto(`${url.wallet}/wallet`), await page.getByTestId('wallet-status').getAttribute('data-status')), { timeout: 20_000 }).toBe('frozen');
-    await expect.poll(async () => (await page.goto(accountUrl), await page.getByTestId('review-status').count()), { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(
+        async () => (
+          await page.goto(`${url.wallet}/wallet`),
+          await page.getByTestId('wallet-status').getAttribute('data-status')
+        ),
+        { timeout: 20_000 },
+      )
+      .toBe('frozen');
+    await expect
+      .poll(async () => (await page.goto(accountUrl), await page.getByTestId('review-status').count()), {
+        timeout: 20_000,
+      })
+      .toBe(1);
   }, 180_000);
 
   for (const lang of ['ja', 'en'] as const) {
@@ -142,12 +170,15 @@ describe('pages speak to people', () => {
       expect(await page.getByTestId('frozen-reason').getAttribute('data-reason')).toBe('affiliationChanged');
       expect(text).toContain(words('氏名・住所などの変更', 'a change of name or address'));
       await codeInSmallPrint(page, 'affiliationChanged');
-      expect((await page.getByTestId('frozen-at').textContent())!.trim()).toMatch(words(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/, /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST$/));
+      expect((await page.getByTestId('frozen-at').textContent())!.trim()).toMatch(
+        words(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/, /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST$/),
+      );
       expect((await page.getByTestId('verified-at').textContent())!.trim()).toMatch(words(/年/, / JST$/));
       // Disabled, and it looks it: greyed, not the blue of an action; the reason next to it.
       const pay = page.getByTestId('pay-submit');
       expect(await pay.isDisabled()).toBe(true);
-      const look = (testid: string) => page.getByTestId(testid).evaluate((b) => {
+      const look = (testid: string) =>
+        page.getByTestId(testid).evaluate((b) => {
           const style = (globalThis as unknown as DomWindow).getComputedStyle(b);
           return { background: style.backgroundColor, cursor: style.cursor };
         });
@@ -155,7 +186,9 @@ describe('pages speak to people', () => {
       expect(disabled.background).not.toBe(enabled.background);
       expect(disabled.cursor).toBe('not-allowed');
       expect(await pay.getAttribute('aria-describedby')).toBe('pay-disabled-reason');
-      expect(await page.getByTestId('pay-disabled-reason').textContent()).toMatch(words(/凍結中のため送金できません/, /cannot pay while the wallet is frozen/));
+      expect(await page.getByTestId('pay-disabled-reason').textContent()).toMatch(
+        words(/凍結中のため送金できません/, /cannot pay while the wallet is frozen/),
+      );
       expect(await page.getByTestId('pay-disabled-reason').isVisible()).toBe(true);
     });
 
@@ -169,9 +202,13 @@ describe('pages speak to people', () => {
       expect(text).toContain(words('氏名・住所などの変更', 'a change of name or address'));
       await codeInSmallPrint(page, 'affiliationChanged');
       const note = (await page.getByTestId('record-note').last().textContent())!;
-      expect(note).toMatch(words(/失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/, /revoked \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST/));
+      expect(note).toMatch(
+        words(/失効日時 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/, /revoked \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} JST/),
+      );
       if (lang === 'en') {
-        expect(await page.getByTestId('record-confirmed-by').textContent()).toBe('Demo Bank account opening centre (the specified business operator)');
+        expect(await page.getByTestId('record-confirmed-by').textContent()).toBe(
+          'Demo Bank account opening centre (the specified business operator)',
+        );
         expect(text).not.toMatch(/口座開設センター|失効通知/);
       }
     });
@@ -183,7 +220,10 @@ describe('pages speak to people', () => {
       await page.goto(`${url.municipal}/?lang=${lang}`);
       await page.getByTestId('login').click();
       await page.locator('#same-device').waitFor({ state: 'visible', timeout: 20_000 });
-      await Promise.all([page.waitForURL((u) => u.toString().startsWith(`${url.municipal}/callback`)), page.locator('form[action$="/abort"] button').click()]);
+      await Promise.all([
+        page.waitForURL((u) => u.toString().startsWith(`${url.municipal}/callback`)),
+        page.locator('form[action$="/abort"] button').click(),
+      ]);
       await page.getByTestId('problem').waitFor();
       await shot(page, 'cancelled');
       const text = await speaksWords(page, 'cancelled sign-in');
@@ -194,7 +234,9 @@ describe('pages speak to people', () => {
 
     it(`the holder link opened in a browser says what it is for and how to finish here; back to the ceremony; the agent's page with a wrong, then a blocked PIN (${lang})`, async () => {
       const shot = shooter(lang);
-      const victim = sandbox().people().at(lang === 'ja' ? -1 : -2)!;
+      const victim = sandbox()
+        .people()
+        .at(lang === 'ja' ? -1 : -2)!;
       const wrong = victim.pins.auth === '0000' ? '1111' : '0000';
       const context = await newContext(lang);
       const page = await context.newPage();
@@ -213,7 +255,10 @@ describe('pages speak to people', () => {
       expect(link).toContain(words('このパソコンで続けるには', 'To finish on this computer'));
       expect(link).toContain(words('「このパソコンで読み取る」', '“Use the card reader on this computer”'));
       expect(await page.locator('#holder-command').textContent()).toBe(`kakunin holder ${page.url()}`);
-      await Promise.all([page.waitForURL((u) => u.toString().startsWith(ceremonyUrl.split('?')[0]!)), page.locator('#back-to-ceremony').click()]);
+      await Promise.all([
+        page.waitForURL((u) => u.toString().startsWith(ceremonyUrl.split('?')[0]!)),
+        page.locator('#back-to-ceremony').click(),
+      ]);
 
       // Finished on this computer instead: the agent's page. A wrong PIN, twice: words and the tries left.
       const sameDevice = page.locator('#same-device');
@@ -223,17 +268,26 @@ describe('pages speak to people', () => {
         await page.locator('#person').selectOption(victim.id);
         await page.locator('#pin').fill(wrong);
         await page.locator('#submit').click();
-        await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('WRONG_PIN');
+        await expect
+          .poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code'))
+          .toBe('WRONG_PIN');
         await shot(page, `agent-wrong-pin-${left}`);
         const text = await speaksWords(page, 'agent, wrong PIN');
         expect(text).toContain(words(`残り${left}回`, `${left} ${left === 1 ? 'try' : 'tries'} left`));
-        expect(text).toContain(words('利用者証明用電子証明書の暗証番号(数字4桁)が違います', 'That was not the user authentication PIN (4 digits)'));
+        expect(text).toContain(
+          words(
+            '利用者証明用電子証明書の暗証番号(数字4桁)が違います',
+            'That was not the user authentication PIN (4 digits)',
+          ),
+        );
         await codeInSmallPrint(page, 'WRONG_PIN');
       }
       await page.locator('#person').selectOption(victim.id);
       await page.locator('#pin').fill(wrong);
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code')).toBe('PIN_BLOCKED');
+      await expect
+        .poll(() => page.locator('[data-error-code]').first().getAttribute('data-error-code'))
+        .toBe('PIN_BLOCKED');
       await shot(page, 'agent-pin-blocked');
       const blocked = await speaksWords(page, 'agent, blocked PIN');
       expect(blocked).toContain(words('暗証番号がロックされています', 'The PIN is locked'));

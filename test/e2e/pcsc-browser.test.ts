@@ -9,7 +9,13 @@ import { listReaders } from '@kakunin/card';
 import { initSandbox } from '@kakunin/sim';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { personCardMaterial, plugCardProcess, startPcscd, type CardProcess, type PcscdInstance } from '../../packages/sim/src/card/index.js';
+import {
+  personCardMaterial,
+  plugCardProcess,
+  startPcscd,
+  type CardProcess,
+  type PcscdInstance,
+} from '../../packages/sim/src/card/index.js';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack.js';
 import { launchChromium, stepShooter } from '../support/browser.js';
 
@@ -27,10 +33,27 @@ beforeAll(async () => {
   process.env.PCSCLITE_CSOCK_NAME = pcscd.socketPath;
   // The sandbox first, so that the resident's card can be in the reader before the agent starts.
   const sandbox = await initSandbox({ dir: join(dataDir, 'sim') });
-  person = sandbox.people().find((p) => sandbox.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0 && !p.birthDate.startsWith('20'))!;
-  card = await plugCardProcess({ material: personCardMaterial(sandbox, person.id), stateDir: join(dataDir, 'card-state'), port: pcscd.port });
-  for (let i = 0; i < 200 && !(await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent); i++) await new Promise((r) => setTimeout(r, 50));
-  stack = await startDemoStack({ dataDir, ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 }, monitorIntervalSeconds: 0, logLevel: 'silent', agentCard: { kind: 'pcsc', reader: pcscd.readerName } });
+  person = sandbox
+    .people()
+    .find(
+      (p) =>
+        sandbox.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0 &&
+        !p.birthDate.startsWith('20'),
+    )!;
+  card = await plugCardProcess({
+    material: personCardMaterial(sandbox, person.id),
+    stateDir: join(dataDir, 'card-state'),
+    port: pcscd.port,
+  });
+  for (let i = 0; i < 200 && !(await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  stack = await startDemoStack({
+    dataDir,
+    ports: { platform: 0, agent: 0, wallet: 0, bank: 0, mvno: 0, municipal: 0 },
+    monitorIntervalSeconds: 0,
+    logLevel: 'silent',
+    agentCard: { kind: 'pcsc', reader: pcscd.readerName },
+  });
   browser = await launchChromium();
 }, 180_000);
 

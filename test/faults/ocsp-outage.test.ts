@@ -14,7 +14,17 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimServices, type SimServices } from '@kakunin/sim';
 import { createRelyingParty, getCeremony, verifyLog } from '@kakunin/server';
-import { REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startTestPlatform, type Flow, type TestPlatform } from '../../packages/server/test/support/platform.js';
+import {
+  REDIRECT,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  signAsHolder,
+  startFlow,
+  startTestPlatform,
+  type Flow,
+  type TestPlatform,
+} from '../../packages/server/test/support/platform.js';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 
 let work: string;
@@ -32,7 +42,9 @@ beforeAll(async () => {
   // Every login asks the responder: a good answer kept for the login reuse window would hide the outage.
   p = await startTestPlatform('pglite', join(work, 'sim'), { config: { ocspReuseSeconds: { login: 0, identity: 0 } } });
   rp = await createRelyingParty(p.server.platform, { name: 'Faults RP', redirectUris: [REDIRECT] });
-  person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'auth', medium: 'card' }).length > 0)!.id;
+  person = p.sandbox
+    .people()
+    .find((x) => p.sandbox.certificates({ personId: x.id, kind: 'auth', medium: 'card' }).length > 0)!.id;
   port = Number(new URL(p.server.sandbox!.services!.url).port);
 }, 120_000);
 
@@ -46,18 +58,31 @@ afterAll(async () => {
 const uidOf = (flow: Flow): string => /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
 const ceremonyIdOf = (html: string): string => holderLinkOf(html).split('/').pop()!;
 
-async function recordsOf(ceremonyId: string): Promise<{ outcome: string; payload: { error?: { code: string; message: string } } | null }[]> {
-  return p.server.platform.db.query('SELECT outcome, payload FROM records WHERE ceremony_id = $1 ORDER BY seq', [ceremonyId]);
+async function recordsOf(
+  ceremonyId: string,
+): Promise<{ outcome: string; payload: { error?: { code: string; message: string } } | null }[]> {
+  return p.server.platform.db.query('SELECT outcome, payload FROM records WHERE ceremony_id = $1 ORDER BY seq', [
+    ceremonyId,
+  ]);
 }
 
 type Answer = Awaited<ReturnType<typeof holderRespond>>;
 
 /** The holder's card signs, then the response is posted; `ms` is the POST alone (the platform's time). */
 async function respondTimed(flow: Flow): Promise<Answer & { ms: number }> {
-  const view = (await (await fetch(holderLinkOf(flow.page.body))).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string; response_url: string };
+  const view = (await (await fetch(holderLinkOf(flow.page.body))).json()) as {
+    certificate: 'auth' | 'sign';
+    nonce: string;
+    to_be_signed: string;
+    response_url: string;
+  };
   const body = await signAsHolder(p.sandbox, view, { person });
   const started = Date.now();
-  const res = await fetch(view.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(view.response_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as Answer['body'];
   return { status: res.status, body: json, ms: Date.now() - started };
 }
@@ -77,7 +102,10 @@ async function expectFailedClosed(flow: Flow, answer: Answer): Promise<string> {
   expect(records[0]!.payload?.error?.code).toBe('REVOCATION_UNAVAILABLE');
 
   // The holder app's status view and the browser page's live status.
-  expect(await (await fetch(`${p.server.url}/holder/v1/ceremonies/${ceremonyId}/status`)).json()).toMatchObject({ state: 'failed', error: { code: 'REVOCATION_UNAVAILABLE' } });
+  expect(await (await fetch(`${p.server.url}/holder/v1/ceremonies/${ceremonyId}/status`)).json()).toMatchObject({
+    state: 'failed',
+    error: { code: 'REVOCATION_UNAVAILABLE' },
+  });
   const uid = uidOf(flow);
   const status = await flow.browser.request(`${p.server.url}/interaction/${uid}/status`);
   expect(await status.json()).toMatchObject({ state: 'failed', error: { code: 'REVOCATION_UNAVAILABLE' } });
@@ -175,12 +203,17 @@ describe('OCSP responder outage during ceremonies', () => {
     expect(answer).toMatchObject({ status: 200, body: { state: 'completed' } });
     expect((await recordsOf(fresh)).map((r) => r.outcome)).toEqual(['verified']);
     const callback = await finishFlow(p, retry);
-    const tokens = await oidc.authorizationCodeGrant(retry.config, callback, { pkceCodeVerifier: retry.verifier, expectedState: retry.state });
+    const tokens = await oidc.authorizationCodeGrant(retry.config, callback, {
+      pkceCodeVerifier: retry.verifier,
+      expectedState: retry.state,
+    });
     expect(tokens.claims()?.sub).toBeTruthy();
   });
 
   it('afterwards: two verified and two rejected records, never a verified one from the outage; the chain verifies', async () => {
-    const rows = await p.server.platform.db.query<{ outcome: string; code: string | null }>("SELECT outcome, payload->'error'->>'code' AS code FROM records ORDER BY seq");
+    const rows = await p.server.platform.db.query<{ outcome: string; code: string | null }>(
+      "SELECT outcome, payload->'error'->>'code' AS code FROM records ORDER BY seq",
+    );
     expect(rows).toEqual([
       { outcome: 'verified', code: null },
       { outcome: 'rejected', code: 'REVOCATION_UNAVAILABLE' },

@@ -19,9 +19,23 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox, type Sandbox } from '@kakunin/sim';
-import { createCeremony, createRelyingParty, loadConfig, loadMasterKey, openDatabase, storedLogVerifierKey, verifyLog, type Database } from '@kakunin/server';
+import {
+  createCeremony,
+  createRelyingParty,
+  loadConfig,
+  loadMasterKey,
+  openDatabase,
+  storedLogVerifierKey,
+  verifyLog,
+  type Database,
+} from '@kakunin/server';
 import { serve, type ServeProcess } from '../../packages/cli/test/support/servers.js';
-import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '../../packages/server/test/support/platform.js';
+import {
+  authorizationRequest,
+  Browser,
+  holderLinkOf,
+  signAsHolder,
+} from '../../packages/server/test/support/platform.js';
 import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 
@@ -57,7 +71,10 @@ beforeAll(async () => {
   server.child.once('exit', (code, signal) => (exited = { code, signal }));
   db = await openDatabase({ databaseUrl, migrate: false, poolSize: 4 });
   sandbox = openSandbox(join(dataDir, 'sim'));
-  rp = await createRelyingParty({ db, masterKey: loadMasterKey({ mode: 'sandbox', dataDir }) }, { name: 'Faults RP', redirectUris: [REDIRECT] });
+  rp = await createRelyingParty(
+    { db, masterKey: loadMasterKey({ mode: 'sandbox', dataDir }) },
+    { name: 'Faults RP', redirectUris: [REDIRECT] },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -80,10 +97,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function post(url: string, ceremonyId: string, body: string): Promise<Attempt> {
   const startedAt = Date.now();
-  const done = (status: Attempt['status'], code: string): Attempt => ({ ceremonyId, status, code, ms: Date.now() - startedAt, startedAt });
+  const done = (status: Attempt['status'], code: string): Attempt => ({
+    ceremonyId,
+    status,
+    code,
+    ms: Date.now() - startedAt,
+    startedAt,
+  });
   let res: Response;
   try {
-    res = await fetch(`${url}/holder/v1/ceremonies/${ceremonyId}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+    res = await fetch(`${url}/holder/v1/ceremonies/${ceremonyId}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+    });
   } catch (e) {
     return done('network-error', `${(e as Error).name}: ${(e as Error).message}`);
   }
@@ -94,25 +122,43 @@ async function post(url: string, ceremonyId: string, body: string): Promise<Atte
   } catch {
     return done(res.status, `not JSON: ${text.slice(0, 80)}`);
   }
-  if (res.status === 200) return done(200, json?.state === 'completed' && json.ceremony_id === ceremonyId ? 'completed' : `unexpected body ${text.slice(0, 80)}`);
+  if (res.status === 200)
+    return done(
+      200,
+      json?.state === 'completed' && json.ceremony_id === ceremonyId
+        ? 'completed'
+        : `unexpected body ${text.slice(0, 80)}`,
+    );
   const clean = typeof json?.error?.code === 'string' && typeof json.error.message === 'string';
   return done(res.status, clean ? String(json!.error!.code) : `no error object: ${text.slice(0, 80)}`);
 }
 
 /** The holder side of a fresh OIDC login through the server, end to end (ceremony created by the server). */
 async function loginThroughServer(person: string): Promise<string> {
-  const { config, verifier, state, url } = await authorizationRequest(server.url, rp.clientId, rp.clientSecret, { redirectUri: REDIRECT });
+  const { config, verifier, state, url } = await authorizationRequest(server.url, rp.clientId, rp.clientSecret, {
+    redirectUri: REDIRECT,
+  });
   const browser = new Browser();
   const page = await browser.go(url.toString(), server.url);
   const id = holderLinkOf(page.body).split('/').pop()!;
-  const view = (await (await fetch(`${server.url}/holder/v1/ceremonies/${id}`)).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string };
+  const view = (await (await fetch(`${server.url}/holder/v1/ceremonies/${id}`)).json()) as {
+    certificate: 'auth' | 'sign';
+    nonce: string;
+    to_be_signed: string;
+  };
   const answer = await post(server.url, id, JSON.stringify(await signAsHolder(sandbox, view, { person })));
   expect(answer).toMatchObject({ status: 200, code: 'completed' });
   const uid = /\/interaction\/([^/?]+)/.exec(page.url)![1]!;
   const consent = await browser.go(`${server.url}/interaction/${uid}/continue`, server.url);
   const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
-  const landed = await browser.go(`${server.url}/interaction/${consentUid}/consent`, server.url, { method: 'POST', form: {} });
-  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: verifier, expectedState: state });
+  const landed = await browser.go(`${server.url}/interaction/${consentUid}/consent`, server.url, {
+    method: 'POST',
+    form: {},
+  });
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+  });
   return tokens.claims()!.sub;
 }
 
@@ -125,14 +171,25 @@ describe('PostgreSQL restarts during a load run', () => {
       .filter((p) => sandbox.certificates({ personId: p.id, kind: 'auth', medium: 'card' }).length > 0)
       .map((p) => {
         const rec = sandbox.currentCertificateRecord(p.id, 'auth', 'card');
-        return { id: p.id, certificate: sandbox.certificateDer(rec.issuerId, rec.serial).toString('base64'), key: sandbox.privateKey(p.id, 'auth', 'card') as KeyObject };
+        return {
+          id: p.id,
+          certificate: sandbox.certificateDer(rec.issuerId, rec.serial).toString('base64'),
+          key: sandbox.privateKey(p.id, 'auth', 'card') as KeyObject,
+        };
       });
     expect(holders.length).toBeGreaterThan(0);
     const jobs: { id: string; body: string }[] = [];
     for (let i = 0; i < CEREMONIES; i++) {
       const c = await createCeremony({ db, config }, { kind: 'login', rpClientId: rp.clientId });
       const h = holders[i % holders.length]!;
-      jobs.push({ id: c.id, body: JSON.stringify({ nonce: c.nonce, certificate: h.certificate, signature: sign('sha256', c.toBeSigned, h.key).toString('base64') }) });
+      jobs.push({
+        id: c.id,
+        body: JSON.stringify({
+          nonce: c.nonce,
+          certificate: h.certificate,
+          signature: sign('sha256', c.toBeSigned, h.key).toString('base64'),
+        }),
+      });
     }
     const ids = jobs.map((j) => j.id);
 
@@ -161,7 +218,9 @@ describe('PostgreSQL restarts during a load run', () => {
           from = Date.now();
           await cluster.stop();
           databaseDown();
-          readyWhileDown.push((await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) })).status);
+          readyWhileDown.push(
+            (await fetch(`${server.url}/readyz`, { signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) })).status,
+          );
           await sleep(1_500);
           await cluster.start();
           faults.push({ what: 'pg_ctl stop -m fast; 1.5 s down; pg_ctl start', from, to: Date.now() });
@@ -219,21 +278,50 @@ describe('PostgreSQL restarts during a load run', () => {
     }
 
     // The server process survived both restarts.
-    expect(exited, `kakunin serve died during the restarts (${summary})\n${server.stderr().slice(-3000)}`).toBeUndefined();
+    expect(
+      exited,
+      `kakunin serve died during the restarts (${summary})\n${server.stderr().slice(-3000)}`,
+    ).toBeUndefined();
     // Both faults happened during the run and were felt by it.
     expect(faultError).toBeUndefined();
-    expect(faults.map((f) => f.what), summary).toHaveLength(2);
+    expect(
+      faults.map((f) => f.what),
+      summary,
+    ).toHaveLength(2);
     expect(during[1], summary).toBeGreaterThan(0);
     expect(readyWhileDown).toEqual([503]);
 
     // Every attempt was answered in time, with a success or a clean JSON error.
-    expect(attempts.filter((a) => a.status === 'network-error'), summary).toEqual([]);
-    expect(attempts.filter((a) => a.ms >= ATTEMPT_TIMEOUT_MS), summary).toEqual([]);
-    expect(attempts.filter((a) => a.status === 200 && a.code !== 'completed'), summary).toEqual([]);
-    expect(failed.filter((a) => !(typeof a.status === 'number' && a.status >= 500 && /^[A-Z_]+$/.test(a.code)) && !(a.status === 409 && a.code === 'CEREMONY_FINISHED')), summary).toEqual([]);
+    expect(
+      attempts.filter((a) => a.status === 'network-error'),
+      summary,
+    ).toEqual([]);
+    expect(
+      attempts.filter((a) => a.ms >= ATTEMPT_TIMEOUT_MS),
+      summary,
+    ).toEqual([]);
+    expect(
+      attempts.filter((a) => a.status === 200 && a.code !== 'completed'),
+      summary,
+    ).toEqual([]);
+    expect(
+      failed.filter(
+        (a) =>
+          !(typeof a.status === 'number' && a.status >= 500 && /^[A-Z_]+$/.test(a.code)) &&
+          !(a.status === 409 && a.code === 'CEREMONY_FINISHED'),
+      ),
+      summary,
+    ).toEqual([]);
 
     // The database, ceremony by ceremony: outcome and records agree.
-    const rows = await db.query<{ id: string; state: string; record_id: string | null; verified: number; rejected: number; verified_id: string | null }>(
+    const rows = await db.query<{
+      id: string;
+      state: string;
+      record_id: string | null;
+      verified: number;
+      rejected: number;
+      verified_id: string | null;
+    }>(
       `SELECT c.id, c.state, c.record_id,
               count(r.*) FILTER (WHERE r.outcome = 'verified')::int AS verified,
               count(r.*) FILTER (WHERE r.outcome = 'rejected')::int AS rejected,
@@ -243,17 +331,26 @@ describe('PostgreSQL restarts during a load run', () => {
     );
     expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
     const byId = new Map(rows.map((r) => [r.id, r]));
-    for (const id of succeeded) expect(byId.get(id), `ceremony ${id} answered 200`).toMatchObject({ state: 'completed', verified: 1 });
-    const halfWritten = rows.filter((r) => (r.state === 'completed' ? r.verified !== 1 || r.record_id !== r.verified_id : r.verified !== 0));
+    for (const id of succeeded)
+      expect(byId.get(id), `ceremony ${id} answered 200`).toMatchObject({ state: 'completed', verified: 1 });
+    const halfWritten = rows.filter((r) =>
+      r.state === 'completed' ? r.verified !== 1 || r.record_id !== r.verified_id : r.verified !== 0,
+    );
     expect(halfWritten, summary).toEqual([]);
     expect(rows.filter((r) => r.rejected > 0)).toEqual([]);
     // 409s only on a retry, where the earlier failed attempt did complete the ceremony.
     for (const a of failed.filter((x) => x.status === 409)) {
-      expect(attempts.some((b) => b.ceremonyId === a.ceremonyId && b.startedAt < a.startedAt && b.status !== 200), `409 on the first attempt for ${a.ceremonyId}`).toBe(true);
+      expect(
+        attempts.some((b) => b.ceremonyId === a.ceremonyId && b.startedAt < a.startedAt && b.status !== 200),
+        `409 on the first attempt for ${a.ceremonyId}`,
+      ).toBe(true);
       expect(byId.get(a.ceremonyId)?.state).toBe('completed');
     }
     // With retries every holder got through once the database was back.
-    expect(rows.filter((r) => r.state !== 'completed').map((r) => `${r.id} ${r.state}`), summary).toEqual([]);
+    expect(
+      rows.filter((r) => r.state !== 'completed').map((r) => `${r.id} ${r.state}`),
+      summary,
+    ).toEqual([]);
     const [total] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM records WHERE outcome = 'verified'");
     expect(total!.n).toBe(CEREMONIES);
 

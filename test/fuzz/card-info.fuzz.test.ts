@@ -3,7 +3,15 @@
 // the integrity checks on what they return. Every input must parse or throw a typed CardError.
 
 import { describe, it } from 'vitest';
-import { isCardError, parseBasicInfoEf, parseCvc, parseIntegrityEf, readTlv, readTlvs, tlvTotalLength } from '@kakunin/card';
+import {
+  isCardError,
+  parseBasicInfoEf,
+  parseCvc,
+  parseIntegrityEf,
+  readTlv,
+  readTlvs,
+  tlvTotalLength,
+} from '@kakunin/card';
 import { fuzzTarget } from './harness.js';
 import { cardSeeds } from './seeds.js';
 import { bombs, expectTyped, lengthCorruptions, truncations } from './support.js';
@@ -13,10 +21,18 @@ fuzzTarget(cardTlvTarget);
 fuzzTarget(cardInfoTarget);
 fuzzTarget(cvcTarget);
 
-const PARSERS = { parseBasicInfoEf, parseIntegrityEf, parseCvc, readTlv: (b: Uint8Array) => readTlv(b), readTlvs: (b: Uint8Array) => readTlvs(b), tlvTotalLength } as const;
+const PARSERS = {
+  parseBasicInfoEf,
+  parseIntegrityEf,
+  parseCvc,
+  readTlv: (b: Uint8Array) => readTlv(b),
+  readTlvs: (b: Uint8Array) => readTlvs(b),
+  tlvTotalLength,
+} as const;
 
 function allParsers(b: Uint8Array, input: () => string): void {
-  for (const [name, parse] of Object.entries(PARSERS)) expectTyped(() => parse(b), isCardError, { input, parser: name });
+  for (const [name, parse] of Object.entries(PARSERS))
+    expectTyped(() => parse(b), isCardError, { input, parser: name });
 }
 
 describe('card files: exhaustive edge cases', () => {

@@ -17,25 +17,39 @@ describe('CRLs: exhaustive edge cases', () => {
     for (const seed of s.signed) {
       for (const b of truncations(seed.der)) {
         const bytes = Uint8Array.from(b);
-        expectTyped(() => CrlIndex.load(bytes, { issuer: seed.issuer, at: s.at }), isJpkiError, { input: bytes, parser: 'CrlIndex.load' });
+        expectTyped(() => CrlIndex.load(bytes, { issuer: seed.issuer, at: s.at }), isJpkiError, {
+          input: bytes,
+          parser: 'CrlIndex.load',
+        });
       }
     }
     // Truncated inside the signed part, then signed: entries and extensions cut anywhere.
     for (const tbs of s.tbs) {
       for (const b of truncations(tbs)) {
         const der = s.resign(b);
-        expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, { input: der, parser: 'CrlIndex.load (re-signed)' });
+        expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, {
+          input: der,
+          parser: 'CrlIndex.load (re-signed)',
+        });
       }
     }
   });
 
   it('every length field, corrupted every way, in signed CRLs and re-signed TBSCertLists', async () => {
     const s = await crlSeeds();
-    for (const seed of s.signed) for (const b of lengthCorruptions(seed.der)) expectTyped(() => CrlIndex.load(b, { issuer: seed.issuer, at: s.at }), isJpkiError, { input: b, parser: 'CrlIndex.load' });
+    for (const seed of s.signed)
+      for (const b of lengthCorruptions(seed.der))
+        expectTyped(() => CrlIndex.load(b, { issuer: seed.issuer, at: s.at }), isJpkiError, {
+          input: b,
+          parser: 'CrlIndex.load',
+        });
     for (const tbs of s.tbs) {
       for (const b of lengthCorruptions(tbs)) {
         const der = s.resign(b);
-        expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, { input: der, parser: 'CrlIndex.load (re-signed)' });
+        expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, {
+          input: der,
+          parser: 'CrlIndex.load (re-signed)',
+        });
       }
     }
   });
@@ -45,9 +59,15 @@ describe('CRLs: exhaustive edge cases', () => {
     // TBSCertList { version, alg, issuer, thisUpdate, nextUpdate, <extra> } signed by the issuer.
     const fields = headerFields(s.tbs[2]!);
     for (const { name, bytes } of bombs()) {
-      expectTyped(() => CrlIndex.load(bytes, { issuer: s.issuer, at: s.at }), isJpkiError, { input: () => name, parser: 'CrlIndex.load' });
+      expectTyped(() => CrlIndex.load(bytes, { issuer: s.issuer, at: s.at }), isJpkiError, {
+        input: () => name,
+        parser: 'CrlIndex.load',
+      });
       const der = s.resign(tlv(0x30, fields, bytes));
-      expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, { input: () => `re-signed CRL with ${name} after its header`, parser: 'CrlIndex.load' });
+      expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, {
+        input: () => `re-signed CRL with ${name} after its header`,
+        parser: 'CrlIndex.load',
+      });
     }
   });
 
@@ -56,7 +76,10 @@ describe('CRLs: exhaustive edge cases', () => {
     const liar = new Uint8Array(5 * 200_000);
     for (let i = 0; i < 200_000; i++) liar.set([0x30, 0x84, 0xff, 0xff, 0xff], i * 5);
     const der = s.resign(tlv(0x30, headerFields(s.tbs[2]!), tlv(0x30, liar)));
-    expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, { input: () => 'revokedCertificates of 200,000 × 30 84 FFFFFF', parser: 'CrlIndex.load' });
+    expectTyped(() => CrlIndex.load(der, { issuer: s.issuer, at: s.at }), isJpkiError, {
+      input: () => 'revokedCertificates of 200,000 × 30 84 FFFFFF',
+      parser: 'CrlIndex.load',
+    });
   });
 });
 

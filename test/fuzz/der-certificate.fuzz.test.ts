@@ -33,7 +33,8 @@ describe('certificates: exhaustive edge cases', () => {
     const { all } = await certificateSeeds();
     const pki = await smallPki();
     for (const cert of all) {
-      for (const b of lengthCorruptions(cert)) expectTyped(() => parseCertificate(b), isJpkiError, { input: b, parser: 'parseCertificate' });
+      for (const b of lengthCorruptions(cert))
+        expectTyped(() => parseCertificate(b), isJpkiError, { input: b, parser: 'parseCertificate' });
     }
     // Inside a re-signed TBSCertificate the outer structure stays valid.
     for (const tbs of pki.tbs) {

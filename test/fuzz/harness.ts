@@ -42,7 +42,9 @@ export function fuzzTarget(target: Target, o: FuzzOptions = {}): void {
           { numRuns: runs, seed: FUZZ_SEED },
         );
       }
-      console.info(`fuzz ${target.name}: ${runs} inputs, ${stats.typed} typed errors, ${stats.accepted} accepted (seed ${FUZZ_SEED})`);
+      console.info(
+        `fuzz ${target.name}: ${runs} inputs, ${stats.typed} typed errors, ${stats.accepted} accepted (seed ${FUZZ_SEED})`,
+      );
     }, 900_000);
   });
 }

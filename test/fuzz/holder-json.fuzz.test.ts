@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuzzTarget } from './harness.js';
 import { FuzzFailure, tlvHeaders, type OpenTarget } from './support.js';
-import { holderHttpTarget, holderJsonTarget, holderPlatform, releaseHolderPlatform, type HolderInput, type HttpInput } from './targets/holder.js';
+import {
+  holderHttpTarget,
+  holderJsonTarget,
+  holderPlatform,
+  releaseHolderPlatform,
+  type HolderInput,
+  type HttpInput,
+} from './targets/holder.js';
 
 // One platform for the whole file (the targets share it; this reference keeps it up between them).
 beforeAll(async () => {
@@ -26,9 +33,20 @@ async function verdict(t: OpenTarget, input: unknown): Promise<string> {
   }
 }
 
-const validCertAndSignature = { certificate: { t: 'certificate', enc: 'base64', plan: [] }, signature: { t: 'signature', enc: 'base64', plan: [] }, extra: [] } as const;
-const spec = (nonce: unknown): HolderInput => ({ ceremony: 'fresh', body: { t: 'spec', spec: { ...validCertAndSignature, nonce: { t: 'value', v: nonce } } } });
-const http = (body: HttpInput['form'], contentType: string | null = 'application/json', holder: HolderInput = spec('x')): HttpInput => ({ holder, form: body, contentType, path: 'ceremony' });
+const validCertAndSignature = {
+  certificate: { t: 'certificate', enc: 'base64', plan: [] },
+  signature: { t: 'signature', enc: 'base64', plan: [] },
+  extra: [],
+} as const;
+const spec = (nonce: unknown): HolderInput => ({
+  ceremony: 'fresh',
+  body: { t: 'spec', spec: { ...validCertAndSignature, nonce: { t: 'value', v: nonce } } },
+});
+const http = (
+  body: HttpInput['form'],
+  contentType: string | null = 'application/json',
+  holder: HolderInput = spec('x'),
+): HttpInput => ({ holder, form: body, contentType, path: 'ceremony' });
 
 describe('holder protocol: edge cases', () => {
   let json: OpenTarget;
@@ -47,7 +65,10 @@ describe('holder protocol: edge cases', () => {
       http({ t: 'raw', bytes: new Uint8Array(0) }),
       http({ t: 'raw', bytes: Buffer.from('{"nonce":') }),
       http({ t: 'raw', bytes: Uint8Array.of(0xff, 0xfe, 0x7b, 0x7d) }),
-      http({ t: 'raw', bytes: Buffer.from('{"__proto__":{"x":1},"nonce":"a","certificate":"QQ==","signature":"QQ=="}') }),
+      http({
+        t: 'raw',
+        bytes: Buffer.from('{"__proto__":{"x":1},"nonce":"a","certificate":"QQ==","signature":"QQ=="}'),
+      }),
       http({ t: 'deep', depth: 30_000, open: '[' }),
       http({ t: 'deep', depth: 10_000, open: '{"a":' }),
       http({ t: 'large', size: 70_000 }),
@@ -65,8 +86,21 @@ describe('holder protocol: edge cases', () => {
   async function nulInCertificate(): Promise<HolderInput> {
     const p = await holderPlatform();
     try {
-      const notBefore = tlvHeaders(p.holders.login.certificate).find((h) => p.holders.login.certificate[h.start] === 0x17)!;
-      return { ceremony: 'fresh', body: { t: 'spec', spec: { nonce: { t: 'nonce', which: 'own' }, certificate: { t: 'certificate', enc: 'base64', plan: [{ op: 'set', at: notBefore.valueStart, byte: 0 }] }, signature: { t: 'signature', enc: 'base64', plan: [] }, extra: [] } } };
+      const notBefore = tlvHeaders(p.holders.login.certificate).find(
+        (h) => p.holders.login.certificate[h.start] === 0x17,
+      )!;
+      return {
+        ceremony: 'fresh',
+        body: {
+          t: 'spec',
+          spec: {
+            nonce: { t: 'nonce', which: 'own' },
+            certificate: { t: 'certificate', enc: 'base64', plan: [{ op: 'set', at: notBefore.valueStart, byte: 0 }] },
+            signature: { t: 'signature', enc: 'base64', plan: [] },
+            extra: [],
+          },
+        },
+      };
     } finally {
       await releaseHolderPlatform();
     }
@@ -77,7 +111,9 @@ describe('holder protocol: edge cases', () => {
   });
 
   it('FINDING H2: a certificate whose rejection message quotes U+0000 (over HTTP): 4xx, not 500', async () => {
-    expect(await verdict(overHttp, http({ t: 'json', plan: [] }, 'application/json', await nulInCertificate()))).toBe('typed');
+    expect(await verdict(overHttp, http({ t: 'json', plan: [] }, 'application/json', await nulInCertificate()))).toBe(
+      'typed',
+    );
   });
 
   it('FINDING H1: a nonce containing U+0000 (in process): a typed error, not a database error', async () => {

@@ -26,7 +26,18 @@ import {
   type RevocationReason,
   type X509Certificate,
 } from '@kakunin/jpki';
-import { OcspResponder, buildCrl, crlIssuerOf, initSandbox, nameDer, openSandbox, sandboxCrl, type CrlEntryInput, type Person, type Sandbox } from '@kakunin/sim';
+import {
+  OcspResponder,
+  buildCrl,
+  crlIssuerOf,
+  initSandbox,
+  nameDer,
+  openSandbox,
+  sandboxCrl,
+  type CrlEntryInput,
+  type Person,
+  type Sandbox,
+} from '@kakunin/sim';
 import {
   MemoryPinStateStore,
   buildApBasicInfo,
@@ -90,7 +101,8 @@ async function openOrCreate(dir: string): Promise<Sandbox> {
     } catch {
       /* gone meanwhile */
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for another process to create the fuzz sandbox ${dir}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for another process to create the fuzz sandbox ${dir}`);
     await sleep(200);
   }
 }
@@ -100,7 +112,8 @@ function pruneOldSandboxes(dir: string): void {
   if (process.env.FUZZ_SANDBOX_DIR) return;
   const parent = dirname(dir);
   for (const name of readdirSync(parent)) {
-    if (name.startsWith('sim-') && name !== basename(dir) && !name.endsWith('.lock')) rmSync(join(parent, name), { recursive: true, force: true });
+    if (name.startsWith('sim-') && name !== basename(dir) && !name.endsWith('.lock'))
+      rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
 
@@ -116,7 +129,8 @@ const HOUR = 3_600_000;
 const utcTime = (d: Date): Uint8Array => Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`);
 const genTime = (d: Date): Uint8Array => Buffer.from(`${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`);
 
-export const pemToDer = (pem: string): Uint8Array => Uint8Array.from(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+export const pemToDer = (pem: string): Uint8Array =>
+  Uint8Array.from(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
 
 // ---------------------------------------------------------------------------------------------
 // Certificates
@@ -139,7 +153,9 @@ export const certificateSeeds = memo(async (): Promise<CertificateSeeds> => {
   const endEntities: Uint8Array[] = [];
   for (const medium of ['card', 'android', 'iphone'] as const) {
     for (const kind of ['auth', 'sign'] as const) {
-      const rec = sandbox.certificates({ kind, medium }).find((c) => c.notAfter > SEED_TIME.toISOString() && c.notBefore < SEED_TIME.toISOString());
+      const rec = sandbox
+        .certificates({ kind, medium })
+        .find((c) => c.notAfter > SEED_TIME.toISOString() && c.notBefore < SEED_TIME.toISOString());
       if (rec) endEntities.push(sandbox.certificateDer(rec.issuerId, rec.serial));
     }
   }
@@ -186,7 +202,8 @@ export const smallPki = memo(async (): Promise<SmallPki> => {
   const { sandbox } = await certificateSeeds();
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 512, publicExponent: 65537 });
   const spki = Uint8Array.from(publicKey.export({ type: 'spki', format: 'der' }));
-  const resign = (tbs: Uint8Array): Uint8Array => tlv(0x30, tbs, SHA256_WITH_RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), sign('sha256', tbs, privateKey)));
+  const resign = (tbs: Uint8Array): Uint8Array =>
+    tlv(0x30, tbs, SHA256_WITH_RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), sign('sha256', tbs, privateKey)));
   const rekey = (id: string): SmallRoot => {
     const tbs = tlvNode(parseTree(signedPart(sandbox.ca.root(id).der))[0]);
     const fields = tbs.children!;
@@ -229,9 +246,21 @@ export interface CrlSeeds {
 const REASONS = Object.keys(CRL_REASON_CODE) as RevocationReason[];
 
 function crlEntries(n: number): CrlEntryInput[] {
-  const serials = ['01', '7F', '0080', '0A0B0C0D', '4AFB0C21', '00FFFFFFFF', '0123456789ABCDEF', '0123456789ABCDEF0123', '7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF', '10'];
+  const serials = [
+    '01',
+    '7F',
+    '0080',
+    '0A0B0C0D',
+    '4AFB0C21',
+    '00FFFFFFFF',
+    '0123456789ABCDEF',
+    '0123456789ABCDEF0123',
+    '7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF',
+    '10',
+  ];
   return Array.from({ length: n }, (_, i) => ({
-    serial: serials[i % serials.length]! + (i >= serials.length ? (i + 16).toString(16).toUpperCase().padStart(2, '0') : ''),
+    serial:
+      serials[i % serials.length]! + (i >= serials.length ? (i + 16).toString(16).toUpperCase().padStart(2, '0') : ''),
     revokedAt: new Date(SEED_TIME.getTime() - (i + 1) * 86_400_000),
     reason: REASONS[i % REASONS.length]!,
   }));
@@ -270,13 +299,17 @@ export const crlSeeds = memo(async (): Promise<CrlSeeds> => {
       tlv(
         0x30,
         tlv(0x30, tlv(0x02, Uint8Array.of(0x42)), tlv(0x17, utcTime(thisUpdate))),
-        tlv(0x30, tlv(0x02, Uint8Array.of(0x43)), tlv(0x18, genTime(thisUpdate)), tlv(0x30, tlv(0x30, tlv(0x06, Uint8Array.of(0x55, 0x1d, 0x18)), tlv(0x04, tlv(0x18, genTime(thisUpdate)))))),
+        tlv(
+          0x30,
+          tlv(0x02, Uint8Array.of(0x43)),
+          tlv(0x18, genTime(thisUpdate)),
+          tlv(0x30, tlv(0x30, tlv(0x06, Uint8Array.of(0x55, 0x1d, 0x18)), tlv(0x04, tlv(0x18, genTime(thisUpdate))))),
+        ),
       ),
     ),
   ];
   return { signed, tbs, issuer: pki.roots.auth.x509, resign: pki.resign, at: SEED_TIME };
 });
-
 
 // ---------------------------------------------------------------------------------------------
 // OCSP
@@ -310,9 +343,16 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
   const pki = await smallPki();
   const responder = await OcspResponder.open(sandbox, SEED_TIME);
   const simRoot = parseX509(sandbox.ca.root('sim-authca02').der);
-  const current = sandbox.certificates({ kind: 'auth', medium: 'card', issuerId: 'sim-authca02' }).filter((c) => c.notAfter > SEED_TIME.toISOString());
+  const current = sandbox
+    .certificates({ kind: 'auth', medium: 'card', issuerId: 'sim-authca02' })
+    .filter((c) => c.notAfter > SEED_TIME.toISOString());
   const ee = parseX509(sandbox.certificateDer(current[0]!.issuerId, current[0]!.serial));
-  const foreign = parseX509(sandbox.certificateDer(sandbox.certificates({ kind: 'sign', medium: 'card' })[0]!.issuerId, sandbox.certificates({ kind: 'sign', medium: 'card' })[0]!.serial));
+  const foreign = parseX509(
+    sandbox.certificateDer(
+      sandbox.certificates({ kind: 'sign', medium: 'card' })[0]!.issuerId,
+      sandbox.certificates({ kind: 'sign', medium: 'card' })[0]!.serial,
+    ),
+  );
   const jlis = parseX509(pemToDer(JLIS_ROOTS[0]!.pem));
   const signed: OcspSeed[] = [];
   const add = (cert: X509Certificate, issuer: X509Certificate, nonce = true): void => {
@@ -323,7 +363,11 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
   add(foreign, simRoot); // unknown serial
   add(ee, simRoot, false); // no nonce
   add(ee, jlis); // unauthorized (error status)
-  signed.push({ der: Uint8Array.from(responder.respond(Uint8Array.of(0x30, 0x00), SEED_TIME)), request: buildOcspRequest(ee, simRoot), issuer: simRoot }); // malformedRequest
+  signed.push({
+    der: Uint8Array.from(responder.respond(Uint8Array.of(0x30, 0x00), SEED_TIME)),
+    request: buildOcspRequest(ee, simRoot),
+    issuer: simRoot,
+  }); // malformedRequest
 
   // Re-signed responses for the re-keyed root, signed by the root itself or by a delegated responder certificate.
   const issuer = pki.roots.auth.x509;
@@ -331,7 +375,13 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
   const smallEe = parseX509(pki.resign(eeTbs));
   const request = buildOcspRequest(smallEe, issuer);
   const nonce = request.nonce!;
-  const responderName = tlv(0x30, tlv(0x31, tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x04, 0x03), tlv(0x0c, Buffer.from('Kakunin fuzz OCSP responder')))));
+  const responderName = tlv(
+    0x30,
+    tlv(
+      0x31,
+      tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x04, 0x03), tlv(0x0c, Buffer.from('Kakunin fuzz OCSP responder'))),
+    ),
+  );
   const responderCert = pki.resign(
     tlv(
       0x30,
@@ -339,14 +389,23 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
       tlv(0x02, Uint8Array.of(0x12, 0x34)),
       SHA256_WITH_RSA_ALGORITHM,
       issuer.subject.der,
-      tlv(0x30, tlv(0x17, utcTime(new Date(SEED_TIME.getTime() - 24 * HOUR))), tlv(0x17, utcTime(new Date(SEED_TIME.getTime() + 365 * 24 * HOUR)))),
+      tlv(
+        0x30,
+        tlv(0x17, utcTime(new Date(SEED_TIME.getTime() - 24 * HOUR))),
+        tlv(0x17, utcTime(new Date(SEED_TIME.getTime() + 365 * 24 * HOUR))),
+      ),
       responderName,
       Uint8Array.from(pki.publicKey.export({ type: 'spki', format: 'der' })),
       tlv(
         0xa3,
         tlv(
           0x30,
-          tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x0f), tlv(0x01, Uint8Array.of(0xff)), tlv(0x04, Uint8Array.of(0x03, 0x02, 0x07, 0x80))),
+          tlv(
+            0x30,
+            Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x0f),
+            tlv(0x01, Uint8Array.of(0xff)),
+            tlv(0x04, Uint8Array.of(0x03, 0x02, 0x07, 0x80)),
+          ),
           tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x25), tlv(0x04, tlv(0x30, OID_OCSP_SIGNING))),
         ),
       ),
@@ -357,17 +416,57 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
   const byIssuerName = tlv(0xa1, issuer.subject.der);
   const byResponderName = tlv(0xa1, responderName);
   const certId = (serialHex: string): Uint8Array =>
-    tlv(0x30, SHA1_ALG, tlv(0x04, request.certId.nameHash), tlv(0x04, request.certId.keyHash), tlv(0x02, Buffer.from(serialHex, 'hex')));
+    tlv(
+      0x30,
+      SHA1_ALG,
+      tlv(0x04, request.certId.nameHash),
+      tlv(0x04, request.certId.keyHash),
+      tlv(0x02, Buffer.from(serialHex, 'hex')),
+    );
   const thisUpdate = new Date(SEED_TIME.getTime() - 60_000);
   const next = tlv(0xa0, tlv(0x18, genTime(new Date(SEED_TIME.getTime() + 24 * HOUR))));
   const good = tlv(0x80);
   const unknown = tlv(0x82);
-  const revoked = (reason?: number): Uint8Array => tlv(0xa1, tlv(0x18, genTime(new Date(SEED_TIME.getTime() - 48 * HOUR))), ...(reason === undefined ? [] : [tlv(0xa0, tlv(0x0a, Uint8Array.of(reason)))]));
+  const revoked = (reason?: number): Uint8Array =>
+    tlv(
+      0xa1,
+      tlv(0x18, genTime(new Date(SEED_TIME.getTime() - 48 * HOUR))),
+      ...(reason === undefined ? [] : [tlv(0xa0, tlv(0x0a, Uint8Array.of(reason)))]),
+    );
   const single = (status: Uint8Array, o: { serial?: string; next?: boolean; exts?: boolean } = {}): Uint8Array =>
-    tlv(0x30, certId(o.serial ?? request.certId.serial), status, tlv(0x18, genTime(thisUpdate)), ...(o.next === false ? [] : [next]), ...(o.exts ? [tlv(0xa1, tlv(0x30, tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x18), tlv(0x04, tlv(0x18, genTime(thisUpdate))))))] : []));
-  const nonceExt = (raw = false): Uint8Array => tlv(0xa1, tlv(0x30, tlv(0x30, OID_NONCE, tlv(0x04, raw ? nonce : tlv(0x04, nonce)))));
-  const tbsOf = (responderId: Uint8Array, singles: Uint8Array[], o: { raw?: boolean; version?: boolean } = {}): Uint8Array =>
-    tlv(0x30, ...(o.version ? [tlv(0xa0, tlv(0x02, Uint8Array.of(0)))] : []), responderId, tlv(0x18, genTime(SEED_TIME)), tlv(0x30, ...singles), nonceExt(o.raw));
+    tlv(
+      0x30,
+      certId(o.serial ?? request.certId.serial),
+      status,
+      tlv(0x18, genTime(thisUpdate)),
+      ...(o.next === false ? [] : [next]),
+      ...(o.exts
+        ? [
+            tlv(
+              0xa1,
+              tlv(
+                0x30,
+                tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x18), tlv(0x04, tlv(0x18, genTime(thisUpdate)))),
+              ),
+            ),
+          ]
+        : []),
+    );
+  const nonceExt = (raw = false): Uint8Array =>
+    tlv(0xa1, tlv(0x30, tlv(0x30, OID_NONCE, tlv(0x04, raw ? nonce : tlv(0x04, nonce)))));
+  const tbsOf = (
+    responderId: Uint8Array,
+    singles: Uint8Array[],
+    o: { raw?: boolean; version?: boolean } = {},
+  ): Uint8Array =>
+    tlv(
+      0x30,
+      ...(o.version ? [tlv(0xa0, tlv(0x02, Uint8Array.of(0)))] : []),
+      responderId,
+      tlv(0x18, genTime(SEED_TIME)),
+      tlv(0x30, ...singles),
+      nonceExt(o.raw),
+    );
   const tbs = [
     tbsOf(byKey, [single(good)]),
     tbsOf(byIssuerName, [single(revoked(1))]),
@@ -380,16 +479,48 @@ export const ocspSeeds = memo(async (): Promise<OcspSeeds> => {
     tlv(
       0x30,
       tlv(0x0a, Uint8Array.of(0)),
-      tlv(0xa0, tlv(0x30, basicOid, tlv(0x04, tlv(0x30, t, SHA256_WITH_RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), sign('sha256', t, pki.privateKey)), tlv(0xa0, tlv(0x30, responderCert)))))),
+      tlv(
+        0xa0,
+        tlv(
+          0x30,
+          basicOid,
+          tlv(
+            0x04,
+            tlv(
+              0x30,
+              t,
+              SHA256_WITH_RSA_ALGORITHM,
+              tlv(0x03, Uint8Array.of(0), sign('sha256', t, pki.privateKey)),
+              tlv(0xa0, tlv(0x30, responderCert)),
+            ),
+          ),
+        ),
+      ),
     );
-  const extensionBlocks = [nonceExt(), nonceExt(true), tlv(0xa2, tlv(0x30, tlv(0x30, OID_NONCE, tlv(0x01, Uint8Array.of(0xff)), tlv(0x04, tlv(0x04, nonce))))), tlv(0xa1, tlv(0x30, tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x18), tlv(0x04, Uint8Array.of(1))), tlv(0x30, OID_NONCE, tlv(0x04, tlv(0x04, new Uint8Array(0))))))];
+  const extensionBlocks = [
+    nonceExt(),
+    nonceExt(true),
+    tlv(0xa2, tlv(0x30, tlv(0x30, OID_NONCE, tlv(0x01, Uint8Array.of(0xff)), tlv(0x04, tlv(0x04, nonce))))),
+    tlv(
+      0xa1,
+      tlv(
+        0x30,
+        tlv(0x30, Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x18), tlv(0x04, Uint8Array.of(1))),
+        tlv(0x30, OID_NONCE, tlv(0x04, tlv(0x04, new Uint8Array(0)))),
+      ),
+    ),
+  ];
   return { signed, tbs, wrap, request, issuer, extensionBlocks, at: SEED_TIME };
 });
 
 // ---------------------------------------------------------------------------------------------
 // Cards
 
-export type CardVariant = { readonly medium: 'card' | 'android'; readonly extendedLength: boolean; readonly sfi: boolean };
+export type CardVariant = {
+  readonly medium: 'card' | 'android';
+  readonly extendedLength: boolean;
+  readonly sfi: boolean;
+};
 
 export interface CardSeeds {
   readonly sandbox: Sandbox;
@@ -408,12 +539,18 @@ export interface CardSeeds {
 export const cardSeeds = memo(async (): Promise<CardSeeds> => {
   const sandbox = await fuzzSandbox();
   const people = sandbox.people();
-  const has = (p: Person, kind: 'auth' | 'sign', medium: 'card' | 'android'): boolean => sandbox.certificates({ personId: p.id, kind, medium }).some((c) => c.notAfter > SEED_TIME.toISOString());
+  const has = (p: Person, kind: 'auth' | 'sign', medium: 'card' | 'android'): boolean =>
+    sandbox.certificates({ personId: p.id, kind, medium }).some((c) => c.notAfter > SEED_TIME.toISOString());
   const person = people.find((p) => has(p, 'sign', 'card') && has(p, 'auth', 'card'));
   const phonePerson = people.find((p) => has(p, 'auth', 'android') && has(p, 'sign', 'android'));
   if (!person || !phonePerson) throw new Error('the fuzz sandbox has no person with a card and an Android token');
   const authority = sandboxCvcAuthority(sandbox, person.municipalityCode);
-  const basic = buildBasicInfo({ name: person.trueName, address: person.trueAddress, birthDate: person.birthDate.replace(/-/g, ''), sex: person.sex });
+  const basic = buildBasicInfo({
+    name: person.trueName,
+    address: person.trueAddress,
+    birthDate: person.birthDate.replace(/-/g, ''),
+    sex: person.sex,
+  });
   const integrity = buildIntegrityRecord(myNumberEf(syntheticMyNumber(person.id)), basic.digest, authority.signer);
   return {
     sandbox,
@@ -424,7 +561,11 @@ export const cardSeeds = memo(async (): Promise<CardSeeds> => {
     integrity,
     cvc: buildCvc(authority),
     apBasicInfo: buildApBasicInfo(),
-    card: (v) => cardForPerson(sandbox, v.medium === 'card' ? person.id : phonePerson.id, v.medium, { stateStore: new MemoryPinStateStore(), extendedLength: v.extendedLength, sfi: v.sfi }),
+    card: (v) =>
+      cardForPerson(sandbox, v.medium === 'card' ? person.id : phonePerson.id, v.medium, {
+        stateStore: new MemoryPinStateStore(),
+        extendedLength: v.extendedLength,
+        sfi: v.sfi,
+      }),
   };
 });
-

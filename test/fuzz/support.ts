@@ -25,8 +25,11 @@ export const FUZZ_RUNS = envInt('FUZZ_RUNS', 1000);
 /** Per-input time budget: an input taking longer is a hang. */
 export const HANG_MS = envInt('FUZZ_HANG_MS', 1000);
 /** fast-check seed for every property of a run (printed on failure); random when unset. */
-export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) | 0 : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff;
-if (process.env.FUZZ_SEED && !/^-?\d+$/.test(process.env.FUZZ_SEED)) throw new Error(`FUZZ_SEED must be an integer (got "${process.env.FUZZ_SEED}")`);
+export const FUZZ_SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED) | 0
+  : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) & 0x7fffffff;
+if (process.env.FUZZ_SEED && !/^-?\d+$/.test(process.env.FUZZ_SEED))
+  throw new Error(`FUZZ_SEED must be an integer (got "${process.env.FUZZ_SEED}")`);
 
 /** Runs for one property: FUZZ_RUNS scaled by the target's relative cost (at least 1). */
 export const runsFor = (weight = 1, base = FUZZ_RUNS): number => Math.max(1, Math.round(base * weight));
@@ -57,7 +60,11 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 /** The input as fast-check prints it in a counterexample: hex, not a list of numbers. */
 export function withHex(b: Uint8Array): Uint8Array {
-  Object.defineProperty(b, fc.toStringMethod, { value: () => `hex:${shortHex(b)}`, enumerable: false, configurable: true });
+  Object.defineProperty(b, fc.toStringMethod, {
+    value: () => `hex:${shortHex(b)}`,
+    enumerable: false,
+    configurable: true,
+  });
   return b;
 }
 
@@ -147,7 +154,9 @@ export interface Span {
 export const span = (b: Uint8Array): Span => ({ b, s: 0, e: b.length });
 export const spanBytes = (x: Span): Uint8Array => x.b.subarray(x.s, x.e);
 
-export type TreeNode = { kind: 'tlv'; tag: Span; value: Span; children?: TreeNode[]; prefix?: Span; size?: number } | { kind: 'raw'; bytes: Span };
+export type TreeNode =
+  | { kind: 'tlv'; tag: Span; value: Span; children?: TreeNode[]; prefix?: Span; size?: number }
+  | { kind: 'raw'; bytes: Span };
 type TlvNode = Extract<TreeNode, { kind: 'tlv' }>;
 
 const MAX_TREE_DEPTH = 64;
@@ -170,10 +179,18 @@ export function parseTree(buf: Uint8Array, s = 0, e = buf.length, depth = 0, bud
       break;
     }
     budget.nodes++;
-    const node: TlvNode = { kind: 'tlv', tag: { b: buf, s: h.start, e: h.lenStart }, value: { b: buf, s: h.valueStart, e: h.end } };
+    const node: TlvNode = {
+      kind: 'tlv',
+      tag: { b: buf, s: h.start, e: h.lenStart },
+      value: { b: buf, s: h.valueStart, e: h.end },
+    };
     if (h.constructed && h.end > h.valueStart) {
       node.children = parseTree(buf, h.valueStart, h.end, depth + 1, budget);
-    } else if (h.lenStart === h.start + 1 && (buf[h.start] === 0x04 || buf[h.start] === 0x03) && h.end - h.valueStart >= 2) {
+    } else if (
+      h.lenStart === h.start + 1 &&
+      (buf[h.start] === 0x04 || buf[h.start] === 0x03) &&
+      h.end - h.valueStart >= 2
+    ) {
       // Encapsulated DER (extension values, keys): open it when it parses completely.
       const inner = h.valueStart + (buf[h.start] === 0x03 ? 1 : 0);
       const first = lenientHeader(buf, inner, h.end);
@@ -191,11 +208,13 @@ export function parseTree(buf: Uint8Array, s = 0, e = buf.length, depth = 0, bud
   return out;
 }
 
-export const lengthOctets = (n: number): number => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5);
+export const lengthOctets = (n: number): number =>
+  n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5;
 
 /** Content size of a node (computed once, bottom-up). */
 function contentSize(n: TlvNode): number {
-  if (n.size === undefined) n.size = n.children ? (n.prefix ? n.prefix.e - n.prefix.s : 0) + listSize(n.children) : n.value.e - n.value.s;
+  if (n.size === undefined)
+    n.size = n.children ? (n.prefix ? n.prefix.e - n.prefix.s : 0) + listSize(n.children) : n.value.e - n.value.s;
   return n.size;
 }
 
@@ -255,7 +274,10 @@ export function encodeTree(nodes: readonly TreeNode[]): Uint8Array {
 }
 
 /** Pre-order list of the tree's TLV nodes with their parent list and index (depth is bounded by MAX_TREE_DEPTH). */
-function flatten(nodes: TreeNode[], out: { node: TlvNode; parent: TreeNode[]; index: number }[] = []): { node: TlvNode; parent: TreeNode[]; index: number }[] {
+function flatten(
+  nodes: TreeNode[],
+  out: { node: TlvNode; parent: TreeNode[]; index: number }[] = [],
+): { node: TlvNode; parent: TreeNode[]; index: number }[] {
   nodes.forEach((node, index) => {
     if (node.kind !== 'tlv') return;
     out.push({ node, parent: nodes, index });
@@ -276,7 +298,10 @@ function invalidate(nodes: TreeNode[]): void {
 // ---------------------------------------------------------------------------------------------
 // Interesting values (what parsers special-case)
 
-export const INTERESTING_BYTES = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x16, 0x17, 0x18, 0x1e, 0x1f, 0x30, 0x31, 0x3f, 0x5a, 0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xbf, 0xdf, 0xfe, 0xff];
+export const INTERESTING_BYTES = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x16, 0x17, 0x18, 0x1e, 0x1f, 0x30, 0x31, 0x3f, 0x5a,
+  0x7f, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x9f, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xbf, 0xdf, 0xfe, 0xff,
+];
 
 const oid = (h: string): Uint8Array => fromHex(h);
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
@@ -284,8 +309,28 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'
 /** Values worth putting into a TLV of a given universal tag. */
 const INTERESTING_VALUES: Record<number, Uint8Array[]> = {
   0x01: [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(0xff), Uint8Array.of(1), Uint8Array.of(0xff, 0xff)],
-  0x02: [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(0x80), Uint8Array.of(0xff), Uint8Array.of(0, 1), Uint8Array.of(0xff, 0x80), Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), new Uint8Array(21).fill(0x11), Uint8Array.of(2), Uint8Array.of(3), Uint8Array.of(1, 0, 1)],
-  0x03: [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(8), Uint8Array.of(7), Uint8Array.of(1, 0x80), Uint8Array.of(0, 0xff, 0xff), Uint8Array.of(7, 0x80)],
+  0x02: [
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    Uint8Array.of(0x80),
+    Uint8Array.of(0xff),
+    Uint8Array.of(0, 1),
+    Uint8Array.of(0xff, 0x80),
+    Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+    new Uint8Array(21).fill(0x11),
+    Uint8Array.of(2),
+    Uint8Array.of(3),
+    Uint8Array.of(1, 0, 1),
+  ],
+  0x03: [
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    Uint8Array.of(8),
+    Uint8Array.of(7),
+    Uint8Array.of(1, 0x80),
+    Uint8Array.of(0, 0xff, 0xff),
+    Uint8Array.of(7, 0x80),
+  ],
   0x05: [new Uint8Array(0), Uint8Array.of(0)],
   0x06: [
     new Uint8Array(0),
@@ -318,22 +363,112 @@ const INTERESTING_VALUES: Record<number, Uint8Array[]> = {
     oid('2a83088c9b55080501'), // JPKI name (1.2.392.200149.8.5.5.1)
     oid('2a83088c9b55080504'), // JPKI birth date
   ],
-  0x0a: [new Uint8Array(0), Uint8Array.of(0), Uint8Array.of(1), Uint8Array.of(7), Uint8Array.of(10), Uint8Array.of(11), Uint8Array.of(0xff), Uint8Array.of(0, 1)],
-  0x0c: [new Uint8Array(0), Uint8Array.of(0xc3, 0x28), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xf4, 0x90, 0x80, 0x80), ascii('537686677188'), Uint8Array.of(0xe3, 0x80, 0x80), Uint8Array.of(0)],
+  0x0a: [
+    new Uint8Array(0),
+    Uint8Array.of(0),
+    Uint8Array.of(1),
+    Uint8Array.of(7),
+    Uint8Array.of(10),
+    Uint8Array.of(11),
+    Uint8Array.of(0xff),
+    Uint8Array.of(0, 1),
+  ],
+  0x0c: [
+    new Uint8Array(0),
+    Uint8Array.of(0xc3, 0x28),
+    Uint8Array.of(0xed, 0xa0, 0x80),
+    Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+    ascii('537686677188'),
+    Uint8Array.of(0xe3, 0x80, 0x80),
+    Uint8Array.of(0),
+  ],
   0x13: [new Uint8Array(0), Uint8Array.of(0x80), Uint8Array.of(0xff), ascii('JP'), ascii('JPKI-SIM')],
   0x1e: [Uint8Array.of(0), Uint8Array.of(0xd8, 0x00), Uint8Array.of(0, 0x41, 0)],
-  0x17: ['000229000000Z', '991231235960Z', '491231235959Z', '500101000000Z', '240230000000Z', '2401010000Z', '240101000000+0900', '240101000000.5Z', '24010100000aZ', '', 'Z', '-10101000000Z'].map(ascii),
-  0x18: ['00000101000000Z', '99991231235959Z', '20240230000000Z', '20380119031408Z', '19691231235959Z', '00500101000000Z', '2024010100000Z', '20240101000000.123Z', '+0240101000000Z'].map(ascii),
+  0x17: [
+    '000229000000Z',
+    '991231235960Z',
+    '491231235959Z',
+    '500101000000Z',
+    '240230000000Z',
+    '2401010000Z',
+    '240101000000+0900',
+    '240101000000.5Z',
+    '24010100000aZ',
+    '',
+    'Z',
+    '-10101000000Z',
+  ].map(ascii),
+  0x18: [
+    '00000101000000Z',
+    '99991231235959Z',
+    '20240230000000Z',
+    '20380119031408Z',
+    '19691231235959Z',
+    '00500101000000Z',
+    '2024010100000Z',
+    '20240101000000.123Z',
+    '+0240101000000Z',
+  ].map(ascii),
 };
 
 // ---------------------------------------------------------------------------------------------
 // Mutation plans
 
-export type LengthForm = 'indefinite' | 'huge' | 'tooManyOctets' | 'count127' | 'nonMinimal' | 'zero' | 'plus' | 'minus' | 'max3' | 'missingOctets' | 'random';
-export const LENGTH_FORMS: readonly LengthForm[] = ['indefinite', 'huge', 'tooManyOctets', 'count127', 'nonMinimal', 'zero', 'plus', 'minus', 'max3', 'missingOctets', 'random'];
+export type LengthForm =
+  | 'indefinite'
+  | 'huge'
+  | 'tooManyOctets'
+  | 'count127'
+  | 'nonMinimal'
+  | 'zero'
+  | 'plus'
+  | 'minus'
+  | 'max3'
+  | 'missingOctets'
+  | 'random';
+export const LENGTH_FORMS: readonly LengthForm[] = [
+  'indefinite',
+  'huge',
+  'tooManyOctets',
+  'count127',
+  'nonMinimal',
+  'zero',
+  'plus',
+  'minus',
+  'max3',
+  'missingOctets',
+  'random',
+];
 
-export type TreeEdit = 'flipValue' | 'setValue' | 'interesting' | 'truncValue' | 'drop' | 'dup' | 'swap' | 'retag' | 'graft' | 'insert' | 'wrap' | 'unwrap' | 'empty';
-const TREE_EDITS: readonly TreeEdit[] = ['flipValue', 'setValue', 'interesting', 'truncValue', 'drop', 'dup', 'swap', 'retag', 'graft', 'insert', 'wrap', 'unwrap', 'empty'];
+export type TreeEdit =
+  | 'flipValue'
+  | 'setValue'
+  | 'interesting'
+  | 'truncValue'
+  | 'drop'
+  | 'dup'
+  | 'swap'
+  | 'retag'
+  | 'graft'
+  | 'insert'
+  | 'wrap'
+  | 'unwrap'
+  | 'empty';
+const TREE_EDITS: readonly TreeEdit[] = [
+  'flipValue',
+  'setValue',
+  'interesting',
+  'truncValue',
+  'drop',
+  'dup',
+  'swap',
+  'retag',
+  'graft',
+  'insert',
+  'wrap',
+  'unwrap',
+  'empty',
+];
 
 export type MutationOp =
   | { op: 'flip'; at: number; bit: number }
@@ -361,7 +496,9 @@ export function corruptLength(len: number, form: LengthForm, arg = 0): Uint8Arra
     case 'count127':
       return Uint8Array.of(0xff);
     case 'nonMinimal':
-      return len < 0x80 ? Uint8Array.of(0x81, len) : concatBytes([Uint8Array.of(0x80 | (derLength(len).length - 1 + 1), 0), derLength(len).subarray(1)]);
+      return len < 0x80
+        ? Uint8Array.of(0x81, len)
+        : concatBytes([Uint8Array.of(0x80 | (derLength(len).length - 1 + 1), 0), derLength(len).subarray(1)]);
     case 'zero':
       return Uint8Array.of(0);
     case 'plus':
@@ -374,7 +511,10 @@ export function corruptLength(len: number, form: LengthForm, arg = 0): Uint8Arra
       return Uint8Array.of(0x82);
     case 'random': {
       const count = arg % 6;
-      return Uint8Array.from([count === 0 ? (arg >> 3) & 0xff : 0x80 | count, ...Array.from({ length: count }, (_, k) => (arg >> (k * 5)) & 0xff)]);
+      return Uint8Array.from([
+        count === 0 ? (arg >> 3) & 0xff : 0x80 | count,
+        ...Array.from({ length: count }, (_, k) => (arg >> (k * 5)) & 0xff),
+      ]);
     }
   }
 }
@@ -383,7 +523,10 @@ export function corruptLength(len: number, form: LengthForm, arg = 0): Uint8Arra
  * Nested TLVs `depth` levels deep around `inner` (default NULL), built without recursion.
  * Definite lengths are exact; `indefinite` writes 0x80 lengths (and no end-of-contents octets).
  */
-export function nestingBomb(depth: number, o: { tag?: number; inner?: Uint8Array; indefinite?: boolean } = {}): Uint8Array {
+export function nestingBomb(
+  depth: number,
+  o: { tag?: number; inner?: Uint8Array; indefinite?: boolean } = {},
+): Uint8Array {
   const tag = tagOctets(o.tag ?? 0x30);
   const inner = o.inner ?? Uint8Array.of(0x05, 0x00);
   if (o.indefinite) {
@@ -462,7 +605,11 @@ export function applyOp(buf: Uint8Array, m: MutationOp): Uint8Array {
       const hs = tlvHeaders(buf, 1024);
       if (hs.length === 0) return buf;
       const h = hs[m.node % hs.length]!;
-      return concatBytes([buf.subarray(0, h.lenStart), corruptLength(h.end - h.valueStart, m.form, m.arg), buf.subarray(h.valueStart)]);
+      return concatBytes([
+        buf.subarray(0, h.lenStart),
+        corruptLength(h.end - h.valueStart, m.form, m.arg),
+        buf.subarray(h.valueStart),
+      ]);
     }
     case 'tag': {
       const hs = tlvHeaders(buf, 1024);
@@ -479,7 +626,9 @@ export function applyOp(buf: Uint8Array, m: MutationOp): Uint8Array {
       if (flat.length === 0) return concatBytes([nestingBomb(m.depth, { tag: m.tag, indefinite: m.indefinite }), buf]);
       const { parent, index } = flat[m.node % flat.length]!;
       const target = encodeTree([parent[index]!]);
-      const bomb = m.indefinite ? concatBytes([nestingBomb(m.depth, { tag: m.tag, indefinite: true, inner: new Uint8Array(0) }), target]) : nestingBomb(m.depth, { tag: m.tag, inner: target });
+      const bomb = m.indefinite
+        ? concatBytes([nestingBomb(m.depth, { tag: m.tag, indefinite: true, inner: new Uint8Array(0) }), target])
+        : nestingBomb(m.depth, { tag: m.tag, inner: target });
       parent[index] = { kind: 'raw', bytes: span(bomb) };
       invalidate(roots);
       return encodeTree(roots);
@@ -496,7 +645,8 @@ function treeEdit(buf: Uint8Array, m: Extract<MutationOp, { op: 'tree' }>): Uint
   const flat = flatten(roots);
   if (flat.length === 0) return buf;
   const { node, parent, index } = flat[m.node % flat.length]!;
-  const contents = (): Uint8Array => (node.children ? encodeTree(node.children) : Uint8Array.from(spanBytes(node.value)));
+  const contents = (): Uint8Array =>
+    node.children ? encodeTree(node.children) : Uint8Array.from(spanBytes(node.value));
   switch (m.edit) {
     case 'flipValue': {
       const v = contents();
@@ -544,10 +694,17 @@ function treeEdit(buf: Uint8Array, m: Extract<MutationOp, { op: 'tree' }>): Uint
       break;
     }
     case 'insert':
-      parent.splice(index, 0, tlvOf(span(Uint8Array.of(INTERESTING_BYTES[m.arg % INTERESTING_BYTES.length]!)), m.bytes));
+      parent.splice(
+        index,
+        0,
+        tlvOf(span(Uint8Array.of(INTERESTING_BYTES[m.arg % INTERESTING_BYTES.length]!)), m.bytes),
+      );
       break;
     case 'wrap':
-      parent[index] = { kind: 'raw', bytes: span(nestingBomb(1 + (m.arg % 8), { tag: m.arg & 0x100 ? 0x31 : 0x30, inner: encodeTree([node]) })) };
+      parent[index] = {
+        kind: 'raw',
+        bytes: span(nestingBomb(1 + (m.arg % 8), { tag: m.arg & 0x100 ? 0x31 : 0x30, inner: encodeTree([node]) })),
+      };
       break;
     case 'unwrap':
       if (!node.children) return buf;
@@ -575,21 +732,55 @@ const smallBytes = fc.uint8Array({ maxLength: 24 });
 
 export const mutationOp: fc.Arbitrary<MutationOp> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('flip' as const), at: pos, bit: fc.nat(7) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), at: pos, byte: fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.nat(255)) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('set' as const),
+      at: pos,
+      byte: fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.nat(255)),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: pos, bytes: smallBytes }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: pos, len: fc.nat(63) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('duplicate' as const), at: pos, len: fc.nat(255) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: pos }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('splice' as const), at: pos, from: pos, len: fc.nat(127) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('length' as const), node: pos, form: fc.constantFrom(...LENGTH_FORMS), arg: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tag' as const), node: pos, byte: fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.nat(255)) }) },
-  { weight: 10, arbitrary: fc.record({ op: fc.constant('tree' as const), node: pos, edit: fc.constantFrom(...TREE_EDITS), arg: fc.nat(), bytes: smallBytes }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('length' as const),
+      node: pos,
+      form: fc.constantFrom(...LENGTH_FORMS),
+      arg: fc.nat(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('tag' as const),
+      node: pos,
+      byte: fc.oneof(fc.constantFrom(...INTERESTING_BYTES), fc.nat(255)),
+    }),
+  },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      op: fc.constant('tree' as const),
+      node: pos,
+      edit: fc.constantFrom(...TREE_EDITS),
+      arg: fc.nat(),
+      bytes: smallBytes,
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
       op: fc.constant('nest' as const),
       node: pos,
-      depth: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 64 }) }, { weight: 1, arbitrary: fc.constantFrom(1000, 10_000, 100_000) }),
+      depth: fc.oneof(
+        { weight: 20, arbitrary: fc.integer({ min: 1, max: 64 }) },
+        { weight: 1, arbitrary: fc.constantFrom(1000, 10_000, 100_000) },
+      ),
       tag: fc.constantFrom(0x30, 0x31, 0xa0, 0xa3, 0x04),
       indefinite: fc.boolean(),
     }),
@@ -597,23 +788,33 @@ export const mutationOp: fc.Arbitrary<MutationOp> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 512 }) }) },
 );
 
-export const mutationPlan = (maxOps = 4): fc.Arbitrary<MutationOp[]> => fc.array(mutationOp, { minLength: 1, maxLength: maxOps });
+export const mutationPlan = (maxOps = 4): fc.Arbitrary<MutationOp[]> =>
+  fc.array(mutationOp, { minLength: 1, maxLength: maxOps });
 
 /**
  * Mutants of the seed(s): 1–`maxOps` mutations (bit flips, byte insert/delete/duplicate,
  * truncation, length-field and tag corruption, structure-aware TLV edits that keep the outer
  * lengths right, nesting bombs, random bytes); now and then the seed itself.
  */
-export function mutated(seed: Uint8Array | readonly Uint8Array[], o: { maxOps?: number } = {}): fc.Arbitrary<Uint8Array> {
+export function mutated(
+  seed: Uint8Array | readonly Uint8Array[],
+  o: { maxOps?: number } = {},
+): fc.Arbitrary<Uint8Array> {
   return mutatedFrom(seed instanceof Uint8Array ? [seed] : seed, o).map((m) => m.bytes);
 }
 
 /** Like `mutated`, also telling which seed the mutant comes from (when seeds carry context, e.g. an OCSP request). */
-export function mutatedFrom(seeds: readonly Uint8Array[], o: { maxOps?: number } = {}): fc.Arbitrary<{ seed: number; bytes: Uint8Array }> {
+export function mutatedFrom(
+  seeds: readonly Uint8Array[],
+  o: { maxOps?: number } = {},
+): fc.Arbitrary<{ seed: number; bytes: Uint8Array }> {
   if (seeds.length === 0) throw new Error('mutated() needs at least one seed');
   const pick = fc.nat(seeds.length - 1);
   return fc
-    .oneof({ weight: 1, arbitrary: fc.tuple(pick, fc.constant([] as MutationOp[])) }, { weight: 30, arbitrary: fc.tuple(pick, mutationPlan(o.maxOps ?? 4)) })
+    .oneof(
+      { weight: 1, arbitrary: fc.tuple(pick, fc.constant([] as MutationOp[])) },
+      { weight: 30, arbitrary: fc.tuple(pick, mutationPlan(o.maxOps ?? 4)) },
+    )
     .map(([i, plan]) => ({ seed: i, bytes: withHex(applyPlan(seeds[i]!, plan)) }));
 }
 
@@ -625,7 +826,10 @@ export const wildBytes: fc.Arbitrary<Uint8Array> = fc
       weight: 1,
       arbitrary: fc
         .record({
-          depth: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 300 }) }, { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000) }),
+          depth: fc.oneof(
+            { weight: 20, arbitrary: fc.integer({ min: 1, max: 300 }) },
+            { weight: 1, arbitrary: fc.constantFrom(10_000, 100_000) },
+          ),
           tag: fc.constantFrom(0x30, 0x31, 0xa0, 0x04, 0xff20, 0x7f21, 0xa1),
           indefinite: fc.boolean(),
         })
@@ -643,8 +847,16 @@ export function* truncations(b: Uint8Array): Generator<Uint8Array> {
 export function* lengthCorruptions(b: Uint8Array): Generator<Uint8Array> {
   for (const h of tlvHeaders(b)) {
     for (const form of LENGTH_FORMS) {
-      for (const arg of form === 'random' ? [0x01, 0x7a, 0x3ff, 0x5] : form === 'plus' || form === 'minus' ? [0, 2] : [0]) {
-        yield concatBytes([b.subarray(0, h.lenStart), corruptLength(h.end - h.valueStart, form, arg), b.subarray(h.valueStart)]);
+      for (const arg of form === 'random'
+        ? [0x01, 0x7a, 0x3ff, 0x5]
+        : form === 'plus' || form === 'minus'
+          ? [0, 2]
+          : [0]) {
+        yield concatBytes([
+          b.subarray(0, h.lenStart),
+          corruptLength(h.end - h.valueStart, form, arg),
+          b.subarray(h.valueStart),
+        ]);
       }
     }
   }
@@ -655,7 +867,10 @@ export function* bombs(): Generator<{ name: string; bytes: Uint8Array }> {
   for (const depth of [1000, 100_000]) {
     for (const tag of [0x30, 0x31, 0xa0, 0xa3, 0x04, 0xff20, 0x7f21]) {
       yield { name: `${depth} levels of ${tag.toString(16)} (definite)`, bytes: nestingBomb(depth, { tag }) };
-      yield { name: `${depth} levels of ${tag.toString(16)} (indefinite)`, bytes: nestingBomb(depth, { tag, indefinite: true }) };
+      yield {
+        name: `${depth} levels of ${tag.toString(16)} (indefinite)`,
+        bytes: nestingBomb(depth, { tag, indefinite: true }),
+      };
     }
   }
   // Lengths that claim the maximum, repeated.
@@ -691,8 +906,13 @@ export class FuzzFailure extends Error {
     readonly ms: number,
   ) {
     const e = error as { name?: string; message?: string; stack?: string } | undefined;
-    const what = kind === 'hang' ? `took ${Math.round(ms)} ms (budget ${HANG_MS} ms)` : `threw a non-typed ${e?.name ?? typeof error}: ${e?.message ?? String(error)}`;
-    super(`FUZZ ${kind.toUpperCase()} in ${parser}: ${what}\ninput: ${input}${kind === 'crash' && e?.stack ? `\nstack: ${e.stack}` : ''}`);
+    const what =
+      kind === 'hang'
+        ? `took ${Math.round(ms)} ms (budget ${HANG_MS} ms)`
+        : `threw a non-typed ${e?.name ?? typeof error}: ${e?.message ?? String(error)}`;
+    super(
+      `FUZZ ${kind.toUpperCase()} in ${parser}: ${what}\ninput: ${input}${kind === 'crash' && e?.stack ? `\nstack: ${e.stack}` : ''}`,
+    );
     this.name = 'FuzzFailure';
   }
 }
@@ -700,11 +920,13 @@ export class FuzzFailure extends Error {
 function describeInput(input: ExpectOptions['input']): string {
   if (input === undefined) return '(not given)';
   if (typeof input === 'function') return input();
-  if (typeof input === 'string') return input.length > 20_000 ? `${input.slice(0, 20_000)}…(${input.length} chars)` : input;
+  if (typeof input === 'string')
+    return input.length > 20_000 ? `${input.slice(0, 20_000)}…(${input.length} chars)` : input;
   return `hex:${shortHex(input, 65536)}`;
 }
 
-const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
 /**
  * Runs `fn` on one fuzz input: returning, or throwing an error `isTypedError` accepts, passes
@@ -712,9 +934,21 @@ const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof v === 'obje
  * throws a FuzzFailure 'crash', and a call over the time budget a FuzzFailure 'hang', both with
  * the input. Synchronous for a synchronous `fn`; a promise when `fn` returns one.
  */
-export function expectTyped(fn: () => PromiseLike<unknown>, isTypedError: (e: unknown) => boolean, o?: ExpectOptions): Promise<Verdict>;
-export function expectTyped(fn: () => unknown, isTypedError: (e: unknown) => boolean, o?: ExpectOptions): Verdict | Promise<Verdict>;
-export function expectTyped(fn: () => unknown, isTypedError: (e: unknown) => boolean, o: ExpectOptions = {}): Verdict | Promise<Verdict> {
+export function expectTyped(
+  fn: () => PromiseLike<unknown>,
+  isTypedError: (e: unknown) => boolean,
+  o?: ExpectOptions,
+): Promise<Verdict>;
+export function expectTyped(
+  fn: () => unknown,
+  isTypedError: (e: unknown) => boolean,
+  o?: ExpectOptions,
+): Verdict | Promise<Verdict>;
+export function expectTyped(
+  fn: () => unknown,
+  isTypedError: (e: unknown) => boolean,
+  o: ExpectOptions = {},
+): Verdict | Promise<Verdict> {
   const budget = o.budgetMs ?? HANG_MS;
   const parser = o.parser ?? 'parser';
   const t0 = performance.now();
@@ -821,7 +1055,10 @@ class Watchdog {
       this.meta[1] = input.length;
       this.meta[3] = 0;
     } else if (typeof input === 'string') {
-      this.meta[1] = Buffer.from(this.input.buffer, this.input.byteOffset, this.input.length).write(input.length > 300_000 ? input.slice(0, 300_000) : input, 'utf8');
+      this.meta[1] = Buffer.from(this.input.buffer, this.input.byteOffset, this.input.length).write(
+        input.length > 300_000 ? input.slice(0, 300_000) : input,
+        'utf8',
+      );
       this.meta[3] = 1;
     } else {
       this.meta[1] = 0;
@@ -848,7 +1085,10 @@ let watchdog: Watchdog | undefined;
  * is killed, since nothing else can interrupt a synchronous infinite loop.
  */
 export function startWatchdog(label: string, o: { limitMs?: number; reportFile?: string } = {}): void {
-  watchdog ??= new Watchdog(o.limitMs ?? Math.max(10 * HANG_MS, 5000), o.reportFile ?? process.env.FUZZ_HANG_REPORT ?? join(tmpdir(), `kakunin-fuzz-hang-${process.pid}.txt`));
+  watchdog ??= new Watchdog(
+    o.limitMs ?? Math.max(10 * HANG_MS, 5000),
+    o.reportFile ?? process.env.FUZZ_HANG_REPORT ?? join(tmpdir(), `kakunin-fuzz-hang-${process.pid}.txt`),
+  );
   watchdog.setLabel(label);
 }
 
@@ -908,7 +1148,11 @@ export function defineTarget<C, I>(spec: TargetSpec<C, I>): Target {
       const ctx = await spec.setup();
       let inputs = 0;
       const one = (i: I): Verdict | Promise<Verdict> =>
-        expectTyped(() => spec.run(ctx, i), spec.isTyped, { input: spec.show(i), parser: spec.name, ...(spec.onHang ? { onHang: () => spec.onHang!(ctx, i) } : {}) });
+        expectTyped(() => spec.run(ctx, i), spec.isTyped, {
+          input: spec.show(i),
+          parser: spec.name,
+          ...(spec.onHang ? { onHang: () => spec.onHang!(ctx, i) } : {}),
+        });
       return {
         arbitrary: spec.input(ctx) as fc.Arbitrary<unknown>,
         check: (input) => {

@@ -15,7 +15,16 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     // The machine's network is closed: without these, Chromium keeps trying to reach Google.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -34,7 +43,12 @@ export function stepShooter(group: string): (page: Page, step: string) => Promis
 
 /** A relying party's callback page on 127.0.0.1 (tests read code and state from the browser's URL). */
 export async function startRpCallback(): Promise<{ redirectUri: string; close: () => void }> {
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>RP callback</h1>'));
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>RP callback</h1>'),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`, close: () => server.close() };
+  return {
+    redirectUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
+    close: () => server.close(),
+  };
 }

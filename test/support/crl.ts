@@ -3,8 +3,8 @@ import { sign, type KeyObject } from 'node:crypto';
 import { SHA256_WITH_RSA_ALGORITHM as ALG } from '@kakunin/jpki';
 import { TAG, ctx, encodeOid, encodeTlv, encodeUnsignedInteger } from '@kakunin/jpki/der';
 
-
-const time = (d: Date): Buffer => encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
+const time = (d: Date): Buffer =>
+  encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
 
 export interface TestCrlEntry {
   serial: string;
@@ -12,7 +12,14 @@ export interface TestCrlEntry {
   reason?: number;
 }
 
-export function buildCrl(o: { issuerName: Uint8Array; key: KeyObject; thisUpdate: Date; nextUpdate?: Date; entries: TestCrlEntry[]; extensions?: Buffer[] }): Buffer {
+export function buildCrl(o: {
+  issuerName: Uint8Array;
+  key: KeyObject;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  entries: TestCrlEntry[];
+  extensions?: Buffer[];
+}): Buffer {
   const entries = o.entries.map((e) =>
     encodeTlv(
       TAG.SEQUENCE,
@@ -20,7 +27,16 @@ export function buildCrl(o: { issuerName: Uint8Array; key: KeyObject; thisUpdate
       time(e.revokedAt),
       ...(e.reason === undefined
         ? []
-        : [encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid('2.5.29.21'), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.ENUMERATED, Buffer.from([e.reason])))))]),
+        : [
+            encodeTlv(
+              TAG.SEQUENCE,
+              encodeTlv(
+                TAG.SEQUENCE,
+                encodeOid('2.5.29.21'),
+                encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.ENUMERATED, Buffer.from([e.reason]))),
+              ),
+            ),
+          ]),
     ),
   );
   const tbs = encodeTlv(

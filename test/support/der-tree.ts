@@ -18,7 +18,7 @@ export function decodeTree(buf: Uint8Array, start = 0, end = buf.length): DerNod
   const tlv = start === 0 && end === buf.length ? readSingle(buf) : readTlv(buf, start, end);
   if (!isConstructed(tlv.tag)) return { tag: tlv.tag, value: Buffer.from(buf.subarray(tlv.valueStart, tlv.end)) };
   const children: DerNode[] = [];
-  for (let pos = tlv.valueStart; pos < tlv.end; ) {
+  for (let pos = tlv.valueStart; pos < tlv.end;) {
     const child = readTlv(buf, pos, tlv.end);
     children.push(decodeTree(buf, child.start, child.end));
     pos = child.end;

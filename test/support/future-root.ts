@@ -49,15 +49,24 @@ function resign(der: Buffer, kind: CertKind, key: Parameters<typeof signTbsWith>
 }
 
 /** An authentication root valid from `notBefore` to `notAfter`, with one certificate issued inside that span. */
-export async function futureJlisRoot(options: { label?: string; notBefore: Date; notAfter: Date; issuedAt?: Date }): Promise<FutureRoot> {
+export async function futureJlisRoot(options: {
+  label?: string;
+  notBefore: Date;
+  notAfter: Date;
+  issuedAt?: Date;
+}): Promise<FutureRoot> {
   const kind: CertKind = 'auth';
   const label = options.label ?? 'authca04';
-  const ca = await SimCa.create([{ id: label, kind, medium: 'card', generation: 4, notBefore: options.notBefore, notAfter: options.notAfter }]);
+  const ca = await SimCa.create([
+    { id: label, kind, medium: 'card', generation: 4, notBefore: options.notBefore, notAfter: options.notAfter },
+  ]);
   const root = ca.root(label);
   // By default a day ago: issued "now", the certificate would be valid only from the next whole
   // second, later than a `now` the caller took a moment before and checks at.
   const DAY = 86_400_000;
-  const issuedAt = options.issuedAt ?? new Date(Math.max(options.notBefore.getTime(), Math.min(Date.now() - DAY, options.notAfter.getTime() - DAY)));
+  const issuedAt =
+    options.issuedAt ??
+    new Date(Math.max(options.notBefore.getTime(), Math.min(Date.now() - DAY, options.notAfter.getTime() - DAY)));
   const ee = await ca.issueAuth({ birthDate: '1990-04-01', municipality: '18201' }, { notBefore: issuedAt });
   const der = resign(root.der, kind, root.privateKey);
   return {

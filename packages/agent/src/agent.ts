@@ -12,7 +12,17 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { InProcessTransport, InvalidPinFormat, isCardError, listReaders, MyNumberCard, PcscTransport, PinBlocked, WrongPin, type ReaderInfo } from '@kakunin/card';
+import {
+  InProcessTransport,
+  InvalidPinFormat,
+  isCardError,
+  listReaders,
+  MyNumberCard,
+  PcscTransport,
+  PinBlocked,
+  WrongPin,
+  type ReaderInfo,
+} from '@kakunin/card';
 import { isSimError, openSandbox, UnknownPerson, type Sandbox } from '@kakunin/sim';
 import { langFrom, type Lang } from '@kakunin/web';
 // The virtual-card API lives in packages/sim/src/card; switch to '@kakunin/sim' once its index re-exports it.
@@ -30,7 +40,17 @@ import {
   reportCardError,
   type HolderView,
 } from './holder-client.js';
-import { confirmPage, donePage, forbiddenPage, homePage, messagePage, notFoundPage, unknownPage, type CardChoice, type ShownError } from './pages.js';
+import {
+  confirmPage,
+  donePage,
+  forbiddenPage,
+  homePage,
+  messagePage,
+  notFoundPage,
+  unknownPage,
+  type CardChoice,
+  type ShownError,
+} from './pages.js';
 import { PinCancelled, terminalPinPrompt, type PinQuestion } from './prompt.js';
 
 export const DEFAULT_AGENT_PORT = 8931;
@@ -107,7 +127,8 @@ const HOLDER_LINK_PATH = /^(?:\/[^?#]*)?\/holder\/v1\/ceremonies\/cer_[A-Za-z0-9
 
 const HTML_HEADERS: Record<string, string> = {
   'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -122,7 +143,8 @@ function isLoopbackHost(host: string): boolean {
 }
 
 function normaliseOrigins(origins: string[]): Set<string> {
-  if (origins.length === 0) throw new AgentConfigError('give at least one platform origin (e.g. http://127.0.0.1:8080)');
+  if (origins.length === 0)
+    throw new AgentConfigError('give at least one platform origin (e.g. http://127.0.0.1:8080)');
   const out = new Set<string>();
   for (const o of origins) {
     let u: URL;
@@ -131,7 +153,8 @@ function normaliseOrigins(origins: string[]): Set<string> {
     } catch {
       throw new AgentConfigError(`platform origin "${o}" is not a URL`);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new AgentConfigError(`platform origin "${o}" is not http(s)`);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new AgentConfigError(`platform origin "${o}" is not http(s)`);
     out.add(u.origin);
   }
   return out;
@@ -180,12 +203,16 @@ function browserLang(asked: string | null, req: IncomingMessage): Lang {
 /** Starts the agent; resolves once it listens. */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const requestedHost = o.host ?? '127.0.0.1';
-  if (!isLoopbackHost(requestedHost)) throw new AgentConfigError(`the agent listens on loopback only (127.0.0.1, ::1, localhost), not "${requestedHost}"`);
+  if (!isLoopbackHost(requestedHost))
+    throw new AgentConfigError(
+      `the agent listens on loopback only (127.0.0.1, ::1, localhost), not "${requestedHost}"`,
+    );
   const host = requestedHost === 'localhost' ? '127.0.0.1' : requestedHost;
   const platformOrigins = normaliseOrigins(o.platformOrigins);
   const pinPrompt = o.pinPrompt ?? 'page';
   const askPin = o.askPin ?? terminalPinPrompt;
-  if (pinPrompt === 'terminal' && !o.askPin && !process.stdin.isTTY) throw new AgentConfigError('pinPrompt "terminal" needs a terminal on standard input');
+  if (pinPrompt === 'terminal' && !o.askPin && !process.stdin.isTTY)
+    throw new AgentConfigError('pinPrompt "terminal" needs a terminal on standard input');
   const log = o.log ?? ((): void => undefined);
   const ttl = o.confirmTtlMs ?? 10 * 60_000;
   const cardConfig = o.card;
@@ -230,13 +257,27 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
    * ceremony page on the platform — CSP form-action covers that redirect, so it names the platform.
    */
   const confirmHtml = (res: ServerResponse, status: number, entry: PendingConfirm, body: string): void => {
-    const csp = HTML_HEADERS['content-security-policy']!.replace("form-action 'self'", `form-action 'self' ${entry.origin}`);
-    res.writeHead(status, { ...HTML_HEADERS, 'content-security-policy': csp, 'content-length': Buffer.byteLength(body) });
+    const csp = HTML_HEADERS['content-security-policy']!.replace(
+      "form-action 'self'",
+      `form-action 'self' ${entry.origin}`,
+    );
+    res.writeHead(status, {
+      ...HTML_HEADERS,
+      'content-security-policy': csp,
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
   const json = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', vary: 'Origin', ...extra, 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      vary: 'Origin',
+      ...extra,
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   };
   const apiError = (res: ServerResponse, status: number, code: string, message: string, cors?: string): void =>
@@ -267,7 +308,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       'cache-control': 'no-store',
     };
     // Chrome's Private Network Access: a public or local page asking for a loopback resource.
-    if (header(req, 'access-control-request-private-network') === 'true') headers['access-control-allow-private-network'] = 'true';
+    if (header(req, 'access-control-request-private-network') === 'true')
+      headers['access-control-allow-private-network'] = 'true';
     res.writeHead(204, headers);
     res.end();
   };
@@ -275,13 +317,20 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const hello = (req: IncomingMessage, res: ServerResponse): void => {
     const origin = platformOrigin(req);
     if (origin === false) return apiError(res, 403, 'ORIGIN_NOT_ALLOWED', 'this origin may not use the agent');
-    json(res, 200, { agent: 'kakunin-agent', protocol: AGENT_PROTOCOL, mode: cardConfig.kind }, origin ? { 'access-control-allow-origin': origin } : {});
+    json(
+      res,
+      200,
+      { agent: 'kakunin-agent', protocol: AGENT_PROTOCOL, mode: cardConfig.kind },
+      origin ? { 'access-control-allow-origin': origin } : {},
+    );
   };
 
   const createConfirm = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = platformOrigin(req);
-    if (!origin) return apiError(res, 403, 'ORIGIN_NOT_ALLOWED', 'only the configured platforms may start a confirmation');
-    if (!/^application\/json\s*(;|$)/i.test(header(req, 'content-type') ?? '')) return apiError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json', origin);
+    if (!origin)
+      return apiError(res, 403, 'ORIGIN_NOT_ALLOWED', 'only the configured platforms may start a confirmation');
+    if (!/^application\/json\s*(;|$)/i.test(header(req, 'content-type') ?? ''))
+      return apiError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send application/json', origin);
     const text = await readBody(req, MAX_JSON_BODY);
     if (text === undefined) return apiError(res, 413, 'BODY_TOO_LARGE', 'request body too large', origin);
     let body: { holder_url?: unknown; return_url?: unknown };
@@ -290,7 +339,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     } catch {
       return apiError(res, 400, 'INVALID_REQUEST', 'the body is not JSON', origin);
     }
-    if (!body || typeof body.holder_url !== 'string' || typeof body.return_url !== 'string' || body.holder_url.length > 2048 || body.return_url.length > 2048) {
+    if (
+      !body ||
+      typeof body.holder_url !== 'string' ||
+      typeof body.return_url !== 'string' ||
+      body.holder_url.length > 2048 ||
+      body.return_url.length > 2048
+    ) {
       return apiError(res, 400, 'INVALID_REQUEST', 'holder_url and return_url (strings) are required', origin);
     }
     let holder: URL;
@@ -301,11 +356,21 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     } catch {
       return apiError(res, 400, 'INVALID_REQUEST', 'holder_url and return_url must be absolute URLs', origin);
     }
-    if (holder.origin !== origin || back.origin !== origin) return apiError(res, 400, 'CROSS_ORIGIN_URL', `holder_url and return_url must be on ${origin}`, origin);
-    if (holder.username || holder.password || back.username || back.password) return apiError(res, 400, 'INVALID_REQUEST', 'URLs with credentials are refused', origin);
-    if (!HOLDER_LINK_PATH.test(holder.pathname) || holder.search || holder.hash) return apiError(res, 400, 'INVALID_HOLDER_URL', 'holder_url is not a ceremony link (/holder/v1/ceremonies/<id>)', origin);
+    if (holder.origin !== origin || back.origin !== origin)
+      return apiError(res, 400, 'CROSS_ORIGIN_URL', `holder_url and return_url must be on ${origin}`, origin);
+    if (holder.username || holder.password || back.username || back.password)
+      return apiError(res, 400, 'INVALID_REQUEST', 'URLs with credentials are refused', origin);
+    if (!HOLDER_LINK_PATH.test(holder.pathname) || holder.search || holder.hash)
+      return apiError(
+        res,
+        400,
+        'INVALID_HOLDER_URL',
+        'holder_url is not a ceremony link (/holder/v1/ceremonies/<id>)',
+        origin,
+      );
     prune();
-    if (pending.size >= MAX_PENDING) return apiError(res, 429, 'TOO_MANY_PENDING', 'too many open confirmations; try again later', origin);
+    if (pending.size >= MAX_PENDING)
+      return apiError(res, 429, 'TOO_MANY_PENDING', 'too many open confirmations; try again later', origin);
     const token = randomBytes(32).toString('base64url');
     const entry: PendingConfirm = {
       token,
@@ -319,7 +384,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     };
     pending.set(token, entry);
     log(`confirmation opened for ${HOLDER_PATH.exec(holder.pathname)?.[1] ?? 'a ceremony'} (from ${origin})`);
-    json(res, 201, { confirm_url: `${baseUrl()}/confirm/${token}`, expires_at: new Date(entry.expiresAt).toISOString() }, { 'access-control-allow-origin': origin });
+    json(
+      res,
+      201,
+      { confirm_url: `${baseUrl()}/confirm/${token}`, expires_at: new Date(entry.expiresAt).toISOString() },
+      { 'access-control-allow-origin': origin },
+    );
   };
 
   // ------------------------------------------------------------------ /confirm (the agent's own page)
@@ -330,7 +400,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       const people = sandbox!
         .people()
         // An identity ceremony needs a signing certificate (issued from age 15).
-        .filter((p) => view.certificate === 'auth' || sandbox!.certificates({ personId: p.id, kind: 'sign', medium: cardConfig.medium ?? 'card' }).length > 0)
+        .filter(
+          (p) =>
+            view.certificate === 'auth' ||
+            sandbox!.certificates({ personId: p.id, kind: 'sign', medium: cardConfig.medium ?? 'card' }).length > 0,
+        )
         .map((p) => ({ id: p.id, name: p.name }));
       return { kind: 'sim', people, ...(selected ? { selected } : {}) };
     }
@@ -351,7 +425,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     // Finished, expired, unknown or not a ceremony at all: this link is spent. Unreachable: it may come back.
     if (!(e instanceof PlatformUnreachable)) pending.delete(entry.token);
     log(`confirmation ${shown.code}`);
-    html(res, e instanceof PlatformUnreachable ? 502 : 409, messagePage(lang, { error: shown, returnUrl: entry.returnUrl }));
+    html(
+      res,
+      e instanceof PlatformUnreachable ? 502 : 409,
+      messagePage(lang, { error: shown, returnUrl: entry.returnUrl }),
+    );
   };
 
   const showConfirm = async (req: IncomingMessage, res: ServerResponse, token: string, lang: Lang): Promise<void> => {
@@ -363,7 +441,20 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     } catch (e) {
       return ceremonyProblem(res, lang, entry, e);
     }
-    confirmHtml(res, 200, entry, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view, card: await cardChoice(view), pinPrompt, returnUrl: entry.returnUrl }));
+    confirmHtml(
+      res,
+      200,
+      entry,
+      confirmPage({
+        lang,
+        path: `/confirm/${token}`,
+        formKey: entry.formKey,
+        view,
+        card: await cardChoice(view),
+        pinPrompt,
+        returnUrl: entry.returnUrl,
+      }),
+    );
   };
 
   /** Form posts come from the agent's own page only. Origin is `null` under `Referrer-Policy: no-referrer`. */
@@ -381,18 +472,35 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const submitConfirm = async (req: IncomingMessage, res: ServerResponse, token: string, lang: Lang): Promise<void> => {
     const entry = live(token);
     if (!entry) return html(res, 404, notFoundPage(lang));
-    if (!fromOwnPage(req)) return html(res, 403, forbiddenPage(lang, 'the form must be sent from the agent’s own page'));
-    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(header(req, 'content-type') ?? '')) return html(res, 415, forbiddenPage(lang, 'send the form'));
+    if (!fromOwnPage(req))
+      return html(res, 403, forbiddenPage(lang, 'the form must be sent from the agent’s own page'));
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(header(req, 'content-type') ?? ''))
+      return html(res, 415, forbiddenPage(lang, 'send the form'));
     const text = await readBody(req, MAX_FORM_BODY);
     if (text === undefined) return html(res, 413, forbiddenPage(lang, 'form too large'));
     const form = new URLSearchParams(text);
-    if (!sameSecret(form.get('form_key') ?? '', entry.formKey)) return html(res, 403, forbiddenPage(lang, 'this form was not issued by the agent for this confirmation'));
+    if (!sameSecret(form.get('form_key') ?? '', entry.formKey))
+      return html(res, 403, forbiddenPage(lang, 'this form was not issued by the agent for this confirmation'));
     if (entry.busy) return html(res, 409, messagePage(lang, { error: { code: 'BUSY' }, returnUrl: entry.returnUrl }));
     entry.busy = true;
     const selected = (cardConfig.kind === 'sim' ? form.get('person') : form.get('reader')) ?? undefined;
     let view: HolderView | undefined;
     const again = async (status: number, error: ShownError): Promise<void> =>
-      confirmHtml(res, status, entry, confirmPage({ lang, path: `/confirm/${token}`, formKey: entry.formKey, view: view!, card: await cardChoice(view!, selected || undefined), pinPrompt, returnUrl: entry.returnUrl, error }));
+      confirmHtml(
+        res,
+        status,
+        entry,
+        confirmPage({
+          lang,
+          path: `/confirm/${token}`,
+          formKey: entry.formKey,
+          view: view!,
+          card: await cardChoice(view!, selected || undefined),
+          pinPrompt,
+          returnUrl: entry.returnUrl,
+          error,
+        }),
+      );
     try {
       // State and expiry again before a PIN try is spent (holder protocol §5).
       try {
@@ -404,7 +512,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       const result = await serial(async () => {
         let secret: string;
         if (pinPrompt === 'terminal') {
-          secret = await askPin({ kind: v.certificate, rpName: v.rp.name, purpose: v.purpose, ceremonyKind: v.kind, ...(v.statement !== undefined ? { statement: v.statement } : {}) });
+          secret = await askPin({
+            kind: v.certificate,
+            rpName: v.rp.name,
+            purpose: v.purpose,
+            ceremonyKind: v.kind,
+            ...(v.statement !== undefined ? { statement: v.statement } : {}),
+          });
         } else {
           secret = form.get('pin') ?? '';
           form.delete('pin');
@@ -432,17 +546,47 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     } catch (e) {
       if (!view) throw e;
       // Which PIN it was (and, for a virtual card, whose: the sandbox's reset command names them).
-      const shown: ShownError = { ...shownError(e), pin: view.certificate, ...(cardConfig.kind === 'sim' && selected ? { simPerson: selected } : {}) };
-      log(`ceremony ${view.ceremony_id}: ${shown.code}${shown.remaining !== undefined ? ` (${shown.remaining} remaining)` : ''}`);
+      const shown: ShownError = {
+        ...shownError(e),
+        pin: view.certificate,
+        ...(cardConfig.kind === 'sim' && selected ? { simPerson: selected } : {}),
+      };
+      log(
+        `ceremony ${view.ceremony_id}: ${shown.code}${shown.remaining !== undefined ? ` (${shown.remaining} remaining)` : ''}`,
+      );
       if (e instanceof PinBlocked) {
-        return html(res, 200, messagePage(lang, { error: shown, returnUrl: entry.returnUrl, heading: ['暗証番号がロックされています', 'The PIN is locked'] }));
+        return html(
+          res,
+          200,
+          messagePage(lang, {
+            error: shown,
+            returnUrl: entry.returnUrl,
+            heading: ['暗証番号がロックされています', 'The PIN is locked'],
+          }),
+        );
       }
-      if (e instanceof PlatformRejected || e instanceof CeremonyExpired || e instanceof CeremonyNotPending || e instanceof NotAHolderCeremony) {
+      if (
+        e instanceof PlatformRejected ||
+        e instanceof CeremonyExpired ||
+        e instanceof CeremonyNotPending ||
+        e instanceof NotAHolderCeremony
+      ) {
         // The platform has decided (REVOKED, …) or the ceremony is over: its own page shows the outcome too.
         pending.delete(token);
-        return html(res, e instanceof PlatformRejected && e.status >= 500 ? 502 : 422, messagePage(lang, { error: shown, returnUrl: entry.returnUrl }));
+        return html(
+          res,
+          e instanceof PlatformRejected && e.status >= 500 ? 502 : 422,
+          messagePage(lang, { error: shown, returnUrl: entry.returnUrl }),
+        );
       }
-      if (e instanceof WrongPin || e instanceof InvalidPinFormat || e instanceof PinCancelled || e instanceof PlatformUnreachable || isCardError(e) || isSimError(e)) {
+      if (
+        e instanceof WrongPin ||
+        e instanceof InvalidPinFormat ||
+        e instanceof PinCancelled ||
+        e instanceof PlatformUnreachable ||
+        isCardError(e) ||
+        isSimError(e)
+      ) {
         return again(e instanceof PlatformUnreachable ? 502 : 422, shown);
       }
       throw e;
@@ -459,7 +603,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       return new MyNumberCard(new InProcessTransport(virtual, `sim:${selected}`));
     }
     const reader = cardConfig.reader ?? selected;
-    const transport = await PcscTransport.open({ ...(reader ? { reader } : {}), waitForCardMs: cardConfig.waitForCardMs ?? 10_000 });
+    const transport = await PcscTransport.open({
+      ...(reader ? { reader } : {}),
+      waitForCardMs: cardConfig.waitForCardMs ?? 10_000,
+    });
     return new MyNumberCard(transport);
   };
 
@@ -502,10 +649,22 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     if (path.startsWith('/confirm/')) return html(res, 404, notFoundPage(lang));
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
       // Opened in a browser: what the agent is; for programs, the same JSON as before.
-      if (wantsPage(req)) return html(res, 200, homePage({ lang: browserLang(asked, req), mode: cardConfig.kind, platformOrigins: [...platformOrigins], pinPrompt, protocol: AGENT_PROTOCOL }));
+      if (wantsPage(req))
+        return html(
+          res,
+          200,
+          homePage({
+            lang: browserLang(asked, req),
+            mode: cardConfig.kind,
+            platformOrigins: [...platformOrigins],
+            pinPrompt,
+            protocol: AGENT_PROTOCOL,
+          }),
+        );
       return json(res, 200, { agent: 'kakunin-agent', protocol: AGENT_PROTOCOL, mode: cardConfig.kind });
     }
-    if (wantsPage(req) && (method === 'GET' || method === 'HEAD')) return html(res, 404, unknownPage(browserLang(asked, req)));
+    if (wantsPage(req) && (method === 'GET' || method === 'HEAD'))
+      return html(res, 404, unknownPage(browserLang(asked, req)));
     return apiError(res, 404, 'NOT_FOUND', 'no such endpoint');
   };
 
@@ -547,7 +706,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 function shownError(e: unknown): ShownError {
   if (e instanceof WrongPin) return { code: e.code, remaining: e.remaining };
   if (e instanceof PinBlocked) return { code: e.code, remaining: 0 };
-  if (e instanceof PlatformRejected) return { code: e.code, message: e.message, ...(e.messageJa ? { messageJa: e.messageJa } : {}) };
+  if (e instanceof PlatformRejected)
+    return { code: e.code, message: e.message, ...(e.messageJa ? { messageJa: e.messageJa } : {}) };
   if (isHolderError(e)) return { code: e.code, message: e.message };
   if (isCardError(e)) return { code: e.code, message: e.message };
   if (isSimError(e)) return { code: e.code, message: e.message };

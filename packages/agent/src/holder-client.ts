@@ -166,7 +166,12 @@ function reasonOf(e: unknown): string {
 function platformErrorOf(body: unknown): PlatformErrorBody | undefined {
   const err = (body as { error?: Partial<PlatformErrorBody> } | undefined)?.error;
   if (!err || typeof err.code !== 'string') return undefined;
-  return { code: err.code, message: typeof err.message === 'string' ? err.message : err.code, ...(typeof err.message_ja === 'string' ? { message_ja: err.message_ja } : {}), ...(err.details !== undefined ? { details: err.details } : {}) };
+  return {
+    code: err.code,
+    message: typeof err.message === 'string' ? err.message : err.code,
+    ...(typeof err.message_ja === 'string' ? { message_ja: err.message_ja } : {}),
+    ...(err.details !== undefined ? { details: err.details } : {}),
+  };
 }
 
 async function request(url: string, init: RequestInit, timeoutMs: number): Promise<{ status: number; body: unknown }> {
@@ -204,33 +209,54 @@ export function parseHolderUrl(url: string): URL {
 export function checkView(v: unknown, o: { ceremonyId?: string; origin?: string } = {}): HolderView {
   const view = v as Partial<HolderView> | undefined;
   if (!view || typeof view !== 'object' || view.protocol !== HOLDER_PROTOCOL) {
-    throw new NotAHolderCeremony(`this is not a Kakunin holder-protocol v1 ceremony (protocol: ${String(view?.protocol)})`);
+    throw new NotAHolderCeremony(
+      `this is not a Kakunin holder-protocol v1 ceremony (protocol: ${String(view?.protocol)})`,
+    );
   }
   for (const k of ['ceremony_id', 'state', 'nonce', 'to_be_signed', 'expires_at', 'response_url', 'purpose'] as const) {
     if (typeof view[k] !== 'string') throw new NotAHolderCeremony(`the ceremony has no ${k}`);
   }
-  if (view.certificate !== 'auth' && view.certificate !== 'sign') throw new NotAHolderCeremony(`unknown certificate kind ${String(view.certificate)}`);
-  if (view.kind !== 'login' && view.kind !== 'identity') throw new NotAHolderCeremony(`unknown ceremony kind ${String(view.kind)}`);
-  if (!view.rp || typeof view.rp.name !== 'string' || typeof view.rp.client_id !== 'string') throw new NotAHolderCeremony('the ceremony names no relying party');
-  if (view.statement !== undefined && typeof view.statement !== 'string') throw new NotAHolderCeremony('the statement is not text');
-  if (view.kind === 'identity' && view.statement === undefined) throw new NotAHolderCeremony('an identity ceremony without the statement to be signed');
-  if (Number.isNaN(Date.parse(view.expires_at!))) throw new NotAHolderCeremony(`expires_at "${view.expires_at}" is not a time`);
-  if (o.ceremonyId !== undefined && view.ceremony_id !== o.ceremonyId) throw new NotAHolderCeremony(`the platform answered for ceremony ${view.ceremony_id}, not ${o.ceremonyId}`);
+  if (view.certificate !== 'auth' && view.certificate !== 'sign')
+    throw new NotAHolderCeremony(`unknown certificate kind ${String(view.certificate)}`);
+  if (view.kind !== 'login' && view.kind !== 'identity')
+    throw new NotAHolderCeremony(`unknown ceremony kind ${String(view.kind)}`);
+  if (!view.rp || typeof view.rp.name !== 'string' || typeof view.rp.client_id !== 'string')
+    throw new NotAHolderCeremony('the ceremony names no relying party');
+  if (view.statement !== undefined && typeof view.statement !== 'string')
+    throw new NotAHolderCeremony('the statement is not text');
+  if (view.kind === 'identity' && view.statement === undefined)
+    throw new NotAHolderCeremony('an identity ceremony without the statement to be signed');
+  if (Number.isNaN(Date.parse(view.expires_at!)))
+    throw new NotAHolderCeremony(`expires_at "${view.expires_at}" is not a time`);
+  if (o.ceremonyId !== undefined && view.ceremony_id !== o.ceremonyId)
+    throw new NotAHolderCeremony(`the platform answered for ceremony ${view.ceremony_id}, not ${o.ceremonyId}`);
   let responseUrl: URL;
   try {
     responseUrl = new URL(view.response_url!);
   } catch {
     throw new NotAHolderCeremony(`response_url "${view.response_url}" is not a URL`);
   }
-  if (responseUrl.protocol !== 'https:' && responseUrl.protocol !== 'http:') throw new NotAHolderCeremony(`response_url "${view.response_url}" is not http(s)`);
-  if (o.origin !== undefined && responseUrl.origin !== o.origin) throw new NotAHolderCeremony(`response_url ${responseUrl.origin} is not on the ceremony's origin ${o.origin}`);
-  const shares = Array.isArray(view.shares) ? view.shares.filter((s): s is SharedItem => !!s && typeof s.ja === 'string' && typeof s.en === 'string') : [];
+  if (responseUrl.protocol !== 'https:' && responseUrl.protocol !== 'http:')
+    throw new NotAHolderCeremony(`response_url "${view.response_url}" is not http(s)`);
+  if (o.origin !== undefined && responseUrl.origin !== o.origin)
+    throw new NotAHolderCeremony(`response_url ${responseUrl.origin} is not on the ceremony's origin ${o.origin}`);
+  const shares = Array.isArray(view.shares)
+    ? view.shares.filter((s): s is SharedItem => !!s && typeof s.ja === 'string' && typeof s.en === 'string')
+    : [];
   const pin =
     view.pin && typeof view.pin.label_ja === 'string' && typeof view.pin.label_en === 'string'
       ? view.pin
       : view.certificate === 'auth'
-        ? { kind: 'auth', label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)', label_en: 'user authentication PIN (4 digits)' }
-        : { kind: 'sign', label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)', label_en: 'signing password (6–16 letters and digits)' };
+        ? {
+            kind: 'auth',
+            label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)',
+            label_en: 'user authentication PIN (4 digits)',
+          }
+        : {
+            kind: 'sign',
+            label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)',
+            label_en: 'signing password (6–16 letters and digits)',
+          };
   return { ...(view as HolderView), shares, pin };
 }
 
@@ -256,7 +282,11 @@ export async function fetchCeremony(url: string, o: FetchCeremonyOptions = {}): 
   const parsed = parseHolderUrl(url);
   const id = decodeURIComponent(HOLDER_PATH.exec(parsed.pathname)![1]!);
   // The agent follows no redirect: the link's origin is what it checked against the platform's.
-  const got = await request(parsed.toString(), { headers: { accept: 'application/json' }, redirect: o.sameOrigin ? 'error' : 'follow' }, FETCH_TIMEOUT_MS);
+  const got = await request(
+    parsed.toString(),
+    { headers: { accept: 'application/json' }, redirect: o.sameOrigin ? 'error' : 'follow' },
+    FETCH_TIMEOUT_MS,
+  );
   if (got.status !== 200) throw new PlatformRejected('fetch', got.status, platformErrorOf(got.body));
   const view = checkView(got.body, { ceremonyId: id, ...(o.sameOrigin ? { origin: parsed.origin } : {}) });
   if (!o.allowFinished) assertAnswerable(view);
@@ -271,13 +301,39 @@ export const progressUrl = (view: HolderView): string => new URL('progress', vie
  * when it refused. Throws PlatformUnreachable or PlatformRejected (409 finished, 410 expired, …).
  */
 export async function reportProgress(view: HolderView, report: ProgressReport): Promise<void> {
-  const body = report.stage === 'reading' ? { stage: 'reading' } : { stage: 'card_error', error: { code: report.error.code, ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}) } };
-  const got = await request(progressUrl(view), { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) }, PROGRESS_TIMEOUT_MS);
-  if (got.status < 200 || got.status >= 300) throw new PlatformRejected('progress', got.status, platformErrorOf(got.body));
+  const body =
+    report.stage === 'reading'
+      ? { stage: 'reading' }
+      : {
+          stage: 'card_error',
+          error: {
+            code: report.error.code,
+            ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}),
+          },
+        };
+  const got = await request(
+    progressUrl(view),
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    },
+    PROGRESS_TIMEOUT_MS,
+  );
+  if (got.status < 200 || got.status >= 300)
+    throw new PlatformRejected('progress', got.status, platformErrorOf(got.body));
 }
 
 /** Card errors the ceremony page knows how to explain (reported through progress). */
-const REPORTED_CARD_ERRORS: ReadonlySet<CardErrorCode> = new Set<CardErrorCode>(['WRONG_PIN', 'PIN_BLOCKED', 'CARD_REMOVED', 'TIMEOUT', 'NOT_A_MY_NUMBER_CARD', 'READER_NOT_FOUND', 'PCSC_UNAVAILABLE']);
+const REPORTED_CARD_ERRORS: ReadonlySet<CardErrorCode> = new Set<CardErrorCode>([
+  'WRONG_PIN',
+  'PIN_BLOCKED',
+  'CARD_REMOVED',
+  'TIMEOUT',
+  'NOT_A_MY_NUMBER_CARD',
+  'READER_NOT_FOUND',
+  'PCSC_UNAVAILABLE',
+]);
 
 /** The progress report for a card error (WRONG_PIN with the remaining tries, PIN_BLOCKED, …); undefined for anything else. */
 export function cardErrorReport(e: unknown): CardErrorReport | undefined {
@@ -306,19 +362,30 @@ export interface CompletedCeremony {
 }
 
 /** `POST response_url` with `{nonce, certificate, signature}`. Throws PlatformUnreachable / PlatformRejected. */
-export async function postResponse(view: HolderView, answer: { certificate: Uint8Array; signature: Uint8Array }): Promise<CompletedCeremony> {
+export async function postResponse(
+  view: HolderView,
+  answer: { certificate: Uint8Array; signature: Uint8Array },
+): Promise<CompletedCeremony> {
   const got = await request(
     view.response_url,
     {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ nonce: view.nonce, certificate: Buffer.from(answer.certificate).toString('base64'), signature: Buffer.from(answer.signature).toString('base64') }),
+      body: JSON.stringify({
+        nonce: view.nonce,
+        certificate: Buffer.from(answer.certificate).toString('base64'),
+        signature: Buffer.from(answer.signature).toString('base64'),
+      }),
     },
     RESPONSE_TIMEOUT_MS,
   );
-  if (got.status < 200 || got.status >= 300) throw new PlatformRejected('response', got.status, platformErrorOf(got.body));
+  if (got.status < 200 || got.status >= 300)
+    throw new PlatformRejected('response', got.status, platformErrorOf(got.body));
   const body = (got.body ?? {}) as Partial<CompletedCeremony>;
-  return { state: typeof body.state === 'string' ? body.state : 'completed', ceremony_id: typeof body.ceremony_id === 'string' ? body.ceremony_id : view.ceremony_id };
+  return {
+    state: typeof body.state === 'string' ? body.state : 'completed',
+    ceremony_id: typeof body.ceremony_id === 'string' ? body.ceremony_id : view.ceremony_id,
+  };
 }
 
 /**

@@ -1,6 +1,14 @@
 // @kakunin/agent — the local holder agent (`kakunin agent`) and the holder-protocol client shared
 // with `kakunin holder` (docs/holder-protocol.md).
-export { startAgent, AgentConfigError, DEFAULT_AGENT_PORT, AGENT_PROTOCOL, type AgentOptions, type AgentCard, type RunningAgent } from './agent.js';
+export {
+  startAgent,
+  AgentConfigError,
+  DEFAULT_AGENT_PORT,
+  AGENT_PROTOCOL,
+  type AgentOptions,
+  type AgentCard,
+  type RunningAgent,
+} from './agent.js';
 export {
   HOLDER_PROTOCOL,
   HOLDER_PATH,

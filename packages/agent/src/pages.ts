@@ -11,7 +11,10 @@ import type { HolderView } from './holder-client.js';
 const AGENT_ADVICE: Record<string, { title: [string, string]; next: [string, string] }> = {
   INVALID_PIN_FORMAT: {
     title: ['暗証番号の形式が違います', 'The PIN has the wrong format'],
-    next: ['入力した暗証番号はカードに送っていません。形式を確かめて、もう一度入力してください。', 'Nothing was sent to the card. Check the format and enter it again.'],
+    next: [
+      '入力した暗証番号はカードに送っていません。形式を確かめて、もう一度入力してください。',
+      'Nothing was sent to the card. Check the format and enter it again.',
+    ],
   },
   PLATFORM_UNREACHABLE: {
     title: ['確認サービスに接続できません', 'Cannot reach the verification service'],
@@ -31,7 +34,10 @@ const AGENT_ADVICE: Record<string, { title: [string, string]; next: [string, str
   },
   NO_SUCH_CERTIFICATE: {
     title: ['このカードには必要な電子証明書がありません', 'This card does not hold the certificate needed'],
-    next: ['署名用電子証明書は15歳以上の方に発行されます。別のカード(住民)を選んでください。', 'Signing certificates are issued from age 15. Choose another card (resident).'],
+    next: [
+      '署名用電子証明書は15歳以上の方に発行されます。別のカード(住民)を選んでください。',
+      'Signing certificates are issued from age 15. Choose another card (resident).',
+    ],
   },
   SECURITY_STATUS_NOT_SATISFIED: {
     title: ['カードが操作を受け付けませんでした', 'The card refused the operation'],
@@ -43,11 +49,17 @@ const AGENT_ADVICE: Record<string, { title: [string, string]; next: [string, str
   },
   BUSY: {
     title: ['処理中です', 'Already in progress'],
-    next: ['いま別の確認でカードを使っています。終わってからもう一度お試しください。', 'The card is in use for another request. Try again when it has finished.'],
+    next: [
+      'いま別の確認でカードを使っています。終わってからもう一度お試しください。',
+      'The card is in use for another request. Try again when it has finished.',
+    ],
   },
   AGENT_ERROR: {
     title: ['エージェントでエラーが起きました', 'The agent ran into an error'],
-    next: ['もう一度お試しください。続く場合はエージェントを起動し直してください。', 'Try again. If it persists, restart the agent.'],
+    next: [
+      'もう一度お試しください。続く場合はエージェントを起動し直してください。',
+      'Try again. If it persists, restart the agent.',
+    ],
   },
 };
 
@@ -71,8 +83,10 @@ const PIN_NAME: Record<'auth' | 'sign', [string, string]> = {
 const PIN_TRIES: Record<'auth' | 'sign', number> = { auth: 3, sign: 5 };
 
 /** The code, in small print, for whoever helps the holder (support, logs). */
-const codeLine = (lang: Lang, code: string): string => `<p class="muted"><small>${tr(lang, 'エラーコード', 'Error code')}: <code>${escapeHtml(code)}</code></small></p>`;
-const detailLine = (detail: string | undefined): string => (detail ? `<p class="muted"><small>${escapeHtml(detail)}</small></p>` : '');
+const codeLine = (lang: Lang, code: string): string =>
+  `<p class="muted"><small>${tr(lang, 'エラーコード', 'Error code')}: <code>${escapeHtml(code)}</code></small></p>`;
+const detailLine = (detail: string | undefined): string =>
+  detail ? `<p class="muted"><small>${escapeHtml(detail)}</small></p>` : '';
 
 /** A wrong PIN or a locked one, in words: which PIN, the tries left, what to do. */
 function pinBox(lang: Lang, e: ShownError & { pin: 'auth' | 'sign' }): string {
@@ -85,7 +99,11 @@ function pinBox(lang: Lang, e: ShownError & { pin: 'auth' | 'sign' }): string {
         : `<p id="tries-left" data-remaining="${left}"><strong>${tr(lang, `残り${left}回`, `${left} ${left === 1 ? 'try' : 'tries'} left`)}</strong>${
             left === 1
               ? tr(lang, '(次に間違えるとロックされます)', ' (one more wrong try locks it)')
-              : tr(lang, `(${PIN_TRIES[e.pin]}回続けて間違えるとロックされます)`, ` (${PIN_TRIES[e.pin]} wrong tries in a row lock it)`)
+              : tr(
+                  lang,
+                  `(${PIN_TRIES[e.pin]}回続けて間違えるとロックされます)`,
+                  ` (${PIN_TRIES[e.pin]} wrong tries in a row lock it)`,
+                )
           }</p>`;
     return `<div class="box error" role="alert" id="error" data-error-code="WRONG_PIN"><h2>${tr(lang, '暗証番号が違います', 'Wrong PIN')}</h2>
 <p>${tr(lang, `${nameJa}が違います。`, `That was not ${nameEn}.`)}</p>${tries}
@@ -113,19 +131,38 @@ export function agentErrorBox(lang: Lang, e: ShownError): string {
   if ((code === 'WRONG_PIN' || code === 'PIN_BLOCKED') && e.pin) return pinBox(lang, { ...e, code, pin: e.pin });
   const own = AGENT_ADVICE[code];
   // PIN_BLOCKED without its PIN: no "0 tries left", the advice says it all.
-  if (!own) return errorBox(lang, { code, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.messageJa !== undefined ? { messageJa: e.messageJa } : {}), ...(e.remaining !== undefined && code !== 'PIN_BLOCKED' ? { remaining: e.remaining } : {}) });
+  if (!own)
+    return errorBox(lang, {
+      code,
+      ...(e.message !== undefined ? { message: e.message } : {}),
+      ...(e.messageJa !== undefined ? { messageJa: e.messageJa } : {}),
+      ...(e.remaining !== undefined && code !== 'PIN_BLOCKED' ? { remaining: e.remaining } : {}),
+    });
   const detail = lang === 'ja' ? (e.messageJa ?? e.message) : e.message;
   return `<div class="box error" role="alert" id="error" data-error-code="${code}"><h2>${tr(lang, ...own.title)}</h2><p>${tr(lang, ...own.next)}</p>${detailLine(detail)}${codeLine(lang, code)}</div>`;
 }
 
 const titleOf = (lang: Lang, kind: 'login' | 'identity'): string =>
-  kind === 'login' ? (lang === 'ja' ? 'マイナンバーカードでログイン' : 'Log in with your My Number Card') : lang === 'ja' ? 'マイナンバーカードで本人確認' : 'Verify your identity with your My Number Card';
+  kind === 'login'
+    ? lang === 'ja'
+      ? 'マイナンバーカードでログイン'
+      : 'Log in with your My Number Card'
+    : lang === 'ja'
+      ? 'マイナンバーカードで本人確認'
+      : 'Verify your identity with your My Number Card';
 
-const brand = (lang: Lang): string => `Kakunin <span lang="ja">確認</span> — ${tr(lang, 'このパソコンのエージェント', 'agent on this computer')}`;
+const brand = (lang: Lang): string =>
+  `Kakunin <span lang="ja">確認</span> — ${tr(lang, 'このパソコンのエージェント', 'agent on this computer')}`;
 
 export type CardChoice =
   | { kind: 'sim'; people: { id: string; name: string }[]; selected?: string }
-  | { kind: 'pcsc'; reader?: string; readers?: { name: string; cardPresent: boolean }[]; selected?: string; problem?: string };
+  | {
+      kind: 'pcsc';
+      reader?: string;
+      readers?: { name: string; cardPresent: boolean }[];
+      selected?: string;
+      problem?: string;
+    };
 
 export interface ConfirmPageInput {
   lang: Lang;
@@ -142,7 +179,12 @@ export interface ConfirmPageInput {
 
 function cardSection(lang: Lang, c: CardChoice): string {
   if (c.kind === 'sim') {
-    const options = c.people.map((p) => `<option value="${escapeHtml(p.id)}"${p.id === c.selected ? ' selected' : ''}>${escapeHtml(p.id)} ${escapeHtml(p.name)}</option>`).join('');
+    const options = c.people
+      .map(
+        (p) =>
+          `<option value="${escapeHtml(p.id)}"${p.id === c.selected ? ' selected' : ''}>${escapeHtml(p.id)} ${escapeHtml(p.name)}</option>`,
+      )
+      .join('');
     return `<label for="person">${tr(lang, '使うカード(サンドボックスの住民)', 'Card to use (sandbox resident)')}</label>
 <select id="person" name="person" required aria-describedby="sim-note">${options}</select>
 <p class="muted" id="sim-note">${tr(lang, 'サンドボックスの暗証番号は', 'The sandbox PINs are listed by')} <code>kakunin sim people</code>${tr(lang, ' で確認できます。', '.')}</p>`;
@@ -158,7 +200,10 @@ function cardSection(lang: Lang, c: CardChoice): string {
   }
   const selected = c.selected ?? readers.find((r) => r.cardPresent)?.name ?? readers[0]!.name;
   const options = readers
-    .map((r) => `<option value="${escapeHtml(r.name)}"${r.name === selected ? ' selected' : ''}>${escapeHtml(r.name)}${r.cardPresent ? '' : tr(lang, '(カードなし)', ' (no card)')}</option>`)
+    .map(
+      (r) =>
+        `<option value="${escapeHtml(r.name)}"${r.name === selected ? ' selected' : ''}>${escapeHtml(r.name)}${r.cardPresent ? '' : tr(lang, '(カードなし)', ' (no card)')}</option>`,
+    )
     .join('');
   return `<label for="reader">${tr(lang, 'カードリーダー', 'Card reader')}</label><select id="reader" name="reader">${options}</select>${problem}
 <p class="muted">${tr(lang, 'マイナンバーカードをリーダーに置いてください。', 'Place your My Number Card on the reader.')}</p>`;
@@ -185,7 +230,14 @@ function pinSection(lang: Lang, p: ConfirmPageInput): string {
 
 export function confirmPage(p: ConfirmPageInput): string {
   const { lang, view } = p;
-  const submit = view.kind === 'identity' ? (lang === 'ja' ? '署名して送信' : 'Sign and send') : lang === 'ja' ? 'ログイン' : 'Log in';
+  const submit =
+    view.kind === 'identity'
+      ? lang === 'ja'
+        ? '署名して送信'
+        : 'Sign and send'
+      : lang === 'ja'
+        ? 'ログイン'
+        : 'Log in';
   const statement =
     view.kind === 'identity' && view.statement !== undefined
       ? `<section class="box" aria-labelledby="statement-h"><h2 id="statement-h">${tr(lang, '電子署名する内容', 'The text you sign')}</h2>
@@ -194,7 +246,11 @@ export function confirmPage(p: ConfirmPageInput): string {
   const certificate =
     view.certificate === 'auth'
       ? tr(lang, '利用者証明用電子証明書を使います。', 'This uses the user authentication certificate.')
-      : tr(lang, '署名用電子証明書で、上の内容に電子署名します。', 'You sign the text above with the signing certificate.');
+      : tr(
+          lang,
+          '署名用電子証明書で、上の内容に電子署名します。',
+          'You sign the text above with the signing certificate.',
+        );
   const action = `${p.path}?lang=${lang}`;
   return page(
     lang,
@@ -235,10 +291,20 @@ export function donePage(lang: Lang, view: HolderView, returnUrl: string): strin
 }
 
 /** A message without a form (blocked PIN, refused by the platform, finished ceremony), with a way back. */
-export function messagePage(lang: Lang, o: { error: ShownError; returnUrl?: string; heading?: [string, string] }): string {
-  const back = o.returnUrl ? `<p><a class="button" id="return" href="${escapeHtml(o.returnUrl)}">${tr(lang, '元の画面に戻る', 'Back to the previous page')}</a></p>` : '';
+export function messagePage(
+  lang: Lang,
+  o: { error: ShownError; returnUrl?: string; heading?: [string, string] },
+): string {
+  const back = o.returnUrl
+    ? `<p><a class="button" id="return" href="${escapeHtml(o.returnUrl)}">${tr(lang, '元の画面に戻る', 'Back to the previous page')}</a></p>`
+    : '';
   const heading = o.heading ?? ['うまくいきませんでした', 'Something went wrong'];
-  return page(lang, `${tr(lang, ...heading)} — Kakunin`, `<h1>${tr(lang, ...heading)}</h1>${agentErrorBox(lang, o.error)}${back}`, { brand: brand(lang) });
+  return page(
+    lang,
+    `${tr(lang, ...heading)} — Kakunin`,
+    `<h1>${tr(lang, ...heading)}</h1>${agentErrorBox(lang, o.error)}${back}`,
+    { brand: brand(lang) },
+  );
 }
 
 export function notFoundPage(lang: Lang): string {
@@ -284,9 +350,19 @@ export function homePage(p: AgentHomeInput): string {
   const { lang } = p;
   const card =
     p.mode === 'sim'
-      ? tr(lang, 'サンドボックスの住民の仮想マイナンバーカード(試験用)', 'the virtual My Number Cards of the sandbox residents (for testing)')
-      : tr(lang, 'このパソコンにつないだカードリーダー(PC/SC)のマイナンバーカード', 'a My Number Card on a card reader (PC/SC) connected to this computer');
-  const platforms = p.platformOrigins.map((o) => `<li><a href="${escapeHtml(o)}"><code>${escapeHtml(o)}</code></a></li>`).join('');
+      ? tr(
+          lang,
+          'サンドボックスの住民の仮想マイナンバーカード(試験用)',
+          'the virtual My Number Cards of the sandbox residents (for testing)',
+        )
+      : tr(
+          lang,
+          'このパソコンにつないだカードリーダー(PC/SC)のマイナンバーカード',
+          'a My Number Card on a card reader (PC/SC) connected to this computer',
+        );
+  const platforms = p.platformOrigins
+    .map((o) => `<li><a href="${escapeHtml(o)}"><code>${escapeHtml(o)}</code></a></li>`)
+    .join('');
   return page(
     lang,
     lang === 'ja' ? 'Kakunin エージェント — このパソコン' : 'Kakunin agent — this computer',

@@ -23,7 +23,8 @@ export class PinCancelled extends Error {
 export function terminalPinPrompt(q: PinQuestion): Promise<string> {
   const stdin = process.stdin;
   const out = process.stderr;
-  if (!stdin.isTTY) return Promise.reject(new Error('standard input is not a terminal: run the agent with --prompt page'));
+  if (!stdin.isTTY)
+    return Promise.reject(new Error('standard input is not a terminal: run the agent with --prompt page'));
   const lines = [
     '',
     `${q.ceremonyKind === 'login' ? 'ログイン / login' : '本人確認 / identity verification'} for ${q.rpName}`,
@@ -31,7 +32,10 @@ export function terminalPinPrompt(q: PinQuestion): Promise<string> {
     ...(q.statement ? ['text to be signed:', ...q.statement.split('\n').map((l) => `  ${l}`)] : []),
   ];
   out.write(`${lines.join('\n')}\n`);
-  const question = q.kind === 'auth' ? 'Auth PIN (利用者証明用暗証番号, 4 digits): ' : 'Signing password (署名用暗証番号, 6–16 characters): ';
+  const question =
+    q.kind === 'auth'
+      ? 'Auth PIN (利用者証明用暗証番号, 4 digits): '
+      : 'Signing password (署名用暗証番号, 6–16 characters): ';
   return readMasked(question);
 }
 

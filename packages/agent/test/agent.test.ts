@@ -9,12 +9,21 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty } from '../../server/src/relying-parties.js';
-import { REDIRECT, createTestSandbox, finishFlow, startFlow, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import {
+  REDIRECT,
+  createTestSandbox,
+  finishFlow,
+  startFlow,
+  startTestPlatform,
+  type TestPlatform,
+} from '../../server/test/support/platform.js';
 import { AgentConfigError, startAgent, type RunningAgent } from '../src/index.js';
 import type { PinQuestion } from '../src/prompt.js';
 import { ceremonyStatus, formKeyOf, openConfirmation, submit } from './support/agent-client.js';
 
-const IDENTITY_CLAIMS = { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, birthdate: null } } } };
+const IDENTITY_CLAIMS = {
+  userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null, birthdate: null } } },
+};
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 let p: TestPlatform;
@@ -28,7 +37,12 @@ const FOREIGN = 'http://127.0.0.1:9999';
 beforeAll(async () => {
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
-  rp = await createRelyingParty(p.server.platform, { name: 'はぴコイン<銀行>', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'ウォレット開設の本人確認' });
+  rp = await createRelyingParty(p.server.platform, {
+    name: 'はぴコイン<銀行>',
+    redirectUris: [REDIRECT],
+    framework: 'jp_aml',
+    purpose: 'ウォレット開設の本人確認',
+  });
   adults = p.sandbox
     .people()
     .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
@@ -73,7 +87,9 @@ describe('discovery and CORS', () => {
     expect(page).toContain(`<code>${p.server.url}</code>`);
     const en = await (await fetch(`${agent.url}/`, { headers: { ...browser, 'accept-language': 'en-US,en' } })).text();
     expect(en).toContain('The Kakunin agent is running');
-    expect(await (await fetch(`${agent.url}/?lang=en`, { headers: { ...browser, 'accept-language': 'ja' } })).text()).toContain('<html lang="en">');
+    expect(
+      await (await fetch(`${agent.url}/?lang=en`, { headers: { ...browser, 'accept-language': 'ja' } })).text(),
+    ).toContain('<html lang="en">');
     // Programs (and the platform's page script) get the JSON as before.
     for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
       const res = await fetch(`${agent.url}/`, { headers });
@@ -84,11 +100,18 @@ describe('discovery and CORS', () => {
     const unknown = await fetch(`${agent.url}/nothing-here`, { headers: browser });
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('id="unknown"');
-    expect(((await (await fetch(`${agent.url}/nothing-here`)).json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    expect(((await (await fetch(`${agent.url}/nothing-here`)).json()) as { error: { code: string } }).error.code).toBe(
+      'NOT_FOUND',
+    );
   });
 
   it('answers preflights with Private Network Access for the platform only', async () => {
-    const headers = { origin: p.server.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', 'access-control-request-private-network': 'true' };
+    const headers = {
+      origin: p.server.url,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+      'access-control-request-private-network': 'true',
+    };
     const ok = await fetch(`${agent.url}/v1/ceremonies`, { method: 'OPTIONS', headers });
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(p.server.url);
@@ -96,11 +119,17 @@ describe('discovery and CORS', () => {
     expect(ok.headers.get('access-control-allow-methods')).toMatch(/POST/);
     expect(ok.headers.get('access-control-allow-headers')).toMatch(/content-type/i);
 
-    const hello = await fetch(`${agent.url}/v1/hello`, { method: 'OPTIONS', headers: { origin: p.server.url, 'access-control-request-method': 'GET' } });
+    const hello = await fetch(`${agent.url}/v1/hello`, {
+      method: 'OPTIONS',
+      headers: { origin: p.server.url, 'access-control-request-method': 'GET' },
+    });
     expect(hello.status).toBe(204);
     expect(hello.headers.get('access-control-allow-private-network')).toBeNull();
 
-    const denied = await fetch(`${agent.url}/v1/ceremonies`, { method: 'OPTIONS', headers: { ...headers, origin: FOREIGN } });
+    const denied = await fetch(`${agent.url}/v1/ceremonies`, {
+      method: 'OPTIONS',
+      headers: { ...headers, origin: FOREIGN },
+    });
     expect(denied.status).toBe(403);
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
     expect(denied.headers.get('access-control-allow-private-network')).toBeNull();
@@ -108,7 +137,9 @@ describe('discovery and CORS', () => {
 
   it('refuses non-loopback hosts and requests for another host name (DNS rebinding)', async () => {
     for (const host of ['0.0.0.0', '192.168.1.10', 'example.com', '::']) {
-      await expect(startAgent({ host, port: 0, platformOrigins: [p.server.url], card: { kind: 'sim', sandboxDir: sim.dir } })).rejects.toBeInstanceOf(AgentConfigError);
+      await expect(
+        startAgent({ host, port: 0, platformOrigins: [p.server.url], card: { kind: 'sim', sandboxDir: sim.dir } }),
+      ).rejects.toBeInstanceOf(AgentConfigError);
     }
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${agent.url}/v1/hello`, { headers: { host: `rebound.example:${agent.port}` } }, (res) => {
@@ -124,7 +155,11 @@ describe('discovery and CORS', () => {
 
 describe('POST /v1/ceremonies', () => {
   const post = (origin: string | undefined, body: unknown): Promise<Response> =>
-    fetch(`${agent.url}/v1/ceremonies`, { method: 'POST', headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) }, body: JSON.stringify(body) });
+    fetch(`${agent.url}/v1/ceremonies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(origin ? { origin } : {}) },
+      body: JSON.stringify(body),
+    });
 
   it('refuses a foreign or missing origin, and URLs off the calling origin', async () => {
     const flow = await startFlow(p, rp.clientId, rp.clientSecret);
@@ -136,7 +171,10 @@ describe('POST /v1/ceremonies', () => {
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     expect((await post(undefined, { holder_url: holder, return_url: back })).status).toBe(403);
 
-    const crossHolder = await post(p.server.url, { holder_url: holder.replace(p.server.url, FOREIGN), return_url: back });
+    const crossHolder = await post(p.server.url, {
+      holder_url: holder.replace(p.server.url, FOREIGN),
+      return_url: back,
+    });
     expect(crossHolder.status).toBe(400);
     expect(((await crossHolder.json()) as { error: { code: string } }).error.code).toBe('CROSS_ORIGIN_URL');
     const crossReturn = await post(p.server.url, { holder_url: holder, return_url: 'https://evil.example/phish' });
@@ -156,7 +194,9 @@ describe('the confirmation page', () => {
     const res = await fetch(c.confirmUrl);
     expect(res.status).toBe(200);
     // The form posts to the agent only; its answer may redirect to the platform's ceremony page.
-    expect(res.headers.get('content-security-policy')).toBe(`default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${p.server.url}; frame-ancestors 'none'`);
+    expect(res.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${p.server.url}; frame-ancestors 'none'`,
+    );
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -166,11 +206,18 @@ describe('the confirmation page', () => {
     expect(html).not.toContain('はぴコイン<銀行>');
     expect(html).toContain('ウォレット開設の本人確認');
     const view = (await (await fetch(c.holderUrl)).json()) as { statement: string; nonce: string };
-    const escaped = view.statement.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    const escaped = view.statement
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&#39;');
     expect(html).toContain(`<pre class="statement" id="statement">${escaped}</pre>`);
     expect(html).toContain(view.nonce);
     expect(html).toContain('署名して送信');
-    expect(html).toMatch(/<label for="pin">[^<]+<\/label>\s*<input type="password" id="pin" name="pin" autocomplete="off"/);
+    expect(html).toMatch(
+      /<label for="pin">[^<]+<\/label>\s*<input type="password" id="pin" name="pin" autocomplete="off"/,
+    );
     expect(html).toContain('<select id="person" name="person"');
     for (const person of p.sandbox.people()) {
       if (adults.includes(person.id)) expect(html).toContain(`<option value="${person.id}"`);
@@ -202,7 +249,9 @@ describe('the confirmation page', () => {
     const res = await fetch(`${agent.url}/confirm/${'A'.repeat(43)}`);
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('id="not-found"');
-    expect((await submit(`${agent.url}/confirm/${'B'.repeat(43)}`, { form_key: 'x', pin: '1234', person: 'p001' })).status).toBe(404);
+    expect(
+      (await submit(`${agent.url}/confirm/${'B'.repeat(43)}`, { form_key: 'x', pin: '1234', person: 'p001' })).status,
+    ).toBe(404);
   });
 });
 
@@ -222,7 +271,9 @@ describe('completing ceremonies from the form', () => {
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
 
     expect((await fetch(c.confirmUrl)).status).toBe(404);
-    expect((await submit(c.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status).toBe(404);
+    expect(
+      (await submit(c.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status,
+    ).toBe(404);
     await finishFlow(p, flow);
   });
 
@@ -231,13 +282,20 @@ describe('completing ceremonies from the form', () => {
     const flow = await startFlow(p, rp.clientId, rp.clientSecret, { claims: IDENTITY_CLAIMS });
     const c = await openConfirmation(agent.url, p.server.url, flow, 'en');
     const form = formKeyOf(await (await fetch(c.confirmUrl)).text());
-    const done = await submit(c.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.sign.toLowerCase() }, { lang: 'en' });
+    const done = await submit(
+      c.confirmUrl,
+      { form_key: form, person, pin: p.sandbox.person(person).pins.sign.toLowerCase() },
+      { lang: 'en' },
+    );
     expect(done.status, done.body).toBe(303);
     expect(done.body).toContain('Your card has been checked');
     expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
     const callback = await finishFlow(p, flow);
     const oidc = await import('openid-client');
-    const tokens = await oidc.authorizationCodeGrant(flow.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+    const tokens = await oidc.authorizationCodeGrant(flow.config, callback, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+    });
     const info = await oidc.fetchUserInfo(flow.config, tokens.access_token, tokens.claims()!.sub);
     expect((info.verified_claims as { claims: { name: string } }).claims.name).toBe(p.sandbox.person(person).name);
   });
@@ -260,7 +318,11 @@ describe('completing ceremonies from the form', () => {
     expect(again.body).toContain(`<option value="${person}" selected>`);
     expect(again.body).toContain('name="pin"');
     expect(again.body).not.toContain(wrong === '0000' ? 'value="0000"' : 'value="1111"');
-    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toEqual({ state: 'pending', stage: 'waiting', card_error: { code: 'WRONG_PIN', remaining: 2 } });
+    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toEqual({
+      state: 'pending',
+      stage: 'waiting',
+      card_error: { code: 'WRONG_PIN', remaining: 2 },
+    });
 
     const format = await submit(c.confirmUrl, { form_key: form, person, pin: '12' });
     expect(format.status).toBe(422);
@@ -290,7 +352,10 @@ describe('completing ceremonies from the form', () => {
     expect(blocked.body).toContain(`<code>kakunin sim card reset-pin --person ${person}</code>`);
     expect(blocked.body).not.toContain('<form');
     expect(blocked.body).toContain(`id="return" href="${c.returnUrl.replace(/&/g, '&amp;')}"`);
-    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'pending', card_error: { code: 'PIN_BLOCKED', remaining: 0 } });
+    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({
+      state: 'pending',
+      card_error: { code: 'PIN_BLOCKED', remaining: 0 },
+    });
   });
 
   it('a platform rejection (revoked certificate) is shown with a way back; the link is spent', async () => {
@@ -303,7 +368,10 @@ describe('completing ceremonies from the form', () => {
     expect(res.status).toBe(422);
     expect(res.body).toContain('data-error-code="REVOKED"');
     expect(res.body).toContain(`id="return" href="${c.returnUrl.replace(/&/g, '&amp;')}"`);
-    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'failed', error: { code: 'REVOKED' } });
+    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({
+      state: 'failed',
+      error: { code: 'REVOKED' },
+    });
     expect((await fetch(c.confirmUrl)).status).toBe(404);
   });
 
@@ -327,7 +395,9 @@ describe('completing ceremonies from the form', () => {
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const first = await openConfirmation(agent.url, p.server.url, flow);
     const form = formKeyOf(await (await fetch(first.confirmUrl)).text());
-    expect((await submit(first.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status).toBe(303);
+    expect(
+      (await submit(first.confirmUrl, { form_key: form, person, pin: p.sandbox.person(person).pins.auth })).status,
+    ).toBe(303);
     const late = await fetch(c.confirmUrl);
     expect(late.status).toBe(409);
     expect(await late.text()).toContain('data-error-code="CEREMONY_FINISHED"');
@@ -357,7 +427,14 @@ describe('PIN on the terminal', () => {
       expect(html).toContain('id="pin-on-terminal"');
       const done = await submit(c.confirmUrl, { form_key: formKeyOf(html), person });
       expect(done.status, done.body).toBe(303);
-      expect(asked).toEqual([expect.objectContaining({ kind: 'sign', rpName: 'はぴコイン<銀行>', ceremonyKind: 'identity', statement: expect.stringContaining(c.ceremonyId) })]);
+      expect(asked).toEqual([
+        expect.objectContaining({
+          kind: 'sign',
+          rpName: 'はぴコイン<銀行>',
+          ceremonyKind: 'identity',
+          statement: expect.stringContaining(c.ceremonyId),
+        }),
+      ]);
       expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'completed' });
     } finally {
       await terminal.close();
@@ -368,7 +445,11 @@ describe('PIN on the terminal', () => {
 describe('kakunin agent', () => {
   it('prints its base URL first, serves hello for the given platform, stops on SIGINT', async () => {
     const script = fileURLToPath(new URL('./support/agent-cli.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, 'agent', '--port', '0', '--sim', '--dir', sim.dir, '--platform', p.server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, 'agent', '--port', '0', '--sim', '--dir', sim.dir, '--platform', p.server.url],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

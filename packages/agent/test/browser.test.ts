@@ -8,7 +8,12 @@ import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty, type RegisteredRelyingParty } from '../../server/src/relying-parties.js';
-import { authorizationRequest, createTestSandbox, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import {
+  authorizationRequest,
+  createTestSandbox,
+  startTestPlatform,
+  type TestPlatform,
+} from '../../server/test/support/platform.js';
 import { launchChromium, startRpCallback, stepShooter } from '../../../test/support/browser.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
 
@@ -28,7 +33,12 @@ beforeAll(async () => {
   (p.server.platform.config as { agentUrl: string }).agentUrl = agent.url;
   rpServer = await startRpCallback();
   redirectUri = rpServer.redirectUri;
-  rp = await createRelyingParty(p.server.platform, { name: 'ブラウザ銀行', redirectUris: [redirectUri], framework: 'jp_aml', purpose: '口座開設の本人確認' });
+  rp = await createRelyingParty(p.server.platform, {
+    name: 'ブラウザ銀行',
+    redirectUris: [redirectUri],
+    framework: 'jp_aml',
+    purpose: '口座開設の本人確認',
+  });
   browser = await launchChromium();
 }, 180_000);
 
@@ -44,11 +54,22 @@ describe('same-device flow in Chromium', () => {
   for (const lang of ['ja', 'en'] as const) {
     it(`identity: ceremony page → agent page → wrong then right password → back → consent → RP (${lang})`, async () => {
       const shot = stepShooter(`agent-identity-${lang}`);
-      const { config, verifier, state, url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, { redirectUri, claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } }, extra: { ui_locales: lang } });
-      const person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)[lang === 'ja' ? 0 : 1]!;
+      const { config, verifier, state, url } = await authorizationRequest(p.server.url, rp.clientId, rp.clientSecret, {
+        redirectUri,
+        claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } },
+        extra: { ui_locales: lang },
+      });
+      const person = p.sandbox
+        .people()
+        .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)[
+        lang === 'ja' ? 0 : 1
+      ]!;
       // A platform on the Internet would need the holder's Local Network Access permission to reach
       // the agent on 127.0.0.1 (Chromium asks); here both are on the loopback, granted all the same.
-      const context = await browser.newContext({ locale: lang === 'ja' ? 'ja-JP' : 'en-US', permissions: ['local-network-access'] });
+      const context = await browser.newContext({
+        locale: lang === 'ja' ? 'ja-JP' : 'en-US',
+        permissions: ['local-network-access'],
+      });
       const page = await context.newPage();
       await page.goto(url.toString());
 
@@ -82,7 +103,10 @@ describe('same-device flow in Chromium', () => {
       await Promise.all([page.waitForURL((u) => u.toString().startsWith(redirectUri)), agree.click()]);
       const landed = new URL(page.url());
       expect(landed.searchParams.get('state')).toBe(state);
-      const tokens = await oidc.authorizationCodeGrant(config, landed, { pkceCodeVerifier: verifier, expectedState: state });
+      const tokens = await oidc.authorizationCodeGrant(config, landed, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      });
       const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
       expect((info.verified_claims as { claims: { name: string } }).claims.name).toBe(person.name);
       await context.close();

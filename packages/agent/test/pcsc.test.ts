@@ -9,9 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listReaders } from '@kakunin/card';
-import { personCardMaterial, plugCardProcess, startPcscd, type CardProcess, type PcscdInstance } from '../../sim/src/card/index.js';
+import {
+  personCardMaterial,
+  plugCardProcess,
+  startPcscd,
+  type CardProcess,
+  type PcscdInstance,
+} from '../../sim/src/card/index.js';
 import { createRelyingParty } from '../../server/src/relying-parties.js';
-import { REDIRECT, createTestSandbox, finishFlow, startFlow, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import {
+  REDIRECT,
+  createTestSandbox,
+  finishFlow,
+  startFlow,
+  startTestPlatform,
+  type TestPlatform,
+} from '../../server/test/support/platform.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
 import { ceremonyStatus, formKeyOf, openConfirmation, submit } from './support/agent-client.js';
 
@@ -38,11 +51,28 @@ beforeAll(async () => {
   process.env.PCSCLITE_CSOCK_NAME = pcscd.socketPath;
   sim = await createTestSandbox();
   p = await startTestPlatform('pglite', sim.dir);
-  rp = await createRelyingParty(p.server.platform, { name: 'PC/SC 銀行', redirectUris: [REDIRECT], framework: 'jp_aml', purpose: 'カードリーダーでの本人確認' });
-  person = p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
-  card = await plugCardProcess({ material: personCardMaterial(p.sandbox, person), stateDir: join(tmp, 'state'), port: pcscd.port });
-  await until('the card in the reader', async () => (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent));
-  agent = await startAgent({ port: 0, platformOrigins: [p.server.url], card: { kind: 'pcsc', reader: pcscd.readerName, waitForCardMs: 2000 } });
+  rp = await createRelyingParty(p.server.platform, {
+    name: 'PC/SC 銀行',
+    redirectUris: [REDIRECT],
+    framework: 'jp_aml',
+    purpose: 'カードリーダーでの本人確認',
+  });
+  person = p.sandbox
+    .people()
+    .find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
+  card = await plugCardProcess({
+    material: personCardMaterial(p.sandbox, person),
+    stateDir: join(tmp, 'state'),
+    port: pcscd.port,
+  });
+  await until('the card in the reader', async () =>
+    (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent),
+  );
+  agent = await startAgent({
+    port: 0,
+    platformOrigins: [p.server.url],
+    card: { kind: 'pcsc', reader: pcscd.readerName, waitForCardMs: 2000 },
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -56,7 +86,11 @@ afterAll(async () => {
 
 describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)', () => {
   it('hello says pcsc; the page names the reader', async () => {
-    expect(await (await fetch(`${agent.url}/v1/hello`, { headers: { origin: p.server.url } })).json()).toEqual({ agent: 'kakunin-agent', protocol: 1, mode: 'pcsc' });
+    expect(await (await fetch(`${agent.url}/v1/hello`, { headers: { origin: p.server.url } })).json()).toEqual({
+      agent: 'kakunin-agent',
+      protocol: 1,
+      mode: 'pcsc',
+    });
     const flow = await startFlow(p, rp.clientId, rp.clientSecret);
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const html = await (await fetch(c.confirmUrl)).text();
@@ -75,7 +109,10 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
     expect(again.status).toBe(422);
     expect(again.body).toContain('data-error-code="WRONG_PIN"');
     expect(again.body).toContain('残り2回');
-    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'pending', card_error: { code: 'WRONG_PIN', remaining: 2 } });
+    expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({
+      state: 'pending',
+      card_error: { code: 'WRONG_PIN', remaining: 2 },
+    });
     expect((await card.stats()).tries.auth).toBe(2);
 
     const done = await submit(c.confirmUrl, { form_key: form, pin: right });
@@ -90,7 +127,9 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
   });
 
   it('identity: signs the statement with the signing key through the reader', async () => {
-    const flow = await startFlow(p, rp.clientId, rp.clientSecret, { claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } } });
+    const flow = await startFlow(p, rp.clientId, rp.clientSecret, {
+      claims: { userinfo: { verified_claims: { verification: { trust_framework: null }, claims: { name: null } } } },
+    });
     const c = await openConfirmation(agent.url, p.server.url, flow);
     const html = await (await fetch(c.confirmUrl)).text();
     expect(html).toContain('id="statement"');
@@ -100,7 +139,11 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
   });
 
   it('without --reader the page lists the readers; a card-less slot is reported as CARD_REMOVED', async () => {
-    const picker = await startAgent({ port: 0, platformOrigins: [p.server.url], card: { kind: 'pcsc', waitForCardMs: 300 } });
+    const picker = await startAgent({
+      port: 0,
+      platformOrigins: [p.server.url],
+      card: { kind: 'pcsc', waitForCardMs: 300 },
+    });
     try {
       const flow = await startFlow(p, rp.clientId, rp.clientSecret);
       const c = await openConfirmation(picker.url, p.server.url, flow);
@@ -108,10 +151,17 @@ describe('agent with a PC/SC reader (pcscd + vpcd, the card in its own process)'
       expect(html).toContain(`<option value="${pcscd.readerName}" selected>`);
       const empty = `${pcscd.readerName.slice(0, -6)} 00 01`;
       expect(html).toContain(`<option value="${empty}">`);
-      const res = await submit(c.confirmUrl, { form_key: formKeyOf(html), reader: empty, pin: p.sandbox.person(person).pins.auth });
+      const res = await submit(c.confirmUrl, {
+        form_key: formKeyOf(html),
+        reader: empty,
+        pin: p.sandbox.person(person).pins.auth,
+      });
       expect(res.status).toBe(422);
       expect(res.body).toContain('data-error-code="CARD_REMOVED"');
-      expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({ state: 'pending', card_error: { code: 'CARD_REMOVED' } });
+      expect(await ceremonyStatus(p.server.url, c.ceremonyId)).toMatchObject({
+        state: 'pending',
+        card_error: { code: 'CARD_REMOVED' },
+      });
     } finally {
       await picker.close();
     }

@@ -38,7 +38,8 @@ export function encodeApdu(c: CommandApdu): Uint8Array {
   const nc = data.length;
   const ne = c.le;
   if (nc > 65535) throw new InvalidInput(`command data of ${nc} bytes exceeds 65535`);
-  if (ne !== undefined && (!Number.isInteger(ne) || ne < 1 || ne > 65536)) throw new InvalidInput(`Le must be 1..65536 (got ${ne})`);
+  if (ne !== undefined && (!Number.isInteger(ne) || ne < 1 || ne > 65536))
+    throw new InvalidInput(`Le must be 1..65536 (got ${ne})`);
   const extended = c.extended === true || nc > 255 || (ne !== undefined && ne > 256);
   const out: number[] = [...header];
   if (!extended) {
@@ -86,10 +87,16 @@ export const MAX_RESPONSE_DATA = 65_536;
 /** Parses a response APDU (data ‖ SW1 SW2). Fewer than two bytes, or more than MAX_RESPONSE_DATA + 2 → TruncatedResponse. */
 export function parseResponse(r: Uint8Array): ResponseApdu {
   if (!(r instanceof Uint8Array) || r.length < 2) {
-    throw new TruncatedResponse(`a response APDU needs at least the two status bytes, got ${r instanceof Uint8Array ? r.length : typeof r}`);
+    throw new TruncatedResponse(
+      `a response APDU needs at least the two status bytes, got ${r instanceof Uint8Array ? r.length : typeof r}`,
+    );
   }
   // A broken reader or relay must not make us hold (and parse) megabytes for one answer.
-  if (r.length > MAX_RESPONSE_DATA + 2) throw new TruncatedResponse(`a response APDU carries at most ${MAX_RESPONSE_DATA} data bytes and its status word, got ${r.length} bytes`, { length: r.length });
+  if (r.length > MAX_RESPONSE_DATA + 2)
+    throw new TruncatedResponse(
+      `a response APDU carries at most ${MAX_RESPONSE_DATA} data bytes and its status word, got ${r.length} bytes`,
+      { length: r.length },
+    );
   const sw1 = r[r.length - 2]!;
   const sw2 = r[r.length - 1]!;
   return { data: r.subarray(0, r.length - 2), sw1, sw2, sw: (sw1 << 8) | sw2 };
@@ -102,12 +109,22 @@ export function swHex(sw: number): string {
 
 /** Upper-case hex with a space between bytes (for messages and logs). */
 export function hexBytes(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex').toUpperCase().replace(/(..)(?!$)/g, '$1 ');
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+    .toString('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1 ');
 }
 
 /** Short human description of a command for error messages (header only: never data). */
 export function describeCommand(cmd: Uint8Array): string {
   const h = cmd.subarray(0, 4);
-  const names: Record<number, string> = { 0xa4: 'SELECT', 0xb0: 'READ BINARY', 0x20: 'VERIFY', 0x24: 'CHANGE REFERENCE DATA', 0x2a: 'COMPUTE DIGITAL SIGNATURE', 0x84: 'GET CHALLENGE' };
+  const names: Record<number, string> = {
+    0xa4: 'SELECT',
+    0xb0: 'READ BINARY',
+    0x20: 'VERIFY',
+    0x24: 'CHANGE REFERENCE DATA',
+    0x2a: 'COMPUTE DIGITAL SIGNATURE',
+    0x84: 'GET CHALLENGE',
+  };
   return `${names[h[1] ?? -1] ?? 'command'} ${hexBytes(h)}`;
 }

@@ -228,7 +228,11 @@ export class MyNumberCard {
         return await this.readCertificate(ef);
       } catch (e) {
         if (!(e instanceof SecurityStatusNotSatisfied)) throw e;
-        if (!pinData) throw new SecurityStatusNotSatisfied(ef.what, 'this token (a smartphone) needs the auth PIN before its certificate can be read');
+        if (!pinData)
+          throw new SecurityStatusNotSatisfied(
+            ef.what,
+            'this token (a smartphone) needs the auth PIN before its certificate can be read',
+          );
         await this.verify('auth', pinData);
         return this.readCertificate(ef);
       }
@@ -287,8 +291,16 @@ export class MyNumberCard {
       const cvc = parseCvc(cvcEf);
       const anchor = verifyCvc(cvc, this.anchors);
       await this.verify('cardInfo', pinData);
-      const info = await this.readTlvEf({ ap: 'cardInfo', fid: CARD_INFO_EF.basicInfo, what: 'EF 0002 (basic 4 info)' });
-      const record = await this.readTlvEf({ ap: 'cardInfo', fid: CARD_INFO_EF.integrity, what: 'EF 0003 (integrity record)' });
+      const info = await this.readTlvEf({
+        ap: 'cardInfo',
+        fid: CARD_INFO_EF.basicInfo,
+        what: 'EF 0002 (basic 4 info)',
+      });
+      const record = await this.readTlvEf({
+        ap: 'cardInfo',
+        fid: CARD_INFO_EF.integrity,
+        what: 'EF 0003 (integrity record)',
+      });
       return verifyCardInfoIntegrity(parseBasicInfoEf(info), parseIntegrityEf(record), cvc, anchor);
     });
   }
@@ -320,9 +332,11 @@ export class MyNumberCard {
   /** Refuses, before sending, anything that would select or read the card-info AP's EF 0001. */
   private guardMyNumber(c: CommandApdu): void {
     if (this.selectedAp !== 'cardInfo') return;
-    const selectsEf0001 = c.ins === 0xa4 && c.p1 === 0x02 && c.data?.length === 2 && c.data[0] === 0x00 && c.data[1] === 0x01;
+    const selectsEf0001 =
+      c.ins === 0xa4 && c.p1 === 0x02 && c.data?.length === 2 && c.data[0] === 0x00 && c.data[1] === 0x01;
     const readsSfi1 = (c.ins === 0xb0 || c.ins === 0xb1) && c.p1 === 0x81;
-    if (selectsEf0001 || readsSfi1) throw new Error('refused: Kakunin never selects or reads the My Number EF (card-info AP EF 0001)');
+    if (selectsEf0001 || readsSfi1)
+      throw new Error('refused: Kakunin never selects or reads the My Number EF (card-info AP EF 0001)');
   }
 
   /** One exchange; any transport failure becomes CardRemoved and resets the session state. */
@@ -346,7 +360,8 @@ export class MyNumberCard {
     // Generic T=0-style handling (spec §3.2: whether the card emits these is unknown). "Wrong Le, use
     // xx" is honoured once: a card that keeps asking would otherwise loop forever.
     if (r.sw1 === 0x6c && c.le !== undefined) {
-      if (resent) throw new UnexpectedStatus(swHex(r.sw), 'a second "wrong length" (6C xx) answer to the re-sent command');
+      if (resent)
+        throw new UnexpectedStatus(swHex(r.sw), 'a second "wrong length" (6C xx) answer to the re-sent command');
       return this.send({ ...c, le: r.sw2 === 0 ? 256 : r.sw2, extended: false }, true);
     }
     if (r.sw1 === 0x61) {
@@ -355,7 +370,10 @@ export class MyNumberCard {
       for (let i = 0; r.sw1 === 0x61 && i < 256; i++) {
         r = await this.exchange(encodeApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: r.sw2 === 0 ? 256 : r.sw2 }));
         gathered += r.data.length;
-        if (gathered > MAX_RESPONSE_DATA) throw new TruncatedResponse(`the GET RESPONSE chain (61 xx) went past ${MAX_RESPONSE_DATA} bytes`, { length: gathered });
+        if (gathered > MAX_RESPONSE_DATA)
+          throw new TruncatedResponse(`the GET RESPONSE chain (61 xx) went past ${MAX_RESPONSE_DATA} bytes`, {
+            length: gathered,
+          });
         parts.push(r.data);
       }
       const data = Buffer.concat(parts);
@@ -382,8 +400,11 @@ export class MyNumberCard {
       return;
     }
     if (r.sw === 0x6a82) {
-      if (ap === 'jpki') throw new NotAMyNumberCard('the JPKI application (AID D392F000260100000001) is not on this card');
-      throw new FileNotFound('the 券面事項入力補助AP (card-info application, AID D3921000310001010408); smartphone tokens do not have it');
+      if (ap === 'jpki')
+        throw new NotAMyNumberCard('the JPKI application (AID D392F000260100000001) is not on this card');
+      throw new FileNotFound(
+        'the 券面事項入力補助AP (card-info application, AID D3921000310001010408); smartphone tokens do not have it',
+      );
     }
     throw new UnexpectedStatus(swHex(r.sw), `SELECT ${ap === 'jpki' ? 'JPKI AP' : 'card-info AP'}`);
   }
@@ -435,18 +456,23 @@ export class MyNumberCard {
     const data = Buffer.from(first.data);
     if (ef.ap === 'cardInfo') maskMyNumber(data);
     // An EF that holds nothing is filler (FF FF … or 00 00 …).
-    if (data.length === 0 || (data[0] === 0xff && data[1] === 0xff) || (data[0] === 0x00 && data[1] === 0x00)) throw new FileNotFound(`${ef.what} is empty`);
+    if (data.length === 0 || (data[0] === 0xff && data[1] === 0xff) || (data[0] === 0x00 && data[1] === 0x00))
+      throw new FileNotFound(`${ef.what} is empty`);
     const total = tlvTotalLength(data);
     if (total === undefined) throw new TruncatedResponse(`${ef.what}: ${data.length} byte(s) do not hold a TLV header`);
     const parts: Buffer[] = [data];
     let have = data.length;
     while (have < total) {
       if (first.data.length === 0) throw new TruncatedResponse(`${ef.what}: the card returned no data`);
-      if (have > 0x7fff) throw new TruncatedResponse(`${ef.what}: ${total} bytes cannot be addressed by READ BINARY offsets`);
+      if (have > 0x7fff)
+        throw new TruncatedResponse(`${ef.what}: ${total} bytes cannot be addressed by READ BINARY offsets`);
       const want = Math.min(256, total - have);
       const r = await this.send({ cla: 0x00, ins: 0xb0, p1: have >> 8, p2: have & 0xff, le: want });
       if (r.sw !== 0x9000) {
-        if (r.sw === 0x6b00 || r.sw === 0x6282) throw new TruncatedResponse(`${ef.what} ends at ${have} bytes, its TLV declares ${total}`, { sw: swHex(r.sw) });
+        if (r.sw === 0x6b00 || r.sw === 0x6282)
+          throw new TruncatedResponse(`${ef.what} ends at ${have} bytes, its TLV declares ${total}`, {
+            sw: swHex(r.sw),
+          });
         throw this.statusError(r, ef.what, `READ BINARY ${ef.what} at offset ${have}`);
       }
       if (r.data.length === 0) throw new TruncatedResponse(`${ef.what}: empty READ BINARY answer at offset ${have}`);
@@ -490,10 +516,13 @@ export class MyNumberCard {
     try {
       raw = await this.readFixed({ ap: 'jpki', fid: JPKI_EF.tokenInfo, what: 'EF 0006 (token info)' }, 32);
     } catch (e) {
-      if (e instanceof FileNotFound && this.selectedAp === 'jpki') throw new NotAMyNumberCard('the JPKI application has no token info (EF 0006)');
+      if (e instanceof FileNotFound && this.selectedAp === 'jpki')
+        throw new NotAMyNumberCard('the JPKI application has no token info (EF 0006)');
       throw e;
     }
-    const label = Buffer.from(raw).toString('latin1').replace(/[ \0]+$/, '');
+    const label = Buffer.from(raw)
+      .toString('latin1')
+      .replace(/[ \0]+$/, '');
     const kind = (TOKEN_LABELS as Record<string, TokenKind | undefined>)[label];
     if (!kind) throw new NotAMyNumberCard(`unknown token label ${JSON.stringify(label.replace(/[^\x20-\x7e]/g, '?'))}`);
     this.token = { kind, label };
@@ -501,7 +530,10 @@ export class MyNumberCard {
   }
 
   private async readAvailability(): Promise<{ auth: boolean; sign: boolean }> {
-    const b = await this.readFixed({ ap: 'jpki', fid: JPKI_EF.certificateAvailability, what: 'EF 0008 (certificate availability)' }, 3);
+    const b = await this.readFixed(
+      { ap: 'jpki', fid: JPKI_EF.certificateAvailability, what: 'EF 0008 (certificate availability)' },
+      3,
+    );
     return { sign: b[0] !== 0x00, auth: b[1] !== 0x00 };
   }
 
@@ -582,7 +614,8 @@ export class MyNumberCard {
       r = await this.send({ cla: 0x80, ins: 0x2a, p1: 0x00, p2: 0x80, data: digestInfo, le: 256 });
     }
     if (r.sw !== 0x9000) throw this.statusError(r, what, `COMPUTE DIGITAL SIGNATURE with ${what}`);
-    if (r.data.length !== 256) throw new TruncatedResponse(`the signature is ${r.data.length} bytes, expected 256 (RSA-2048)`);
+    if (r.data.length !== 256)
+      throw new TruncatedResponse(`the signature is ${r.data.length} bytes, expected 256 (RSA-2048)`);
     return Uint8Array.from(r.data);
   }
 }
@@ -594,7 +627,8 @@ function checkLength(data: Uint8Array, length: number, what: string): Uint8Array
 
 function checkDigestInfo(d: Uint8Array): void {
   if (!(d instanceof Uint8Array) || d.length < 1 || d.length > 245) {
-    throw new InvalidInput(`the data to sign must be 1–245 bytes (a DigestInfo, e.g. sha256DigestInfo(data)); got ${d instanceof Uint8Array ? d.length : typeof d}`);
+    throw new InvalidInput(
+      `the data to sign must be 1–245 bytes (a DigestInfo, e.g. sha256DigestInfo(data)); got ${d instanceof Uint8Array ? d.length : typeof d}`,
+    );
   }
 }
-

@@ -37,19 +37,27 @@ const stripZeros = (b: Uint8Array): Uint8Array => {
 
 /** An RSA public key from its big-endian modulus and exponent. */
 export function rsaPublicKey(modulus: Uint8Array, exponent: Uint8Array = Uint8Array.of(1, 0, 1)): KeyObject {
-  return createPublicKey({ key: { kty: 'RSA', n: b64url(stripZeros(modulus)), e: b64url(stripZeros(exponent)) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'RSA', n: b64url(stripZeros(modulus)), e: b64url(stripZeros(exponent)) },
+    format: 'jwk',
+  });
 }
 
 /** Key id layout: 7 ASCII digits ‖ 08 05 ‖ 3 ASCII digits ‖ 4 bytes (spec §9.4). */
 export function cvcKeyId(digits7: string, digits3 = '001', tail: Uint8Array = new Uint8Array(4)): Uint8Array {
-  if (!/^[0-9]{7}$/.test(digits7) || !/^[0-9]{3}$/.test(digits3) || tail.length !== 4) throw new TypeError('key id: 7 digits, 3 digits, 4 tail bytes');
+  if (!/^[0-9]{7}$/.test(digits7) || !/^[0-9]{3}$/.test(digits3) || tail.length !== 4)
+    throw new TypeError('key id: 7 digits, 3 digits, 4 tail bytes');
   return Uint8Array.from([...Buffer.from(digits7, 'ascii'), 0x08, 0x05, ...Buffer.from(digits3, 'ascii'), ...tail]);
 }
 
 /** Readable key id, e.g. `5000033/001` (with the tail in hex when it is not zero). */
 export function keyIdText(id: Uint8Array): string {
   const b = Buffer.from(id);
-  if (b.length === 16 && /^[0-9]{7}$/.test(b.subarray(0, 7).toString('latin1')) && /^[0-9]{3}$/.test(b.subarray(9, 12).toString('latin1'))) {
+  if (
+    b.length === 16 &&
+    /^[0-9]{7}$/.test(b.subarray(0, 7).toString('latin1')) &&
+    /^[0-9]{3}$/.test(b.subarray(9, 12).toString('latin1'))
+  ) {
     const tail = b.subarray(12).toString('hex').toUpperCase();
     return `${b.subarray(0, 7).toString('latin1')}/${b.subarray(9, 12).toString('latin1')}${tail === '00000000' ? '' : `/${tail}`}`;
   }
@@ -59,7 +67,8 @@ export function keyIdText(id: Uint8Array): string {
 /** Parses EF 0004 (a CVC, possibly followed by filler). Throws IntegrityCheckFailed / TruncatedResponse. */
 export function parseCvc(ef: Uint8Array): Cvc {
   const outer = readTlv(ef, 0, 'CVC');
-  if (outer.tag !== 0x7f21) throw new IntegrityCheckFailed(`EF 0004 does not start with a CVC (tag ${outer.tag.toString(16).toUpperCase()})`);
+  if (outer.tag !== 0x7f21)
+    throw new IntegrityCheckFailed(`EF 0004 does not start with a CVC (tag ${outer.tag.toString(16).toUpperCase()})`);
   const parts = readTlvs(outer.value, 'CVC');
   const body = parts.find((t) => t.tag === 0x5f4e);
   const sig = parts.find((t) => t.tag === 0x5f37);
@@ -100,10 +109,14 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.leng
 export function verifyCvc(cvc: Cvc, anchors: readonly CvcAnchor[]): CvcAnchor {
   const anchor = anchors.find((a) => sameBytes(a.keyId, cvc.issuerKeyId));
   if (!anchor) {
-    throw new IntegrityCheckFailed(`the CVC issuer key ${keyIdText(cvc.issuerKeyId)} is not a pinned CVC CA key`, { issuerKeyId: keyIdText(cvc.issuerKeyId) });
+    throw new IntegrityCheckFailed(`the CVC issuer key ${keyIdText(cvc.issuerKeyId)} is not a pinned CVC CA key`, {
+      issuerKeyId: keyIdText(cvc.issuerKeyId),
+    });
   }
   if (!rsaSha256Verify(anchor.publicKey, cvc.body, cvc.signature)) {
-    throw new IntegrityCheckFailed(`the CVC signature does not verify with ${anchor.label}`, { issuerKeyId: keyIdText(cvc.issuerKeyId) });
+    throw new IntegrityCheckFailed(`the CVC signature does not verify with ${anchor.label}`, {
+      issuerKeyId: keyIdText(cvc.issuerKeyId),
+    });
   }
   return anchor;
 }
@@ -123,9 +136,24 @@ let production: CvcAnchor[] | undefined;
 /** Every production CVC CA key known (券面入力補助AP 5000033, 券面事項確認AP 5000023, MF root 5000020). */
 export function productionCvcCaKeys(): readonly CvcAnchor[] {
   production ??= [
-    { keyId: cvcKeyId('5000033'), publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000033'], 'hex')), label: 'J-LIS 5000033 (券面入力補助AP CVC CA)', environment: 'production' },
-    { keyId: cvcKeyId('5000023'), publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000023'], 'hex')), label: 'J-LIS 5000023 (券面事項確認AP CVC CA)', environment: 'production' },
-    { keyId: cvcKeyId('5000020', '001', Uint8Array.of(0, 0, 0, 0xa8)), publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000020'], 'hex')), label: 'J-LIS 5000020 (MF CVC root)', environment: 'production' },
+    {
+      keyId: cvcKeyId('5000033'),
+      publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000033'], 'hex')),
+      label: 'J-LIS 5000033 (券面入力補助AP CVC CA)',
+      environment: 'production',
+    },
+    {
+      keyId: cvcKeyId('5000023'),
+      publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000023'], 'hex')),
+      label: 'J-LIS 5000023 (券面事項確認AP CVC CA)',
+      environment: 'production',
+    },
+    {
+      keyId: cvcKeyId('5000020', '001', Uint8Array.of(0, 0, 0, 0xa8)),
+      publicKey: rsaPublicKey(Buffer.from(PRODUCTION_MODULI['5000020'], 'hex')),
+      label: 'J-LIS 5000020 (MF CVC root)',
+      environment: 'production',
+    },
   ];
   return production;
 }

@@ -54,7 +54,11 @@ export class WrongPin extends CardError {
     readonly pin: PinKind,
     readonly remaining: number,
   ) {
-    super(`wrong ${PIN_LABEL[pin]}: ${tries(remaining)}`, { pin, remaining, sw: `63C${remaining.toString(16).toUpperCase()}` });
+    super(`wrong ${PIN_LABEL[pin]}: ${tries(remaining)}`, {
+      pin,
+      remaining,
+      sw: `63C${remaining.toString(16).toUpperCase()}`,
+    });
   }
 }
 
@@ -138,7 +142,10 @@ export class PcscUnavailable extends CardError {
     // npm removes an optional dependency whose build failed: then only an install brings it back.
     const npm = bindingInstalled ? 'npm rebuild smartcard' : 'npm install';
     const repair = `sudo apt-get install ${PCSC_PACKAGES.join(' ')} && ${npm}`;
-    super(`PC/SC support is not installed (${cause}); to use a card reader, install Debian's ${PCSC_PACKAGES.join(', ')} and rebuild the binding: ${repair}`, { cause, repair });
+    super(
+      `PC/SC support is not installed (${cause}); to use a card reader, install Debian's ${PCSC_PACKAGES.join(', ')} and rebuild the binding: ${repair}`,
+      { cause, repair },
+    );
     this.repair = repair;
   }
 }

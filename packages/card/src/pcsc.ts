@@ -30,7 +30,10 @@ async function smartcard(): Promise<Smartcard> {
  * Loads the optional `smartcard` binding (injectable for tests). A machine without libpcsclite-dev
  * installs Kakunin without it; asking for a reader there is a PcscUnavailable that says what to install.
  */
-export async function loadSmartcard(load: () => Promise<unknown> = () => import('smartcard'), installed = bindingInstalled): Promise<Smartcard> {
+export async function loadSmartcard(
+  load: () => Promise<unknown> = () => import('smartcard'),
+  installed = bindingInstalled,
+): Promise<Smartcard> {
   try {
     const m = await load();
     return ((m as { default?: Smartcard }).default ?? m) as Smartcard;
@@ -52,14 +55,21 @@ function bindingInstalled(): boolean {
 export function pcscError(e: unknown, context: string): CardError {
   if (e instanceof CardError) return e;
   const msg = (e as Error)?.message ?? String(e);
-  if (/removed|No smart card present|unpowered|unresponsive|reset|not connected|Invalid handle|Communication error/i.test(msg)) {
+  if (
+    /removed|No smart card present|unpowered|unresponsive|reset|not connected|Invalid handle|Communication error/i.test(
+      msg,
+    )
+  ) {
     return new CardRemoved(`${context}: ${msg}`);
   }
   if (/timed out|timeout/i.test(msg)) return new Timeout(`${context}: ${msg}`);
-  if (/service not running|service stopped|No readers|Unknown reader|Reader unavailable|Context is not valid/i.test(msg)) {
+  if (
+    /service not running|service stopped|No readers|Unknown reader|Reader unavailable|Context is not valid/i.test(msg)
+  ) {
     return new ReaderNotFound(`${context}: ${msg}${/service/i.test(msg) ? ' (is pcscd running?)' : ''}`);
   }
-  if (/Sharing violation/i.test(msg)) return new Timeout(`${context}: the card is in use by another application (${msg})`);
+  if (/Sharing violation/i.test(msg))
+    return new Timeout(`${context}: the card is in use by another application (${msg})`);
   return new CardRemoved(`${context}: ${msg}`);
 }
 
@@ -156,7 +166,10 @@ export class PcscTransport extends BaseTransport {
   protected async exchange(apdu: Uint8Array): Promise<Uint8Array> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Timeout(`no answer from the card in "${this.readerName}" within ${this.apduTimeoutMs} ms`)), this.apduTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Timeout(`no answer from the card in "${this.readerName}" within ${this.apduTimeoutMs} ms`)),
+        this.apduTimeoutMs,
+      );
       timer.unref?.();
     });
     try {
@@ -200,17 +213,26 @@ async function pickReader(sc: Smartcard, ctx: ContextInterface, o: PcscOpenOptio
       reader = exact ?? (partial.length === 1 ? partial[0] : undefined);
       if (!reader) {
         const names = readers.map((r) => `"${r.name}"`).join(', ') || 'none';
-        throw new ReaderNotFound(partial.length > 1 ? `reader "${want}" is ambiguous (${names})` : `no reader named "${want}" (readers: ${names})`);
+        throw new ReaderNotFound(
+          partial.length > 1
+            ? `reader "${want}" is ambiguous (${names})`
+            : `no reader named "${want}" (readers: ${names})`,
+        );
       }
       if (present(reader)) return reader;
     } else {
-      if (readers.length === 0 && Date.now() >= deadline) throw new ReaderNotFound('no smart-card reader found (is pcscd running and a reader attached?)');
+      if (readers.length === 0 && Date.now() >= deadline)
+        throw new ReaderNotFound('no smart-card reader found (is pcscd running and a reader attached?)');
       reader = readers.find(present);
       if (reader) return reader;
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
-      throw new CardRemoved(o.reader !== undefined ? `no card in reader "${o.reader}"` : `no card in any reader (${readers.map((r) => `"${r.name}"`).join(', ')})`);
+      throw new CardRemoved(
+        o.reader !== undefined
+          ? `no card in reader "${o.reader}"`
+          : `no card in any reader (${readers.map((r) => `"${r.name}"`).join(', ')})`,
+      );
     }
     try {
       await ctx.waitForChange(readers, Math.min(remaining, 1000));
@@ -236,8 +258,14 @@ export async function watchReaders(listener: (e: ReaderEvent) => void): Promise<
   const monitor = new sc.ReaderMonitor();
   try {
     monitor.start((e: MonitorEvent) => {
-      if (e.type === 'error') listener({ type: 'error', error: pcscError(new Error(e.reader || 'monitor error'), 'reader monitor') });
-      else if (e.type === 'card-inserted') listener({ type: 'card-inserted', reader: e.reader, ...(e.atr ? { atr: Buffer.from(e.atr).toString('hex').toUpperCase() } : {}) });
+      if (e.type === 'error')
+        listener({ type: 'error', error: pcscError(new Error(e.reader || 'monitor error'), 'reader monitor') });
+      else if (e.type === 'card-inserted')
+        listener({
+          type: 'card-inserted',
+          reader: e.reader,
+          ...(e.atr ? { atr: Buffer.from(e.atr).toString('hex').toUpperCase() } : {}),
+        });
       else listener({ type: e.type, reader: e.reader });
     });
   } catch (e) {

@@ -11,7 +11,8 @@ export const PIN_MAX_TRIES: Record<PinKind, number> = { auth: 3, sign: 5, cardIn
  * A–Z 0–9, upper-cased first (jpki/myna does the same). Throws InvalidPinFormat.
  */
 export function pinBytes(kind: PinKind, pin: string): Buffer {
-  if (typeof pin !== 'string') throw new InvalidPinFormat(kind, kind === 'sign' ? '6–16 letters A–Z and digits' : 'exactly 4 digits');
+  if (typeof pin !== 'string')
+    throw new InvalidPinFormat(kind, kind === 'sign' ? '6–16 letters A–Z and digits' : 'exactly 4 digits');
   if (kind === 'sign') {
     const p = pin.toUpperCase();
     if (!/^[A-Z0-9]{6,16}$/.test(p)) throw new InvalidPinFormat(kind, '6–16 letters A–Z and digits');

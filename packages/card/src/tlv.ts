@@ -22,7 +22,8 @@ export interface Tlv {
 export function readTlv(buf: Uint8Array, offset = 0, what = 'TLV'): Tlv {
   let i = offset;
   const need = (n: number): void => {
-    if (i + n > buf.length) throw new TruncatedResponse(`${what} ends at byte ${buf.length}, inside a TLV starting at ${offset}`);
+    if (i + n > buf.length)
+      throw new TruncatedResponse(`${what} ends at byte ${buf.length}, inside a TLV starting at ${offset}`);
   };
   need(1);
   let tag = buf[i++]!;
@@ -40,23 +41,35 @@ export function readTlv(buf: Uint8Array, offset = 0, what = 'TLV'): Tlv {
   let length = buf[i++]!;
   if (length & 0x80) {
     const n = length & 0x7f;
-    if (n === 0 || n > 3) throw new TruncatedResponse(`${what}: unsupported length form ${length.toString(16)} at ${offset}`);
+    if (n === 0 || n > 3)
+      throw new TruncatedResponse(`${what}: unsupported length form ${length.toString(16)} at ${offset}`);
     need(n);
     length = 0;
     for (let k = 0; k < n; k++) length = length * 256 + buf[i++]!;
   }
   const valueStart = i;
   if (valueStart + length > buf.length) {
-    throw new TruncatedResponse(`${what}: value of ${length} bytes at ${valueStart} runs past the ${buf.length} bytes read`, { tag: tag.toString(16).toUpperCase() });
+    throw new TruncatedResponse(
+      `${what}: value of ${length} bytes at ${valueStart} runs past the ${buf.length} bytes read`,
+      { tag: tag.toString(16).toUpperCase() },
+    );
   }
   const end = valueStart + length;
-  return { tag, start: offset, valueStart, length, end, value: buf.subarray(valueStart, end), raw: buf.subarray(offset, end) };
+  return {
+    tag,
+    start: offset,
+    valueStart,
+    length,
+    end,
+    value: buf.subarray(valueStart, end),
+    raw: buf.subarray(offset, end),
+  };
 }
 
 /** The consecutive TLVs filling `buf` exactly. */
 export function readTlvs(buf: Uint8Array, what = 'TLV list'): Tlv[] {
   const out: Tlv[] = [];
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const t = readTlv(buf, i, what);
     out.push(t);
     i = t.end;

@@ -76,7 +76,9 @@ export abstract class BaseTransport implements Transport {
       throw e;
     }
     if (!(response instanceof Uint8Array) || response.length < 2) {
-      const err = new TruncatedResponse(`the transport returned ${response instanceof Uint8Array ? `${response.length} byte(s)` : String(response)}`);
+      const err = new TruncatedResponse(
+        `the transport returned ${response instanceof Uint8Array ? `${response.length} byte(s)` : String(response)}`,
+      );
       this.emit(apdu, response instanceof Uint8Array ? response : new Uint8Array(0), performance.now() - t0, err);
       throw err;
     }
@@ -88,8 +90,17 @@ export abstract class BaseTransport implements Transport {
     if (this.listeners.size === 0) return;
     const r = Uint8Array.from(response);
     maskMyNumber(r);
-    const sw = r.length >= 2 ? ((r[r.length - 2]! << 8) | r[r.length - 1]!).toString(16).toUpperCase().padStart(4, '0') : undefined;
-    const entry: ApduExchange = { command: redactCommand(cmd), response: r, ms, ...(sw !== undefined && !error ? { sw } : {}), ...(error ? { error } : {}) };
+    const sw =
+      r.length >= 2
+        ? ((r[r.length - 2]! << 8) | r[r.length - 1]!).toString(16).toUpperCase().padStart(4, '0')
+        : undefined;
+    const entry: ApduExchange = {
+      command: redactCommand(cmd),
+      response: r,
+      ms,
+      ...(sw !== undefined && !error ? { sw } : {}),
+      ...(error ? { error } : {}),
+    };
     for (const l of this.listeners) l(entry);
   }
 

@@ -57,8 +57,20 @@ interface Session {
   log: ApduExchange[];
 }
 
-function session(token: 'card' | 'android' | 'iphone' = 'card', o: { card?: Partial<VirtualCardOptions>; reader?: MyNumberCardOptions; store?: PinStateStore; withSign?: boolean } = {}): Session {
-  const virtual = new VirtualCard({ ...m.material(token, { withSign: o.withSign ?? true }), stateStore: o.store ?? new MemoryPinStateStore(), ...o.card });
+function session(
+  token: 'card' | 'android' | 'iphone' = 'card',
+  o: {
+    card?: Partial<VirtualCardOptions>;
+    reader?: MyNumberCardOptions;
+    store?: PinStateStore;
+    withSign?: boolean;
+  } = {},
+): Session {
+  const virtual = new VirtualCard({
+    ...m.material(token, { withSign: o.withSign ?? true }),
+    stateStore: o.store ?? new MemoryPinStateStore(),
+    ...o.card,
+  });
   const transport = new InProcessTransport(virtual);
   const log: ApduExchange[] = [];
   transport.onApdu((e) => log.push(e));
@@ -67,14 +79,21 @@ function session(token: 'card' | 'android' | 'iphone' = 'card', o: { card?: Part
 
 /** A card double answering from a function (malformed responses, odd status words). */
 function fake(answer: (cmd: string) => string): MyNumberCard {
-  return new MyNumberCard(new InProcessTransport({ transmit: (a) => Uint8Array.from(Buffer.from(answer(Buffer.from(a).toString('hex').toUpperCase()), 'hex')) }));
+  return new MyNumberCard(
+    new InProcessTransport({
+      transmit: (a) => Uint8Array.from(Buffer.from(answer(Buffer.from(a).toString('hex').toUpperCase()), 'hex')),
+    }),
+  );
 }
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 const sws = (log: ApduExchange[]): string[] => log.map((e) => e.sw ?? 'ERR');
 const challenge = Buffer.from('nonce from the relying party');
 
-async function rejects<T extends CardError>(p: Promise<unknown>, type: abstract new (...args: never[]) => T): Promise<T> {
+async function rejects<T extends CardError>(
+  p: Promise<unknown>,
+  type: abstract new (...args: never[]) => T,
+): Promise<T> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
@@ -85,7 +104,11 @@ async function rejects<T extends CardError>(p: Promise<unknown>, type: abstract 
 
 describe('token and status', () => {
   it('tells the physical card, Android and iPhone apart from EF 0006 (2 APDUs, then cached)', async () => {
-    for (const [token, label] of [['card', 'JPKIAPICCTOKEN2'], ['android', 'JPKIAPGPSETOKEN'], ['iphone', 'JPKIAPIOSTOKEN']] as const) {
+    for (const [token, label] of [
+      ['card', 'JPKIAPICCTOKEN2'],
+      ['android', 'JPKIAPGPSETOKEN'],
+      ['iphone', 'JPKIAPIOSTOKEN'],
+    ] as const) {
       const s = session(token);
       expect(await s.card.tokenInfo()).toEqual({ kind: token, label });
       expect(s.card.lastOperation).toMatchObject({ operation: 'tokenInfo', apdus: 2 });
@@ -95,17 +118,19 @@ describe('token and status', () => {
   });
 
   it('an old 住基 card label is "juki"; an unknown label or a missing JPKI AP is NotAMyNumberCard', async () => {
-    const withLabel = (label: string) => fake((c) => (c.startsWith('00A4') ? '9000' : Buffer.from(label.padEnd(32, ' ')).toString('hex') + '9000'));
+    const withLabel = (label: string) =>
+      fake((c) => (c.startsWith('00A4') ? '9000' : Buffer.from(label.padEnd(32, ' ')).toString('hex') + '9000'));
     expect(await withLabel('JPKIAPICCTOKEN').tokenKind()).toBe('juki');
     await rejects(withLabel('SOMEOTHERTOKEN').tokenKind(), NotAMyNumberCard);
-    await rejects(
-      fake(() => '6A82').tokenKind(),
-      NotAMyNumberCard,
-    );
+    await rejects(fake(() => '6A82').tokenKind(), NotAMyNumberCard);
   });
 
   it('status: token kind and certificate availability (a card without a signing certificate shows sign: false)', async () => {
-    expect(await session().card.status()).toEqual({ kind: 'card', label: 'JPKIAPICCTOKEN2', certificates: { auth: true, sign: true } });
+    expect(await session().card.status()).toEqual({
+      kind: 'card',
+      label: 'JPKIAPICCTOKEN2',
+      certificates: { auth: true, sign: true },
+    });
     const minor = session('card', { withSign: false });
     expect((await minor.card.status()).certificates).toEqual({ auth: true, sign: false });
     expect(await minor.card.pinStatus()).toEqual({ auth: 3, sign: null, cardInfo: 3 });
@@ -163,7 +188,11 @@ describe('certificates and signatures', () => {
       writeFileSync(join(dir, 'pub.pem'), new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'pem' }));
       writeFileSync(join(dir, 'data'), challenge);
       writeFileSync(join(dir, 'sig'), sig);
-      const r = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig'), join(dir, 'data')], { encoding: 'utf8' });
+      const r = spawnSync(
+        'openssl',
+        ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig'), join(dir, 'data')],
+        { encoding: 'utf8' },
+      );
       expect(r.stdout.trim()).toBe('Verified OK');
     }
     expect(hex(await s.card.readCaCertificate('auth'))).toBe(hex(m.material('card').authCaDer));
@@ -196,7 +225,12 @@ describe('PINs', () => {
     const restarted = session('card', { store: new FilePinStateStore(dir) });
     expect(await restarted.card.pinStatus()).toEqual({ auth: 0, sign: 5, cardInfo: 3 });
     await rejects(restarted.card.signWithAuthKey(TEST_PINS.auth, sha256DigestInfo(challenge)), PinBlocked);
-    expect(restarted.log.filter((e) => e.command[1] === 0x20).map((e) => e.sw)).toEqual(['63C0', '63C5', '63C3', '6984']);
+    expect(restarted.log.filter((e) => e.command[1] === 0x20).map((e) => e.sw)).toEqual([
+      '63C0',
+      '63C5',
+      '63C3',
+      '6984',
+    ]);
   });
 
   it('a correct PIN resets the counter; the signing password has 5 tries', async () => {
@@ -235,8 +269,18 @@ describe('basic 4 info from the 券面事項入力補助AP', () => {
   it('reads name, address, birth date and sex with the integrity signature checked (5 APDUs)', async () => {
     const s = session();
     const info = await s.card.readBasicInfo(TEST_PINS.cardInfo);
-    expect(info).toMatchObject({ name: TEST_HOLDER.name, address: TEST_HOLDER.address, birthDate: '1980-02-17', sex: '1' });
-    expect(info.integrity).toMatchObject({ verified: true, cvcIssuer: '9000033/001', cvcSubject: '9132210/001', environment: 'simulator' });
+    expect(info).toMatchObject({
+      name: TEST_HOLDER.name,
+      address: TEST_HOLDER.address,
+      birthDate: '1980-02-17',
+      sex: '1',
+    });
+    expect(info.integrity).toMatchObject({
+      verified: true,
+      cvcIssuer: '9000033/001',
+      cvcSubject: '9132210/001',
+      environment: 'simulator',
+    });
     expect(s.card.lastOperation?.apdus).toBe(5);
     expect(JSON.stringify(info)).not.toMatch(/[0-9]{12}/);
   });
@@ -313,7 +357,10 @@ describe('the My Number EF is never selected or read', () => {
   }
 
   it('12-digit numbers reaching the APDU log are masked', async () => {
-    const t = new InProcessTransport({ transmit: () => Uint8Array.from([0xff, 0x10, 0x0c, ...Buffer.from('537686677188', 'ascii'), 0xff, 0xff, 0x90, 0x00]) });
+    const t = new InProcessTransport({
+      transmit: () =>
+        Uint8Array.from([0xff, 0x10, 0x0c, ...Buffer.from('537686677188', 'ascii'), 0xff, 0xff, 0x90, 0x00]),
+    });
     const seen: ApduExchange[] = [];
     t.onApdu((e) => seen.push(e));
     await t.transmit(Uint8Array.of(0, 0xb0, 0, 0, 0));
@@ -379,7 +426,9 @@ describe('typed errors from the transport and odd answers', () => {
     await rejects(fake(() => '').tokenKind(), TruncatedResponse);
     // The TLV header says 1583 bytes, the EF ends after 300: 6B00 at the next offset.
     const cut = Buffer.concat([Buffer.from('3082062B', 'hex'), Buffer.alloc(296, 0x41)]);
-    const short = fake((c) => (c.startsWith('00A4') ? '9000' : c === '00B08A00000000' ? cut.toString('hex') + '9000' : '6B00'));
+    const short = fake((c) =>
+      c.startsWith('00A4') ? '9000' : c === '00B08A00000000' ? cut.toString('hex') + '9000' : '6B00',
+    );
     expect((await rejects(short.readAuthCertificate(), TruncatedResponse)).message).toMatch(/ends at 300 bytes/);
     await rejects(fake((c) => (c.startsWith('00A4') ? '9000' : '30829000')).readAuthCertificate(), TruncatedResponse);
     await rejects(fake((c) => (c.startsWith('00A4') ? '9000' : '4142439000')).tokenKind(), TruncatedResponse);
@@ -392,7 +441,9 @@ describe('typed errors from the transport and odd answers', () => {
     // A card (or relay) answering "61 00: 256 more bytes" with 4 KiB each time, forever.
     let sent = 0;
     const endless = fake((c) => (c.startsWith('00A4') ? '9000' : (sent++, '42'.repeat(4096) + '6100')));
-    expect((await rejects(endless.readAuthCertificate(), TruncatedResponse)).message).toMatch(/GET RESPONSE chain \(61 xx\) went past 65536 bytes/);
+    expect((await rejects(endless.readAuthCertificate(), TruncatedResponse)).message).toMatch(
+      /GET RESPONSE chain \(61 xx\) went past 65536 bytes/,
+    );
     expect(sent).toBe(17); // 16 × 4 KiB is exactly 64 KiB; the 17th goes past
   });
 
@@ -401,18 +452,29 @@ describe('typed errors from the transport and odd answers', () => {
     expect(e.sw).toBe('6F00');
     expect(e.message).toMatch(/6F00 to SELECT JPKI AP/);
     const sign = await rejects(
-      fake((c) => (c.startsWith('802A') ? '6985' : c.startsWith('0020') ? '9000' : c.startsWith('00B0') ? '' : '9000')).signWithAuthKey(TEST_PINS.auth, sha256DigestInfo(challenge)),
+      fake((c) =>
+        c.startsWith('802A') ? '6985' : c.startsWith('0020') ? '9000' : c.startsWith('00B0') ? '' : '9000',
+      ).signWithAuthKey(TEST_PINS.auth, sha256DigestInfo(challenge)),
       UnexpectedStatus,
     );
     expect(sign.sw).toBe('6985');
   });
 
   it('SecurityStatusNotSatisfied when the card answers 6982 to the signature', async () => {
-    await rejects(fake((c) => (c.startsWith('802A') ? '6982' : '9000')).signWithAuthKey(TEST_PINS.auth, sha256DigestInfo(challenge)), SecurityStatusNotSatisfied);
+    await rejects(
+      fake((c) => (c.startsWith('802A') ? '6982' : '9000')).signWithAuthKey(
+        TEST_PINS.auth,
+        sha256DigestInfo(challenge),
+      ),
+      SecurityStatusNotSatisfied,
+    );
   });
 
   it('63Cx / 6983 / 6984 answers to VERIFY on a card double map to WrongPin and PinBlocked', async () => {
-    expect((await rejects(fake((c) => (c.startsWith('0020') ? '63C1' : '9000')).readSignCertificate('ABC123'), WrongPin)).remaining).toBe(1);
+    expect(
+      (await rejects(fake((c) => (c.startsWith('0020') ? '63C1' : '9000')).readSignCertificate('ABC123'), WrongPin))
+        .remaining,
+    ).toBe(1);
     await rejects(fake((c) => (c.startsWith('0020') ? '6983' : '9000')).readSignCertificate('ABC123'), PinBlocked);
   });
 });

@@ -35,12 +35,28 @@ describe('command APDUs', () => {
     ['case 1', { cla: 0, ins: 0x20, p1: 0, p2: 0x98 }, '00200098'],
     ['case 2S, Le 32', { cla: 0, ins: 0xb0, p1: 0x86, p2: 0, le: 0x20 }, '00B0860020'],
     ['case 2S, Le 256 is written 00', { cla: 0, ins: 0xb0, p1: 0x8a, p2: 0, le: 256 }, '00B08A0000'],
-    ['case 3S (SELECT AID, spec §6.1)', { cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: bytes('D392F000260100000001') }, '00A4040C0AD392F000260100000001'],
-    ['case 4S (80 2A, Le 256)', { cla: 0x80, ins: 0x2a, p1: 0, p2: 0x80, data: bytes('3031'), le: 256 }, '802A0080023031' + '00'],
+    [
+      'case 3S (SELECT AID, spec §6.1)',
+      { cla: 0, ins: 0xa4, p1: 4, p2: 0x0c, data: bytes('D392F000260100000001') },
+      '00A4040C0AD392F000260100000001',
+    ],
+    [
+      'case 4S (80 2A, Le 256)',
+      { cla: 0x80, ins: 0x2a, p1: 0, p2: 0x80, data: bytes('3031'), le: 256 },
+      '802A0080023031' + '00',
+    ],
     ['case 2E, Le 65536 is written 00 00 00', { cla: 0, ins: 0xb0, p1: 0x8a, p2: 0, le: 65536 }, '00B08A00000000'],
     ['case 2E forced, Le 255', { cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 255, extended: true }, '00B000000000FF'],
-    ['case 3E (Lc 300)', { cla: 0x80, ins: 0xa2, p1: 0, p2: 0, data: new Uint8Array(300) }, '80A20000' + '00012C' + '00'.repeat(300)],
-    ['case 4E (Lc 2, Le 1000)', { cla: 0, ins: 0x88, p1: 0, p2: 0, data: bytes('0102'), le: 1000 }, '00880000' + '000002' + '0102' + '03E8'],
+    [
+      'case 3E (Lc 300)',
+      { cla: 0x80, ins: 0xa2, p1: 0, p2: 0, data: new Uint8Array(300) },
+      '80A20000' + '00012C' + '00'.repeat(300),
+    ],
+    [
+      'case 4E (Lc 2, Le 1000)',
+      { cla: 0, ins: 0x88, p1: 0, p2: 0, data: bytes('0102'), le: 1000 },
+      '00880000' + '000002' + '0102' + '03E8',
+    ],
   ];
   for (const [name, cmd, want] of cases) {
     it(`${name} encodes exactly and decodes back`, () => {
@@ -59,7 +75,8 @@ describe('command APDUs', () => {
     expect(() => encodeApdu({ cla: 0, ins: 0xb0, p1: 0, p2: 0, le: 65537 })).toThrow(InvalidInput);
     expect(() => encodeApdu({ cla: 256, ins: 0xb0, p1: 0, p2: 0 })).toThrow(InvalidInput);
     expect(() => encodeApdu({ cla: 0, ins: 0xd6, p1: 0, p2: 0, data: new Uint8Array(65536) })).toThrow(InvalidInput);
-    for (const bad of ['00A4', '00A4040C0AD392', '00B0000000000000', '00B000000000010203', '00B000000001']) expect(() => decodeApdu(bytes(bad)), bad).toThrow(InvalidInput);
+    for (const bad of ['00A4', '00A4040C0AD392', '00B0000000000000', '00B000000000010203', '00B000000001'])
+      expect(() => decodeApdu(bytes(bad)), bad).toThrow(InvalidInput);
   });
 
   it('a response shorter than its status word or longer than any response APDU is a TruncatedResponse, never a crash', () => {
@@ -96,7 +113,8 @@ describe('TLV', () => {
   });
 
   it('truncation anywhere is a TruncatedResponse', () => {
-    for (const bad of ['', 'FF', 'FF20', 'DF2105', 'DF21820100', '7F21830100', '308001']) expect(() => readTlv(bytes(bad)), bad).toThrow(TruncatedResponse);
+    for (const bad of ['', 'FF', 'FF20', 'DF2105', 'DF21820100', '7F21830100', '308001'])
+      expect(() => readTlv(bytes(bad)), bad).toThrow(TruncatedResponse);
   });
 });
 
@@ -112,7 +130,8 @@ describe('PIN formats (checked before anything is sent)', () => {
   it('the signing password is 6–16 of A–Z 0–9, upper-cased', () => {
     expect(pinBytes('sign', 'abc123').toString()).toBe('ABC123');
     expect(pinBytes('sign', 'A1B2C3D4E5F6G7H8').toString()).toBe('A1B2C3D4E5F6G7H8');
-    for (const bad of ['ABC12', 'A1B2C3D4E5F6G7H8I', 'ABC-123', 'ABC 123', 'ＡＢＣ１２３']) expect(() => pinBytes('sign', bad), bad).toThrow(InvalidPinFormat);
+    for (const bad of ['ABC12', 'A1B2C3D4E5F6G7H8I', 'ABC-123', 'ABC 123', 'ＡＢＣ１２３'])
+      expect(() => pinBytes('sign', bad), bad).toThrow(InvalidPinFormat);
   });
 
   it('errors carry the remaining tries and never the PIN', () => {
@@ -144,8 +163,15 @@ describe('card-info parsers on the spec test-card bytes (§9.2)', () => {
     const ef =
       'ff2065df2108000e002000590064df220fe9bb92e6a190e38080e5b9b9e4b99fdf2336e69db1e4baace983bde6b885e780ace5b882e8a6b3e5b883e5ad90e58d97efbc91efbc92efbc8defbc97efbc8defbc92efbc90efbc92df24083139383030323137df250131';
     const info = parseBasicInfoEf(Uint8Array.from([...bytes(ef), ...new Uint8Array(40).fill(0xff)]));
-    expect(info).toMatchObject({ name: '黒桐\u3000幹也', address: '東京都清瀬市観布子南１２－７－２０２', birthDate: '1980-02-17', sex: '1' });
-    expect(Buffer.from(info.digest).toString('hex')).toBe('b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b');
+    expect(info).toMatchObject({
+      name: '黒桐\u3000幹也',
+      address: '東京都清瀬市観布子南１２－７－２０２',
+      birthDate: '1980-02-17',
+      sex: '1',
+    });
+    expect(Buffer.from(info.digest).toString('hex')).toBe(
+      'b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b',
+    );
     expect(() => parseBasicInfoEf(bytes(ef.slice(0, 60)))).toThrow(TruncatedResponse);
     expect(() => parseBasicInfoEf(bytes('FF2003DF2500'))).toThrow(TruncatedResponse);
   });
@@ -171,11 +197,15 @@ describe('PC/SC support missing (an install without libpcsclite-dev)', () => {
     const removed = await loadSmartcard(failing, () => false).catch((e: unknown) => e);
     expect(removed).toBeInstanceOf(PcscUnavailable);
     expect((removed as PcscUnavailable).code).toBe('PCSC_UNAVAILABLE');
-    expect((removed as PcscUnavailable).repair).toBe('sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm install');
+    expect((removed as PcscUnavailable).repair).toBe(
+      'sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm install',
+    );
     expect((removed as Error).message).toContain("Cannot find package 'smartcard'");
 
     const unbuilt = await loadSmartcard(failing, () => true).catch((e: unknown) => e);
-    expect((unbuilt as PcscUnavailable).repair).toBe('sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm rebuild smartcard');
+    expect((unbuilt as PcscUnavailable).repair).toBe(
+      'sudo apt-get install pcscd libpcsclite-dev g++ make python3 && npm rebuild smartcard',
+    );
     expect((unbuilt as Error).message).toContain('npm rebuild smartcard');
   });
 

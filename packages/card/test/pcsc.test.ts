@@ -23,8 +23,7 @@ import {
   type PcscdInstance,
   type TestCardMaterial,
 } from '../../sim/src/card/index.js';
-import type {
-  WrongPin} from '../src/index.js';
+import type { WrongPin } from '../src/index.js';
 import {
   CardRemoved,
   listReaders,
@@ -55,7 +54,8 @@ const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 50
   }
 };
 
-const cardPresent = async (): Promise<boolean> => (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent);
+const cardPresent = async (): Promise<boolean> =>
+  (await listReaders()).some((r) => r.name === pcscd.readerName && r.cardPresent);
 
 async function insert(): Promise<CardProcess> {
   const c = await plugCardProcess({ material: m.material('card'), stateDir: join(tmp, 'state'), port: pcscd.port });
@@ -68,7 +68,11 @@ function opensslVerify(cert: Uint8Array, data: Uint8Array, sig: Uint8Array): str
   writeFileSync(join(dir, 'pub.pem'), new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'pem' }));
   writeFileSync(join(dir, 'data'), data);
   writeFileSync(join(dir, 'sig'), sig);
-  const r = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig'), join(dir, 'data')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig'), join(dir, 'data')],
+    { encoding: 'utf8' },
+  );
   return `${r.stdout}${r.stderr}`.trim();
 }
 
@@ -91,10 +95,16 @@ afterAll(async () => {
 describe('pcscd + vpcd + virtual card', () => {
   it('lists the vpcd reader with the card and its ATR; the second slot is empty', async () => {
     const readers = await listReaders();
-    expect(readers).toContainEqual({ name: pcscd.readerName, cardPresent: true, atr: Buffer.from(MY_NUMBER_CARD_ATR).toString('hex').toUpperCase() });
+    expect(readers).toContainEqual({
+      name: pcscd.readerName,
+      cardPresent: true,
+      atr: Buffer.from(MY_NUMBER_CARD_ATR).toString('hex').toUpperCase(),
+    });
     expect(readers.find((r) => r.name.endsWith(' 00 01'))).toMatchObject({ cardPresent: false });
     // The watcher learns of the insertion on its own schedule (busy machines: later than the listing).
-    await expect.poll(() => events.some((e) => e.type === 'card-inserted' && e.reader === pcscd.readerName), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(() => events.some((e) => e.type === 'card-inserted' && e.reader === pcscd.readerName), { timeout: 5000 })
+      .toBe(true);
   });
 
   it('reads the auth certificate, checks PIN status, signs a challenge, reads the signing certificate with the password', async () => {
@@ -133,7 +143,9 @@ describe('pcscd + vpcd + virtual card', () => {
   it('a wrong password is reported with the remaining tries and not retried; the right one resets the counter', async () => {
     const card = new MyNumberCard(await PcscTransport.open({ reader: pcscd.readerName }));
     try {
-      expect((await card.signWithSignKey('NOTIT1', sha256DigestInfo(challenge)).catch((e: unknown) => e)) as WrongPin).toMatchObject({ code: 'WRONG_PIN', remaining: 4 });
+      expect(
+        (await card.signWithSignKey('NOTIT1', sha256DigestInfo(challenge)).catch((e: unknown) => e)) as WrongPin,
+      ).toMatchObject({ code: 'WRONG_PIN', remaining: 4 });
       expect((await virtual.stats()).tries.sign).toBe(4);
       await card.signWithSignKey(TEST_PINS.sign, sha256DigestInfo(challenge));
       expect((await virtual.stats()).tries.sign).toBe(5);
@@ -160,14 +172,25 @@ describe('pcscd + vpcd + virtual card', () => {
     const env = { PCSCLITE_CSOCK_NAME: pcscd.socketPath };
     const readers = await kakuninAsync(['card', 'readers', '--json'], { env });
     expect(readers.code, readers.stderr).toBe(0);
-    expect(JSON.parse(readers.stdout).readers).toContainEqual(expect.objectContaining({ name: pcscd.readerName, cardPresent: true }));
+    expect(JSON.parse(readers.stdout).readers).toContainEqual(
+      expect.objectContaining({ name: pcscd.readerName, cardPresent: true }),
+    );
     const status = await kakuninAsync(['card', 'pin-status', '--reader', pcscd.readerName, '--json'], { env });
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ auth: 3, sign: 5, cardInfo: 3, apdus: expect.any(Number), bytes: expect.any(Number) });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      auth: 3,
+      sign: 5,
+      cardInfo: 3,
+      apdus: expect.any(Number),
+      bytes: expect.any(Number),
+    });
     const data = join(tmp, 'data.bin');
     const sig = join(tmp, 'data.sig');
     writeFileSync(data, challenge);
-    const signed = await kakuninAsync(['card', 'sign', '--data', data, '--out', sig, '--pin-stdin', '--json'], { env, input: `${TEST_PINS.auth}\n` });
+    const signed = await kakuninAsync(['card', 'sign', '--data', data, '--out', sig, '--pin-stdin', '--json'], {
+      env,
+      input: `${TEST_PINS.auth}\n`,
+    });
     expect(signed.code, signed.stderr).toBe(0);
     expect(JSON.parse(signed.stdout)).toMatchObject({ key: 'auth', size: 256, source: `pcsc:${pcscd.readerName}` });
     expect(opensslVerify(m.material('card').authCertDer, challenge, readFileSync(sig))).toBe('Verified OK');
@@ -175,14 +198,18 @@ describe('pcscd + vpcd + virtual card', () => {
 
   it('ReaderNotFound for an unknown reader; CardRemoved for an empty slot and for a card pulled mid-session', async () => {
     await expect(PcscTransport.open({ reader: 'No Such Reader' })).rejects.toBeInstanceOf(ReaderNotFound);
-    await expect(PcscTransport.open({ reader: `${pcscd.readerName.slice(0, -6)} 00 01`, waitForCardMs: 300 })).rejects.toBeInstanceOf(CardRemoved);
+    await expect(
+      PcscTransport.open({ reader: `${pcscd.readerName.slice(0, -6)} 00 01`, waitForCardMs: 300 }),
+    ).rejects.toBeInstanceOf(CardRemoved);
     const card = new MyNumberCard(await PcscTransport.open({ reader: pcscd.readerName }));
     await card.tokenKind();
     await virtual.close();
     await until('the card to leave the reader', async () => !(await cardPresent()));
     await expect(card.readAuthCertificate()).rejects.toBeInstanceOf(CardRemoved);
     await card.close();
-    await until('the card-removed event', () => events.some((e) => e.type === 'card-removed' && e.reader === pcscd.readerName));
+    await until('the card-removed event', () =>
+      events.some((e) => e.type === 'card-removed' && e.reader === pcscd.readerName),
+    );
     virtual = await insert();
   });
 

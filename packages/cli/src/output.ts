@@ -29,12 +29,16 @@ export function printJson(value: unknown): void {
 
 export function parseDateOption(value: string, option: string): Date {
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw new CliError(`${option}: "${value}" is not a date (use ISO 8601, e.g. 2026-11-25 or 2026-11-25T09:00:00+09:00)`);
+  if (Number.isNaN(d.getTime()))
+    throw new CliError(
+      `${option}: "${value}" is not a date (use ISO 8601, e.g. 2026-11-25 or 2026-11-25T09:00:00+09:00)`,
+    );
   return d;
 }
 
 export function choice<T extends string>(value: string, allowed: readonly T[], option: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`${option} must be one of ${allowed.join(', ')} (got "${value}")`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new CliError(`${option} must be one of ${allowed.join(', ')} (got "${value}")`);
   return value as T;
 }
 

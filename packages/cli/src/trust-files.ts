@@ -13,7 +13,9 @@ export function trustStoreWith(dir: string | undefined): TrustStore {
   let files: string[];
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    files = readdirSync(dir).filter((f) => CERT_FILE.test(f)).sort();
+    files = readdirSync(dir)
+      .filter((f) => CERT_FILE.test(f))
+      .sort();
   } catch (e) {
     throw new CliError(`--trust ${dir}: ${(e as Error).message}`);
   }

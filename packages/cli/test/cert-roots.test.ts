@@ -21,13 +21,24 @@ describe('kakunin cert on the real J-LIS roots', () => {
       expect(text.stdout).toMatch(new RegExp(`^kind:\\s+${kind} `, 'm'));
       expect(text.stdout).toMatch(new RegExp(`^generation:\\s+${generation} `, 'm'));
       const json = JSON.parse(kakunin(['cert', 'inspect', trust(file), '--json']).stdout);
-      expect(json).toMatchObject({ kind, isCA: true, environment: 'production', issuerGeneration: { label: generation } });
+      expect(json).toMatchObject({
+        kind,
+        isCA: true,
+        environment: 'production',
+        issuerGeneration: { label: generation },
+      });
     });
 
     it(`verify ${file} names ${generation} and succeeds while the root is valid`, () => {
       const r = kakunin(['cert', 'verify', trust(file), '--at', '2024-06-01', '--json']);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ valid: true, kind, generation, isAnchor: true, environment: 'production' });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        valid: true,
+        kind,
+        generation,
+        isAnchor: true,
+        environment: 'production',
+      });
     });
   }
 

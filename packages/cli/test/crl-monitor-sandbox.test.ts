@@ -16,7 +16,15 @@ import type { SimServices } from '@kakunin/sim';
 import { createRelyingParty, type RegisteredRelyingParty } from '../../server/src/relying-parties.js';
 import type { UsageReport } from '../../server/src/usage.js';
 import { createPostgresDatabase } from '../../server/test/support/databases.js';
-import { createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, startTestPlatform, type TestPlatform } from '../../server/test/support/platform.js';
+import {
+  createTestSandbox,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  startFlow,
+  startTestPlatform,
+  type TestPlatform,
+} from '../../server/test/support/platform.js';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
 
@@ -59,7 +67,7 @@ afterAll(async () => {
 });
 
 async function waitFor(what: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
+  for (const end = Date.now() + ms; Date.now() < end;) {
     if (what()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -74,7 +82,11 @@ describe('CRL-driven revocation monitoring in the sandbox (postgres)', () => {
   const adminToken = randomBytes(24).toString('base64url');
   const start = async (): Promise<TestPlatform> => {
     // Monitor runs every second: in crl mode they must not ask OCSP anything.
-    const platform = await startTestPlatform('postgres', sim.dir, { databaseUrl: pg.url, noJobs: false, config: { monitorIntervalSeconds: 1, masterKey, adminToken } });
+    const platform = await startTestPlatform('postgres', sim.dir, {
+      databaseUrl: pg.url,
+      noJobs: false,
+      config: { monitorIntervalSeconds: 1, masterKey, adminToken },
+    });
     served.push(platform.server.sandbox!.services!.served);
     return platform;
   };
@@ -83,7 +95,11 @@ describe('CRL-driven revocation monitoring in the sandbox (postgres)', () => {
   it('move → webhook within 10 s with no OCSP request from the monitor; a restart between two CRLs misses and repeats nothing; usage matches what the simulator served', async () => {
     p = await start();
     expect(p.server.platform.monitorMode).toBe('crl');
-    rp = await createRelyingParty(p.server.platform, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/callback'], webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+    rp = await createRelyingParty(p.server.platform, {
+      name: 'Bank',
+      redirectUris: ['http://127.0.0.1:9/callback'],
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    });
     const [a, b] = p.sandbox
       .people()
       .filter((x) => p!.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
@@ -117,7 +133,9 @@ describe('CRL-driven revocation monitoring in the sandbox (postgres)', () => {
     await waitFor(() => received.length > 1, 10_000);
     await new Promise((r) => setTimeout(r, 1500)); // room for a repeat, were there one
     expect(received.map((r) => r.serial)).toEqual([serialA, serialB]);
-    const events = await p.server.platform.db.query<{ serial: string }>(`SELECT data->>'serial' AS serial FROM events WHERE type = 'certificate.revoked' ORDER BY created_at`);
+    const events = await p.server.platform.db.query<{ serial: string }>(
+      `SELECT data->>'serial' AS serial FROM events WHERE type = 'certificate.revoked' ORDER BY created_at`,
+    );
     expect(events.map((e) => e.serial)).toEqual([serialA, serialB]);
     expect(served[1]!.ocsp).toBe(0);
     await p.close();
@@ -129,8 +147,10 @@ describe('CRL-driven revocation monitoring in the sandbox (postgres)', () => {
     const usage = await kakunin(['usage', '--month', month, '--database-url', pg.url, '--json']);
     expect(usage.code, usage.stderr).toBe(0);
     const report = JSON.parse(usage.stdout) as UsageReport;
-    const sum = (lookup: 'ocsp' | 'crl' | 'linkage', f: (r: UsageReport['byRp'][number]) => boolean = () => true): number =>
-      report.byRp.filter((r) => r.lookup === lookup && f(r)).reduce((n, r) => n + r.requests, 0);
+    const sum = (
+      lookup: 'ocsp' | 'crl' | 'linkage',
+      f: (r: UsageReport['byRp'][number]) => boolean = () => true,
+    ): number => report.byRp.filter((r) => r.lookup === lookup && f(r)).reduce((n, r) => n + r.requests, 0);
     expect(sum('ocsp', (r) => r.rpClientId === rp.clientId && r.purpose === 'proofing')).toBe(2);
     expect(sum('ocsp', (r) => r.purpose === 'monitoring')).toBe(0);
     expect(sum('ocsp')).toBe(served.reduce((n, s) => n + s.ocsp, 0));

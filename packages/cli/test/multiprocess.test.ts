@@ -36,11 +36,27 @@ beforeAll(async () => {
   database = await createPostgresDatabase('kakunin_multi');
   a = await serveAs('a');
   b = await serveAs('b');
-  const r = kakunin(['rp', 'add', '--name', 'MVNO デモ', '--redirect-uri', REDIRECT, '--framework', 'jp_mpiupa', '--json', '--database-url', database.url, '--data-dir', dataDir]);
+  const r = kakunin([
+    'rp',
+    'add',
+    '--name',
+    'MVNO デモ',
+    '--redirect-uri',
+    REDIRECT,
+    '--framework',
+    'jp_mpiupa',
+    '--json',
+    '--database-url',
+    database.url,
+    '--data-dir',
+    dataDir,
+  ]);
   expect(r.code, r.stderr).toBe(0);
   client = JSON.parse(r.stdout) as typeof client;
   sandbox = openSandbox(join(dataDir, 'sim'));
-  person = sandbox.people().find((p) => sandbox.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0)!;
+  person = sandbox
+    .people()
+    .find((p) => sandbox.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0)!;
 }, 180_000);
 
 afterAll(async () => {
@@ -51,7 +67,8 @@ afterAll(async () => {
 });
 
 /** A server process whose database sessions are named kakunin-NAME (pg_stat_activity.application_name). */
-const serveAs = (name: 'a' | 'b'): Promise<ServeProcess> => serve(['--data-dir', dataDir, '--database-url', `${database.url}?application_name=kakunin-${name}`]);
+const serveAs = (name: 'a' | 'b'): Promise<ServeProcess> =>
+  serve(['--data-dir', dataDir, '--database-url', `${database.url}?application_name=kakunin-${name}`]);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -91,14 +108,22 @@ async function allIntegrated(withinMs: number): Promise<{ ms: number; state: Log
   for (;;) {
     const state = await logState();
     if (state.pending === 0 && state.size === state.records) return { ms: Date.now() - started, state };
-    if (Date.now() - started > withinMs) throw new Error(`records not integrated within ${withinMs} ms: ${JSON.stringify(state)}`);
+    if (Date.now() - started > withinMs)
+      throw new Error(`records not integrated within ${withinMs} ms: ${JSON.stringify(state)}`);
     await sleep(25);
   }
 }
 
 /** No leaf lost or doubled: indices 0 … n-1, one per record, and the latest checkpoint covers them all. */
 function expectContiguous(state: LogState): void {
-  expect(state).toEqual({ records: state.records, pending: 0, distinct: state.records, min: 0, max: state.records - 1, size: state.records });
+  expect(state).toEqual({
+    records: state.records,
+    pending: 0,
+    distinct: state.records,
+    min: 0,
+    max: state.records - 1,
+    size: state.records,
+  });
 }
 
 /** The whole log recomputed and checked, with the key from the master key and from GET /records/v1/key. */
@@ -119,15 +144,26 @@ async function expectLogVerifies(server: ServeProcess, size: number): Promise<vo
 async function integration(ceremonyId: string, withinMs: number): Promise<{ createdAt: Date; integratedAt: Date }> {
   const started = Date.now();
   for (;;) {
-    const { rows } = await withPg((db) => db.query<{ created_at: Date; integrated_at: Date | null }>('SELECT created_at, integrated_at FROM records WHERE ceremony_id = $1', [ceremonyId]));
+    const { rows } = await withPg((db) =>
+      db.query<{ created_at: Date; integrated_at: Date | null }>(
+        'SELECT created_at, integrated_at FROM records WHERE ceremony_id = $1',
+        [ceremonyId],
+      ),
+    );
     if (rows[0]?.integrated_at) return { createdAt: rows[0].created_at, integratedAt: rows[0].integrated_at };
-    if (Date.now() - started > withinMs) throw new Error(`the record of ceremony ${ceremonyId} was not integrated within ${withinMs} ms`);
+    if (Date.now() - started > withinMs)
+      throw new Error(`the record of ceremony ${ceremonyId} was not integrated within ${withinMs} ms`);
     await sleep(10);
   }
 }
 
 async function beginAt(server: ServeProcess, scope = 'openid identity') {
-  const { config, verifier, state, url } = await authorizationRequest(server.url, client.client_id, client.client_secret, { redirectUri: REDIRECT, scope });
+  const { config, verifier, state, url } = await authorizationRequest(
+    server.url,
+    client.client_id,
+    client.client_secret,
+    { redirectUri: REDIRECT, scope },
+  );
   const browser = new Browser();
   const page = await browser.go(url.toString(), server.url);
   return { config, verifier, state, browser, page, link: holderLinkOf(page.body) };
@@ -136,17 +172,36 @@ async function beginAt(server: ServeProcess, scope = 'openid identity') {
 /** The holder's response, posted to another process than the one that issued the link. */
 async function respondVia(server: ServeProcess, link: string) {
   const id = link.split('/').pop()!;
-  const view = (await (await fetch(`${server.url}/holder/v1/ceremonies/${id}`)).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string };
+  const view = (await (await fetch(`${server.url}/holder/v1/ceremonies/${id}`)).json()) as {
+    certificate: 'auth' | 'sign';
+    nonce: string;
+    to_be_signed: string;
+  };
   const body = await signAsHolder(sandbox, view, { person: person.id });
-  return { id, body, post: () => fetch(`${server.url}/holder/v1/ceremonies/${id}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) };
+  return {
+    id,
+    body,
+    post: () =>
+      fetch(`${server.url}/holder/v1/ceremonies/${id}/response`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+  };
 }
 
 async function finishAt(server: ServeProcess, flow: Awaited<ReturnType<typeof beginAt>>) {
   const uid = /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
   const consent = await flow.browser.go(`${server.url}/interaction/${uid}/continue`, server.url);
   const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
-  const landed = await flow.browser.go(`${server.url}/interaction/${consentUid}/consent`, server.url, { method: 'POST', form: {} });
-  const tokens = await oidc.authorizationCodeGrant(flow.config, new URL(landed.url), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+  const landed = await flow.browser.go(`${server.url}/interaction/${consentUid}/consent`, server.url, {
+    method: 'POST',
+    form: {},
+  });
+  const tokens = await oidc.authorizationCodeGrant(flow.config, new URL(landed.url), {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+  });
   return oidc.fetchUserInfo(flow.config, tokens.access_token, tokens.claims()!.sub);
 }
 
@@ -160,7 +215,9 @@ describe('two server processes on one PostgreSQL database', () => {
       const answer = await respondVia(other, flow.link);
       expect((await answer.post()).status).toBe(200);
       const info = await finishAt(start, flow);
-      expect((info.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework).toBe('jp_mpiupa');
+      expect((info.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework).toBe(
+        'jp_mpiupa',
+      );
     }
   }, 60_000);
 
@@ -168,11 +225,21 @@ describe('two server processes on one PostgreSQL database', () => {
     for (let round = 0; round < 5; round++) {
       const flow = await beginAt(a, 'openid');
       const answer = await respondVia(a, flow.link);
-      const [ra, rb] = await Promise.all([answer.post(), fetch(`${b.url}/holder/v1/ceremonies/${answer.id}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer.body) })]);
+      const [ra, rb] = await Promise.all([
+        answer.post(),
+        fetch(`${b.url}/holder/v1/ceremonies/${answer.id}/response`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(answer.body),
+        }),
+      ]);
       expect([ra.status, rb.status].sort()).toEqual([200, 409]);
       const db = new pg.Client({ connectionString: database.url });
       await db.connect();
-      const { rows } = await db.query("SELECT count(*)::int AS n FROM records WHERE ceremony_id = $1 AND outcome = 'verified'", [answer.id]);
+      const { rows } = await db.query(
+        "SELECT count(*)::int AS n FROM records WHERE ceremony_id = $1 AND outcome = 'verified'",
+        [answer.id],
+      );
       await db.end();
       expect(rows[0].n).toBe(1);
     }
@@ -182,9 +249,16 @@ describe('two server processes on one PostgreSQL database', () => {
     // Ceremonies in flight while A is killed: some finish, some never start their transaction.
     const flows = await Promise.all(Array.from({ length: 8 }, () => beginAt(a, 'openid')));
     const answers = await Promise.all(flows.map((f) => respondVia(a, f.link)));
-    const posts = answers.map((x) => x.post().then((r) => r.status).catch(() => 'killed'));
+    const posts = answers.map((x) =>
+      x
+        .post()
+        .then((r) => r.status)
+        .catch(() => 'killed'),
+    );
     // Killed as soon as one has finished: its record is committed, A's sequencer may not have seen it.
-    await Promise.any(posts.map((p) => p.then((status) => (status === 200 ? status : Promise.reject(new Error(String(status))))))).catch(() => undefined);
+    await Promise.any(
+      posts.map((p) => p.then((status) => (status === 200 ? status : Promise.reject(new Error(String(status)))))),
+    ).catch(() => undefined);
     await a.stop(true);
     const statuses = await Promise.all(posts);
     expect(statuses).toContain(200);
@@ -260,10 +334,20 @@ describe('two server processes on one PostgreSQL database', () => {
       }
       const inFlight = await Promise.all(Array.from({ length: 4 }, () => beginAt(victim, 'openid')));
       const answers = await Promise.all(inFlight.map((f) => respondVia(victim, f.link)));
-      const posts = answers.map((x) => x.post().then((r) => r.status).catch(() => 'killed'));
+      const posts = answers.map((x) =>
+        x
+          .post()
+          .then((r) => r.status)
+          .catch(() => 'killed'),
+      );
       await sleep(15);
       // Nothing integrated while the sequencer is stuck (not logState: it would wait for log_checkpoints too).
-      const { rows: waiting } = await withPg((db) => db.query<{ n: number }>('SELECT count(*)::int AS n FROM records WHERE leaf_index IS NULL AND ceremony_id = ANY($1)', [stalled]));
+      const { rows: waiting } = await withPg((db) =>
+        db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM records WHERE leaf_index IS NULL AND ceremony_id = ANY($1)',
+          [stalled],
+        ),
+      );
       expect(waiting[0]!.n).toBe(2);
 
       await victim.stop(true); // kill -9, mid-integration
@@ -275,7 +359,8 @@ describe('two server processes on one PostgreSQL database', () => {
       const { ms, state } = await allIntegrated(2_000);
       expectContiguous(state);
       expect(ms).toBeLessThan(2_000);
-      for (const id of stalled) expect((await integration(id, 0)).integratedAt.getTime() - releasedAt).toBeLessThan(1_000);
+      for (const id of stalled)
+        expect((await integration(id, 0)).integratedAt.getTime() - releasedAt).toBeLessThan(1_000);
       const delays: number[] = [];
       for (let i = 0; i < 3; i++) {
         const flow = await beginAt(survivor, 'openid');

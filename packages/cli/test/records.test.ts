@@ -15,7 +15,15 @@ import { startServer } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import { openDatabase, type Database } from '../../server/src/db/database.js';
 import { MasterKey } from '../../server/src/master-key.js';
-import { appendRecord, checkpointAt, consistencyProof, inclusionProof, integrate, logIdentity, type LogIdentity } from '../../server/src/records/index.js';
+import {
+  appendRecord,
+  checkpointAt,
+  consistencyProof,
+  inclusionProof,
+  integrate,
+  logIdentity,
+  type LogIdentity,
+} from '../../server/src/records/index.js';
 import { createPostgresDatabase, ENGINES } from '../../server/test/support/databases.js';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
@@ -83,26 +91,59 @@ function otherLog(): { key: string; signer: ReturnType<typeof ed25519Signer> } {
 }
 
 /** What GET /records/v1/proof/inclusion answers (snake_case), from the library call on the database. */
-async function inclusionBundle(db: Database, o: { recordId: string; treeSize?: number }): Promise<Record<string, unknown>> {
+async function inclusionBundle(
+  db: Database,
+  o: { recordId: string; treeSize?: number },
+): Promise<Record<string, unknown>> {
   const a = await inclusionProof(db, o);
-  return { record_id: a.recordId, rp_client_id: a.rpClientId, entry: a.entry, leaf_hash: a.leafHash, leaf_index: a.leafIndex, tree_size: a.treeSize, proof: a.proof, checkpoint: a.checkpoint };
+  return {
+    record_id: a.recordId,
+    rp_client_id: a.rpClientId,
+    entry: a.entry,
+    leaf_hash: a.leafHash,
+    leaf_index: a.leafIndex,
+    tree_size: a.treeSize,
+    proof: a.proof,
+    checkpoint: a.checkpoint,
+  };
 }
 
 /** What GET /records/v1/proof/consistency answers. */
-async function consistencyBundle(db: Database, o: { first: number; second?: number }): Promise<Record<string, unknown>> {
+async function consistencyBundle(
+  db: Database,
+  o: { first: number; second?: number },
+): Promise<Record<string, unknown>> {
   const a = await consistencyProof(db, o);
-  return { first: a.first, second: a.second, proof: a.proof, first_checkpoint: a.firstCheckpoint, second_checkpoint: a.secondCheckpoint };
+  return {
+    first: a.first,
+    second: a.second,
+    proof: a.proof,
+    first_checkpoint: a.firstCheckpoint,
+    second_checkpoint: a.secondCheckpoint,
+  };
 }
 
 /** A platform note (no RP, no subject: never purged, never exported by RP). */
-const note = (db: Database, n: number): Promise<unknown> => appendRecord(db, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: { event: 'test_note', n } });
+const note = (db: Database, n: number): Promise<unknown> =>
+  appendRecord(db, {
+    rpClientId: null,
+    ceremonyId: null,
+    subjectId: null,
+    framework: 'platform',
+    outcome: 'note',
+    payload: { event: 'test_note', n },
+  });
 
 /** Runs SQL as an insider who can switch the append-only triggers off. */
 const asInsider = (db: Database, sql: string): Promise<void> =>
   db.transaction(async (tx) => {
-    await tx.exec('ALTER TABLE records DISABLE TRIGGER records_append_only; ALTER TABLE log_nodes DISABLE TRIGGER log_nodes_append_only; ALTER TABLE log_checkpoints DISABLE TRIGGER log_checkpoints_append_only');
+    await tx.exec(
+      'ALTER TABLE records DISABLE TRIGGER records_append_only; ALTER TABLE log_nodes DISABLE TRIGGER log_nodes_append_only; ALTER TABLE log_checkpoints DISABLE TRIGGER log_checkpoints_append_only',
+    );
     await tx.exec(sql);
-    await tx.exec('ALTER TABLE records ENABLE TRIGGER records_append_only; ALTER TABLE log_nodes ENABLE TRIGGER log_nodes_append_only; ALTER TABLE log_checkpoints ENABLE TRIGGER log_checkpoints_append_only');
+    await tx.exec(
+      'ALTER TABLE records ENABLE TRIGGER records_append_only; ALTER TABLE log_nodes ENABLE TRIGGER log_nodes_append_only; ALTER TABLE log_checkpoints ENABLE TRIGGER log_checkpoints_append_only',
+    );
   });
 
 describe('kakunin records: usage', () => {
@@ -122,11 +163,23 @@ describe('kakunin records: usage', () => {
         kakunin(['records', 'check-proof', join(dir, 'proof.json')]),
         kakunin(['records', 'verify', '--data-dir', dir]),
       ]);
-      expect([format.code, from.code, future.code, anchor.code, badKey.code, badKeyFile.code, checkKey.code, noKey.code]).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+      expect([
+        format.code,
+        from.code,
+        future.code,
+        anchor.code,
+        badKey.code,
+        badKeyFile.code,
+        checkKey.code,
+        noKey.code,
+      ]).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
       expect(format.stderr).toMatch(/--format must be one of csv, json/);
       expect(future.stderr).toMatch(/only with --dry-run/);
       expect(anchor.stderr).toMatch(/unknown option '--anchor'/);
-      for (const r of [badKey, badKeyFile, checkKey]) expect(r.stderr).toMatch(/^kakunin: --key is not a log verifier key \(<origin>\+<key id>\+<base64 key>, as GET \/records\/v1\/key answers\): /);
+      for (const r of [badKey, badKeyFile, checkKey])
+        expect(r.stderr).toMatch(
+          /^kakunin: --key is not a log verifier key \(<origin>\+<key id>\+<base64 key>, as GET \/records\/v1\/key answers\): /,
+        );
       expect(noKey.stderr).toMatch(/required option '--key <key>' not specified/);
       expect(none.code).toBe(1);
       expect(none.stderr).toMatch(/no Kakunin database in/);
@@ -140,7 +193,10 @@ describe('kakunin records: usage', () => {
     try {
       const { key } = otherLog();
       writeFileSync(join(dir, 'junk.json'), 'this is not JSON');
-      const [junk, missing] = await Promise.all([kakunin(['records', 'check-proof', join(dir, 'junk.json'), '--key', key]), kakunin(['records', 'check-proof', join(dir, 'nope.json'), '--key', key])]);
+      const [junk, missing] = await Promise.all([
+        kakunin(['records', 'check-proof', join(dir, 'junk.json'), '--key', key]),
+        kakunin(['records', 'check-proof', join(dir, 'nope.json'), '--key', key]),
+      ]);
       expect([junk.code, missing.code]).toEqual([1, 1]);
       expect(junk.stderr).toMatch(/junk\.json is not a proof \(JSON from \/records\/v1\/proof\/…\)/);
       expect(missing.stderr).toMatch(/cannot read proof .*nope\.json: ENOENT/);
@@ -173,7 +229,8 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
   /** The sequencer's step, as a server runs it every 200 ms. */
   const sequence = (): Promise<number> => withDb(async (db) => (await integrate(db, identity)).treeSize);
   /** The latest signed checkpoint, saved to a file (as `verify --save` or GET /records/v1/checkpoint would). */
-  const saveCheckpoint = (name: string): Promise<string> => withDb(async (db) => file(name, (await checkpointAt(db)).note));
+  const saveCheckpoint = (name: string): Promise<string> =>
+    withDb(async (db) => file(name, (await checkpointAt(db)).note));
   const file = (name: string, content: string): string => {
     const path = join(work, 'files', name);
     writeFileSync(path, content);
@@ -196,10 +253,33 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
       );
       await db.query("INSERT INTO subjects (id) VALUES ('sub_1'), ('sub_2')");
       const old = new Date(Date.now() - 3 * 365 * 86_400_000);
-      await appendRecord(db, { rpClientId: 'rp_bank', ceremonyId: 'c1', subjectId: 'sub_1', framework: 'jp_aml', outcome: 'verified', payload: { purpose: 'KYC', n: 1 } });
-      await appendRecord(db, { rpClientId: 'rp_city', ceremonyId: 'c2', subjectId: 'sub_2', framework: 'jp_municipal', outcome: 'verified', payload: { purpose: '=cmd|calc', n: 2 }, at: old });
-      await appendRecord(db, { rpClientId: 'rp_bank', ceremonyId: 'c3', subjectId: null, framework: 'jp_aml', outcome: 'rejected', payload: { n: 3 } });
-      for (const r of await db.query<{ seq: string; id: string }>('SELECT seq::text AS seq, id FROM records')) ids[r.seq] = r.id;
+      await appendRecord(db, {
+        rpClientId: 'rp_bank',
+        ceremonyId: 'c1',
+        subjectId: 'sub_1',
+        framework: 'jp_aml',
+        outcome: 'verified',
+        payload: { purpose: 'KYC', n: 1 },
+      });
+      await appendRecord(db, {
+        rpClientId: 'rp_city',
+        ceremonyId: 'c2',
+        subjectId: 'sub_2',
+        framework: 'jp_municipal',
+        outcome: 'verified',
+        payload: { purpose: '=cmd|calc', n: 2 },
+        at: old,
+      });
+      await appendRecord(db, {
+        rpClientId: 'rp_bank',
+        ceremonyId: 'c3',
+        subjectId: null,
+        framework: 'jp_aml',
+        outcome: 'rejected',
+        payload: { n: 3 },
+      });
+      for (const r of await db.query<{ seq: string; id: string }>('SELECT seq::text AS seq, id FROM records'))
+        ids[r.seq] = r.id;
       // As the first server start would: the log's key, sealed under the master key, then a sequencer step.
       identity = await logIdentity(db, MASTER_KEY, ORIGIN);
       expect((await integrate(db, identity)).treeSize).toBe(3);
@@ -226,7 +306,9 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     await withDb((db) => note(db, 4));
     const pending = await kakunin(['records', 'verify', ...target]);
     expect(pending.code, pending.stderr).toBe(0);
-    expect(pending.stdout).toMatch(/^OK: 3 records, log intact: tree size 3, root \S+ \(0 purged\); 1 newer record\(s\) not in a checkpoint yet \(checked too\)\n$/);
+    expect(pending.stdout).toMatch(
+      /^OK: 3 records, log intact: tree size 3, root \S+ \(0 purged\); 1 newer record\(s\) not in a checkpoint yet \(checked too\)\n$/,
+    );
     expect(await sequence()).toBe(4);
   });
 
@@ -244,24 +326,36 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     }
     const grown = await kakunin(['records', 'verify', '--since', saved, ...target]);
     expect(grown.code, grown.stderr).toBe(0);
-    expect(grown.stdout).toMatch(/^OK: 6 records, log intact: tree size 6, root \S+ \(0 purged\), extends the earlier checkpoint\n$/);
+    expect(grown.stdout).toMatch(
+      /^OK: 6 records, log intact: tree size 6, root \S+ \(0 purged\), extends the earlier checkpoint\n$/,
+    );
   });
 
   // Engine-independent (a key, a checkpoint, an offline proof): on PostgreSQL only, where a command starts fastest.
   if (engine === 'postgres') {
     it('verify --since: a checkpoint the log does not extend (a fork, a truncation) or that the key did not sign exits 1', async () => {
       // A fork: a checkpoint of size 4 signed with the log's own key, over another root.
-      const fork = file('fork.txt', signCheckpoint({ origin: ORIGIN, size: 4, root: randomBytes(32), extensions: [] }, identity.signer));
+      const fork = file(
+        'fork.txt',
+        signCheckpoint({ origin: ORIGIN, size: 4, root: randomBytes(32), extensions: [] }, identity.signer),
+      );
       const forked = await kakunin(['records', 'verify', '--since', fork, ...target]);
       expect(forked.code).toBe(1);
-      expect(forked.stdout).toBe('tree size 4: the log is not an extension of the earlier checkpoint (size 4): its first 4 leaves now give another root (consistency)\n');
+      expect(forked.stdout).toBe(
+        'tree size 4: the log is not an extension of the earlier checkpoint (size 4): its first 4 leaves now give another root (consistency)\n',
+      );
       expect(forked.stderr).toMatch(/kakunin: FAILED: 6 records checked, 1 problem\(s\)/);
 
       // A checkpoint that only another key signed.
-      const forged = file('forged.txt', signCheckpoint({ origin: ORIGIN, size: 6, root: randomBytes(32), extensions: [] }, otherLog().signer));
+      const forged = file(
+        'forged.txt',
+        signCheckpoint({ origin: ORIGIN, size: 6, root: randomBytes(32), extensions: [] }, otherLog().signer),
+      );
       const unsigned = await kakunin(['records', 'verify', '--since', forged, ...target]);
       expect(unsigned.code).toBe(1);
-      expect(unsigned.stdout).toMatch(/^log: the earlier checkpoint does not verify with the log's key: .* \(signature\)\n$/);
+      expect(unsigned.stdout).toMatch(
+        /^log: the earlier checkpoint does not verify with the log's key: .* \(signature\)\n$/,
+      );
 
       // A truncation by an insider: the newest leaf, its nodes and checkpoint gone. The log on its own
       // still verifies (it is a smaller, consistent log); only a checkpoint kept elsewhere shows it.
@@ -283,7 +377,9 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
         expect(alone.stdout).toMatch(/^OK: 5 records, log intact: tree size 5, /);
         const truncated = await kakunin(['records', 'verify', '--since', saved, ...target]);
         expect(truncated.code).toBe(1);
-        expect(truncated.stdout).toBe('tree size 6: the earlier checkpoint has 6 leaves, the log now 5: leaves were deleted (consistency)\n');
+        expect(truncated.stdout).toBe(
+          'tree size 6: the earlier checkpoint has 6 leaves, the log now 5: leaves were deleted (consistency)\n',
+        );
       } finally {
         await withDb((db) =>
           asInsider(
@@ -301,9 +397,23 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     it("verify --key: the log's key needs no master key; another log's key fails on the signature", async () => {
       // No master key in the environment, nor in the data directory (PostgreSQL: give one without it).
       const noMasterKey = url ? ['--data-dir', work] : [];
-      const withKey = await kakunin(['records', 'verify', '--since', join(work, 'files', 'size-6.txt'), '--key', keyFile, ...target, ...noMasterKey], { masterKey: false });
+      const withKey = await kakunin(
+        [
+          'records',
+          'verify',
+          '--since',
+          join(work, 'files', 'size-6.txt'),
+          '--key',
+          keyFile,
+          ...target,
+          ...noMasterKey,
+        ],
+        { masterKey: false },
+      );
       expect(withKey.code, withKey.stderr).toBe(0);
-      expect(withKey.stdout).toMatch(/^OK: 6 records, log intact: tree size 6, root \S+ \(0 purged\), extends the earlier checkpoint\n$/);
+      expect(withKey.stdout).toMatch(
+        /^OK: 6 records, log intact: tree size 6, root \S+ \(0 purged\), extends the earlier checkpoint\n$/,
+      );
       const noMaster = await kakunin(['records', 'verify', ...target, ...noMasterKey], { masterKey: false });
       expect(noMaster.code).toBe(1);
       expect(noMaster.stderr).toMatch(/cannot open the platform secrets without a master key/);
@@ -311,7 +421,8 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
       expect(other.code).toBe(1);
       // Every signed checkpoint fails (the latest, of size 6, among them), and nothing else.
       const lines = other.stdout.trimEnd().split('\n');
-      for (const line of lines) expect(line).toMatch(/^tree size \d+: .*does not verify with the log's key: .* \(signature\)$/);
+      for (const line of lines)
+        expect(line).toMatch(/^tree size \d+: .*does not verify with the log's key: .* \(signature\)$/);
       expect(lines.some((line) => line.startsWith('tree size 6: '))).toBe(true);
     });
   }
@@ -322,7 +433,9 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     try {
       const bad = await kakunin(['records', 'verify', ...target]);
       expect(bad.code).toBe(1);
-      expect(bad.stdout).toBe(`leaf 0 ${ids['1']}: payload was edited: its hash does not match payload_hash (payload)\n`);
+      expect(bad.stdout).toBe(
+        `leaf 0 ${ids['1']}: payload was edited: its hash does not match payload_hash (payload)\n`,
+      );
       expect(bad.stderr).toMatch(/kakunin: FAILED: 6 records checked, 1 problem\(s\)/);
     } finally {
       await edit(`UPDATE records SET payload = '{"purpose":"KYC","n":1}' WHERE seq = 1`);
@@ -333,20 +446,31 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
       const bad = await kakunin(['records', 'verify', ...target]);
       expect(bad.code).toBe(1);
       const lines = bad.stdout.trimEnd().split('\n');
-      expect(lines).toContain(`leaf 2 ${ids['3']}: the leaf hash does not match the row: a fixed column (id, created_at, rp, ceremony, subject, framework, outcome, payload_hash) or the leaf hash was edited (leaf)`);
-      expect(lines).toContain('leaf 2: the stored node 1/1 (leaves 2–3) differs from the one its leaves give: a node or a leaf under it was edited, or leaves were reordered (node)');
-      expect(lines).toContain('tree size 3: the checkpoint of size 3 signed a root the rows no longer give: a row, an index or the order of leaves before it changed (checkpoint)');
+      expect(lines).toContain(
+        `leaf 2 ${ids['3']}: the leaf hash does not match the row: a fixed column (id, created_at, rp, ceremony, subject, framework, outcome, payload_hash) or the leaf hash was edited (leaf)`,
+      );
+      expect(lines).toContain(
+        'leaf 2: the stored node 1/1 (leaves 2–3) differs from the one its leaves give: a node or a leaf under it was edited, or leaves were reordered (node)',
+      );
+      expect(lines).toContain(
+        'tree size 3: the checkpoint of size 3 signed a root the rows no longer give: a row, an index or the order of leaves before it changed (checkpoint)',
+      );
     } finally {
       await edit(`UPDATE records SET outcome = 'rejected' WHERE seq = 3`);
     }
     // Two leaves swapped: each row is intact, the order is not.
-    const swap = 'UPDATE records SET leaf_index = -1 WHERE leaf_index = 3; UPDATE records SET leaf_index = 3 WHERE leaf_index = 4; UPDATE records SET leaf_index = 4 WHERE leaf_index = -1';
+    const swap =
+      'UPDATE records SET leaf_index = -1 WHERE leaf_index = 3; UPDATE records SET leaf_index = 3 WHERE leaf_index = 4; UPDATE records SET leaf_index = 4 WHERE leaf_index = -1';
     await edit(swap);
     try {
       const swapped = await kakunin(['records', 'verify', ...target]);
       expect(swapped.code).toBe(1);
-      expect(swapped.stdout).toMatch(/^leaf 2: the stored node 1\/1 \(leaves 2–3\) differs from the one its leaves give: .* \(node\)$/m);
-      expect(swapped.stdout).toMatch(/^tree size 4: the checkpoint of size 4 signed a root the rows no longer give: .* \(checkpoint\)$/m);
+      expect(swapped.stdout).toMatch(
+        /^leaf 2: the stored node 1\/1 \(leaves 2–3\) differs from the one its leaves give: .* \(node\)$/m,
+      );
+      expect(swapped.stdout).toMatch(
+        /^tree size 4: the checkpoint of size 4 signed a root the rows no longer give: .* \(checkpoint\)$/m,
+      );
       expect(swapped.stdout).not.toMatch(/\((leaf|payload)\)$/m);
     } finally {
       await edit(swap);
@@ -371,10 +495,26 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
       const flipped = Buffer.from(proofHashes[0]!, 'base64');
       flipped[0]! ^= 1;
       const altered: [string, Record<string, unknown>, RegExp][] = [
-        ['entry', { ...bundle, entry: JSON.stringify(entry.map((v) => (v === 'rejected' ? 'verified' : v))) }, /: the inclusion proof of leaf 2 does not lead to the root of the checkpoint of kakunin\.test\/records at size 6: the entry, index or proof was altered, or the entry is not in this log \(PROOF_INVALID\)$/],
-        ['proof', { ...bundle, proof: [flipped.toString('base64'), ...proofHashes.slice(1)] }, /: the inclusion proof of leaf 2 does not lead to the root .* \(PROOF_INVALID\)$/],
-        ['tree-size', { ...bundle, tree_size: 3 }, /: the proof is for a tree of size 3, the checkpoint is of size 6 \(PROOF_INVALID\)$/],
-        ['checkpoint', { ...bundle, checkpoint: (bundle.checkpoint as string).replace('\n6\n', '\n7\n') }, /\(NOTE_UNVERIFIED\)$/],
+        [
+          'entry',
+          { ...bundle, entry: JSON.stringify(entry.map((v) => (v === 'rejected' ? 'verified' : v))) },
+          /: the inclusion proof of leaf 2 does not lead to the root of the checkpoint of kakunin\.test\/records at size 6: the entry, index or proof was altered, or the entry is not in this log \(PROOF_INVALID\)$/,
+        ],
+        [
+          'proof',
+          { ...bundle, proof: [flipped.toString('base64'), ...proofHashes.slice(1)] },
+          /: the inclusion proof of leaf 2 does not lead to the root .* \(PROOF_INVALID\)$/,
+        ],
+        [
+          'tree-size',
+          { ...bundle, tree_size: 3 },
+          /: the proof is for a tree of size 3, the checkpoint is of size 6 \(PROOF_INVALID\)$/,
+        ],
+        [
+          'checkpoint',
+          { ...bundle, checkpoint: (bundle.checkpoint as string).replace('\n6\n', '\n7\n') },
+          /\(NOTE_UNVERIFIED\)$/,
+        ],
       ];
       const [ok, json, atThree, withCheckpoint, otherKey, otherOrigin, wrongCheckpoint, ...runs] = await Promise.all([
         kakunin(['records', 'check-proof', proof, '--key', keyFile]),
@@ -385,18 +525,32 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
         kakunin(['records', 'check-proof', proof, '--key', otherLog().key]),
         kakunin(['records', 'check-proof', proof, '--key', keyFile, '--origin', 'evil.example/records']),
         kakunin(['records', 'check-proof', proofAt3, '--key', keyFile, '--checkpoint', checkpointFile]),
-        ...altered.map(([name, b]) => kakunin(['records', 'check-proof', file(`altered-${name}.json`, JSON.stringify(b)), '--key', keyFile])),
+        ...altered.map(([name, b]) =>
+          kakunin(['records', 'check-proof', file(`altered-${name}.json`, JSON.stringify(b)), '--key', keyFile]),
+        ),
       ]);
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toBe(`OK: record ${ids['3']} is leaf 2 of the tree of size 6 signed by ${ORIGIN}\n`);
-      expect(JSON.parse(json.stdout)).toEqual({ ok: true, kind: 'inclusion', recordId: ids['3'], leafIndex: 2, treeSize: 6, origin: ORIGIN, leafHash: bundle.leaf_hash });
+      expect(JSON.parse(json.stdout)).toEqual({
+        ok: true,
+        kind: 'inclusion',
+        recordId: ids['3'],
+        leafIndex: 2,
+        treeSize: 6,
+        origin: ORIGIN,
+        leafHash: bundle.leaf_hash,
+      });
       expect(atThree.stdout).toBe(`OK: record ${ids['3']} is leaf 2 of the tree of size 3 signed by ${ORIGIN}\n`);
       expect(withCheckpoint.code, withCheckpoint.stderr).toBe(0);
 
       expect([otherKey.code, otherOrigin.code, wrongCheckpoint.code]).toEqual([1, 1, 1]);
       expect(otherKey.stderr).toMatch(/^kakunin: the proof does not hold: .*\(NOTE_UNVERIFIED\)\n$/);
-      expect(otherOrigin.stderr).toBe('kakunin: the proof does not hold: the checkpoint is of log "kakunin.test/records", not "evil.example/records" (CHECKPOINT_ORIGIN_MISMATCH)\n');
-      expect(wrongCheckpoint.stderr).toBe('kakunin: the proof does not hold: the proof is for a tree of size 3, the checkpoint is of size 6 (PROOF_INVALID)\n');
+      expect(otherOrigin.stderr).toBe(
+        'kakunin: the proof does not hold: the checkpoint is of log "kakunin.test/records", not "evil.example/records" (CHECKPOINT_ORIGIN_MISMATCH)\n',
+      );
+      expect(wrongCheckpoint.stderr).toBe(
+        'kakunin: the proof does not hold: the proof is for a tree of size 3, the checkpoint is of size 6 (PROOF_INVALID)\n',
+      );
       for (const [i, [name, , message]] of altered.entries()) {
         expect(runs[i]!.code, name).toBe(1);
         expect(runs[i]!.stdout, name).toBe('');
@@ -409,26 +563,53 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
   // Engine-independent (a key, a checkpoint, an offline proof): on PostgreSQL only, where a command starts fastest.
   if (engine === 'postgres') {
     it('check-proof: a consistency proof between two checkpoints holds; a forged one does not', async () => {
-      const [three, four] = await withDb(async (db) => [await consistencyBundle(db, { first: 3 }), await consistencyBundle(db, { first: 4, second: 5 })]);
+      const [three, four] = await withDb(async (db) => [
+        await consistencyBundle(db, { first: 3 }),
+        await consistencyBundle(db, { first: 4, second: 5 }),
+      ]);
       expect(three).toMatchObject({ first: 3, second: 6 });
       const hashes = three.proof as string[];
       expect(hashes).toHaveLength(4);
       // A fork signed with the log's own key: a tree of size 6 that does not extend the tree of size 3.
       const fork = signCheckpoint({ origin: ORIGIN, size: 6, root: randomBytes(32), extensions: [] }, identity.signer);
       const forged: [string, Record<string, unknown>, RegExp][] = [
-        ['fork', { ...three, second_checkpoint: fork }, /: the tree of size 6 is not an extension of the tree of size 3: the proof does not verify \(the log forked, or the proof was altered\) \(PROOF_INVALID\)$/],
-        ['proof', { ...three, proof: [...hashes].reverse() }, /: the tree of size 6 is not an extension of the tree of size 3.*\(PROOF_INVALID\)$/],
-        ['other-key', { ...three, first_checkpoint: signCheckpoint({ origin: ORIGIN, size: 3, root: randomBytes(32), extensions: [] }, otherLog().signer) }, /\(NOTE_UNVERIFIED\)$/],
+        [
+          'fork',
+          { ...three, second_checkpoint: fork },
+          /: the tree of size 6 is not an extension of the tree of size 3: the proof does not verify \(the log forked, or the proof was altered\) \(PROOF_INVALID\)$/,
+        ],
+        [
+          'proof',
+          { ...three, proof: [...hashes].reverse() },
+          /: the tree of size 6 is not an extension of the tree of size 3.*\(PROOF_INVALID\)$/,
+        ],
+        [
+          'other-key',
+          {
+            ...three,
+            first_checkpoint: signCheckpoint(
+              { origin: ORIGIN, size: 3, root: randomBytes(32), extensions: [] },
+              otherLog().signer,
+            ),
+          },
+          /\(NOTE_UNVERIFIED\)$/,
+        ],
       ];
       const [ok, ok45, json, ...runs] = await Promise.all([
         kakunin(['records', 'check-proof', file('consistency-3.json', JSON.stringify(three)), '--key', keyFile]),
         kakunin(['records', 'check-proof', file('consistency-4.json', JSON.stringify(four)), '--key', keyFile]),
         kakunin(['records', 'check-proof', join(work, 'files', 'consistency-3.json'), '--key', keyFile, '--json']),
-        ...forged.map(([name, b]) => kakunin(['records', 'check-proof', file(`forged-${name}.json`, JSON.stringify(b)), '--key', keyFile])),
+        ...forged.map(([name, b]) =>
+          kakunin(['records', 'check-proof', file(`forged-${name}.json`, JSON.stringify(b)), '--key', keyFile]),
+        ),
       ]);
       expect([ok.code, ok45.code, json.code]).toEqual([0, 0, 0]);
-      expect(ok.stdout).toBe(`OK: the tree of size 6 extends the tree of size 3 (both checkpoints signed by ${ORIGIN})\n`);
-      expect(ok45.stdout).toBe(`OK: the tree of size 5 extends the tree of size 4 (both checkpoints signed by ${ORIGIN})\n`);
+      expect(ok.stdout).toBe(
+        `OK: the tree of size 6 extends the tree of size 3 (both checkpoints signed by ${ORIGIN})\n`,
+      );
+      expect(ok45.stdout).toBe(
+        `OK: the tree of size 5 extends the tree of size 4 (both checkpoints signed by ${ORIGIN})\n`,
+      );
       expect(JSON.parse(json.stdout)).toEqual({ ok: true, kind: 'consistency', first: 3, second: 6, origin: ORIGIN });
       for (const [i, [name, , message]] of forged.entries()) {
         expect(runs[i]!.code, name).toBe(1);
@@ -450,15 +631,37 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     const json = await kakunin(['records', 'export', '--format', 'json', '--rp', 'rp_bank', ...target]);
     expect(json.code, json.stderr).toBe(0);
     expect((JSON.parse(json.stdout) as { seq: string }[]).map((r) => r.seq)).toEqual(['1', '3']);
-    const dated = await kakunin(['records', 'export', '--format', 'json', '--outcome', 'verified', '--from', new Date(Date.now() - 86_400_000).toISOString(), ...target]);
+    const dated = await kakunin([
+      'records',
+      'export',
+      '--format',
+      'json',
+      '--outcome',
+      'verified',
+      '--from',
+      new Date(Date.now() - 86_400_000).toISOString(),
+      ...target,
+    ]);
     expect((JSON.parse(dated.stdout) as { seq: string }[]).map((r) => r.seq)).toEqual(['1']);
   });
 
   it('end-relationship, then purge: dry run, the purge, and the log still verifies, before and after the sequencer', async () => {
     const saved = await saveCheckpoint('before-purge.txt');
-    const ended = await kakunin(['records', 'end-relationship', '--rp', 'rp_city', '--subject', 'sub_2', '--at', new Date(Date.now() - 2 * 365 * 86_400_000).toISOString(), ...target]);
+    const ended = await kakunin([
+      'records',
+      'end-relationship',
+      '--rp',
+      'rp_city',
+      '--subject',
+      'sub_2',
+      '--at',
+      new Date(Date.now() - 2 * 365 * 86_400_000).toISOString(),
+      ...target,
+    ]);
     expect(ended.code, ended.stderr).toBe(0);
-    expect(ended.stdout).toMatch(/^relationship rp_city \/ sub_2 ended at \S+ \(note rec_\S+ appended\); jp_municipal records kept until \S+Z\n$/);
+    expect(ended.stdout).toMatch(
+      /^relationship rp_city \/ sub_2 ended at \S+ \(note rec_\S+ appended\); jp_municipal records kept until \S+Z\n$/,
+    );
     const unknown = await kakunin(['records', 'end-relationship', '--rp', 'rp_city', '--subject', 'nobody', ...target]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no subject nobody/);
@@ -473,29 +676,54 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     // The purged record keeps its leaf (its leaf hash covers the payload's hash, not the payload).
     const before = await kakunin(['records', 'verify', '--since', saved, ...target]);
     expect(before.code, before.stdout + before.stderr).toBe(0);
-    expect(before.stdout).toMatch(/^OK: 6 records, log intact: tree size 6, root \S+ \(1 purged\), extends the earlier checkpoint; 2 newer record\(s\) not in a checkpoint yet \(checked too\)\n$/);
+    expect(before.stdout).toMatch(
+      /^OK: 6 records, log intact: tree size 6, root \S+ \(1 purged\), extends the earlier checkpoint; 2 newer record\(s\) not in a checkpoint yet \(checked too\)\n$/,
+    );
     expect(await sequence()).toBe(8);
     const after = await kakunin(['records', 'verify', '--since', saved, ...target]);
     expect(after.code, after.stdout + after.stderr).toBe(0);
-    expect(after.stdout).toMatch(/^OK: 8 records, log intact: tree size 8, root \S+ \(1 purged\), extends the earlier checkpoint\n$/);
+    expect(after.stdout).toMatch(
+      /^OK: 8 records, log intact: tree size 8, root \S+ \(1 purged\), extends the earlier checkpoint\n$/,
+    );
     const purged = await withDb((db) => inclusionBundle(db, { recordId: ids['2']! }));
-    const check = await kakunin(['records', 'check-proof', file('purged.json', JSON.stringify(purged)), '--key', keyFile]);
+    const check = await kakunin([
+      'records',
+      'check-proof',
+      file('purged.json', JSON.stringify(purged)),
+      '--key',
+      keyFile,
+    ]);
     expect(check.stdout).toBe(`OK: record ${ids['2']} is leaf 1 of the tree of size 8 signed by ${ORIGIN}\n`);
   });
 
   // Only the embedded database has a holder process; PostgreSQL is shared by design.
   if (engine === 'pglite') {
     it('through a running server that holds the embedded database: verify --since, and --key checked here', async () => {
-      const config = loadConfig({ mode: 'sandbox', port: 0, dataDir: work, logLevel: 'silent', masterKey: MASTER_KEY.export() }, {});
+      const config = loadConfig(
+        { mode: 'sandbox', port: 0, dataDir: work, logLevel: 'silent', masterKey: MASTER_KEY.export() },
+        {},
+      );
       const server = await startServer(config, { noJobs: true, simDir: join(work, 'sim') });
       try {
-        const ok = await kakunin(['records', 'verify', '--since', join(work, 'files', 'before-purge.txt'), '--key', keyFile, ...target]);
+        const ok = await kakunin([
+          'records',
+          'verify',
+          '--since',
+          join(work, 'files', 'before-purge.txt'),
+          '--key',
+          keyFile,
+          ...target,
+        ]);
         expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-        expect(ok.stdout).toMatch(/^OK: 8 records, log intact: tree size 8, root \S+ \(1 purged\), extends the earlier checkpoint\n$/);
+        expect(ok.stdout).toMatch(
+          /^OK: 8 records, log intact: tree size 8, root \S+ \(1 purged\), extends the earlier checkpoint\n$/,
+        );
         // The server verifies with its own key; the key given must have signed what it verified.
         const other = await kakunin(['records', 'verify', '--key', otherLog().key, ...target]);
         expect(other.code, other.stdout + other.stderr).toBe(1);
-        expect(other.stdout).toMatch(/^tree size 8: the latest checkpoint, of size 8, does not verify with the log's key: .* \(signature\)\n$/);
+        expect(other.stdout).toMatch(
+          /^tree size 8: the latest checkpoint, of size 8, does not verify with the log's key: .* \(signature\)\n$/,
+        );
       } finally {
         await server.close();
       }
@@ -504,7 +732,10 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
     it('a server holding the embedded database that does not answer is a clear error (exit 1)', async () => {
       const lock = join(work, 'db.lock');
       writeFileSync(lock, JSON.stringify({ pid: process.pid })); // this test process: alive, and not the child
-      writeFileSync(join(work, 'server.json'), JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:18080', adminToken: 't' }));
+      writeFileSync(
+        join(work, 'server.json'),
+        JSON.stringify({ pid: process.pid, url: 'http://127.0.0.1:18080', adminToken: 't' }),
+      );
       try {
         const busy = await kakunin(['records', 'verify', ...target]);
         expect(busy.code).toBe(1);

@@ -11,7 +11,12 @@ export interface RunResult {
 }
 
 export function kakunin(args: string[], options: { input?: string; cwd?: string } = {}): RunResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input: options.input ?? '', cwd: options.cwd, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    cwd: options.cwd,
+    timeout: 120_000,
+  });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -24,7 +24,11 @@ let stderr = '';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kakunin-serve-'));
-  server = spawn(process.execPath, [BIN, 'serve', '--sandbox', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(
+    process.execPath,
+    [BIN, 'serve', '--sandbox', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   server.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: server.stdout! });
@@ -59,7 +63,19 @@ describe('kakunin serve / rp add / holder (checked as written)', () => {
   });
 
   it('rp add --json registers against the same data dir while the server runs', () => {
-    const r = kakunin(['rp', 'add', '--name', '銀行デモ', '--redirect-uri', REDIRECT, '--framework', 'jp_aml', '--json', '--data-dir', dataDir]);
+    const r = kakunin([
+      'rp',
+      'add',
+      '--name',
+      '銀行デモ',
+      '--redirect-uri',
+      REDIRECT,
+      '--framework',
+      'jp_aml',
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]);
     expect(r.stderr).not.toMatch(/Unsupported runtime/);
     expect(r.code).toBe(0);
     client = JSON.parse(r.stdout) as typeof client;
@@ -77,22 +93,36 @@ describe('kakunin serve / rp add / holder (checked as written)', () => {
   });
 
   it('holder --sim --pin-stdin completes an identity ceremony; the RP gets verified_claims', async () => {
-    const { config, verifier, state, url: auth } = await authorizationRequest(url, client.client_id, client.client_secret, { redirectUri: REDIRECT, scope: 'openid identity' });
+    const {
+      config,
+      verifier,
+      state,
+      url: auth,
+    } = await authorizationRequest(url, client.client_id, client.client_secret, {
+      redirectUri: REDIRECT,
+      scope: 'openid identity',
+    });
     const browser = new Browser();
     const page = await browser.go(auth.toString(), url);
     const link = holderLinkOf(page.body);
     expect(link.startsWith(`${url}/holder/v1/ceremonies/`)).toBe(true);
 
-    const wrong = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], { input: 'WRONG123\n' });
+    const wrong = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], {
+      input: 'WRONG123\n',
+    });
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/WRONG_PIN|remaining/i);
 
-    const r = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], { input: `${person.pins.sign}\n` });
+    const r = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], {
+      input: `${person.pins.sign}\n`,
+    });
     expect(r.stderr).toMatch(/銀行デモ/);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/completed/);
 
-    const again = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], { input: `${person.pins.sign}\n` });
+    const again = kakunin(['holder', link, '--sim', person.id, '--dir', join(dataDir, 'sim'), '--pin-stdin'], {
+      input: `${person.pins.sign}\n`,
+    });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/completed/);
 
@@ -100,9 +130,14 @@ describe('kakunin serve / rp add / holder (checked as written)', () => {
     const consent = await browser.go(`${url}/interaction/${uid}/continue`, url);
     const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
     const landed = await browser.go(`${url}/interaction/${consentUid}/consent`, url, { method: 'POST', form: {} });
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), { pkceCodeVerifier: verifier, expectedState: state });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(landed.url), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
     const info = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
-    expect((info.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework).toBe('jp_aml');
+    expect((info.verified_claims as { verification: { trust_framework: string } }).verification.trust_framework).toBe(
+      'jp_aml',
+    );
   }, 60_000);
 
   it('records verify and export work through the running server (it holds the embedded database)', () => {

@@ -69,36 +69,63 @@ describe('kakunin sim', () => {
     ['sign', 'android'],
     ['auth', 'iphone'],
     ['sign', 'iphone'],
-  ])('cert --kind %s --medium %s: verified by kakunin in sandbox mode and by openssl; rejected in production', (kind, medium) => {
-    const p = adult();
-    const out = join(work, `${p.id}-${kind}-${medium}.der`);
-    const w = kakunin(['sim', 'cert', '--person', p.id, '--kind', kind, '--medium', medium, '--out', out, '--dir', dir]);
-    expect(w.code, w.stderr).toBe(0);
+  ])(
+    'cert --kind %s --medium %s: verified by kakunin in sandbox mode and by openssl; rejected in production',
+    (kind, medium) => {
+      const p = adult();
+      const out = join(work, `${p.id}-${kind}-${medium}.der`);
+      const w = kakunin([
+        'sim',
+        'cert',
+        '--person',
+        p.id,
+        '--kind',
+        kind,
+        '--medium',
+        medium,
+        '--out',
+        out,
+        '--dir',
+        dir,
+      ]);
+      expect(w.code, w.stderr).toBe(0);
 
-    const inspect = JSON.parse(kakunin(['cert', 'inspect', out, '--json', '--trust', roots]).stdout);
-    expect(inspect).toMatchObject({ kind, environment: 'simulator', medium, isCA: false });
-    if (kind === 'sign') expect(inspect.basic4).toMatchObject({ name: p.name, birthDate: p.birthDate });
-    else expect(inspect.municipalityHint).toMatch(/^\d{5}$/);
+      const inspect = JSON.parse(kakunin(['cert', 'inspect', out, '--json', '--trust', roots]).stdout);
+      expect(inspect).toMatchObject({ kind, environment: 'simulator', medium, isCA: false });
+      if (kind === 'sign') expect(inspect.basic4).toMatchObject({ name: p.name, birthDate: p.birthDate });
+      else expect(inspect.municipalityHint).toMatch(/^\d{5}$/);
 
-    const ok = kakunin(['cert', 'verify', out, '--mode', 'sandbox', '--trust', roots, '--json']);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, kind, medium, environment: 'simulator' });
-    expect(JSON.parse(ok.stdout).generation).toBe(inspect.issuerGeneration.label);
+      const ok = kakunin(['cert', 'verify', out, '--mode', 'sandbox', '--trust', roots, '--json']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, kind, medium, environment: 'simulator' });
+      expect(JSON.parse(ok.stdout).generation).toBe(inspect.issuerGeneration.label);
 
-    const prod = kakunin(['cert', 'verify', out, '--mode', 'production', '--trust', roots]);
-    expect(prod.code).toBe(1);
-    expect(prod.stderr).toMatch(/UntrustedIssuer \(UNTRUSTED_ISSUER\)/);
-    expect(kakunin(['cert', 'verify', out]).stderr).toMatch(/UntrustedIssuer/);
+      const prod = kakunin(['cert', 'verify', out, '--mode', 'production', '--trust', roots]);
+      expect(prod.code).toBe(1);
+      expect(prod.stderr).toMatch(/UntrustedIssuer \(UNTRUSTED_ISSUER\)/);
+      expect(kakunin(['cert', 'verify', out]).stderr).toMatch(/UntrustedIssuer/);
 
-    const pem = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', out], { encoding: 'utf8' });
-    const rootPem = join(roots, `${inspect.issuerGeneration.label}.pem`);
-    const verified = execFileSync('openssl', ['verify', '-CAfile', rootPem], { input: pem, encoding: 'utf8' });
-    expect(verified.trim()).toMatch(/: OK$/);
-  });
+      const pem = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', out], { encoding: 'utf8' });
+      const rootPem = join(roots, `${inspect.issuerGeneration.label}.pem`);
+      const verified = execFileSync('openssl', ['verify', '-CAfile', rootPem], { input: pem, encoding: 'utf8' });
+      expect(verified.trim()).toMatch(/: OK$/);
+    },
+  );
 
-  it('cert for the minor\'s signing certificate fails with a clear error', () => {
+  it("cert for the minor's signing certificate fails with a clear error", () => {
     const minor = people.find((p) => !p.hasSignCert)!;
-    const r = kakunin(['sim', 'cert', '--person', minor.id, '--kind', 'sign', '--out', join(work, 'none.der'), '--dir', dir]);
+    const r = kakunin([
+      'sim',
+      'cert',
+      '--person',
+      minor.id,
+      '--kind',
+      'sign',
+      '--out',
+      join(work, 'none.der'),
+      '--dir',
+      dir,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/NO_SUCH_CERTIFICATE/);
   });
@@ -111,7 +138,11 @@ describe('kakunin sim', () => {
     const move = kakunin(['sim', 'event', '--person', p.id, 'move', '--dir', dir, '--json']);
     expect(move.code, move.stderr).toBe(0);
     const event = JSON.parse(move.stdout);
-    expect(event.revoked.some((r: { kind: string; reason: string }) => r.kind === 'sign' && r.reason === 'affiliationChanged')).toBe(true);
+    expect(
+      event.revoked.some(
+        (r: { kind: string; reason: string }) => r.kind === 'sign' && r.reason === 'affiliationChanged',
+      ),
+    ).toBe(true);
     const after = join(work, 'after-sign.der');
     kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', after, '--dir', dir]);
     const inspect = (f: string) => JSON.parse(kakunin(['cert', 'inspect', f, '--json']).stdout);
@@ -123,7 +154,18 @@ describe('kakunin sim', () => {
   });
 
   it('bad input: unknown person, unknown event, missing sandbox — one clear line, no stack trace', () => {
-    const unknown = kakunin(['sim', 'cert', '--person', 'nobody', '--kind', 'auth', '--out', join(work, 'x.der'), '--dir', dir]);
+    const unknown = kakunin([
+      'sim',
+      'cert',
+      '--person',
+      'nobody',
+      '--kind',
+      'auth',
+      '--out',
+      join(work, 'x.der'),
+      '--dir',
+      dir,
+    ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/UNKNOWN_PERSON/);
     const badEvent = kakunin(['sim', 'event', '--person', adult().id, 'explode', '--dir', dir]);
@@ -143,7 +185,9 @@ describe('kakunin sim', () => {
     kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', after, '--dir', dir]);
 
     const bin = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
-    const server = spawn(process.execPath, [bin, 'sim', 'serve', '--dir', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, [bin, 'sim', 'serve', '--dir', dir, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -156,12 +200,33 @@ describe('kakunin sim', () => {
       });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-      const revoked = kakunin(['cert', 'verify', before, '--trust', roots, '--revocation', 'ocsp', '--ocsp-url', `${url}/ocsp`]);
+      const revoked = kakunin([
+        'cert',
+        'verify',
+        before,
+        '--trust',
+        roots,
+        '--revocation',
+        'ocsp',
+        '--ocsp-url',
+        `${url}/ocsp`,
+      ]);
       expect(revoked.code).toBe(1);
       expect(revoked.stderr).toMatch(/REVOKED/);
       expect(revoked.stderr).toMatch(/affiliationChanged/);
       expect(revoked.stderr).toMatch(/\d{4}-\d{2}-\d{2}T/);
-      const good = kakunin(['cert', 'verify', after, '--trust', roots, '--revocation', 'ocsp', '--ocsp-url', `${url}/ocsp`, '--json']);
+      const good = kakunin([
+        'cert',
+        'verify',
+        after,
+        '--trust',
+        roots,
+        '--revocation',
+        'ocsp',
+        '--ocsp-url',
+        `${url}/ocsp`,
+        '--json',
+      ]);
       expect(good.code, good.stderr).toBe(0);
       expect(JSON.parse(good.stdout).revocation).toMatchObject({ status: 'good', source: 'ocsp' });
 
@@ -185,13 +250,46 @@ describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
   it('a PIN blocked by wrong tries works again after the reset; an unknown person is a clear error', () => {
     const p = people[1]!;
     // Three wrong authentication PINs block it, as on a real card.
-    for (let i = 0; i < 3; i++) kakunin(['card', 'sign', '--sim', p.id, '--dir', dir, '--data', join(dir, 'state.json'), '--out', join(work, 'sig'), '--pin-stdin'], { input: '0000\n' });
-    expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(/auth PIN: (0 tries remaining|blocked)/i);
+    for (let i = 0; i < 3; i++)
+      kakunin(
+        [
+          'card',
+          'sign',
+          '--sim',
+          p.id,
+          '--dir',
+          dir,
+          '--data',
+          join(dir, 'state.json'),
+          '--out',
+          join(work, 'sig'),
+          '--pin-stdin',
+        ],
+        { input: '0000\n' },
+      );
+    expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(
+      /auth PIN: (0 tries remaining|blocked)/i,
+    );
     const reset = kakunin(['sim', 'card', 'reset-pin', '--person', p.id, '--dir', dir]);
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(new RegExp(`${p.id}'s card PINs are reset.*auth 0 tries left \\(blocked\\)`));
     expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(/auth PIN: 3 tries remaining/);
-    const signed = kakunin(['card', 'sign', '--sim', p.id, '--dir', dir, '--data', join(dir, 'state.json'), '--out', join(work, 'sig'), '--pin-stdin'], { input: `${p.pins.auth}\n` });
+    const signed = kakunin(
+      [
+        'card',
+        'sign',
+        '--sim',
+        p.id,
+        '--dir',
+        dir,
+        '--data',
+        join(dir, 'state.json'),
+        '--out',
+        join(work, 'sig'),
+        '--pin-stdin',
+      ],
+      { input: `${p.pins.auth}\n` },
+    );
     expect(signed.code, signed.stderr).toBe(0);
     const unknown = kakunin(['sim', 'card', 'reset-pin', '--person', 'p999', '--dir', dir]);
     expect(unknown.code).not.toBe(0);

@@ -19,11 +19,26 @@ let config: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kakunin-trust-list-'));
-  future = await futureJlisRoot({ notBefore: new Date(now.getTime() - YEAR), notAfter: new Date(now.getTime() + 9 * YEAR) });
+  future = await futureJlisRoot({
+    notBefore: new Date(now.getTime() - YEAR),
+    notAfter: new Date(now.getTime() + 9 * YEAR),
+  });
   writeFileSync(join(dir, 'authca04.pem'), future.pem);
   config = join(dir, 'kakunin.json');
-  writeFileSync(config, JSON.stringify({ mode: 'production', trustAnchors: [{ file: join(dir, 'authca04.pem'), sha256: future.sha256 }] }));
-  const sim = await SimCa.create([{ id: 'sim-authca01', kind: 'auth', medium: 'card', generation: 1, notBefore: new Date(now.getTime() - YEAR), notAfter: new Date(now.getTime() + YEAR) }]);
+  writeFileSync(
+    config,
+    JSON.stringify({ mode: 'production', trustAnchors: [{ file: join(dir, 'authca04.pem'), sha256: future.sha256 }] }),
+  );
+  const sim = await SimCa.create([
+    {
+      id: 'sim-authca01',
+      kind: 'auth',
+      medium: 'card',
+      generation: 1,
+      notBefore: new Date(now.getTime() - YEAR),
+      notAfter: new Date(now.getTime() + YEAR),
+    },
+  ]);
   simDir = join(dir, 'sim-roots');
   mkdirSync(simDir);
   writeFileSync(join(simDir, 'sim-authca01.pem'), sim.root('sim-authca01').pem);
@@ -42,10 +57,33 @@ describe('kakunin trust list', () => {
     expect(rows.map((r) => r.label)).toEqual(['authca01', 'authca02', 'authca03', 'signca01', 'signca02', 'signca03']);
     for (const r of rows) {
       const root = JLIS_ROOTS.find((x) => x.label === r.label)!;
-      expect(Object.keys(r).sort()).toEqual(['environment', 'expired', 'kind', 'label', 'medium', 'notAfter', 'notBefore', 'serial', 'sha256', 'source'].sort());
-      expect(r).toMatchObject({ kind: root.kind, serial: root.serial, sha256: root.sha256, environment: 'production', source: 'embedded', expired: false });
+      expect(Object.keys(r).sort()).toEqual(
+        [
+          'environment',
+          'expired',
+          'kind',
+          'label',
+          'medium',
+          'notAfter',
+          'notBefore',
+          'serial',
+          'sha256',
+          'source',
+        ].sort(),
+      );
+      expect(r).toMatchObject({
+        kind: root.kind,
+        serial: root.serial,
+        sha256: root.sha256,
+        environment: 'production',
+        source: 'embedded',
+        expired: false,
+      });
     }
-    expect(rows.find((r) => r.label === 'authca02')).toMatchObject({ notBefore: '2019-09-14T23:41:59.000Z', notAfter: '2029-09-14T14:59:59.000Z' });
+    expect(rows.find((r) => r.label === 'authca02')).toMatchObject({
+      notBefore: '2019-09-14T23:41:59.000Z',
+      notAfter: '2029-09-14T14:59:59.000Z',
+    });
     const later = list('--at', '2026-01-01');
     expect(later.filter((r) => r.expired).map((r) => r.label)).toEqual(['authca01', 'signca01']);
   });
@@ -53,17 +91,32 @@ describe('kakunin trust list', () => {
   it('prints a readable table', () => {
     const r = kakunin(['trust', 'list', '--at', '2026-01-01']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^label\s+kind\s+medium\s+environment\s+source\s+serial\s+valid from\s+valid to\s+state\s+SHA-256$/m);
-    expect(r.stdout).toMatch(/^authca01\s+auth\s+unknown\s+production\s+embedded\s+01\s+2015-10-20\s+2025-10-19\s+EXPIRED\s+4DCFC4CA/m);
-    expect(r.stdout).toMatch(/^signca02\s+sign\s+unknown\s+production\s+embedded\s+0132C4AB\s+2019-09-14\s+2029-09-14\s+valid\s+79679C33/m);
+    expect(r.stdout).toMatch(
+      /^label\s+kind\s+medium\s+environment\s+source\s+serial\s+valid from\s+valid to\s+state\s+SHA-256$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^authca01\s+auth\s+unknown\s+production\s+embedded\s+01\s+2015-10-20\s+2025-10-19\s+EXPIRED\s+4DCFC4CA/m,
+    );
+    expect(r.stdout).toMatch(
+      /^signca02\s+sign\s+unknown\s+production\s+embedded\s+0132C4AB\s+2019-09-14\s+2029-09-14\s+valid\s+79679C33/m,
+    );
     expect(r.stdout).toMatch(/^6 trust anchors; expiry as of 2026-01-01T00:00:00.000Z/m);
   });
 
   it('adds sandbox roots from --trust DIR and pinned roots from --config FILE, marked by source', () => {
     const rows = list('--trust', simDir, '--config', config);
     expect(rows).toHaveLength(8);
-    expect(rows.find((r) => r.label === 'sim-authca01')).toMatchObject({ source: 'trust-dir', environment: 'simulator', kind: 'auth' });
-    expect(rows.find((r) => r.label === 'authca04')).toMatchObject({ source: 'config', environment: 'production', sha256: future.sha256, expired: false });
+    expect(rows.find((r) => r.label === 'sim-authca01')).toMatchObject({
+      source: 'trust-dir',
+      environment: 'simulator',
+      kind: 'auth',
+    });
+    expect(rows.find((r) => r.label === 'authca04')).toMatchObject({
+      source: 'config',
+      environment: 'production',
+      sha256: future.sha256,
+      expired: false,
+    });
   });
 
   it('reads KAKUNIN_CONFIG when --config is not given, and refuses a wrong pin naming the file and both fingerprints', () => {

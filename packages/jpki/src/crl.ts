@@ -3,11 +3,22 @@
 // "is serial S revoked, why, since when" in well under a microsecond.
 
 import { constants, verify as cryptoVerify } from 'node:crypto';
-import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeSmallInteger, decodeTime, readSingle, readTlv, type Tlv } from './der.js';
+import {
+  DerCursor,
+  TAG,
+  bytesOf,
+  ctx,
+  decodeBitString,
+  decodeOid,
+  decodeSmallInteger,
+  decodeTime,
+  readSingle,
+  readTlv,
+  type Tlv,
+} from './der.js';
 import { BadSignature, Malformed, RevocationUnavailable, UntrustedIssuer } from './errors.js';
 import { CRL_REASONS, type RevocationReason } from './revocation.js';
 import { isSha256WithRsa, parseName, type Name, type X509Certificate } from './x509.js';
-
 
 const OID_CRL_NUMBER = '2.5.29.20';
 const OID_AKI = '2.5.29.35';
@@ -88,9 +99,14 @@ class SerialTable {
   }
 
   /** Entries of this table that `other` lacks: a scan of the typed arrays, an object only per entry found. */
-  *missingFrom(other: SerialTable): Generator<{ hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }> {
+  *missingFrom(
+    other: SerialTable,
+  ): Generator<
+    { hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }
+  > {
     for (let i = 0; i <= this.mask; i++) {
-      if (this.reason[i] !== 0 && other.find(this.hi[i]!, this.lo[i]!) < 0) yield { hi: this.hi[i]!, lo: this.lo[i]!, time: this.time[i]!, reason: this.reason[i]! - 1 };
+      if (this.reason[i] !== 0 && other.find(this.hi[i]!, this.lo[i]!) < 0)
+        yield { hi: this.hi[i]!, lo: this.lo[i]!, time: this.time[i]!, reason: this.reason[i]! - 1 };
     }
     for (const [serial, v] of this.long) if (!other.long.has(serial)) yield { serial, ...v };
   }
@@ -99,8 +115,12 @@ class SerialTable {
     return { time: this.time[slot]!, reason: this.reason[slot]! - 1 };
   }
 
-  *entries(): Generator<{ hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }> {
-    for (let i = 0; i <= this.mask; i++) if (this.reason[i] !== 0) yield { hi: this.hi[i]!, lo: this.lo[i]!, time: this.time[i]!, reason: this.reason[i]! - 1 };
+  *entries(): Generator<
+    { hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }
+  > {
+    for (let i = 0; i <= this.mask; i++)
+      if (this.reason[i] !== 0)
+        yield { hi: this.hi[i]!, lo: this.lo[i]!, time: this.time[i]!, reason: this.reason[i]! - 1 };
     for (const [serial, v] of this.long) yield { serial, ...v };
   }
 
@@ -173,7 +193,14 @@ function timeSeconds(buf: Uint8Array, tlv: Tlv): number {
     return decodeTime(buf, tlv).getTime() / 1000; // throws the precise error
   }
   if (buf[tlv.end - 1] !== 0x5a) throw new Malformed('CRL time is not in UTC (Z)', { offset: tlv.start });
-  const ms = Date.UTC(year, d(o) * 10 + d(o + 1) - 1, d(o + 2) * 10 + d(o + 3), d(o + 4) * 10 + d(o + 5), d(o + 6) * 10 + d(o + 7), d(o + 8) * 10 + d(o + 9));
+  const ms = Date.UTC(
+    year,
+    d(o) * 10 + d(o + 1) - 1,
+    d(o + 2) * 10 + d(o + 3),
+    d(o + 4) * 10 + d(o + 5),
+    d(o + 6) * 10 + d(o + 7),
+    d(o + 8) * 10 + d(o + 9),
+  );
   return ms / 1000;
 }
 
@@ -225,11 +252,13 @@ export class CrlIndex {
     const versionTlv = t.optional(TAG.INTEGER);
     if (versionTlv && decodeSmallInteger(buf, versionTlv) !== 1) throw new Malformed('CRL version is not v2');
     const innerAlg = t.next(TAG.SEQUENCE);
-    if (!Buffer.from(bytesOf(buf, innerAlg)).equals(alg)) throw new Malformed('CRL signature algorithm inside TBS differs from the outer one');
+    if (!Buffer.from(bytesOf(buf, innerAlg)).equals(alg))
+      throw new Malformed('CRL signature algorithm inside TBS differs from the outer one');
     const issuerName = parseName(buf, t.next(TAG.SEQUENCE));
     const thisUpdate = decodeTime(buf, t.next());
     const nextTag = t.peekTag();
-    const nextUpdate = nextTag === TAG.UTC_TIME || nextTag === TAG.GENERALIZED_TIME ? decodeTime(buf, t.next()) : undefined;
+    const nextUpdate =
+      nextTag === TAG.UTC_TIME || nextTag === TAG.GENERALIZED_TIME ? decodeTime(buf, t.next()) : undefined;
     const revoked = t.optional(TAG.SEQUENCE);
     const extsWrapper = t.optional(ctx(0));
     t.expectEnd('TBSCertList');
@@ -240,17 +269,30 @@ export class CrlIndex {
       throw new UntrustedIssuer(issuerName.text, `the CRL is not from ${issuer.subject.text}`);
     }
     const sig = decodeBitString(buf, sigTlv);
-    if (sig.unusedBits !== 0 || !cryptoVerify('sha256', bytesOf(buf, tbsTlv), { key: issuer.key, padding: constants.RSA_PKCS1_PADDING }, sig.bytes)) {
-      throw new BadSignature(`the CRL's signature does not verify with ${issuer.subject.text} (serial ${issuer.serial})`);
+    if (
+      sig.unusedBits !== 0 ||
+      !cryptoVerify(
+        'sha256',
+        bytesOf(buf, tbsTlv),
+        { key: issuer.key, padding: constants.RSA_PKCS1_PADDING },
+        sig.bytes,
+      )
+    ) {
+      throw new BadSignature(
+        `the CRL's signature does not verify with ${issuer.subject.text} (serial ${issuer.serial})`,
+      );
     }
 
     const at = options.at ?? new Date();
     const grace = (options.graceSeconds ?? 0) * 1000;
     if (!nextUpdate) throw new RevocationUnavailable('the CRL has no nextUpdate, so its freshness cannot be judged');
     if (at.getTime() > nextUpdate.getTime() + grace) {
-      throw new RevocationUnavailable(`the CRL is stale: nextUpdate ${nextUpdate.toISOString()} (+${grace / 1000} s grace) is before ${at.toISOString()}`);
+      throw new RevocationUnavailable(
+        `the CRL is stale: nextUpdate ${nextUpdate.toISOString()} (+${grace / 1000} s grace) is before ${at.toISOString()}`,
+      );
     }
-    if (thisUpdate.getTime() > at.getTime() + 300_000) throw new RevocationUnavailable(`the CRL's thisUpdate ${thisUpdate.toISOString()} is in the future`);
+    if (thisUpdate.getTime() > at.getTime() + 300_000)
+      throw new RevocationUnavailable(`the CRL's thisUpdate ${thisUpdate.toISOString()} is in the future`);
 
     let crlNumber: string | undefined;
     let authorityKeyId: string | undefined;
@@ -265,9 +307,11 @@ export class CrlIndex {
         const crit = ec.optional(TAG.BOOLEAN);
         const critical = crit !== undefined && buf[crit.valueStart] === 0xff;
         const value = ec.next(TAG.OCTET_STRING);
-        if (critical && !KNOWN_CRL_EXTENSIONS.has(oid)) throw new Malformed(`CRL has an unknown critical extension ${oid}`);
+        if (critical && !KNOWN_CRL_EXTENSIONS.has(oid))
+          throw new Malformed(`CRL has an unknown critical extension ${oid}`);
         const inner = readTlv(buf, value.valueStart, value.end);
-        if (oid === OID_CRL_NUMBER) crlNumber = Buffer.from(buf.subarray(inner.valueStart, inner.end)).toString('hex').toUpperCase();
+        if (oid === OID_CRL_NUMBER)
+          crlNumber = Buffer.from(buf.subarray(inner.valueStart, inner.end)).toString('hex').toUpperCase();
         if (oid === OID_AKI) {
           const k = DerCursor.of(buf, inner).optional(ctx(0, false));
           if (k) authorityKeyId = Buffer.from(buf.subarray(k.valueStart, k.end)).toString('hex').toUpperCase();
@@ -276,12 +320,18 @@ export class CrlIndex {
       }
     }
     if (authorityKeyId && issuer.subjectKeyId && authorityKeyId !== issuer.subjectKeyId) {
-      throw new UntrustedIssuer(issuerName.text, `the CRL's AKI ${authorityKeyId} names another CA generation than ${issuer.serial}`);
+      throw new UntrustedIssuer(
+        issuerName.text,
+        `the CRL's AKI ${authorityKeyId} names another CA generation than ${issuer.serial}`,
+      );
     }
 
     const table = new SerialTable(revoked ? countEntries(buf, revoked) : 0);
     if (revoked) indexEntries(buf, revoked, table);
-    return new CrlIndex({ issuer: issuerName, thisUpdate, nextUpdate, crlNumber, authorityKeyId, distributionPoint, count: table.count }, table);
+    return new CrlIndex(
+      { issuer: issuerName, thisUpdate, nextUpdate, crlNumber, authorityKeyId, distributionPoint, count: table.count },
+      table,
+    );
   }
 
   /** The revocation of `serial` (upper-case or lower-case hex), or undefined when not on this CRL. */
@@ -295,7 +345,11 @@ export class CrlIndex {
       hit = this.table.findLong(normalizeSerial(serial));
     }
     if (!hit) return undefined;
-    return { serial: normalizeSerial(serial), revokedAt: new Date(hit.time * 1000), reason: CRL_REASONS[hit.reason] ?? 'unspecified' };
+    return {
+      serial: normalizeSerial(serial),
+      revokedAt: new Date(hit.time * 1000),
+      reason: CRL_REASONS[hit.reason] ?? 'unspecified',
+    };
   }
 
   get size(): number {
@@ -325,7 +379,9 @@ export class CrlIndex {
   }
 }
 
-function toEntry(e: { hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number }): CrlEntry {
+function toEntry(
+  e: { hi: number; lo: number; time: number; reason: number } | { serial: string; time: number; reason: number },
+): CrlEntry {
   const serial = 'serial' in e ? e.serial : normalizeSerial(((BigInt(e.hi) << 32n) | BigInt(e.lo)).toString(16));
   return { serial, revokedAt: new Date(e.time * 1000), reason: CRL_REASONS[e.reason] ?? 'unspecified' };
 }
@@ -349,32 +405,40 @@ function countEntries(buf: Uint8Array, revoked: Tlv): number {
 
 /** The hot loop: one pass over revokedCertificates with no per-entry objects beyond TLV reads. */
 function indexEntries(buf: Uint8Array, revoked: Tlv, table: SerialTable): void {
-  for (let pos = revoked.valueStart; pos < revoked.end; ) {
+  for (let pos = revoked.valueStart; pos < revoked.end;) {
     const entry = readTlv(buf, pos, revoked.end);
     if (entry.tag !== TAG.SEQUENCE) throw new Malformed('revokedCertificates entry is not a SEQUENCE', { offset: pos });
     pos = entry.end;
     const serial = readTlv(buf, entry.valueStart, entry.end);
-    if (serial.tag !== TAG.INTEGER || serial.end === serial.valueStart) throw new Malformed('revoked entry without a serial', { offset: entry.start });
+    if (serial.tag !== TAG.INTEGER || serial.end === serial.valueStart)
+      throw new Malformed('revoked entry without a serial', { offset: entry.start });
     if (buf[serial.valueStart]! & 0x80) throw new Malformed('negative serial in a CRL entry', { offset: entry.start });
     const date = readTlv(buf, serial.end, entry.end);
     const time = timeSeconds(buf, date);
     let reason = 0;
     if (date.end < entry.end) {
       const exts = readTlv(buf, date.end, entry.end);
-      if (exts.tag !== TAG.SEQUENCE || exts.end !== entry.end) throw new Malformed('bad crlEntryExtensions', { offset: date.end });
-      for (let e = exts.valueStart; e < exts.end; ) {
+      if (exts.tag !== TAG.SEQUENCE || exts.end !== entry.end)
+        throw new Malformed('bad crlEntryExtensions', { offset: date.end });
+      for (let e = exts.valueStart; e < exts.end;) {
         const ext = readTlv(buf, e, exts.end);
         e = ext.end;
         const oid = readTlv(buf, ext.valueStart, ext.end);
         let next = readTlv(buf, oid.end, ext.end);
         const critical = next.tag === TAG.BOOLEAN && buf[next.valueStart] === 0xff;
         if (next.tag === TAG.BOOLEAN) next = readTlv(buf, next.end, ext.end);
-        const isReason = oid.end - oid.valueStart === 3 && buf[oid.valueStart] === 0x55 && buf[oid.valueStart + 1] === 0x1d && buf[oid.valueStart + 2] === 0x15;
+        const isReason =
+          oid.end - oid.valueStart === 3 &&
+          buf[oid.valueStart] === 0x55 &&
+          buf[oid.valueStart + 1] === 0x1d &&
+          buf[oid.valueStart + 2] === 0x15;
         if (isReason) {
           const en = readTlv(buf, next.valueStart, next.end);
-          if (en.tag !== TAG.ENUMERATED || en.end - en.valueStart !== 1) throw new Malformed('bad CRL reasonCode', { offset: ext.start });
+          if (en.tag !== TAG.ENUMERATED || en.end - en.valueStart !== 1)
+            throw new Malformed('bad CRL reasonCode', { offset: ext.start });
           reason = buf[en.valueStart]!;
-          if (reason > 10 || reason === 7) throw new Malformed(`unknown CRL reason code ${reason}`, { offset: ext.start });
+          if (reason > 10 || reason === 7)
+            throw new Malformed(`unknown CRL reason code ${reason}`, { offset: ext.start });
         } else if (critical) {
           throw new Malformed(`unknown critical CRL entry extension ${decodeOid(buf, oid)}`, { offset: ext.start });
         }
@@ -382,12 +446,19 @@ function indexEntries(buf: Uint8Array, revoked: Tlv, table: SerialTable): void {
     }
     const split = splitSerial(buf, serial.valueStart, serial.end);
     if (split) table.insert(split[0], split[1], time, reason);
-    else table.insertLong(normalizeSerial(Buffer.from(buf.subarray(serial.valueStart, serial.end)).toString('hex')), time, reason);
+    else
+      table.insertLong(
+        normalizeSerial(Buffer.from(buf.subarray(serial.valueStart, serial.end)).toString('hex')),
+        time,
+        reason,
+      );
   }
 }
 
 /** A CRL file's DER: PEM (`X509 CRL`) is decoded, anything else is taken as DER. */
 export function crlDer(data: Uint8Array): Buffer {
-  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(Buffer.from(data).toString('latin1'));
+  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(
+    Buffer.from(data).toString('latin1'),
+  );
   return m ? Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64') : Buffer.from(data);
 }

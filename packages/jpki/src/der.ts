@@ -73,20 +73,24 @@ export function readTlv(buf: Uint8Array, offset: number, limit: number = buf.len
     if (length < 0x80) throw new Malformed('non-minimal length encoding', { offset: start });
   }
   const end = offset + length;
-  if (end > limit) throw new Malformed(`truncated: a TLV needs ${length} bytes but ${limit - offset} remain`, { offset: start });
+  if (end > limit)
+    throw new Malformed(`truncated: a TLV needs ${length} bytes but ${limit - offset} remain`, { offset: start });
   return { tag, start, valueStart: offset, end };
 }
 
 /** Parses a whole buffer as exactly one TLV; trailing bytes are an error. */
 export function readSingle(buf: Uint8Array, expectedTag?: number): Tlv {
   const tlv = readTlv(buf, 0, buf.length);
-  if (tlv.end !== buf.length) throw new Malformed(`${buf.length - tlv.end} trailing bytes after the DER object`, { offset: tlv.end });
+  if (tlv.end !== buf.length)
+    throw new Malformed(`${buf.length - tlv.end} trailing bytes after the DER object`, { offset: tlv.end });
   if (expectedTag !== undefined && tlv.tag !== expectedTag) throw unexpectedTag(tlv, expectedTag);
   return tlv;
 }
 
 function unexpectedTag(tlv: Tlv, expected: number): Malformed {
-  return new Malformed(`expected tag 0x${expected.toString(16)}, found 0x${tlv.tag.toString(16)}`, { offset: tlv.start });
+  return new Malformed(`expected tag 0x${expected.toString(16)}, found 0x${tlv.tag.toString(16)}`, {
+    offset: tlv.start,
+  });
 }
 
 /** Sequential reader over the children of one constructed TLV. */
@@ -246,7 +250,8 @@ export function decodeString(buf: Uint8Array, tlv: Tlv): string {
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
     case TAG.T61_STRING:
-      for (const b of bytes) if (b > 0x7f) throw new Malformed('non-ASCII byte in an ASCII string type', { offset: tlv.start });
+      for (const b of bytes)
+        if (b > 0x7f) throw new Malformed('non-ASCII byte in an ASCII string type', { offset: tlv.start });
       return Buffer.from(bytes).toString('latin1');
     case TAG.BMP_STRING: {
       if (bytes.length % 2) throw new Malformed('odd-length BMPString', { offset: tlv.start });
@@ -276,7 +281,13 @@ export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
   } else {
     throw new Malformed(`tag 0x${tlv.tag.toString(16)} is not a time`, { offset: tlv.start });
   }
-  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
+  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const t = Date.UTC(year, month - 1, day, hour, minute, second);
   const d = new Date(t);
   if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {

@@ -34,8 +34,20 @@ export abstract class JpkiError extends Error {
     this.details = details;
   }
 
-  toJSON(): { code: JpkiErrorCode; error: string; message: string; messageJa: string; details: Readonly<Record<string, unknown>> } {
-    return { code: this.code, error: this.name, message: this.message, messageJa: this.messageJa, details: this.details };
+  toJSON(): {
+    code: JpkiErrorCode;
+    error: string;
+    message: string;
+    messageJa: string;
+    details: Readonly<Record<string, unknown>>;
+  } {
+    return {
+      code: this.code,
+      error: this.name,
+      message: this.message,
+      messageJa: this.messageJa,
+      details: this.details,
+    };
   }
 }
 
@@ -98,7 +110,11 @@ export class NotYetValid extends JpkiError {
 export class WrongKeyUsage extends JpkiError {
   readonly code = 'WRONG_KEY_USAGE';
   constructor(expected: string, found: string) {
-    super(`wrong key usage: expected ${expected}, found ${found}`, `鍵用途が不正です: ${expected} が必要ですが ${found} です`, { expected, found });
+    super(
+      `wrong key usage: expected ${expected}, found ${found}`,
+      `鍵用途が不正です: ${expected} が必要ですが ${found} です`,
+      { expected, found },
+    );
   }
 }
 
@@ -155,21 +171,32 @@ export class Revoked extends JpkiError {
 export class RevocationUnavailable extends JpkiError {
   readonly code = 'REVOCATION_UNAVAILABLE';
   constructor(reason: string) {
-    super(`revocation status unavailable (failing closed): ${reason}`, `失効情報を確認できません (安全側で拒否します): ${reason}`, { reason });
+    super(
+      `revocation status unavailable (failing closed): ${reason}`,
+      `失効情報を確認できません (安全側で拒否します): ${reason}`,
+      { reason },
+    );
   }
 }
 
 export class OcspNonceMismatch extends JpkiError {
   readonly code = 'OCSP_NONCE_MISMATCH';
   constructor() {
-    super('the OCSP response does not echo the request nonce (possible replay)', 'OCSPレスポンスのナンスが要求と一致しません (リプレイの可能性)');
+    super(
+      'the OCSP response does not echo the request nonce (possible replay)',
+      'OCSPレスポンスのナンスが要求と一致しません (リプレイの可能性)',
+    );
   }
 }
 
 export class OcspCertIdMismatch extends JpkiError {
   readonly code = 'OCSP_CERT_ID_MISMATCH';
   constructor(serial: string) {
-    super(`the OCSP response does not answer for certificate ${serial}`, `OCSPレスポンスに証明書 ${serial} の状態が含まれていません`, { serial });
+    super(
+      `the OCSP response does not answer for certificate ${serial}`,
+      `OCSPレスポンスに証明書 ${serial} の状態が含まれていません`,
+      { serial },
+    );
   }
 }
 
@@ -189,7 +216,10 @@ export class PinMismatch extends JpkiError {
 export class TrustAnchorRejected extends JpkiError {
   readonly code = 'TRUST_ANCHOR_REJECTED';
   constructor(label: string, reason: string) {
-    super(`trust anchor ${label} rejected: ${reason}`, `トラストアンカー ${label} は使用できません: ${reason}`, { label, reason });
+    super(`trust anchor ${label} rejected: ${reason}`, `トラストアンカー ${label} は使用できません: ${reason}`, {
+      label,
+      reason,
+    });
   }
 }
 

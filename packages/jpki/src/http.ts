@@ -28,29 +28,38 @@ export function httpBytesClient(): HttpBytes {
   const send = (url: string, r: HttpBytesRequest, retry: boolean): Promise<Uint8Array> =>
     new Promise<Uint8Array>((resolve, reject) => {
       const target = new URL(url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') return reject(new Error(`unsupported ${r.what} URL scheme ${target.protocol}`));
+      if (target.protocol !== 'http:' && target.protocol !== 'https:')
+        return reject(new Error(`unsupported ${r.what} URL scheme ${target.protocol}`));
       const requestFn = target.protocol === 'https:' ? httpsRequest : httpRequest;
       const headers = { ...r.headers, ...(r.body ? { 'content-length': r.body.length } : {}) };
-      const req = requestFn(target, { method: r.method, agent: agents[target.protocol], timeout: r.timeoutMs, headers }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          return reject(new Error(`HTTP ${res.statusCode}`));
-        }
-        const declared = Number(res.headers['content-length']);
-        if (declared > r.maxBytes) return req.destroy(new Error(`the ${r.what} response exceeds ${r.maxBytes} bytes`));
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > r.maxBytes) req.destroy(new Error(`the ${r.what} response exceeds ${r.maxBytes} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-        res.on('error', reject);
-      });
+      const req = requestFn(
+        target,
+        { method: r.method, agent: agents[target.protocol], timeout: r.timeoutMs, headers },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            return reject(new Error(`HTTP ${res.statusCode}`));
+          }
+          const declared = Number(res.headers['content-length']);
+          if (declared > r.maxBytes)
+            return req.destroy(new Error(`the ${r.what} response exceeds ${r.maxBytes} bytes`));
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > r.maxBytes) req.destroy(new Error(`the ${r.what} response exceeds ${r.maxBytes} bytes`));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+          res.on('error', reject);
+        },
+      );
       // `timeout` is idle time on the socket; the whole exchange is bounded too.
       const total = r.deadlineMs ?? r.timeoutMs;
-      const deadline = setTimeout(() => req.destroy(new Error(`${r.what} timeout: no answer within ${total} ms`)), total);
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`${r.what} timeout: no answer within ${total} ms`)),
+        total,
+      );
       req.on('timeout', () => req.destroy(new Error(`${r.what} timeout: no answer within ${r.timeoutMs} ms`)));
       req.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive connection the server closed just as we reused it: once more on a new one.

@@ -7,16 +7,44 @@ export { validate } from './validate.js';
 export type { ValidateOptions, ValidationResult, ValidationMode } from './validate.js';
 export { verifySignature, sha256DigestInfo, SHA256_DIGEST_INFO_PREFIX } from './signature.js';
 export { REVOCATION_MEANING, CRL_REASON_CODE, CRL_REASONS } from './revocation.js';
-export type { RevocationChecker, RevocationStatus, RevocationReason, RevocationSource, CertificateReference } from './revocation.js';
-export { X509Certificate, parseX509, describeKeyUsage, toPem, formatName, isSha256WithRsa, SHA256_WITH_RSA_ALGORITHM } from './x509.js';
+export type {
+  RevocationChecker,
+  RevocationStatus,
+  RevocationReason,
+  RevocationSource,
+  CertificateReference,
+} from './revocation.js';
+export {
+  X509Certificate,
+  parseX509,
+  describeKeyUsage,
+  toPem,
+  formatName,
+  isSha256WithRsa,
+  SHA256_WITH_RSA_ALGORITHM,
+} from './x509.js';
 export type { Name, Extension, KeyUsage, AuthorityKeyIdentifier, RsaPublicKey } from './x509.js';
 export * from './errors.js';
 export * from './oids.js';
 export { JLIS_ROOTS } from './jlis-roots.js';
 export { CrlIndex, crlDer } from './crl.js';
 export type { CrlEntry, CrlInfo, LoadCrlOptions } from './crl.js';
-export { OcspClient, buildOcspRequest, ocspCertId, validateOcspResponse, httpOcspFetcher, findOcspNonce } from './ocsp.js';
-export type { OcspFetcher, OcspRequest, OcspCertId, OcspResponderUrl, OcspClientOptions, OcspValidationOptions } from './ocsp.js';
+export {
+  OcspClient,
+  buildOcspRequest,
+  ocspCertId,
+  validateOcspResponse,
+  httpOcspFetcher,
+  findOcspNonce,
+} from './ocsp.js';
+export type {
+  OcspFetcher,
+  OcspRequest,
+  OcspCertId,
+  OcspResponderUrl,
+  OcspClientOptions,
+  OcspValidationOptions,
+} from './ocsp.js';
 export { CrlChecker, RevocationPolicy, assertNotRevoked } from './revocation-policy.js';
 export type { RevocationMode, RevocationPolicyOptions } from './revocation-policy.js';
 export { LinkageClient, httpJsonFetcher, UnknownLinkedCertificate } from './linkage.js';

@@ -78,7 +78,8 @@ export class LinkageClient {
     }
     const body = res.body as { serial?: unknown; latest?: Record<string, unknown>; chain?: unknown };
     const latest = body.latest;
-    if (!latest || typeof latest.serial !== 'string' || !Array.isArray(body.chain)) throw new RevocationUnavailable('the linkage service sent an answer of the wrong shape');
+    if (!latest || typeof latest.serial !== 'string' || !Array.isArray(body.chain))
+      throw new RevocationUnavailable('the linkage service sent an answer of the wrong shape');
     return {
       serial: String(body.serial ?? serial),
       latest: {
@@ -89,7 +90,10 @@ export class LinkageClient {
         revoked: latest.revoked === true,
         ...(typeof latest.certificate === 'string' ? { certificate: Buffer.from(latest.certificate, 'base64') } : {}),
       },
-      chain: (body.chain as { serial?: unknown; issuerId?: unknown }[]).map((c) => ({ serial: String(c.serial), issuerId: String(c.issuerId ?? '') })),
+      chain: (body.chain as { serial?: unknown; issuerId?: unknown }[]).map((c) => ({
+        serial: String(c.serial),
+        issuerId: String(c.issuerId ?? ''),
+      })),
     };
   }
 
@@ -104,8 +108,12 @@ export class LinkageClient {
       throw new RevocationUnavailable(`the linkage service ${url.origin} did not answer: ${(e as Error).message}`);
     }
     if (res.status === 404) throw new UnknownLinkedCertificate(serial);
-    if (res.status !== 200 || typeof res.body !== 'object' || res.body === null) throw new RevocationUnavailable(`the linkage service answered HTTP ${res.status}`);
-    const body = res.body as { auth?: { serial?: unknown; issuerId?: unknown } | null; sign?: { serial?: unknown; issuerId?: unknown } | null };
+    if (res.status !== 200 || typeof res.body !== 'object' || res.body === null)
+      throw new RevocationUnavailable(`the linkage service answered HTTP ${res.status}`);
+    const body = res.body as {
+      auth?: { serial?: unknown; issuerId?: unknown } | null;
+      sign?: { serial?: unknown; issuerId?: unknown } | null;
+    };
     const one = (c: { serial?: unknown; issuerId?: unknown } | null | undefined): LinkedCertificate | null =>
       c && typeof c.serial === 'string' ? { serial: c.serial, issuerId: String(c.issuerId ?? '') } : null;
     return { auth: one(body.auth), sign: one(body.sign) };

@@ -3,7 +3,21 @@
 // injected fetcher.
 
 import { constants, createHash, randomBytes, verify as cryptoVerify } from 'node:crypto';
-import { DerCursor, TAG, bytesOf, ctx, decodeBitString, decodeOid, decodeTime, encodeOid, encodeTlv, readSingle, readTlv, valueOf, type Tlv } from './der.js';
+import {
+  DerCursor,
+  TAG,
+  bytesOf,
+  ctx,
+  decodeBitString,
+  decodeOid,
+  decodeTime,
+  encodeOid,
+  encodeTlv,
+  readSingle,
+  readTlv,
+  valueOf,
+  type Tlv,
+} from './der.js';
 import { httpBytesClient } from './http.js';
 import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
 import { CRL_REASONS, type CertificateReference, type RevocationChecker, type RevocationStatus } from './revocation.js';
@@ -35,7 +49,8 @@ export interface OcspCertId {
 
 /** The CertID of the certificate with this serial issued by `issuer`; no certificate bytes needed. */
 export function ocspCertId(serial: string, issuer: X509Certificate): OcspCertId {
-  if (!/^(?:[0-9A-F]{2})+$/.test(serial)) throw new Malformed(`certificate serial "${serial.slice(0, 80)}" is not upper-case hex of whole bytes`);
+  if (!/^(?:[0-9A-F]{2})+$/.test(serial))
+    throw new Malformed(`certificate serial "${serial.slice(0, 80)}" is not upper-case hex of whole bytes`);
   return {
     nameHash: createHash('sha1').update(issuer.subject.der).digest(),
     keyHash: createHash('sha1').update(issuer.publicKey.pkcs1).digest(),
@@ -47,7 +62,11 @@ export function ocspCertId(serial: string, issuer: X509Certificate): OcspCertId 
  * An OCSP request for one certificate, with a 32-byte nonce unless `nonce: false`. Only the serial
  * of `certificate` is used, so a certificate or a kept reference (serial + issuing anchor) will do.
  */
-export function buildOcspRequest(certificate: Pick<CertificateReference, 'serial'>, issuer: X509Certificate, options: { nonce?: boolean } = {}): OcspRequest {
+export function buildOcspRequest(
+  certificate: Pick<CertificateReference, 'serial'>,
+  issuer: X509Certificate,
+  options: { nonce?: boolean } = {},
+): OcspRequest {
   const certId = ocspCertId(certificate.serial, issuer);
   const nonce = options.nonce === false ? undefined : randomBytes(32);
   const certIdDer = encodeTlv(
@@ -58,7 +77,19 @@ export function buildOcspRequest(certificate: Pick<CertificateReference, 'serial
     encodeTlv(TAG.INTEGER, Buffer.from(certId.serial, 'hex')),
   );
   const extensions = nonce
-    ? [encodeTlv(ctx(2), encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_NONCE), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, nonce)))))]
+    ? [
+        encodeTlv(
+          ctx(2),
+          encodeTlv(
+            TAG.SEQUENCE,
+            encodeTlv(
+              TAG.SEQUENCE,
+              encodeOid(OID_NONCE),
+              encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, nonce)),
+            ),
+          ),
+        ),
+      ]
     : [];
   const tbs = encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, certIdDer)), ...extensions);
   return { der: encodeTlv(TAG.SEQUENCE, tbs), nonce, certId };
@@ -83,24 +114,39 @@ export interface OcspValidationOptions {
   requireNonce?: boolean;
 }
 
-const RESPONSE_STATUS = ['successful', 'malformedRequest', 'internalError', 'tryLater', '(unused)', 'sigRequired', 'unauthorized'];
+const RESPONSE_STATUS = [
+  'successful',
+  'malformedRequest',
+  'internalError',
+  'tryLater',
+  '(unused)',
+  'sigRequired',
+  'unauthorized',
+];
 
 /**
  * Validates a DER OCSP response for `request` and returns the certificate's status.
  * Throws `BadSignature` (forged or unauthorised signer), `OcspNonceMismatch`, `OcspCertIdMismatch`,
  * `RevocationUnavailable` (error status, stale) or `Malformed`.
  */
-export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issuer: X509Certificate, options: OcspValidationOptions = {}): RevocationStatus {
+export function validateOcspResponse(
+  der: Uint8Array,
+  request: OcspRequest,
+  issuer: X509Certificate,
+  options: OcspValidationOptions = {},
+): RevocationStatus {
   const at = options.at ?? new Date();
   const grace = (options.graceSeconds ?? 300) * 1000;
   const top = DerCursor.of(der, readSingle(der, TAG.SEQUENCE));
   const statusTlv = top.next(TAG.ENUMERATED);
   const status = der[statusTlv.valueStart]!;
-  if (status !== 0) throw new RevocationUnavailable(`the OCSP responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
+  if (status !== 0)
+    throw new RevocationUnavailable(`the OCSP responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
   const bytesWrapper = top.next(ctx(0));
   top.expectEnd('OCSPResponse');
   const rb = DerCursor.of(der, DerCursor.of(der, bytesWrapper).next(TAG.SEQUENCE));
-  if (decodeOid(der, rb.next(TAG.OID)) !== OID_BASIC) throw new Malformed('OCSP response type is not id-pkix-ocsp-basic');
+  if (decodeOid(der, rb.next(TAG.OID)) !== OID_BASIC)
+    throw new Malformed('OCSP response type is not id-pkix-ocsp-basic');
   const basicDer = valueOf(der, rb.next(TAG.OCTET_STRING));
 
   const basic = DerCursor.of(basicDer, readSingle(basicDer, TAG.SEQUENCE));
@@ -109,7 +155,8 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
   const sig = decodeBitString(basicDer, basic.next(TAG.BIT_STRING));
   const certsWrapper = basic.optional(ctx(0));
   basic.expectEnd('BasicOCSPResponse');
-  if (!isSha256WithRsa(bytesOf(basicDer, algTlv))) throw new Malformed('OCSP response is not signed with sha256WithRSAEncryption');
+  if (!isSha256WithRsa(bytesOf(basicDer, algTlv)))
+    throw new Malformed('OCSP response is not signed with sha256WithRSAEncryption');
 
   const tbs = DerCursor.of(basicDer, tbsTlv);
   tbs.optional(ctx(0));
@@ -119,11 +166,26 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
   const respExts = tbs.optional(ctx(1));
 
   // The signer: the CA itself, or a delegated responder certificate the CA issued for OCSP signing.
-  const embedded = certsWrapper ? DerCursor.of(basicDer, DerCursor.of(basicDer, certsWrapper).next(TAG.SEQUENCE)).rest().map((t) => new X509Certificate(bytesOf(basicDer, t))) : [];
+  const embedded = certsWrapper
+    ? DerCursor.of(basicDer, DerCursor.of(basicDer, certsWrapper).next(TAG.SEQUENCE))
+        .rest()
+        .map((t) => new X509Certificate(bytesOf(basicDer, t)))
+    : [];
   const signer = [issuer, ...embedded].find((c) => responderIdNames(basicDer, responderId, c));
-  if (!signer) throw new BadSignature('the OCSP response is signed by a responder that neither the CA nor a certificate in the response matches');
+  if (!signer)
+    throw new BadSignature(
+      'the OCSP response is signed by a responder that neither the CA nor a certificate in the response matches',
+    );
   if (signer !== issuer) checkDelegatedResponder(signer, issuer, at);
-  if (sig.unusedBits !== 0 || !cryptoVerify('sha256', bytesOf(basicDer, tbsTlv), { key: signer.key, padding: constants.RSA_PKCS1_PADDING }, sig.bytes)) {
+  if (
+    sig.unusedBits !== 0 ||
+    !cryptoVerify(
+      'sha256',
+      bytesOf(basicDer, tbsTlv),
+      { key: signer.key, padding: constants.RSA_PKCS1_PADDING },
+      sig.bytes,
+    )
+  ) {
     throw new BadSignature(`the OCSP response's signature does not verify with ${signer.subject.text}`);
   }
 
@@ -141,17 +203,25 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
   const certStatus = s.next();
   const thisUpdate = decodeTime(basicDer, s.next(TAG.GENERALIZED_TIME));
   const nextWrapper = s.optional(ctx(0));
-  const nextUpdate = nextWrapper ? decodeTime(basicDer, DerCursor.of(basicDer, nextWrapper).next(TAG.GENERALIZED_TIME)) : undefined;
+  const nextUpdate = nextWrapper
+    ? decodeTime(basicDer, DerCursor.of(basicDer, nextWrapper).next(TAG.GENERALIZED_TIME))
+    : undefined;
 
-  if (thisUpdate.getTime() > at.getTime() + grace) throw new RevocationUnavailable(`the OCSP response's thisUpdate ${thisUpdate.toISOString()} is in the future`);
+  if (thisUpdate.getTime() > at.getTime() + grace)
+    throw new RevocationUnavailable(`the OCSP response's thisUpdate ${thisUpdate.toISOString()} is in the future`);
   if (nextUpdate && at.getTime() > nextUpdate.getTime() + grace) {
     throw new RevocationUnavailable(`stale OCSP response: nextUpdate ${nextUpdate.toISOString()} has passed`);
   }
   if (!nextUpdate && at.getTime() - thisUpdate.getTime() > (options.maxAgeSeconds ?? 3600) * 1000) {
     throw new RevocationUnavailable(`stale OCSP response: produced ${thisUpdate.toISOString()} without nextUpdate`);
   }
-  if (options.maxResponseAgeSeconds !== undefined && at.getTime() - thisUpdate.getTime() > options.maxResponseAgeSeconds * 1000) {
-    throw new RevocationUnavailable(`stale OCSP response: thisUpdate ${thisUpdate.toISOString()} is older than ${options.maxResponseAgeSeconds} s`);
+  if (
+    options.maxResponseAgeSeconds !== undefined &&
+    at.getTime() - thisUpdate.getTime() > options.maxResponseAgeSeconds * 1000
+  ) {
+    throw new RevocationUnavailable(
+      `stale OCSP response: thisUpdate ${thisUpdate.toISOString()} is older than ${options.maxResponseAgeSeconds} s`,
+    );
   }
   const base = { source: 'ocsp' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: at };
   if (certStatus.tag === ctx(0, false)) return { status: 'good', ...base };
@@ -167,18 +237,29 @@ export function validateOcspResponse(der: Uint8Array, request: OcspRequest, issu
 function responderIdNames(buf: Uint8Array, responderId: Tlv, cert: X509Certificate): boolean {
   const inner = readTlv(buf, responderId.valueStart, responderId.end);
   if (responderId.tag === ctx(1)) return Buffer.from(bytesOf(buf, inner)).equals(cert.subject.der as Buffer);
-  if (responderId.tag === ctx(2)) return Buffer.from(valueOf(buf, inner)).equals(createHash('sha1').update(cert.publicKey.pkcs1).digest());
+  if (responderId.tag === ctx(2))
+    return Buffer.from(valueOf(buf, inner)).equals(createHash('sha1').update(cert.publicKey.pkcs1).digest());
   throw new Malformed('bad OCSP responderID');
 }
 
 function checkDelegatedResponder(responder: X509Certificate, issuer: X509Certificate, at: Date): void {
   const by = issuer.subject.text;
-  if (!Buffer.from(responder.issuer.der).equals(issuer.subject.der)) throw new BadSignature(`the OCSP responder certificate is not issued by ${by}`);
-  if (!cryptoVerify('sha256', responder.tbs, { key: issuer.key, padding: constants.RSA_PKCS1_PADDING }, responder.signature)) {
+  if (!Buffer.from(responder.issuer.der).equals(issuer.subject.der))
+    throw new BadSignature(`the OCSP responder certificate is not issued by ${by}`);
+  if (
+    !cryptoVerify(
+      'sha256',
+      responder.tbs,
+      { key: issuer.key, padding: constants.RSA_PKCS1_PADDING },
+      responder.signature,
+    )
+  ) {
     throw new BadSignature(`the OCSP responder certificate's signature does not verify with ${by}`);
   }
-  if (!responder.extKeyUsage?.includes(OID_OCSP_SIGNING)) throw new BadSignature('the OCSP responder certificate is not authorised for OCSP signing (no id-kp-OCSPSigning)');
-  if (at < responder.notBefore || at > responder.notAfter) throw new BadSignature('the OCSP responder certificate is outside its validity');
+  if (!responder.extKeyUsage?.includes(OID_OCSP_SIGNING))
+    throw new BadSignature('the OCSP responder certificate is not authorised for OCSP signing (no id-kp-OCSPSigning)');
+  if (at < responder.notBefore || at > responder.notAfter)
+    throw new BadSignature('the OCSP responder certificate is outside its validity');
 }
 
 /** The nonce (RFC 8954) in an OCSP request's or response's explicitly tagged Extensions, if any. */
@@ -234,7 +315,10 @@ export class OcspClient implements RevocationChecker {
   async check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
     const configured = typeof this.options.url === 'function' ? this.options.url(issuer) : this.options.url;
     const url = configured ?? certificate.ocspUrls[0];
-    if (!url) throw new RevocationUnavailable(`no OCSP responder is configured for ${issuer.subject.text} (serial ${issuer.serial}) and certificate ${certificate.serial} names none`);
+    if (!url)
+      throw new RevocationUnavailable(
+        `no OCSP responder is configured for ${issuer.subject.text} (serial ${issuer.serial}) and certificate ${certificate.serial} names none`,
+      );
     const request = buildOcspRequest(certificate, issuer, { nonce: this.options.nonce !== false });
     let response: Uint8Array;
     try {
@@ -266,4 +350,3 @@ export function httpOcspFetcher(timeoutMs = 5000): OcspFetcher {
       what: 'OCSP',
     });
 }
-

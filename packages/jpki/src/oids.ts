@@ -72,7 +72,12 @@ export const KNOWN_POLICIES: readonly PolicyInfo[] = [
   { oid: '1.2.392.200149.8.5.1.1.20', kind: 'sign', environment: 'production' },
   { oid: '1.2.392.200149.8.5.1.0.20', kind: 'sign', environment: 'test' },
   ...MEDIA.flatMap((medium) =>
-    (['auth', 'sign'] as const).map((kind) => ({ oid: simPolicyOid(kind, medium), kind, environment: 'simulator' as const, medium })),
+    (['auth', 'sign'] as const).map((kind) => ({
+      oid: simPolicyOid(kind, medium),
+      kind,
+      environment: 'simulator' as const,
+      medium,
+    })),
   ),
 ];
 

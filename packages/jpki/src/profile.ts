@@ -3,7 +3,16 @@
 
 import { Malformed } from './errors.js';
 import { JLIS_ROOTS } from './jlis-roots.js';
-import { KIND_OU, KNOWN_POLICIES, OID, ORGANIZATION, type CertKind, type Environment, type Medium, type PolicyInfo } from './oids.js';
+import {
+  KIND_OU,
+  KNOWN_POLICIES,
+  OID,
+  ORGANIZATION,
+  type CertKind,
+  type Environment,
+  type Medium,
+  type PolicyInfo,
+} from './oids.js';
 import { parseX509, type Name, type X509Certificate } from './x509.js';
 
 export type Sex = 'male' | 'female' | 'notApplicable' | 'unknown';
@@ -46,9 +55,8 @@ export interface IssuerGeneration {
  * Production root generations published by J-LIS (spec §7.1), all embedded: one table, taken from
  * the pinned roots in jlis-roots.ts so serials and fingerprints have a single source.
  */
-export const JLIS_GENERATIONS: readonly { label: string; kind: CertKind; serial: string; sha256: string }[] = JLIS_ROOTS.map(
-  ({ label, kind, serial, sha256 }) => ({ label, kind, serial, sha256 }),
-);
+export const JLIS_GENERATIONS: readonly { label: string; kind: CertKind; serial: string; sha256: string }[] =
+  JLIS_ROOTS.map(({ label, kind, serial, sha256 }) => ({ label, kind, serial, sha256 }));
 
 const SEX: Record<string, Sex> = { '1': 'male', '2': 'female', '9': 'notApplicable', '0': 'unknown' };
 
@@ -64,7 +72,13 @@ const ERAS: readonly { code: string; name: Era['name']; nameJa: string; start: s
 export function eraOf(isoDate: string): Era {
   for (let i = ERAS.length - 1; i >= 0; i--) {
     const e = ERAS[i]!;
-    if (isoDate >= e.start) return { code: e.code, name: e.name, nameJa: e.nameJa, year: Number(isoDate.slice(0, 4)) - Number(e.start.slice(0, 4)) + 1 };
+    if (isoDate >= e.start)
+      return {
+        code: e.code,
+        name: e.name,
+        nameJa: e.nameJa,
+        year: Number(isoDate.slice(0, 4)) - Number(e.start.slice(0, 4)) + 1,
+      };
   }
   return { code: '0', name: 'unknown', nameJa: '不明' };
 }
@@ -179,7 +193,8 @@ export function parseCertificate(input: Uint8Array | string, options: ParseOptio
   const environment = policy?.environment ?? environmentOfName(ownName) ?? 'unknown';
   const basic4 = parseBasic4(x509);
   const cn = attr(x509.subject, OID.commonName)[0];
-  const municipalityHint = !isCA && kind === 'auth' && cn ? /^[0-9A-F]{8}[A-Z]{6}(\d{5})[0-9A-Z]{4}$/.exec(cn)?.[1] : undefined;
+  const municipalityHint =
+    !isCA && kind === 'auth' && cn ? /^[0-9A-F]{8}[A-Z]{6}(\d{5})[0-9A-Z]{4}$/.exec(cn)?.[1] : undefined;
   return {
     x509,
     kind,
@@ -196,13 +211,20 @@ export function parseCertificate(input: Uint8Array | string, options: ParseOptio
   };
 }
 
-function issuerGeneration(x509: X509Certificate, kind: CertKind | 'unknown', environment: Environment | 'unknown'): IssuerGeneration {
+function issuerGeneration(
+  x509: X509Certificate,
+  kind: CertKind | 'unknown',
+  environment: Environment | 'unknown',
+): IssuerGeneration {
   if (x509.isSelfIssued) {
-    const own = environment === 'production' ? JLIS_GENERATIONS.find((g) => g.sha256 === x509.fingerprintSha256) : undefined;
+    const own =
+      environment === 'production' ? JLIS_GENERATIONS.find((g) => g.sha256 === x509.fingerprintSha256) : undefined;
     return { label: own?.label, akiSerial: x509.serial, akiKeyId: x509.subjectKeyId };
   }
   const aki = x509.authorityKeyId;
   const known =
-    environment === 'production' && aki?.serial ? JLIS_GENERATIONS.find((g) => g.kind === kind && g.serial === aki.serial) : undefined;
+    environment === 'production' && aki?.serial
+      ? JLIS_GENERATIONS.find((g) => g.kind === kind && g.serial === aki.serial)
+      : undefined;
   return { label: known?.label, akiSerial: aki?.serial, akiKeyId: aki?.keyId };
 }

@@ -3,7 +3,12 @@
 
 import type { CrlIndex } from './crl.js';
 import { RevocationUnavailable, Revoked, isJpkiError } from './errors.js';
-import { REVOCATION_MEANING, type CertificateReference, type RevocationChecker, type RevocationStatus } from './revocation.js';
+import {
+  REVOCATION_MEANING,
+  type CertificateReference,
+  type RevocationChecker,
+  type RevocationStatus,
+} from './revocation.js';
 import type { X509Certificate } from './x509.js';
 
 /** Answers from CRLs loaded (and refreshed) by the caller. */
@@ -37,12 +42,15 @@ export class CrlChecker implements RevocationChecker {
         (!i.info.authorityKeyId || !issuer.subjectKeyId || i.info.authorityKeyId === issuer.subjectKeyId) &&
         (!i.info.distributionPoint || dps.has(i.info.distributionPoint.text)),
     );
-    if (covering.length === 0) throw new RevocationUnavailable(`no CRL is loaded for ${issuer.subject.text} (serial ${issuer.serial})`);
+    if (covering.length === 0)
+      throw new RevocationUnavailable(`no CRL is loaded for ${issuer.subject.text} (serial ${issuer.serial})`);
     // The freshest covering CRL decides.
     const index = covering.reduce((a, b) => (b.info.thisUpdate > a.info.thisUpdate ? b : a));
     const { thisUpdate, nextUpdate } = index.info;
     if (nextUpdate && at.getTime() > nextUpdate.getTime() + this.graceSeconds * 1000) {
-      throw new RevocationUnavailable(`the loaded CRL of ${issuer.subject.text} is stale (nextUpdate ${nextUpdate.toISOString()})`);
+      throw new RevocationUnavailable(
+        `the loaded CRL of ${issuer.subject.text} is stale (nextUpdate ${nextUpdate.toISOString()})`,
+      );
     }
     const base = { source: 'crl' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: at };
     const entry = index.lookup(certificate.serial);
@@ -81,7 +89,8 @@ export class RevocationPolicy implements RevocationChecker {
         failures.push(`${name}: the source does not know certificate ${certificate.serial}`);
       } catch (e) {
         // Only "could not get a fresh answer" falls through; a forged or mismatched answer is an attack signal.
-        if (isJpkiError(e) && e.code === 'REVOCATION_UNAVAILABLE') failures.push(`${name}: ${String(e.details.reason ?? e.message)}`);
+        if (isJpkiError(e) && e.code === 'REVOCATION_UNAVAILABLE')
+          failures.push(`${name}: ${String(e.details.reason ?? e.message)}`);
         else throw e;
       }
     }
@@ -90,9 +99,15 @@ export class RevocationPolicy implements RevocationChecker {
 }
 
 /** Checks revocation and throws `Revoked` (with the reason's plain meaning) or `RevocationUnavailable`. */
-export async function assertNotRevoked(checker: RevocationChecker, certificate: CertificateReference, issuer: X509Certificate, at: Date = new Date()): Promise<RevocationStatus> {
+export async function assertNotRevoked(
+  checker: RevocationChecker,
+  certificate: CertificateReference,
+  issuer: X509Certificate,
+  at: Date = new Date(),
+): Promise<RevocationStatus> {
   const status = await checker.check(certificate, issuer, at);
-  if (status.status === 'unknown') throw new RevocationUnavailable(`the ${status.source} source does not know certificate ${certificate.serial}`);
+  if (status.status === 'unknown')
+    throw new RevocationUnavailable(`the ${status.source} source does not know certificate ${certificate.serial}`);
   if (status.status === 'revoked') {
     const reason = status.reason ?? 'unspecified';
     const meaning = REVOCATION_MEANING[reason];

@@ -70,13 +70,19 @@ export const CRL_REASONS: readonly (RevocationReason | undefined)[] = Array.from
 /** What each reason means for a JPKI holder (J-LIS CPS mapping, spec §8.2). */
 export const REVOCATION_MEANING: Record<RevocationReason, { en: string; ja: string }> = {
   unspecified: { en: 'revoked (e.g. discarded before delivery)', ja: '失効しています (交付前の廃棄など)' },
-  keyCompromise: { en: 'the key was compromised or the card was lost', ja: '秘密鍵の危殆化またはカードの紛失により失効しています' },
+  keyCompromise: {
+    en: 'the key was compromised or the card was lost',
+    ja: '秘密鍵の危殆化またはカードの紛失により失効しています',
+  },
   cACompromise: { en: 'the issuing CA was compromised', ja: '発行者の秘密鍵の危殆化により失効しています' },
   affiliationChanged: {
     en: 'name, address, birth date or sex changed; the holder must sign again with the new certificate',
     ja: '氏名・住所・生年月日・性別の変更により失効しています。新しい証明書で署名し直してください',
   },
-  superseded: { en: 'the certificate was renewed; use the new certificate', ja: '証明書の更新により失効しています。新しい証明書をご利用ください' },
+  superseded: {
+    en: 'the certificate was renewed; use the new certificate',
+    ja: '証明書の更新により失効しています。新しい証明書をご利用ください',
+  },
   cessationOfOperation: { en: 'the certificate is no longer needed', ja: '証明書が不要になったため失効しています' },
   certificateHold: { en: 'the certificate is on hold', ja: '証明書は一時保留されています' },
   removeFromCRL: { en: 'removed from the CRL', ja: 'CRLから削除されました' },

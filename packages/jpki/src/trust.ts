@@ -32,7 +32,8 @@ export class TrustStore {
   /** A store holding the real J-LIS roots shipped with this package, each checked against its pin. */
   static jlis(): TrustStore {
     const store = new TrustStore();
-    for (const root of JLIS_ROOTS) store.insert(pinned(root.pem, root.sha256, root.label), { label: root.label }, 'embedded');
+    for (const root of JLIS_ROOTS)
+      store.insert(pinned(root.pem, root.sha256, root.label), { label: root.label }, 'embedded');
     return store;
   }
 
@@ -60,8 +61,12 @@ export class TrustStore {
     const existing = this.anchors.find((a) => a.certificate.x509.der.equals(x.der));
     if (existing) return existing;
     const kind = kindOfName(x.subject);
-    if (!kind) throw new Malformed(`trust anchor ${x.subject.text} names neither user authentication nor digital signature`);
-    if (certificate.environment === 'unknown') throw new Malformed(`trust anchor ${x.subject.text} has an unknown organisation (expected JPKI, JPKI-TEST or JPKI-SIM)`);
+    if (!kind)
+      throw new Malformed(`trust anchor ${x.subject.text} names neither user authentication nor digital signature`);
+    if (certificate.environment === 'unknown')
+      throw new Malformed(
+        `trust anchor ${x.subject.text} has an unknown organisation (expected JPKI, JPKI-TEST or JPKI-SIM)`,
+      );
     const medium = options.medium ?? mediumOfName(x.subject.text);
     const anchor: TrustAnchor = {
       certificate,
@@ -109,14 +114,18 @@ export function normalizeSha256(pin: string): string {
 
 /** The certificate, once its DER is known to hash to the pin and it is a self-issued production CA. */
 function pinned(input: Uint8Array | string, sha256: unknown, label: string): JpkiCertificate {
-  if (typeof sha256 !== 'string' || sha256.trim() === '') throw new TrustAnchorRejected(label, 'no SHA-256 pin given; a root is trusted only when its fingerprint is named');
+  if (typeof sha256 !== 'string' || sha256.trim() === '')
+    throw new TrustAnchorRejected(label, 'no SHA-256 pin given; a root is trusted only when its fingerprint is named');
   const pin = normalizeSha256(sha256);
-  if (!/^[0-9A-F]{64}$/.test(pin)) throw new TrustAnchorRejected(label, `the pin "${sha256}" is not a SHA-256 fingerprint (64 hex digits)`);
+  if (!/^[0-9A-F]{64}$/.test(pin))
+    throw new TrustAnchorRejected(label, `the pin "${sha256}" is not a SHA-256 fingerprint (64 hex digits)`);
   const certificate = parseCertificate(input);
   const actual = certificate.x509.fingerprintSha256;
   if (actual !== pin) throw new PinMismatch(label, pin, actual);
-  if (certificate.environment !== 'production') throw new TrustAnchorRejected(label, `it is a ${certificate.environment} CA; only production roots are pinned`);
-  if (!certificate.isCA || !certificate.x509.isSelfIssued) throw new TrustAnchorRejected(label, 'it is not a self-issued CA certificate (J-LIS roots are)');
+  if (certificate.environment !== 'production')
+    throw new TrustAnchorRejected(label, `it is a ${certificate.environment} CA; only production roots are pinned`);
+  if (!certificate.isCA || !certificate.x509.isSelfIssued)
+    throw new TrustAnchorRejected(label, 'it is not a self-issued CA certificate (J-LIS roots are)');
   return certificate;
 }
 

@@ -62,7 +62,10 @@ function jlisStore(): TrustStore {
   return defaultStore;
 }
 
-export function validate(input: JpkiCertificate | Uint8Array | string, options: ValidateOptions = {}): ValidationResult {
+export function validate(
+  input: JpkiCertificate | Uint8Array | string,
+  options: ValidateOptions = {},
+): ValidationResult {
   const cert = typeof input === 'object' && 'x509' in input ? input : parseCertificate(input);
   const at = options.at ?? new Date();
   const mode = options.mode ?? 'production';
@@ -74,15 +77,19 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
   // A trust anchor presented as itself.
   const self = store.exact(cert);
   if (self) {
-    if (!options.acceptAnchor) throw new InvalidBasicConstraints(`${self.label} is a trust anchor (a CA certificate), not an end entity`);
+    if (!options.acceptAnchor)
+      throw new InvalidBasicConstraints(`${self.label} is a trust anchor (a CA certificate), not an end entity`);
     if (!usable(self)) throw notInProduction(self.certificate, cert);
     checkCa(self, at);
     return result(cert, self, true);
   }
-  if (x.isSelfIssued && cert.isCA) throw new UntrustedIssuer(x.subject.text, 'this self-signed CA certificate is not in the trust store');
+  if (x.isSelfIssued && cert.isCA)
+    throw new UntrustedIssuer(x.subject.text, 'this self-signed CA certificate is not in the trust store');
   // Only end entities from here on: a CA certificate (an intermediate, a cross certificate) is never a holder's.
   if (x.basicConstraints?.cA || x.keyUsage?.keyCertSign) {
-    throw new InvalidBasicConstraints(`a CA certificate (${x.basicConstraints?.cA ? 'basicConstraints cA' : 'keyUsage keyCertSign'}) cannot be an end entity`);
+    throw new InvalidBasicConstraints(
+      `a CA certificate (${x.basicConstraints?.cA ? 'basicConstraints cA' : 'keyUsage keyCertSign'}) cannot be an end entity`,
+    );
   }
 
   // Issuer: candidates by name, narrowed by AKI, decided by signature.
@@ -100,36 +107,56 @@ export function validate(input: JpkiCertificate | Uint8Array | string, options: 
   const matching = candidates.filter((a) => akiNames(a, cert));
   if (matching.length === 0) {
     const knownAs = JLIS_GENERATIONS.find((g) => g.serial === aki?.serial && g.kind === cert.kind)?.label;
-    throw new UnknownIssuerGeneration(x.issuer.text, aki?.serial, aki?.keyId, cert.environment === 'production' ? knownAs : undefined);
+    throw new UnknownIssuerGeneration(
+      x.issuer.text,
+      aki?.serial,
+      aki?.keyId,
+      cert.environment === 'production' ? knownAs : undefined,
+    );
   }
   const anchor = matching.find((a) => signatureVerifies(x, a.certificate.x509));
   if (!anchor) {
-    throw new BadSignature(`the certificate's signature does not verify with ${matching.map((a) => a.label).join(' or ')}`);
+    throw new BadSignature(
+      `the certificate's signature does not verify with ${matching.map((a) => a.label).join(' or ')}`,
+    );
   }
   checkCa(anchor, at);
 
   checkValidity(x, 'the certificate', at);
-  if (x.publicKey.modulusBits < MIN_RSA_BITS) throw new WeakKey(`RSA-${x.publicKey.modulusBits}; JPKI requires at least ${MIN_RSA_BITS} bits`);
+  if (x.publicKey.modulusBits < MIN_RSA_BITS)
+    throw new WeakKey(`RSA-${x.publicKey.modulusBits}; JPKI requires at least ${MIN_RSA_BITS} bits`);
   const unknownCritical = x.unknownCriticalExtensions;
   if (unknownCritical.length) throw new UnknownCriticalExtension(unknownCritical[0]!);
 
   // Policy decides the kind; it must agree with the issuing CA and, in production, be a production policy.
   if (!x.policies.length) throw new WrongPolicy('no certificatePolicies extension');
-  if (!x.extensions.find((e) => e.oid === OID.certificatePolicies)?.critical) throw new WrongPolicy('certificatePolicies must be critical');
+  if (!x.extensions.find((e) => e.oid === OID.certificatePolicies)?.critical)
+    throw new WrongPolicy('certificatePolicies must be critical');
   const policy = cert.policy;
   if (!policy) throw new WrongPolicy(`unknown policy ${x.policies.join(', ')}`, { policies: x.policies });
-  if (x.policies.length !== 1) throw new WrongPolicy(`expected exactly one policy, found ${x.policies.length}`, { policies: x.policies });
+  if (x.policies.length !== 1)
+    throw new WrongPolicy(`expected exactly one policy, found ${x.policies.length}`, { policies: x.policies });
   if (policy.kind !== anchor.kind) {
-    throw new WrongPolicy(`policy ${policy.oid} is for ${policy.kind} certificates but the issuer is a ${anchor.kind} CA`, { policy: policy.oid });
+    throw new WrongPolicy(
+      `policy ${policy.oid} is for ${policy.kind} certificates but the issuer is a ${anchor.kind} CA`,
+      { policy: policy.oid },
+    );
   }
   if (policy.environment !== anchor.environment) {
-    throw new WrongPolicy(`policy ${policy.oid} belongs to ${policy.environment}, the issuer to ${anchor.environment}`, { policy: policy.oid });
+    throw new WrongPolicy(
+      `policy ${policy.oid} belongs to ${policy.environment}, the issuer to ${anchor.environment}`,
+      { policy: policy.oid },
+    );
   }
   if (mode === 'production' && policy.environment !== 'production') {
-    throw new WrongPolicy(`${policy.environment} policy ${policy.oid} is not accepted in production mode`, { policy: policy.oid });
+    throw new WrongPolicy(`${policy.environment} policy ${policy.oid} is not accepted in production mode`, {
+      policy: policy.oid,
+    });
   }
   if (policy.medium && anchor.medium && policy.medium !== anchor.medium) {
-    throw new WrongPolicy(`policy ${policy.oid} is for ${policy.medium} but the issuer issues for ${anchor.medium}`, { policy: policy.oid });
+    throw new WrongPolicy(`policy ${policy.oid} is for ${policy.medium} but the issuer issues for ${anchor.medium}`, {
+      policy: policy.oid,
+    });
   }
 
   checkKeyUsage(x, policy.kind);

@@ -169,7 +169,8 @@ export class X509Certificate {
     validity.expectEnd('validity');
     this.subject = parseName(buf, tbs.next(TAG.SEQUENCE));
     this.publicKey = parseRsaSpki(buf, tbs.next(TAG.SEQUENCE));
-    if (tbs.optional(ctx(1, false)) || tbs.optional(ctx(2, false))) throw new Malformed('unique identifiers are not allowed in JPKI certificates');
+    if (tbs.optional(ctx(1, false)) || tbs.optional(ctx(2, false)))
+      throw new Malformed('unique identifiers are not allowed in JPKI certificates');
     const extsWrapper = tbs.optional(ctx(3));
     tbs.expectEnd('TBSCertificate');
     if (!extsWrapper) throw new Malformed('certificate has no extensions');
@@ -272,7 +273,8 @@ function hexOf(buf: Uint8Array, tlv: Tlv): string {
 }
 
 function expectTag(tlv: Tlv, tag: number, what: string): Tlv {
-  if (tlv.tag !== tag) throw new Malformed(`${what}: expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`);
+  if (tlv.tag !== tag)
+    throw new Malformed(`${what}: expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`);
   return tlv;
 }
 
@@ -332,7 +334,8 @@ function parseExtensions(buf: Uint8Array, seq: Tlv): Extension[] {
     const oid = decodeOid(buf, c.next(TAG.OID));
     const critTlv = c.optional(TAG.BOOLEAN);
     const critical = critTlv ? decodeBoolean(buf, critTlv) : false;
-    if (critTlv && !critical) throw new Malformed(`extension ${oid} encodes critical=FALSE explicitly (DER requires omission)`);
+    if (critTlv && !critical)
+      throw new Malformed(`extension ${oid} encodes critical=FALSE explicitly (DER requires omission)`);
     const value = valueOf(buf, c.next(TAG.OCTET_STRING));
     c.expectEnd('Extension');
     if (seen.has(oid)) throw new Malformed(`duplicate extension ${oid}`);
@@ -428,7 +431,8 @@ function parseOcspUrls(buf: Uint8Array, tlv: Tlv): string[] {
     const method = decodeOid(buf, c.next(TAG.OID));
     const location = c.next();
     c.expectEnd('AccessDescription');
-    if (method === OID.ocsp && location.tag === ctx(6, false)) urls.push(Buffer.from(valueOf(buf, location)).toString('latin1'));
+    if (method === OID.ocsp && location.tag === ctx(6, false))
+      urls.push(Buffer.from(valueOf(buf, location)).toString('latin1'));
   }
   return urls;
 }
@@ -478,7 +482,8 @@ export function toDer(input: Uint8Array | string): Buffer {
   if (typeof input !== 'string') {
     const b = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     // PEM passed as bytes (e.g. read from a file) is accepted too.
-    if (b.length > 0 && b[0] !== 0x30 && b.subarray(0, 64).toString('latin1').includes('-----BEGIN')) return toDer(b.toString('latin1'));
+    if (b.length > 0 && b[0] !== 0x30 && b.subarray(0, 64).toString('latin1').includes('-----BEGIN'))
+      return toDer(b.toString('latin1'));
     return b;
   }
   const m = /-----BEGIN (?:X509 )?CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END (?:X509 )?CERTIFICATE-----/.exec(input);
@@ -491,7 +496,8 @@ export const MAX_CERTIFICATE_BYTES = 16 * 1024;
 
 export function parseX509(input: Uint8Array | string): X509Certificate {
   const der = toDer(input);
-  if (der.length > MAX_CERTIFICATE_BYTES) throw new Malformed(`certificate of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`);
+  if (der.length > MAX_CERTIFICATE_BYTES)
+    throw new Malformed(`certificate of ${der.length} bytes exceeds ${MAX_CERTIFICATE_BYTES}`);
   if (der.length < 2) throw new Malformed('certificate too short');
   // Reject trailing data early with a clear message, before structural parsing.
   readTlv(der, 0);

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { DerCursor, TAG, decodeBoolean, decodeIntegerHex, decodeOid, decodeString, decodeTime, encodeOid, encodeTlv, encodeUnsignedInteger, readSingle, readTlv } from '../src/der.js';
+import {
+  DerCursor,
+  TAG,
+  decodeBoolean,
+  decodeIntegerHex,
+  decodeOid,
+  decodeString,
+  decodeTime,
+  encodeOid,
+  encodeTlv,
+  encodeUnsignedInteger,
+  readSingle,
+  readTlv,
+} from '../src/der.js';
 import { Malformed } from '../src/errors.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -43,7 +56,12 @@ describe('strict DER reader', () => {
   });
 
   it('decodes and encodes object identifiers', () => {
-    for (const oid of ['1.2.392.200149.8.5.5.1', '2.5.29.15', '2.25.197976769723557872508339911938667975137', '1.2.840.113549.1.1.11']) {
+    for (const oid of [
+      '1.2.392.200149.8.5.5.1',
+      '2.5.29.15',
+      '2.25.197976769723557872508339911938667975137',
+      '1.2.840.113549.1.1.11',
+    ]) {
       const der = encodeOid(oid);
       expect(decodeOid(der, readSingle(der))).toBe(oid);
     }

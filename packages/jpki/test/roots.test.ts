@@ -1,50 +1,86 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { JLIS_GENERATIONS, JLIS_ROOTS, TrustStore, UntrustedIssuer, Expired, parseCertificate, validate } from '../src/index.js';
+import {
+  JLIS_GENERATIONS,
+  JLIS_ROOTS,
+  TrustStore,
+  UntrustedIssuer,
+  Expired,
+  parseCertificate,
+  validate,
+} from '../src/index.js';
 
 const trustDir = fileURLToPath(new URL('../trust/', import.meta.url));
 
 // Facts of spec §7.1 and shared/jpki-trust/README.md (validity, serials, DER sizes, SHA-256 fingerprints).
 const EXPECTED = {
   'auth_ca_2015.pem': {
-    kind: 'auth', label: 'authca01', serial: '01', size: 1316,
-    notBefore: '2015-10-20T03:08:13.000Z', notAfter: '2025-10-19T14:59:59.000Z',
+    kind: 'auth',
+    label: 'authca01',
+    serial: '01',
+    size: 1316,
+    notBefore: '2015-10-20T03:08:13.000Z',
+    notAfter: '2025-10-19T14:59:59.000Z',
     sha256: '4DCFC4CA0AAF9FB2A3081B3F0C991C320B3ACC008667A341EEAEC5AF1D58CA7D',
   },
   'auth_ca_2019.pem': {
-    kind: 'auth', label: 'authca02', serial: '0133C349', size: 1319,
-    notBefore: '2019-09-14T23:41:59.000Z', notAfter: '2029-09-14T14:59:59.000Z',
+    kind: 'auth',
+    label: 'authca02',
+    serial: '0133C349',
+    size: 1319,
+    notBefore: '2019-09-14T23:41:59.000Z',
+    notAfter: '2029-09-14T14:59:59.000Z',
     sha256: '0D98DE47FC11B7F67126874B7028B6026A803D2638D6EDFE53176953961FADE6',
   },
   'auth_ca_2023.pem': {
-    kind: 'auth', label: 'authca03', serial: '06D18006', size: 1319,
-    notBefore: '2023-07-16T01:01:04.000Z', notAfter: '2033-07-15T14:59:59.000Z',
+    kind: 'auth',
+    label: 'authca03',
+    serial: '06D18006',
+    size: 1319,
+    notBefore: '2023-07-16T01:01:04.000Z',
+    notAfter: '2033-07-15T14:59:59.000Z',
     sha256: '64114F29620C24ED2631D46476A040E7EE740D956089C00B036A6A8118C322B5',
   },
   'sign_ca_2015.pem': {
-    kind: 'sign', label: 'signca01', serial: '01', size: 1301,
-    notBefore: '2015-10-20T02:40:28.000Z', notAfter: '2025-10-19T14:59:59.000Z',
+    kind: 'sign',
+    label: 'signca01',
+    serial: '01',
+    size: 1301,
+    notBefore: '2015-10-20T02:40:28.000Z',
+    notAfter: '2025-10-19T14:59:59.000Z',
     sha256: '19645405A1FE14377434BD55957628AC4038557C542403A2243F21C706FC9355',
   },
   'sign_ca_2019.pem': {
-    kind: 'sign', label: 'signca02', serial: '0132C4AB', size: 1304,
-    notBefore: '2019-09-14T23:41:56.000Z', notAfter: '2029-09-14T14:59:59.000Z',
+    kind: 'sign',
+    label: 'signca02',
+    serial: '0132C4AB',
+    size: 1304,
+    notBefore: '2019-09-14T23:41:56.000Z',
+    notAfter: '2029-09-14T14:59:59.000Z',
     sha256: '79679C33E4CC9319440F1AD120A597FF1844E2EF217063ADB176966FD5E6FBEB',
   },
   'sign_ca_2023.pem': {
-    kind: 'sign', label: 'signca03', serial: '067C6A21', size: 1304,
-    notBefore: '2023-07-16T00:50:27.000Z', notAfter: '2033-07-15T14:59:59.000Z',
+    kind: 'sign',
+    label: 'signca03',
+    serial: '067C6A21',
+    size: 1304,
+    notBefore: '2023-07-16T00:50:27.000Z',
+    notAfter: '2033-07-15T14:59:59.000Z',
     sha256: 'D227F6CDE11D35C5252178F106F843D24651944975413B539FA2FB68DBFA365F',
   },
 } as const;
 
 describe('the real J-LIS roots', () => {
   it('are embedded exactly as the files shipped in trust/', () => {
-    const files = readdirSync(trustDir).filter((f) => f.endsWith('.pem')).sort();
+    const files = readdirSync(trustDir)
+      .filter((f) => f.endsWith('.pem'))
+      .sort();
     expect(files).toEqual(Object.keys(EXPECTED).sort());
     const embedded = JLIS_ROOTS.map((r) => parseCertificate(r.pem).x509.fingerprintSha256).sort();
-    const shipped = files.map((f) => parseCertificate(readFileSync(trustDir + f, 'utf8')).x509.fingerprintSha256).sort();
+    const shipped = files
+      .map((f) => parseCertificate(readFileSync(trustDir + f, 'utf8')).x509.fingerprintSha256)
+      .sort();
     expect(embedded).toEqual(shipped);
   });
 
@@ -78,7 +114,9 @@ describe('the real J-LIS roots', () => {
       const r = validate(c, { at: new Date('2024-06-01T00:00:00Z'), trustStore: store, acceptAnchor: true });
       expect(r.isAnchor).toBe(true);
       expect(r.generation).toBe(EXPECTED[file as keyof typeof EXPECTED].label);
-      expect(() => validate(c, { at: new Date('2034-01-01T00:00:00Z'), trustStore: store, acceptAnchor: true })).toThrow(Expired);
+      expect(() =>
+        validate(c, { at: new Date('2034-01-01T00:00:00Z'), trustStore: store, acceptAnchor: true }),
+      ).toThrow(Expired);
     }
   });
 
@@ -96,15 +134,25 @@ describe('the real J-LIS roots', () => {
 
   it('all six load as embedded production anchors, and JLIS_GENERATIONS names each one', () => {
     const anchors = TrustStore.jlis().list();
-    expect(anchors.map((a) => a.label).sort()).toEqual(Object.values(EXPECTED).map((e) => e.label).sort());
+    expect(anchors.map((a) => a.label).sort()).toEqual(
+      Object.values(EXPECTED)
+        .map((e) => e.label)
+        .sort(),
+    );
     expect(anchors.every((a) => a.source === 'embedded' && a.environment === 'production')).toBe(true);
-    expect(JLIS_GENERATIONS.map((g) => [g.label, g.serial, g.sha256]).sort()).toEqual(Object.values(EXPECTED).map((e) => [e.label, e.serial, e.sha256]).sort());
+    expect(JLIS_GENERATIONS.map((g) => [g.label, g.serial, g.sha256]).sort()).toEqual(
+      Object.values(EXPECTED)
+        .map((e) => [e.label, e.serial, e.sha256])
+        .sort(),
+    );
   });
 
   it('the store refuses an embedded root whose DER does not hash to its pin', async () => {
     vi.resetModules();
     vi.doMock('../src/jlis-roots.js', () => ({
-      JLIS_ROOTS: JLIS_ROOTS.map((r) => (r.label === 'authca02' ? { ...r, sha256: EXPECTED['auth_ca_2023.pem'].sha256 } : r)),
+      JLIS_ROOTS: JLIS_ROOTS.map((r) =>
+        r.label === 'authca02' ? { ...r, sha256: EXPECTED['auth_ca_2023.pem'].sha256 } : r,
+      ),
     }));
     try {
       const fresh = await import('../src/index.js');

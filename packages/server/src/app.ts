@@ -91,7 +91,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     mkdirSync(config.dataDir, { recursive: true });
     // Before the database: without the key that seals its secrets the platform cannot start.
     const masterKey = loadMasterKey(config, { create: config.mode === 'sandbox' });
-    options.onProgress?.(config.databaseUrl ? 'connecting to PostgreSQL…' : `opening the embedded database in ${join(config.dataDir, 'db')}…`);
+    options.onProgress?.(
+      config.databaseUrl
+        ? 'connecting to PostgreSQL…'
+        : `opening the embedded database in ${join(config.dataDir, 'db')}…`,
+    );
     const db = options.db ?? (await openPlatformDatabase(config));
     if (!options.db) cleanups.push(() => db.close());
     const metrics = new Metrics();
@@ -104,14 +108,32 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const crlChecker = (trustStore: TrustStore, extra: CrlSourceConfig[] = []): RevocationChecker | undefined => {
       const sources = crlSourcesOf(config, extra);
       if (sources.length === 0) return undefined;
-      const settings = { refreshAheadSeconds: config.crlRefreshAheadSeconds, graceSeconds: config.crlGraceSeconds, retrySeconds: config.crlRetrySeconds };
-      crl = new CrlRefresher({ db, trustStore, sources, settings, fetcher: usage.crlFetcher(httpCrlFetcher()), ...(options.crlClock ? { clock: options.crlClock } : {}) });
+      const settings = {
+        refreshAheadSeconds: config.crlRefreshAheadSeconds,
+        graceSeconds: config.crlGraceSeconds,
+        retrySeconds: config.crlRetrySeconds,
+      };
+      crl = new CrlRefresher({
+        db,
+        trustStore,
+        sources,
+        settings,
+        fetcher: usage.crlFetcher(httpCrlFetcher()),
+        ...(options.crlClock ? { clock: options.crlClock } : {}),
+      });
       return crl.checker;
     };
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
     if (config.mode === 'sandbox' || !productionTrust) {
-      sandbox = await startSandboxJlis(options.simDir ?? simDir(config), options.onProgress, config.simServicesUrl, config.ocsp, crlChecker, usage);
+      sandbox = await startSandboxJlis(
+        options.simDir ?? simDir(config),
+        options.onProgress,
+        config.simServicesUrl,
+        config.ocsp,
+        crlChecker,
+        usage,
+      );
       cleanups.push(() => sandbox!.close());
       verifier = sandbox.verifier;
     } else {
@@ -119,8 +141,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,
-        revocation: productionRevocation({ trustStore, ocsp: config.ocsp, ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}), crl: crlChecker(trustStore), usage }),
-        ...(config.linkageUrl ? { linkage: new LinkageClient(config.linkageUrl, usage.jsonFetcher(httpJsonFetcher())) } : {}),
+        revocation: productionRevocation({
+          trustStore,
+          ocsp: config.ocsp,
+          ...(config.ocspUrl ? { ocspUrl: config.ocspUrl } : {}),
+          crl: crlChecker(trustStore),
+          usage,
+        }),
+        ...(config.linkageUrl
+          ? { linkage: new LinkageClient(config.linkageUrl, usage.jsonFetcher(httpJsonFetcher())) }
+          : {}),
       });
     }
 
@@ -129,9 +159,16 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const publicUrl = (config.publicUrl ?? listenUrl).replace(/\/+$/, '');
     const secrets = await platformSecrets(db, masterKey);
     await sealRelyingPartySecrets(db, masterKey);
-    const adminToken = await loadAdminToken(db, { ...(config.adminToken ? { configured: config.adminToken } : {}), file: join(config.dataDir, 'admin-token') });
+    const adminToken = await loadAdminToken(db, {
+      ...(config.adminToken ? { configured: config.adminToken } : {}),
+      file: join(config.dataDir, 'admin-token'),
+    });
     const recordsLog = await logIdentity(db, masterKey, config.recordsLogOrigin ?? defaultLogOrigin(publicUrl));
-    const authThrottle = new AuthThrottle(db, { perClient: config.authFailuresPerClient, perAddress: config.authFailuresPerAddress, windowSeconds: config.authFailureWindowSeconds });
+    const authThrottle = new AuthThrottle(db, {
+      perClient: config.authFailuresPerClient,
+      perAddress: config.authFailuresPerAddress,
+      windowSeconds: config.authFailureWindowSeconds,
+    });
     const clientAuth = new ClientAuthentication(db, authThrottle);
 
     const app = Fastify({
@@ -139,7 +176,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         level: config.logLevel,
         // Standard output carries the base URL (and nothing else); logs go to standard error.
         stream: process.stderr,
-        redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+        redact: {
+          paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          censor: '[redacted]',
+        },
       },
       ...httpServerOptions(config),
       bodyLimit: 256 * 1024,
@@ -150,9 +190,31 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     secureEveryResponse(app, publicUrl);
     usage.log = app.log;
     const monitorMode: MonitorMode = config.monitorMode ?? (crl ? 'crl' : 'ocsp');
-    if (monitorMode === 'crl' && !crl) throw new ConfigError('monitorMode crl needs CRL sources (KAKUNIN_CRL_DIR or crlSources); without CRL access use monitorMode ocsp');
-    const crlMonitor = monitorMode === 'crl' ? new CrlMonitor({ db, trustStore: verifier.options.trustStore, metrics, log: app.log }) : undefined;
-    const platform: Platform = { config, db, masterKey, authThrottle, verifier, metrics, log: app.log, publicUrl, monitorMode, usage, recordsLog, pairwiseSubject: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId), ...(sandbox ? { sandbox: sandbox.sandbox } : {}), ...(crl ? { crl } : {}), ...(crlMonitor ? { crlMonitor } : {}) };
+    if (monitorMode === 'crl' && !crl)
+      throw new ConfigError(
+        'monitorMode crl needs CRL sources (KAKUNIN_CRL_DIR or crlSources); without CRL access use monitorMode ocsp',
+      );
+    const crlMonitor =
+      monitorMode === 'crl'
+        ? new CrlMonitor({ db, trustStore: verifier.options.trustStore, metrics, log: app.log })
+        : undefined;
+    const platform: Platform = {
+      config,
+      db,
+      masterKey,
+      authThrottle,
+      verifier,
+      metrics,
+      log: app.log,
+      publicUrl,
+      monitorMode,
+      usage,
+      recordsLog,
+      pairwiseSubject: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId),
+      ...(sandbox ? { sandbox: sandbox.sandbox } : {}),
+      ...(crl ? { crl } : {}),
+      ...(crlMonitor ? { crlMonitor } : {}),
+    };
     if (crl) {
       const refresher = crl;
       // Stored CRLs are installed before the first request; fetching is the crl-refresh job's.
@@ -161,7 +223,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       registerCrlMetrics(metrics.registry, () => refresher.status(), options.crlClock);
       if (sandbox && !options.noJobs) {
         // Sandbox only: a life event publishes a new simulated CRL; fetch it now, not at nextUpdate.
-        const refreshNow = (token: string): void => void refresher.refreshNow(token).catch((e: unknown) => app.log.warn({ err: e }, 'sandbox CRL refresh not enqueued'));
+        const refreshNow = (token: string): void =>
+          void refresher
+            .refreshNow(token)
+            .catch((e: unknown) => app.log.warn({ err: e }, 'sandbox CRL refresh not enqueued'));
         cleanups.push(sandbox.onChange(refreshNow));
         // And once at start, for events applied while no platform was running (once per state).
         refreshNow(sandbox.changeToken());
@@ -169,10 +234,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
     const { createProvider } = await importOidcQuietly();
-    const provider = createProvider({ issuer: publicUrl, db, secrets, clientSecret: (id) => clientAuth.providerSecret(id), frameworks });
+    const provider = createProvider({
+      issuer: publicUrl,
+      db,
+      secrets,
+      clientSecret: (id) => clientAuth.providerSecret(id),
+      frameworks,
+    });
 
     // Form posts (token endpoint, consent) stay strings: oidc-provider parses them itself.
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
     app.setErrorHandler((error, req, reply) => {
       const { status, body } = toErrorBody(error);
       if (status >= 500) req.log.error({ err: error }, 'request failed');
@@ -184,16 +257,50 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'Kakunin platform API', version: '1.0.0', description: 'Holder protocol v1 (docs/holder-protocol.md) and the admin API. The OpenID Provider endpoints are described by /.well-known/openid-configuration.' },
+        info: {
+          title: 'Kakunin platform API',
+          version: '1.0.0',
+          description:
+            'Holder protocol v1 (docs/holder-protocol.md) and the admin API. The OpenID Provider endpoints are described by /.well-known/openid-configuration.',
+        },
         servers: [{ url: publicUrl }],
-        components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'the admin token (DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN)' }, clientCredentials: { type: 'http', scheme: 'basic', description: "a relying party's client_id:client_secret" } } },
-        tags: [{ name: 'holder', description: 'Holder protocol v1' }, { name: 'admin', description: 'Admin API' }, { name: 'records', description: 'The records log: signed checkpoints, inclusion and consistency proofs' }, { name: 'relying party', description: "A relying party's own API (its client credentials): ending the relationship with a holder" }],
+        components: {
+          securitySchemes: {
+            adminToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description: 'the admin token (DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN)',
+            },
+            clientCredentials: {
+              type: 'http',
+              scheme: 'basic',
+              description: "a relying party's client_id:client_secret",
+            },
+          },
+        },
+        tags: [
+          { name: 'holder', description: 'Holder protocol v1' },
+          { name: 'admin', description: 'Admin API' },
+          { name: 'records', description: 'The records log: signed checkpoints, inclusion and consistency proofs' },
+          {
+            name: 'relying party',
+            description: "A relying party's own API (its client credentials): ending the relationship with a holder",
+          },
+        ],
       },
     });
     await app.register(holderRoutes, { platform });
     const jobs: BackgroundJobs | undefined = options.noJobs
       ? undefined
-      : startBackgroundJobs({ db, verifier, metrics, log: app.log, config: { ...config, monitorMode }, ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}), webhooks: { subjectFor: platform.pairwiseSubject, secretFor: (rp) => webhookSecretOf(rp, masterKey) } });
+      : startBackgroundJobs({
+          db,
+          verifier,
+          metrics,
+          log: app.log,
+          config: { ...config, monitorMode },
+          ...(crl && crlMonitor ? { crl: { monitor: crlMonitor, refresher: crl } } : {}),
+          webhooks: { subjectFor: platform.pairwiseSubject, secretFor: (rp) => webhookSecretOf(rp, masterKey) },
+        });
     if (jobs) cleanups.push(() => jobs.stop());
     if (!options.noJobs && config.logSequencerIntervalMs > 0) {
       // Every process runs one; the advisory lock lets one integrate at a time (records/log.ts).
@@ -256,13 +363,24 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const filling = new AbortController();
     const filled = fillRelationshipSubs(db, platform.pairwiseSubject, { signal: filling.signal })
       .then((n) => n > 0 && app.log.info({ filled: n }, 'relationships: pairwise subs filled'))
-      .catch((e: unknown) => app.log.warn({ err: e }, 'relationships: filling pairwise subs failed; the RP API fills them on demand'));
+      .catch((e: unknown) =>
+        app.log.warn({ err: e }, 'relationships: filling pairwise subs failed; the RP API fills them on demand'),
+      );
     cleanups.push(async () => {
       filling.abort();
       await filled;
     });
     if (!config.databaseUrl) cleanups.push(announceServer(config.dataDir, { url: publicUrl, adminToken }));
-    return { url: publicUrl, platform, app, provider, adminToken, ...(sandbox ? { sandbox } : {}), ...(jobs ? { jobs } : {}), close: closeAll };
+    return {
+      url: publicUrl,
+      platform,
+      app,
+      provider,
+      adminToken,
+      ...(sandbox ? { sandbox } : {}),
+      ...(jobs ? { jobs } : {}),
+      close: closeAll,
+    };
   } catch (e) {
     await closeAll();
     throw e;
@@ -287,7 +405,12 @@ function quietOidcWarnings(): void {
   quieted = true;
   const warn = console.warn.bind(console);
   console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider WARNING') && QUIET.some((q) => (args[0] as string).includes(q))) return;
+    if (
+      typeof args[0] === 'string' &&
+      args[0].startsWith('oidc-provider WARNING') &&
+      QUIET.some((q) => (args[0] as string).includes(q))
+    )
+      return;
     warn(...args);
   };
 }

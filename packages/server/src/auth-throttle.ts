@@ -42,14 +42,20 @@ export class AuthThrottle {
       [keys.map((k) => k.key), this.limits.windowSeconds],
     );
     const limit = new Map(keys.map((k) => [k.key, k.limit]));
-    return Math.max(0, ...rows.filter((r) => r.failures >= limit.get(r.key)!).map((r) => Math.max(1, Number(r.seconds_left))));
+    return Math.max(
+      0,
+      ...rows.filter((r) => r.failures >= limit.get(r.key)!).map((r) => Math.max(1, Number(r.seconds_left))),
+    );
   }
 
   /**
    * One attempt under the limit: refused without running `check` while the keys are over their
    * limit (`retryAfter` seconds); otherwise `check` decides, and a failure is counted.
    */
-  async attempt(keys: readonly ThrottleKey[], check: () => boolean | Promise<boolean>): Promise<{ ok: boolean; retryAfter?: number }> {
+  async attempt(
+    keys: readonly ThrottleKey[],
+    check: () => boolean | Promise<boolean>,
+  ): Promise<{ ok: boolean; retryAfter?: number }> {
     const retryAfter = await this.retryAfter(keys);
     if (retryAfter > 0) return { ok: false, retryAfter };
     if (await check()) return { ok: true };
@@ -71,6 +77,9 @@ export class AuthThrottle {
 
   /** Counters whose window ended (run with the hourly purge). */
   async purge(): Promise<void> {
-    await this.db.query('DELETE FROM auth_failures WHERE window_start < now() - make_interval(secs => $1::double precision)', [this.limits.windowSeconds]);
+    await this.db.query(
+      'DELETE FROM auth_failures WHERE window_start < now() - make_interval(secs => $1::double precision)',
+      [this.limits.windowSeconds],
+    );
   }
 }

@@ -23,8 +23,20 @@ import {
 } from './errors.js';
 import { withUsage, type UsageContext } from './usage.js';
 import { ocspAnswers } from './ocsp-answers.js';
-import { maskMyNumbers, newRecordId, prepareRecord, verificationRecordInput, type VerificationRecordInput } from './records/index.js';
-import { finishCeremony, readSubmission, SubjectTaken, type FinishVerified, type SubmittedNonce } from './ceremony-store.js';
+import {
+  maskMyNumbers,
+  newRecordId,
+  prepareRecord,
+  verificationRecordInput,
+  type VerificationRecordInput,
+} from './records/index.js';
+import {
+  finishCeremony,
+  readSubmission,
+  SubjectTaken,
+  type FinishVerified,
+  type SubmittedNonce,
+} from './ceremony-store.js';
 import { CLAIM_LABELS, claimsToShare, defaultShares, sharedItems, type SharedClaim } from './oidc/claims.js';
 import type { Platform } from './platform.js';
 import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
@@ -86,7 +98,10 @@ function maskBasic4(b: Basic4Info): Basic4Info {
 export async function purgeStaleCeremonies(db: Queryable, olderThanSeconds = 86_400): Promise<number> {
   const cutoff = new Date(Date.now() - olderThanSeconds * 1000);
   await db.query('DELETE FROM nonces WHERE expires_at < $1', [cutoff]);
-  await db.query('DELETE FROM grant_ceremonies WHERE ceremony_id IN (SELECT id FROM ceremonies WHERE expires_at < $1)', [cutoff]);
+  await db.query(
+    'DELETE FROM grant_ceremonies WHERE ceremony_id IN (SELECT id FROM ceremonies WHERE expires_at < $1)',
+    [cutoff],
+  );
   return (await db.query('DELETE FROM ceremonies WHERE expires_at < $1 RETURNING id', [cutoff])).length;
 }
 
@@ -165,11 +180,14 @@ export function checkStatementDetail(detail: unknown): string | undefined {
   if (detail === undefined || detail === null || detail === '') return undefined;
   if (typeof detail !== 'string') throw new InvalidRequest('statement_detail must be text');
   const text = detail.replace(/\r\n?/g, '\n');
-  if (text.length > MAX_STATEMENT_DETAIL) throw new InvalidRequest(`statement_detail is longer than ${MAX_STATEMENT_DETAIL} characters`);
+  if (text.length > MAX_STATEMENT_DETAIL)
+    throw new InvalidRequest(`statement_detail is longer than ${MAX_STATEMENT_DETAIL} characters`);
   const hidden = INVISIBLE.exec(text);
   if (hidden) {
     const at = `U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new InvalidRequest(`statement_detail contains ${at} at position ${hidden.index}, an invisible, control or direction character; the holder must see exactly what they sign (only visible text and line breaks are allowed)`);
+    throw new InvalidRequest(
+      `statement_detail contains ${at} at position ${hidden.index}, an invisible, control or direction character; the holder must see exactly what they sign (only visible text and line breaks are allowed)`,
+    );
   }
   return text;
 }
@@ -179,7 +197,15 @@ export function checkStatementDetail(detail: unknown): string | undefined {
  * (`detail`, e.g. an application) when it sent one, exactly what the RP will receive (`shares`, one
  * indented line each), when, which ceremony.
  */
-export function identityStatement(o: { rp: RelyingParty; purpose: string; id: string; nonce: string; at: Date; detail?: string; shares: readonly SharedClaim[] }): string {
+export function identityStatement(o: {
+  rp: RelyingParty;
+  purpose: string;
+  id: string;
+  nonce: string;
+  at: Date;
+  detail?: string;
+  shares: readonly SharedClaim[];
+}): string {
   return [
     'Kakunin 本人確認 / identity verification (JPKI)',
     `依頼者 / requested by: ${o.rp.name} (${o.rp.clientId})`,
@@ -197,7 +223,18 @@ export function identityStatement(o: { rp: RelyingParty; purpose: string; id: st
  * A new ceremony. `request`: the OIDC authorization's `claims` parameter (parsed) and scope, which
  * decide what it releases; without one, an identity ceremony lists everything it can release.
  */
-export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, o: { kind: CeremonyKind; rpClientId: string; interactionUid?: string; purpose?: string; detail?: string; request?: { claims?: unknown; scope?: string | undefined }; now?: Date }): Promise<Ceremony> {
+export async function createCeremony(
+  platform: Pick<Platform, 'db' | 'config'>,
+  o: {
+    kind: CeremonyKind;
+    rpClientId: string;
+    interactionUid?: string;
+    purpose?: string;
+    detail?: string;
+    request?: { claims?: unknown; scope?: string | undefined };
+    now?: Date;
+  },
+): Promise<Ceremony> {
   const rp = await getRelyingParty(platform.db, o.rpClientId);
   if (!rp.ceremonies.includes(o.kind) || rp.disabledAt) throw new CeremonyNotAllowed(o.kind, rp.clientId);
   const now = o.now ?? new Date();
@@ -206,8 +243,16 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
   const nonce = nonceBytes.toString('base64url');
   const purpose = o.purpose ?? rp.purpose;
   const detail = checkStatementDetail(o.detail);
-  const shares = o.request ? claimsToShare({ kind: o.kind, framework: rp.framework, ...o.request }) : [...defaultShares(o.kind)];
-  const toBeSigned = o.kind === 'login' ? nonceBytes : Buffer.from(identityStatement({ rp, purpose, id, nonce, at: now, shares, ...(detail ? { detail } : {}) }), 'utf8');
+  const shares = o.request
+    ? claimsToShare({ kind: o.kind, framework: rp.framework, ...o.request })
+    : [...defaultShares(o.kind)];
+  const toBeSigned =
+    o.kind === 'login'
+      ? nonceBytes
+      : Buffer.from(
+          identityStatement({ rp, purpose, id, nonce, at: now, shares, ...(detail ? { detail } : {}) }),
+          'utf8',
+        );
   const expiresAt = new Date(now.getTime() + platform.config.ceremonyTtlSeconds * 1000);
   await platform.db.transaction(async (tx) => {
     await tx.query(
@@ -215,10 +260,35 @@ export async function createCeremony(platform: Pick<Platform, 'db' | 'config'>, 
        VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING ${NOTIFY}`,
       [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt, JSON.stringify(shares)],
     );
-    await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [nonce, id, rp.clientId, expiresAt]);
+    await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [
+      nonce,
+      id,
+      rp.clientId,
+      expiresAt,
+    ]);
   });
   // What was just written, without reading it back.
-  return { id, kind: o.kind, rpClientId: rp.clientId, interactionUid: o.interactionUid ?? null, purpose, toBeSigned, nonce, state: 'pending', createdAt: now, expiresAt, finishedAt: null, subjectId: null, recordId: null, errorCode: null, errorMessage: null, result: null, stage: 'waiting', cardError: null, shares };
+  return {
+    id,
+    kind: o.kind,
+    rpClientId: rp.clientId,
+    interactionUid: o.interactionUid ?? null,
+    purpose,
+    toBeSigned,
+    nonce,
+    state: 'pending',
+    createdAt: now,
+    expiresAt,
+    finishedAt: null,
+    subjectId: null,
+    recordId: null,
+    errorCode: null,
+    errorMessage: null,
+    result: null,
+    stage: 'waiting',
+    cardError: null,
+    shares,
+  };
 }
 
 export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
@@ -248,9 +318,11 @@ export interface HolderResponse {
 
 function decodeBase64(value: unknown, what: string, max: number): Buffer {
   if (typeof value !== 'string' || value.length === 0) throw new MalformedSubmission(`${what} is missing`);
-  if (value.length > max * 2 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) throw new MalformedSubmission(`${what} is not base64`);
+  if (value.length > max * 2 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+    throw new MalformedSubmission(`${what} is not base64`);
   const bytes = Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
-  if (bytes.length === 0 || bytes.length > max) throw new MalformedSubmission(`${what} has an impossible length (${bytes.length} bytes)`);
+  if (bytes.length === 0 || bytes.length > max)
+    throw new MalformedSubmission(`${what} has an impossible length (${bytes.length} bytes)`);
   return bytes;
 }
 
@@ -277,21 +349,32 @@ export interface SubmitOutcome {
 }
 
 /** Verifies a holder response and records the outcome. Throws the typed error of a rejection (after recording it). */
-export async function submitResponse(platform: Platform, ceremonyId: string, body: unknown, now = new Date()): Promise<SubmitOutcome> {
+export async function submitResponse(
+  platform: Platform,
+  ceremonyId: string,
+  body: unknown,
+  now = new Date(),
+): Promise<SubmitOutcome> {
   const b = typeof body === 'object' && body !== null ? (body as Partial<HolderResponse>) : undefined;
   // Every nonce the platform issues is 32 bytes in base64url: anything else was not issued here (and
   // never reaches the database, which refuses some text such as U+0000).
   const wellFormedNonce = typeof b?.nonce === 'string' && NONCE_FORMAT.test(b.nonce) ? b.nonce : undefined;
   // The serial is needed for the one read (known subject, kept OCSP answer); a certificate that
   // does not even parse is refused by the verification below, with its error.
-  const submittedDer = typeof b?.certificate === 'string' ? decodeBase64OrUndefined(b.certificate, 16 * 1024) : undefined;
+  const submittedDer =
+    typeof b?.certificate === 'string' ? decodeBase64OrUndefined(b.certificate, 16 * 1024) : undefined;
   let serial: string | undefined;
   try {
     serial = submittedDer ? parseCertificate(submittedDer).serial : undefined;
   } catch {
     serial = undefined;
   }
-  const read = await readSubmission<Row>(platform.db, { ceremonySelect: 'c.*, n.value AS nonce', id: ceremonyId, nonce: wellFormedNonce, serial });
+  const read = await readSubmission<Row>(platform.db, {
+    ceremonySelect: 'c.*, n.value AS nonce',
+    id: ceremonyId,
+    nonce: wellFormedNonce,
+    serial,
+  });
   if (!read) throw new CeremonyNotFound(ceremonyId);
   const ceremony = fromRow(read.ceremony);
   const { submitted } = read;
@@ -309,18 +392,39 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   if (rp.disabledAt) throw new CeremonyNotAllowed(ceremony.kind, rp.clientId);
   const certKind = CERTIFICATE_OF[ceremony.kind];
   // Whom the J-LIS lookups of this verification (OCSP, linkage) are billed to.
-  const usage: UsageContext = { purpose: ceremony.kind === 'identity' ? 'proofing' : 'login', rpClientId: rp.clientId, ceremonyKind: ceremony.kind };
+  const usage: UsageContext = {
+    purpose: ceremony.kind === 'identity' ? 'proofing' : 'login',
+    rpClientId: rp.clientId,
+    ceremonyKind: ceremony.kind,
+  };
 
   const timer = platform.metrics.verificationSeconds.startTimer({ kind: ceremony.kind });
   // The page shows "verifying" only when it lasts (a slow revocation source): a verification that
   // ends within the delay costs no write.
   const showVerifying = setTimeout(() => {
-    platform.db.query(`UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [ceremony.id]).catch(() => undefined);
+    platform.db
+      .query(
+        `UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
+        [ceremony.id],
+      )
+      .catch(() => undefined);
   }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
-    const reuse = { seconds: platform.config.ocspReuseSeconds[ceremony.kind], answers: ocspAnswers(platform.db, read.ocspAnswers) };
-    verification = await withUsage(usage, () => platform.verifier.verify({ certificate, signature, toBeSigned: ceremony.toBeSigned, kind: certKind, at: now, reuse }));
+    const reuse = {
+      seconds: platform.config.ocspReuseSeconds[ceremony.kind],
+      answers: ocspAnswers(platform.db, read.ocspAnswers),
+    };
+    verification = await withUsage(usage, () =>
+      platform.verifier.verify({
+        certificate,
+        signature,
+        toBeSigned: ceremony.toBeSigned,
+        kind: certKind,
+        at: now,
+        reuse,
+      }),
+    );
   } catch (e) {
     timer();
     clearTimeout(showVerifying);
@@ -331,15 +435,37 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   timer();
   clearTimeout(showVerifying);
   const { certificate: cert, revocation } = verification;
-  if (revocation.thisUpdate) platform.metrics.revocationAgeSeconds.set({ source: revocation.source }, (now.getTime() - revocation.thisUpdate.getTime()) / 1000);
-  const identity: CertificateIdentity = { issuerId: verification.issuerId, serial: cert.serial, kind: certKind, medium: verification.validation.medium };
+  if (revocation.thisUpdate)
+    platform.metrics.revocationAgeSeconds.set(
+      { source: revocation.source },
+      (now.getTime() - revocation.thisUpdate.getTime()) / 1000,
+    );
+  const identity: CertificateIdentity = {
+    issuerId: verification.issuerId,
+    serial: cert.serial,
+    kind: certKind,
+    medium: verification.validation.medium,
+  };
   if (revocation.reused) platform.usage?.count('ocsp', { reused: true, context: usage });
-  const linked = await withUsage(usage, () => findSubjectByLinkage(platform.db, identity, platform.verifier.linkage, read.known));
+  const linked = await withUsage(usage, () =>
+    findSubjectByLinkage(platform.db, identity, platform.verifier.linkage, read.known),
+  );
 
   const result: CeremonyResult = {
-    certificate: { kind: certKind, issuer: cert.x509.issuer.text, issuerId: verification.issuerId, serial: cert.serial, medium: identity.medium },
+    certificate: {
+      kind: certKind,
+      issuer: cert.x509.issuer.text,
+      issuerId: verification.issuerId,
+      serial: cert.serial,
+      medium: identity.medium,
+    },
     ...(cert.basic4 ? { basic4: maskBasic4(cert.basic4) } : {}),
-    revocation: { source: revocation.source, checkedAt: revocation.checkedAt.toISOString(), ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}), ...(revocation.reused ? { reused: true } : {}) },
+    revocation: {
+      source: revocation.source,
+      checkedAt: revocation.checkedAt.toISOString(),
+      ...(revocation.thisUpdate ? { thisUpdate: revocation.thisUpdate.toISOString() } : {}),
+      ...(revocation.reused ? { reused: true } : {}),
+    },
     verifiedAt: now.toISOString(),
   };
   const recordId = newRecordId();
@@ -348,14 +474,25 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
     const certId = ocspCertId(cert.serial, verification.validation.anchor.certificate.x509);
     const dp = cert.x509.crlDistributionPoints[0];
     const crlDistributionPoint = dp === undefined ? undefined : typeof dp === 'string' ? dp : dp.text;
-    watch = { issuerId: verification.issuerId, serial: cert.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: cert.notAfter, ...(crlDistributionPoint ? { crlDistributionPoint } : {}) };
+    watch = {
+      issuerId: verification.issuerId,
+      serial: cert.serial,
+      issuerNameHash: certId.nameHash,
+      issuerKeyHash: certId.keyHash,
+      notAfter: cert.notAfter,
+      ...(crlDistributionPoint ? { crlDistributionPoint } : {}),
+    };
   }
   // One write (ceremony-store.ts). A concurrent first ceremony of the same new certificate may bind
   // it to its own new subject first: then the record names that subject, and the write is redone.
   let subjectId = linked?.mapped ? linked.subjectId : linked?.subjectId || newSubjectId();
   let written: { watched: string | null } | undefined;
   for (let attempt = 0; !written; attempt++) {
-    const record = prepareRecord(verificationRecordInput(recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification })));
+    const record = prepareRecord(
+      verificationRecordInput(
+        recordInput(ceremony, rp, now, { recordId, subjectId, outcome: 'verified', verification }),
+      ),
+    );
     try {
       written = await finishCeremony(platform.db, {
         outcome: 'verified',
@@ -379,15 +516,53 @@ export async function submitResponse(platform: Platform, ceremonyId: string, bod
   platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'verified' });
   if (outcome.watched && platform.crlMonitor && platform.crl) {
     // No gap at watch time: a revocation already in a processed CRL would never be "new" again.
-    const row = { id: outcome.watched, rp_client_id: rp.clientId, subject_id: outcome.subjectId, record_id: recordId, issuer_id: verification.issuerId, serial: cert.serial, not_after: cert.notAfter };
-    await platform.crlMonitor.checkAtWatch(platform.crl, row, cert.x509, verification.validation.anchor.certificate.x509, now).catch((e: unknown) => platform.log.error({ err: e }, 'CRL monitor: the watch-time CRL lookup failed; the next CRL still covers the certificate'));
+    const row = {
+      id: outcome.watched,
+      rp_client_id: rp.clientId,
+      subject_id: outcome.subjectId,
+      record_id: recordId,
+      issuer_id: verification.issuerId,
+      serial: cert.serial,
+      not_after: cert.notAfter,
+    };
+    await platform.crlMonitor
+      .checkAtWatch(platform.crl, row, cert.x509, verification.validation.anchor.certificate.x509, now)
+      .catch((e: unknown) =>
+        platform.log.error(
+          { err: e },
+          'CRL monitor: the watch-time CRL lookup failed; the next CRL still covers the certificate',
+        ),
+      );
   }
   // The outcome is committed: answer from what was written, without another read that a database
   // hiccup could turn into an error for a verification that succeeded.
-  return { ceremony: { ...ceremony, state: 'completed', finishedAt: now, subjectId: outcome.subjectId, recordId, result, stage: 'verifying', cardError: null }, recordId };
+  return {
+    ceremony: {
+      ...ceremony,
+      state: 'completed',
+      finishedAt: now,
+      subjectId: outcome.subjectId,
+      recordId,
+      result,
+      stage: 'verifying',
+      cardError: null,
+    },
+    recordId,
+  };
 }
 
-function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { recordId: string; subjectId: string | null; outcome: 'verified' | 'rejected'; verification?: Verification; error?: { code: string; message: string } }): VerificationRecordInput {
+function recordInput(
+  ceremony: Ceremony,
+  rp: RelyingParty,
+  now: Date,
+  o: {
+    recordId: string;
+    subjectId: string | null;
+    outcome: 'verified' | 'rejected';
+    verification?: Verification;
+    error?: { code: string; message: string };
+  },
+): VerificationRecordInput {
   const v = o.verification;
   return {
     recordId: o.recordId,
@@ -425,15 +600,37 @@ function recordInput(ceremony: Ceremony, rp: RelyingParty, now: Date, o: { recor
 }
 
 /** A failed verification ends the ceremony: the holder starts again (e.g. with a renewed certificate). */
-async function recordRejection(platform: Platform, ceremony: Ceremony, rp: RelyingParty, error: { code: string; message: string }, now: Date): Promise<void> {
+async function recordRejection(
+  platform: Platform,
+  ceremony: Ceremony,
+  rp: RelyingParty,
+  error: { code: string; message: string },
+  now: Date,
+): Promise<void> {
   // Messages may quote bytes of a hostile certificate; the database refuses some (U+0000) and logs
   // and pages should not carry control characters at all.
   // eslint-disable-next-line no-control-regex -- removing control characters is the point
   const e = { code: error.code, message: error.message.replace(/[\u0000-\u001f\u007f]/g, '\ufffd').slice(0, 1000) };
   try {
     const recordId = newRecordId();
-    const record = prepareRecord(verificationRecordInput(recordInput(ceremony, rp, now, { recordId, subjectId: null, outcome: 'rejected', error: { code: e.code, message: e.message } })));
-    await finishCeremony(platform.db, { outcome: 'rejected', nonce: ceremony.nonce, ceremonyId: ceremony.id, now, error: e, record });
+    const record = prepareRecord(
+      verificationRecordInput(
+        recordInput(ceremony, rp, now, {
+          recordId,
+          subjectId: null,
+          outcome: 'rejected',
+          error: { code: e.code, message: e.message },
+        }),
+      ),
+    );
+    await finishCeremony(platform.db, {
+      outcome: 'rejected',
+      nonce: ceremony.nonce,
+      ceremonyId: ceremony.id,
+      now,
+      error: e,
+      record,
+    });
     platform.metrics.ceremonies.inc({ kind: ceremony.kind, outcome: 'rejected' });
   } catch (raced) {
     // Another response finished the ceremony first; the original rejection still stands for this caller.
@@ -450,7 +647,18 @@ export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: stri
     kind: ceremony.kind,
     state: ceremony.state,
     certificate,
-    pin: certificate === 'auth' ? { kind: 'auth', label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)', label_en: 'user authentication PIN (4 digits)' } : { kind: 'sign', label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)', label_en: 'signing password (6–16 letters and digits)' },
+    pin:
+      certificate === 'auth'
+        ? {
+            kind: 'auth',
+            label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)',
+            label_en: 'user authentication PIN (4 digits)',
+          }
+        : {
+            kind: 'sign',
+            label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)',
+            label_en: 'signing password (6–16 letters and digits)',
+          },
     rp: { client_id: rp.clientId, name: rp.name },
     purpose: ceremony.purpose,
     shares: sharedItems(ceremony.shares),
@@ -465,12 +673,30 @@ export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: stri
 }
 
 /** The holder side reports progress: it is reading the card, or the card refused (wrong PIN, …). */
-export async function reportProgress(db: Queryable, id: string, report: { stage: 'reading' } | { stage: 'card_error'; error: CardErrorReport }): Promise<Ceremony> {
+export async function reportProgress(
+  db: Queryable,
+  id: string,
+  report: { stage: 'reading' } | { stage: 'card_error'; error: CardErrorReport },
+): Promise<Ceremony> {
   const ceremony = await getCeremony(db, id);
   if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
   if (ceremony.expiresAt.getTime() <= Date.now()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
-  if (report.stage === 'reading') await db.query(`UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [id]);
-  else await db.query(`UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`, [id, { code: report.error.code, ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}) }]);
+  if (report.stage === 'reading')
+    await db.query(
+      `UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
+      [id],
+    );
+  else
+    await db.query(
+      `UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
+      [
+        id,
+        {
+          code: report.error.code,
+          ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}),
+        },
+      ],
+    );
   return getCeremony(db, id);
 }
 
@@ -483,7 +709,19 @@ export interface StatusView {
 
 /** The view of a ceremony's progress for the browser page. */
 export function statusView(ceremony: Ceremony, now = new Date()): StatusView {
-  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime()) return { state: 'expired', error: { code: 'CEREMONY_EXPIRED', message: `expired at ${ceremony.expiresAt.toISOString()}` } };
-  if (ceremony.state === 'pending') return { state: 'pending', stage: ceremony.stage, ...(ceremony.cardError ? { card_error: ceremony.cardError } : {}) };
-  return { state: ceremony.state, ...(ceremony.errorCode ? { error: { code: ceremony.errorCode, message: ceremony.errorMessage ?? '' } } : {}) };
+  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime())
+    return {
+      state: 'expired',
+      error: { code: 'CEREMONY_EXPIRED', message: `expired at ${ceremony.expiresAt.toISOString()}` },
+    };
+  if (ceremony.state === 'pending')
+    return {
+      state: 'pending',
+      stage: ceremony.stage,
+      ...(ceremony.cardError ? { card_error: ceremony.cardError } : {}),
+    };
+  return {
+    state: ceremony.state,
+    ...(ceremony.errorCode ? { error: { code: ceremony.errorCode, message: ceremony.errorMessage ?? '' } } : {}),
+  };
 }

@@ -44,7 +44,12 @@ export class CeremonyChanges {
         log.info('ceremony change listener reconnected; re-reading followed ceremonies');
         for (const f of changes.followed.values()) changes.read(f);
       },
-      error: (e) => log.warn({ err: e }, 'ceremony change listener lost its database connection; reconnecting (pages fall back to a re-check every %d s)', Math.round(changes.recheckMs / 1000)),
+      error: (e) =>
+        log.warn(
+          { err: e },
+          'ceremony change listener lost its database connection; reconnecting (pages fall back to a re-check every %d s)',
+          Math.round(changes.recheckMs / 1000),
+        ),
     });
     return changes;
   }

@@ -41,8 +41,18 @@ export interface Submission<Row> {
 }
 
 /** The one read of a holder response (see the header). `ceremonySelect` names the ceremony columns. */
-export async function readSubmission<Row>(db: Queryable, o: { ceremonySelect: string; id: string; nonce: string | undefined; serial: string | undefined }): Promise<Submission<Row> | undefined> {
-  const [row] = await db.query<Row & { s: SubmittedNonce | null; rp: RelyingPartyRow | null; known: KnownCertificate[] | null; answers: OcspAnswerRow[] | null }>(
+export async function readSubmission<Row>(
+  db: Queryable,
+  o: { ceremonySelect: string; id: string; nonce: string | undefined; serial: string | undefined },
+): Promise<Submission<Row> | undefined> {
+  const [row] = await db.query<
+    Row & {
+      s: SubmittedNonce | null;
+      rp: RelyingPartyRow | null;
+      known: KnownCertificate[] | null;
+      answers: OcspAnswerRow[] | null;
+    }
+  >(
     `SELECT ${o.ceremonySelect},
             (SELECT to_jsonb(s) FROM (SELECT ceremony_id, rp_client_id, expires_at, used_at FROM nonces WHERE value = $2) s) AS s,
             (SELECT to_jsonb(rp) FROM relying_parties rp WHERE rp.client_id = c.rp_client_id) AS rp,
@@ -55,7 +65,9 @@ export async function readSubmission<Row>(db: Queryable, o: { ceremonySelect: st
   const { s, rp, known, answers, ...ceremony } = row;
   return {
     ceremony: ceremony as unknown as Row,
-    submitted: s ? { ...s, expires_at: new Date(s.expires_at), used_at: s.used_at ? new Date(s.used_at) : null } : undefined,
+    submitted: s
+      ? { ...s, expires_at: new Date(s.expires_at), used_at: s.used_at ? new Date(s.used_at) : null }
+      : undefined,
     rp: rp ? relyingPartyFromRow(rp) : undefined,
     known: known ?? [],
     ocspAnswers: answers ?? [],
@@ -75,7 +87,14 @@ export interface FinishVerified {
   map?: CertificateIdentity;
   partner?: CertificateIdentity;
   result: Record<string, unknown>;
-  watch?: { issuerId: string; serial: string; issuerNameHash: Uint8Array; issuerKeyHash: Uint8Array; notAfter: Date; crlDistributionPoint?: string };
+  watch?: {
+    issuerId: string;
+    serial: string;
+    issuerNameHash: Uint8Array;
+    issuerKeyHash: Uint8Array;
+    notAfter: Date;
+    crlDistributionPoint?: string;
+  };
   record: PreparedRecord;
 }
 
@@ -95,12 +114,31 @@ export class SubjectTaken extends Error {
   }
 }
 
-const identity = (c: CertificateIdentity): Record<string, string> => ({ issuer_id: c.issuerId, serial: c.serial, kind: c.kind, medium: c.medium });
+const identity = (c: CertificateIdentity): Record<string, string> => ({
+  issuer_id: c.issuerId,
+  serial: c.serial,
+  kind: c.kind,
+  medium: c.medium,
+});
 
 /** The one write of an outcome (see the header); returns the watched certificate's row id, if any. */
-export async function finishCeremony(db: Queryable, f: FinishVerified | FinishRejected): Promise<{ watched: string | null }> {
+export async function finishCeremony(
+  db: Queryable,
+  f: FinishVerified | FinishRejected,
+): Promise<{ watched: string | null }> {
   const r = f.record;
-  const record = { id: r.id, created_at: r.createdAt.toISOString(), rp_client_id: r.rpClientId, ceremony_id: r.ceremonyId, subject_id: r.subjectId, framework: r.framework, outcome: r.outcome, payload: JSON.parse(r.payload) as unknown, payload_hash: r.payloadHash, leaf_hash: r.leafHash.toString('hex') };
+  const record = {
+    id: r.id,
+    created_at: r.createdAt.toISOString(),
+    rp_client_id: r.rpClientId,
+    ceremony_id: r.ceremonyId,
+    subject_id: r.subjectId,
+    framework: r.framework,
+    outcome: r.outcome,
+    payload: JSON.parse(r.payload) as unknown,
+    payload_hash: r.payloadHash,
+    leaf_hash: r.leafHash.toString('hex'),
+  };
   const p =
     f.outcome === 'verified'
       ? {
@@ -115,13 +153,32 @@ export async function finishCeremony(db: Queryable, f: FinishVerified | FinishRe
           partner: f.partner ? identity(f.partner) : null,
           result: f.result,
           watch: f.watch
-            ? { rp_client_id: f.rpClientId, issuer_id: f.watch.issuerId, serial: f.watch.serial, issuer_name_hash: Buffer.from(f.watch.issuerNameHash).toString('hex'), issuer_key_hash: Buffer.from(f.watch.issuerKeyHash).toString('hex'), not_after: f.watch.notAfter.toISOString(), crl_distribution_point: f.watch.crlDistributionPoint ?? null }
+            ? {
+                rp_client_id: f.rpClientId,
+                issuer_id: f.watch.issuerId,
+                serial: f.watch.serial,
+                issuer_name_hash: Buffer.from(f.watch.issuerNameHash).toString('hex'),
+                issuer_key_hash: Buffer.from(f.watch.issuerKeyHash).toString('hex'),
+                not_after: f.watch.notAfter.toISOString(),
+                crl_distribution_point: f.watch.crlDistributionPoint ?? null,
+              }
             : null,
           record,
         }
-      : { outcome: 'rejected', nonce: f.nonce, ceremony_id: f.ceremonyId, now: f.now.toISOString(), error_code: f.error.code, error_message: f.error.message, record };
+      : {
+          outcome: 'rejected',
+          nonce: f.nonce,
+          ceremony_id: f.ceremonyId,
+          now: f.now.toISOString(),
+          error_code: f.error.code,
+          error_message: f.error.message,
+          record,
+        };
   try {
-    const [row] = await db.query<{ out: { watched: number | string | null } }>('SELECT kakunin_finish_ceremony($1::jsonb) AS out', [JSON.stringify(p)]);
+    const [row] = await db.query<{ out: { watched: number | string | null } }>(
+      'SELECT kakunin_finish_ceremony($1::jsonb) AS out',
+      [JSON.stringify(p)],
+    );
     const watched = row?.out.watched;
     return { watched: watched === null || watched === undefined ? null : String(watched) };
   } catch (e) {

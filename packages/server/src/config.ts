@@ -194,7 +194,25 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_LOG_SEQUENCER_INTERVAL_MS: 'logSequencerIntervalMs',
 };
 
-const NUMERIC = new Set<keyof ServerConfig>(['port', 'ceremonyTtlSeconds', 'monitorIntervalSeconds', 'monitorOcspPerSecond', 'eventStreamsPerCeremony', 'eventStreamsPerAddress', 'crlRefreshAheadSeconds', 'crlGraceSeconds', 'crlRetrySeconds', 'authFailuresPerClient', 'authFailuresPerAddress', 'authFailureWindowSeconds', 'requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds', 'maxConnectionsPerAddress', 'logSequencerIntervalMs']);
+const NUMERIC = new Set<keyof ServerConfig>([
+  'port',
+  'ceremonyTtlSeconds',
+  'monitorIntervalSeconds',
+  'monitorOcspPerSecond',
+  'eventStreamsPerCeremony',
+  'eventStreamsPerAddress',
+  'crlRefreshAheadSeconds',
+  'crlGraceSeconds',
+  'crlRetrySeconds',
+  'authFailuresPerClient',
+  'authFailuresPerAddress',
+  'authFailureWindowSeconds',
+  'requestTimeoutSeconds',
+  'headersTimeoutSeconds',
+  'keepAliveTimeoutSeconds',
+  'maxConnectionsPerAddress',
+  'logSequencerIntervalMs',
+]);
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG';
@@ -205,36 +223,66 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const fromFile: Partial<ServerConfig> = env.KAKUNIN_CONFIG ? (JSON.parse(readFileSync(env.KAKUNIN_CONFIG, 'utf8')) as Partial<ServerConfig>) : {};
+  const fromFile: Partial<ServerConfig> = env.KAKUNIN_CONFIG
+    ? (JSON.parse(readFileSync(env.KAKUNIN_CONFIG, 'utf8')) as Partial<ServerConfig>)
+    : {};
   const fromEnv: Record<string, unknown> = {};
-  for (const [name, key] of Object.entries(ENV)) if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
+  for (const [name, key] of Object.entries(ENV))
+    if (env[name] !== undefined && env[name] !== '') fromEnv[key] = env[name];
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const merged = { ...DEFAULTS, ...fromFile, ...fromEnv, ...defined } as Record<string, unknown>;
   for (const key of NUMERIC) {
     const n = Number(merged[key]);
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${key} must be a whole number ≥ 0 (got "${String(merged[key])}")`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ConfigError(`${key} must be a whole number ≥ 0 (got "${String(merged[key])}")`);
     merged[key] = n;
   }
   const config = merged as unknown as ServerConfig;
-  if (config.mode !== 'sandbox' && config.mode !== 'production') throw new ConfigError(`mode must be sandbox or production (got "${String(config.mode)}")`);
+  if (config.mode !== 'sandbox' && config.mode !== 'production')
+    throw new ConfigError(`mode must be sandbox or production (got "${String(config.mode)}")`);
   if (config.port > 65535) throw new ConfigError(`port ${config.port} is out of range`);
-  if (config.monitorMode !== undefined && config.monitorMode !== 'crl' && config.monitorMode !== 'ocsp') throw new ConfigError(`monitorMode must be crl or ocsp (got "${String(config.monitorMode)}")`);
+  if (config.monitorMode !== undefined && config.monitorMode !== 'crl' && config.monitorMode !== 'ocsp')
+    throw new ConfigError(`monitorMode must be crl or ocsp (got "${String(config.monitorMode)}")`);
   if (config.crlRetrySeconds === 0) throw new ConfigError('crlRetrySeconds must be at least 1');
   if (config.authFailureWindowSeconds === 0) throw new ConfigError('authFailureWindowSeconds must be at least 1');
   // 0 would mean "no timeout" to Node.js: exactly what these settings exist to prevent.
-  for (const key of ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds'] as const) if (config[key] === 0) throw new ConfigError(`${key} must be at least 1`);
-  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) throw new ConfigError(`headersTimeoutSeconds (${config.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${config.requestTimeoutSeconds})`);
+  for (const key of ['requestTimeoutSeconds', 'headersTimeoutSeconds', 'keepAliveTimeoutSeconds'] as const)
+    if (config[key] === 0) throw new ConfigError(`${key} must be at least 1`);
+  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds)
+    throw new ConfigError(
+      `headersTimeoutSeconds (${config.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${config.requestTimeoutSeconds})`,
+    );
   // C2SP: a key name (the origin) is visible text without '+' or white space.
-  if (config.recordsLogOrigin !== undefined && !/^[!-*,-~]+$/.test(config.recordsLogOrigin)) throw new ConfigError(`recordsLogOrigin must be printable ASCII without spaces or '+', e.g. "kakunin.example.jp/records" (got "${config.recordsLogOrigin}")`);
+  if (config.recordsLogOrigin !== undefined && !/^[!-*,-~]+$/.test(config.recordsLogOrigin))
+    throw new ConfigError(
+      `recordsLogOrigin must be printable ASCII without spaces or '+', e.g. "kakunin.example.jp/records" (got "${config.recordsLogOrigin}")`,
+    );
   config.trustedProxies = parseTrustedProxies(merged.trustedProxies);
   if (config.masterKeyFile) config.masterKeyFile = resolve(config.masterKeyFile);
   config.crlSources = parseCrlSources(merged.crlSources);
   config.ocsp = ocspConfig([DEFAULTS.ocsp, fromFile.ocsp, ocspEnv(env), overrides.ocsp]);
-  config.ocspReuseSeconds = reuseConfig([DEFAULTS.ocspReuseSeconds, fromFile.ocspReuseSeconds, reuseEnv(env), overrides.ocspReuseSeconds]);
+  config.ocspReuseSeconds = reuseConfig([
+    DEFAULTS.ocspReuseSeconds,
+    fromFile.ocspReuseSeconds,
+    reuseEnv(env),
+    overrides.ocspReuseSeconds,
+  ]);
   config.dataDir = resolve(config.dataDir);
   if (config.mode === 'production') {
-    const missing = [!config.databaseUrl && 'DATABASE_URL', !config.ocspUrl && Object.keys(config.ocsp.responders).length === 0 && !config.crlDir && config.crlSources.length === 0 && 'KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR (or ocsp.responders, crlSources / KAKUNIN_CRL_SOURCES)', !config.linkageUrl && 'KAKUNIN_LINKAGE_URL', !config.publicUrl && 'KAKUNIN_PUBLIC_URL'].filter(Boolean);
-    if (missing.length) throw new ConfigError(`production mode refuses to start without ${missing.join(', ')} (use --sandbox to try Kakunin with the simulator)`);
+    const missing = [
+      !config.databaseUrl && 'DATABASE_URL',
+      !config.ocspUrl &&
+        Object.keys(config.ocsp.responders).length === 0 &&
+        !config.crlDir &&
+        config.crlSources.length === 0 &&
+        'KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR (or ocsp.responders, crlSources / KAKUNIN_CRL_SOURCES)',
+      !config.linkageUrl && 'KAKUNIN_LINKAGE_URL',
+      !config.publicUrl && 'KAKUNIN_PUBLIC_URL',
+    ].filter(Boolean);
+    if (missing.length)
+      throw new ConfigError(
+        `production mode refuses to start without ${missing.join(', ')} (use --sandbox to try Kakunin with the simulator)`,
+      );
   }
   return config;
 }
@@ -250,24 +298,27 @@ export function parseCrlSources(value: unknown): CrlSourceConfig[] {
     const text = list.trim();
     list = text.startsWith('[')
       ? parseJson(text)
-      : listItems(text)
-          .map((item) => {
-            const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(item);
-            const [issuer, where] = m ? [m[1], m[2]!] : [undefined, item];
-            return { ...(/^https?:\/\//i.test(where) ? { url: where } : { file: where }), ...(issuer ? { issuer } : {}) };
-          });
+      : listItems(text).map((item) => {
+          const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(item);
+          const [issuer, where] = m ? [m[1], m[2]!] : [undefined, item];
+          return { ...(/^https?:\/\//i.test(where) ? { url: where } : { file: where }), ...(issuer ? { issuer } : {}) };
+        });
   }
   if (!Array.isArray(list)) throw new ConfigError('crlSources must be a list of { "url" | "file", "issuer"? }');
   return list.map((entry: unknown, i) => {
     const e = (entry ?? {}) as Record<string, unknown>;
     const where = `crlSources[${i}]`;
-    if (typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`${where} must be an object { "url" | "file", "issuer"? }`);
+    if (typeof entry !== 'object' || Array.isArray(entry))
+      throw new ConfigError(`${where} must be an object { "url" | "file", "issuer"? }`);
     const unknownKeys = Object.keys(e).filter((k) => !['url', 'file', 'issuer'].includes(k));
     if (unknownKeys.length) throw new ConfigError(`${where} has unknown keys ${unknownKeys.join(', ')}`);
-    if ((e.url === undefined) === (e.file === undefined)) throw new ConfigError(`${where} needs exactly one of "url" or "file"`);
-    if (e.issuer !== undefined && (typeof e.issuer !== 'string' || !e.issuer)) throw new ConfigError(`${where}.issuer must be a trust anchor label`);
+    if ((e.url === undefined) === (e.file === undefined))
+      throw new ConfigError(`${where} needs exactly one of "url" or "file"`);
+    if (e.issuer !== undefined && (typeof e.issuer !== 'string' || !e.issuer))
+      throw new ConfigError(`${where}.issuer must be a trust anchor label`);
     if (e.url !== undefined) {
-      if (typeof e.url !== 'string' || !/^https?:\/\/./i.test(e.url)) throw new ConfigError(`${where}.url must be an http(s) URL (got "${String(e.url)}")`);
+      if (typeof e.url !== 'string' || !/^https?:\/\/./i.test(e.url))
+        throw new ConfigError(`${where}.url must be an http(s) URL (got "${String(e.url)}")`);
       return { url: e.url, ...(e.issuer ? { issuer: e.issuer as string } : {}) };
     }
     if (typeof e.file !== 'string' || !e.file) throw new ConfigError(`${where}.file must be a path`);
@@ -287,7 +338,10 @@ export function parseTrustedProxies(value: unknown): string[] {
     const family = isIP(address ?? '');
     const bits = family === 4 ? 32 : 128;
     const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
-    if (typeof entry !== 'string' || family === 0 || !validPrefix || rest.length) throw new ConfigError(`trustedProxies: "${String(entry)}" is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)`);
+    if (typeof entry !== 'string' || family === 0 || !validPrefix || rest.length)
+      throw new ConfigError(
+        `trustedProxies: "${String(entry)}" is not an IP address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/24)`,
+      );
     return entry;
   });
 }
@@ -310,9 +364,11 @@ function section(name: string, known: readonly string[], layers: readonly unknow
   const out: Record<string, unknown> = {};
   for (const layer of layers) {
     if (layer === undefined) continue;
-    if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) throw new ConfigError(`${name} must be an object`);
+    if (typeof layer !== 'object' || layer === null || Array.isArray(layer))
+      throw new ConfigError(`${name} must be an object`);
     for (const [key, value] of Object.entries(layer)) {
-      if (!known.includes(key)) throw new ConfigError(`${name} has an unknown key "${key}" (known: ${known.join(', ')})`);
+      if (!known.includes(key))
+        throw new ConfigError(`${name} has an unknown key "${key}" (known: ${known.join(', ')})`);
       if (value !== undefined) out[key] = value;
     }
   }
@@ -321,22 +377,27 @@ function section(name: string, known: readonly string[], layers: readonly unknow
 
 function wholeNumber(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${String(value)}")`);
   return n;
 }
 
 const OCSP_KEYS = ['responders', 'timeoutMs', 'maxResponseAgeSeconds', 'requireNonce'] as const;
 
 function ocspEnv(env: NodeJS.ProcessEnv): Partial<Record<(typeof OCSP_KEYS)[number], unknown>> {
-  const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  const set = (name: string): string | undefined =>
+    env[name] === undefined || env[name] === '' ? undefined : env[name];
   const responders = set('KAKUNIN_OCSP_RESPONDERS');
   return {
     // `authca03=https://…,signca03=https://…`; unset leaves the file's responders in place.
-    responders: responders === undefined ? undefined : listItems(responders).reduce<Record<string, string>>((map, item) => {
-      const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
-      if (!m) throw new ConfigError(`KAKUNIN_OCSP_RESPONDERS: "${item}" is not <issuer label>=<URL>`);
-      return { ...map, [m[1]!]: m[2]! };
-    }, {}),
+    responders:
+      responders === undefined
+        ? undefined
+        : listItems(responders).reduce<Record<string, string>>((map, item) => {
+            const m = /^([A-Za-z0-9_.-]+)=(.+)$/.exec(item);
+            if (!m) throw new ConfigError(`KAKUNIN_OCSP_RESPONDERS: "${item}" is not <issuer label>=<URL>`);
+            return { ...map, [m[1]!]: m[2]! };
+          }, {}),
     timeoutMs: set('KAKUNIN_OCSP_TIMEOUT_MS'),
     maxResponseAgeSeconds: set('KAKUNIN_OCSP_MAX_RESPONSE_AGE_SECONDS'),
     requireNonce: set('KAKUNIN_OCSP_REQUIRE_NONCE'),
@@ -346,13 +407,21 @@ function ocspEnv(env: NodeJS.ProcessEnv): Partial<Record<(typeof OCSP_KEYS)[numb
 function ocspConfig(layers: readonly unknown[]): OcspConfig {
   const o = section('ocsp', OCSP_KEYS, layers);
   const responders = o.responders;
-  if (typeof responders !== 'object' || responders === null || Array.isArray(responders)) throw new ConfigError('ocsp.responders must map issuer labels to URLs');
+  if (typeof responders !== 'object' || responders === null || Array.isArray(responders))
+    throw new ConfigError('ocsp.responders must map issuer labels to URLs');
   for (const [label, url] of Object.entries(responders)) {
-    if (typeof url !== 'string' || !/^https?:\/\/./i.test(url)) throw new ConfigError(`ocsp.responders.${label} must be an http(s) URL (got "${String(url)}")`);
+    if (typeof url !== 'string' || !/^https?:\/\/./i.test(url))
+      throw new ConfigError(`ocsp.responders.${label} must be an http(s) URL (got "${String(url)}")`);
   }
   const nonce = o.requireNonce;
-  const requireNonce = nonce === true || nonce === 'true' || nonce === '1' ? true : nonce === false || nonce === 'false' || nonce === '0' ? false : undefined;
-  if (requireNonce === undefined) throw new ConfigError(`ocsp.requireNonce must be true or false (got "${String(nonce)}")`);
+  const requireNonce =
+    nonce === true || nonce === 'true' || nonce === '1'
+      ? true
+      : nonce === false || nonce === 'false' || nonce === '0'
+        ? false
+        : undefined;
+  if (requireNonce === undefined)
+    throw new ConfigError(`ocsp.requireNonce must be true or false (got "${String(nonce)}")`);
   return {
     responders: { ...(responders as Record<string, string>) },
     timeoutMs: wholeNumber('ocsp.timeoutMs', o.timeoutMs, 1),

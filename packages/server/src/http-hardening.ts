@@ -7,7 +7,14 @@ import { BlockList, isIP } from 'node:net';
 import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 
-type HttpConfig = Pick<ServerConfig, 'trustedProxies' | 'requestTimeoutSeconds' | 'headersTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'maxConnectionsPerAddress'>;
+type HttpConfig = Pick<
+  ServerConfig,
+  | 'trustedProxies'
+  | 'requestTimeoutSeconds'
+  | 'headersTimeoutSeconds'
+  | 'keepAliveTimeoutSeconds'
+  | 'maxConnectionsPerAddress'
+>;
 
 /** Matches an address (IPv4, IPv6, IPv4-mapped IPv6) against the configured proxies. */
 export function proxyMatcher(trusted: readonly string[]): (address: string | undefined) => boolean {
@@ -32,7 +39,12 @@ export function proxyMatcher(trusted: readonly string[]): (address: string | und
  * stream) is never cut by it. No idle-socket timeout (fastify connectionTimeout) for the same
  * reason; an idle connection ends by the headers or keep-alive timeout.
  */
-export function httpServerOptions(config: HttpConfig): Pick<FastifyHttpOptions<Server>, 'trustProxy' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'http'> {
+export function httpServerOptions(
+  config: HttpConfig,
+): Pick<
+  FastifyHttpOptions<Server>,
+  'trustProxy' | 'requestTimeout' | 'keepAliveTimeout' | 'connectionTimeout' | 'http'
+> {
   const trusted = proxyMatcher(config.trustedProxies);
   const requestTimeout = config.requestTimeoutSeconds * 1000;
   const headersTimeout = config.headersTimeoutSeconds * 1000;
@@ -63,7 +75,8 @@ export function limitConnectionsPerAddress(server: Server, config: HttpConfig, l
     if (!address || trusted(address)) return;
     const count = open.get(address) ?? 0;
     if (count >= max) {
-      if (!warned.has(address)) log.warn({ address, limit: max }, 'connection limit per address reached: refusing more connections from it');
+      if (!warned.has(address))
+        log.warn({ address, limit: max }, 'connection limit per address reached: refusing more connections from it');
       warned.add(address);
       socket.destroy();
       return;
@@ -80,7 +93,8 @@ export function limitConnectionsPerAddress(server: Server, config: HttpConfig, l
 
 // Pages may load scripts from this origin only (oidc-provider adds the hash of its form_post script
 // to script-src); no form-action: form_post and the consent redirect go to the RP's origin.
-const DEFAULT_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+const DEFAULT_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /**
  * Every response: security headers, set on the raw response before anything is written, so that

@@ -36,8 +36,15 @@ export class MasterKey {
   /** 32 bytes as 64 hex digits or base64/base64url (`where` names the source in errors). */
   static parse(text: string, where: string): MasterKey {
     const t = text.trim();
-    const bytes = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(t) ? Buffer.from(t, 'base64url') : undefined;
-    if (!bytes || bytes.length !== 32) throw new ConfigError(`${where} is not a master key: 32 random bytes as 64 hex digits or 43 base64url characters (kakunin keys new-master-key prints one)`);
+    const bytes = /^[0-9a-fA-F]{64}$/.test(t)
+      ? Buffer.from(t, 'hex')
+      : /^[A-Za-z0-9+/_-]{43}=?$/.test(t)
+        ? Buffer.from(t, 'base64url')
+        : undefined;
+    if (!bytes || bytes.length !== 32)
+      throw new ConfigError(
+        `${where} is not a master key: 32 random bytes as 64 hex digits or 43 base64url characters (kakunin keys new-master-key prints one)`,
+      );
     return new MasterKey(bytes);
   }
 
@@ -61,14 +68,19 @@ export class MasterKey {
   open(sealed: string, context: string): string {
     const m = /^sealed:v1:([0-9a-f]{16}):([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/.exec(sealed);
     if (!m) throw new SealedSecretError(`${context} is not a sealed value`);
-    if (m[1] !== this.id) throw new SealedSecretError(`${context} is sealed under master key ${m[1]}, not the configured ${this.id} (wrong KAKUNIN_MASTER_KEY or master-key file?)`);
+    if (m[1] !== this.id)
+      throw new SealedSecretError(
+        `${context} is sealed under master key ${m[1]}, not the configured ${this.id} (wrong KAKUNIN_MASTER_KEY or master-key file?)`,
+      );
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.subkey('seal'), Buffer.from(m[2]!, 'base64url'));
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(Buffer.from(m[4]!, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(m[3]!, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new SealedSecretError(`${context} does not open under master key ${this.id} (edited, or moved from another row)`);
+      throw new SealedSecretError(
+        `${context} does not open under master key ${this.id} (edited, or moved from another row)`,
+      );
     }
   }
 

@@ -21,11 +21,23 @@ export interface OcspAnswerRow {
 }
 
 /** The kept answer of a certificate usable at `at`, among rows read earlier. */
-function usable(rows: readonly OcspAnswerRow[], issuerId: string, serial: string, at: Date, maxAgeSeconds: number): OcspAnswerRow | undefined {
+function usable(
+  rows: readonly OcspAnswerRow[],
+  issuerId: string,
+  serial: string,
+  at: Date,
+  maxAgeSeconds: number,
+): OcspAnswerRow | undefined {
   const oldest = at.getTime() - maxAgeSeconds * 1000;
   return rows.find((r) => {
     const checked = new Date(r.checked_at).getTime();
-    return r.issuer_id === issuerId && r.serial === serial && checked > oldest && checked <= at.getTime() && (r.next_update === null || new Date(r.next_update).getTime() > at.getTime());
+    return (
+      r.issuer_id === issuerId &&
+      r.serial === serial &&
+      checked > oldest &&
+      checked <= at.getTime() &&
+      (r.next_update === null || new Date(r.next_update).getTime() > at.getTime())
+    );
   });
 }
 
@@ -36,11 +48,13 @@ function usable(rows: readonly OcspAnswerRow[], issuerId: string, serial: string
 export function ocspAnswers(db: Queryable, prefetched?: readonly OcspAnswerRow[]): RevocationAnswers {
   return {
     find: async (issuerId, serial, at, maxAgeSeconds) => {
-      const rows = prefetched ?? (await db.query<OcspAnswerRow>(
-        `SELECT issuer_id, serial, checked_at, this_update, next_update FROM ocsp_answers
+      const rows =
+        prefetched ??
+        (await db.query<OcspAnswerRow>(
+          `SELECT issuer_id, serial, checked_at, this_update, next_update FROM ocsp_answers
          WHERE issuer_id = $1 AND serial = $2 AND checked_at > $3 AND checked_at <= $4 AND (next_update IS NULL OR next_update > $4)`,
-        [issuerId, serial, new Date(at.getTime() - maxAgeSeconds * 1000), at],
-      ));
+          [issuerId, serial, new Date(at.getTime() - maxAgeSeconds * 1000), at],
+        ));
       const row = usable(rows, issuerId, serial, at, maxAgeSeconds);
       if (!row) return undefined;
       return {
@@ -72,7 +86,10 @@ export function ocspAnswers(db: Queryable, prefetched?: readonly OcspAnswerRow[]
  * (a lost card revokes both of its certificates; the monitor watches only the signing one). Call it
  * in the transaction that records the revocation event.
  */
-export async function forgetOcspAnswers(tx: Queryable, o: { issuerId: string; serial: string; subjectId: string }): Promise<number> {
+export async function forgetOcspAnswers(
+  tx: Queryable,
+  o: { issuerId: string; serial: string; subjectId: string },
+): Promise<number> {
   const gone = await tx.query(
     `DELETE FROM ocsp_answers
      WHERE (issuer_id = $1 AND serial = $2) OR (issuer_id, serial) IN (SELECT issuer_id, serial FROM subject_certificates WHERE subject_id = $3)

@@ -104,10 +104,15 @@ function checkUri(uri: string, what: string): string {
   if (u.hash) throw new InvalidRequest(`${what} "${uri}" must not have a fragment`);
   // The authority as written: the URL parser would hide userinfo and Unicode in what it returns.
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(uri)?.[1] ?? '';
-  if (authority.includes('@') || u.username || u.password) throw new InvalidRequest(`${what} "${uri}" must not contain userinfo (user@host): it makes a URL look like another host`);
-  if (u.hostname.includes('*')) throw new InvalidRequest(`${what} "${uri}" must name one host: wildcards are not allowed`);
+  if (authority.includes('@') || u.username || u.password)
+    throw new InvalidRequest(
+      `${what} "${uri}" must not contain userinfo (user@host): it makes a URL look like another host`,
+    );
+  if (u.hostname.includes('*'))
+    throw new InvalidRequest(`${what} "${uri}" must name one host: wildcards are not allowed`);
   const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new InvalidRequest(`${what} "${uri}" must use https (http only on the loopback interface)`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback))
+    throw new InvalidRequest(`${what} "${uri}" must use https (http only on the loopback interface)`);
   // A Unicode (IDN) host is kept in its ASCII form (punycode), the form browsers send and compare:
   // a look-alike host is then visible as what it is. The rest of the URI stays as registered.
   // eslint-disable-next-line no-control-regex -- any code point past ASCII
@@ -115,19 +120,31 @@ function checkUri(uri: string, what: string): string {
 }
 
 /** Checks a registration and fills in the defaults; throws InvalidRequest with the reason. */
-export function normaliseRelyingParty(input: NewRelyingParty): Required<Omit<NewRelyingParty, 'webhookUrl' | 'purposeEn' | 'clientId' | 'clientSecret'>> & Pick<NewRelyingParty, 'webhookUrl' | 'purposeEn'> {
+export function normaliseRelyingParty(
+  input: NewRelyingParty,
+): Required<Omit<NewRelyingParty, 'webhookUrl' | 'purposeEn' | 'clientId' | 'clientSecret'>> &
+  Pick<NewRelyingParty, 'webhookUrl' | 'purposeEn'> {
   const name = input.name?.trim();
   if (!name) throw new InvalidRequest('a relying party needs a name');
   if (!input.redirectUris?.length) throw new InvalidRequest('a relying party needs at least one redirect URI');
   const redirectUris = input.redirectUris.map((u) => checkUri(u, 'redirect URI'));
   // Pairwise subjects are computed per RP; OIDC asks all redirect URIs of a pairwise client to share a host.
-  if (new Set(redirectUris.map((u) => new URL(u).host)).size > 1) throw new InvalidRequest('all redirect URIs of one relying party must share one host (register one RP per host)');
+  if (new Set(redirectUris.map((u) => new URL(u).host)).size > 1)
+    throw new InvalidRequest('all redirect URIs of one relying party must share one host (register one RP per host)');
   const ceremonies = input.ceremonies?.length ? [...new Set(input.ceremonies)] : ['login', 'identity' as const];
-  for (const c of ceremonies) if (!CEREMONY_KINDS.includes(c as CeremonyKind)) throw new InvalidRequest(`unknown ceremony "${c}" (login or identity)`);
+  for (const c of ceremonies)
+    if (!CEREMONY_KINDS.includes(c as CeremonyKind))
+      throw new InvalidRequest(`unknown ceremony "${c}" (login or identity)`);
   const framework = input.framework ?? 'jp_aml';
-  if (!FRAMEWORK.test(framework)) throw new InvalidRequest(`trust framework "${framework}" must be a lower-case identifier such as jp_aml, jp_mpiupa or jp_municipal`);
+  if (!FRAMEWORK.test(framework))
+    throw new InvalidRequest(
+      `trust framework "${framework}" must be a lower-case identifier such as jp_aml, jp_mpiupa or jp_municipal`,
+    );
   const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
-  if (!TOKEN_AUTH_METHODS.includes(method)) throw new InvalidRequest(`token endpoint auth method "${method}" is not supported (${TOKEN_AUTH_METHODS.join(', ')})`);
+  if (!TOKEN_AUTH_METHODS.includes(method))
+    throw new InvalidRequest(
+      `token endpoint auth method "${method}" is not supported (${TOKEN_AUTH_METHODS.join(', ')})`,
+    );
   return {
     name,
     redirectUris,
@@ -144,27 +161,45 @@ const token = (bytes: number): string => randomBytes(bytes).toString('base64url'
 
 const webhookContext = (clientId: string): string => `relying_parties/${clientId}/webhook_secret`;
 
-export async function createRelyingParty(store: RegistryStore, input: NewRelyingParty): Promise<RegisteredRelyingParty> {
+export async function createRelyingParty(
+  store: RegistryStore,
+  input: NewRelyingParty,
+): Promise<RegisteredRelyingParty> {
   const { db, masterKey } = store;
   const rp = normaliseRelyingParty(input);
   const clientId = input.clientId ?? `rp_${token(12)}`;
-  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(clientId)) throw new InvalidRequest(`client id "${clientId}" may only use A-Z a-z 0-9 . _ ~ -`);
+  if (!/^[A-Za-z0-9._~-]{3,128}$/.test(clientId))
+    throw new InvalidRequest(`client id "${clientId}" may only use A-Z a-z 0-9 . _ ~ -`);
   const clientSecret = input.clientSecret ?? token(32);
   const webhookSecret = `whsec_${token(32)}`;
   const [row] = await db.query<RelyingPartyRow>(
     `INSERT INTO relying_parties (client_id, client_secret, name, redirect_uris, ceremonies, framework, purpose, purpose_en, webhook_url, webhook_secret, token_endpoint_auth_method)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (client_id) DO NOTHING RETURNING *`,
-    [clientId, await hashSecret(clientSecret), rp.name, rp.redirectUris, rp.ceremonies, rp.framework, rp.purpose, rp.purposeEn ?? null, rp.webhookUrl ?? null, masterKey.seal(webhookSecret, webhookContext(clientId)), rp.tokenEndpointAuthMethod],
+    [
+      clientId,
+      await hashSecret(clientSecret),
+      rp.name,
+      rp.redirectUris,
+      rp.ceremonies,
+      rp.framework,
+      rp.purpose,
+      rp.purposeEn ?? null,
+      rp.webhookUrl ?? null,
+      masterKey.seal(webhookSecret, webhookContext(clientId)),
+      rp.tokenEndpointAuthMethod,
+    ],
   );
   if (!row) throw new InvalidRequest(`a relying party with client id "${clientId}" already exists`);
   return { ...relyingPartyFromRow(row), clientSecret, webhookSecret };
 }
 
 /** Whether `secret` is this RP's client secret (slow hash; successes are remembered per process). */
-export const checkClientSecret = (rp: RelyingParty, secret: string): Promise<boolean> => verifySecret(secret, rp.clientSecretVerifier);
+export const checkClientSecret = (rp: RelyingParty, secret: string): Promise<boolean> =>
+  verifySecret(secret, rp.clientSecretVerifier);
 
 /** The webhook signing secret in clear, for signing a delivery. */
-export const webhookSecretOf = (rp: RelyingParty, masterKey: MasterKey): string => masterKey.open(rp.webhookSecretSealed, webhookContext(rp.clientId));
+export const webhookSecretOf = (rp: RelyingParty, masterKey: MasterKey): string =>
+  masterKey.open(rp.webhookSecretSealed, webhookContext(rp.clientId));
 
 /**
  * Rows written before secrets were protected: the client secret becomes its verifier and the
@@ -176,18 +211,28 @@ export async function sealRelyingPartySecrets(db: Queryable, masterKey: MasterKe
   );
   for (const r of rows) {
     const verifier = isVerifier(r.client_secret) ? r.client_secret : await hashSecret(r.client_secret);
-    const sealed = isSealed(r.webhook_secret) ? r.webhook_secret : masterKey.seal(r.webhook_secret, webhookContext(r.client_id));
-    await db.query('UPDATE relying_parties SET client_secret = $4, webhook_secret = $5 WHERE client_id = $1 AND client_secret = $2 AND webhook_secret = $3', [r.client_id, r.client_secret, r.webhook_secret, verifier, sealed]);
+    const sealed = isSealed(r.webhook_secret)
+      ? r.webhook_secret
+      : masterKey.seal(r.webhook_secret, webhookContext(r.client_id));
+    await db.query(
+      'UPDATE relying_parties SET client_secret = $4, webhook_secret = $5 WHERE client_id = $1 AND client_secret = $2 AND webhook_secret = $3',
+      [r.client_id, r.client_secret, r.webhook_secret, verifier, sealed],
+    );
   }
   return rows.length;
 }
 
 /** Re-seals every webhook secret under `to` (master key rotation, inside its transaction). */
 export async function resealRelyingPartySecrets(tx: Queryable, from: MasterKey, to: MasterKey): Promise<number> {
-  const rows = await tx.query<Pick<RelyingPartyRow, 'client_id' | 'webhook_secret'>>('SELECT client_id, webhook_secret FROM relying_parties ORDER BY client_id FOR UPDATE');
+  const rows = await tx.query<Pick<RelyingPartyRow, 'client_id' | 'webhook_secret'>>(
+    'SELECT client_id, webhook_secret FROM relying_parties ORDER BY client_id FOR UPDATE',
+  );
   for (const r of rows) {
     const context = webhookContext(r.client_id);
-    await tx.query('UPDATE relying_parties SET webhook_secret = $2 WHERE client_id = $1', [r.client_id, to.seal(from.open(r.webhook_secret, context), context)]);
+    await tx.query('UPDATE relying_parties SET webhook_secret = $2 WHERE client_id = $1', [
+      r.client_id,
+      to.seal(from.open(r.webhook_secret, context), context),
+    ]);
   }
   return rows.length;
 }
@@ -204,10 +249,16 @@ export async function getRelyingParty(db: Queryable, clientId: string): Promise<
 }
 
 export async function listRelyingParties(db: Queryable): Promise<RelyingParty[]> {
-  return (await db.query<RelyingPartyRow>('SELECT * FROM relying_parties ORDER BY created_at, client_id')).map(relyingPartyFromRow);
+  return (await db.query<RelyingPartyRow>('SELECT * FROM relying_parties ORDER BY created_at, client_id')).map(
+    relyingPartyFromRow,
+  );
 }
 
-export async function updateRelyingParty(db: Queryable, clientId: string, patch: Partial<NewRelyingParty> & { disabled?: boolean }): Promise<RelyingParty> {
+export async function updateRelyingParty(
+  db: Queryable,
+  clientId: string,
+  patch: Partial<NewRelyingParty> & { disabled?: boolean },
+): Promise<RelyingParty> {
   const current = await getRelyingParty(db, clientId);
   const next = normaliseRelyingParty({
     name: patch.name ?? current.name,
@@ -219,11 +270,23 @@ export async function updateRelyingParty(db: Queryable, clientId: string, patch:
     ...((patch.purposeEn ?? current.purposeEn) ? { purposeEn: (patch.purposeEn ?? current.purposeEn)! } : {}),
     ...((patch.webhookUrl ?? current.webhookUrl) ? { webhookUrl: (patch.webhookUrl ?? current.webhookUrl)! } : {}),
   });
-  const disabledAt = patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? new Date()) : null;
+  const disabledAt =
+    patch.disabled === undefined ? current.disabledAt : patch.disabled ? (current.disabledAt ?? new Date()) : null;
   const [row] = await db.query<RelyingPartyRow>(
     `UPDATE relying_parties SET name = $2, redirect_uris = $3, ceremonies = $4, framework = $5, purpose = $6, purpose_en = $7,
        webhook_url = $8, token_endpoint_auth_method = $9, disabled_at = $10 WHERE client_id = $1 RETURNING *`,
-    [clientId, next.name, next.redirectUris, next.ceremonies, next.framework, next.purpose, next.purposeEn ?? null, next.webhookUrl ?? null, next.tokenEndpointAuthMethod, disabledAt],
+    [
+      clientId,
+      next.name,
+      next.redirectUris,
+      next.ceremonies,
+      next.framework,
+      next.purpose,
+      next.purposeEn ?? null,
+      next.webhookUrl ?? null,
+      next.tokenEndpointAuthMethod,
+      disabledAt,
+    ],
   );
   return relyingPartyFromRow(row!);
 }

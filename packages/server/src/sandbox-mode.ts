@@ -6,7 +6,14 @@
 
 import { existsSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { LinkageClient, RevocationPolicy, TrustStore, httpJsonFetcher, httpOcspFetcher, type RevocationChecker } from '@kakunin/jpki';
+import {
+  LinkageClient,
+  RevocationPolicy,
+  TrustStore,
+  httpJsonFetcher,
+  httpOcspFetcher,
+  type RevocationChecker,
+} from '@kakunin/jpki';
 import { initSandbox, openSandbox, startSimServices, type Sandbox, type SimServices } from '@kakunin/sim';
 import { DEFAULTS, type CrlSourceConfig, type OcspConfig } from './config.js';
 import type { UsageMeter } from './usage.js';
@@ -57,12 +64,19 @@ export async function startSandboxJlis(
   const trustStore = TrustStore.jlis();
   for (const root of sandbox.roots()) trustStore.add(root.der, { label: root.id, medium: root.medium });
   const ocspFetcher = httpOcspFetcher(ocsp.timeoutMs);
-  const ocspClient = configuredOcspClient({ ocsp, fallbackUrl: `${url}/ocsp`, trustStore, fetcher: meter ? meter.ocspFetcher(ocspFetcher) : ocspFetcher });
+  const ocspClient = configuredOcspClient({
+    ocsp,
+    fallbackUrl: `${url}/ocsp`,
+    trustStore,
+    fetcher: meter ? meter.ocspFetcher(ocspFetcher) : ocspFetcher,
+  });
   const crlChecker = crl?.(trustStore, sandboxCrlSources(sandbox, url));
   const verifier = new JpkiVerifier({
     mode: 'sandbox',
     trustStore,
-    revocation: crlChecker ? new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp: ocspClient, crl: crlChecker }) : ocspClient,
+    revocation: crlChecker
+      ? new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp: ocspClient, crl: crlChecker })
+      : ocspClient,
     linkage: new LinkageClient(url, meter ? meter.jsonFetcher(httpJsonFetcher()) : undefined),
   });
   const watchers = new Set<ReturnType<typeof watch>>();

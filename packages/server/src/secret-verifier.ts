@@ -11,7 +11,9 @@ const PARAMS = { N: 16384, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
 const scrypt = (secret: string, salt: Buffer, o: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCb(secret, salt, KEY_LENGTH, { ...o, maxmem: 64 * 1024 * 1024 }, (e, key) => (e ? reject(e) : resolve(key))));
+  new Promise((resolve, reject) =>
+    scryptCb(secret, salt, KEY_LENGTH, { ...o, maxmem: 64 * 1024 * 1024 }, (e, key) => (e ? reject(e) : resolve(key))),
+  );
 
 export const isVerifier = (value: string): boolean => value.startsWith(PREFIX);
 
@@ -19,7 +21,14 @@ export const isVerifier = (value: string): boolean => value.startsWith(PREFIX);
 export async function hashSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
   const hash = await scrypt(secret, salt, PARAMS);
-  return [PREFIX.slice(0, -1), PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+  return [
+    PREFIX.slice(0, -1),
+    PARAMS.N,
+    PARAMS.r,
+    PARAMS.p,
+    salt.toString('base64url'),
+    hash.toString('base64url'),
+  ].join('$');
 }
 
 const cacheKey = randomBytes(32);
@@ -32,7 +41,11 @@ export async function verifySecret(secret: string, verifier: string): Promise<bo
   const key = createHmac('sha256', cacheKey).update(verifier).update('\0').update(secret).digest('base64url');
   if (remembered.has(key)) return true;
   const want = Buffer.from(m[5]!, 'base64url');
-  const got = await scrypt(secret, Buffer.from(m[4]!, 'base64url'), { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]) });
+  const got = await scrypt(secret, Buffer.from(m[4]!, 'base64url'), {
+    N: Number(m[1]),
+    r: Number(m[2]),
+    p: Number(m[3]),
+  });
   if (got.length !== want.length || !timingSafeEqual(got, want)) return false;
   if (remembered.size >= REMEMBER) remembered.delete(remembered.keys().next().value!);
   remembered.set(key, true);

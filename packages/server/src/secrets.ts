@@ -22,10 +22,17 @@ interface StoredValue {
 const context = (name: string): string => `kv_secrets/${name}`;
 
 async function readRow(db: Queryable, name: string, forUpdate = false): Promise<StoredValue | undefined> {
-  return (await db.query<{ value: StoredValue }>(`SELECT value FROM kv_secrets WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`, [name]))[0]?.value;
+  return (
+    await db.query<{ value: StoredValue }>(
+      `SELECT value FROM kv_secrets WHERE name = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      [name],
+    )
+  )[0]?.value;
 }
 
-const sealValue = (key: MasterKey, name: string, value: unknown): StoredValue => ({ sealed: key.seal(JSON.stringify(value), context(name)) });
+const sealValue = (key: MasterKey, name: string, value: unknown): StoredValue => ({
+  sealed: key.seal(JSON.stringify(value), context(name)),
+});
 
 /** A secret sealed under the master key, created by the first process that asks for it. */
 export async function sharedSecret<T>(db: Queryable, key: MasterKey, name: string, create: () => T): Promise<T> {
@@ -34,12 +41,18 @@ export async function sharedSecret<T>(db: Queryable, key: MasterKey, name: strin
     if (row?.sealed) return JSON.parse(key.open(row.sealed, context(name))) as T;
     if (row && 'v' in row) {
       // Sealed in place; the WHERE keeps a concurrent start from sealing twice.
-      await db.query(`UPDATE kv_secrets SET value = $2 WHERE name = $1 AND value->>'sealed' IS NULL`, [name, sealValue(key, name, row.v) as Record<string, unknown>]);
+      await db.query(`UPDATE kv_secrets SET value = $2 WHERE name = $1 AND value->>'sealed' IS NULL`, [
+        name,
+        sealValue(key, name, row.v) as Record<string, unknown>,
+      ]);
       continue;
     }
     if (row) throw new ConfigError(`kv_secrets row ${name} is neither sealed nor a plaintext value`);
     // Only the first start creates it (key generation is not free); a concurrent first start loses the race harmlessly.
-    await db.query('INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, sealValue(key, name, create()) as Record<string, unknown>]);
+    await db.query('INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+      name,
+      sealValue(key, name, create()) as Record<string, unknown>,
+    ]);
   }
   throw new Error(`kv_secrets row ${name} keeps changing under this process`);
 }
@@ -57,7 +70,12 @@ const LEGACY_SIGNING_KEY = 'oidc.signing-key';
 
 function newSigningKey(): SigningKey {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>), kid: `k-${randomBytes(6).toString('hex')}`, use: 'sig', alg: 'RS256' };
+  const jwk = {
+    ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
+    kid: `k-${randomBytes(6).toString('hex')}`,
+    use: 'sig',
+    alg: 'RS256',
+  };
   return { jwk, createdAt: new Date().toISOString() };
 }
 
@@ -66,25 +84,38 @@ async function signingKeys(db: Database, key: MasterKey): Promise<SigningKey[]> 
   // One key under the old name (plaintext or sealed) becomes the first entry of the list.
   const legacy = await readRow(db, LEGACY_SIGNING_KEY);
   if (legacy) {
-    const jwk = (legacy.sealed ? JSON.parse(key.open(legacy.sealed, context(LEGACY_SIGNING_KEY))) : legacy.v) as Record<string, unknown>;
+    const jwk = (legacy.sealed ? JSON.parse(key.open(legacy.sealed, context(LEGACY_SIGNING_KEY))) : legacy.v) as Record<
+      string,
+      unknown
+    >;
     await db.transaction(async (tx) => {
       const row = await readRow(tx, SIGNING_KEYS, true);
       const list = row?.sealed ? (JSON.parse(key.open(row.sealed, context(SIGNING_KEYS))) as SigningKey[]) : [];
       // Behind the newer keys: it stays published, and signs only when it is the only one.
       if (!list.some((k) => k.jwk.kid === jwk.kid)) list.push({ jwk, createdAt: new Date(0).toISOString() });
-      await tx.query('INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value', [SIGNING_KEYS, sealValue(key, SIGNING_KEYS, list) as Record<string, unknown>]);
+      await tx.query(
+        'INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value',
+        [SIGNING_KEYS, sealValue(key, SIGNING_KEYS, list) as Record<string, unknown>],
+      );
       await tx.query('DELETE FROM kv_secrets WHERE name = $1', [LEGACY_SIGNING_KEY]);
     });
   }
   return sharedSecret(db, key, SIGNING_KEYS, () => [newSigningKey()]);
 }
 
-async function updateSigningKeys(db: Database, key: MasterKey, change: (keys: SigningKey[]) => SigningKey[]): Promise<SigningKey[]> {
+async function updateSigningKeys(
+  db: Database,
+  key: MasterKey,
+  change: (keys: SigningKey[]) => SigningKey[],
+): Promise<SigningKey[]> {
   await signingKeys(db, key);
   return db.transaction(async (tx) => {
     const row = (await readRow(tx, SIGNING_KEYS, true))!;
     const next = change(JSON.parse(key.open(row.sealed!, context(SIGNING_KEYS))) as SigningKey[]);
-    await tx.query('UPDATE kv_secrets SET value = $2 WHERE name = $1', [SIGNING_KEYS, sealValue(key, SIGNING_KEYS, next) as Record<string, unknown>]);
+    await tx.query('UPDATE kv_secrets SET value = $2 WHERE name = $1', [
+      SIGNING_KEYS,
+      sealValue(key, SIGNING_KEYS, next) as Record<string, unknown>,
+    ]);
     return next;
   });
 }
@@ -96,7 +127,8 @@ export interface SigningKeyInfo {
   signing: boolean;
 }
 
-const info = (keys: SigningKey[]): SigningKeyInfo[] => keys.map((k, i) => ({ kid: String(k.jwk.kid), createdAt: k.createdAt, signing: i === 0 }));
+const info = (keys: SigningKey[]): SigningKeyInfo[] =>
+  keys.map((k, i) => ({ kid: String(k.jwk.kid), createdAt: k.createdAt, signing: i === 0 }));
 
 export async function listSigningKeys(db: Database, key: MasterKey): Promise<SigningKeyInfo[]> {
   return info(await signingKeys(db, key));
@@ -114,7 +146,10 @@ export async function retireSigningKey(db: Database, key: MasterKey, kid: string
     await updateSigningKeys(db, key, (keys) => {
       const i = keys.findIndex((k) => k.jwk.kid === kid);
       if (i < 0) throw new NotFound(`no signing key ${kid}`);
-      if (i === 0) throw new InvalidRequest(`signing key ${kid} is the one in use: rotate first (kakunin keys rotate), restart the servers, then retire it`);
+      if (i === 0)
+        throw new InvalidRequest(
+          `signing key ${kid} is the one in use: rotate first (kakunin keys rotate), restart the servers, then retire it`,
+        );
       return keys.filter((_, j) => j !== i);
     }),
   );
@@ -157,19 +192,28 @@ export async function loadAdminToken(db: Queryable, o: { configured?: string; fi
   let known = o.configured;
   if (row && 'v' in row && typeof row.v === 'string') {
     known ??= row.v;
-    await db.query(`UPDATE kv_secrets SET value = $2 WHERE name = $1 AND value->>'verifier' IS NULL`, [ADMIN_TOKEN, { verifier: await hashSecret(row.v) }]);
+    await db.query(`UPDATE kv_secrets SET value = $2 WHERE name = $1 AND value->>'verifier' IS NULL`, [
+      ADMIN_TOKEN,
+      { verifier: await hashSecret(row.v) },
+    ]);
     row = await readRow(db, ADMIN_TOKEN);
   }
   if (o.configured) return o.configured;
   if (!row) {
     const token = `kka_${randomBytes(24).toString('base64url')}`;
-    const [won] = await db.query('INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name', [ADMIN_TOKEN, { verifier: await hashSecret(token) }]);
+    const [won] = await db.query(
+      'INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING name',
+      [ADMIN_TOKEN, { verifier: await hashSecret(token) }],
+    );
     if (won) return writeTokenFile(o.file, token);
     row = await readRow(db, ADMIN_TOKEN);
   }
   known ??= existsSync(o.file) ? readFileSync(o.file, 'utf8').trim() : undefined;
-  if (known !== undefined && row?.verifier && (await verifySecret(known, row.verifier))) return writeTokenFile(o.file, known);
-  throw new ConfigError(`this database's admin token is not in ${o.file}: copy that file from the server that created it, or set KAKUNIN_ADMIN_TOKEN`);
+  if (known !== undefined && row?.verifier && (await verifySecret(known, row.verifier)))
+    return writeTokenFile(o.file, known);
+  throw new ConfigError(
+    `this database's admin token is not in ${o.file}: copy that file from the server that created it, or set KAKUNIN_ADMIN_TOKEN`,
+  );
 }
 
 function writeTokenFile(file: string, token: string): string {
@@ -190,9 +234,14 @@ export async function rotateMasterKey(db: Database, from: MasterKey, to: MasterK
   await sealRelyingPartySecrets(db, from);
   return db.transaction(async (tx) => {
     let resealed = 0;
-    for (const { name, value } of await tx.query<{ name: string; value: StoredValue }>('SELECT name, value FROM kv_secrets ORDER BY name FOR UPDATE')) {
+    for (const { name, value } of await tx.query<{ name: string; value: StoredValue }>(
+      'SELECT name, value FROM kv_secrets ORDER BY name FOR UPDATE',
+    )) {
       if (!value.sealed) continue;
-      await tx.query('UPDATE kv_secrets SET value = $2 WHERE name = $1', [name, { sealed: to.seal(from.open(value.sealed, context(name)), context(name)) }]);
+      await tx.query('UPDATE kv_secrets SET value = $2 WHERE name = $1', [
+        name,
+        { sealed: to.seal(from.open(value.sealed, context(name)), context(name)) },
+      ]);
       resealed++;
     }
     return { resealed: resealed + (await resealRelyingPartySecrets(tx, from, to)) };

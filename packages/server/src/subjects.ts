@@ -19,8 +19,14 @@ const LINKAGE_SCAN_LIMIT = 200;
 
 export const newSubjectId = (): string => `sub_${randomBytes(16).toString('base64url')}`;
 
-export async function knownSubject(db: Queryable, cert: Pick<CertificateIdentity, 'issuerId' | 'serial'>): Promise<string | undefined> {
-  const [row] = await db.query<{ subject_id: string }>('SELECT subject_id FROM subject_certificates WHERE issuer_id = $1 AND serial = $2', [cert.issuerId, cert.serial]);
+export async function knownSubject(
+  db: Queryable,
+  cert: Pick<CertificateIdentity, 'issuerId' | 'serial'>,
+): Promise<string | undefined> {
+  const [row] = await db.query<{ subject_id: string }>(
+    'SELECT subject_id FROM subject_certificates WHERE issuer_id = $1 AND serial = $2',
+    [cert.issuerId, cert.serial],
+  );
   return row?.subject_id;
 }
 
@@ -37,8 +43,15 @@ export interface FoundSubject {
  * writes the mapping atomically. `mappings`: the subject certificates with this serial, when the
  * caller read them already (ceremony-store.ts), so that a known certificate costs no query.
  */
-export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdentity, linkage: LinkageClient | undefined, mappings?: readonly { issuer_id: string; serial: string; subject_id: string }[]): Promise<FoundSubject | undefined> {
-  const known = mappings ? mappings.find((m) => m.issuer_id === cert.issuerId && m.serial === cert.serial)?.subject_id : await knownSubject(db, cert);
+export async function findSubjectByLinkage(
+  db: Queryable,
+  cert: CertificateIdentity,
+  linkage: LinkageClient | undefined,
+  mappings?: readonly { issuer_id: string; serial: string; subject_id: string }[],
+): Promise<FoundSubject | undefined> {
+  const known = mappings
+    ? mappings.find((m) => m.issuer_id === cert.issuerId && m.serial === cert.serial)?.subject_id
+    : await knownSubject(db, cert);
   if (known) return { subjectId: known, mapped: true };
   if (!linkage) return undefined;
   // 証明書紐付け: the holder's certificate of the other kind (auth ↔ sign), so that a login and an
@@ -61,10 +74,16 @@ export async function findSubjectByLinkage(db: Queryable, cert: CertificateIdent
       continue; // an unknown or unreachable link only means "no match through this certificate"
     }
     if (chain.length < 2) continue;
-    const successors = chain.slice(1).map((l) => ({ issuerId: l.issuerId || cert.issuerId, serial: l.serial, kind: cert.kind, medium: cert.medium }));
-    await db.query('UPDATE subject_certificates SET succeeded_at = now() WHERE issuer_id = $1 AND serial = $2', [c.issuer_id, c.serial]);
+    const successors = chain
+      .slice(1)
+      .map((l) => ({ issuerId: l.issuerId || cert.issuerId, serial: l.serial, kind: cert.kind, medium: cert.medium }));
+    await db.query('UPDATE subject_certificates SET succeeded_at = now() WHERE issuer_id = $1 AND serial = $2', [
+      c.issuer_id,
+      c.serial,
+    ]);
     for (const s of successors) await mapCertificate(db, s, c.subject_id);
-    if (successors.some((s) => sameSerial(s.serial, cert.serial))) return { subjectId: c.subject_id, ...(partner ? { partner } : {}) };
+    if (successors.some((s) => sameSerial(s.serial, cert.serial)))
+      return { subjectId: c.subject_id, ...(partner ? { partner } : {}) };
   }
   return partner ? { subjectId: '', partner } : undefined;
 }
@@ -73,13 +92,21 @@ async function partnerOf(cert: CertificateIdentity, linkage: LinkageClient): Pro
   try {
     const pair = await linkage.pair(cert.serial);
     const other = cert.kind === 'auth' ? pair.sign : pair.auth;
-    return other ? { issuerId: other.issuerId || cert.issuerId, serial: other.serial, kind: cert.kind === 'auth' ? 'sign' : 'auth', medium: cert.medium } : undefined;
+    return other
+      ? {
+          issuerId: other.issuerId || cert.issuerId,
+          serial: other.serial,
+          kind: cert.kind === 'auth' ? 'sign' : 'auth',
+          medium: cert.medium,
+        }
+      : undefined;
   } catch {
     return undefined; // no pairing known: the certificate stands alone
   }
 }
 
-const sameSerial = (a: string, b: string): boolean => a.replace(/^0+(?=.)/, '').toUpperCase() === b.replace(/^0+(?=.)/, '').toUpperCase();
+const sameSerial = (a: string, b: string): boolean =>
+  a.replace(/^0+(?=.)/, '').toUpperCase() === b.replace(/^0+(?=.)/, '').toUpperCase();
 
 async function mapCertificate(db: Queryable, cert: CertificateIdentity, subjectId: string): Promise<void> {
   await db.query(

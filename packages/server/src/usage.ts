@@ -53,14 +53,25 @@ export class UsageMeter {
 
   constructor(
     private readonly db: Queryable,
-    private readonly o: { metrics?: Pick<Metrics, 'jlisLookups'>; log?: Logger; clock?: () => Date; flushMs?: number } = {},
+    private readonly o: {
+      metrics?: Pick<Metrics, 'jlisLookups'>;
+      log?: Logger;
+      clock?: () => Date;
+      flushMs?: number;
+    } = {},
   ) {
     this.log = o.log;
   }
 
   /** Flushes every `flushMs` (default 2000) until `stop`. */
   start(): this {
-    this.timer = setInterval(() => void this.flush().catch((e: unknown) => this.log?.warn({ err: e }, 'J-LIS usage counters not written; kept for the next try')), this.o.flushMs ?? 2000);
+    this.timer = setInterval(
+      () =>
+        void this.flush().catch((e: unknown) =>
+          this.log?.warn({ err: e }, 'J-LIS usage counters not written; kept for the next try'),
+        ),
+      this.o.flushMs ?? 2000,
+    );
     this.timer.unref();
     return this;
   }
@@ -168,7 +179,15 @@ export function monthRange(month: string): { from: string; to: string } {
 
 export async function usageReport(db: Queryable, month: string): Promise<UsageReport> {
   const { from, to } = monthRange(month);
-  const rows = await db.query<{ day: string | Date; rp_client_id: string; ceremony_kind: string; purpose: UsagePurpose; lookup: UsageLookup; requests: string | number; reused: string | number }>(
+  const rows = await db.query<{
+    day: string | Date;
+    rp_client_id: string;
+    ceremony_kind: string;
+    purpose: UsagePurpose;
+    lookup: UsageLookup;
+    requests: string | number;
+    reused: string | number;
+  }>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, rp_client_id, ceremony_kind, purpose, lookup, requests, reused FROM jlis_usage
      WHERE day >= $1::date AND day < $2::date ORDER BY day, rp_client_id, ceremony_kind, purpose, lookup`,
     [from, to],
@@ -182,7 +201,9 @@ export async function usageReport(db: Queryable, month: string): Promise<UsageRe
     requests: Number(r.requests),
     reused: Number(r.reused),
   }));
-  const sum = <K extends string>(key: (r: UsageRow) => K): Map<K, { requests: number; reused: number; row: UsageRow }> => {
+  const sum = <K extends string>(
+    key: (r: UsageRow) => K,
+  ): Map<K, { requests: number; reused: number; row: UsageRow }> => {
     const m = new Map<K, { requests: number; reused: number; row: UsageRow }>();
     for (const r of out) {
       const k = key(r);
@@ -196,7 +217,17 @@ export async function usageReport(db: Queryable, month: string): Promise<UsageRe
   return {
     month,
     rows: out,
-    totals: [...sum((r) => r.lookup).values()].map((s) => ({ lookup: s.row.lookup, requests: s.requests, reused: s.reused })),
-    byRp: [...sum((r) => `${r.rpClientId ?? ''}\u0000${r.purpose}\u0000${r.lookup}`).values()].map((s) => ({ rpClientId: s.row.rpClientId, purpose: s.row.purpose, lookup: s.row.lookup, requests: s.requests, reused: s.reused })),
+    totals: [...sum((r) => r.lookup).values()].map((s) => ({
+      lookup: s.row.lookup,
+      requests: s.requests,
+      reused: s.reused,
+    })),
+    byRp: [...sum((r) => `${r.rpClientId ?? ''}\u0000${r.purpose}\u0000${r.lookup}`).values()].map((s) => ({
+      rpClientId: s.row.rpClientId,
+      purpose: s.row.purpose,
+      lookup: s.row.lookup,
+      requests: s.requests,
+      reused: s.reused,
+    })),
   };
 }

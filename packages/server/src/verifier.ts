@@ -2,9 +2,7 @@
 // validity, key usage, policy, signature over the exact bytes issued, revocation) and the trust and
 // revocation wiring of each mode. All the checks themselves live in jpki.
 
-import type {
-  LinkageClient,
-  TrustStore} from '@kakunin/jpki';
+import type { LinkageClient, TrustStore } from '@kakunin/jpki';
 import {
   OcspClient,
   RevocationPolicy,
@@ -97,15 +95,26 @@ export class JpkiVerifier {
   async verify(input: VerificationInput): Promise<Verification> {
     const at = input.at ?? new Date();
     const certificate = parseCertificate(input.certificate);
-    const validation = validate(certificate, { at, mode: this.options.mode, trustStore: this.options.trustStore, kind: input.kind });
+    const validation = validate(certificate, {
+      at,
+      mode: this.options.mode,
+      trustStore: this.options.trustStore,
+      kind: input.kind,
+    });
     verifySignature(certificate, input.toBeSigned, input.signature);
     const issuerId = validation.anchor.label;
     const reuse = input.reuse && input.reuse.seconds > 0 ? input.reuse : undefined;
     const earlier = reuse ? await reuse.answers.find(issuerId, certificate.serial, at, reuse.seconds) : undefined;
     if (earlier) return { certificate, validation, revocation: { ...earlier, reused: true }, issuerId };
-    const revocation = await assertNotRevoked(this.options.revocation, certificate.x509, validation.anchor.certificate.x509, at);
+    const revocation = await assertNotRevoked(
+      this.options.revocation,
+      certificate.x509,
+      validation.anchor.certificate.x509,
+      at,
+    );
     // Only OCSP answers are worth keeping: a CRL answer costs no round trip.
-    if (reuse && revocation.source === 'ocsp' && revocation.status === 'good') await reuse.answers.remember(issuerId, certificate.serial, revocation);
+    if (reuse && revocation.source === 'ocsp' && revocation.status === 'good')
+      await reuse.answers.remember(issuerId, certificate.serial, revocation);
     return { certificate, validation, revocation, issuerId };
   }
 
@@ -116,7 +125,11 @@ export class JpkiVerifier {
    */
   async recheck(watched: WatchedCertificate, at = new Date()): Promise<RevocationStatus> {
     const issuer = this.issuerOf(watched);
-    return this.options.revocation.check({ serial: watched.serial, ocspUrls: [], crlDistributionPoints: [] }, issuer, at);
+    return this.options.revocation.check(
+      { serial: watched.serial, ocspUrls: [], crlDistributionPoints: [] },
+      issuer,
+      at,
+    );
   }
 
   /** The anchor labelled as the watch says, provided it is the CA the kept CertID names. */
@@ -126,7 +139,10 @@ export class JpkiVerifier {
     const issuer = anchor.certificate.x509;
     const certId = ocspCertId(watched.serial, issuer);
     if (!certId.nameHash.equals(watched.issuerNameHash) || !certId.keyHash.equals(watched.issuerKeyHash)) {
-      throw new UntrustedIssuer(watched.issuerId, `the anchor with this label is not the CA that issued certificate ${watched.serial} (the kept CertID hashes differ)`);
+      throw new UntrustedIssuer(
+        watched.issuerId,
+        `the anchor with this label is not the CA that issued certificate ${watched.serial} (the kept CertID hashes differ)`,
+      );
     }
     return issuer;
   }
@@ -136,10 +152,18 @@ export class JpkiVerifier {
  * The OCSP client of the configuration: the responder configured for the issuing anchor's label,
  * else `fallbackUrl` (KAKUNIN_OCSP_URL, or the simulator's), else the certificate's AIA URL.
  */
-export function configuredOcspClient(o: { ocsp: OcspConfig; fallbackUrl?: string; trustStore: TrustStore; fetcher?: OcspFetcher }): OcspClient {
+export function configuredOcspClient(o: {
+  ocsp: OcspConfig;
+  fallbackUrl?: string;
+  trustStore: TrustStore;
+  fetcher?: OcspFetcher;
+}): OcspClient {
   const responderOf = (issuer: X509Certificate): string | undefined => {
     const label = o.trustStore.list().find((a) => a.certificate.x509.der.equals(issuer.der))?.label;
-    return (label !== undefined && Object.hasOwn(o.ocsp.responders, label) ? o.ocsp.responders[label] : undefined) ?? o.fallbackUrl;
+    return (
+      (label !== undefined && Object.hasOwn(o.ocsp.responders, label) ? o.ocsp.responders[label] : undefined) ??
+      o.fallbackUrl
+    );
   };
   return new OcspClient({
     fetcher: o.fetcher ?? httpOcspFetcher(o.ocsp.timeoutMs),
@@ -150,9 +174,20 @@ export function configuredOcspClient(o: { ocsp: OcspConfig; fallbackUrl?: string
 }
 
 /** Production revocation sources: OCSP, with the refreshed CRLs (crl/) as fallback when there are any. */
-export function productionRevocation(o: { ocspUrl?: string; ocsp: OcspConfig; crl?: RevocationChecker; trustStore: TrustStore; usage?: Pick<UsageMeter, 'ocspFetcher'> }): RevocationChecker {
+export function productionRevocation(o: {
+  ocspUrl?: string;
+  ocsp: OcspConfig;
+  crl?: RevocationChecker;
+  trustStore: TrustStore;
+  usage?: Pick<UsageMeter, 'ocspFetcher'>;
+}): RevocationChecker {
   const fetcher = httpOcspFetcher(o.ocsp.timeoutMs);
-  const ocsp = configuredOcspClient({ ocsp: o.ocsp, trustStore: o.trustStore, fetcher: o.usage ? o.usage.ocspFetcher(fetcher) : fetcher, ...(o.ocspUrl ? { fallbackUrl: o.ocspUrl } : {}) });
+  const ocsp = configuredOcspClient({
+    ocsp: o.ocsp,
+    trustStore: o.trustStore,
+    fetcher: o.usage ? o.usage.ocspFetcher(fetcher) : fetcher,
+    ...(o.ocspUrl ? { fallbackUrl: o.ocspUrl } : {}),
+  });
   if (!o.crl) return new RevocationPolicy({ mode: 'ocsp', ocsp });
   return new RevocationPolicy({ mode: 'ocsp-then-crl', ocsp, crl: o.crl });
 }

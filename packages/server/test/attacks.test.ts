@@ -9,7 +9,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCeremony, type Ceremony } from '../src/ceremonies.js';
 import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { ENGINES } from './support/databases.js';
-import { Browser, REDIRECT, createTestSandbox, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, startTestPlatform, type TestPlatform } from './support/platform.js';
+import {
+  Browser,
+  REDIRECT,
+  createTestSandbox,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  signAsHolder,
+  startFlow,
+  startTestPlatform,
+  type TestPlatform,
+} from './support/platform.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 beforeAll(async () => {
@@ -26,19 +37,31 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
     p = await startTestPlatform(engine, sim.dir);
     rpA = await createRelyingParty(p.server.platform, { name: 'RP A', redirectUris: [REDIRECT] });
     rpB = await createRelyingParty(p.server.platform, { name: 'RP B', redirectUris: [REDIRECT] });
-    people.push(...p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0).map((x) => x.id));
+    people.push(
+      ...p.sandbox
+        .people()
+        .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
+        .map((x) => x.id),
+    );
   }, 120_000);
   afterAll(async () => p?.close());
 
   const holderUrl = (c: Ceremony): string => `${p.server.url}/holder/v1/ceremonies/${c.id}`;
-  const ceremony = (kind: 'login' | 'identity' = 'login', rp = rpA, now?: Date): Promise<Ceremony> => createCeremony(p.server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) });
+  const ceremony = (kind: 'login' | 'identity' = 'login', rp = rpA, now?: Date): Promise<Ceremony> =>
+    createCeremony(p.server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) });
   const post = async (c: Ceremony, body: unknown): Promise<{ status: number; code: string | undefined }> => {
-    const res = await fetch(`${holderUrl(c)}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${holderUrl(c)}/response`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const json = (await res.json()) as { error?: { code: string } };
     return { status: res.status, code: json.error?.code };
   };
-  const view = async (c: Ceremony) => (await (await fetch(holderUrl(c))).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string };
-  const outcomes = async (c: Ceremony) => p.server.platform.db.query<{ outcome: string }>('SELECT outcome FROM records WHERE ceremony_id = $1', [c.id]);
+  const view = async (c: Ceremony) =>
+    (await (await fetch(holderUrl(c))).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string };
+  const outcomes = async (c: Ceremony) =>
+    p.server.platform.db.query<{ outcome: string }>('SELECT outcome FROM records WHERE ceremony_id = $1', [c.id]);
 
   it('replay: the same response twice, and a used nonce in a fresh ceremony', async () => {
     const c = await ceremony();
@@ -58,7 +81,9 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
     const foreign = await ceremony('login', rpB);
     const fromB = await signAsHolder(p.sandbox, await view(foreign), { person: people[0]! });
     expect(await post(target, fromB)).toEqual({ status: 400, code: 'NONCE_AUDIENCE_MISMATCH' });
-    expect(await post(target, { nonce: 'A'.repeat(43), certificate: body.certificate, signature: body.signature })).toEqual({ status: 400, code: 'NONCE_UNKNOWN' });
+    expect(
+      await post(target, { nonce: 'A'.repeat(43), certificate: body.certificate, signature: body.signature }),
+    ).toEqual({ status: 400, code: 'NONCE_UNKNOWN' });
     // The target is still usable by its own holder.
     expect((await holderRespond(p.sandbox, holderUrl(target), { person: people[0]! })).status).toBe(200);
   });
@@ -91,7 +116,13 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
     const c = await ceremony();
     const v = await view(c);
     expect(await post(c, { nonce: v.nonce, certificate: '!!!', signature: 'AA==' })).toMatchObject({ status: 400 });
-    expect(await post(c, { nonce: v.nonce, certificate: Buffer.from('not a certificate').toString('base64'), signature: 'AAAA' })).toMatchObject({ status: 422, code: 'MALFORMED' });
+    expect(
+      await post(c, {
+        nonce: v.nonce,
+        certificate: Buffer.from('not a certificate').toString('base64'),
+        signature: 'AAAA',
+      }),
+    ).toMatchObject({ status: 422, code: 'MALFORMED' });
   });
 
   it('a revoked signing certificate after a move; the new certificate then works', async () => {
@@ -110,7 +141,10 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
   });
 
   describe('OIDC', () => {
-    const config = () => oidc.discovery(new URL(p.server.url), rpA.clientId, undefined, oidc.ClientSecretBasic(rpA.clientSecret), { execute: [oidc.allowInsecureRequests] });
+    const config = () =>
+      oidc.discovery(new URL(p.server.url), rpA.clientId, undefined, oidc.ClientSecretBasic(rpA.clientSecret), {
+        execute: [oidc.allowInsecureRequests],
+      });
 
     it('PKCE is required', async () => {
       const c = await config();
@@ -123,7 +157,13 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
 
     it('a redirect URI that is not registered gets an error page, never a redirect', async () => {
       const c = await config();
-      const url = oidc.buildAuthorizationUrl(c, { redirect_uri: 'http://127.0.0.1:9/evil', scope: 'openid', state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+      const url = oidc.buildAuthorizationUrl(c, {
+        redirect_uri: 'http://127.0.0.1:9/evil',
+        scope: 'openid',
+        state: 's',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'S256',
+      });
       const r = await new Browser().go(url.toString(), p.server.url);
       expect(r.external).toBe(false);
       expect(r.status).toBe(400);
@@ -134,10 +174,23 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
       const flow = await startFlow(p, rpA.clientId, rpA.clientSecret);
       await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person: people[0]! });
       const callback = await finishFlow(p, flow);
-      await expect(oidc.authorizationCodeGrant(flow.config, callback, { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: flow.state })).rejects.toMatchObject({ error: 'invalid_grant' });
+      await expect(
+        oidc.authorizationCodeGrant(flow.config, callback, {
+          pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+          expectedState: flow.state,
+        }),
+      ).rejects.toMatchObject({ error: 'invalid_grant' });
       // Only the holder of the verifier can redeem the code; once redeemed it cannot be used again.
-      const tokens = await oidc.authorizationCodeGrant(flow.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-      await expect(oidc.authorizationCodeGrant(flow.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state })).rejects.toMatchObject({ error: 'invalid_grant' });
+      const tokens = await oidc.authorizationCodeGrant(flow.config, callback, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+      });
+      await expect(
+        oidc.authorizationCodeGrant(flow.config, callback, {
+          pkceCodeVerifier: flow.verifier,
+          expectedState: flow.state,
+        }),
+      ).rejects.toMatchObject({ error: 'invalid_grant' });
       // Reuse revokes what the code issued.
       await expect(oidc.fetchUserInfo(flow.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeDefined();
     });
@@ -148,7 +201,10 @@ describe.each(ENGINES)('attacks on %s', (engine) => {
       const early = await flow.browser.go(`${p.server.url}/interaction/${uid}/continue`, p.server.url);
       expect(early.external).toBe(false);
       expect(early.body).toMatch(/holder-link/); // back to the ceremony page
-      const consent = await flow.browser.go(`${p.server.url}/interaction/${uid}/consent`, p.server.url, { method: 'POST', form: {} });
+      const consent = await flow.browser.go(`${p.server.url}/interaction/${uid}/consent`, p.server.url, {
+        method: 'POST',
+        form: {},
+      });
       expect(consent.external).toBe(false);
     });
   });

@@ -25,9 +25,20 @@ describe('OCSP configuration', () => {
   });
 
   it('a JSON file sets some keys and keeps the defaults of the others; the environment wins over the file', () => {
-    const config = file({ ocsp: { responders: { authca03: 'http://ocsp.example/a3', signca03: 'https://ocsp.example/s3' }, requireNonce: false }, ocspReuseSeconds: { login: 60 } });
+    const config = file({
+      ocsp: {
+        responders: { authca03: 'http://ocsp.example/a3', signca03: 'https://ocsp.example/s3' },
+        requireNonce: false,
+      },
+      ocspReuseSeconds: { login: 60 },
+    });
     const c = loadConfig(sandbox, { KAKUNIN_CONFIG: config });
-    expect(c.ocsp).toEqual({ responders: { authca03: 'http://ocsp.example/a3', signca03: 'https://ocsp.example/s3' }, timeoutMs: 5000, maxResponseAgeSeconds: 86_400, requireNonce: false });
+    expect(c.ocsp).toEqual({
+      responders: { authca03: 'http://ocsp.example/a3', signca03: 'https://ocsp.example/s3' },
+      timeoutMs: 5000,
+      maxResponseAgeSeconds: 86_400,
+      requireNonce: false,
+    });
     expect(c.ocspReuseSeconds).toEqual({ identity: 0, login: 60 });
     const e = loadConfig(sandbox, {
       KAKUNIN_CONFIG: config,
@@ -38,7 +49,12 @@ describe('OCSP configuration', () => {
       KAKUNIN_OCSP_REUSE_LOGIN_SECONDS: '120',
       KAKUNIN_OCSP_REUSE_IDENTITY_SECONDS: '0',
     });
-    expect(e.ocsp).toEqual({ responders: { authca02: 'http://ocsp.example/a2', signca02: 'http://ocsp.example/s2' }, timeoutMs: 1500, maxResponseAgeSeconds: 3600, requireNonce: true });
+    expect(e.ocsp).toEqual({
+      responders: { authca02: 'http://ocsp.example/a2', signca02: 'http://ocsp.example/s2' },
+      timeoutMs: 1500,
+      maxResponseAgeSeconds: 3600,
+      requireNonce: true,
+    });
     expect(e.ocspReuseSeconds).toEqual({ identity: 0, login: 120 });
   });
 
@@ -58,14 +74,22 @@ describe('OCSP configuration', () => {
   });
 
   it('refuses a KAKUNIN_OCSP_RESPONDERS item that is not label=URL', () => {
-    expect(() => loadConfig(sandbox, { KAKUNIN_OCSP_RESPONDERS: 'http://ocsp.example/' })).toThrow(/not <issuer label>=<URL>/);
+    expect(() => loadConfig(sandbox, { KAKUNIN_OCSP_RESPONDERS: 'http://ocsp.example/' })).toThrow(
+      /not <issuer label>=<URL>/,
+    );
   });
 
   it('production needs a revocation source: KAKUNIN_OCSP_URL, ocsp.responders or a CRL source', () => {
     const base = { DATABASE_URL: 'postgres://x', KAKUNIN_LINKAGE_URL: 'http://l', KAKUNIN_PUBLIC_URL: 'https://p' };
-    expect(() => loadConfig({}, base)).toThrow(/refuses to start without KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR \(or ocsp.responders, crlSources/);
+    expect(() => loadConfig({}, base)).toThrow(
+      /refuses to start without KAKUNIN_OCSP_URL or KAKUNIN_CRL_DIR \(or ocsp.responders, crlSources/,
+    );
     expect(loadConfig({}, { ...base, KAKUNIN_OCSP_URL: 'http://ocsp.example/' }).ocspUrl).toBe('http://ocsp.example/');
-    expect(Object.keys(loadConfig({}, { ...base, KAKUNIN_OCSP_RESPONDERS: 'authca03=http://ocsp.example/a3' }).ocsp.responders)).toEqual(['authca03']);
+    expect(
+      Object.keys(
+        loadConfig({}, { ...base, KAKUNIN_OCSP_RESPONDERS: 'authca03=http://ocsp.example/a3' }).ocsp.responders,
+      ),
+    ).toEqual(['authca03']);
   });
 });
 
@@ -78,8 +102,14 @@ describe('the responder of each issuer generation', () => {
     const ocsp = { ...DEFAULTS.ocsp, responders: { authca03: 'http://a3.example/', signca03: 'http://s3.example/' } };
     const fetcher = (url: string): Promise<Uint8Array> => (asked.push(url), Promise.reject(new Error('offline')));
     const options = { ocsp, trustStore: store, fetcher };
-    const ask = async (client: ReturnType<typeof configuredOcspClient>, issuer: X509Certificate, aia: string[] = []): Promise<void> => {
-      await expect(client.check({ serial: '01', ocspUrls: aia, crlDistributionPoints: [] }, issuer, new Date())).rejects.toThrow(/offline/);
+    const ask = async (
+      client: ReturnType<typeof configuredOcspClient>,
+      issuer: X509Certificate,
+      aia: string[] = [],
+    ): Promise<void> => {
+      await expect(
+        client.check({ serial: '01', ocspUrls: aia, crlDistributionPoints: [] }, issuer, new Date()),
+      ).rejects.toThrow(/offline/);
     };
     await ask(configuredOcspClient(options), anchor('authca03'));
     await ask(configuredOcspClient(options), anchor('signca03'));

@@ -38,10 +38,21 @@ const T0 = Date.UTC(2026, 11, 1);
 const at = (hours: number): Date => new Date(T0 + hours * 3600_000);
 
 /** A CRL of the sign root listing these serials (revoked an hour before thisUpdate, reason affiliationChanged unless given). */
-function crl(hours: number, serials: readonly (string | CrlEntryInput)[], o: { distributionPoint?: Uint8Array } = {}): { issuer: string; index: CrlIndex; sha256: string; der: Buffer } {
-  const entries = serials.map((s) => (typeof s === 'string' ? { serial: s, revokedAt: at(hours - 1), reason: 'affiliationChanged' as const } : s));
+function crl(
+  hours: number,
+  serials: readonly (string | CrlEntryInput)[],
+  o: { distributionPoint?: Uint8Array } = {},
+): { issuer: string; index: CrlIndex; sha256: string; der: Buffer } {
+  const entries = serials.map((s) =>
+    typeof s === 'string' ? { serial: s, revokedAt: at(hours - 1), reason: 'affiliationChanged' as const } : s,
+  );
   const der = buildCrl(crlIssuerOf(sandbox.ca.root(issuerId)), entries, { thisUpdate: at(hours), ...o });
-  return { issuer: issuerId, index: CrlIndex.load(der, { issuer: anchor, at: at(hours) }), sha256: createHash('sha256').update(der).digest('hex'), der };
+  return {
+    issuer: issuerId,
+    index: CrlIndex.load(der, { issuer: anchor, at: at(hours) }),
+    sha256: createHash('sha256').update(der).digest('hex'),
+    der,
+  };
 }
 
 describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
@@ -53,26 +64,53 @@ describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
 
   const watch = async (serial: string, who: RelyingParty = rp): Promise<string> => {
     const w = await t.db.transaction((tx) =>
-      watchCertificate(tx, { rpClientId: who.clientId, subjectId: 'sub_crl', recordId: `rec_${serial}`, issuerId, serial, issuerNameHash: Buffer.alloc(20), issuerKeyHash: Buffer.alloc(20), notAfter: at(24 * 365) }),
+      watchCertificate(tx, {
+        rpClientId: who.clientId,
+        subjectId: 'sub_crl',
+        recordId: `rec_${serial}`,
+        issuerId,
+        serial,
+        issuerNameHash: Buffer.alloc(20),
+        issuerKeyHash: Buffer.alloc(20),
+        notAfter: at(24 * 365),
+      }),
     );
     return w.id;
   };
-  const events = async (): Promise<{ serial: string; reason: string; revoked_at: string; source: string; rp: string }[]> =>
-    (await t.db.query<{ data: Record<string, string>; rp_client_id: string }>(`SELECT data, rp_client_id FROM events WHERE type = 'certificate.revoked' ORDER BY created_at, id`)).map((e) => ({
+  const events = async (): Promise<
+    { serial: string; reason: string; revoked_at: string; source: string; rp: string }[]
+  > =>
+    (
+      await t.db.query<{ data: Record<string, string>; rp_client_id: string }>(
+        `SELECT data, rp_client_id FROM events WHERE type = 'certificate.revoked' ORDER BY created_at, id`,
+      )
+    ).map((e) => ({
       serial: e.data.serial!,
       reason: e.data.reason!,
       revoked_at: e.data.revoked_at!,
       source: e.data.source!,
       rp: e.rp_client_id,
     }));
-  const webhookJobs = async (): Promise<number> => Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE queue = $1', [WEBHOOK_QUEUE]))[0]!.n);
-  const refused = async (): Promise<number> => (await metrics.crlMonitor.get()).values.filter((v) => v.labels.outcome === 'refused').reduce((a, v) => a + v.value, 0);
+  const webhookJobs = async (): Promise<number> =>
+    Number(
+      (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE queue = $1', [WEBHOOK_QUEUE]))[0]!.n,
+    );
+  const refused = async (): Promise<number> =>
+    (await metrics.crlMonitor.get()).values
+      .filter((v) => v.labels.outcome === 'refused')
+      .reduce((a, v) => a + v.value, 0);
 
   beforeAll(async () => {
     t = await openTestDatabase(engine);
     const masterKey = MasterKey.generate();
-    rp = await createRelyingParty({ db: t.db, masterKey }, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' });
-    quiet = await createRelyingParty({ db: t.db, masterKey }, { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] });
+    rp = await createRelyingParty(
+      { db: t.db, masterKey },
+      { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' },
+    );
+    quiet = await createRelyingParty(
+      { db: t.db, masterKey },
+      { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] },
+    );
     await t.db.query(`INSERT INTO subjects (id) VALUES ('sub_crl')`);
   }, 60_000);
   afterAll(async () => t?.close());
@@ -88,10 +126,23 @@ describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
     // The first CRL of a scope: every entry is new.
     const first = await monitor().process(crl(0, ['0F000001', '1A2B3C01']), at(0));
     expect(first).toMatchObject({ outcome: 'processed', added: 2, matched: 1 });
-    expect(await events()).toEqual([{ serial: '1A2B3C01', reason: 'affiliationChanged', revoked_at: at(-1).toISOString(), source: 'crl', rp: rp.clientId }]);
+    expect(await events()).toEqual([
+      {
+        serial: '1A2B3C01',
+        reason: 'affiliationChanged',
+        revoked_at: at(-1).toISOString(),
+        source: 'crl',
+        rp: rp.clientId,
+      },
+    ]);
 
     // A restart: a new monitor, nothing in memory. Only the entries new since the last processed CRL count.
-    const second = crl(24, ['0F000001', '1A2B3C01', { serial: '1A2B3C02', revokedAt: at(20), reason: 'keyCompromise' }, { serial: '009A2B3C03', revokedAt: at(21), reason: 'cessationOfOperation' }]);
+    const second = crl(24, [
+      '0F000001',
+      '1A2B3C01',
+      { serial: '1A2B3C02', revokedAt: at(20), reason: 'keyCompromise' },
+      { serial: '009A2B3C03', revokedAt: at(21), reason: 'cessationOfOperation' },
+    ]);
     expect(await monitor().process(second, at(24))).toMatchObject({ outcome: 'processed', added: 2, matched: 3 });
     // The same CRL again (another process's job, a retried one): nothing.
     expect(await monitor().process(second, at(24))).toMatchObject({ outcome: 'already-processed', matched: 0 });
@@ -108,11 +159,23 @@ describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
     // CRL 3 is never processed (skipped); CRL 4 still carries its entry, diffed against CRL 2.
     const all = ['0F000001', '1A2B3C01', '1A2B3C02', '009A2B3C03'];
     crl(48, [...all, '1A2B3C04']);
-    expect(await monitor().process(crl(72, [...all, '1A2B3C04', '1A2B3C05', '0F000002']), at(72))).toMatchObject({ outcome: 'processed', added: 3, matched: 2 });
-    expect((await events()).map((e) => e.serial).filter((s) => s === '1A2B3C04' || s === '1A2B3C05').sort()).toEqual(['1A2B3C04', '1A2B3C05']);
+    expect(await monitor().process(crl(72, [...all, '1A2B3C04', '1A2B3C05', '0F000002']), at(72))).toMatchObject({
+      outcome: 'processed',
+      added: 3,
+      matched: 2,
+    });
+    expect(
+      (await events())
+        .map((e) => e.serial)
+        .filter((s) => s === '1A2B3C04' || s === '1A2B3C05')
+        .sort(),
+    ).toEqual(['1A2B3C04', '1A2B3C05']);
     expect(await events()).toHaveLength(6);
     expect(await webhookJobs()).toBe(5);
-    const rows = await t.db.query<{ serial: string; status: string; revocation_reason: string }>(`SELECT serial, status, revocation_reason FROM monitored_certificates WHERE rp_client_id = $1 ORDER BY serial`, [rp.clientId]);
+    const rows = await t.db.query<{ serial: string; status: string; revocation_reason: string }>(
+      `SELECT serial, status, revocation_reason FROM monitored_certificates WHERE rp_client_id = $1 ORDER BY serial`,
+      [rp.clientId],
+    );
     expect(rows.every((r) => r.status === 'revoked')).toBe(true);
   });
 
@@ -127,7 +190,10 @@ describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
     expect(await t.db.query('SELECT scope, sha256, this_update, crl_number FROM crl_monitor_state')).toEqual(state);
     expect((await events()).length).toBe(before.events);
     expect(await webhookJobs()).toBe(before.jobs);
-    expect((await t.db.query<{ status: string }>(`SELECT status FROM monitored_certificates WHERE serial = '1A2B3C06'`))[0]!.status).toBe('good');
+    expect(
+      (await t.db.query<{ status: string }>(`SELECT status FROM monitored_certificates WHERE serial = '1A2B3C06'`))[0]!
+        .status,
+    ).toBe('good');
   });
 
   it('a partitioned CRL (issuingDistributionPoint) is diffed against its own partition', async () => {
@@ -139,7 +205,9 @@ describe.each(ENGINES)('CRL monitor (%s)', (engine) => {
     expect(partition.scope).toBe(`${issuerId}|${anchor.subject.text}`);
     // Its predecessor is "none" (not the issuer's full CRL): its one entry is new and matches.
     expect(partition).toMatchObject({ outcome: 'processed', added: 1, matched: 1 });
-    const scopes = (await t.db.query<{ scope: string }>('SELECT scope FROM crl_monitor_state ORDER BY scope')).map((r) => r.scope);
+    const scopes = (await t.db.query<{ scope: string }>('SELECT scope FROM crl_monitor_state ORDER BY scope')).map(
+      (r) => r.scope,
+    );
     expect(scopes).toEqual([issuerId, `${issuerId}|${anchor.subject.text}`]);
   });
 });

@@ -2,7 +2,20 @@
 // lock expiry and fencing, retries and giving up, and the Worker's lifecycle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db/database.js';
-import { backoffMs, claim, complete, enqueue, extendLock, fail, findJobByDedupeKey, getJob, listJobs, purgeCompletedJobs, Worker, type Job } from '../src/jobs/index.js';
+import {
+  backoffMs,
+  claim,
+  complete,
+  enqueue,
+  extendLock,
+  fail,
+  findJobByDedupeKey,
+  getJob,
+  listJobs,
+  purgeCompletedJobs,
+  Worker,
+  type Job,
+} from '../src/jobs/index.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from './support/databases.js';
 
 const at = (base: Date, seconds: number): Date => new Date(base.getTime() + seconds * 1000);
@@ -55,7 +68,9 @@ describe.each(ENGINES)('job queue (%s)', (engine) => {
     expect(again).toEqual({ id: first.id, created: false });
     expect((await findJobByDedupeKey(db, 'slot:1'))?.payload).toEqual({ a: 1 });
 
-    const racing = await Promise.all(Array.from({ length: 8 }, () => enqueue(db, 'dedupe', {}, { dedupeKey: 'slot:2' })));
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, () => enqueue(db, 'dedupe', {}, { dedupeKey: 'slot:2' })),
+    );
     expect(racing.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(racing.map((r) => r.id)).size).toBe(1);
 
@@ -83,7 +98,10 @@ describe.each(ENGINES)('job queue (%s)', (engine) => {
           claimed.push(job);
         }
       };
-      await Promise.all([...Array.from({ length: 5 }, () => claimer(db)), ...Array.from({ length: 5 }, () => claimer(other))]);
+      await Promise.all([
+        ...Array.from({ length: 5 }, () => claimer(db)),
+        ...Array.from({ length: 5 }, () => claimer(other)),
+      ]);
       expect(claimed).toHaveLength(N);
       expect(new Set(claimed.map((j) => j.id)).size).toBe(N);
       expect(claimed.every((j) => j.attempts === 1)).toBe(true);
@@ -115,13 +133,24 @@ describe.each(ENGINES)('job queue (%s)', (engine) => {
     const { id } = await enqueue(db, 'flaky', {}, { runAt: base });
     const a1 = await claim(db, 'flaky', { lockSeconds: 30, now: base });
     expect(await fail(db, a1!, { error: 'HTTP 500', retryAt: at(base, 10) })).toBe(true);
-    expect(await getJob(db, id)).toMatchObject({ attempts: 1, lastError: 'HTTP 500', lockedUntil: null, doneAt: null, runAt: at(base, 10) });
+    expect(await getJob(db, id)).toMatchObject({
+      attempts: 1,
+      lastError: 'HTTP 500',
+      lockedUntil: null,
+      doneAt: null,
+      runAt: at(base, 10),
+    });
     expect(await claim(db, 'flaky', { lockSeconds: 30, now: at(base, 9) })).toBeUndefined();
 
     const a2 = await claim(db, 'flaky', { lockSeconds: 30, now: at(base, 10) });
     expect(a2?.attempts).toBe(2);
     expect(await fail(db, a2!, { error: 'gave up', now: at(base, 11) })).toBe(true);
-    expect(await getJob(db, id)).toMatchObject({ attempts: 2, lastError: 'gave up', doneAt: at(base, 11), failedAt: at(base, 11) });
+    expect(await getJob(db, id)).toMatchObject({
+      attempts: 2,
+      lastError: 'gave up',
+      doneAt: at(base, 11),
+      failedAt: at(base, 11),
+    });
     expect(await claim(db, 'flaky', { lockSeconds: 30, now: at(base, 3600) })).toBeUndefined();
     expect((await listJobs(db, { queue: 'flaky', state: 'failed' })).map((j) => j.id)).toEqual([id]);
 

@@ -12,10 +12,22 @@ import { startServer, type RunningPlatform } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { MasterKey, SealedSecretError, loadMasterKey } from '../src/master-key.js';
 import { openPlatformDatabase } from '../src/db/open.js';
-import { createRelyingParty, findRelyingParty, webhookSecretOf, type RegisteredRelyingParty } from '../src/relying-parties.js';
+import {
+  createRelyingParty,
+  findRelyingParty,
+  webhookSecretOf,
+  type RegisteredRelyingParty,
+} from '../src/relying-parties.js';
 import { listSigningKeys, retireSigningKey, rotateMasterKey, rotateSigningKey } from '../src/secrets.js';
 import { createPostgresDatabase, ENGINES } from './support/databases.js';
-import { createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, type TestPlatform } from './support/platform.js';
+import {
+  createTestSandbox,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  startFlow,
+  type TestPlatform,
+} from './support/platform.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 beforeAll(async () => {
@@ -28,8 +40,12 @@ describe('the master key', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kakunin-mk-'));
     try {
       expect(() => loadMasterKey({ mode: 'production', dataDir }, { create: true })).toThrow(ConfigError);
-      expect(() => loadMasterKey({ mode: 'production', dataDir })).toThrow(/production mode refuses to start without a master key: set KAKUNIN_MASTER_KEY/);
-      expect(() => loadMasterKey({ mode: 'production', dataDir, masterKey: 'short' })).toThrow(/KAKUNIN_MASTER_KEY is not a master key/);
+      expect(() => loadMasterKey({ mode: 'production', dataDir })).toThrow(
+        /production mode refuses to start without a master key: set KAKUNIN_MASTER_KEY/,
+      );
+      expect(() => loadMasterKey({ mode: 'production', dataDir, masterKey: 'short' })).toThrow(
+        /KAKUNIN_MASTER_KEY is not a master key/,
+      );
       const created = loadMasterKey({ mode: 'sandbox', dataDir }, { create: true });
       expect(loadMasterKey({ mode: 'sandbox', dataDir }, { create: true }).id).toBe(created.id);
       expect(loadMasterKey({ mode: 'production', dataDir }).id).toBe(created.id);
@@ -47,7 +63,11 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
   let server: RunningPlatform | undefined;
   let rp: RegisteredRelyingParty;
 
-  const config = (env: NodeJS.ProcessEnv = {}) => loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', agentUrl: '', ...(pg ? { databaseUrl: pg.url } : {}) }, env);
+  const config = (env: NodeJS.ProcessEnv = {}) =>
+    loadConfig(
+      { mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', agentUrl: '', ...(pg ? { databaseUrl: pg.url } : {}) },
+      env,
+    );
   const start = async (env?: NodeJS.ProcessEnv): Promise<TestPlatform> => {
     await server?.close();
     server = await startServer(config(env), { simDir: sim.dir, noJobs: true });
@@ -57,11 +77,18 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
   const idToken = async (p: TestPlatform): Promise<string> => {
     const flow = await startFlow(p, rp.clientId, rp.clientSecret);
     expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person: 'p001' })).status).toBe(200);
-    return (await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state })).id_token!;
+    return (
+      await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+      })
+    ).id_token!;
   };
   // The signature against this server's /jwks (each restart listens on another port, so the issuer differs).
-  const verify = (p: TestPlatform, token: string) => jwtVerify(token, createRemoteJWKSet(new URL(`${p.server.url}/jwks`)), { audience: rp.clientId });
-  const published = async (p: TestPlatform): Promise<string[]> => ((await (await fetch(`${p.server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+  const verify = (p: TestPlatform, token: string) =>
+    jwtVerify(token, createRemoteJWKSet(new URL(`${p.server.url}/jwks`)), { audience: rp.clientId });
+  const published = async (p: TestPlatform): Promise<string[]> =>
+    ((await (await fetch(`${p.server.url}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), `kakunin-keys-${engine}-`));
@@ -75,7 +102,10 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
 
   it('rotate: the new key signs after a restart, both are published, the old token verifies; retire: it no longer does', async () => {
     let p = await start();
-    rp = await createRelyingParty(p.server.platform, { name: 'Keys RP', redirectUris: ['http://127.0.0.1:9/callback'] });
+    rp = await createRelyingParty(p.server.platform, {
+      name: 'Keys RP',
+      redirectUris: ['http://127.0.0.1:9/callback'],
+    });
     const before = await idToken(p);
     const [first] = await listSigningKeys(p.server.platform.db, p.server.platform.masterKey);
     expect(decodeProtectedHeader(before).kid).toBe(first!.kid);
@@ -89,7 +119,9 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
     await verify(p, before);
     await verify(p, after);
 
-    await expect(retireSigningKey(p.server.platform.db, p.server.platform.masterKey, rotated[0]!.kid)).rejects.toThrow(/is the one in use/);
+    await expect(retireSigningKey(p.server.platform.db, p.server.platform.masterKey, rotated[0]!.kid)).rejects.toThrow(
+      /is the one in use/,
+    );
     await retireSigningKey(p.server.platform.db, p.server.platform.masterKey, first!.kid);
     p = await start();
     expect(await published(p)).toEqual([rotated[0]!.kid]);

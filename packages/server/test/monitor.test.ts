@@ -58,13 +58,18 @@ async function counter(m: Metrics, status: string): Promise<number> {
   return (await m.monitorChecks.get()).values.find((v) => v.labels.status === status)?.value ?? 0;
 }
 
-const anchorOf = (label: string) => jlis.verifier.options.trustStore.list().find((a) => a.label === label)!.certificate.x509;
+const anchorOf = (label: string) =>
+  jlis.verifier.options.trustStore.list().find((a) => a.label === label)!.certificate.x509;
 
 /** A verifier like the sandbox one, but asking an OCSP responder at `url`. */
 function verifierAt(url: string): JpkiVerifier {
   const trustStore = TrustStore.jlis();
   for (const root of jlis.sandbox.roots()) trustStore.add(root.der, { label: root.id, medium: root.medium });
-  return new JpkiVerifier({ mode: 'sandbox', trustStore, revocation: new OcspClient({ url: `${url}/ocsp`, fetcher: httpOcspFetcher(2000) }) });
+  return new JpkiVerifier({
+    mode: 'sandbox',
+    trustStore,
+    revocation: new OcspClient({ url: `${url}/ocsp`, fetcher: httpOcspFetcher(2000) }),
+  });
 }
 
 describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
@@ -79,19 +84,37 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     t = await openTestDatabase(engine);
     db = t.db;
     personId = people[ENGINES.indexOf(engine)]!;
-    withHook = await createRelyingParty({ db, masterKey: MasterKey.generate() }, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' });
-    noHook = await createRelyingParty({ db, masterKey: MasterKey.generate() }, { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] });
+    withHook = await createRelyingParty(
+      { db, masterKey: MasterKey.generate() },
+      { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: 'http://127.0.0.1:9/hook' },
+    );
+    noHook = await createRelyingParty(
+      { db, masterKey: MasterKey.generate() },
+      { name: 'Shop', redirectUris: ['http://127.0.0.1:9/cb'] },
+    );
     await db.query('INSERT INTO subjects (id) VALUES ($1)', [subjectId]);
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  const watchCurrent = async (rp: RelyingParty, recordId: string): Promise<{ id: string; created: boolean; serial: string; issuerId: string }> => {
+  const watchCurrent = async (
+    rp: RelyingParty,
+    recordId: string,
+  ): Promise<{ id: string; created: boolean; serial: string; issuerId: string }> => {
     const rec = jlis.sandbox.currentCertificateRecord(personId, 'sign');
     const certId = ocspCertId(rec.serial, anchorOf(rec.issuerId));
     const w = await db.transaction((tx) =>
-      watchCertificate(tx, { rpClientId: rp.clientId, subjectId, recordId, issuerId: rec.issuerId, serial: rec.serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: new Date(rec.notAfter) }),
+      watchCertificate(tx, {
+        rpClientId: rp.clientId,
+        subjectId,
+        recordId,
+        issuerId: rec.issuerId,
+        serial: rec.serial,
+        issuerNameHash: certId.nameHash,
+        issuerKeyHash: certId.keyHash,
+        notAfter: new Date(rec.notAfter),
+      }),
     );
     return { ...w, serial: rec.serial, issuerId: rec.issuerId };
   };
@@ -99,13 +122,22 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
   it('the table keeps CertID hashes, serial and notAfter: no column holds the certificate or any part of it', async () => {
     const { id } = await watchCurrent(noHook, 'rec_0');
     const der = jlis.sandbox.currentCertificate(personId, 'sign');
-    const columns = (await db.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_name = 'monitored_certificates' ORDER BY ordinal_position`)).map((c) => c.column_name);
+    const columns = (
+      await db.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'monitored_certificates' ORDER BY ordinal_position`,
+      )
+    ).map((c) => c.column_name);
     expect(columns).not.toContain('certificate');
-    expect(columns).toEqual(expect.arrayContaining(['issuer_id', 'serial', 'issuer_name_hash', 'issuer_key_hash', 'not_after']));
+    expect(columns).toEqual(
+      expect.arrayContaining(['issuer_id', 'serial', 'issuer_name_hash', 'issuer_key_hash', 'not_after']),
+    );
     // A dump of every column: none of the certificate's bytes (its key, its signature, its subject with the basic 4 info).
     const x = parseCertificate(der).x509;
-    const dump = JSON.stringify(await db.query('SELECT * FROM monitored_certificates'), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
-    for (const part of [der, x.publicKey.pkcs1, x.signature, x.subject.der]) expect(dump).not.toContain(Buffer.from(part).toString('hex'));
+    const dump = JSON.stringify(await db.query('SELECT * FROM monitored_certificates'), (_k, v: unknown) =>
+      v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+    );
+    for (const part of [der, x.publicKey.pkcs1, x.signature, x.subject.der])
+      expect(dump).not.toContain(Buffer.from(part).toString('hex'));
     const person = jlis.sandbox.person(personId);
     for (const pii of [person.name, person.address, person.birthDate]) expect(dump).not.toContain(pii);
     await db.query('DELETE FROM monitored_certificates WHERE id = $1', [id]);
@@ -120,7 +152,14 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     expect(again).toMatchObject({ id: a.id, created: false });
     const rows = await listMonitored(db, {});
     expect(rows).toHaveLength(2);
-    expect(rows.find((r) => r.id === a.id)).toMatchObject({ rpClientId: withHook.clientId, recordId: 'rec_3', status: 'good', serial: a.serial, issuerId: a.issuerId, lastCheckedAt: null });
+    expect(rows.find((r) => r.id === a.id)).toMatchObject({
+      rpClientId: withHook.clientId,
+      recordId: 'rec_3',
+      status: 'good',
+      serial: a.serial,
+      issuerId: a.issuerId,
+      lastCheckedAt: null,
+    });
     expect(await listMonitored(db, { rpClientId: noHook.clientId })).toHaveLength(1);
   });
 
@@ -128,7 +167,15 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     const metrics = new Metrics();
     const now = new Date();
     const report = await runRevocationMonitor({ db, verifier: jlis.verifier, metrics, log: silent }, { now });
-    expect(report).toMatchObject({ checked: 2, good: 2, revoked: 0, unavailable: 0, errors: 0, expired: 0, events: [] });
+    expect(report).toMatchObject({
+      checked: 2,
+      good: 2,
+      revoked: 0,
+      unavailable: 0,
+      errors: 0,
+      expired: 0,
+      events: [],
+    });
     expect(await counter(metrics, 'good')).toBe(2);
     const rows = await listMonitored(db, { status: 'good' });
     expect(rows).toHaveLength(2);
@@ -146,7 +193,10 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     // Good OCSP answers kept for reuse: this certificate's, another certificate of the same subject's, a stranger's.
     const answers = ocspAnswers(db);
     const kept = { status: 'good' as const, source: 'ocsp' as const, checkedAt: new Date() };
-    await db.query(`INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id) VALUES ('sim-authca01', 'AA01', 'auth', 'card', $1)`, [subjectId]);
+    await db.query(
+      `INSERT INTO subject_certificates (issuer_id, serial, kind, medium, subject_id) VALUES ('sim-authca01', 'AA01', 'auth', 'card', $1)`,
+      [subjectId],
+    );
     await answers.remember(before.issuerId, before.serial, kept);
     await answers.remember('sim-authca01', 'AA01', kept);
     await answers.remember('sim-authca01', 'BB02', kept);
@@ -184,7 +234,8 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     });
     // Identifiers, reason and times only: none of the basic 4 information.
     const stored = JSON.stringify(events);
-    for (const pii of [person.name, person.address, person.trueAddress, person.birthDate]) expect(stored).not.toContain(pii);
+    for (const pii of [person.name, person.address, person.trueAddress, person.birthDate])
+      expect(stored).not.toContain(pii);
 
     // The RP with a webhook URL gets one delivery job; the other none.
     const jobs = await listJobs(db, { queue: WEBHOOK_QUEUE });
@@ -209,8 +260,15 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
 
     const metrics = new Metrics();
     const warnings: string[] = [];
-    const log = { ...silent, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), error: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
-    const report = await runRevocationMonitor({ db, verifier, metrics, log }, { now: new Date(), maxConsecutiveUnavailable: 1 });
+    const log = {
+      ...silent,
+      warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''),
+      error: (_o: object, msg?: string) => void warnings.push(msg ?? ''),
+    };
+    const report = await runRevocationMonitor(
+      { db, verifier, metrics, log },
+      { now: new Date(), maxConsecutiveUnavailable: 1 },
+    );
     expect(report).toMatchObject({ checked: 1, good: 0, revoked: 0, unavailable: 1, aborted: 'source-unavailable' });
     expect(await counter(metrics, 'unavailable')).toBe(1);
     expect(warnings.some((w) => /unavailable/.test(w))).toBe(true);
@@ -243,7 +301,11 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     const report = await runRevocationMonitor(platform, { now: new Date() });
     expect(report).toMatchObject({ expired: 1, checked: 0 });
     const [event] = await listEvents(db, { type: 'certificate.expired', limit: 10 });
-    expect(event).toMatchObject({ rpClientId: withHook.clientId, recordId: 'rec_old', data: { issuer_id: 'sim-signca01', serial: '0A0B0C0D', not_after: past.toISOString(), record_id: 'rec_old' } });
+    expect(event).toMatchObject({
+      rpClientId: withHook.clientId,
+      recordId: 'rec_old',
+      data: { issuer_id: 'sim-signca01', serial: '0A0B0C0D', not_after: past.toISOString(), record_id: 'rec_old' },
+    });
     expect(await listJobs(db, { queue: WEBHOOK_QUEUE })).toHaveLength(1); // still only the revocation's
     expect((await listMonitored(db, { status: 'expired' })).map((r) => r.serial)).toEqual(['0A0B0C0D']);
   });
@@ -251,7 +313,11 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
   it('an ended relationship stops the watch; verifying again resumes it', async () => {
     const rec = jlis.sandbox.currentCertificateRecord(personId, 'sign');
     await db.query(`UPDATE monitored_certificates SET status = 'good' WHERE serial = $1`, [rec.serial]);
-    await db.query('INSERT INTO relationships (rp_client_id, subject_id, ended_at) VALUES ($1, $2, $3)', [withHook.clientId, subjectId, new Date(Date.now() - 1000)]);
+    await db.query('INSERT INTO relationships (rp_client_id, subject_id, ended_at) VALUES ($1, $2, $3)', [
+      withHook.clientId,
+      subjectId,
+      new Date(Date.now() - 1000),
+    ]);
     const report = await runRevocationMonitor({ db, verifier: jlis.verifier, log: silent }, { now: new Date() });
     expect(report).toMatchObject({ ended: 1, checked: 0 });
     expect((await listMonitored(db, { status: 'ended' })).map((r) => r.serial)).toContain(rec.serial);
@@ -275,7 +341,10 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.id)).size).toBe(1);
       expect(results[0]!.runAt.toISOString()).toBe('2030-01-01T00:05:00.000Z');
-      const nextSlot = await scheduleRevocationMonitor(other, { intervalSeconds: interval, now: new Date('2030-01-01T00:10:00Z') });
+      const nextSlot = await scheduleRevocationMonitor(other, {
+        intervalSeconds: interval,
+        now: new Date('2030-01-01T00:10:00Z'),
+      });
       expect(nextSlot.created).toBe(true);
       expect(monitorSlot(interval, now).dedupeKey).toBe(results[0]!.dedupeKey);
       expect(await findJobByDedupeKey(db, results[0]!.dedupeKey)).toMatchObject({ queue: MONITOR_QUEUE });
@@ -289,7 +358,14 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
     await db.query(`UPDATE monitored_certificates SET status = 'good' WHERE status = 'ended'`);
     await db.query('DELETE FROM relationships');
     const metrics = new Metrics();
-    const jobs = startBackgroundJobs({ db, verifier: jlis.verifier, metrics, log: silent, config: { monitorIntervalSeconds: 3600 }, pollMs: 20 });
+    const jobs = startBackgroundJobs({
+      db,
+      verifier: jlis.verifier,
+      metrics,
+      log: silent,
+      config: { monitorIntervalSeconds: 3600 },
+      pollMs: 20,
+    });
     try {
       const key = monitorSlot(3600, new Date()).dedupeKey;
       const deadline = Date.now() + 20_000;
@@ -304,7 +380,8 @@ describe.each(ENGINES)('revocation monitor (%s)', (engine) => {
       }
       expect(await counter(metrics, 'good')).toBeGreaterThanOrEqual(1);
       const manual = await jobs.runMonitorNow();
-      for (let i = 0; i < 400 && !(await getJob(db, manual.id))?.doneAt; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 400 && !(await getJob(db, manual.id))?.doneAt; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect((await getJob(db, manual.id))?.doneAt).not.toBeNull();
     } finally {
       await jobs.stop();

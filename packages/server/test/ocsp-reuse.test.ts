@@ -17,7 +17,10 @@ let ocspRequests = 0;
 
 beforeAll(async () => {
   sim = await createTestSandbox();
-  services = await startSimServices({ sandbox: sim.sandbox, onRequest: (line) => void (line.startsWith('POST /ocsp') && ocspRequests++) });
+  services = await startSimServices({
+    sandbox: sim.sandbox,
+    onRequest: (line) => void (line.startsWith('POST /ocsp') && ocspRequests++),
+  });
 }, 120_000);
 afterAll(async () => {
   await services?.close();
@@ -39,7 +42,11 @@ describe.each(ENGINES)('OCSP answer reuse (%s)', (engine) => {
       [rpClientId],
     );
     // One person per engine: each starts without kept answers.
-    person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)[ENGINES.indexOf(engine)]!.id;
+    person = p.sandbox
+      .people()
+      .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)[
+      ENGINES.indexOf(engine)
+    ]!.id;
   }, 120_000);
   afterAll(async () => p?.close());
 
@@ -52,7 +59,10 @@ describe.each(ENGINES)('OCSP answer reuse (%s)', (engine) => {
     return { ceremony: await getCeremony(p.server.platform.db, created.id), asked: ocspRequests - before };
   };
   const recordRevocation = async (recordId: string): Promise<Record<string, unknown>> => {
-    const [row] = await p.server.platform.db.query<{ payload: { revocation: Record<string, unknown> } }>('SELECT payload FROM records WHERE id = $1', [recordId]);
+    const [row] = await p.server.platform.db.query<{ payload: { revocation: Record<string, unknown> } }>(
+      'SELECT payload FROM records WHERE id = $1',
+      [recordId],
+    );
     return row!.payload.revocation;
   };
 
@@ -62,9 +72,17 @@ describe.each(ENGINES)('OCSP answer reuse (%s)', (engine) => {
     expect(first.asked + second.asked).toBe(1);
     expect(first.asked).toBe(1);
     expect(first.ceremony.result!.revocation.reused).toBeUndefined();
-    expect(second.ceremony.result!.revocation).toMatchObject({ source: 'ocsp', reused: true, checkedAt: first.ceremony.result!.revocation.checkedAt });
+    expect(second.ceremony.result!.revocation).toMatchObject({
+      source: 'ocsp',
+      reused: true,
+      checkedAt: first.ceremony.result!.revocation.checkedAt,
+    });
     expect(await recordRevocation(first.ceremony.recordId!)).not.toHaveProperty('reused');
-    expect(await recordRevocation(second.ceremony.recordId!)).toMatchObject({ status: 'good', source: 'ocsp', reused: true });
+    expect(await recordRevocation(second.ceremony.recordId!)).toMatchObject({
+      status: 'good',
+      source: 'ocsp',
+      reused: true,
+    });
   });
 
   it('identity: every ceremony asks J-LIS afresh (window 0)', async () => {
@@ -93,10 +111,24 @@ describe.each(ENGINES)('OCSP answer reuse (%s)', (engine) => {
     const certId = ocspCertId(serial, anchor);
     const db = p.server.platform.db;
     await db.transaction((tx) =>
-      watchCertificate(tx, { rpClientId, subjectId: ceremony.subjectId!, recordId: ceremony.recordId!, issuerId, serial, issuerNameHash: certId.nameHash, issuerKeyHash: certId.keyHash, notAfter: new Date(Date.now() + 86_400_000) }),
+      watchCertificate(tx, {
+        rpClientId,
+        subjectId: ceremony.subjectId!,
+        recordId: ceremony.recordId!,
+        issuerId,
+        serial,
+        issuerNameHash: certId.nameHash,
+        issuerKeyHash: certId.keyHash,
+        notAfter: new Date(Date.now() + 86_400_000),
+      }),
     );
     // The monitor learns of a revocation (here from a stub source; the simulator still says good).
-    const report = await runRevocationMonitor({ db, verifier: { recheck: async () => ({ status: 'revoked', reason: 'keyCompromise', source: 'ocsp', checkedAt: new Date() }) } });
+    const report = await runRevocationMonitor({
+      db,
+      verifier: {
+        recheck: async () => ({ status: 'revoked', reason: 'keyCompromise', source: 'ocsp', checkedAt: new Date() }),
+      },
+    });
     expect(report.revoked).toBeGreaterThanOrEqual(1);
 
     const next = await verify('login');

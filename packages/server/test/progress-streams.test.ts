@@ -11,7 +11,16 @@ import type { Ceremony } from '../src/ceremonies.js';
 import type { Database } from '../src/db/database.js';
 import { createRelyingParty } from '../src/relying-parties.js';
 import { ENGINES, createPostgresDatabase } from './support/databases.js';
-import { createTestSandbox, holderLinkOf, holderRespond, startFlow, startTestPlatform, type Browser, type Flow, type TestPlatform } from './support/platform.js';
+import {
+  createTestSandbox,
+  holderLinkOf,
+  holderRespond,
+  startFlow,
+  startTestPlatform,
+  type Browser,
+  type Flow,
+  type TestPlatform,
+} from './support/platform.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 beforeAll(async () => {
@@ -49,9 +58,17 @@ class EventStream {
     void this.pump();
   }
 
-  static async open(browser: Browser, url: string): Promise<{ status: number; retryAfter: string | null; code?: string; stream?: EventStream }> {
+  static async open(
+    browser: Browser,
+    url: string,
+  ): Promise<{ status: number; retryAfter: string | null; code?: string; stream?: EventStream }> {
     const res = await browser.request(url);
-    if (res.status !== 200) return { status: res.status, retryAfter: res.headers.get('retry-after'), code: ((await res.json()) as { error: { code: string } }).error.code };
+    if (res.status !== 200)
+      return {
+        status: res.status,
+        retryAfter: res.headers.get('retry-after'),
+        code: ((await res.json()) as { error: { code: string } }).error.code,
+      };
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     return { status: 200, retryAfter: null, stream: new EventStream(res) };
   }
@@ -69,7 +86,8 @@ class EventStream {
         while ((i = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, i);
           buffer = buffer.slice(i + 2);
-          if (frame.startsWith('data: ')) this.events.push(JSON.parse(frame.slice(6)) as { state: string; stage?: string });
+          if (frame.startsWith('data: '))
+            this.events.push(JSON.parse(frame.slice(6)) as { state: string; stage?: string });
         }
       }
     } catch {
@@ -90,15 +108,25 @@ class EventStream {
 const uidOf = (flow: Flow): string => /\/interaction\/([^/?]+)/.exec(flow.page.url)![1]!;
 const eventsUrl = (base: string, flow: Flow): string => `${base}/interaction/${uidOf(flow)}/events`;
 const ceremonyIdOf = (flow: Flow): string => /\/ceremonies\/(cer_[^"/?]+)/.exec(holderLinkOf(flow.page.body))![1]!;
-const progress = (base: string, ceremonyId: string, body: unknown): Promise<Response> => fetch(`${base}/holder/v1/ceremonies/${ceremonyId}/progress`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const adult = (p: TestPlatform): string => p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!.id;
+const progress = (base: string, ceremonyId: string, body: unknown): Promise<Response> =>
+  fetch(`${base}/holder/v1/ceremonies/${ceremonyId}/progress`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+const adult = (p: TestPlatform): string =>
+  p.sandbox.people().find((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)!
+    .id;
 
 describe.each(ENGINES)('progress streams on %s', (engine) => {
   let p: TestPlatform;
   let rp: { clientId: string; clientSecret: string };
   beforeAll(async () => {
     p = await startTestPlatform(engine, sim.dir);
-    rp = await createRelyingParty(p.server.platform, { name: 'Streams RP', redirectUris: ['http://127.0.0.1:9/callback'] });
+    rp = await createRelyingParty(p.server.platform, {
+      name: 'Streams RP',
+      redirectUris: ['http://127.0.0.1:9/callback'],
+    });
   }, 120_000);
   afterAll(async () => p?.close());
 
@@ -107,7 +135,10 @@ describe.each(ENGINES)('progress streams on %s', (engine) => {
     const flow = await startFlow(p, rp.clientId, rp.clientSecret);
     // Ten at a time: the platform also caps connections per address (maxConnectionsPerAddress).
     const opened: Awaited<ReturnType<typeof EventStream.open>>[] = [];
-    for (let batch = 0; batch < 10; batch++) opened.push(...(await Promise.all(Array.from({ length: 10 }, () => EventStream.open(flow.browser, eventsUrl(base, flow))))));
+    for (let batch = 0; batch < 10; batch++)
+      opened.push(
+        ...(await Promise.all(Array.from({ length: 10 }, () => EventStream.open(flow.browser, eventsUrl(base, flow))))),
+      );
     const streams = opened.flatMap((o) => (o.stream ? [o.stream] : []));
     const refused = opened.filter((o) => o.status !== 200);
     expect(streams).toHaveLength(4);
@@ -128,7 +159,9 @@ describe.each(ENGINES)('progress streams on %s', (engine) => {
       await sleep(300);
       expect(counted.reads).toBe(1);
 
-      expect((await progress(base, id, { stage: 'card_error', error: { code: 'WRONG_PIN', remaining: 2 } })).status).toBe(204);
+      expect(
+        (await progress(base, id, { stage: 'card_error', error: { code: 'WRONG_PIN', remaining: 2 } })).status,
+      ).toBe(204);
       await expect.poll(() => streams.every((s) => s.last?.stage === 'waiting')).toBe(true);
       await sleep(300);
       expect(counted.reads).toBe(2);
@@ -138,7 +171,9 @@ describe.each(ENGINES)('progress streams on %s', (engine) => {
       await expect.poll(() => streams.every((s) => s.ended && s.last?.state === 'completed')).toBe(true);
       // The answer is one change (two when the page is told "verifying" during a slow check).
       expect(counted.reads - beforeAnswer).toBeLessThanOrEqual(2);
-      console.log(`progress streams (${engine}): 4 open, 96 refused; idle 2 s: ${idle} queries; ${counted.reads} ceremony reads for 3 changes × 4 streams`);
+      console.log(
+        `progress streams (${engine}): 4 open, 96 refused; idle 2 s: ${idle} queries; ${counted.reads} ceremony reads for 3 changes × 4 streams`,
+      );
     } finally {
       counted.stop();
       await Promise.all(streams.map((s) => s.close()));
@@ -164,13 +199,19 @@ describe.each(ENGINES)('progress streams on %s', (engine) => {
         }
       }
       const sixth = flows[5]!;
-      expect(await EventStream.open(sixth.browser, eventsUrl(base, sixth))).toMatchObject({ status: 429, retryAfter: '10', code: 'TOO_MANY_STREAMS' });
+      expect(await EventStream.open(sixth.browser, eventsUrl(base, sixth))).toMatchObject({
+        status: 429,
+        retryAfter: '10',
+        code: 'TOO_MANY_STREAMS',
+      });
       await open.shift()!.close();
-      await expect.poll(async () => {
-        const o = await EventStream.open(sixth.browser, eventsUrl(base, sixth));
-        if (o.stream) open.push(o.stream);
-        return o.status;
-      }).toBe(200);
+      await expect
+        .poll(async () => {
+          const o = await EventStream.open(sixth.browser, eventsUrl(base, sixth));
+          if (o.stream) open.push(o.stream);
+          return o.status;
+        })
+        .toBe(200);
     } finally {
       await Promise.all(open.map((s) => s.close()));
     }
@@ -203,7 +244,10 @@ describe('progress streams on two platforms sharing one PostgreSQL database', ()
     const config = { masterKey: randomBytes(32).toString('hex'), adminToken: randomBytes(24).toString('base64url') };
     one = await startTestPlatform('postgres', sim.dir, { databaseUrl: database.url, config });
     two = await startTestPlatform('postgres', sim.dir, { databaseUrl: database.url, config });
-    rp = await createRelyingParty(one.server.platform, { name: 'Two platforms RP', redirectUris: ['http://127.0.0.1:9/callback'] });
+    rp = await createRelyingParty(one.server.platform, {
+      name: 'Two platforms RP',
+      redirectUris: ['http://127.0.0.1:9/callback'],
+    });
   }, 120_000);
   afterAll(async () => {
     await one?.close();
@@ -216,7 +260,9 @@ describe('progress streams on two platforms sharing one PostgreSQL database', ()
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
     try {
-      const rows = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kakunin-listen'`);
+      const rows = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kakunin-listen'`,
+      );
       return rows.rowCount ?? 0;
     } finally {
       await admin.end();
@@ -237,11 +283,24 @@ describe('progress streams on two platforms sharing one PostgreSQL database', ()
 
       // Changed while no listener is connected: the reconnection re-reads, well before the 20 s re-check.
       expect(await killListeners()).toBe(2);
-      expect((await progress(one.server.url, id, { stage: 'card_error', error: { code: 'WRONG_PIN', remaining: 1 } })).status).toBe(204);
+      expect(
+        (await progress(one.server.url, id, { stage: 'card_error', error: { code: 'WRONG_PIN', remaining: 1 } }))
+          .status,
+      ).toBe(204);
       await expect.poll(() => stream.last?.stage, { timeout: 5000 }).toBe('waiting');
 
       // The new connection listens: the answer arrives as a notification.
-      await expect.poll(async () => (await two.server.platform.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kakunin-listen' AND query ILIKE 'LISTEN%'`))[0]!.n, { timeout: 5000 }).toBe(2);
+      await expect
+        .poll(
+          async () =>
+            (
+              await two.server.platform.db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kakunin-listen' AND query ILIKE 'LISTEN%'`,
+              )
+            )[0]!.n,
+          { timeout: 5000 },
+        )
+        .toBe(2);
       expect((await holderRespond(one.sandbox, holderLinkOf(flow.page.body), { person: adult(one) })).status).toBe(200);
       await expect.poll(() => stream.ended && stream.last?.state === 'completed', { timeout: 5000 }).toBe(true);
       // Platform two read the ceremony once at open and once per change or reconnection, never in a loop.

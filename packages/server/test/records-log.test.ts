@@ -7,7 +7,16 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkConsistency, checkInclusionBundle, ed25519Signer, leafHash, openCheckpoint, rootOfLeaves, signCheckpoint, verifierKey as tlogVerifierKey } from '@kakunin/tlog';
+import {
+  checkConsistency,
+  checkInclusionBundle,
+  ed25519Signer,
+  leafHash,
+  openCheckpoint,
+  rootOfLeaves,
+  signCheckpoint,
+  verifierKey as tlogVerifierKey,
+} from '@kakunin/tlog';
 import { openDatabase, type Database, type Queryable } from '../src/db/database.js';
 import { MIGRATIONS, migrate } from '../src/db/migrations.js';
 import { InvalidRequest, NoSuchCheckpoint, NotFound, RecordNotIntegrated } from '../src/errors.js';
@@ -43,27 +52,47 @@ type Sequencing = Parameters<typeof integrate>[0];
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 const append = (db: Queryable, i: number, rpClientId: string | null = 'rp_a'): Promise<AppendedRecord> =>
-  appendRecord(db, { rpClientId, ceremonyId: `cer_${i}`, subjectId: `sub_${i % 5}`, framework: rpClientId ? 'jp_aml' : 'platform', outcome: rpClientId ? 'verified' : 'note', payload: { i, note: `record ${i}` } });
+  appendRecord(db, {
+    rpClientId,
+    ceremonyId: `cer_${i}`,
+    subjectId: `sub_${i % 5}`,
+    framework: rpClientId ? 'jp_aml' : 'platform',
+    outcome: rpClientId ? 'verified' : 'note',
+    payload: { i, note: `record ${i}` },
+  });
 
 /** Every row, in seq order, as the verifier reads it. */
 async function allRows(db: Queryable, where = 'TRUE', params: string[] = []): Promise<RecordRow[]> {
-  return (await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE ${where} ORDER BY seq`, params)).map(normaliseRow);
+  return (await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE ${where} ORDER BY seq`, params)).map(
+    normaliseRow,
+  );
 }
 
 /** The integrated rows in leaf order. */
 async function leafRows(db: Queryable): Promise<RecordRow[]> {
-  return (await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE leaf_index IS NOT NULL ORDER BY leaf_index`)).map(normaliseRow);
+  return (
+    await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE leaf_index IS NOT NULL ORDER BY leaf_index`)
+  ).map(normaliseRow);
 }
 
-const rowAt = async (db: Queryable, index: number): Promise<RecordRow> => (await allRows(db, 'leaf_index = $1', [String(index)]))[0]!;
+const rowAt = async (db: Queryable, index: number): Promise<RecordRow> =>
+  (await allRows(db, 'leaf_index = $1', [String(index)]))[0]!;
 
 async function checkpointSizes(db: Queryable): Promise<number[]> {
-  return (await db.query<{ tree_size: string }>('SELECT c.tree_size::text AS tree_size FROM log_checkpoints c ORDER BY c.tree_size')).map((r) => Number(r.tree_size));
+  return (
+    await db.query<{ tree_size: string }>(
+      'SELECT c.tree_size::text AS tree_size FROM log_checkpoints c ORDER BY c.tree_size',
+    )
+  ).map((r) => Number(r.tree_size));
 }
 
 /** Every committed row is a leaf, with the indices 0 … n-1 exactly once each. */
 async function expectAllIntegrated(db: Queryable): Promise<number> {
-  const indices = (await db.query<{ leaf_index: string | null }>('SELECT r.leaf_index::text AS leaf_index FROM records r ORDER BY r.leaf_index')).map((r) => r.leaf_index);
+  const indices = (
+    await db.query<{ leaf_index: string | null }>(
+      'SELECT r.leaf_index::text AS leaf_index FROM records r ORDER BY r.leaf_index',
+    )
+  ).map((r) => r.leaf_index);
   expect(indices).not.toContain(null);
   expect(indices.map(Number)).toEqual(indices.map((_, i) => i));
   return indices.length;
@@ -84,13 +113,24 @@ async function asInsider(db: Database, fn: (tx: Queryable) => Promise<unknown>):
   });
 }
 
-const verify = (db: Queryable, identity: LogIdentity, o: { since?: string; pageSize?: number } = {}): Promise<LogVerification> => verifyLog(db, { key: identity.verifierKey, ...o });
+const verify = (
+  db: Queryable,
+  identity: LogIdentity,
+  o: { since?: string; pageSize?: number } = {},
+): Promise<LogVerification> => verifyLog(db, { key: identity.verifierKey, ...o });
 
 /**
  * Tampers (as an insider), returns what verifyLog finds, then undoes the tampering and checks the
  * log verifies clean again.
  */
-async function detect(db: Database, identity: LogIdentity, what: string, tamper: (tx: Queryable) => Promise<unknown>, undo: (tx: Queryable) => Promise<unknown>, o: { pageSize?: number } = {}): Promise<LogProblem[]> {
+async function detect(
+  db: Database,
+  identity: LogIdentity,
+  what: string,
+  tamper: (tx: Queryable) => Promise<unknown>,
+  undo: (tx: Queryable) => Promise<unknown>,
+  o: { pageSize?: number } = {},
+): Promise<LogProblem[]> {
   await asInsider(db, tamper);
   let result: LogVerification;
   try {
@@ -106,7 +146,8 @@ async function detect(db: Database, identity: LogIdentity, what: string, tamper:
   return result.problems;
 }
 
-const only = (problems: LogProblem[], code: LogProblem['code']): LogProblem[] => problems.filter((p) => p.code === code);
+const only = (problems: LogProblem[], code: LogProblem['code']): LogProblem[] =>
+  problems.filter((p) => p.code === code);
 const codes = (problems: LogProblem[]): string[] => [...new Set(problems.map((p) => p.code))].sort();
 const indicesOf = (problems: LogProblem[]): number[] => problems.map((p) => p.leafIndex ?? -1).sort((a, b) => a - b);
 
@@ -149,7 +190,8 @@ function pausedAfterLock(db: Sequencing): { db: Sequencing; locked: Promise<void
 }
 
 /** A second pool on the same PostgreSQL database (another server process, as far as locks go). */
-const secondPool = (t: TestDatabase): Promise<Database | undefined> => (t.url ? openDatabase({ databaseUrl: t.url, migrate: false, poolSize: 5 }) : Promise.resolve(undefined));
+const secondPool = (t: TestDatabase): Promise<Database | undefined> =>
+  t.url ? openDatabase({ databaseUrl: t.url, migrate: false, poolSize: 5 }) : Promise.resolve(undefined);
 
 describe.each(ENGINES)('records log on %s', (engine: Engine) => {
   // One database per engine (a PGlite takes seconds to create): each part starts from an empty log.
@@ -209,12 +251,20 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       expect(signed.root.equals(rootOfLeaves(rows.map(rowLeafHash)))).toBe(true);
       expect(latest.root.equals(signed.root)).toBe(true);
       // Another key does not verify it.
-      expect(() => openCheckpoint(latest.note, tlogVerifierKey(identity.origin, generateKeyPairSync('ed25519').publicKey))).toThrow(expect.objectContaining({ code: 'NOTE_UNVERIFIED' }) as Error);
+      expect(() =>
+        openCheckpoint(latest.note, tlogVerifierKey(identity.origin, generateKeyPairSync('ed25519').publicKey)),
+      ).toThrow(expect.objectContaining({ code: 'NOTE_UNVERIFIED' }) as Error);
 
       // Nothing new: nothing written.
       expect(await integrate(db, identity)).toMatchObject({ integrated: 0, treeSize: 10, delays: [] });
       expect(await checkpointSizes(db)).toEqual([0, 10]);
-      expect(await verify(db, identity)).toMatchObject({ ok: true, checked: 10, pending: 0, treeSize: 10, problems: [] });
+      expect(await verify(db, identity)).toMatchObject({
+        ok: true,
+        checked: 10,
+        pending: 0,
+        treeSize: 10,
+        problems: [],
+      });
     });
 
     it('leaves no leaf for an append that rolled back', async () => {
@@ -267,7 +317,8 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         expect(results.reduce((n, r) => n + r.integrated, 0)).toBe(40);
         // Each integration extended the tree by what it integrated.
         const grown = results.filter((r) => r.integrated > 0);
-        for (const [i, r] of grown.entries()) expect(r.treeSize).toBe((grown[i - 1]?.treeSize ?? before) + r.integrated);
+        for (const [i, r] of grown.entries())
+          expect(r.treeSize).toBe((grown[i - 1]?.treeSize ?? before) + r.integrated);
         const rows = await allRows(db, 'id = ANY($1::text[])', [`{${appended.map((a) => a.id).join(',')}}`]);
         expect(rows).toHaveLength(40);
         expect(new Set(rows.map((r) => r.leaf_index)).size).toBe(40);
@@ -304,7 +355,12 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         let busy = 0;
         for (let round = 0; round < 6; round++) {
           for (let i = 0; i < 8; i++) await append(i % 2 && second ? second : db, 400 + round * 10 + i);
-          const results = await Promise.all([integrate(db, identity), integrate(second ?? db, identity), integrate(db, identity), integrate(second ?? db, identity)]);
+          const results = await Promise.all([
+            integrate(db, identity),
+            integrate(second ?? db, identity),
+            integrate(db, identity),
+            integrate(second ?? db, identity),
+          ]);
           for (const r of results) if (r.busy) expect(r.integrated).toBe(0);
           busy += results.filter((r) => r.busy).length;
           expect(results.reduce((n, r) => n + r.integrated, 0)).toBe(8);
@@ -330,7 +386,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         raw.on('error', () => undefined);
         await raw.connect();
         try {
-          const [{ pid }] = (await raw.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+          const [{ pid }] = (await raw.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [
+            { pid: number },
+          ];
           await raw.query('BEGIN');
           await raw.query('SELECT pg_advisory_xact_lock(7418542)');
           // Half of a sequencer's work: indices given, a node written, no checkpoint yet.
@@ -348,7 +406,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           for (let i = 0; i < 3; i++) await append(db, 510 + i);
           expect(await integrate(db, identity)).toMatchObject({ busy: true });
 
-          const [killed] = await db.query<{ killed: boolean }>('SELECT pg_terminate_backend($1, 10000) AS killed', [pid]);
+          const [killed] = await db.query<{ killed: boolean }>('SELECT pg_terminate_backend($1, 10000) AS killed', [
+            pid,
+          ]);
           expect(killed?.killed).toBe(true);
         } finally {
           await raw.end().catch(() => undefined);
@@ -397,7 +457,10 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       await integrate(db, identity);
       try {
         let queries = 0;
-        await verifyLog({ exec: (sql) => db.exec(sql), query: (sql, params) => (queries++, db.query(sql, params)) }, { key: identity.verifierKey });
+        await verifyLog(
+          { exec: (sql) => db.exec(sql), query: (sql, params) => (queries++, db.query(sql, params)) },
+          { key: identity.verifierKey },
+        );
         const victims = (await leafRows(db)).filter((r) => r.purged_at === null);
         expect(victims.length).toBeGreaterThan(queries + 2);
         // Before the first query, before the second, … and after the last.
@@ -405,7 +468,14 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           // A purge as retention does it: the payload blanked and a note naming it, in one transaction.
           await other.transaction(async (tx) => {
             await tx.query('UPDATE records SET payload = NULL, purged_at = now() WHERE id = $1', [victims[k]!.id]);
-            await appendRecord(tx, { rpClientId: null, ceremonyId: null, subjectId: null, framework: 'platform', outcome: 'note', payload: { event: PURGE_EVENT, count: 1, records: [victims[k]!.id] } });
+            await appendRecord(tx, {
+              rpClientId: null,
+              ceremonyId: null,
+              subjectId: null,
+              framework: 'platform',
+              outcome: 'note',
+              payload: { event: PURGE_EVENT, count: 1, records: [victims[k]!.id] },
+            });
           });
           let n = 0;
           const live: Queryable = {
@@ -445,13 +515,21 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       expect(rows).toHaveLength(37);
       for (const [i, row] of rows.entries()) {
         const bundle = await inclusionProof(db, { recordId: row.id });
-        expect(bundle).toMatchObject({ recordId: row.id, rpClientId: row.rp_client_id, leafIndex: i, treeSize: 37, entry: rowEntryText(row), leafHash: row.leaf_hash.toString('hex') });
+        expect(bundle).toMatchObject({
+          recordId: row.id,
+          rpClientId: row.rp_client_id,
+          leafIndex: i,
+          treeSize: 37,
+          entry: rowEntryText(row),
+          leafHash: row.leaf_hash.toString('hex'),
+        });
         const checked = checkInclusionBundle(bundle, identity.verifierKey, { origin: identity.origin });
         expect(checked.checkpoint.size).toBe(37);
         expect(checked.leafHash.equals(row.leaf_hash)).toBe(true);
         expect(await inclusionProof(db, { leafIndex: i })).toEqual(bundle);
         // The RP that owns it gets the same answer.
-        if (row.rp_client_id) expect(await inclusionProof(db, { recordId: row.id, rpClientId: row.rp_client_id })).toEqual(bundle);
+        if (row.rp_client_id)
+          expect(await inclusionProof(db, { recordId: row.id, rpClientId: row.rp_client_id })).toEqual(bundle);
       }
       // Earlier trees: every leaf of two of them, the first, a middle and the last leaf of the others.
       for (const size of SIZES) {
@@ -459,10 +537,14 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         for (const i of leaves) {
           const bundle = await inclusionProof(db, { leafIndex: i, treeSize: size });
           expect(bundle).toMatchObject({ recordId: rows[i]!.id, leafIndex: i, treeSize: size });
-          expect(checkInclusionBundle(bundle, identity.verifierKey, { origin: identity.origin }).checkpoint.size).toBe(size);
-          if (i === size - 1) expect(await inclusionProof(db, { recordId: rows[i]!.id, treeSize: size })).toEqual(bundle);
+          expect(checkInclusionBundle(bundle, identity.verifierKey, { origin: identity.origin }).checkpoint.size).toBe(
+            size,
+          );
+          if (i === size - 1)
+            expect(await inclusionProof(db, { recordId: rows[i]!.id, treeSize: size })).toEqual(bundle);
         }
-        if (size < 37) await expect(inclusionProof(db, { leafIndex: size, treeSize: size })).rejects.toBeInstanceOf(InvalidRequest);
+        if (size < 37)
+          await expect(inclusionProof(db, { leafIndex: size, treeSize: size })).rejects.toBeInstanceOf(InvalidRequest);
       }
     });
 
@@ -479,8 +561,12 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       for (const b of tries) expect(() => checkInclusionBundle(b, identity.verifierKey)).toThrow();
       const { privateKey } = generateKeyPairSync('ed25519');
       const strangerKey = tlogVerifierKey(identity.origin, privateKey);
-      expect(() => checkInclusionBundle(bundle, strangerKey)).toThrow(expect.objectContaining({ code: 'NOTE_UNVERIFIED' }) as Error);
-      expect(() => checkInclusionBundle(bundle, identity.verifierKey, { origin: 'another.example/records' })).toThrow(expect.objectContaining({ code: 'CHECKPOINT_ORIGIN_MISMATCH' }) as Error);
+      expect(() => checkInclusionBundle(bundle, strangerKey)).toThrow(
+        expect.objectContaining({ code: 'NOTE_UNVERIFIED' }) as Error,
+      );
+      expect(() => checkInclusionBundle(bundle, identity.verifierKey, { origin: 'another.example/records' })).toThrow(
+        expect.objectContaining({ code: 'CHECKPOINT_ORIGIN_MISMATCH' }) as Error,
+      );
     });
 
     it('refuses another RP, unknown records, records not integrated yet and sizes without a checkpoint', async () => {
@@ -488,8 +574,12 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       const ofB = rows.find((r) => r.rp_client_id === 'rp_b')!;
       const platform = rows.find((r) => r.rp_client_id === null)!;
       await expect(inclusionProof(db, { recordId: ofB.id, rpClientId: 'rp_a' })).rejects.toBeInstanceOf(NotFound);
-      await expect(inclusionProof(db, { leafIndex: Number(ofB.leaf_index), rpClientId: 'rp_a' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      await expect(inclusionProof(db, { recordId: platform.id, rpClientId: 'rp_a' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(inclusionProof(db, { leafIndex: Number(ofB.leaf_index), rpClientId: 'rp_a' })).rejects.toMatchObject(
+        { code: 'NOT_FOUND' },
+      );
+      await expect(inclusionProof(db, { recordId: platform.id, rpClientId: 'rp_a' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
       await expect(inclusionProof(db, { recordId: 'rec_nothing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await expect(inclusionProof(db, { leafIndex: 37 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
       await expect(inclusionProof(db, {})).rejects.toBeInstanceOf(InvalidRequest);
@@ -498,17 +588,27 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
 
       for (const size of [2, 5, 36, 38, 1000]) {
         await expect(inclusionProof(db, { leafIndex: 0, treeSize: size })).rejects.toBeInstanceOf(NoSuchCheckpoint);
-        await expect(inclusionProof(db, { leafIndex: 0, treeSize: size })).rejects.toMatchObject({ code: 'NO_SUCH_CHECKPOINT' });
-        await expect(consistencyProof(db, { first: size, second: size > 37 ? undefined : 37 })).rejects.toMatchObject({ code: size > 37 ? 'INVALID_REQUEST' : 'NO_SUCH_CHECKPOINT' });
-        await expect(consistencyProof(db, { first: 0, second: size })).rejects.toMatchObject({ code: 'NO_SUCH_CHECKPOINT' });
+        await expect(inclusionProof(db, { leafIndex: 0, treeSize: size })).rejects.toMatchObject({
+          code: 'NO_SUCH_CHECKPOINT',
+        });
+        await expect(consistencyProof(db, { first: size, second: size > 37 ? undefined : 37 })).rejects.toMatchObject({
+          code: size > 37 ? 'INVALID_REQUEST' : 'NO_SUCH_CHECKPOINT',
+        });
+        await expect(consistencyProof(db, { first: 0, second: size })).rejects.toMatchObject({
+          code: 'NO_SUCH_CHECKPOINT',
+        });
       }
 
       const pending = await append(db, 99, 'rp_a');
       try {
         await expect(inclusionProof(db, { recordId: pending.id })).rejects.toBeInstanceOf(RecordNotIntegrated);
-        await expect(inclusionProof(db, { recordId: pending.id, rpClientId: 'rp_a' })).rejects.toMatchObject({ code: 'RECORD_NOT_INTEGRATED' });
+        await expect(inclusionProof(db, { recordId: pending.id, rpClientId: 'rp_a' })).rejects.toMatchObject({
+          code: 'RECORD_NOT_INTEGRATED',
+        });
         // Its RP is told nothing about another RP's pending record either.
-        await expect(inclusionProof(db, { recordId: pending.id, rpClientId: 'rp_b' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(inclusionProof(db, { recordId: pending.id, rpClientId: 'rp_b' })).rejects.toMatchObject({
+          code: 'NOT_FOUND',
+        });
       } finally {
         await integrate(db, identity);
       }
@@ -527,17 +627,37 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         for (const second of sizes.slice(a)) {
           const proof = await consistencyProof(db, { first, second });
           expect(proof).toMatchObject({ first, second });
-          const checked = checkConsistency({ older: proof.firstCheckpoint, newer: proof.secondCheckpoint, proof: proof.proof, key: identity.verifierKey, origin: identity.origin });
+          const checked = checkConsistency({
+            older: proof.firstCheckpoint,
+            newer: proof.secondCheckpoint,
+            proof: proof.proof,
+            key: identity.verifierKey,
+            origin: identity.origin,
+          });
           expect([checked.older.size, checked.newer.size]).toEqual([first, second]);
           if (first > 0 && first < second && proof.proof.length > 0) {
             const altered = [...proof.proof];
             altered[0] = randomBytes(32).toString('base64');
-            expect(() => checkConsistency({ older: proof.firstCheckpoint, newer: proof.secondCheckpoint, proof: altered, key: identity.verifierKey })).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }) as Error);
+            expect(() =>
+              checkConsistency({
+                older: proof.firstCheckpoint,
+                newer: proof.secondCheckpoint,
+                proof: altered,
+                key: identity.verifierKey,
+              }),
+            ).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }) as Error);
           }
         }
         const toLatest = await consistencyProof(db, { first });
         expect(toLatest.second).toBe(latest);
-        expect(checkConsistency({ older: toLatest.firstCheckpoint, newer: toLatest.secondCheckpoint, proof: toLatest.proof, key: identity.verifierKey }).ok).toBe(true);
+        expect(
+          checkConsistency({
+            older: toLatest.firstCheckpoint,
+            newer: toLatest.secondCheckpoint,
+            proof: toLatest.proof,
+            key: identity.verifierKey,
+          }).ok,
+        ).toBe(true);
       }
       await expect(consistencyProof(db, { first: 13, second: 8 })).rejects.toBeInstanceOf(InvalidRequest);
     });
@@ -564,7 +684,8 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         db,
         identity,
         'edited payload',
-        (tx) => tx.query("UPDATE records SET payload = jsonb_set(payload, '{note}', '\"edited\"') WHERE leaf_index = 7"),
+        (tx) =>
+          tx.query("UPDATE records SET payload = jsonb_set(payload, '{note}', '\"edited\"') WHERE leaf_index = 7"),
         (tx) => tx.query('UPDATE records SET payload = $1::jsonb WHERE leaf_index = 7', [canonicalJson(row.payload)]),
       );
       expect(problems).toEqual([expect.objectContaining({ code: 'payload', leafIndex: 7, recordId: row.id })]);
@@ -577,15 +698,30 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         identity,
         'blanked payload',
         (tx) => tx.query('UPDATE records SET payload = NULL, purged_at = now() WHERE leaf_index = 6'),
-        (tx) => tx.query('UPDATE records SET payload = $1::jsonb, purged_at = NULL WHERE leaf_index = 6', [canonicalJson(row.payload)]),
+        (tx) =>
+          tx.query('UPDATE records SET payload = $1::jsonb, purged_at = NULL WHERE leaf_index = 6', [
+            canonicalJson(row.payload),
+          ]),
       );
       expect(problems).toEqual([expect.objectContaining({ code: 'purge', leafIndex: 6, recordId: row.id })]);
     });
 
     it('detects an edited fixed column: its leaf, the nodes above it and the checkpoints after it', async () => {
-      for (const [column, value] of [['subject_id', 'sub_other'], ['created_at', '2001-01-01T00:00:00Z'], ['outcome', 'rejected'], ['rp_client_id', null], ['payload_hash', '0'.repeat(64)]] as const) {
+      for (const [column, value] of [
+        ['subject_id', 'sub_other'],
+        ['created_at', '2001-01-01T00:00:00Z'],
+        ['outcome', 'rejected'],
+        ['rp_client_id', null],
+        ['payload_hash', '0'.repeat(64)],
+      ] as const) {
         const row = await rowAt(db, 9);
-        const original = { subject_id: row.subject_id, created_at: row.created_at, outcome: row.outcome, rp_client_id: row.rp_client_id, payload_hash: row.payload_hash }[column];
+        const original = {
+          subject_id: row.subject_id,
+          created_at: row.created_at,
+          outcome: row.outcome,
+          rp_client_id: row.rp_client_id,
+          payload_hash: row.payload_hash,
+        }[column];
         const problems = await detect(
           db,
           identity,
@@ -593,7 +729,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           (tx) => tx.query(`UPDATE records SET ${column} = $1 WHERE leaf_index = 9`, [value]),
           (tx) => tx.query(`UPDATE records SET ${column} = $1 WHERE leaf_index = 9`, [original]),
         );
-        expect(codes(problems), column).toEqual(column === 'payload_hash' ? ['checkpoint', 'leaf', 'node', 'payload'] : ['checkpoint', 'leaf', 'node']);
+        expect(codes(problems), column).toEqual(
+          column === 'payload_hash' ? ['checkpoint', 'leaf', 'node', 'payload'] : ['checkpoint', 'leaf', 'node'],
+        );
         expect(only(problems, 'leaf')).toEqual([expect.objectContaining({ leafIndex: 9, recordId: row.id })]);
         expect(indicesOf(only(problems, 'node'))).toEqual(coveringNodes(9, N));
         expect(indicesOf(only(problems, 'checkpoint'))).toEqual(SIZES.filter((s) => s > 9));
@@ -612,7 +750,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           // The proof served meanwhile carries the edited hash and fails offline.
           const served = await inclusionProof(tx, { leafIndex: 5 });
           expect(served.proof).not.toEqual(neighbour.proof);
-          expect(() => checkInclusionBundle(served, identity.verifierKey)).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }) as Error);
+          expect(() => checkInclusionBundle(served, identity.verifierKey)).toThrow(
+            expect.objectContaining({ code: 'PROOF_INVALID' }) as Error,
+          );
         },
         (tx) => tx.query('UPDATE records SET leaf_hash = $1 WHERE leaf_index = 4', [row.leaf_hash]),
       );
@@ -630,9 +770,15 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         async (tx) => {
           await tx.query("UPDATE records SET subject_id = 'sub_other', leaf_hash = $1 WHERE leaf_index = 9", [forged]);
           const served = await inclusionProof(tx, { recordId: row.id });
-          expect(() => checkInclusionBundle(served, identity.verifierKey)).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }) as Error);
+          expect(() => checkInclusionBundle(served, identity.verifierKey)).toThrow(
+            expect.objectContaining({ code: 'PROOF_INVALID' }) as Error,
+          );
         },
-        (tx) => tx.query('UPDATE records SET subject_id = $1, leaf_hash = $2 WHERE leaf_index = 9', [row.subject_id, row.leaf_hash]),
+        (tx) =>
+          tx.query('UPDATE records SET subject_id = $1, leaf_hash = $2 WHERE leaf_index = 9', [
+            row.subject_id,
+            row.leaf_hash,
+          ]),
       );
       expect(codes(problems)).toEqual(['checkpoint', 'node']);
       expect(indicesOf(only(problems, 'node'))).toEqual(coveringNodes(9, N));
@@ -650,14 +796,22 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       // Once where it is missing, once where it went.
       expect(only(problems, 'index')).toEqual([
         expect.objectContaining({ leafIndex: 10, reason: expect.stringMatching(/jump from 9 to 11/) }),
-        expect.objectContaining({ leafIndex: N, reason: expect.stringMatching(new RegExp(`jump from ${N - 1} to 1000`)) }),
+        expect.objectContaining({
+          leafIndex: N,
+          reason: expect.stringMatching(new RegExp(`jump from ${N - 1} to 1000`)),
+        }),
       ]);
       expect(codes(problems)).toEqual(['checkpoint', 'index', 'node']);
       expect([...new Set(indicesOf(only(problems, 'checkpoint')))]).toEqual(SIZES.filter((s) => s > 10));
     });
 
     it('detects a repeated leaf index (an insider who dropped the unique constraint), also across a page boundary', async () => {
-      for (const [index, pageSize] of [[10, undefined], [10, 10], [10, 5], [5, 5]] as const) {
+      for (const [index, pageSize] of [
+        [10, undefined],
+        [10, 10],
+        [10, 5],
+        [5, 5],
+      ] as const) {
         const problems = await detect(
           db,
           identity,
@@ -667,7 +821,10 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
             await tx.query('UPDATE records SET leaf_index = $1 - 1 WHERE leaf_index = $1', [index]);
           },
           async (tx) => {
-            await tx.query('UPDATE records SET leaf_index = $1 WHERE seq = (SELECT max(seq) FROM records WHERE leaf_index = $1 - 1)', [index]);
+            await tx.query(
+              'UPDATE records SET leaf_index = $1 WHERE seq = (SELECT max(seq) FROM records WHERE leaf_index = $1 - 1)',
+              [index],
+            );
             await tx.exec('ALTER TABLE records ADD CONSTRAINT records_leaf_index_key UNIQUE (leaf_index)');
           },
           { pageSize },
@@ -682,7 +839,12 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
 
     it('detects a forged row slipped into the tree under an index already taken, wherever the page boundary falls', async () => {
       const row = await rowAt(db, 4);
-      const forged = { ...row, id: 'rec_forged', subject_id: 'sub_forged', created_at: new Date(row.created_at.getTime() - 1000) };
+      const forged = {
+        ...row,
+        id: 'rec_forged',
+        subject_id: 'sub_forged',
+        created_at: new Date(row.created_at.getTime() - 1000),
+      };
       for (const pageSize of [undefined, 5, 4]) {
         const problems = await detect(
           db,
@@ -702,7 +864,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           },
           { pageSize },
         );
-        expect(only(problems, 'index'), `page size ${pageSize}`).toContainEqual(expect.objectContaining({ leafIndex: 4 }));
+        expect(only(problems, 'index'), `page size ${pageSize}`).toContainEqual(
+          expect.objectContaining({ leafIndex: 4 }),
+        );
       }
     });
 
@@ -735,7 +899,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           await tx.exec('DROP TABLE deleted_rows');
         },
       );
-      expect(only(problems, 'index')).toEqual([expect.objectContaining({ leafIndex: 10, reason: expect.stringMatching(/jump from 9 to 11/) })]);
+      expect(only(problems, 'index')).toEqual([
+        expect.objectContaining({ leafIndex: 10, reason: expect.stringMatching(/jump from 9 to 11/) }),
+      ]);
       expect(only(problems, 'leaf')).toEqual([]);
       expect(only(problems, 'checkpoint').length).toBeGreaterThan(0);
     });
@@ -754,9 +920,17 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
           await tx.exec('DROP TABLE deleted_rows');
         },
       );
-      expect(problems).toContainEqual(expect.objectContaining({ code: 'checkpoint', leafIndex: N, reason: expect.stringMatching(/newest leaves were deleted/) }));
+      expect(problems).toContainEqual(
+        expect.objectContaining({
+          code: 'checkpoint',
+          leafIndex: N,
+          reason: expect.stringMatching(/newest leaves were deleted/),
+        }),
+      );
       expect(codes(problems)).toEqual(['checkpoint', 'node']);
-      expect(only(problems, 'node')).toEqual([expect.objectContaining({ reason: expect.stringMatching(/cover leaves the tree does not have/) })]);
+      expect(only(problems, 'node')).toEqual([
+        expect.objectContaining({ reason: expect.stringMatching(/cover leaves the tree does not have/) }),
+      ]);
     });
 
     it('detects an edited, a deleted and an extra stored node', async () => {
@@ -769,7 +943,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         (tx) => tx.query('UPDATE log_nodes SET hash = $1 WHERE level = 2 AND idx = 1', [sha256('forged node')]),
         (tx) => tx.query('UPDATE log_nodes SET hash = $1 WHERE level = 2 AND idx = 1', [Buffer.from(node!.hash)]),
       );
-      expect(edited).toEqual([expect.objectContaining({ code: 'node', leafIndex: 4, reason: expect.stringMatching(/2\/1 .*differs/) })]);
+      expect(edited).toEqual([
+        expect.objectContaining({ code: 'node', leafIndex: 4, reason: expect.stringMatching(/2\/1 .*differs/) }),
+      ]);
 
       const [top] = await db.query<{ hash: Buffer }>('SELECT hash FROM log_nodes WHERE level = 3 AND idx = 1');
       const deleted = await detect(
@@ -779,14 +955,22 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         (tx) => tx.query('DELETE FROM log_nodes WHERE level = 3 AND idx = 1'),
         (tx) => tx.query('INSERT INTO log_nodes (level, idx, hash) VALUES (3, 1, $1)', [Buffer.from(top!.hash)]),
       );
-      expect(deleted).toEqual([expect.objectContaining({ code: 'node', leafIndex: 8, reason: expect.stringMatching(/3\/1 .*missing/) })]);
+      expect(deleted).toEqual([
+        expect.objectContaining({ code: 'node', leafIndex: 8, reason: expect.stringMatching(/3\/1 .*missing/) }),
+      ]);
 
-      for (const [level, idx] of [[1, 10], [2, 5], [5, 0], [9, 0]]) {
+      for (const [level, idx] of [
+        [1, 10],
+        [2, 5],
+        [5, 0],
+        [9, 0],
+      ]) {
         const extra = await detect(
           db,
           identity,
           `extra node ${level}/${idx}`,
-          (tx) => tx.query('INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level!, idx!, sha256('bogus')]),
+          (tx) =>
+            tx.query('INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)', [level!, idx!, sha256('bogus')]),
           (tx) => tx.query('DELETE FROM log_nodes WHERE level = $1 AND idx = $2', [level!, idx!]),
         );
         expect(extra, `${level}/${idx}`).toEqual([expect.objectContaining({ code: 'node' })]);
@@ -795,7 +979,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
 
     it('detects an edited checkpoint root or note, and a checkpoint signed by another key', async () => {
       const latest = (await latestCheckpoint(db))!;
-      const [middle] = await db.query<{ root_hash: Buffer; note: string }>('SELECT root_hash, note FROM log_checkpoints WHERE tree_size = 12');
+      const [middle] = await db.query<{ root_hash: Buffer; note: string }>(
+        'SELECT root_hash, note FROM log_checkpoints WHERE tree_size = 12',
+      );
       const forgedRoot = sha256('forged root');
 
       const middleRoot = await detect(
@@ -803,7 +989,8 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         identity,
         'middle checkpoint root',
         (tx) => tx.query('UPDATE log_checkpoints SET root_hash = $1 WHERE tree_size = 12', [forgedRoot]),
-        (tx) => tx.query('UPDATE log_checkpoints SET root_hash = $1 WHERE tree_size = 12', [Buffer.from(middle!.root_hash)]),
+        (tx) =>
+          tx.query('UPDATE log_checkpoints SET root_hash = $1 WHERE tree_size = 12', [Buffer.from(middle!.root_hash)]),
       );
       // The row's root is not the tree's, and not the one its own signed note names.
       expect(new Set(codes(middleRoot))).toEqual(new Set(['checkpoint']));
@@ -839,9 +1026,15 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         const other = await detect(
           db,
           identity,
-          `re-signed by another key, ${root === forgedRoot ? "another" : "the true"} root`,
-          (tx) => tx.query('UPDATE log_checkpoints SET note = $1, root_hash = $2 WHERE tree_size = $3', [resigned, root, N]),
-          (tx) => tx.query('UPDATE log_checkpoints SET note = $1, root_hash = $2 WHERE tree_size = $3', [latest.note, latest.root, N]),
+          `re-signed by another key, ${root === forgedRoot ? 'another' : 'the true'} root`,
+          (tx) =>
+            tx.query('UPDATE log_checkpoints SET note = $1, root_hash = $2 WHERE tree_size = $3', [resigned, root, N]),
+          (tx) =>
+            tx.query('UPDATE log_checkpoints SET note = $1, root_hash = $2 WHERE tree_size = $3', [
+              latest.note,
+              latest.root,
+              N,
+            ]),
         );
         expect(other).toContainEqual(expect.objectContaining({ code: 'signature', leafIndex: N }));
         expect(codes(other)).toEqual(root === forgedRoot ? ['checkpoint', 'signature'] : ['signature']);
@@ -854,7 +1047,11 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         identity,
         'latest checkpoint deleted',
         (tx) => tx.query('DELETE FROM log_checkpoints WHERE tree_size = $1', [N]),
-        (tx) => tx.query('INSERT INTO log_checkpoints (tree_size, root_hash, note, edge, created_at) VALUES ($1, $2, $3, $4, $5)', [N, latest.root, latest.note, Buffer.from(edge[0]!.edge), latest.createdAt]),
+        (tx) =>
+          tx.query(
+            'INSERT INTO log_checkpoints (tree_size, root_hash, note, edge, created_at) VALUES ($1, $2, $3, $4, $5)',
+            [N, latest.root, latest.note, Buffer.from(edge[0]!.edge), latest.createdAt],
+          ),
       );
       expect(gone).toEqual([expect.objectContaining({ code: 'checkpoint', leafIndex: 12 })]);
     });
@@ -869,22 +1066,47 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       const earliest = (await inclusionProof(db, { leafIndex: 0, treeSize: 5 })).checkpoint;
       expect(await verify(db, identity, { since: earliest })).toMatchObject({ ok: true, problems: [] });
       expect(await verify(db, identity, { since: now.checkpoint! })).toMatchObject({ ok: true, problems: [] });
-      const emptyTree = signCheckpoint({ origin: identity.origin, size: 0, root: rootOfLeaves([]), extensions: [] }, identity.signer);
+      const emptyTree = signCheckpoint(
+        { origin: identity.origin, size: 0, root: rootOfLeaves([]), extensions: [] },
+        identity.signer,
+      );
       expect(await verify(db, identity, { since: emptyTree })).toMatchObject({ ok: true, problems: [] });
 
       // Signed by the log's own key, but over other leaves: not a prefix of this log.
-      const fork = signCheckpoint({ origin: identity.origin, size: savedSize, root: randomBytes(32), extensions: [] }, identity.signer);
-      expect((await verify(db, identity, { since: fork })).problems).toEqual([expect.objectContaining({ code: 'consistency', leafIndex: savedSize })]);
-      const forkedEmpty = signCheckpoint({ origin: identity.origin, size: 0, root: randomBytes(32), extensions: [] }, identity.signer);
-      expect((await verify(db, identity, { since: forkedEmpty })).problems).toEqual([expect.objectContaining({ code: 'consistency', leafIndex: 0 })]);
+      const fork = signCheckpoint(
+        { origin: identity.origin, size: savedSize, root: randomBytes(32), extensions: [] },
+        identity.signer,
+      );
+      expect((await verify(db, identity, { since: fork })).problems).toEqual([
+        expect.objectContaining({ code: 'consistency', leafIndex: savedSize }),
+      ]);
+      const forkedEmpty = signCheckpoint(
+        { origin: identity.origin, size: 0, root: randomBytes(32), extensions: [] },
+        identity.signer,
+      );
+      expect((await verify(db, identity, { since: forkedEmpty })).problems).toEqual([
+        expect.objectContaining({ code: 'consistency', leafIndex: 0 }),
+      ]);
       // Larger than the log: leaves were deleted since.
-      const future = signCheckpoint({ origin: identity.origin, size: savedSize + 100, root: randomBytes(32), extensions: [] }, identity.signer);
-      expect((await verify(db, identity, { since: future })).problems).toEqual([expect.objectContaining({ code: 'consistency', leafIndex: savedSize + 100 })]);
+      const future = signCheckpoint(
+        { origin: identity.origin, size: savedSize + 100, root: randomBytes(32), extensions: [] },
+        identity.signer,
+      );
+      expect((await verify(db, identity, { since: future })).problems).toEqual([
+        expect.objectContaining({ code: 'consistency', leafIndex: savedSize + 100 }),
+      ]);
       // Another key (same origin, the true root): not this log's checkpoint.
       const { privateKey } = generateKeyPairSync('ed25519');
-      const strangers = signCheckpoint(openCheckpoint(saved, identity.verifierKey), ed25519Signer(identity.origin, privateKey));
-      expect((await verify(db, identity, { since: strangers })).problems).toEqual([expect.objectContaining({ code: 'signature' })]);
-      expect((await verify(db, identity, { since: 'not a note' })).problems).toEqual([expect.objectContaining({ code: 'signature' })]);
+      const strangers = signCheckpoint(
+        openCheckpoint(saved, identity.verifierKey),
+        ed25519Signer(identity.origin, privateKey),
+      );
+      expect((await verify(db, identity, { since: strangers })).problems).toEqual([
+        expect.objectContaining({ code: 'signature' }),
+      ]);
+      expect((await verify(db, identity, { since: 'not a note' })).problems).toEqual([
+        expect.objectContaining({ code: 'signature' }),
+      ]);
     });
 
     it('detects a history rewritten and re-signed with the log key only with since', async () => {
@@ -894,7 +1116,10 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       // An insider with the log key edits an early row, recomputes its leaf hash, throws the tree away
       // and lets the sequencer rebuild and re-sign it.
       await asInsider(db, async (tx) => {
-        await tx.query("UPDATE records SET subject_id = 'sub_rewritten', leaf_hash = $1 WHERE id = $2", [rowLeafHash({ ...target, subject_id: 'sub_rewritten' }), target.id]);
+        await tx.query("UPDATE records SET subject_id = 'sub_rewritten', leaf_hash = $1 WHERE id = $2", [
+          rowLeafHash({ ...target, subject_id: 'sub_rewritten' }),
+          target.id,
+        ]);
         await tx.exec('UPDATE records SET leaf_index = NULL, integrated_at = NULL');
         await tx.exec('DELETE FROM log_nodes');
         await tx.exec('DELETE FROM log_checkpoints');
@@ -916,27 +1141,76 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
     beforeAll(async () => {
       // The database as it was before the log: the schema of migrations 1–10 only (last part: nothing else uses it after).
       await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-      await migrate(db, MIGRATIONS.filter((m) => m.id <= 10));
-      expect(await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'records' AND column_name = 'leaf_hash'")).toEqual([]);
+      await migrate(
+        db,
+        MIGRATIONS.filter((m) => m.id <= 10),
+      );
+      expect(
+        await db.query(
+          "SELECT 1 FROM information_schema.columns WHERE table_name = 'records' AND column_name = 'leaf_hash'",
+        ),
+      ).toEqual([]);
 
       // Rows as the v1 appendRecord wrote them: seq from record_chain_head, each hash over the previous.
       const base = Date.parse('2025-06-01T00:00:00.123Z');
       let prev = GENESIS_HASH;
-      const write = async (seq: number, rp: string | null, outcome: string, payload: Record<string, unknown>): Promise<void> => {
-        const cols = { id: `rec_v1_${seq}`, seq: String(seq), createdAt: new Date(base + seq * 60_000), rpClientId: rp, ceremonyId: rp ? `cer_v1_${seq}` : null, subjectId: rp ? `sub_${seq}` : null, framework: rp ? 'jp_aml' : 'platform', outcome, payloadHash: payloadHash(payload) };
+      const write = async (
+        seq: number,
+        rp: string | null,
+        outcome: string,
+        payload: Record<string, unknown>,
+      ): Promise<void> => {
+        const cols = {
+          id: `rec_v1_${seq}`,
+          seq: String(seq),
+          createdAt: new Date(base + seq * 60_000),
+          rpClientId: rp,
+          ceremonyId: rp ? `cer_v1_${seq}` : null,
+          subjectId: rp ? `sub_${seq}` : null,
+          framework: rp ? 'jp_aml' : 'platform',
+          outcome,
+          payloadHash: payloadHash(payload),
+        };
         const hash = recordHash(prev, cols);
         await db.query(
           `INSERT INTO records (seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)`,
-          [cols.seq, cols.id, cols.createdAt, rp, cols.ceremonyId, cols.subjectId, cols.framework, outcome, canonicalJson(payload), cols.payloadHash, prev, hash],
+          [
+            cols.seq,
+            cols.id,
+            cols.createdAt,
+            rp,
+            cols.ceremonyId,
+            cols.subjectId,
+            cols.framework,
+            outcome,
+            canonicalJson(payload),
+            cols.payloadHash,
+            prev,
+            hash,
+          ],
         );
-        await db.query('UPDATE record_chain_head SET seq = $1, prev_hash = $2, hash = $3 WHERE id = 1', [cols.seq, prev, hash]);
+        await db.query('UPDATE record_chain_head SET seq = $1, prev_hash = $2, hash = $3 WHERE id = 1', [
+          cols.seq,
+          prev,
+          hash,
+        ]);
         prev = hash;
       };
-      for (let seq = 1; seq < V1; seq++) await write(seq, seq % 2 ? 'rp_a' : 'rp_b', 'verified', { i: seq, 氏名: '山田 太郎' });
+      for (let seq = 1; seq < V1; seq++)
+        await write(seq, seq % 2 ? 'rp_a' : 'rp_b', 'verified', { i: seq, 氏名: '山田 太郎' });
       // A retention purge as v1 did it: the payload blanked (the v1 trigger allows that only), then a note.
-      await db.query('UPDATE records SET payload = NULL, purged_at = $1 WHERE seq = $2', [new Date(base + 3_600_000), PURGED]);
-      await write(V1, null, 'note', { event: PURGE_EVENT, retentionEvaluatedAt: new Date(base).toISOString(), count: 1, byFramework: { jp_aml: 1 }, records: [`rec_v1_${PURGED}`] });
+      await db.query('UPDATE records SET payload = NULL, purged_at = $1 WHERE seq = $2', [
+        new Date(base + 3_600_000),
+        PURGED,
+      ]);
+      await write(V1, null, 'note', {
+        event: PURGE_EVENT,
+        retentionEvaluatedAt: new Date(base).toISOString(),
+        count: 1,
+        byFramework: { jp_aml: 1 },
+        records: [`rec_v1_${PURGED}`],
+      });
 
       await migrate(db);
       identity = await testLogIdentity(db);
@@ -948,7 +1222,9 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       for (const r of v1) {
         expect(r.entry_version).toBe(1);
         expect(r.leaf_index).toBeNull();
-        expect(rowEntryText(r).startsWith(`["${RECORD_HASH_VERSION}","${r.prev_hash}","${r.id}","${r.seq}",`)).toBe(true);
+        expect(rowEntryText(r).startsWith(`["${RECORD_HASH_VERSION}","${r.prev_hash}","${r.id}","${r.seq}",`)).toBe(
+          true,
+        );
         expect(r.leaf_hash.equals(leafHash(Buffer.from(rowEntryText(r), 'utf8')))).toBe(true);
       }
       expect(v1[PURGED - 1]).toMatchObject({ payload: null });
@@ -973,7 +1249,19 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
       for (const r of v1) {
         const bundle = await inclusionProof(db, { recordId: r.id });
         expect(bundle.entry).toBe(rowEntryText(r));
-        expect(JSON.parse(bundle.entry)).toEqual([RECORD_HASH_VERSION, r.prev_hash, r.id, r.seq, r.created_at.toISOString(), r.rp_client_id, r.ceremony_id, r.subject_id, r.framework, r.outcome, r.payload_hash]);
+        expect(JSON.parse(bundle.entry)).toEqual([
+          RECORD_HASH_VERSION,
+          r.prev_hash,
+          r.id,
+          r.seq,
+          r.created_at.toISOString(),
+          r.rp_client_id,
+          r.ceremony_id,
+          r.subject_id,
+          r.framework,
+          r.outcome,
+          r.payload_hash,
+        ]);
         expect(checkInclusionBundle(bundle, identity.verifierKey, { origin: identity.origin }).ok).toBe(true);
       }
     });
@@ -988,7 +1276,8 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         (tx) => tx.query('UPDATE records SET prev_hash = $1 WHERE id = $2', [third.prev_hash, third.id]),
       );
       expect(codes(link)).toEqual(['checkpoint', 'hash', 'leaf', 'link', 'node']);
-      for (const code of ['link', 'hash', 'leaf'] as const) expect(only(link, code)).toEqual([expect.objectContaining({ leafIndex: 2, recordId: third.id })]);
+      for (const code of ['link', 'hash', 'leaf'] as const)
+        expect(only(link, code)).toEqual([expect.objectContaining({ leafIndex: 2, recordId: third.id })]);
 
       const second = v1[1]!;
       const column = await detect(
@@ -999,17 +1288,39 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         (tx) => tx.query('UPDATE records SET framework = $1 WHERE id = $2', [second.framework, second.id]),
       );
       expect(codes(column)).toEqual(['checkpoint', 'hash', 'leaf', 'node']);
-      for (const code of ['hash', 'leaf'] as const) expect(only(column, code)).toEqual([expect.objectContaining({ leafIndex: 1 })]);
+      for (const code of ['hash', 'leaf'] as const)
+        expect(only(column, code)).toEqual([expect.objectContaining({ leafIndex: 1 })]);
 
       // Re-hashed by the insider (row hash and leaf hash): the next row's link gives it away.
       const edited = { ...second, framework: 'jp_mpiupa' };
-      const rehashed = recordHash(edited.prev_hash!, { id: edited.id, seq: edited.seq, createdAt: edited.created_at, rpClientId: edited.rp_client_id, ceremonyId: edited.ceremony_id, subjectId: edited.subject_id, framework: edited.framework, outcome: edited.outcome, payloadHash: edited.payload_hash });
+      const rehashed = recordHash(edited.prev_hash!, {
+        id: edited.id,
+        seq: edited.seq,
+        createdAt: edited.created_at,
+        rpClientId: edited.rp_client_id,
+        ceremonyId: edited.ceremony_id,
+        subjectId: edited.subject_id,
+        framework: edited.framework,
+        outcome: edited.outcome,
+        payloadHash: edited.payload_hash,
+      });
       const relinked = await detect(
         db,
         identity,
         'v1 rehashed',
-        (tx) => tx.query("UPDATE records SET framework = 'jp_mpiupa', hash = $1, leaf_hash = $2 WHERE id = $3", [rehashed, rowLeafHash(edited), second.id]),
-        (tx) => tx.query('UPDATE records SET framework = $1, hash = $2, leaf_hash = $3 WHERE id = $4', [second.framework, second.hash, second.leaf_hash, second.id]),
+        (tx) =>
+          tx.query("UPDATE records SET framework = 'jp_mpiupa', hash = $1, leaf_hash = $2 WHERE id = $3", [
+            rehashed,
+            rowLeafHash(edited),
+            second.id,
+          ]),
+        (tx) =>
+          tx.query('UPDATE records SET framework = $1, hash = $2, leaf_hash = $3 WHERE id = $4', [
+            second.framework,
+            second.hash,
+            second.leaf_hash,
+            second.id,
+          ]),
       );
       expect(codes(relinked)).toEqual(['checkpoint', 'link', 'node']);
       expect(only(relinked, 'link')).toEqual([expect.objectContaining({ leafIndex: 2 })]);
@@ -1021,7 +1332,8 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         identity,
         'purge note edited',
         (tx) => tx.query("UPDATE records SET payload = jsonb_set(payload, '{records}', '[]') WHERE id = $1", [note.id]),
-        (tx) => tx.query('UPDATE records SET payload = $1::jsonb WHERE id = $2', [canonicalJson(note.payload), note.id]),
+        (tx) =>
+          tx.query('UPDATE records SET payload = $1::jsonb WHERE id = $2', [canonicalJson(note.payload), note.id]),
       );
       expect(orphan).toContainEqual(expect.objectContaining({ code: 'purge', leafIndex: PURGED - 1 }));
       expect(orphan).toContainEqual(expect.objectContaining({ code: 'payload', leafIndex: V1 - 1 }));
@@ -1033,7 +1345,13 @@ describe.each(ENGINES)('records log on %s', (engine: Engine) => {
         await tx.query('UPDATE records SET leaf_index = $1 WHERE leaf_index = -1', [V1]);
       };
       const moved = await detect(db, identity, 'v1 row moved after a log entry', swap, swap);
-      expect(only(moved, 'index')).toEqual([expect.objectContaining({ leafIndex: V1, recordId: note.id, reason: expect.stringMatching(/v1 chain row comes after log entries/) })]);
+      expect(only(moved, 'index')).toEqual([
+        expect.objectContaining({
+          leafIndex: V1,
+          recordId: note.id,
+          reason: expect.stringMatching(/v1 chain row comes after log entries/),
+        }),
+      ]);
     });
   });
 });

@@ -20,13 +20,23 @@ import { view } from './support/records.js';
 
 const jst = (s: string): Date => new Date(`${s}+09:00`);
 
-
 describe('citations', () => {
   it('jpki_signature under jp_aml: ワ until 2027-03-31 (JST), the unconfirmed post-amendment letter from 2027-04-01', () => {
     const before = citationFor('jpki_signature', 'jp_aml', jst('2027-03-31T23:59:59'));
-    expect(before).toMatchObject({ article: '第6条第1項第1号', item: 'ワ', confidence: 'confirmed', effectiveFrom: '2020-04-01', effectiveTo: '2027-04-01' });
+    expect(before).toMatchObject({
+      article: '第6条第1項第1号',
+      item: 'ワ',
+      confidence: 'confirmed',
+      effectiveFrom: '2020-04-01',
+      effectiveTo: '2027-04-01',
+    });
     const after = citationFor('jpki_signature', 'jp_aml', jst('2027-04-01T00:00:00'));
-    expect(after).toMatchObject({ article: '第6条第1項第1号', confidence: 'unconfirmed', effectiveFrom: '2027-04-01', effectiveTo: null });
+    expect(after).toMatchObject({
+      article: '第6条第1項第1号',
+      confidence: 'unconfirmed',
+      effectiveFrom: '2027-04-01',
+      effectiveTo: null,
+    });
     expect(after.item).not.toBe('ワ');
     // 2027-03-31T15:00Z is already 1 April in Japan.
     expect(citationFor('jpki_signature', 'jp_aml', new Date('2027-03-31T15:00:00Z')).effectiveFrom).toBe('2027-04-01');
@@ -39,7 +49,10 @@ describe('citations', () => {
       expect(c.law).toContain('公的個人認証法');
       expect(c.textJa).toContain('利用者証明用電子証明書');
     }
-    expect(citationFor('jpki_signature', 'jp_mpiupa', jst('2026-06-01T12:00:00'))).toMatchObject({ framework: 'jp_mpiupa', article: '第3条第1項' });
+    expect(citationFor('jpki_signature', 'jp_mpiupa', jst('2026-06-01T12:00:00'))).toMatchObject({
+      framework: 'jp_mpiupa',
+      article: '第3条第1項',
+    });
     expect(citationFor('jpki_signature', 'jp_municipal', jst('2026-06-01T12:00:00')).law).toContain('公的個人認証法');
   });
 
@@ -91,16 +104,38 @@ describe('canonical JSON and the My Number guard', () => {
   const myNumber = `98765432101${myNumberCheckDigit('98765432101')}`;
 
   it('sorts keys, drops undefined, keeps no whitespace', () => {
-    expect(canonicalJson({ b: [1, 'x', null, { d: true, c: undefined, a: 1.5 }], a: '日本' })).toBe('{"a":"日本","b":[1,"x",null,{"a":1.5,"d":true}]}');
+    expect(canonicalJson({ b: [1, 'x', null, { d: true, c: undefined, a: 1.5 }], a: '日本' })).toBe(
+      '{"a":"日本","b":[1,"x",null,{"a":1.5,"d":true}]}',
+    );
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson(new Map())).toThrow(TypeError);
   });
 
   it('the row hash covers every fixed column', () => {
-    const base = { id: 'rec_a', seq: '1', createdAt: new Date(0), rpClientId: 'rp', ceremonyId: null, subjectId: 's', framework: 'jp_aml', outcome: 'verified', payloadHash: 'ab' };
+    const base = {
+      id: 'rec_a',
+      seq: '1',
+      createdAt: new Date(0),
+      rpClientId: 'rp',
+      ceremonyId: null,
+      subjectId: 's',
+      framework: 'jp_aml',
+      outcome: 'verified',
+      payloadHash: 'ab',
+    };
     const h = recordHash(GENESIS_HASH, base);
     expect(h).toMatch(/^[0-9a-f]{64}$/);
-    for (const [k, v] of Object.entries({ id: 'rec_b', seq: '2', createdAt: new Date(1), rpClientId: null, ceremonyId: 'c', subjectId: 't', framework: 'jp_mpiupa', outcome: 'rejected', payloadHash: 'ac' })) {
+    for (const [k, v] of Object.entries({
+      id: 'rec_b',
+      seq: '2',
+      createdAt: new Date(1),
+      rpClientId: null,
+      ceremonyId: 'c',
+      subjectId: 't',
+      framework: 'jp_mpiupa',
+      outcome: 'rejected',
+      payloadHash: 'ac',
+    })) {
       expect(recordHash(GENESIS_HASH, { ...base, [k]: v }), k).not.toBe(h);
     }
     expect(recordHash('1'.repeat(64), base)).not.toBe(h);
@@ -120,7 +155,11 @@ describe('canonical JSON and the My Number guard', () => {
 
   it('refuses bytes (a raw certificate never goes into a record) and makes strings jsonb-safe', () => {
     expect(() => guardPayload({ cert: new Uint8Array(3) })).toThrow(/not a JSON value/);
-    expect(guardPayload({ s: 'a\u0000b\uD800', d: new Date(0), n: 10n }).payload).toEqual({ s: 'a\uFFFDb\uFFFD', d: '1970-01-01T00:00:00.000Z', n: '10' });
+    expect(guardPayload({ s: 'a\u0000b\uD800', d: new Date(0), n: 10n }).payload).toEqual({
+      s: 'a\uFFFDb\uFFFD',
+      d: '1970-01-01T00:00:00.000Z',
+      n: '10',
+    });
   });
 });
 
@@ -149,8 +188,25 @@ describe('verification payload', () => {
     rp: { clientId: 'rp_mvno', name: 'テストモバイル', framework: 'jp_mpiupa', purpose: '音声SIM契約の本人確認' },
     subjectId: 'sub_x',
     outcome: 'verified',
-    certificate: { kind: 'sign', issuer: 'CN=x', issuerId: 'signca01', serial: '0A1B2C3D', notBefore: jst('2025-01-01T00:00:00'), notAfter: jst('2030-01-01T00:00:00'), medium: 'android', environment: 'production' },
-    basic4: { name: '福井 花子', nameSubstitute: '', address: '福井県坂井市', addressSubstitute: '', birthDate: '1990-02-03', sex: '女', sexCode: '2' },
+    certificate: {
+      kind: 'sign',
+      issuer: 'CN=x',
+      issuerId: 'signca01',
+      serial: '0A1B2C3D',
+      notBefore: jst('2025-01-01T00:00:00'),
+      notAfter: jst('2030-01-01T00:00:00'),
+      medium: 'android',
+      environment: 'production',
+    },
+    basic4: {
+      name: '福井 花子',
+      nameSubstitute: '',
+      address: '福井県坂井市',
+      addressSubstitute: '',
+      birthDate: '1990-02-03',
+      sex: '女',
+      sexCode: '2',
+    },
     revocation: { source: 'ocsp', status: 'good', checkedAt: jst('2026-05-01T09:59:59') },
   };
 
@@ -163,9 +219,19 @@ describe('verification payload', () => {
     expect(p.verifiedBy.onBehalfOf).toEqual({ clientId: 'rp_mvno', name: 'テストモバイル', framework: 'jp_mpiupa' });
     expect(p.recordedBy.system).toBe(p.verifiedBy.system);
     expect(p.dates).toEqual({ received: '2026-05-01T00:59:59.000Z', verified: '2026-05-01T01:00:00.000Z' });
-    expect(p.certificate).toMatchObject({ serial: '0A1B2C3D', kindJa: '移動端末設備用署名用電子証明書', notAfter: '2029-12-31T15:00:00.000Z' });
+    expect(p.certificate).toMatchObject({
+      serial: '0A1B2C3D',
+      kindJa: '移動端末設備用署名用電子証明書',
+      notAfter: '2029-12-31T15:00:00.000Z',
+    });
     expect(p.identity).toMatchObject({ name: '福井 花子', birthDate: '1990-02-03' });
-    expect(p.revocation).toEqual({ source: 'ocsp', status: 'good', thisUpdate: null, nextUpdate: null, checkedAt: '2026-05-01T00:59:59.000Z' });
+    expect(p.revocation).toEqual({
+      source: 'ocsp',
+      status: 'good',
+      thisUpdate: null,
+      nextUpdate: null,
+      checkedAt: '2026-05-01T00:59:59.000Z',
+    });
     expect(p.purpose).toBe('音声SIM契約の本人確認');
     expect(p.outcome).toBe('verified');
     expect(p.error).toBeUndefined();
@@ -173,7 +239,14 @@ describe('verification payload', () => {
   });
 
   it('login ceremonies are authentication records with no 本人特定事項; errors are kept', () => {
-    const p = view(verificationPayload({ ...input, ceremony: { id: 'cer_y', kind: 'login' }, outcome: 'rejected', error: { code: 'CERTIFICATE_REVOKED', message: 'revoked' } }));
+    const p = view(
+      verificationPayload({
+        ...input,
+        ceremony: { id: 'cer_y', kind: 'login' },
+        outcome: 'rejected',
+        error: { code: 'CERTIFICATE_REVOKED', message: 'revoked' },
+      }),
+    );
     expect(p.recordType.code).toBe('authentication_record');
     expect(p.method.id).toBe('jpki_user_authentication');
     expect(p.identity).toBeUndefined();

@@ -46,8 +46,22 @@ function identityInput(over: Partial<VerificationRecordInput> = {}): Verificatio
       medium: 'card',
       environment: 'sandbox',
     },
-    basic4: { name: '山田 太郎', nameSubstitute: '', address: '福井県福井市大手3丁目10番1号', addressSubstitute: '', birthDate: '1985-04-01', sex: '男', sexCode: '1' },
-    revocation: { source: 'ocsp', status: 'good', thisUpdate: new Date(at.getTime() - 60_000), nextUpdate: new Date(at.getTime() + DAY), checkedAt: at },
+    basic4: {
+      name: '山田 太郎',
+      nameSubstitute: '',
+      address: '福井県福井市大手3丁目10番1号',
+      addressSubstitute: '',
+      birthDate: '1985-04-01',
+      sex: '男',
+      sexCode: '1',
+    },
+    revocation: {
+      source: 'ocsp',
+      status: 'good',
+      thisUpdate: new Date(at.getTime() - 60_000),
+      nextUpdate: new Date(at.getTime() + DAY),
+      checkedAt: at,
+    },
     ...over,
   };
 }
@@ -102,7 +116,6 @@ async function asInsider(db: Database, sql: string, params: unknown[] = []): Pro
   });
 }
 
-
 describe.each(ENGINES)('records on %s', (engine) => {
   let t: TestDatabase;
   let db: Database;
@@ -132,11 +145,27 @@ describe.each(ENGINES)('records on %s', (engine) => {
     const first = await appendVerificationRecord(db, identityInput());
     expect(first.id).toMatch(/^rec_[A-Za-z0-9_-]{22}$/);
     for (let i = 0; i < 5; i++) {
-      await db.transaction((tx) => appendVerificationRecord(tx, identityInput({ ceremony: { id: `cer_l${i}`, kind: 'login' }, basic4: undefined })));
+      await db.transaction((tx) =>
+        appendVerificationRecord(
+          tx,
+          identityInput({ ceremony: { id: `cer_l${i}`, kind: 'login' }, basic4: undefined }),
+        ),
+      );
     }
     const all = await rows(db);
     expect(all).toHaveLength(6);
-    expect(all[0]).toMatchObject({ id: first.id, seq: first.seq, rp_client_id: 'rp_bank', ceremony_id: 'cer_1', subject_id: 'sub_1', framework: 'jp_aml', outcome: 'verified', prev_hash: null, hash: null, entry_version: 2 });
+    expect(all[0]).toMatchObject({
+      id: first.id,
+      seq: first.seq,
+      rp_client_id: 'rp_bank',
+      ceremony_id: 'cer_1',
+      subject_id: 'sub_1',
+      framework: 'jp_aml',
+      outcome: 'verified',
+      prev_hash: null,
+      hash: null,
+      entry_version: 2,
+    });
     expect(Buffer.from(all[0]!.leaf_hash).toString('hex')).toBe(first.leafHash);
     const payload = view(all[0]!.payload);
     expect(payload.method.id).toBe('jpki_signature');
@@ -151,10 +180,18 @@ describe.each(ENGINES)('records on %s', (engine) => {
 
   it('the trigger refuses UPDATE and DELETE, and a blank payload without purged_at', async () => {
     const [row] = await rows(db);
-    await expect(db.query("UPDATE records SET payload = '{}'::jsonb WHERE seq = $1", [row!.seq])).rejects.toThrow(/append-only/);
-    await expect(db.query('UPDATE records SET payload = NULL WHERE seq = $1', [row!.seq])).rejects.toThrow(/append-only/);
-    await expect(db.query("UPDATE records SET outcome = 'rejected' WHERE seq = $1", [row!.seq])).rejects.toThrow(/append-only/);
-    await expect(db.query('UPDATE records SET leaf_index = leaf_index + 100 WHERE seq = $1', [row!.seq])).rejects.toThrow(/append-only/);
+    await expect(db.query("UPDATE records SET payload = '{}'::jsonb WHERE seq = $1", [row!.seq])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.query('UPDATE records SET payload = NULL WHERE seq = $1', [row!.seq])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(db.query("UPDATE records SET outcome = 'rejected' WHERE seq = $1", [row!.seq])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(
+      db.query('UPDATE records SET leaf_index = leaf_index + 100 WHERE seq = $1', [row!.seq]),
+    ).rejects.toThrow(/append-only/);
     await expect(db.query('DELETE FROM records WHERE seq = $1', [row!.seq])).rejects.toThrow(/append-only/);
     await expect(db.query('DELETE FROM log_checkpoints')).rejects.toThrow(/append-only/);
     await expect(db.query('UPDATE log_nodes SET hash = hash')).rejects.toThrow(/append-only/);
@@ -192,7 +229,10 @@ describe.each(ENGINES)('records on %s', (engine) => {
 
     const viaCeremony = await appendVerificationRecord(
       db,
-      identityInput({ basic4: { ...identityInput().basic4!, address: `福井県福井市 ${MY_NUMBER}` }, error: { code: 'X', message: `got ${MY_NUMBER}` } }),
+      identityInput({
+        basic4: { ...identityInput().basic4!, address: `福井県福井市 ${MY_NUMBER}` },
+        error: { code: 'X', message: `got ${MY_NUMBER}` },
+      }),
     );
     const [stored] = await rows(db, 'id = $1', [viaCeremony.id]);
     expect(JSON.stringify(stored!.payload)).not.toContain(MY_NUMBER);
@@ -202,8 +242,25 @@ describe.each(ENGINES)('records on %s', (engine) => {
   describe('retention', () => {
     const now = new Date(Date.now() - 60_000);
     const ids: Record<string, string> = {};
-    const verified = async (key: string, rp: string, framework: string, subject: string | null, at: Date, outcome: 'verified' | 'rejected' = 'verified'): Promise<void> => {
-      ids[key] = (await appendRecord(db, { rpClientId: rp, ceremonyId: `cer_${key}`, subjectId: subject, framework, outcome, payload: { key }, at })).id;
+    const verified = async (
+      key: string,
+      rp: string,
+      framework: string,
+      subject: string | null,
+      at: Date,
+      outcome: 'verified' | 'rejected' = 'verified',
+    ): Promise<void> => {
+      ids[key] = (
+        await appendRecord(db, {
+          rpClientId: rp,
+          ceremonyId: `cer_${key}`,
+          subjectId: subject,
+          framework,
+          outcome,
+          payload: { key },
+          at,
+        })
+      ).id;
     };
     const payloadOf = async (key: string): Promise<unknown> => (await rows(db, 'id = $1', [ids[key]!]))[0]!.payload;
 
@@ -220,7 +277,10 @@ describe.each(ENGINES)('records on %s', (engine) => {
       await verified('city_keep', 'rp_city', 'jp_municipal', 'sub_10', yearsAgo(now, 3));
       await endRelationship(db, 'rp_bank', 'sub_3', yearsAgo(now, 7, 1)); // 7 years minus a day ago
       await endRelationship(db, 'rp_bank', 'sub_4', yearsAgo(now, 7, -1)); // 7 years plus a day ago
-      await db.query("INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ('rp_bank', 'sub_5', $1)", [yearsAgo(now, 20)]);
+      await db.query(
+        "INSERT INTO relationships (rp_client_id, subject_id, started_at) VALUES ('rp_bank', 'sub_5', $1)",
+        [yearsAgo(now, 20)],
+      );
       await endRelationship(db, 'rp_mvno', 'sub_7', yearsAgo(now, 3, 1));
       await endRelationship(db, 'rp_mvno', 'sub_8', yearsAgo(now, 3, -1));
       await endRelationship(db, 'rp_city', 'sub_9', yearsAgo(now, 1, -1));
@@ -228,7 +288,9 @@ describe.each(ENGINES)('records on %s', (engine) => {
     });
 
     it('endRelationship sets ended_at and appends a note (a repeat is a no-op)', async () => {
-      const [rel] = await db.query<{ ended_at: Date }>("SELECT ended_at FROM relationships WHERE rp_client_id = 'rp_bank' AND subject_id = 'sub_4'");
+      const [rel] = await db.query<{ ended_at: Date }>(
+        "SELECT ended_at FROM relationships WHERE rp_client_id = 'rp_bank' AND subject_id = 'sub_4'",
+      );
       expect(new Date(rel!.ended_at).getTime()).toBe(yearsAgo(now, 7, -1).getTime());
       const notes = await rows(db, "outcome = 'note' AND payload->>'event' = 'relationship_ended'");
       expect(notes).toHaveLength(6);
@@ -248,10 +310,16 @@ describe.each(ENGINES)('records on %s', (engine) => {
 
     it('blanks only records strictly past retention, logs the purge, and the chain still verifies', async () => {
       const result = await purgeExpired(db, { now, batchSize: 3 });
-      expect(result).toMatchObject({ dryRun: false, purged: 4, byFramework: { jp_aml: 2, jp_mpiupa: 1, jp_municipal: 1 } });
+      expect(result).toMatchObject({
+        dryRun: false,
+        purged: 4,
+        byFramework: { jp_aml: 2, jp_mpiupa: 1, jp_municipal: 1 },
+      });
       expect(result.notes).toHaveLength(2);
-      for (const key of ['aml_purge', 'aml_rej_old', 'mvno_purge', 'city_purge']) expect(await payloadOf(key), key).toBeNull();
-      for (const key of ['aml_keep', 'aml_open', 'aml_norel', 'aml_rej_new', 'mvno_keep', 'city_keep']) expect(await payloadOf(key), key).toEqual({ key });
+      for (const key of ['aml_purge', 'aml_rej_old', 'mvno_purge', 'city_purge'])
+        expect(await payloadOf(key), key).toBeNull();
+      for (const key of ['aml_keep', 'aml_open', 'aml_norel', 'aml_rej_new', 'mvno_keep', 'city_keep'])
+        expect(await payloadOf(key), key).toEqual({ key });
       const purgeNotes = await rows(db, "outcome = 'note' AND payload->>'event' = $1", [PURGE_EVENT]);
       expect(purgeNotes.flatMap((n) => (n.payload as { records: string[] }).records).sort()).toEqual(
         [ids.aml_purge, ids.aml_rej_old, ids.mvno_purge, ids.city_purge].sort(),
@@ -266,7 +334,10 @@ describe.each(ENGINES)('records on %s', (engine) => {
       await asInsider(db, 'UPDATE records SET payload = NULL, purged_at = now() WHERE seq = $1', [target!.seq]);
       const result = await verifyRecords(db);
       expect(result.problems).toEqual([expect.objectContaining({ recordId: target!.id, code: 'purge' })]);
-      await asInsider(db, 'UPDATE records SET payload = $2::jsonb, purged_at = NULL WHERE seq = $1', [target!.seq, JSON.stringify(target!.payload)]);
+      await asInsider(db, 'UPDATE records SET payload = $2::jsonb, purged_at = NULL WHERE seq = $1', [
+        target!.seq,
+        JSON.stringify(target!.payload),
+      ]);
       expect((await verifyRecords(db)).ok).toBe(true);
     });
   });
@@ -276,12 +347,21 @@ describe.each(ENGINES)('records on %s', (engine) => {
       db,
       identityInput({
         ceremony: { id: 'cer_csv', kind: 'identity' },
-        rp: { clientId: 'rp_city', name: '=HYPERLINK("http://evil")', framework: 'jp_municipal', purpose: '住所確認, "福井県"\n2行目' },
+        rp: {
+          clientId: 'rp_city',
+          name: '=HYPERLINK("http://evil")',
+          framework: 'jp_municipal',
+          purpose: '住所確認, "福井県"\n2行目',
+        },
         basic4: { ...identityInput().basic4!, name: '@SUM(A1)', address: '+81 福井', addressSubstitute: '-1' },
       }),
     );
     const chunks: string[] = [];
-    const csv = await exportRecords(db, { format: 'csv', rpClientId: 'rp_city', pageSize: 2 }, (c) => void chunks.push(c));
+    const csv = await exportRecords(
+      db,
+      { format: 'csv', rpClientId: 'rp_city', pageSize: 2 },
+      (c) => void chunks.push(c),
+    );
     const text = chunks.join('');
     expect(text.startsWith(`${CSV_COLUMNS.join(',')}\r\n`)).toBe(true);
     expect(text).toContain('"住所確認, ""福井県""\n2行目"');
@@ -304,16 +384,30 @@ describe.each(ENGINES)('records on %s', (engine) => {
     });
     expect(row.citation).toMatch(/公的個人認証法\) 第17条第1項$/);
     // Purged records are exported too, with their chain columns and no content.
-    expect(table.some((r) => r[CSV_COLUMNS.indexOf('purged_at')] !== '' && r[CSV_COLUMNS.indexOf('name')] === '')).toBe(true);
+    expect(table.some((r) => r[CSV_COLUMNS.indexOf('purged_at')] !== '' && r[CSV_COLUMNS.indexOf('name')] === '')).toBe(
+      true,
+    );
 
     const json: string[] = [];
     const all = await exportRecords(db, { format: 'json' }, async (c) => void json.push(c));
     const parsed = JSON.parse(json.join('')) as { seq: string; payload: unknown; hash: string }[];
     expect(parsed).toHaveLength(all.exported);
     expect(parsed.length).toBe((await verifyRecords(db)).checked);
-    for (let i = 0; i < 3; i++) await appendRecord(db, { rpClientId: 'rp_bank', ceremonyId: `cer_r${i}`, subjectId: null, framework: 'jp_aml', outcome: 'rejected', payload: { i } });
+    for (let i = 0; i < 3; i++)
+      await appendRecord(db, {
+        rpClientId: 'rp_bank',
+        ceremonyId: `cer_r${i}`,
+        subjectId: null,
+        framework: 'jp_aml',
+        outcome: 'rejected',
+        payload: { i },
+      });
     const rejected: string[] = [];
-    await exportRecords(db, { format: 'json', outcome: 'rejected', from: new Date(Date.now() - DAY), to: new Date(Date.now() + DAY) }, (c) => void rejected.push(c));
+    await exportRecords(
+      db,
+      { format: 'json', outcome: 'rejected', from: new Date(Date.now() - DAY), to: new Date(Date.now() + DAY) },
+      (c) => void rejected.push(c),
+    );
     const recent = JSON.parse(rejected.join('')) as { outcome: string }[];
     expect(recent.length).toBe(3); // the old rejected ones (7 years ago) are outside the range
     expect(recent.every((r) => r.outcome === 'rejected')).toBe(true);

@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { verifyWebhookSignature } from '../src/webhooks/index.js';
 import { ENGINES } from './support/databases.js';
-import { createTestSandbox, finishFlow, holderLinkOf, holderRespond, startFlow, startTestPlatform, type TestPlatform } from './support/platform.js';
+import {
+  createTestSandbox,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  startFlow,
+  startTestPlatform,
+  type TestPlatform,
+} from './support/platform.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;
 beforeAll(async () => {
@@ -33,7 +41,11 @@ describe.each(ENGINES)('revocation webhook on %s', (engine) => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     p = await startTestPlatform(engine, sim.dir, { noJobs: false });
-    rp = await createRelyingParty(p.server.platform, { name: 'はぴコイン', redirectUris: ['http://127.0.0.1:9/callback'], webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook` });
+    rp = await createRelyingParty(p.server.platform, {
+      name: 'はぴコイン',
+      redirectUris: ['http://127.0.0.1:9/callback'],
+      webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    });
   }, 120_000);
   afterAll(async () => {
     await p?.close();
@@ -41,15 +53,23 @@ describe.each(ENGINES)('revocation webhook on %s', (engine) => {
   });
 
   it('identity → move → monitor → signed webhook with the pairwise sub', async () => {
-    const person = p.sandbox.people().filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0).at(-2)!.id;
+    const person = p.sandbox
+      .people()
+      .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
+      .at(-2)!.id;
     const flow = await startFlow(p, rp.clientId, rp.clientSecret, { scope: 'openid identity' });
     expect((await holderRespond(p.sandbox, holderLinkOf(flow.page.body), { person })).status).toBe(200);
-    const tokens = await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+    const tokens = await oidc.authorizationCodeGrant(flow.config, await finishFlow(p, flow), {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+    });
     const sub = tokens.claims()!.sub;
     const serial = p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial;
 
     const admin = { authorization: `Bearer ${p.server.adminToken}` };
-    const watched = (await (await fetch(`${p.server.url}/admin/v1/monitored-certificates?rp=${rp.clientId}`, { headers: admin })).json()) as { serial: string; status: string }[];
+    const watched = (await (
+      await fetch(`${p.server.url}/admin/v1/monitored-certificates?rp=${rp.clientId}`, { headers: admin })
+    ).json()) as { serial: string; status: string }[];
     expect(watched).toEqual([expect.objectContaining({ serial, status: 'good' })]);
 
     await p.sandbox.applyEvent(person, 'move');
@@ -67,9 +87,13 @@ describe.each(ENGINES)('revocation webhook on %s', (engine) => {
     expect(hook!.headers['kakunin-event-id']).toBe(event.id);
     expect(hook!.body).not.toContain(p.sandbox.person(person).name);
 
-    const events = (await (await fetch(`${p.server.url}/admin/v1/events?rp=${rp.clientId}`, { headers: admin })).json()) as { id: string }[];
+    const events = (await (
+      await fetch(`${p.server.url}/admin/v1/events?rp=${rp.clientId}`, { headers: admin })
+    ).json()) as { id: string }[];
     expect(events.map((e) => e.id)).toContain(event.id);
-    const deliveries = (await (await fetch(`${p.server.url}/admin/v1/webhook-deliveries?event=${event.id}`, { headers: admin })).json()) as { delivered: boolean }[];
+    const deliveries = (await (
+      await fetch(`${p.server.url}/admin/v1/webhook-deliveries?event=${event.id}`, { headers: admin })
+    ).json()) as { delivered: boolean }[];
     expect(deliveries).toEqual([expect.objectContaining({ delivered: true })]);
   }, 60_000);
 });

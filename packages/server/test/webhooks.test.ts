@@ -45,15 +45,24 @@ describe('webhook signatures', () => {
 
   it('rejects a forged body or signature', () => {
     const header = signWebhook(SECRET, body, t);
-    expect(checkWebhookSignature(SECRET, body.replace('0A', '0B'), header, { now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(checkWebhookSignature(SECRET, body.replace('0A', '0B'), header, { now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
     const flipped = header.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     expect(checkWebhookSignature(SECRET, body, flipped, { now })).toEqual({ ok: false, reason: 'mismatch' });
     // The timestamp is signed too: moving it invalidates the signature.
-    expect(checkWebhookSignature(SECRET, body, header.replace(`t=${t}`, `t=${t + 1}`), { now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(checkWebhookSignature(SECRET, body, header.replace(`t=${t}`, `t=${t + 1}`), { now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('rejects the wrong secret', () => {
-    expect(checkWebhookSignature('whsec_other', body, signWebhook(SECRET, body, t), { now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(checkWebhookSignature('whsec_other', body, signWebhook(SECRET, body, t), { now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('rejects stale and future timestamps outside the tolerance', () => {
@@ -68,8 +77,24 @@ describe('webhook signatures', () => {
 
   it('rejects malformed headers', () => {
     const v1 = signWebhook(SECRET, body, t).split(',')[1]!;
-    for (const header of [undefined, null, '', 'garbage', `t=${t}`, v1, `t=abc,${v1}`, `t=${t},v1=xyz`, `t=${t},v1=${'0'.repeat(63)}`, `t=${t},t=${t},${v1}`, `t=-1,${v1}`, `t=${t};${v1}`]) {
-      expect(checkWebhookSignature(SECRET, body, header, { now }), String(header)).toEqual({ ok: false, reason: 'malformed' });
+    for (const header of [
+      undefined,
+      null,
+      '',
+      'garbage',
+      `t=${t}`,
+      v1,
+      `t=abc,${v1}`,
+      `t=${t},v1=xyz`,
+      `t=${t},v1=${'0'.repeat(63)}`,
+      `t=${t},t=${t},${v1}`,
+      `t=-1,${v1}`,
+      `t=${t};${v1}`,
+    ]) {
+      expect(checkWebhookSignature(SECRET, body, header, { now }), String(header)).toEqual({
+        ok: false,
+        reason: 'malformed',
+      });
     }
   });
 });
@@ -121,7 +146,10 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     db = t.db;
     receiver = new Receiver();
     await receiver.start();
-    rp = await createRelyingParty({ db, masterKey }, { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: receiver.url });
+    rp = await createRelyingParty(
+      { db, masterKey },
+      { name: 'Bank', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: receiver.url },
+    );
     await db.query('INSERT INTO subjects (id) VALUES ($1)', [subjectId]);
   });
   afterAll(async () => {
@@ -135,18 +163,32 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
       rpClientId,
       subjectId,
       recordId: 'rec_1',
-      data: { issuer_id: 'sim-signca02', serial: '1A2B3C4D', reason: 'affiliationChanged', revoked_at: '2026-01-01T00:00:00.000Z', source: 'ocsp', record_id: 'rec_1' },
+      data: {
+        issuer_id: 'sim-signca02',
+        serial: '1A2B3C4D',
+        reason: 'affiliationChanged',
+        revoked_at: '2026-01-01T00:00:00.000Z',
+        source: 'ocsp',
+        record_id: 'rec_1',
+      },
     });
 
   /** A worker on the webhook queue with a clock the test moves. */
   const setup = (options: WebhookDeliveryOptions = {}): { worker: Worker; metrics: Metrics; clock: { now: Date } } => {
     const clock = { now: new Date() };
     const metrics = new Metrics();
-    const worker = new Worker({ db, clock: () => clock.now, queues: { [WEBHOOK_QUEUE]: webhookDeliveryQueue({ metrics, secretFor: (r) => webhookSecretOf(r, masterKey), ...options }) } });
+    const worker = new Worker({
+      db,
+      clock: () => clock.now,
+      queues: {
+        [WEBHOOK_QUEUE]: webhookDeliveryQueue({ metrics, secretFor: (r) => webhookSecretOf(r, masterKey), ...options }),
+      },
+    });
     return { worker, metrics, clock };
   };
 
-  const deliveriesResult = async (m: Metrics, result: string): Promise<number> => (await m.webhookDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+  const deliveriesResult = async (m: Metrics, result: string): Promise<number> =>
+    (await m.webhookDeliveries.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
 
   it('POSTs the signed event; the signature verifies with verifyWebhookSignature', async () => {
     receiver.requests.length = 0;
@@ -162,7 +204,10 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     expect(req.headers[EVENT_ID_HEADER.toLowerCase()]).toBe(event.id);
     const header = req.headers[SIGNATURE_HEADER.toLowerCase()] as string;
     expect(verifyWebhookSignature(rp.webhookSecret, req.body, header, { now: clock.now })).toBe(true);
-    expect(checkWebhookSignature(rp.webhookSecret, req.body, header, { now: clock.now })).toEqual({ ok: true, timestamp: Math.floor(clock.now.getTime() / 1000) });
+    expect(checkWebhookSignature(rp.webhookSecret, req.body, header, { now: clock.now })).toEqual({
+      ok: true,
+      timestamp: Math.floor(clock.now.getTime() / 1000),
+    });
     expect(verifyWebhookSignature('whsec_not_the_rps', req.body, header, { now: clock.now })).toBe(false);
     expect(JSON.parse(req.body)).toEqual({
       id: event.id,
@@ -175,7 +220,18 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     });
 
     const rows = await listDeliveries(db, { eventId: event.id, limit: 10 });
-    expect(rows).toEqual([expect.objectContaining({ eventId: event.id, rpClientId: rp.clientId, url: receiver.url, attempt: 1, statusCode: 200, error: null, delivered: true, attemptedAt: clock.now })]);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        eventId: event.id,
+        rpClientId: rp.clientId,
+        url: receiver.url,
+        attempt: 1,
+        statusCode: 200,
+        error: null,
+        delivered: true,
+        attemptedAt: clock.now,
+      }),
+    ]);
     expect(await getJob(db, job.id)).toMatchObject({ attempts: 1, doneAt: clock.now, failedAt: null });
     expect(await deliveriesResult(metrics, 'delivered')).toBe(1);
   });
@@ -204,7 +260,9 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     expect(receiver.requests).toHaveLength(3);
     expect(receiver.requests.map((r) => r.headers['kakunin-delivery-attempt'])).toEqual(['1', '2', '3']);
     // Every attempt is signed afresh, with its own timestamp.
-    expect(receiver.requests.map((r) => /t=(\d+)/.exec(r.headers[SIGNATURE_HEADER.toLowerCase()] as string)![1])).toEqual([0, 10, 30].map((s) => String(Math.floor(at(t0, s).getTime() / 1000))));
+    expect(
+      receiver.requests.map((r) => /t=(\d+)/.exec(r.headers[SIGNATURE_HEADER.toLowerCase()] as string)![1]),
+    ).toEqual([0, 10, 30].map((s) => String(Math.floor(at(t0, s).getTime() / 1000))));
     const rows = (await listDeliveries(db, { eventId: event.id, limit: 10 })).reverse();
     expect(rows.map((r) => [r.attempt, r.statusCode, r.delivered, r.error])).toEqual([
       [1, 500, false, 'HTTP 500'],
@@ -229,7 +287,9 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     const job = await getJob(db, id);
     expect(job).toMatchObject({ attempts: 3, doneAt: at(t0, 2.5), failedAt: at(t0, 2.5) });
     expect(job?.lastError).toMatch(/gave up after 3 attempts: HTTP 503/);
-    expect((await listDeliveries(db, { eventId: event.id, limit: 10 })).map((r) => r.statusCode)).toEqual([503, 503, 503]);
+    expect((await listDeliveries(db, { eventId: event.id, limit: 10 })).map((r) => r.statusCode)).toEqual([
+      503, 503, 503,
+    ]);
     receiver.statuses = [];
 
     // An admin can send it again: a new job with its own attempts.
@@ -247,9 +307,18 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     receiver.hang = true;
     try {
       const event = await revocationEvent();
-      const { id } = await enqueueWebhookDelivery(db, { eventId: event.id, rpClientId: rp.clientId }, { runAt: clock.now });
+      const { id } = await enqueueWebhookDelivery(
+        db,
+        { eventId: event.id, rpClientId: rp.clientId },
+        { runAt: clock.now },
+      );
       await worker.drain();
-      expect((await listDeliveries(db, { eventId: event.id, limit: 10 }))[0]).toMatchObject({ attempt: 1, statusCode: null, delivered: false, error: 'no answer within 200 ms' });
+      expect((await listDeliveries(db, { eventId: event.id, limit: 10 }))[0]).toMatchObject({
+        attempt: 1,
+        statusCode: null,
+        delivered: false,
+        error: 'no answer within 200 ms',
+      });
       expect(await getJob(db, id)).toMatchObject({ doneAt: null, runAt: at(clock.now, 10) });
       expect(await deliveriesResult(metrics, 'timeout')).toBe(1);
     } finally {
@@ -261,7 +330,10 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const gone = await createRelyingParty({ db, masterKey }, { name: 'Gone', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: `http://127.0.0.1:${port}/hook` });
+    const gone = await createRelyingParty(
+      { db, masterKey },
+      { name: 'Gone', redirectUris: ['http://127.0.0.1:9/cb'], webhookUrl: `http://127.0.0.1:${port}/hook` },
+    );
     const event = await revocationEvent(gone.clientId);
     await enqueueWebhookDelivery(db, { eventId: event.id, rpClientId: gone.clientId }, { runAt: clock.now });
     await worker.drain();
@@ -272,12 +344,21 @@ describe.each(ENGINES)('webhook delivery (%s)', (engine) => {
   });
 
   it('an RP without a webhook URL: the attempt is logged and the job fails instead of vanishing', async () => {
-    const quiet = await createRelyingParty({ db, masterKey }, { name: 'Quiet', redirectUris: ['http://127.0.0.1:9/cb'] });
+    const quiet = await createRelyingParty(
+      { db, masterKey },
+      { name: 'Quiet', redirectUris: ['http://127.0.0.1:9/cb'] },
+    );
     const { worker, clock } = setup();
     const event = await revocationEvent(quiet.clientId);
-    const { id } = await enqueueWebhookDelivery(db, { eventId: event.id, rpClientId: quiet.clientId }, { runAt: clock.now });
+    const { id } = await enqueueWebhookDelivery(
+      db,
+      { eventId: event.id, rpClientId: quiet.clientId },
+      { runAt: clock.now },
+    );
     await worker.drain();
-    expect(await listDeliveries(db, { rpClientId: quiet.clientId, limit: 10 })).toEqual([expect.objectContaining({ url: '', delivered: false, error: 'the relying party has no webhook URL' })]);
+    expect(await listDeliveries(db, { rpClientId: quiet.clientId, limit: 10 })).toEqual([
+      expect.objectContaining({ url: '', delivered: false, error: 'the relying party has no webhook URL' }),
+    ]);
     expect((await getJob(db, id))?.failedAt).not.toBeNull();
     expect((await findJobByDedupeKey(db, `webhook:${quiet.clientId}:${event.id}`))?.id).toBe(id);
   });

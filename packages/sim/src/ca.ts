@@ -33,7 +33,15 @@ import {
 } from '@peculiar/asn1-x509';
 import { createHash, generateKeyPair, randomBytes, randomInt, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CPS_URL, OID, SHA256_WITH_RSA_ALGORITHM, simPolicyOid, toPem, type CertKind, type Medium } from '@kakunin/jpki';
+import {
+  CPS_URL,
+  OID,
+  SHA256_WITH_RSA_ALGORITHM,
+  simPolicyOid,
+  toPem,
+  type CertKind,
+  type Medium,
+} from '@kakunin/jpki';
 import { TAG, encodeTlv } from '@kakunin/jpki/der';
 import { InvalidInput, UnknownIssuer } from './errors.js';
 import {
@@ -49,8 +57,21 @@ import {
   truncateToSecond,
   type SexCode,
 } from './japanese.js';
-import { municipality as municipalityByCode, municipalityOfAddress, MUNICIPALITIES, type Municipality } from './municipalities.js';
-import { authSubjectRdns, buildName, caAltRdns, caRdns, crlDistributionPointRdns, signSubjectRdns, type Rdns } from './names.js';
+import {
+  municipality as municipalityByCode,
+  municipalityOfAddress,
+  MUNICIPALITIES,
+  type Municipality,
+} from './municipalities.js';
+import {
+  authSubjectRdns,
+  buildName,
+  caAltRdns,
+  caRdns,
+  crlDistributionPointRdns,
+  signSubjectRdns,
+  type Rdns,
+} from './names.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -78,7 +99,10 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:8900';
  * ([now−3y, now+7y]). notAfter is 23:59:59 JST like the real ones.
  */
 export function defaultRootSpecs(now: Date): RootSpec[] {
-  const span = (from: number, to: number) => ({ notBefore: truncateToSecond(addYears(now, from)), notAfter: endOfJstDay(jstDate(addYears(now, to))) });
+  const span = (from: number, to: number) => ({
+    notBefore: truncateToSecond(addYears(now, from)),
+    notAfter: endOfJstDay(jstDate(addYears(now, to))),
+  });
   const kinds: readonly CertKind[] = ['auth', 'sign'];
   return [
     ...kinds.flatMap((kind) => [
@@ -167,20 +191,30 @@ const ser = (v: object): Buffer => Buffer.from(AsnConvert.serialize(v));
 const ab = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
 function extension(oid: string, critical: boolean, value: object | Buffer): Extension {
-  return new Extension({ extnID: oid, critical, extnValue: new OctetString(Buffer.isBuffer(value) ? value : ser(value)) });
+  return new Extension({
+    extnID: oid,
+    critical,
+    extnValue: new OctetString(Buffer.isBuffer(value) ? value : ser(value)),
+  });
 }
-
 
 /** Wraps TBS bytes (kept byte for byte) into a Certificate signed with sha256WithRSAEncryption. */
 export function signTbsWith(privateKey: KeyObject, tbsDer: Uint8Array): Buffer {
   const tbs = Buffer.from(tbsDer);
   const signature = sign('sha256', tbs, privateKey);
-  return encodeTlv(TAG.SEQUENCE, tbs, SHA256_WITH_RSA_ALGORITHM, encodeTlv(TAG.BIT_STRING, Buffer.from([0]), signature));
+  return encodeTlv(
+    TAG.SEQUENCE,
+    tbs,
+    SHA256_WITH_RSA_ALGORITHM,
+    encodeTlv(TAG.BIT_STRING, Buffer.from([0]), signature),
+  );
 }
 
 /** SHA-1 of the RSAPublicKey (the BIT STRING content of the SPKI), as J-LIS computes key identifiers. */
 export function keyIdentifier(publicKey: KeyObject): Buffer {
-  return createHash('sha1').update(publicKey.export({ type: 'pkcs1', format: 'der' })).digest();
+  return createHash('sha1')
+    .update(publicKey.export({ type: 'pkcs1', format: 'der' }))
+    .digest();
 }
 
 function spki(publicKey: KeyObject): SubjectPublicKeyInfo {
@@ -189,12 +223,15 @@ function spki(publicKey: KeyObject): SubjectPublicKeyInfo {
 
 /** A random positive serial of exactly 4 DER bytes (first byte 01..7F), like the real `054CFCD8`. */
 function randomSerial(): string {
-  return Buffer.concat([Buffer.from([randomInt(1, 0x80)]), randomBytes(3)]).toString('hex').toUpperCase();
+  return Buffer.concat([Buffer.from([randomInt(1, 0x80)]), randomBytes(3)])
+    .toString('hex')
+    .toUpperCase();
 }
 
 const HEX = '0123456789ABCDEF';
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const pick = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
+const pick = (alphabet: string, n: number): string =>
+  Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 
 /** A fresh 識別符号 in the observed shape: 8 hex + 6 letters + municipality code + `003A` (23 chars, spec §7.2). */
 export function newSubjectId(municipalityCode: string): string {
@@ -207,20 +244,29 @@ function resolveMunicipality(m: string | Municipality): Municipality {
 
 function otherName(typeId: string, value: string): GeneralName {
   // asn1-x509 adds the [0] EXPLICIT wrapper itself: the value is the bare UTF8String.
-  return new GeneralName({ otherName: new OtherName({ typeId, value: ab(encodeTlv(TAG.UTF8_STRING, Buffer.from(value, 'utf8'))) }) });
+  return new GeneralName({
+    otherName: new OtherName({ typeId, value: ab(encodeTlv(TAG.UTF8_STRING, Buffer.from(value, 'utf8'))) }),
+  });
 }
 
 function checkFlags(flags: string, text: string, what: string): void {
   if (!/^[01]*$/.test(flags)) throw new InvalidInput(`${what} substitute flags must be 0/1 digits`, { flags });
-  if (flags.length !== codePointLength(text)) throw new InvalidInput(`${what} substitute flags need one digit per character`, { flags, text });
+  if (flags.length !== codePointLength(text))
+    throw new InvalidInput(`${what} substitute flags need one digit per character`, { flags, text });
 }
 
 /** The SAN value of a signing certificate: otherName entries in the observed order 1, 4, 3, 5, 2, 6 (spec §7.4). */
 export function basic4SubjectAltName(input: Basic4Input): GeneralNames {
   if (!SEX_CODES.includes(input.sex)) throw new InvalidInput(`sex "${input.sex}" is not a JIS X 0303 code`);
   assertIsoDate(input.birthDate, 'birth date');
-  const name = input.nameSubstitute === undefined ? toCertificateText(input.name) : { text: input.name, flags: input.nameSubstitute };
-  const address = input.addressSubstitute === undefined ? toCertificateText(input.address) : { text: input.address, flags: input.addressSubstitute };
+  const name =
+    input.nameSubstitute === undefined
+      ? toCertificateText(input.name)
+      : { text: input.name, flags: input.nameSubstitute };
+  const address =
+    input.addressSubstitute === undefined
+      ? toCertificateText(input.address)
+      : { text: input.address, flags: input.addressSubstitute };
   checkFlags(name.flags, name.text, 'name');
   checkFlags(address.flags, address.text, 'address');
   return new GeneralNames([
@@ -236,7 +282,9 @@ export function basic4SubjectAltName(input: Basic4Input): GeneralNames {
 const dirName = (rdns: Rdns): GeneralName => new GeneralName({ directoryName: buildName(rdns) });
 
 function crlDistributionPoints(rdns: Rdns): CRLDistributionPoints {
-  return new CRLDistributionPoints([new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [dirName(rdns)] }) })]);
+  return new CRLDistributionPoints([
+    new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [dirName(rdns)] }) }),
+  ]);
 }
 
 interface TbsParams {
@@ -312,7 +360,10 @@ export class SimCa {
   }
 
   /** Creates the roots (keys generated in parallel on the thread pool); by default those of defaultRootSpecs(now). */
-  static async create(specs: readonly RootSpec[] = defaultRootSpecs(new Date()), baseUrl: string = DEFAULT_BASE_URL): Promise<SimCa> {
+  static async create(
+    specs: readonly RootSpec[] = defaultRootSpecs(new Date()),
+    baseUrl: string = DEFAULT_BASE_URL,
+  ): Promise<SimCa> {
     const keys = await Promise.all(specs.map(() => generateRsaKeyPair()));
     return new SimCa(
       baseUrl,
@@ -340,11 +391,16 @@ export class SimCa {
   /** The newest generation of (kind, medium) whose validity contains `at`, or the given generation. */
   issuerFor(kind: CertKind, medium: Medium, at: Date, generation?: number): SimRoot {
     const candidates = this.roots()
-      .filter((r) => r.kind === kind && r.medium === medium && (generation === undefined || r.generation === generation))
+      .filter(
+        (r) => r.kind === kind && r.medium === medium && (generation === undefined || r.generation === generation),
+      )
       .filter((r) => generation !== undefined || (r.notBefore <= at && at <= r.notAfter))
       .sort((a, b) => b.generation - a.generation);
     const root = candidates[0];
-    if (!root) throw new UnknownIssuer(`${kind}/${medium}${generation === undefined ? ` valid at ${at.toISOString()}` : ` generation ${generation}`}`);
+    if (!root)
+      throw new UnknownIssuer(
+        `${kind}/${medium}${generation === undefined ? ` valid at ${at.toISOString()}` : ` generation ${generation}`}`,
+      );
     return root;
   }
 
@@ -369,7 +425,9 @@ export class SimCa {
   /** 署名用電子証明書 per spec §7.3/§7.4 with the 基本4情報 in subjectAltName. */
   async issueSign(basic4: Basic4Input, options: IssueOptions = {}): Promise<IssuedCertificate> {
     const san = basic4SubjectAltName(basic4);
-    const m = options.municipality ? resolveMunicipality(options.municipality) : (municipalityOfAddress(basic4.address) ?? MUNICIPALITIES[0]!);
+    const m = options.municipality
+      ? resolveMunicipality(options.municipality)
+      : (municipalityOfAddress(basic4.address) ?? MUNICIPALITIES[0]!);
     return this.issue('sign', basic4.birthDate, m, san, options);
   }
 
@@ -395,11 +453,18 @@ export class SimCa {
     }
   }
 
-  private async issue(kind: CertKind, birthDate: string, m: Municipality, san: GeneralNames | undefined, o: IssueOptions): Promise<IssuedCertificate> {
+  private async issue(
+    kind: CertKind,
+    birthDate: string,
+    m: Municipality,
+    san: GeneralNames | undefined,
+    o: IssueOptions,
+  ): Promise<IssuedCertificate> {
     const medium = o.medium ?? 'card';
     const notBefore = truncateToSecond(o.notBefore ?? new Date());
     const root = o.issuerId ? this.root(o.issuerId) : this.issuerFor(kind, medium, notBefore, o.generation);
-    if (root.kind !== kind || root.medium !== medium) throw new InvalidInput(`root ${root.id} issues ${root.kind}/${root.medium}, not ${kind}/${medium}`);
+    if (root.kind !== kind || root.medium !== medium)
+      throw new InvalidInput(`root ${root.id} issues ${root.kind}/${root.medium}, not ${kind}/${medium}`);
     const ruled = fifthBirthdayNotAfter(birthDate, notBefore);
     const notAfter = o.notAfter ?? (ruled < root.notAfter ? ruled : root.notAfter);
     const generated = o.publicKey ? undefined : await generateRsaKeyPair();
@@ -417,7 +482,12 @@ export class SimCa {
         new CertificatePolicies([
           new PolicyInformation({
             policyIdentifier: simPolicyOid(kind, medium),
-            policyQualifiers: [new PolicyQualifierInfo({ policyQualifierId: OID.cpsQualifier, qualifier: AsnConvert.serialize(new Qualifier({ cPSuri: CPS_URL })) })],
+            policyQualifiers: [
+              new PolicyQualifierInfo({
+                policyQualifierId: OID.cpsQualifier,
+                qualifier: AsnConvert.serialize(new Qualifier({ cPSuri: CPS_URL })),
+              }),
+            ],
           }),
         ]),
       ),
@@ -427,7 +497,12 @@ export class SimCa {
       extension(
         OID.authorityInfoAccess,
         false,
-        new AuthorityInfoAccessSyntax([new AccessDescription({ accessMethod: OID.ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: `${this.baseUrl}/ocsp` }) })]),
+        new AuthorityInfoAccessSyntax([
+          new AccessDescription({
+            accessMethod: OID.ocsp,
+            accessLocation: new GeneralName({ uniformResourceIdentifier: `${this.baseUrl}/ocsp` }),
+          }),
+        ]),
       ),
       extension(
         OID.authorityKeyIdentifier,

@@ -36,7 +36,14 @@ export {
 } from './ca.js';
 export { caRdns, caAltRdns, crlDistributionPointRdns, nameDer, rdnsText, MEDIUM_OU, type Rdns } from './names.js';
 export { MUNICIPALITIES, municipality, municipalityOfAddress, type Municipality } from './municipalities.js';
-export { SUBSTITUTES, toCertificateText, jpkiBirthDate, eraDigit, fifthBirthdayNotAfter, type SexCode } from './japanese.js';
+export {
+  SUBSTITUTES,
+  toCertificateText,
+  jpkiBirthDate,
+  eraDigit,
+  fifthBirthdayNotAfter,
+  type SexCode,
+} from './japanese.js';
 export { SIGN_CERT_MIN_AGE, type Person, type CardPins } from './people.js';
 export {
   CRL_REASON_CODE,

@@ -34,15 +34,15 @@ export function jpkiBirthDate(isoDate: string): string {
  * and flags the position.
  */
 export const SUBSTITUTES: Readonly<Record<string, string>> = {
-  '髙': '高',
-  '﨑': '崎',
+  髙: '高',
+  﨑: '崎',
   '𠮷': '吉', // outside the BMP: one character, two UTF-16 units
-  '德': '徳',
-  '邉': '辺',
-  '濵': '浜',
-  '栁': '柳',
-  '桒': '桑',
-  '曾': '曽',
+  德: '徳',
+  邉: '辺',
+  濵: '浜',
+  栁: '柳',
+  桒: '桑',
+  曾: '曽',
 };
 
 /** Writes a true name or address as the certificate does, with one '0'/'1' flag per code point. */

@@ -16,7 +16,10 @@ export function buildName(rdns: Rdns): Name {
     rdns.map(
       ([type, value]) =>
         new RelativeDistinguishedName([
-          new AttributeTypeAndValue({ type, value: new AttributeValue(type === OID.countryName ? { printableString: value } : { utf8String: value }) }),
+          new AttributeTypeAndValue({
+            type,
+            value: new AttributeValue(type === OID.countryName ? { printableString: value } : { utf8String: value }),
+          }),
         ]),
     ),
   );

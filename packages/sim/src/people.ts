@@ -86,7 +86,28 @@ export class Rng {
   }
 }
 
-const FAMILY_NAMES = ['佐藤', '鈴木', '田中', '伊藤', '山本', '中村', '小林', '加藤', '山田', '松本', '井上', '木村', '清水', '林', '森', '池田', '橋本', '石川', '前田', '藤井'];
+const FAMILY_NAMES = [
+  '佐藤',
+  '鈴木',
+  '田中',
+  '伊藤',
+  '山本',
+  '中村',
+  '小林',
+  '加藤',
+  '山田',
+  '松本',
+  '井上',
+  '木村',
+  '清水',
+  '林',
+  '森',
+  '池田',
+  '橋本',
+  '石川',
+  '前田',
+  '藤井',
+];
 /** Family names written with a character outside the certificate repertoire (see SUBSTITUTES). */
 const VARIANT_FAMILY_NAMES = ['髙橋', '德永', '渡邉', '濵田', '山﨑', '栁田', '桒原'];
 const GIVEN_NAMES: Record<SexCode, readonly string[]> = {
@@ -180,13 +201,21 @@ function pins(rng: Rng): CardPins {
 }
 
 /** The person fields derived from a true name and address (certificate spelling, flags, municipality). */
-export function withNameAndAddress<P extends Omit<Person, 'name' | 'nameSubstitute' | 'address' | 'addressSubstitute' | 'municipality' | 'prefecture'>>(
-  p: P,
-): P & Pick<Person, 'name' | 'nameSubstitute' | 'address' | 'addressSubstitute' | 'municipality' | 'prefecture'> {
+export function withNameAndAddress<
+  P extends Omit<Person, 'name' | 'nameSubstitute' | 'address' | 'addressSubstitute' | 'municipality' | 'prefecture'>,
+>(p: P): P & Pick<Person, 'name' | 'nameSubstitute' | 'address' | 'addressSubstitute' | 'municipality' | 'prefecture'> {
   const name = toCertificateText(p.trueName);
   const address = toCertificateText(p.trueAddress);
   const m = municipality(p.municipalityCode);
-  return { ...p, name: name.text, nameSubstitute: name.flags, address: address.text, addressSubstitute: address.flags, prefecture: m.prefecture, municipality: m.name };
+  return {
+    ...p,
+    name: name.text,
+    nameSubstitute: name.flags,
+    address: address.text,
+    addressSubstitute: address.flags,
+    prefecture: m.prefecture,
+    municipality: m.name,
+  };
 }
 
 export interface PersonPlan {
@@ -215,7 +244,9 @@ export function generatePeople(seed: string, now: Date, generation2Start: Date, 
   return ROLES.map((role, index) => {
     const m = municipality(role.municipalityCode);
     const family = role.family === 'variant' ? rng.take(variants) : (role.family ?? rng.take(families));
-    const givenPool = (role.era === 'taisho' ? OLD_GIVEN_NAMES : GIVEN_NAMES[role.sex]).filter((g) => !givenUsed.has(g));
+    const givenPool = (role.era === 'taisho' ? OLD_GIVEN_NAMES : GIVEN_NAMES[role.sex]).filter(
+      (g) => !givenUsed.has(g),
+    );
     const given = rng.pick(givenPool);
     givenUsed.add(given);
     const birth = birthDate(rng, role.era, now);

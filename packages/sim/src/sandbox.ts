@@ -6,10 +6,34 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CertKind, Medium } from '@kakunin/jpki/oids';
 import { DEFAULT_BASE_URL, defaultRootSpecs, SimCa, generateRsaKeyPair, type IssuedCertificate } from './ca.js';
-import { InvalidEvent, InvalidInput, NoSuchCertificate, SandboxCorrupt, SandboxExists, UnknownPerson } from './errors.js';
-import { ageAt, birthdayIn, DAY_MS, endOfJstDay, fifthBirthdayNotAfter, lastBirthdayBefore, truncateToSecond } from './japanese.js';
+import {
+  InvalidEvent,
+  InvalidInput,
+  NoSuchCertificate,
+  SandboxCorrupt,
+  SandboxExists,
+  UnknownPerson,
+} from './errors.js';
+import {
+  ageAt,
+  birthdayIn,
+  DAY_MS,
+  endOfJstDay,
+  fifthBirthdayNotAfter,
+  lastBirthdayBefore,
+  truncateToSecond,
+} from './japanese.js';
 import { municipality, municipalityOfAddress } from './municipalities.js';
-import { generatePeople, otherMunicipality, randomAddress, randomFamilyName, Rng, SIGN_CERT_MIN_AGE, withNameAndAddress, type Person } from './people.js';
+import {
+  generatePeople,
+  otherMunicipality,
+  randomAddress,
+  randomFamilyName,
+  Rng,
+  SIGN_CERT_MIN_AGE,
+  withNameAndAddress,
+  type Person,
+} from './people.js';
 import {
   readState,
   STATE_FILE,
@@ -135,7 +159,11 @@ class Change {
   }
 
   /** Issues a certificate for the person's current data and records it. */
-  async issue(kind: CertKind, medium: Medium, o: { notBefore?: Date; notAfter?: Date; key?: { privateKey: KeyObject; publicKey: KeyObject } } = {}): Promise<CertificateRecord> {
+  async issue(
+    kind: CertKind,
+    medium: Medium,
+    o: { notBefore?: Date; notAfter?: Date; key?: { privateKey: KeyObject; publicKey: KeyObject } } = {},
+  ): Promise<CertificateRecord> {
     const person = this.person();
     const notBefore = o.notBefore ?? this.at;
     const root = this.store.ca.issuerFor(kind, medium, notBefore);
@@ -147,11 +175,28 @@ class Change {
     }
     if (notAfter > root.notAfter) notAfter = root.notAfter;
     const key = o.key ?? (await generateRsaKeyPair());
-    const options = { publicKey: key.publicKey, medium, issuerId: root.id, notBefore, notAfter, municipality: person.municipalityCode };
+    const options = {
+      publicKey: key.publicKey,
+      medium,
+      issuerId: root.id,
+      notBefore,
+      notAfter,
+      municipality: person.municipalityCode,
+    };
     const cert: IssuedCertificate =
       kind === 'auth'
         ? await this.store.ca.issueAuth(person, options)
-        : await this.store.ca.issueSign({ name: person.name, nameSubstitute: person.nameSubstitute, sex: person.sex, birthDate: person.birthDate, address: person.address, addressSubstitute: person.addressSubstitute }, options);
+        : await this.store.ca.issueSign(
+            {
+              name: person.name,
+              nameSubstitute: person.nameSubstitute,
+              sex: person.sex,
+              birthDate: person.birthDate,
+              address: person.address,
+              addressSubstitute: person.addressSubstitute,
+            },
+            options,
+          );
     const record: CertificateRecord = {
       issuerId: cert.issuerId,
       serial: cert.serial,
@@ -167,7 +212,11 @@ class Change {
       eventId: this.eventId,
     };
     this.files.push({ path: record.file, data: cert.der });
-    this.files.push({ path: record.keyFile, data: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, mode: 0o600 });
+    this.files.push({
+      path: record.keyFile,
+      data: key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      mode: 0o600,
+    });
     this.store.state.certificates.push(record);
     this.store.index.set(keyOf(record.issuerId, record.serial), record);
     this.issued.push(refOf(record));
@@ -196,7 +245,12 @@ class Change {
   }
 
   /** Replaces each held certificate of the given kinds on a medium, linking old → new. */
-  async replace(medium: Medium, kinds: readonly CertKind[], reason: RevocationReason, o: { notBefore?: Date; notAfter?: Date } = {}): Promise<void> {
+  async replace(
+    medium: Medium,
+    kinds: readonly CertKind[],
+    reason: RevocationReason,
+    o: { notBefore?: Date; notAfter?: Date } = {},
+  ): Promise<void> {
     for (const kind of kinds) {
       const old = current(this.store, this.personId, kind, medium);
       const fresh = await this.issue(kind, medium, o);
@@ -243,27 +297,47 @@ export async function initSandbox(options: InitOptions = {}): Promise<Sandbox> {
   const now = truncateToSecond(options.now ?? new Date());
   const seed = String(options.seed ?? DEFAULT_SEED);
   const baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(baseUrl)) throw new InvalidInput(`baseUrl "${baseUrl}" is not an http(s) URL`);
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(baseUrl))
+    throw new InvalidInput(`baseUrl "${baseUrl}" is not an http(s) URL`);
   if (existsSync(dir)) {
     const empty = statSync(dir).isDirectory() && readdirSync(dir).length === 0;
     if (!empty && !(options.force && isSandboxDir(dir))) {
       // force replaces a sandbox, never an unrelated directory.
-      if (!isSandboxDir(dir)) throw new InvalidInput(`${dir} exists and is not a simulator sandbox; refusing to replace it`);
+      if (!isSandboxDir(dir))
+        throw new InvalidInput(`${dir} exists and is not a simulator sandbox; refusing to replace it`);
       throw new SandboxExists(dir);
     }
   }
 
   const specs = defaultRootSpecs(now);
-  const plans = generatePeople(seed, now, specs.find((s) => s.id === 'sim-authca02')!.notBefore, specs.find((s) => s.medium !== 'card')!.notBefore);
+  const plans = generatePeople(
+    seed,
+    now,
+    specs.find((s) => s.id === 'sim-authca02')!.notBefore,
+    specs.find((s) => s.medium !== 'card')!.notBefore,
+  );
   // One issue event per person and medium, in time order.
   const issues = plans
     .flatMap((p) => [
-      { person: p.person, medium: 'card' as Medium, at: p.cardIssuedAt, kinds: (p.hasSignCertificate ? ['auth', 'sign'] : ['auth']) as CertKind[] },
-      ...p.smartphones.map((s) => ({ person: p.person, medium: s.medium as Medium, at: s.issuedAt, kinds: ['auth', 'sign'] as CertKind[] })),
+      {
+        person: p.person,
+        medium: 'card' as Medium,
+        at: p.cardIssuedAt,
+        kinds: (p.hasSignCertificate ? ['auth', 'sign'] : ['auth']) as CertKind[],
+      },
+      ...p.smartphones.map((s) => ({
+        person: p.person,
+        medium: s.medium as Medium,
+        at: s.issuedAt,
+        kinds: ['auth', 'sign'] as CertKind[],
+      })),
     ])
     .sort((a, b) => a.at.getTime() - b.at.getTime());
   // Every key (roots and people) is generated at once: the thread pool keeps all cores busy.
-  const [ca, keys] = await Promise.all([SimCa.create(specs, baseUrl), Promise.all(issues.flatMap((i) => i.kinds.map(() => generateRsaKeyPair())))]);
+  const [ca, keys] = await Promise.all([
+    SimCa.create(specs, baseUrl),
+    Promise.all(issues.flatMap((i) => i.kinds.map(() => generateRsaKeyPair()))),
+  ]);
   const state: SandboxState = {
     format: STATE_FORMAT,
     revision: 1,
@@ -336,7 +410,14 @@ function loadCa(dir: string, state: SandboxState): SimCa {
   const roots = state.roots.map((r) => {
     try {
       const privateKey = createPrivateKey(readFileSync(join(dir, r.keyFile)));
-      return { ...r, notBefore: new Date(r.notBefore), notAfter: new Date(r.notAfter), der: readFileSync(join(dir, r.file)), privateKey, publicKey: createPublicKey(privateKey) };
+      return {
+        ...r,
+        notBefore: new Date(r.notBefore),
+        notAfter: new Date(r.notAfter),
+        der: readFileSync(join(dir, r.file)),
+        privateKey,
+        publicKey: createPublicKey(privateKey),
+      };
     } catch (e) {
       throw new SandboxCorrupt(dir, `root ${r.id}: ${(e as Error).message}`);
     }
@@ -366,7 +447,11 @@ export class Sandbox {
   private adopt(state: SandboxState): void {
     this.store.state = state;
     this.store.index = new Map(state.certificates.map((c) => [keyOf(c.issuerId, c.serial), c]));
-    for (const r of state.roots) this.ca.reserveSerials(r.id, state.certificates.filter((c) => c.issuerId === r.id).map((c) => c.serial));
+    for (const r of state.roots)
+      this.ca.reserveSerials(
+        r.id,
+        state.certificates.filter((c) => c.issuerId === r.id).map((c) => c.serial),
+      );
   }
 
   /** Re-reads state.json if another process changed it (or re-initialised the sandbox); returns whether it did. */
@@ -427,7 +512,9 @@ export class Sandbox {
   }
 
   /** Every certificate ever issued in the sandbox, in issuance order (optionally filtered). */
-  certificates(filter: { personId?: string; kind?: CertKind; medium?: Medium; issuerId?: string } = {}): readonly CertificateRecord[] {
+  certificates(
+    filter: { personId?: string; kind?: CertKind; medium?: Medium; issuerId?: string } = {},
+  ): readonly CertificateRecord[] {
     return this.store.state.certificates.filter(
       (c) =>
         (filter.personId === undefined || c.personId === filter.personId) &&
@@ -453,7 +540,10 @@ export class Sandbox {
     this.person(personId);
     const r = current(this.store, personId, kind, medium);
     if (!r) {
-      const why = kind === 'sign' && medium === 'card' ? `no signing certificate is issued to this person (under ${SIGN_CERT_MIN_AGE})` : `none issued for ${medium}`;
+      const why =
+        kind === 'sign' && medium === 'card'
+          ? `no signing certificate is issued to this person (under ${SIGN_CERT_MIN_AGE})`
+          : `none issued for ${medium}`;
       throw new NoSuchCertificate(`${kind}/${medium} of ${personId}`, why);
     }
     return r;
@@ -517,11 +607,18 @@ export class Sandbox {
     });
   }
 
-  private async runEvent(personId: string, type: LifeEventType, options: EventOptions): Promise<{ change: Change; event: SimEvent }> {
+  private async runEvent(
+    personId: string,
+    type: LifeEventType,
+    options: EventOptions,
+  ): Promise<{ change: Change; event: SimEvent }> {
     const person = this.person(personId);
     const at = truncateToSecond(options.at ?? new Date());
     const last = this.store.state.events.filter((e) => e.personId === personId).at(-1);
-    if (last && Date.parse(last.at) > at.getTime()) throw new InvalidEvent(`${type} at ${at.toISOString()} precedes ${personId}'s previous event ${last.id} at ${last.at}`);
+    if (last && Date.parse(last.at) > at.getTime())
+      throw new InvalidEvent(
+        `${type} at ${at.toISOString()} precedes ${personId}'s previous event ${last.id} at ${last.at}`,
+      );
     const change = new Change(this.store, eventId(this.store.state.events.length + 1), type, personId, at);
     const media = orderMedia(options.media ?? ['card']);
     let changes: SimEvent['changes'];
@@ -557,7 +654,8 @@ export class Sandbox {
         for (const medium of MEDIA) {
           const old = current(this.store, personId, 'sign', medium);
           if (!old || !change.revoke(old, 'affiliationChanged')) continue;
-          const reissue = medium === 'card' || (options.reissueSmartphone === true && this.hasValidCardSign(personId, at));
+          const reissue =
+            medium === 'card' || (options.reissueSmartphone === true && this.hasValidCardSign(personId, at));
           if (!reissue) continue;
           change.link(old, await change.issue('sign', medium));
           change.pair(medium);
@@ -575,7 +673,8 @@ export class Sandbox {
 
   private requireCardSign(personId: string, at: Date, what: string): void {
     // Smartphone certificates are issued from the card's signing certificate (spec §7.6).
-    if (!this.hasValidCardSign(personId, at)) throw new InvalidEvent(`${what} needs a valid card signing certificate`, { personId });
+    if (!this.hasValidCardSign(personId, at))
+      throw new InvalidEvent(`${what} needs a valid card signing certificate`, { personId });
   }
 
   /** Replaces the certificates on a medium by ones that expired at the last birthday before `at`. */
@@ -585,9 +684,12 @@ export class Sandbox {
     const expiry = lastBirthdayBefore(person.birthDate, at);
     const notAfter = endOfJstDay(expiry);
     // Issued a month after the birthday five years before, so notAfter is its 5th birthday (10:00 JST).
-    const issued = Date.parse(`${birthdayIn(person.birthDate, Number(expiry.slice(0, 4)) - 5)}T01:00:00Z`) + 30 * DAY_MS;
+    const issued =
+      Date.parse(`${birthdayIn(person.birthDate, Number(expiry.slice(0, 4)) - 5)}T01:00:00Z`) + 30 * DAY_MS;
     const root = this.ca.issuerFor(kinds[0]!, medium, notAfter);
-    const notBefore = new Date(Math.max(issued, root.notBefore.getTime() + 1000, Date.parse(`${person.birthDate}T00:00:00Z`)));
+    const notBefore = new Date(
+      Math.max(issued, root.notBefore.getTime() + 1000, Date.parse(`${person.birthDate}T00:00:00Z`)),
+    );
     if (notBefore >= notAfter) throw new InvalidEvent(`${person.id} is too young for an expired certificate`);
     await change.replace(medium, kinds, 'superseded', { notBefore, notAfter });
   }
@@ -605,7 +707,9 @@ export class Sandbox {
     this.updatePerson({ ...person, trueAddress: address, municipalityCode: m.code });
     return {
       trueAddress: { from: person.trueAddress, to: address },
-      ...(m.code !== person.municipalityCode ? { municipalityCode: { from: person.municipalityCode, to: m.code } } : {}),
+      ...(m.code !== person.municipalityCode
+        ? { municipalityCode: { from: person.municipalityCode, to: m.code } }
+        : {}),
     };
   }
 

@@ -2,7 +2,17 @@
 // processes: every file is written to a temporary name and renamed into place, state.json last,
 // and changes are serialised by a lock file.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CertKind, Medium, RevocationReason } from '@kakunin/jpki';
@@ -138,7 +148,8 @@ export function readState(dir: string): SandboxState {
   } catch (e) {
     throw new SandboxCorrupt(dir, `${STATE_FILE} is not JSON (${(e as Error).message})`);
   }
-  if (state?.format !== STATE_FORMAT) throw new SandboxCorrupt(dir, `${STATE_FILE} has format ${String(state?.format)}, expected ${STATE_FORMAT}`);
+  if (state?.format !== STATE_FORMAT)
+    throw new SandboxCorrupt(dir, `${STATE_FILE} has format ${String(state?.format)}, expected ${STATE_FORMAT}`);
   for (const key of ['roots', 'people', 'certificates', 'events'] as const) {
     if (!Array.isArray(state[key])) throw new SandboxCorrupt(dir, `${STATE_FILE} lacks "${key}"`);
   }

@@ -35,7 +35,19 @@ import {
   type Basic4Input,
   type SexCode,
 } from '../src/index.js';
-import { AUTH_EXTENSIONS, certificatePoliciesHex, SIGN_EXTENSIONS, extension, extensions, hex, nameHex, opensslVerify, parseCert, sanOtherNames, tempDir } from './helpers.js';
+import {
+  AUTH_EXTENSIONS,
+  certificatePoliciesHex,
+  SIGN_EXTENSIONS,
+  extension,
+  extensions,
+  hex,
+  nameHex,
+  opensslVerify,
+  parseCert,
+  sanOtherNames,
+  tempDir,
+} from './helpers.js';
 
 const NOW = new Date('2026-11-25T03:00:00Z');
 const BASE_URL = 'http://127.0.0.1:18900';
@@ -89,7 +101,13 @@ describe('root CAs (spec §7.1)', () => {
 
   it('put the smartphone OU before the last OU', () => {
     const ous = (medium: 'android' | 'iphone') => caRdns('auth', medium).map(([, v]) => v);
-    expect(ous('android')).toEqual(['JP', 'JPKI-SIM', 'JPKI for user authentication', 'Smartphone Android', 'Japan Agency for Local Authority Information Systems']);
+    expect(ous('android')).toEqual([
+      'JP',
+      'JPKI-SIM',
+      'JPKI for user authentication',
+      'Smartphone Android',
+      'Japan Agency for Local Authority Information Systems',
+    ]);
     expect(ous('iphone')[3]).toBe('Smartphone iPhone');
   });
 
@@ -108,14 +126,20 @@ describe('root CAs (spec §7.1)', () => {
       ]);
       expect(hex(extension(c, OIDS.keyUsage).extnValue.buffer)).toBe('03020106');
       expect(hex(extension(c, OIDS.basicConstraints).extnValue.buffer)).toBe('30030101ff');
-      expect(AsnConvert.parse(extension(c, OIDS.basicConstraints).extnValue.buffer, BasicConstraints).pathLenConstraint).toBeUndefined();
+      expect(
+        AsnConvert.parse(extension(c, OIDS.basicConstraints).extnValue.buffer, BasicConstraints).pathLenConstraint,
+      ).toBeUndefined();
       const san = AsnConvert.parse(extension(c, OIDS.subjectAltName).extnValue.buffer, SubjectAlternativeName);
       expect(dirNameHex(san)).toBe(hex(nameDer(caAltRdns(r.kind, r.medium))));
       const dp = AsnConvert.parse(extension(c, OIDS.crlDp).extnValue.buffer, CRLDistributionPoints);
       expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(nameHex(tbs.subject));
       const ski = AsnConvert.parse(extension(c, OIDS.ski).extnValue.buffer, SubjectKeyIdentifier);
       expect(hex(ski.buffer)).toBe(sha1(tbs.subjectPublicKeyInfo.subjectPublicKey));
-      const details = createPublicKey({ key: Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo)), format: 'der', type: 'spki' }).asymmetricKeyDetails;
+      const details = createPublicKey({
+        key: Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo)),
+        format: 'der',
+        type: 'spki',
+      }).asymmetricKeyDetails;
       expect(details).toMatchObject({ modulusLength: 2048, publicExponent: 65537n });
       // UTCTime, notAfter at 23:59:59 JST
       expect(tbs.validity.notBefore.utcTime).toBeInstanceOf(Date);
@@ -145,7 +169,10 @@ describe('authentication certificate (spec §7.2)', () => {
   const notBefore = new Date('2026-11-25T03:04:05Z');
 
   beforeAll(async () => {
-    const issued = await ca.issueAuth({ birthDate: '1980-02-17', municipality: '18201' }, { publicKey: key.publicKey, notBefore });
+    const issued = await ca.issueAuth(
+      { birthDate: '1980-02-17', municipality: '18201' },
+      { publicKey: key.publicKey, notBefore },
+    );
     der = issued.der;
     cert = parseCert(der);
   });
@@ -188,7 +215,9 @@ describe('authentication certificate (spec §7.2)', () => {
     const dp = AsnConvert.parse(extension(cert, OIDS.crlDp).extnValue.buffer, CRLDistributionPoints);
     expect(dp).toHaveLength(1);
     expect(dp[0]!.distributionPoint!.fullName).toHaveLength(1);
-    expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(hex(nameDer(crlDistributionPointRdns('auth', 'card', municipality('18201')))));
+    expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(
+      hex(nameDer(crlDistributionPointRdns('auth', 'card', municipality('18201')))),
+    );
     expect(crlDistributionPointRdns('auth', 'card', municipality('18201')).map(([, v]) => v)).toEqual([
       'JP',
       'JPKI-SIM',
@@ -198,14 +227,20 @@ describe('authentication certificate (spec §7.2)', () => {
       'Fukui-shi CRLDP',
     ]);
     const aia = AsnConvert.parse(extension(cert, OIDS.aia).extnValue.buffer, AuthorityInfoAccessSyntax);
-    expect(aia.map((a) => [a.accessMethod, a.accessLocation.uniformResourceIdentifier])).toEqual([['1.3.6.1.5.5.7.48.1', `${BASE_URL}/ocsp`]]);
+    expect(aia.map((a) => [a.accessMethod, a.accessLocation.uniformResourceIdentifier])).toEqual([
+      ['1.3.6.1.5.5.7.48.1', `${BASE_URL}/ocsp`],
+    ]);
     const aki = AsnConvert.parse(extension(cert, OIDS.aki).extnValue.buffer, AuthorityKeyIdentifier);
     expect(hex(aki.keyIdentifier!.buffer)).toBe(root.keyId.toString('hex'));
     expect(dirNameHex(aki.authorityCertIssuer!)).toBe(hex(nameDer(caRdns('auth', 'card'))));
     expect(hex(aki.authorityCertSerialNumber!).toUpperCase()).toBe(root.serial);
     const ski = AsnConvert.parse(extension(cert, OIDS.ski).extnValue.buffer, SubjectKeyIdentifier);
     expect(hex(ski.buffer)).toBe(sha1(cert.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey));
-    expect(hex(ski.buffer)).toBe(createHash('sha1').update(key.publicKey.export({ type: 'pkcs1', format: 'der' })).digest('hex'));
+    expect(hex(ski.buffer)).toBe(
+      createHash('sha1')
+        .update(key.publicKey.export({ type: 'pkcs1', format: 'der' }))
+        .digest('hex'),
+    );
   });
 
   it('is valid from issuance to 14:59:59Z of the 5th birthday after it, in UTCTime', () => {
@@ -223,7 +258,12 @@ describe('authentication certificate (spec §7.2)', () => {
 });
 
 describe('signing certificate (spec §7.3, §7.4)', () => {
-  const basic4: Basic4Input = { name: '𠮷田　太郎', sex: '1', birthDate: '1980-02-17', address: '大阪府大阪市北区曾根﨑２－５－１８' };
+  const basic4: Basic4Input = {
+    name: '𠮷田　太郎',
+    sex: '1',
+    birthDate: '1980-02-17',
+    address: '大阪府大阪市北区曾根﨑２－５－１８',
+  };
   let cert: Certificate;
 
   beforeAll(async () => {
@@ -233,9 +273,13 @@ describe('signing certificate (spec §7.3, §7.4)', () => {
   it('has key usage digitalSignature+nonRepudiation, the sign policy and the auth profile otherwise', () => {
     expect(extList(cert)).toEqual(SIGN_EXTENSIONS);
     expect(hex(extension(cert, OIDS.keyUsage).extnValue.buffer)).toBe('030206c0');
-    expect(hex(extension(cert, OIDS.certificatePolicies).extnValue.buffer)).toBe(certificatePoliciesHex(simPolicyOid('sign', 'card'), CPS_URL));
+    expect(hex(extension(cert, OIDS.certificatePolicies).extnValue.buffer)).toBe(
+      certificatePoliciesHex(simPolicyOid('sign', 'card'), CPS_URL),
+    );
     const dp = AsnConvert.parse(extension(cert, OIDS.crlDp).extnValue.buffer, CRLDistributionPoints);
-    expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(hex(nameDer(crlDistributionPointRdns('sign', 'card', municipality('27127')))));
+    expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(
+      hex(nameDer(crlDistributionPointRdns('sign', 'card', municipality('27127')))),
+    );
   });
 
   it('carries the basic 4 info as otherName UTF8Strings in the order 1, 4, 3, 5, 2, 6 with substitutes flagged', () => {
@@ -253,7 +297,10 @@ describe('signing certificate (spec §7.3, §7.4)', () => {
   });
 
   it('has subject C=JP, L=<prefecture>, L=<municipality>, CN=<id>', () => {
-    const rdns = cert.tbsCertificate.subject.map((rdn) => [rdn[0]!.type, rdn[0]!.value.printableString ?? rdn[0]!.value.utf8String]);
+    const rdns = cert.tbsCertificate.subject.map((rdn) => [
+      rdn[0]!.type,
+      rdn[0]!.value.printableString ?? rdn[0]!.value.utf8String,
+    ]);
     expect(rdns.slice(0, 3)).toEqual([
       ['2.5.4.6', 'JP'],
       ['2.5.4.7', 'Osaka'],
@@ -275,7 +322,12 @@ describe('signing certificate (spec §7.3, §7.4)', () => {
     const t0 = Date.now();
     for (let i = 0; i < 1000; i++) {
       const birth = new Date(Date.UTC(1900 + rnd(125), rnd(12), 1 + rnd(28))).toISOString().slice(0, 10);
-      const input: Basic4Input = { name: text(1 + rnd(12)), sex: sexes[rnd(4)]!, birthDate: birth, address: `東京都清瀬市${text(1 + rnd(30))}` };
+      const input: Basic4Input = {
+        name: text(1 + rnd(12)),
+        sex: sexes[rnd(4)]!,
+        birthDate: birth,
+        address: `東京都清瀬市${text(1 + rnd(30))}`,
+      };
       const issued = await ca.issueSign(input, { publicKey: key.publicKey, notBefore: NOW });
       const san = new Map(sanOtherNames(parseCert(issued.der)));
       const name = toCertificateText(input.name);
@@ -292,13 +344,28 @@ describe('signing certificate (spec §7.3, §7.4)', () => {
   });
 
   it('writes explicit substitute flags as given and rejects malformed input', async () => {
-    const c = await ca.issueSign({ ...basic4, name: '高橋　一', nameSubstitute: '1000', address: '福井県福井市大手３－１０－１', addressSubstitute: '0'.repeat(14) }, { publicKey: key.publicKey });
+    const c = await ca.issueSign(
+      {
+        ...basic4,
+        name: '高橋　一',
+        nameSubstitute: '1000',
+        address: '福井県福井市大手３－１０－１',
+        addressSubstitute: '0'.repeat(14),
+      },
+      { publicKey: key.publicKey },
+    );
     const san = new Map(sanOtherNames(parseCert(c.der)));
     expect(san.get('1.2.392.200149.8.5.5.1')).toBe('高橋　一');
     expect(san.get('1.2.392.200149.8.5.5.2')).toBe('1000');
-    await expect(ca.issueSign({ ...basic4, nameSubstitute: '1' }, { publicKey: key.publicKey })).rejects.toBeInstanceOf(InvalidInput);
-    await expect(ca.issueSign({ ...basic4, sex: '3' as SexCode }, { publicKey: key.publicKey })).rejects.toBeInstanceOf(InvalidInput);
-    await expect(ca.issueSign({ ...basic4, birthDate: '2001-02-29' }, { publicKey: key.publicKey })).rejects.toBeInstanceOf(InvalidInput);
+    await expect(ca.issueSign({ ...basic4, nameSubstitute: '1' }, { publicKey: key.publicKey })).rejects.toBeInstanceOf(
+      InvalidInput,
+    );
+    await expect(ca.issueSign({ ...basic4, sex: '3' as SexCode }, { publicKey: key.publicKey })).rejects.toBeInstanceOf(
+      InvalidInput,
+    );
+    await expect(
+      ca.issueSign({ ...basic4, birthDate: '2001-02-29' }, { publicKey: key.publicKey }),
+    ).rejects.toBeInstanceOf(InvalidInput);
   });
 });
 
@@ -308,15 +375,27 @@ describe('smartphone issuers', () => {
       for (const kind of ['auth', 'sign'] as const) {
         const issued =
           kind === 'auth'
-            ? await ca.issueAuth({ birthDate: '1990-01-01', municipality: '13221' }, { publicKey: key.publicKey, medium, notBefore: NOW })
-            : await ca.issueSign({ name: '清瀬　花子', sex: '2', birthDate: '1990-01-01', address: '東京都清瀬市中里１－２－３' }, { publicKey: key.publicKey, medium, notBefore: NOW });
+            ? await ca.issueAuth(
+                { birthDate: '1990-01-01', municipality: '13221' },
+                { publicKey: key.publicKey, medium, notBefore: NOW },
+              )
+            : await ca.issueSign(
+                { name: '清瀬　花子', sex: '2', birthDate: '1990-01-01', address: '東京都清瀬市中里１－２－３' },
+                { publicKey: key.publicKey, medium, notBefore: NOW },
+              );
         const c = parseCert(issued.der);
         expect(issued.issuerId).toBe(`sim-${kind}ca-${medium}01`);
         expect(nameHex(c.tbsCertificate.issuer)).toBe(hex(nameDer(caRdns(kind, medium))));
-        expect(hex(extension(c, OIDS.certificatePolicies).extnValue.buffer)).toBe(certificatePoliciesHex(simPolicyOid(kind, medium), CPS_URL));
+        expect(hex(extension(c, OIDS.certificatePolicies).extnValue.buffer)).toBe(
+          certificatePoliciesHex(simPolicyOid(kind, medium), CPS_URL),
+        );
         const dp = AsnConvert.parse(extension(c, OIDS.crlDp).extnValue.buffer, CRLDistributionPoints);
-        expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(hex(nameDer(crlDistributionPointRdns(kind, medium, municipality('13221')))));
-        expect(opensslVerify(tmp.path, ca.root(issued.issuerId).pem, [issued.der], ['-x509_strict']).ok).toEqual([true]);
+        expect(dirNameHex(dp[0]!.distributionPoint!.fullName!)).toBe(
+          hex(nameDer(crlDistributionPointRdns(kind, medium, municipality('13221')))),
+        );
+        expect(opensslVerify(tmp.path, ca.root(issued.issuerId).pem, [issued.der], ['-x509_strict']).ok).toEqual([
+          true,
+        ]);
         expect(opensslVerify(tmp.path, ca.issuerFor(kind, 'card', NOW).pem, [issued.der]).ok).toEqual([false]);
       }
     }
@@ -326,20 +405,34 @@ describe('smartphone issuers', () => {
 describe('validity and serials', () => {
   it('follows the 5th-birthday rule in Japanese time, 29 February included, capped by the root', async () => {
     // Issued on the birthday itself (JST): that birthday does not count.
-    expect(fifthBirthdayNotAfter('1990-11-25', new Date('2026-11-24T16:00:00Z')).toISOString()).toBe('2031-11-25T14:59:59.000Z');
+    expect(fifthBirthdayNotAfter('1990-11-25', new Date('2026-11-24T16:00:00Z')).toISOString()).toBe(
+      '2031-11-25T14:59:59.000Z',
+    );
     // 14:59Z on 24 Nov is still 24 Nov in Japan.
-    expect(fifthBirthdayNotAfter('1990-11-25', new Date('2026-11-24T14:59:00Z')).toISOString()).toBe('2030-11-25T14:59:59.000Z');
-    expect(fifthBirthdayNotAfter('2000-02-29', new Date('2026-03-01T00:00:00Z')).toISOString()).toBe('2031-02-28T14:59:59.000Z');
-    expect(fifthBirthdayNotAfter('2000-02-29', new Date('2027-03-01T00:00:00Z')).toISOString()).toBe('2032-02-29T14:59:59.000Z');
+    expect(fifthBirthdayNotAfter('1990-11-25', new Date('2026-11-24T14:59:00Z')).toISOString()).toBe(
+      '2030-11-25T14:59:59.000Z',
+    );
+    expect(fifthBirthdayNotAfter('2000-02-29', new Date('2026-03-01T00:00:00Z')).toISOString()).toBe(
+      '2031-02-28T14:59:59.000Z',
+    );
+    expect(fifthBirthdayNotAfter('2000-02-29', new Date('2027-03-01T00:00:00Z')).toISOString()).toBe(
+      '2032-02-29T14:59:59.000Z',
+    );
     const gen1 = ca.issuerFor('auth', 'card', NOW, 1);
-    const capped = await ca.issueAuth({ birthDate: '1980-12-31', municipality: '18201' }, { publicKey: key.publicKey, generation: 1, notBefore: new Date(gen1.notAfter.getTime() - 86_400_000 * 400) });
+    const capped = await ca.issueAuth(
+      { birthDate: '1980-12-31', municipality: '18201' },
+      { publicKey: key.publicKey, generation: 1, notBefore: new Date(gen1.notAfter.getTime() - 86_400_000 * 400) },
+    );
     expect(capped.notAfter.toISOString()).toBe(gen1.notAfter.toISOString());
   });
 
   it('never repeats a serial within an issuer', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 300; i++) {
-      const c = await ca.issueAuth({ birthDate: '1980-01-01', municipality: '18201' }, { publicKey: key.publicKey, notBefore: NOW });
+      const c = await ca.issueAuth(
+        { birthDate: '1980-01-01', municipality: '18201' },
+        { publicKey: key.publicKey, notBefore: NOW },
+      );
       expect(c.serial).toMatch(/^[0-7][0-9A-F]{7}$/);
       expect(seen.has(c.serial)).toBe(false);
       seen.add(c.serial);
@@ -371,7 +464,10 @@ describe('era digits and substitutes', () => {
 
 describe('signTbs', () => {
   it('re-signs a tampered TBS so openssl accepts it, while the tampered original fails', async () => {
-    const issued = await ca.issueAuth({ birthDate: '1980-02-17', municipality: '18201' }, { publicKey: key.publicKey, notBefore: NOW });
+    const issued = await ca.issueAuth(
+      { birthDate: '1980-02-17', municipality: '18201' },
+      { publicKey: key.publicKey, notBefore: NOW },
+    );
     const c = parseCert(issued.der);
     // Tamper: drop the EKU and move notAfter.
     const tbs = c.tbsCertificate;
@@ -391,6 +487,10 @@ describe('signTbs', () => {
     expect(r.ok).toEqual([false]);
     expect(r.output).toMatch(/signature failure/);
     // And the root key is the one in the root certificate.
-    expect(createPublicKey(root.privateKey).export({ type: 'spki', format: 'der' }).equals(root.publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(
+      createPublicKey(root.privateKey)
+        .export({ type: 'spki', format: 'der' })
+        .equals(root.publicKey.export({ type: 'spki', format: 'der' })),
+    ).toBe(true);
   });
 });

@@ -1,7 +1,15 @@
 // The virtual My Number Card at the APDU level, against the simulator fidelity checklist (spec §11),
 // with raw command bytes (independent of the reader in @kakunin/card).
 
-import { constants, createHash, createPublicKey, publicDecrypt, sign as cryptoSign, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPublicKey,
+  publicDecrypt,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  X509Certificate,
+} from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -133,7 +141,11 @@ describe('READ BINARY (checklist 3, 4)', () => {
   });
 
   it('EF 0006 carries the token label of each medium (160 bytes); EF 0008 the certificate availability', () => {
-    for (const [token, label] of [['card', 'JPKIAPICCTOKEN2'], ['android', 'JPKIAPGPSETOKEN'], ['iphone', 'JPKIAPIOSTOKEN']] as const) {
+    for (const [token, label] of [
+      ['card', 'JPKIAPICCTOKEN2'],
+      ['android', 'JPKIAPGPSETOKEN'],
+      ['iphone', 'JPKIAPIOSTOKEN'],
+    ] as const) {
       const c = newCard(token);
       selectAp(c);
       const info = send(c, '00B0860000').data;
@@ -145,7 +157,10 @@ describe('READ BINARY (checklist 3, 4)', () => {
     const c = newCard();
     selectAp(c);
     expect(send(c, '00B0880003').data.toString('hex')).toBe('8f8f00');
-    const minor = new VirtualCard({ ...m.material('card', { withSign: false }), stateStore: new MemoryPinStateStore() });
+    const minor = new VirtualCard({
+      ...m.material('card', { withSign: false }),
+      stateStore: new MemoryPinStateStore(),
+    });
     selectAp(minor);
     expect(send(minor, '00B0880003').data.toString('hex')).toBe('008f00');
     expect(sw(minor, '00A4020C020001')).toBe('6A82');
@@ -211,7 +226,9 @@ describe('VERIFY and the retry counters (checklist 5, 6, 7)', () => {
       expect(sw(b, `00200098 04 ${ascii(TEST_PINS.auth)}`)).toBe('6984');
       expect(sw(b, '0020009B')).toBe('63C4');
       expect(readdirSync(tmp.path)).toEqual(['restart-test.json']); // atomic writes leave no temporary file
-      expect(JSON.parse(readFileSync(join(tmp.path, 'restart-test.json'), 'utf8'))).toMatchObject({ tries: { auth: 0, sign: 4, cardInfo: 3 } });
+      expect(JSON.parse(readFileSync(join(tmp.path, 'restart-test.json'), 'utf8'))).toMatchObject({
+        tries: { auth: 0, sign: 4, cardInfo: 3 },
+      });
     } finally {
       tmp.cleanup();
     }
@@ -240,7 +257,11 @@ describe('VERIFY and the retry counters (checklist 5, 6, 7)', () => {
 });
 
 describe('COMPUTE DIGITAL SIGNATURE 80 2A (checklist 8)', () => {
-  const digestInfo = (data: Buffer): Buffer => Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(data).digest()]);
+  const digestInfo = (data: Buffer): Buffer =>
+    Buffer.concat([
+      Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+      createHash('sha256').update(data).digest(),
+    ]);
   const data = Buffer.from('challenge from a relying party');
 
   it('without the PIN → 6982; P1=00 pads the DigestInfo as given = sha256WithRSA, byte-identical by P2=80 and P2=97', () => {
@@ -313,7 +334,9 @@ describe('券面事項入力補助AP data (checklist 12)', () => {
     expect(cvc.length).toBe(568);
     expect(cvc.subarray(0, 10).toString('hex')).toBe('7f218202335f4e820129');
     const body = cvc.subarray(10, 10 + 297);
-    expect(body.subarray(0, 16).toString('hex')).toBe(Buffer.from('9000033', 'ascii').toString('hex') + '0805' + ascii('001') + '00000000');
+    expect(body.subarray(0, 16).toString('hex')).toBe(
+      Buffer.from('9000033', 'ascii').toString('hex') + '0805' + ascii('001') + '00000000',
+    );
     expect(body.subarray(32, 37).toString('hex')).toBe('9003010001');
     expect(body.subarray(37, 41).toString('hex')).toBe('91820100');
     const sig = cvc.subarray(10 + 297 + 5);
@@ -324,7 +347,10 @@ describe('券面事項入力補助AP data (checklist 12)', () => {
     expect(record.length).toBe(336);
     expect(record.subarray(0, 5).toString('hex')).toBe('ff3082014b');
     const signed = record.subarray(5, 75);
-    const signerKey = createPublicKey({ key: { kty: 'RSA', n: body.subarray(41, 297).toString('base64url'), e: 'AQAB' }, format: 'jwk' });
+    const signerKey = createPublicKey({
+      key: { kty: 'RSA', n: body.subarray(41, 297).toString('base64url'), e: 'AQAB' },
+      format: 'jwk',
+    });
     expect(cryptoVerify('sha256', signed, signerKey, record.subarray(80))).toBe(true);
   });
 
@@ -339,8 +365,12 @@ describe('券面事項入力補助AP data (checklist 12)', () => {
     expect(ef0001.toString('hex')).toBe(`ff100c${ascii(TEST_MY_NUMBER)}ffff`);
     expect(c.myNumberProbe.read).toBe(1);
     // spec §9.3: vectors computed from the JPKI test card's bytes
-    expect(record.subarray(8, 40).toString('hex')).toBe('6d5a4c1ef9ab15bf506862d7e66b9c0f179ca065bc936c8e634e9e57449ca9cd');
-    expect(record.subarray(43, 75).toString('hex')).toBe('b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b');
+    expect(record.subarray(8, 40).toString('hex')).toBe(
+      '6d5a4c1ef9ab15bf506862d7e66b9c0f179ca065bc936c8e634e9e57449ca9cd',
+    );
+    expect(record.subarray(43, 75).toString('hex')).toBe(
+      'b9e0d09427b23b1d4beda2848512b4103752dc2667e51f9712872d65f472cb3b',
+    );
     // spec §9.2: the test card's EF 0002 byte for byte, then FF filler
     const ef0002 = readAll(c, 2);
     const spec =

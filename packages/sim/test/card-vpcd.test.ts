@@ -3,10 +3,21 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectVpcd, MemoryPinStateStore, MY_NUMBER_CARD_ATR, testCardMaterial, VirtualCard } from '../src/card/index.js';
+import {
+  connectVpcd,
+  MemoryPinStateStore,
+  MY_NUMBER_CARD_ATR,
+  testCardMaterial,
+  VirtualCard,
+} from '../src/card/index.js';
 
 /** A minimal vpcd: accepts one virtual ICC and exchanges 2-byte-length frames with it. */
-function fakeVpcd(): Promise<{ server: Server; port: number; peer: Promise<Socket>; exchange: (payload: Buffer) => Promise<Buffer> }> {
+function fakeVpcd(): Promise<{
+  server: Server;
+  port: number;
+  peer: Promise<Socket>;
+  exchange: (payload: Buffer) => Promise<Buffer>;
+}> {
   return new Promise((resolve) => {
     let onPeer: (s: Socket) => void = () => undefined;
     const peer = new Promise<Socket>((r) => (onPeer = r));
@@ -72,7 +83,10 @@ describe('vpcd bridge', () => {
     const vpcd = await fakeVpcd();
     cleanup.push(() => new Promise((r) => vpcd.server.close(() => r())));
     const m = await testCardMaterial();
-    const conn = await connectVpcd(new VirtualCard({ ...m.material('android'), stateStore: new MemoryPinStateStore() }), { port: vpcd.port });
+    const conn = await connectVpcd(
+      new VirtualCard({ ...m.material('android'), stateStore: new MemoryPinStateStore() }),
+      { port: vpcd.port },
+    );
     const peer = await vpcd.peer;
     const answers: Buffer[] = [];
     peer.on('data', (d: Buffer) => answers.push(d));
@@ -91,6 +105,8 @@ describe('vpcd bridge', () => {
   it('retries until vpcd listens, then gives up with a clear error', async () => {
     const m = await testCardMaterial();
     const card = new VirtualCard({ ...m.material('card'), stateStore: new MemoryPinStateStore() });
-    await expect(connectVpcd(card, { port: 1, connectTimeoutMs: 200 })).rejects.toThrow(/cannot connect to vpcd at 127.0.0.1:1/);
+    await expect(connectVpcd(card, { port: 1, connectTimeoutMs: 200 })).rejects.toThrow(
+      /cannot connect to vpcd at 127.0.0.1:1/,
+    );
   });
 });

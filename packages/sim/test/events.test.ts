@@ -42,7 +42,8 @@ const verifies = (personId: string, kind: CertKind, medium: Medium = 'card', ext
   return opensslVerify(tmp.path, rootPem(r.issuerId), [sb.currentCertificate(personId, kind, medium)], extra).ok[0]!;
 };
 const status = (c: CertRef) => certificateStatus(sb.certificateRecord(c.issuerId, c.serial));
-const san = (personId: string, medium: Medium = 'card') => new Map(sanOtherNames(parseCert(sb.currentCertificate(personId, 'sign', medium))));
+const san = (personId: string, medium: Medium = 'card') =>
+  new Map(sanOtherNames(parseCert(sb.currentCertificate(personId, 'sign', medium))));
 const revokedOf = (e: SimEvent) => e.revoked.map((r) => [r.kind, r.medium, r.serial, r.reason, r.revokedAt]);
 /** A person by a property of the seeded cast (robust to the seed's picks). */
 const who = (pred: (p: Person) => boolean): Person => {
@@ -69,7 +70,10 @@ describe('renew', () => {
     ]);
     expect(e.pairs).toEqual([{ personId: p.id, medium: 'card', auth: newAuth, sign: newSign }]);
     expect(status(oldAuth)).toBe('revoked');
-    expect(sb.certificateRecord(oldSign.issuerId, oldSign.serial).successor).toEqual({ issuerId: newSign.issuerId, serial: newSign.serial });
+    expect(sb.certificateRecord(oldSign.issuerId, oldSign.serial).successor).toEqual({
+      issuerId: newSign.issuerId,
+      serial: newSign.serial,
+    });
     expect(newAuth.issuerId).toBe('sim-authca02');
     expect(verifies(p.id, 'auth') && verifies(p.id, 'sign')).toBe(true);
     // Smartphone certificates are not touched by a card renewal.
@@ -94,7 +98,9 @@ describe('renew', () => {
     const e = await sb.applyEvent(p.id, 'renew', { media: ['iphone'] });
     expect(e.revoked.map((r) => [r.serial, r.reason])).toEqual(old.map((o) => [o.serial, 'superseded']));
     expect(e.issued.every((c) => c.medium === 'iphone')).toBe(true);
-    expect(e.pairs).toEqual([{ personId: p.id, medium: 'iphone', auth: ref(p.id, 'auth', 'iphone'), sign: ref(p.id, 'sign', 'iphone') }]);
+    expect(e.pairs).toEqual([
+      { personId: p.id, medium: 'iphone', auth: ref(p.id, 'auth', 'iphone'), sign: ref(p.id, 'sign', 'iphone') },
+    ]);
     expect(verifies(p.id, 'sign', 'iphone')).toBe(true);
   });
 });
@@ -105,12 +111,17 @@ describe('move', () => {
     const auth = MEDIA.map((m) => ref(p.id, 'auth', m));
     const oldSign = MEDIA.map((m) => ref(p.id, 'sign', m));
     const e = await sb.applyEvent(p.id, 'move', { address: '福井県福井市大手３－１０－１' });
-    expect(e.revoked.map((r) => [r.kind, r.medium, r.serial, r.reason])).toEqual(oldSign.map((o) => ['sign', o.medium, o.serial, 'affiliationChanged']));
+    expect(e.revoked.map((r) => [r.kind, r.medium, r.serial, r.reason])).toEqual(
+      oldSign.map((o) => ['sign', o.medium, o.serial, 'affiliationChanged']),
+    );
     const newSign = ref(p.id, 'sign');
     expect(e.issued).toEqual([newSign]);
     expect(e.links).toEqual([{ old: oldSign[0], new: newSign }]);
     expect(e.pairs).toEqual([{ personId: p.id, medium: 'card', auth: auth[0], sign: newSign }]);
-    expect(e.changes).toEqual({ trueAddress: { from: p.trueAddress, to: '福井県福井市大手３－１０－１' }, municipalityCode: { from: '13221', to: '18201' } });
+    expect(e.changes).toEqual({
+      trueAddress: { from: p.trueAddress, to: '福井県福井市大手３－１０－１' },
+      municipalityCode: { from: '13221', to: '18201' },
+    });
     // The auth certificates survive a move (spec §7.5).
     for (const a of auth) expect(status(a)).toBe('valid');
     expect(MEDIA.map((m) => ref(p.id, 'auth', m))).toEqual(auth);
@@ -118,10 +129,17 @@ describe('move', () => {
     expect(ref(p.id, 'sign', 'android')).toEqual(oldSign[1]);
     expect(status(oldSign[1]!)).toBe('revoked');
     const moved = sb.person(p.id);
-    expect([moved.address, moved.municipalityCode, moved.prefecture, moved.municipality]).toEqual(['福井県福井市大手３－１０－１', '18201', '福井県', '福井市']);
+    expect([moved.address, moved.municipalityCode, moved.prefecture, moved.municipality]).toEqual([
+      '福井県福井市大手３－１０－１',
+      '18201',
+      '福井県',
+      '福井市',
+    ]);
     expect(san(p.id).get('1.2.392.200149.8.5.5.5')).toBe('福井県福井市大手３－１０－１');
     expect(sb.currentCertificateRecord(p.id, 'sign').municipalityCode).toBe('18201');
-    const subject = parseCert(sb.currentCertificate(p.id, 'sign')).tbsCertificate.subject.map((rdn) => rdn[0]!.value.toString());
+    const subject = parseCert(sb.currentCertificate(p.id, 'sign')).tbsCertificate.subject.map((rdn) =>
+      rdn[0]!.value.toString(),
+    );
     expect(subject.slice(0, 3)).toEqual(['JP', 'Fukui', 'Fukui-shi']);
     expect(verifies(p.id, 'sign')).toBe(true);
   });
@@ -172,7 +190,11 @@ describe('rename', () => {
 
 describe('lose', () => {
   it('revokes both card certificates for key compromise; renew then re-issues and links', async () => {
-    const p = who((x) => sb.certificates({ personId: x.id, medium: 'card' }).some((c) => c.issuerId === 'sim-authca01') && sb.events().filter((e) => e.personId === x.id).length === 3);
+    const p = who(
+      (x) =>
+        sb.certificates({ personId: x.id, medium: 'card' }).some((c) => c.issuerId === 'sim-authca01') &&
+        sb.events().filter((e) => e.personId === x.id).length === 3,
+    );
     const old = [ref(p.id, 'auth'), ref(p.id, 'sign')];
     const phone = ref(p.id, 'sign', 'android');
     const lost = await sb.applyEvent(p.id, 'lose');
@@ -238,9 +260,13 @@ describe('invalid events', () => {
     const before = readFileSync(join(dir, 'state.json'));
     const p = sb.people()[0]!;
     await expect(sb.applyEvent('p999', 'renew')).rejects.toBeInstanceOf(UnknownPerson);
-    await expect(sb.applyEvent(p.id, 'renew', { at: new Date('2020-01-01T00:00:00Z') })).rejects.toBeInstanceOf(InvalidEvent);
+    await expect(sb.applyEvent(p.id, 'renew', { at: new Date('2020-01-01T00:00:00Z') })).rejects.toBeInstanceOf(
+      InvalidEvent,
+    );
     await expect(sb.applyEvent(p.id, 'move', { address: p.trueAddress })).rejects.toBeInstanceOf(InvalidEvent);
-    await expect(sb.applyEvent(p.id, 'move', { address: '火星のどこか１－２－３' })).rejects.toBeInstanceOf(InvalidEvent);
+    await expect(sb.applyEvent(p.id, 'move', { address: '火星のどこか１－２－３' })).rejects.toBeInstanceOf(
+      InvalidEvent,
+    );
     await expect(sb.applyEvent(p.id, 'rename', { name: p.trueName })).rejects.toBeInstanceOf(InvalidEvent);
     await expect(sb.applyEvent(p.id, 'explode' as 'renew')).rejects.toBeInstanceOf(InvalidEvent);
     await expect(sb.applyEvent(p.id, 'renew', { media: ['pager' as Medium] })).rejects.toBeInstanceOf(InvalidEvent);
@@ -264,7 +290,12 @@ describe('persistence of events', () => {
     expect(again.revision).toBe(sb.revision);
     const reasons = new Set(sb.revocations().map((r) => r.reason));
     expect(reasons).toEqual(new Set(['superseded', 'affiliationChanged', 'keyCompromise']));
-    for (const r of sb.revocations()) expect(sb.certificateRecord(r.issuerId, r.serial).revocation).toEqual({ reason: r.reason, revokedAt: r.revokedAt, eventId: r.eventId });
+    for (const r of sb.revocations())
+      expect(sb.certificateRecord(r.issuerId, r.serial).revocation).toEqual({
+        reason: r.reason,
+        revokedAt: r.revokedAt,
+        eventId: r.eventId,
+      });
     expect(sb.events().map((e) => e.id)).toEqual(sb.events().map((_, i) => `e${String(i + 1).padStart(4, '0')}`));
   });
 
@@ -275,7 +306,13 @@ describe('persistence of events', () => {
     const [ea, eb] = await Promise.all([a.applyEvent('p001', 'renew'), b.applyEvent('p006', 'renew')]);
     expect(sb.reload()).toBe(true);
     expect(sb.events()).toHaveLength(n + 2);
-    expect(sb.events().slice(-2).map((e) => e.id).sort()).toEqual([ea.id, eb.id].sort());
+    expect(
+      sb
+        .events()
+        .slice(-2)
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([ea.id, eb.id].sort());
     expect(sb.reload()).toBe(false);
   });
 
@@ -287,7 +324,10 @@ describe('persistence of events', () => {
       `import { openSandbox } from ${JSON.stringify(entry)};\nconst sb = openSandbox(${JSON.stringify(dir)});\nfor (;;) { await sb.applyEvent('p009', 'renew'); process.stdout.write('.'); }\n`,
     );
     for (const delayMs of [0, 90, 170]) {
-      const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: resolve(fileURLToPath(new URL('../../..', import.meta.url))), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        cwd: resolve(fileURLToPath(new URL('../../..', import.meta.url))),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -318,7 +358,9 @@ describe('persistence of events', () => {
       // A lock left by the killed process is taken over.
       const e = await after.applyEvent('p009', 'renew');
       expect(e.issued).toHaveLength(2);
-      expect(opensslVerify(tmp.path, rootPem(e.issued[0]!.issuerId), [after.currentCertificate('p009', 'auth')]).ok).toEqual([true]);
+      expect(
+        opensslVerify(tmp.path, rootPem(e.issued[0]!.issuerId), [after.currentCertificate('p009', 'auth')]).ok,
+      ).toEqual([true]);
     }
   });
 });

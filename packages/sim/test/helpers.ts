@@ -22,7 +22,12 @@ export const AUTH_EXTENSIONS: readonly [string, boolean][] = [
 ];
 
 /** The simulator's signing certificate: no EKU, subjectAltName after the policies, otherwise as above. */
-export const SIGN_EXTENSIONS: readonly [string, boolean][] = [AUTH_EXTENSIONS[0]!, AUTH_EXTENSIONS[2]!, ['2.5.29.17', false], ...AUTH_EXTENSIONS.slice(3)];
+export const SIGN_EXTENSIONS: readonly [string, boolean][] = [
+  AUTH_EXTENSIONS[0]!,
+  AUTH_EXTENSIONS[2]!,
+  ['2.5.29.17', false],
+  ...AUTH_EXTENSIONS.slice(3),
+];
 
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), `kakunin-sim-${prefix}-`));
@@ -51,7 +56,12 @@ export function pemFile(dir: string, der: Uint8Array, name = `c${++counter}`): s
 }
 
 /** `openssl verify -CAfile root cert…`: per-certificate OK or not. */
-export function opensslVerify(dir: string, rootPem: string, certs: readonly Uint8Array[], extra: readonly string[] = []): { ok: boolean[]; output: string } {
+export function opensslVerify(
+  dir: string,
+  rootPem: string,
+  certs: readonly Uint8Array[],
+  extra: readonly string[] = [],
+): { ok: boolean[]; output: string } {
   const root = join(dir, `root${++counter}.pem`);
   writeFileSync(root, rootPem);
   const files = certs.map((c) => pemFile(dir, c));
@@ -62,7 +72,10 @@ export function opensslVerify(dir: string, rootPem: string, certs: readonly Uint
 }
 
 export function opensslText(der: Uint8Array): string {
-  const r = openssl(['x509', '-inform', 'DER', '-text', '-noout', '-nameopt', 'utf8,sep_comma_plus_space'], Buffer.from(der));
+  const r = openssl(
+    ['x509', '-inform', 'DER', '-text', '-noout', '-nameopt', 'utf8,sep_comma_plus_space'],
+    Buffer.from(der),
+  );
   if (r.status !== 0) throw new Error(`openssl x509 failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -81,7 +94,8 @@ export function extension(cert: Certificate, oid: string): Extension {
   return e;
 }
 
-export const hex = (b: ArrayBuffer | Uint8Array): string => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
+export const hex = (b: ArrayBuffer | Uint8Array): string =>
+  Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 
 /** The subjectAltName otherName entries as [typeId, UTF8String value], in certificate order. */
 export function sanOtherNames(cert: Certificate): [string, string][] {
@@ -99,7 +113,8 @@ export function nameHex(name: object): string {
   return hex(AsnConvert.serialize(name));
 }
 
-const derLen = (n: number): string => (n < 0x80 ? n.toString(16).padStart(2, '0') : `81${n.toString(16).padStart(2, '0')}`);
+const derLen = (n: number): string =>
+  n < 0x80 ? n.toString(16).padStart(2, '0') : `81${n.toString(16).padStart(2, '0')}`;
 
 /** DER (hex) of a tag around hex content; lengths up to 255. */
 export function derHex(tag: string, content: string): string {

@@ -24,7 +24,16 @@ import {
   type Sandbox,
 } from '../src/index.js';
 import { generatePeople } from '../src/people.js';
-import { AUTH_EXTENSIONS, extensions, opensslText, SIGN_EXTENSIONS, opensslVerify, parseCert, sanOtherNames, tempDir } from './helpers.js';
+import {
+  AUTH_EXTENSIONS,
+  extensions,
+  opensslText,
+  SIGN_EXTENSIONS,
+  opensslVerify,
+  parseCert,
+  sanOtherNames,
+  tempDir,
+} from './helpers.js';
 
 const BASE_URL = 'http://127.0.0.1:18901';
 const tmp = tempDir('sandbox');
@@ -47,7 +56,9 @@ function held(): { record: CertificateRecord; der: Buffer }[] {
     MEDIA.flatMap((medium) =>
       KINDS.flatMap((kind) => {
         try {
-          return [{ record: sb.currentCertificateRecord(p.id, kind, medium), der: sb.currentCertificate(p.id, kind, medium) }];
+          return [
+            { record: sb.currentCertificateRecord(p.id, kind, medium), der: sb.currentCertificate(p.id, kind, medium) },
+          ];
         } catch (e) {
           if (e instanceof NoSuchCertificate) return [];
           throw e;
@@ -59,7 +70,9 @@ function held(): { record: CertificateRecord; der: Buffer }[] {
 
 describe('people registry', () => {
   it('initialises in reasonable time', () => {
-    console.log(`initSandbox: ${initMs} ms for ${sb.certificates().length} certificates and ${sb.roots().length} roots`);
+    console.log(
+      `initSandbox: ${initMs} ms for ${sb.certificates().length} certificates and ${sb.roots().length} roots`,
+    );
     expect(initMs).toBeLessThan(60_000);
   });
 
@@ -109,12 +122,15 @@ describe('people registry', () => {
   });
 
   it('gives the minor an authentication certificate only', () => {
-    const minors = sb.people().filter((p) => p.birthDate > new Date(sb.now.getTime() - 15 * 365.25 * 86_400_000).toISOString().slice(0, 10));
+    const minors = sb
+      .people()
+      .filter((p) => p.birthDate > new Date(sb.now.getTime() - 15 * 365.25 * 86_400_000).toISOString().slice(0, 10));
     expect(minors).toHaveLength(1);
     const minor = minors[0]!;
     expect(sb.currentCertificateRecord(minor.id, 'auth').kind).toBe('auth');
     expect(() => sb.currentCertificate(minor.id, 'sign')).toThrow(NoSuchCertificate);
-    for (const medium of ['android', 'iphone'] as const) for (const kind of KINDS) expect(() => sb.currentCertificate(minor.id, kind, medium)).toThrow(NoSuchCertificate);
+    for (const medium of ['android', 'iphone'] as const)
+      for (const kind of KINDS) expect(() => sb.currentCertificate(minor.id, kind, medium)).toThrow(NoSuchCertificate);
     try {
       sb.currentCertificate(minor.id, 'sign');
     } catch (e) {
@@ -145,7 +161,12 @@ describe('issued certificates', () => {
       const good = opensslVerify(tmp.path, root.pem, mine, ['-x509_strict']);
       expect(good.ok.every(Boolean), good.output).toBe(true);
       // Same DN, other key: the other card generation; smartphone roots against the card root of their kind.
-      const other = roots.find((r) => r.kind === root.kind && r.id !== root.id && (root.medium === 'card' ? r.medium === 'card' : r.medium === 'card' && r.generation === 2))!;
+      const other = roots.find(
+        (r) =>
+          r.kind === root.kind &&
+          r.id !== root.id &&
+          (root.medium === 'card' ? r.medium === 'card' : r.medium === 'card' && r.generation === 2),
+      )!;
       const bad = opensslVerify(tmp.path, other.pem, mine);
       expect(bad.ok.some(Boolean), bad.output).toBe(false);
       expect(bad.output).toMatch(/unable to get local issuer certificate/);
@@ -154,18 +175,33 @@ describe('issued certificates', () => {
   });
 
   it('show the profile in openssl x509 -text', () => {
-    for (const { record, der } of held().filter((c, i, all) => all.findIndex((x) => x.record.kind === c.record.kind && x.record.medium === c.record.medium) === i)) {
+    for (const { record, der } of held().filter(
+      (c, i, all) => all.findIndex((x) => x.record.kind === c.record.kind && x.record.medium === c.record.medium) === i,
+    )) {
       const text = opensslText(der);
       const m = municipality(record.municipalityCode);
-      expect(text).toMatch(record.kind === 'auth' ? /X509v3 Key Usage: critical\n\s+Digital Signature\n/ : /X509v3 Key Usage: critical\n\s+Digital Signature, Non Repudiation\n/);
-      expect(text).toMatch(new RegExp(`X509v3 Certificate Policies: critical\\n\\s+Policy: ${simPolicyOid(record.kind, record.medium).replace(/\./g, '\\.')}\\n\\s+CPS: http://www\\.jpki\\.go\\.jp/cps\\.html`));
-      const mediumOu = record.medium === 'card' ? '' : `OU = Smartphone ${record.medium === 'android' ? 'Android' : 'iPhone'}, `;
+      expect(text).toMatch(
+        record.kind === 'auth'
+          ? /X509v3 Key Usage: critical\n\s+Digital Signature\n/
+          : /X509v3 Key Usage: critical\n\s+Digital Signature, Non Repudiation\n/,
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `X509v3 Certificate Policies: critical\\n\\s+Policy: ${simPolicyOid(record.kind, record.medium).replace(/\./g, '\\.')}\\n\\s+CPS: http://www\\.jpki\\.go\\.jp/cps\\.html`,
+        ),
+      );
+      const mediumOu =
+        record.medium === 'card' ? '' : `OU = Smartphone ${record.medium === 'android' ? 'Android' : 'iPhone'}, `;
       expect(text).toContain(
         `DirName:C = JP, O = JPKI-SIM, OU = ${KIND_OU[record.kind]}, ${mediumOu}OU = CRL Distribution Points, OU = ${m.prefectureRomaji}, CN = ${m.romaji} CRLDP`,
       );
       expect(text).toContain(`OCSP - URI:${BASE_URL}/ocsp`);
       const root = sb.roots().find((r) => r.id === record.issuerId)!;
-      expect(text).toMatch(new RegExp(`Authority Key Identifier: \\n\\s+keyid:[0-9A-F:]+\\n\\s+DirName:/C=JP/O=JPKI-SIM/OU=${KIND_OU[record.kind]}/`));
+      expect(text).toMatch(
+        new RegExp(
+          `Authority Key Identifier: \\n\\s+keyid:[0-9A-F:]+\\n\\s+DirName:/C=JP/O=JPKI-SIM/OU=${KIND_OU[record.kind]}/`,
+        ),
+      );
       expect(text).toContain(`serial:${root.serial.match(/../g)!.join(':')}`);
       expect(text).toMatch(/Subject Key Identifier: \n/);
       if (record.kind === 'auth') {
@@ -180,7 +216,9 @@ describe('issued certificates', () => {
 
   it('keep the §7.2 extension order and criticality on every certificate', () => {
     for (const { record, der } of held()) {
-      expect(extensions(parseCert(der)).map((e) => [e.extnID, e.critical])).toEqual(record.kind === 'auth' ? AUTH_EXTENSIONS : SIGN_EXTENSIONS);
+      expect(extensions(parseCert(der)).map((e) => [e.extnID, e.critical])).toEqual(
+        record.kind === 'auth' ? AUTH_EXTENSIONS : SIGN_EXTENSIONS,
+      );
     }
   });
 
@@ -238,7 +276,8 @@ describe('persistence', () => {
       expect(readFileSync(join(dir, c.keyFile), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       expect(statSync(join(dir, c.keyFile)).mode & 0o077).toBe(0);
     }
-    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [e.name]));
+    const walk = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [e.name]));
     expect(walk(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(readdirSync(tmp.path).filter((f) => f.includes('.init-'))).toEqual([]);
   });
@@ -251,10 +290,24 @@ describe('persistence', () => {
     expect(again.roots().map((r) => r.der.toString('hex'))).toEqual(sb.roots().map((r) => r.der.toString('hex')));
     expect(again.baseUrl).toBe(BASE_URL);
     const p = sb.people()[0]!.id;
-    expect(again.privateKey(p, 'sign').export({ type: 'pkcs8', format: 'der' }).equals(sb.privateKey(p, 'sign').export({ type: 'pkcs8', format: 'der' }))).toBe(true);
+    expect(
+      again
+        .privateKey(p, 'sign')
+        .export({ type: 'pkcs8', format: 'der' })
+        .equals(sb.privateKey(p, 'sign').export({ type: 'pkcs8', format: 'der' })),
+    ).toBe(true);
     // The reopened CA continues with the same root keys.
     const root = again.ca.root('sim-signca02');
-    expect(createPublicKey(root.privateKey).export({ type: 'spki', format: 'der' }).equals(new X509Certificate(sb.roots().find((r) => r.id === 'sim-signca02')!.der).publicKey.export({ type: 'spki', format: 'der' }))).toBe(true);
+    expect(
+      createPublicKey(root.privateKey)
+        .export({ type: 'spki', format: 'der' })
+        .equals(
+          new X509Certificate(sb.roots().find((r) => r.id === 'sim-signca02')!.der).publicKey.export({
+            type: 'spki',
+            format: 'der',
+          }),
+        ),
+    ).toBe(true);
   });
 
   it('reports a missing or corrupt sandbox with typed errors', () => {
@@ -283,7 +336,9 @@ describe('persistence', () => {
     writeFileSync(join(other, 'precious.txt'), 'keep me');
     await expect(initSandbox({ dir: other, force: true })).rejects.toBeInstanceOf(InvalidInput);
     expect(readFileSync(join(other, 'precious.txt'), 'utf8')).toBe('keep me');
-    await expect(initSandbox({ dir: join(tmp.path, 'bad-url'), baseUrl: 'ftp://x' })).rejects.toBeInstanceOf(InvalidInput);
+    await expect(initSandbox({ dir: join(tmp.path, 'bad-url'), baseUrl: 'ftp://x' })).rejects.toBeInstanceOf(
+      InvalidInput,
+    );
     expect(existsSync(join(tmp.path, 'bad-url'))).toBe(false);
   });
 

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrlChecker, CrlIndex, RevocationUnavailable, parseX509 } from '@kakunin/jpki';
-import { buildSyntheticCrl, crlIssuerOf, currentCardRoot, distributionPointsOf, initSandbox, sandboxCrl, syntheticReason, syntheticSerial, type Sandbox } from '../src/index.js';
+import {
+  buildSyntheticCrl,
+  crlIssuerOf,
+  currentCardRoot,
+  distributionPointsOf,
+  initSandbox,
+  sandboxCrl,
+  syntheticReason,
+  syntheticSerial,
+  type Sandbox,
+} from '../src/index.js';
 
 let work: string;
 let sb: Sandbox;
@@ -20,13 +30,19 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function opensslVerifies(der: Buffer, rootPem: string): string {
   writeFileSync(join(work, 'c.crl'), der);
   writeFileSync(join(work, 'root.pem'), rootPem);
-  const r = spawnSync('openssl', ['crl', '-inform', 'DER', '-in', join(work, 'c.crl'), '-noout', '-CAfile', join(work, 'root.pem')], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    ['crl', '-inform', 'DER', '-in', join(work, 'c.crl'), '-noout', '-CAfile', join(work, 'root.pem')],
+    { encoding: 'utf8' },
+  );
   return `${r.stdout}${r.stderr}`.trim();
 }
 
 describe('simulator CRLs', () => {
   it('after a move, the old signing certificate is on the CRL with affiliationChanged (openssl and CrlIndex agree)', async () => {
-    const person = sb.people().find((p) => sb.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0)!;
+    const person = sb
+      .people()
+      .find((p) => sb.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).length > 0)!;
     const old = sb.currentCertificateRecord(person.id, 'sign', 'card');
     await sb.applyEvent(person.id, 'move');
     const der = sandboxCrl(sb, old.issuerId);
@@ -58,8 +74,14 @@ describe('simulator CRLs', () => {
     for (const i of [0, 1, 4242, 99_999]) expect(index.lookup(syntheticSerial(i))?.reason).toBe(syntheticReason(i));
   });
 
-  it('per-municipality CRLs carry issuingDistributionPoint = the certificates\' CRL DP, and cover only their municipality', async () => {
-    const person = sb.people().find((p) => p.municipalityCode !== sb.people()[0]!.municipalityCode && sb.certificates({ personId: p.id, kind: 'sign' }).length > 0)!;
+  it("per-municipality CRLs carry issuingDistributionPoint = the certificates' CRL DP, and cover only their municipality", async () => {
+    const person = sb
+      .people()
+      .find(
+        (p) =>
+          p.municipalityCode !== sb.people()[0]!.municipalityCode &&
+          sb.certificates({ personId: p.id, kind: 'sign' }).length > 0,
+      )!;
     const old = sb.currentCertificateRecord(person.id, 'sign', 'card');
     const oldCert = parseX509(sb.currentCertificate(person.id, 'sign', 'card'));
     await sb.applyEvent(person.id, 'move');
@@ -71,10 +93,17 @@ describe('simulator CRLs', () => {
     const dpText = (oldCert.crlDistributionPoints[0] as { text: string }).text;
     expect(index.info.distributionPoint?.text).toBe(dpText);
     const checker = new CrlChecker([index]);
-    expect(await checker.check(oldCert, parseX509(root.der), new Date())).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
+    expect(await checker.check(oldCert, parseX509(root.der), new Date())).toMatchObject({
+      status: 'revoked',
+      reason: 'affiliationChanged',
+    });
     // A certificate of another municipality is not covered by this partition: fail closed.
-    const other = sb.certificates({ issuerId: old.issuerId, kind: 'sign' }).find((c) => c.municipalityCode !== old.municipalityCode)!;
-    await expect(checker.check(parseX509(sb.certificateDer(other.issuerId, other.serial)), parseX509(root.der), new Date())).rejects.toThrow(RevocationUnavailable);
+    const other = sb
+      .certificates({ issuerId: old.issuerId, kind: 'sign' })
+      .find((c) => c.municipalityCode !== old.municipalityCode)!;
+    await expect(
+      checker.check(parseX509(sb.certificateDer(other.issuerId, other.serial)), parseX509(root.der), new Date()),
+    ).rejects.toThrow(RevocationUnavailable);
     for (const r of CrlIndex.load(der, { issuer: parseX509(root.der) }).entries()) {
       expect(sb.certificateRecord(old.issuerId, r.serial).municipalityCode).toBe(old.municipalityCode);
     }

@@ -5,7 +5,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadSignature, CrlIndex, LinkageClient, OcspClient, UnknownLinkedCertificate, buildOcspRequest, httpOcspFetcher, parseX509, toPem, validateOcspResponse } from '@kakunin/jpki';
+import {
+  BadSignature,
+  CrlIndex,
+  LinkageClient,
+  OcspClient,
+  UnknownLinkedCertificate,
+  buildOcspRequest,
+  httpOcspFetcher,
+  parseX509,
+  toPem,
+  validateOcspResponse,
+} from '@kakunin/jpki';
 import { initSandbox, startSimServices, type Sandbox, type SimServices } from '../src/index.js';
 
 let work: string;
@@ -36,8 +47,22 @@ function files(issuerId: string, certDer: Buffer): { issuer: string; cert: strin
 /** Asynchronous on purpose: the responder answers from this process's event loop. */
 function opensslOcsp(issuerId: string, certDer: Buffer): Promise<string> {
   const f = files(issuerId, certDer);
-  const args = ['ocsp', '-issuer', f.issuer, '-cert', f.cert, '-url', `${services.url}/ocsp`, '-CAfile', f.issuer, '-timeout', '10'];
-  return new Promise((resolve) => execFile('openssl', args, { encoding: 'utf8' }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)));
+  const args = [
+    'ocsp',
+    '-issuer',
+    f.issuer,
+    '-cert',
+    f.cert,
+    '-url',
+    `${services.url}/ocsp`,
+    '-CAfile',
+    f.issuer,
+    '-timeout',
+    '10',
+  ];
+  return new Promise((resolve) =>
+    execFile('openssl', args, { encoding: 'utf8' }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`)),
+  );
 }
 
 describe('simulator services over HTTP', () => {
@@ -62,8 +87,14 @@ describe('simulator services over HTTP', () => {
 
     const issuer = parseX509(sb.ca.root(old.issuerId).der);
     const client = new OcspClient({ fetcher: httpOcspFetcher(), url: `${services.url}/ocsp` });
-    expect(await client.check(parseX509(oldDer), issuer, new Date())).toMatchObject({ status: 'revoked', reason: 'affiliationChanged', source: 'ocsp' });
-    expect((await client.check(parseX509(sb.currentCertificate(personId, 'sign', 'card')), issuer, new Date())).status).toBe('good');
+    expect(await client.check(parseX509(oldDer), issuer, new Date())).toMatchObject({
+      status: 'revoked',
+      reason: 'affiliationChanged',
+      source: 'ocsp',
+    });
+    expect(
+      (await client.check(parseX509(sb.currentCertificate(personId, 'sign', 'card')), issuer, new Date())).status,
+    ).toBe('good');
 
     const crl = Buffer.from(await (await fetch(`${services.url}/crl/${old.issuerId}.crl`)).arrayBuffer());
     expect(CrlIndex.load(crl, { issuer }).lookup(old.serial)?.reason).toBe('affiliationChanged');
@@ -78,9 +109,16 @@ describe('simulator services over HTTP', () => {
     await sb.applyEvent(personId, 'renew');
     const newAuth = sb.currentCertificateRecord(personId, 'auth', 'card');
     expect(newAuth.serial).not.toBe(oldAuth.serial);
-    expect((await new LinkageClient(services.url).latest(oldAuth.serial)).latest).toMatchObject({ serial: newAuth.serial, kind: 'auth', revoked: false });
+    expect((await new LinkageClient(services.url).latest(oldAuth.serial)).latest).toMatchObject({
+      serial: newAuth.serial,
+      kind: 'auth',
+      revoked: false,
+    });
     await expect(new LinkageClient(services.url).latest('0BADC0DE')).rejects.toBeInstanceOf(UnknownLinkedCertificate);
-    const pair = (await (await fetch(`${services.url}/linkage/pair?serial=${oldAuth.serial}`)).json()) as { auth: { serial: string }; sign: { serial: string } };
+    const pair = (await (await fetch(`${services.url}/linkage/pair?serial=${oldAuth.serial}`)).json()) as {
+      auth: { serial: string };
+      sign: { serial: string };
+    };
     expect(pair.auth.serial).toBe(newAuth.serial);
     expect(pair.sign.serial).toBe(sb.currentCertificateRecord(personId, 'sign', 'card').serial);
   });

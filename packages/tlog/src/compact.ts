@@ -36,7 +36,8 @@ function checkEdge(edge: TreeEdge): void {
 export function appendLeaves(edge: TreeEdge, leafHashes: readonly Uint8Array[]): { edge: TreeEdge; nodes: NewNode[] } {
   checkEdge(edge);
   leafHashes.forEach((h, i) => checkHash(h, `leaf hash ${i}`));
-  if (edge.size + leafHashes.length > Number.MAX_SAFE_INTEGER) throw new TreeError('INDEX_OUT_OF_RANGE', 'the tree would outgrow 2^53 leaves');
+  if (edge.size + leafHashes.length > Number.MAX_SAFE_INTEGER)
+    throw new TreeError('INDEX_OUT_OF_RANGE', 'the tree would outgrow 2^53 leaves');
   const stack: Buffer[] = edge.hashes.map((h) => Buffer.from(h));
   const nodes: NewNode[] = [];
   let size = edge.size;

@@ -37,7 +37,8 @@ export function emptyRoot(): Buffer {
 
 /** Throws unless `h` is a HASH_SIZE-byte array. */
 export function checkHash(h: unknown, what: string): asserts h is Uint8Array {
-  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE) throw new TreeError('HASH_MALFORMED', `${what} is not a ${HASH_SIZE}-byte hash`);
+  if (!(h instanceof Uint8Array) || h.length !== HASH_SIZE)
+    throw new TreeError('HASH_MALFORMED', `${what} is not a ${HASH_SIZE}-byte hash`);
 }
 
 /** The largest power of two strictly below n (n ≥ 2): the split point k of RFC 9162 §2.1.1. */

@@ -15,7 +15,16 @@ export {
   consistencyProofFromLeaves,
 } from './proofs.js';
 export type { NodeLookup } from './proofs.js';
-export { ed25519Signer, verifierKey, parseVerifierKey, signNote, openNote, ed25519KeyId, ed25519PrivateKeyFromSeed, isValidKeyName } from './note.js';
+export {
+  ed25519Signer,
+  verifierKey,
+  parseVerifierKey,
+  signNote,
+  openNote,
+  ed25519KeyId,
+  ed25519PrivateKeyFromSeed,
+  isValidKeyName,
+} from './note.js';
 export type { NoteSigner, VerifierKey } from './note.js';
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';

@@ -33,7 +33,9 @@ export interface VerifierKey {
 
 /** Key names: non-empty, no Unicode space, no '+' (which separates the parts of a verifier key). */
 export function isValidKeyName(name: unknown): name is string {
-  return typeof name === 'string' && name.length > 0 && !/[\s\u0085+]/u.test(name) && !hasControl(name) && isWellFormed(name);
+  return (
+    typeof name === 'string' && name.length > 0 && !/[\s\u0085+]/u.test(name) && !hasControl(name) && isWellFormed(name)
+  );
 }
 
 function ed25519Raw(key: KeyObject): Buffer {
@@ -51,11 +53,17 @@ function checkEd25519(key: unknown, types: readonly string[]): asserts key is Ke
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (!isValidKeyName(name)) throw new NoteError('KEY_MALFORMED', `key name ${JSON.stringify(name)} is empty or has a space or '+'`);
+  if (!isValidKeyName(name))
+    throw new NoteError('KEY_MALFORMED', `key name ${JSON.stringify(name)} is empty or has a space or '+'`);
 }
 
 export function ed25519KeyId(name: string, publicKey: Uint8Array): Buffer {
-  const digest = createHash('sha256').update(name, 'utf8').update('\n').update(Buffer.from([ED25519])).update(publicKey).digest();
+  const digest = createHash('sha256')
+    .update(name, 'utf8')
+    .update('\n')
+    .update(Buffer.from([ED25519]))
+    .update(publicKey)
+    .digest();
   return Buffer.from(digest.subarray(0, 4));
 }
 
@@ -88,7 +96,8 @@ export function parseVerifierKey(text: string): VerifierKey {
   if (bytes.length !== 33 || bytes[0] !== ED25519) throw bad('not an Ed25519 key (0x01 and 32 bytes)');
   const raw = bytes.subarray(1);
   const keyId = ed25519KeyId(name, raw);
-  if (keyId.toString('hex') !== hex.toLowerCase()) throw bad(`the key ID ${hex} is not this key's (${keyId.toString('hex')})`);
+  if (keyId.toString('hex') !== hex.toLowerCase())
+    throw bad(`the key ID ${hex} is not this key's (${keyId.toString('hex')})`);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
@@ -99,7 +108,8 @@ export function parseVerifierKey(text: string): VerifierKey {
 }
 
 function checkText(text: unknown, err: (why: string) => NoteError): asserts text is string {
-  if (typeof text !== 'string' || text.length === 0 || !text.endsWith('\n')) throw err('the text must end with a newline');
+  if (typeof text !== 'string' || text.length === 0 || !text.endsWith('\n'))
+    throw err('the text must end with a newline');
   if (hasControl(text)) throw err('control characters other than newline');
   if (!isWellFormed(text)) throw err('not valid UTF-8 (a lone surrogate)');
 }
@@ -111,7 +121,8 @@ export function signNote(text: string, signers: readonly NoteSigner[]): string {
   const message = Buffer.from(text, 'utf8');
   const lines = signers.map((s) => {
     checkName(s.name);
-    if (!(s.keyId instanceof Uint8Array) || s.keyId.length !== 4) throw new NoteError('KEY_MALFORMED', `signer ${s.name}: the key ID is not 4 bytes`);
+    if (!(s.keyId instanceof Uint8Array) || s.keyId.length !== 4)
+      throw new NoteError('KEY_MALFORMED', `signer ${s.name}: the key ID is not 4 bytes`);
     const sig = Buffer.concat([s.keyId, s.sign(message)]).toString('base64');
     return `${SIG_PREFIX}${s.name} ${sig}\n`;
   });
@@ -135,15 +146,18 @@ export function openNote(note: string, keys: readonly VerifierKey[]): { text: st
   const text = note.slice(0, split + 1);
   const sigBlock = note.slice(split + 2);
   checkText(text, malformed);
-  if (hasControl(sigBlock) || !isWellFormed(sigBlock)) throw malformed('control characters or invalid UTF-8 in the signatures');
-  if (sigBlock.length === 0 || !sigBlock.endsWith('\n')) throw malformed('no signature lines, or the last one does not end with a newline');
+  if (hasControl(sigBlock) || !isWellFormed(sigBlock))
+    throw malformed('control characters or invalid UTF-8 in the signatures');
+  if (sigBlock.length === 0 || !sigBlock.endsWith('\n'))
+    throw malformed('no signature lines, or the last one does not end with a newline');
   const lines = sigBlock.slice(0, -1).split('\n');
   if (lines.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
 
   const message = Buffer.from(text, 'utf8');
   const verifiedBy: string[] = [];
   for (const line of lines) {
-    if (!line.startsWith(SIG_PREFIX)) throw malformed(`a signature line does not start with "— ": ${JSON.stringify(line.slice(0, 40))}`);
+    if (!line.startsWith(SIG_PREFIX))
+      throw malformed(`a signature line does not start with "— ": ${JSON.stringify(line.slice(0, 40))}`);
     const rest = line.slice(SIG_PREFIX.length);
     const space = rest.indexOf(' ');
     const name = space < 0 ? '' : rest.slice(0, space);
@@ -154,13 +168,21 @@ export function openNote(note: string, keys: readonly VerifierKey[]): { text: st
     const matching = keys.filter((k) => k.name === name && Buffer.compare(k.keyId, keyId) === 0);
     if (matching.length === 0) continue;
     const distinct = new Set(matching.map((k) => ed25519Raw(k.publicKey).toString('hex')));
-    if (distinct.size > 1) throw new NoteError('KEY_MALFORMED', `ambiguous key ${name}+${keyId.toString('hex')}: two different keys have this name and key ID`);
+    if (distinct.size > 1)
+      throw new NoteError(
+        'KEY_MALFORMED',
+        `ambiguous key ${name}+${keyId.toString('hex')}: two different keys have this name and key ID`,
+      );
     if (!verifyEd25519(matching[0]!.publicKey, message, sig.subarray(4))) {
       throw new NoteError('NOTE_UNVERIFIED', `invalid signature for key ${name}+${keyId.toString('hex')}`);
     }
     if (!verifiedBy.includes(name)) verifiedBy.push(name);
   }
-  if (verifiedBy.length === 0) throw new NoteError('NOTE_UNVERIFIED', `the note has no signature by a given key (${keys.map((k) => k.name).join(', ') || 'none given'})`);
+  if (verifiedBy.length === 0)
+    throw new NoteError(
+      'NOTE_UNVERIFIED',
+      `the note has no signature by a given key (${keys.map((k) => k.name).join(', ') || 'none given'})`,
+    );
   return { text, verifiedBy };
 }
 
@@ -175,7 +197,8 @@ function verifyEd25519(publicKey: KeyObject, message: Buffer, signature: Buffer)
 
 /** An Ed25519 private key from its 32-byte seed (RFC 8032), e.g. as stored by golang.org/x/mod/sumdb/note. */
 export function ed25519PrivateKeyFromSeed(seed: Uint8Array): KeyObject {
-  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new NoteError('KEY_MALFORMED', 'an Ed25519 seed is 32 bytes');
+  if (!(seed instanceof Uint8Array) || seed.length !== 32)
+    throw new NoteError('KEY_MALFORMED', 'an Ed25519 seed is 32 bytes');
   // PKCS#8 PrivateKeyInfo for id-Ed25519 (1.3.101.112) wrapping the seed.
   const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });

@@ -17,7 +17,8 @@ export type NodeLookup = (node: NodeId) => Uint8Array;
 type Plan = NodeId[][];
 
 function checkCount(n: unknown, what: string): asserts n is number {
-  if (!isCount(n)) throw new TreeError('INDEX_OUT_OF_RANGE', `${what} (${String(n)}) is not a whole number from 0 to 2^53`);
+  if (!isCount(n))
+    throw new TreeError('INDEX_OUT_OF_RANGE', `${what} (${String(n)}) is not a whole number from 0 to 2^53`);
 }
 
 function checkInclusionArgs(index: number, size: number): void {
@@ -29,7 +30,8 @@ function checkInclusionArgs(index: number, size: number): void {
 function checkConsistencyArgs(size1: number, size2: number): void {
   checkCount(size1, 'the first tree size');
   checkCount(size2, 'the second tree size');
-  if (size1 > size2) throw new TreeError('INDEX_OUT_OF_RANGE', `the first tree size ${size1} is larger than the second ${size2}`);
+  if (size1 > size2)
+    throw new TreeError('INDEX_OUT_OF_RANGE', `the first tree size ${size1} is larger than the second ${size2}`);
 }
 
 // PATH(m, D[lo:hi]), walked from the root down; the RFC lists the elements from the leaf up.
@@ -122,7 +124,8 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) ===
 
 function checkVerifyArgs(numbers: Record<string, unknown>, proof: unknown): void {
   for (const [what, n] of Object.entries(numbers)) {
-    if (!isCount(n)) throw new ProofError('PROOF_MALFORMED', `${what} (${String(n)}) is not a whole number from 0 to 2^53`);
+    if (!isCount(n))
+      throw new ProofError('PROOF_MALFORMED', `${what} (${String(n)}) is not a whole number from 0 to 2^53`);
   }
   if (!Array.isArray(proof)) throw new ProofError('PROOF_MALFORMED', 'the proof is not an array of hashes');
 }
@@ -131,7 +134,13 @@ function checkVerifyArgs(numbers: Record<string, unknown>, proof: unknown): void
  * RFC 9162 §2.1.3.2. False for any proof that does not verify (wrong hashes, wrong length, index ≥
  * size, a hash of the wrong size); throws ProofError only for sizes that are not whole numbers.
  */
-export function verifyInclusion(o: { leafHash: Uint8Array; index: number; size: number; proof: readonly Uint8Array[]; root: Uint8Array }): boolean {
+export function verifyInclusion(o: {
+  leafHash: Uint8Array;
+  index: number;
+  size: number;
+  proof: readonly Uint8Array[];
+  root: Uint8Array;
+}): boolean {
   const { leafHash, index, size, proof, root } = o;
   checkVerifyArgs({ index, size }, proof);
   if (index >= size || !isHash(leafHash) || !isHash(root)) return false;
@@ -162,7 +171,13 @@ export function verifyInclusion(o: { leafHash: Uint8Array; index: number; size: 
  * prefix of every tree). False for any mismatch; throws ProofError only for sizes that are not
  * whole numbers.
  */
-export function verifyConsistency(o: { size1: number; size2: number; proof: readonly Uint8Array[]; root1: Uint8Array; root2: Uint8Array }): boolean {
+export function verifyConsistency(o: {
+  size1: number;
+  size2: number;
+  proof: readonly Uint8Array[];
+  root1: Uint8Array;
+  root2: Uint8Array;
+}): boolean {
   const { size1, size2, proof, root1, root2 } = o;
   checkVerifyArgs({ size1, size2 }, proof);
   if (!isHash(root1) || !isHash(root2) || size1 > size2) return false;

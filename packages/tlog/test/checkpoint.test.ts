@@ -5,7 +5,19 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, ed25519Signer, formatCheckpoint, leafHash, NoteError, openCheckpoint, parseCheckpoint, parseVerifierKey, signCheckpoint, signNote, verifierKey } from '../src/index.js';
+import {
+  CheckpointError,
+  ed25519Signer,
+  formatCheckpoint,
+  leafHash,
+  NoteError,
+  openCheckpoint,
+  parseCheckpoint,
+  parseVerifierKey,
+  signCheckpoint,
+  signNote,
+  verifierKey,
+} from '../src/index.js';
 
 const GOLDEN = 'go.sum database tree\n123456789012\nTszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=\n';
 const SPEC = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
@@ -15,7 +27,24 @@ const hostile = (maxLength: number): fc.Arbitrary<string> =>
   fc
     .array(
       fc.oneof(
-        fc.constantFrom('\n', '\n\n', '— ', ' ', '+', '=', 'A', '0', '1', '9', '/', '\u2014', '\ud800', '\r', '\u0000', '\u00a0'),
+        fc.constantFrom(
+          '\n',
+          '\n\n',
+          '— ',
+          ' ',
+          '+',
+          '=',
+          'A',
+          '0',
+          '1',
+          '9',
+          '/',
+          '\u2014',
+          '\ud800',
+          '\r',
+          '\u0000',
+          '\u00a0',
+        ),
         fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
       ),
       { maxLength },
@@ -34,10 +63,19 @@ const errorCode = (f: () => unknown): string | undefined => {
 
 describe('checkpoint text', () => {
   it('formats and parses the golden body', () => {
-    const c = { origin: 'go.sum database tree', size: 123456789012, root: leafHash(Buffer.from('hello world')), extensions: [] };
+    const c = {
+      origin: 'go.sum database tree',
+      size: 123456789012,
+      root: leafHash(Buffer.from('hello world')),
+      extensions: [],
+    };
     expect(formatCheckpoint(c)).toBe(GOLDEN);
     expect(parseCheckpoint(GOLDEN)).toEqual(c);
-    expect(parseCheckpoint(SPEC)).toMatchObject({ origin: 'example.com/behind-the-sofa', size: 20852163, extensions: [] });
+    expect(parseCheckpoint(SPEC)).toMatchObject({
+      origin: 'example.com/behind-the-sofa',
+      size: 20852163,
+      extensions: [],
+    });
   });
 
   it('keeps extension lines', () => {
@@ -74,24 +112,46 @@ describe('checkpoint text', () => {
       'go.sum database tree\r\n123456789012\r\n' + root + '\r\n',
       'go.sum\u0000tree\n123456789012\n' + root + '\n',
     ];
-    for (const text of bad) expect(errorCode(() => parseCheckpoint(text)), JSON.stringify(text)).toBe('CHECKPOINT_MALFORMED');
+    for (const text of bad)
+      expect(
+        errorCode(() => parseCheckpoint(text)),
+        JSON.stringify(text),
+      ).toBe('CHECKPOINT_MALFORMED');
     expect(errorCode(() => parseCheckpoint(undefined as unknown as string))).toBe('CHECKPOINT_MALFORMED');
   });
 
   it('refuses to format a checkpoint it could not parse back', () => {
     const ok = { origin: 'o', size: 1, root: Buffer.alloc(32), extensions: [] };
-    for (const c of [{ origin: '' }, { origin: 'a\nb' }, { size: -1 }, { size: 1.5 }, { size: 2 ** 53 }, { root: Buffer.alloc(31) }, { extensions: [''] }, { extensions: ['a\nb'] }]) {
-      expect(errorCode(() => formatCheckpoint({ ...ok, ...c })), JSON.stringify(c)).toBe('CHECKPOINT_MALFORMED');
+    for (const c of [
+      { origin: '' },
+      { origin: 'a\nb' },
+      { size: -1 },
+      { size: 1.5 },
+      { size: 2 ** 53 },
+      { root: Buffer.alloc(31) },
+      { extensions: [''] },
+      { extensions: ['a\nb'] },
+    ]) {
+      expect(
+        errorCode(() => formatCheckpoint({ ...ok, ...c })),
+        JSON.stringify(c),
+      ).toBe('CHECKPOINT_MALFORMED');
     }
   });
 
   it('parses what it formats, and never throws anything but CheckpointError', () => {
     const line = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => [...s].every((ch) => ch >= ' '));
     fc.assert(
-      fc.property(line, fc.maxSafeNat(), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.array(line, { maxLength: 3 }), (origin, size, root, extensions) => {
-        const c = { origin, size, root: Buffer.from(root), extensions };
-        expect(parseCheckpoint(formatCheckpoint(c))).toEqual(c);
-      }),
+      fc.property(
+        line,
+        fc.maxSafeNat(),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(line, { maxLength: 3 }),
+        (origin, size, root, extensions) => {
+          const c = { origin, size, root: Buffer.from(root), extensions };
+          expect(parseCheckpoint(formatCheckpoint(c))).toEqual(c);
+        },
+      ),
     );
     fc.assert(
       fc.property(hostile(80), (junk) => {
@@ -128,13 +188,18 @@ describe('signed checkpoints', () => {
     expect(errorCode(() => openCheckpoint(note.replace('\n42\n', '\n43\n'), key))).toBe('NOTE_UNVERIFIED');
     expect(errorCode(() => openCheckpoint(note, 'not a key'))).toBe('KEY_MALFORMED');
     // A validly signed note whose text is no checkpoint.
-    const notCheckpoint = signNote(`${origin}\n042\n${c.root.toString('base64')}\n`, [ed25519Signer(origin, privateKey)]);
+    const notCheckpoint = signNote(`${origin}\n042\n${c.root.toString('base64')}\n`, [
+      ed25519Signer(origin, privateKey),
+    ]);
     expect(errorCode(() => openCheckpoint(notCheckpoint, key))).toBe('CHECKPOINT_MALFORMED');
   });
 
   it('ignores a witness cosignature by an unknown key', () => {
     const witness = generateKeyPairSync('ed25519');
-    const cosigned = signNote(formatCheckpoint(c), [ed25519Signer(origin, privateKey), ed25519Signer('witness.example', witness.privateKey)]);
+    const cosigned = signNote(formatCheckpoint(c), [
+      ed25519Signer(origin, privateKey),
+      ed25519Signer('witness.example', witness.privateKey),
+    ]);
     expect(openCheckpoint(cosigned, key, origin).size).toBe(42);
   });
 });

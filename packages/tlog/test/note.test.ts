@@ -5,14 +5,24 @@
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ed25519PrivateKeyFromSeed, ed25519Signer, NoteError, openNote, parseVerifierKey, signNote, verifierKey } from '../src/index.js';
+import {
+  ed25519PrivateKeyFromSeed,
+  ed25519Signer,
+  NoteError,
+  openNote,
+  parseVerifierKey,
+  signNote,
+  verifierKey,
+} from '../src/index.js';
 
 const PETER_SKEY_B64 = 'AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz'; // from "PRIVATE+KEY+PeterNeumann+c74f20a3+…": 0x01 || seed
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const ENOCH_VKEY = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
 const TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
-const PETER_SIG = '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
-const ENOCH_SIG = '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
+const PETER_SIG =
+  '— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+const ENOCH_SIG =
+  '— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n';
 
 const peterPrivate = ed25519PrivateKeyFromSeed(Buffer.from(PETER_SKEY_B64, 'base64').subarray(1));
 const peter = parseVerifierKey(PETER_VKEY);
@@ -29,7 +39,24 @@ const hostile = (maxLength: number): fc.Arbitrary<string> =>
   fc
     .array(
       fc.oneof(
-        fc.constantFrom('\n', '\n\n', '— ', ' ', '+', '=', 'A', '0', '1', '9', '/', '\u2014', '\ud800', '\r', '\u0000', '\u00a0'),
+        fc.constantFrom(
+          '\n',
+          '\n\n',
+          '— ',
+          ' ',
+          '+',
+          '=',
+          'A',
+          '0',
+          '1',
+          '9',
+          '/',
+          '\u2014',
+          '\ud800',
+          '\r',
+          '\u0000',
+          '\u00a0',
+        ),
         fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
       ),
       { maxLength },
@@ -61,32 +88,59 @@ describe('verifier keys', () => {
     for (let i = 0; i <= PETER_VKEY.length; i++) {
       for (let j = i + 1; j <= PETER_VKEY.length; j++) {
         if (i === 0 && j === PETER_VKEY.length) continue;
-        if (code(() => parseVerifierKey(PETER_VKEY.slice(i, j))) !== 'KEY_MALFORMED') accepted.push(PETER_VKEY.slice(i, j));
+        if (code(() => parseVerifierKey(PETER_VKEY.slice(i, j))) !== 'KEY_MALFORMED')
+          accepted.push(PETER_VKEY.slice(i, j));
       }
     }
     for (let i = 0; i < PETER_VKEY.length; i++) {
-      const changed = PETER_VKEY.slice(0, i) + String.fromCharCode(PETER_VKEY.charCodeAt(i) + 1) + PETER_VKEY.slice(i + 1);
+      const changed =
+        PETER_VKEY.slice(0, i) + String.fromCharCode(PETER_VKEY.charCodeAt(i) + 1) + PETER_VKEY.slice(i + 1);
       if (code(() => parseVerifierKey(changed)) !== 'KEY_MALFORMED') accepted.push(changed);
     }
     expect(accepted).toEqual([]);
   });
 
   it('refuse a key of the wrong length and an unknown algorithm, even with a matching key ID', () => {
-    expect(code(() => parseVerifierKey('PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=='))).toBe('KEY_MALFORMED');
-    expect(code(() => parseVerifierKey('PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'))).toBe('KEY_MALFORMED');
+    expect(
+      code(() => parseVerifierKey('PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY==')),
+    ).toBe('KEY_MALFORMED');
+    expect(code(() => parseVerifierKey('PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW'))).toBe(
+      'KEY_MALFORMED',
+    );
   });
 
   it('refuse junk', () => {
-    for (const junk of ['', '+', '++', 'a+b+c', ' PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', `${PETER_VKEY}\n`, `${PETER_VKEY} `, 42, null, undefined, {}]) {
-      expect(code(() => parseVerifierKey(junk as string)), String(junk)).toBe('KEY_MALFORMED');
+    for (const junk of [
+      '',
+      '+',
+      '++',
+      'a+b+c',
+      ' PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
+      `${PETER_VKEY}\n`,
+      `${PETER_VKEY} `,
+      42,
+      null,
+      undefined,
+      {},
+    ]) {
+      expect(
+        code(() => parseVerifierKey(junk as string)),
+        String(junk),
+      ).toBe('KEY_MALFORMED');
     }
   });
 
   it('refuse bad names and keys that are not Ed25519', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     for (const name of ['', 'a b', 'a+b', 'tab\there', 'nbsp\u00a0', 'ideographic\u3000space']) {
-      expect(code(() => ed25519Signer(name, privateKey)), name).toBe('KEY_MALFORMED');
-      expect(code(() => verifierKey(name, publicKey)), name).toBe('KEY_MALFORMED');
+      expect(
+        code(() => ed25519Signer(name, privateKey)),
+        name,
+      ).toBe('KEY_MALFORMED');
+      expect(
+        code(() => verifierKey(name, publicKey)),
+        name,
+      ).toBe('KEY_MALFORMED');
     }
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     expect(code(() => ed25519Signer('x', ec.privateKey))).toBe('KEY_MALFORMED');
@@ -116,7 +170,10 @@ describe('signNote', () => {
     const a = generateKeyPairSync('ed25519');
     const b = generateKeyPairSync('ed25519');
     const text = 'example.com/log\nsome text\n\nwith a blank line and ünïcödé 確認\n';
-    const note = signNote(text, [ed25519Signer('example.com/log', a.privateKey), ed25519Signer('witness.example/w1', b.privateKey)]);
+    const note = signNote(text, [
+      ed25519Signer('example.com/log', a.privateKey),
+      ed25519Signer('witness.example/w1', b.privateKey),
+    ]);
     const ka = parseVerifierKey(verifierKey('example.com/log', a.publicKey));
     const kb = parseVerifierKey(verifierKey('witness.example/w1', b.publicKey));
     expect(openNote(note, [ka, kb])).toEqual({ text, verifiedBy: ['example.com/log', 'witness.example/w1'] });
@@ -158,16 +215,23 @@ describe('openNote (Go’s TestOpen)', () => {
     expect(code(() => openNote(`${TEXT}\n${ENOCH_SIG}${bad}`, [peter, enoch]))).toBe('NOTE_UNVERIFIED');
     // Duplicated signatures and a bad one by an unknown key are ignored.
     const badEnoch = spliceBytes(ENOCH_SIG, 60, 'ABCD');
-    expect(openNote(`${TEXT}\n${PETER_SIG}${PETER_SIG}${ENOCH_SIG}${ENOCH_SIG}${badEnoch}`, [peter])).toEqual({ text: TEXT, verifiedBy: ['PeterNeumann'] });
+    expect(openNote(`${TEXT}\n${PETER_SIG}${PETER_SIG}${ENOCH_SIG}${ENOCH_SIG}${badEnoch}`, [peter])).toEqual({
+      text: TEXT,
+      verifiedBy: ['PeterNeumann'],
+    });
   });
 
   it('refuses an altered text', () => {
-    expect(code(() => openNote(`${TEXT.replace('cryptography', 'cryptographY')}\n${PETER_SIG}`, [peter]))).toBe('NOTE_UNVERIFIED');
+    expect(code(() => openNote(`${TEXT.replace('cryptography', 'cryptographY')}\n${PETER_SIG}`, [peter]))).toBe(
+      'NOTE_UNVERIFIED',
+    );
     expect(code(() => openNote(`extra line\n${TEXT}\n${PETER_SIG}`, [peter]))).toBe('NOTE_UNVERIFIED');
   });
 
   it('ignores a signature whose name or key ID does not match the key', () => {
-    expect(code(() => openNote(`${TEXT}\n${PETER_SIG.replace('PeterNeumann', 'CarmenSandiego')}`, [peter]))).toBe('NOTE_UNVERIFIED');
+    expect(code(() => openNote(`${TEXT}\n${PETER_SIG.replace('PeterNeumann', 'CarmenSandiego')}`, [peter]))).toBe(
+      'NOTE_UNVERIFIED',
+    );
     expect(code(() => openNote(`${TEXT}\n${PETER_SIG.replace('x08g', 'xxxx')}`, [peter]))).toBe('NOTE_UNVERIFIED');
   });
 
@@ -190,7 +254,11 @@ describe('openNote (Go’s TestOpen)', () => {
       `${TEXT.replace('\n', '\r\n')}\n${PETER_SIG}`,
       `${TEXT}\n${PETER_SIG}\n`,
     ];
-    for (const note of bad) expect(code(() => openNote(note, [peter])), JSON.stringify(note)).toBe('NOTE_MALFORMED');
+    for (const note of bad)
+      expect(
+        code(() => openNote(note, [peter])),
+        JSON.stringify(note),
+      ).toBe('NOTE_MALFORMED');
     expect(code(() => openNote(42 as unknown as string, [peter]))).toBe('NOTE_MALFORMED');
   });
 
@@ -198,7 +266,10 @@ describe('openNote (Go’s TestOpen)', () => {
     const note = `${TEXT}\n${PETER_SIG}`;
     const accepted: string[] = [];
     for (let i = 0; i < note.length; i++) {
-      for (const changed of [note.slice(0, i) + note.slice(i + 1), note.slice(0, i) + (note[i] === 'A' ? 'B' : 'A') + note.slice(i + 1)]) {
+      for (const changed of [
+        note.slice(0, i) + note.slice(i + 1),
+        note.slice(0, i) + (note[i] === 'A' ? 'B' : 'A') + note.slice(i + 1),
+      ]) {
         if (code(() => openNote(changed, [peter])) === undefined) accepted.push(changed);
       }
     }
@@ -208,9 +279,15 @@ describe('openNote (Go’s TestOpen)', () => {
   it('never throws anything but NoteError on random input', () => {
     fc.assert(
       fc.property(hostile(200), fc.string({ maxLength: 40 }), (junk, tail) => {
-        for (const note of [junk, `${TEXT}\n${junk}`, `${junk}\n\n— PeterNeumann ${tail}\n`, `${TEXT}\n${PETER_SIG}${junk}`]) {
+        for (const note of [
+          junk,
+          `${TEXT}\n${junk}`,
+          `${junk}\n\n— PeterNeumann ${tail}\n`,
+          `${TEXT}\n${PETER_SIG}${junk}`,
+        ]) {
           const c = code(() => openNote(note, [peter]));
-          if (c === undefined) expect(note).toBe(`${TEXT}\n${PETER_SIG}`); // junk = ''
+          if (c === undefined)
+            expect(note).toBe(`${TEXT}\n${PETER_SIG}`); // junk = ''
           else expect(['NOTE_MALFORMED', 'NOTE_UNVERIFIED']).toContain(c);
         }
       }),
@@ -229,7 +306,11 @@ describe('real signed tree heads of sum.golang.org', () => {
 
   it('verify with the published key', () => {
     const key = parseVerifierKey(SUMDB_KEY);
-    for (const head of heads) expect(openNote(head, [key])).toEqual({ text: head.slice(0, head.indexOf('\n\n') + 1), verifiedBy: ['sum.golang.org'] });
+    for (const head of heads)
+      expect(openNote(head, [key])).toEqual({
+        text: head.slice(0, head.indexOf('\n\n') + 1),
+        verifiedBy: ['sum.golang.org'],
+      });
     expect(code(() => openNote(heads[0]!.replace('3784599', '3784598'), [key]))).toBe('NOTE_UNVERIFIED');
   });
 });

@@ -82,8 +82,10 @@ describe('inclusion proofs', () => {
       t.fetched.length = 0;
       const proof = buildInclusionProof(i, n, t.lookup);
       const announced = key(inclusionProofNodes(i, n));
-      if (t.fetched.join() !== announced.join() || new Set(announced).size !== announced.length) failures.push(`leaf ${i} of ${n}: nodes`);
-      if (hex(proof).join() !== hex(inclusionProofFromLeaves(i, leaves)).join()) failures.push(`leaf ${i} of ${n}: not PATH`);
+      if (t.fetched.join() !== announced.join() || new Set(announced).size !== announced.length)
+        failures.push(`leaf ${i} of ${n}: nodes`);
+      if (hex(proof).join() !== hex(inclusionProofFromLeaves(i, leaves)).join())
+        failures.push(`leaf ${i} of ${n}: not PATH`);
       const ok = { leafHash: leaves[i]!, index: i, size: n, proof, root };
       if (!verifyInclusion(ok)) failures.push(`leaf ${i} of ${n}: does not verify`);
       const bad = [
@@ -100,7 +102,9 @@ describe('inclusion proofs', () => {
         ...(proof.length > 0 ? [{ proof: proof.slice(0, -1) }, { proof: proof.slice(1) }] : []),
         ...(proof.length > 1 ? [{ proof: [...proof].reverse() }] : []),
       ];
-      for (const b of bad) if (verifyInclusion({ ...ok, ...b })) failures.push(`leaf ${i} of ${n}: verifies with ${JSON.stringify(Object.keys(b))}`);
+      for (const b of bad)
+        if (verifyInclusion({ ...ok, ...b }))
+          failures.push(`leaf ${i} of ${n}: verifies with ${JSON.stringify(Object.keys(b))}`);
     }
     expect(failures).toEqual([]);
   }
@@ -124,14 +128,17 @@ describe('consistency proofs', () => {
       t.fetched.length = 0;
       const proof = buildConsistencyProof(n1, n2, t.lookup);
       const announced = key(consistencyProofNodes(n1, n2));
-      if (t.fetched.join() !== announced.join() || new Set(announced).size !== announced.length) failures.push(`${n1} → ${n2}: nodes`);
-      if (hex(proof).join() !== hex(consistencyProofFromLeaves(n1, leaves)).join()) failures.push(`${n1} → ${n2}: not PROOF`);
+      if (t.fetched.join() !== announced.join() || new Set(announced).size !== announced.length)
+        failures.push(`${n1} → ${n2}: nodes`);
+      if (hex(proof).join() !== hex(consistencyProofFromLeaves(n1, leaves)).join())
+        failures.push(`${n1} → ${n2}: not PROOF`);
       const ok = { size1: n1, size2: n2, proof, root1: r[n1]!, root2: r[n2]! };
       if (!verifyConsistency(ok)) failures.push(`${n1} → ${n2}: does not verify`);
       if (n1 === 0 || n1 === n2) {
         if (proof.length > 0) failures.push(`${n1} → ${n2}: not empty`);
         if (verifyConsistency({ ...ok, proof: [other] })) failures.push(`${n1} → ${n2}: verifies with a hash too many`);
-        if (n1 === n2 && verifyConsistency({ ...ok, root2: other })) failures.push(`${n1} → ${n2}: verifies with another root`);
+        if (n1 === n2 && verifyConsistency({ ...ok, root2: other }))
+          failures.push(`${n1} → ${n2}: verifies with another root`);
         continue;
       }
       const bad = [
@@ -152,7 +159,9 @@ describe('consistency proofs', () => {
         { root1: r[n2]!, root2: r[n1]! },
         { size1: n2, size2: n1 },
       ];
-      for (const b of bad) if (verifyConsistency({ ...ok, ...b })) failures.push(`${n1} → ${n2}: verifies with ${JSON.stringify(Object.keys(b))}`);
+      for (const b of bad)
+        if (verifyConsistency({ ...ok, ...b }))
+          failures.push(`${n1} → ${n2}: verifies with ${JSON.stringify(Object.keys(b))}`);
     }
     expect(failures).toEqual([]);
   }
@@ -170,7 +179,10 @@ describe('appendLeaves', () => {
   it('in batches of random sizes gives the edge, root and nodes of one-by-one appends and of the RFC', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 20 }), fc.nat(), (batches, seed) => {
-        const total = Math.min(MAX, batches.reduce((a, b) => a + b, 0));
+        const total = Math.min(
+          MAX,
+          batches.reduce((a, b) => a + b, 0),
+        );
         const t = tree(total, seed);
         const oneByOne = new Map<string, string>();
         let single: TreeEdge = emptyEdge();
@@ -202,7 +214,10 @@ describe('appendLeaves', () => {
         const want = new Map<string, string>();
         for (let level = 1; 2 ** level <= total; level++) {
           for (let i = 0; (i + 1) * 2 ** level <= total; i++) {
-            want.set(`${level}/${i}`, rootOfLeaves(t.leaves.slice(i * 2 ** level, (i + 1) * 2 ** level)).toString('hex'));
+            want.set(
+              `${level}/${i}`,
+              rootOfLeaves(t.leaves.slice(i * 2 ** level, (i + 1) * 2 ** level)).toString('hex'),
+            );
           }
         }
         expect(batched).toEqual(want);
@@ -228,8 +243,13 @@ describe('trees up to 2^53 leaves', () => {
         const root = rootFromNodes(size, lookup);
         expect(proof.length).toBeLessThanOrEqual(53);
         expect(verifyInclusion({ leafHash: level[0]!, index, size, proof, root })).toBe(true);
-        expect(verifyInclusion({ leafHash: level[0]!, index, size: size + 1, proof, root: rootFromNodes(size + 1, lookup) })).toBe(false);
-        if (proof.length > 0) expect(verifyInclusion({ leafHash: level[0]!, index, size, proof: flip(proof, k % proof.length, k % 256), root })).toBe(false);
+        expect(
+          verifyInclusion({ leafHash: level[0]!, index, size: size + 1, proof, root: rootFromNodes(size + 1, lookup) }),
+        ).toBe(false);
+        if (proof.length > 0)
+          expect(
+            verifyInclusion({ leafHash: level[0]!, index, size, proof: flip(proof, k % proof.length, k % 256), root }),
+          ).toBe(false);
       }),
       { numRuns: 300 },
     );
@@ -245,8 +265,12 @@ describe('trees up to 2^53 leaves', () => {
         expect(proof.length).toBeLessThanOrEqual(2 * 53);
         expect(verifyConsistency({ size1, size2, proof, root1, root2 })).toBe(true);
         if (size1 < size2) {
-          expect(verifyConsistency({ size1, size2: size2 + 1, proof, root1, root2: rootFromNodes(size2 + 1, lookup) })).toBe(false);
-          expect(verifyConsistency({ size1, size2, proof: flip(proof, a % proof.length, b % 256), root1, root2 })).toBe(false);
+          expect(
+            verifyConsistency({ size1, size2: size2 + 1, proof, root1, root2: rootFromNodes(size2 + 1, lookup) }),
+          ).toBe(false);
+          expect(verifyConsistency({ size1, size2, proof: flip(proof, a % proof.length, b % 256), root1, root2 })).toBe(
+            false,
+          );
         }
       }),
       { numRuns: 300 },
@@ -255,7 +279,12 @@ describe('trees up to 2^53 leaves', () => {
 });
 
 describe('hostile input to the verifiers', () => {
-  const number = fc.oneof(fc.integer({ min: -5, max: 600 }), fc.maxSafeNat(), fc.double(), fc.constantFrom(Number.MAX_SAFE_INTEGER + 1, -0, Infinity, NaN));
+  const number = fc.oneof(
+    fc.integer({ min: -5, max: 600 }),
+    fc.maxSafeNat(),
+    fc.double(),
+    fc.constantFrom(Number.MAX_SAFE_INTEGER + 1, -0, Infinity, NaN),
+  );
   const bytes = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 40 }));
   const ok = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
@@ -276,7 +305,11 @@ describe('hostile input to the verifiers', () => {
 
   it('throw ProofError for a proof that is not an array', () => {
     const h = Buffer.alloc(32);
-    expect(() => verifyInclusion({ leafHash: h, index: 0, size: 1, proof: 'x' as unknown as Buffer[], root: h })).toThrow(ProofError);
-    expect(() => verifyConsistency({ size1: 1, size2: 2, proof: null as unknown as Buffer[], root1: h, root2: h })).toThrow(ProofError);
+    expect(() =>
+      verifyInclusion({ leafHash: h, index: 0, size: 1, proof: 'x' as unknown as Buffer[], root: h }),
+    ).toThrow(ProofError);
+    expect(() =>
+      verifyConsistency({ size1: 1, size2: 2, proof: null as unknown as Buffer[], root1: h, root2: h }),
+    ).toThrow(ProofError);
   });
 });

@@ -34,7 +34,9 @@ const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 const b64 = (h: string): Buffer => Buffer.from(h, 'base64');
 const toHex = (bs: readonly Uint8Array[]): string[] => bs.map((b) => Buffer.from(b).toString('hex'));
 
-const INPUTS = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(hex);
+const INPUTS = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(
+  hex,
+);
 const LEAVES = INPUTS.map((d) => leafHash(d));
 
 // NodeHashes(): [level][index].
@@ -55,7 +57,10 @@ const NODES = [
     '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
     'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
   ],
-  ['d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7', '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4'],
+  [
+    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
+    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
+  ],
   ['5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328'],
 ];
 
@@ -73,7 +78,30 @@ const ROOTS = [
 ];
 
 // CompactTrees(): the right edge of each size, as [level, index] into NODES.
-const EDGES: [number, number][][] = [[], [[0, 0]], [[1, 0]], [[1, 0], [0, 2]], [[2, 0]], [[2, 0], [0, 4]], [[2, 0], [1, 2]], [[2, 0], [1, 2], [0, 6]], [[3, 0]]];
+const EDGES: [number, number][][] = [
+  [],
+  [[0, 0]],
+  [[1, 0]],
+  [
+    [1, 0],
+    [0, 2],
+  ],
+  [[2, 0]],
+  [
+    [2, 0],
+    [0, 4],
+  ],
+  [
+    [2, 0],
+    [1, 2],
+  ],
+  [
+    [2, 0],
+    [1, 2],
+    [0, 6],
+  ],
+  [[3, 0]],
+];
 
 // verify_test.go inclusionProofs: {leaf (1-based), size, proof}.
 const INCLUSION: { leaf: number; size: number; proof: string[] }[] = [
@@ -132,7 +160,10 @@ const CONSISTENCY: { size1: number; size2: number; proof: string[] }[] = [
   {
     size1: 2,
     size2: 5,
-    proof: ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b'],
+    proof: [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
   },
   {
     size1: 6,
@@ -239,7 +270,9 @@ describe('inclusion proofs (published vectors)', () => {
         { proof: [...proof, root] },
         { proof: [Buffer.alloc(0), ...proof] },
         { proof: [root, ...proof] },
-        ...proof.map((_, i) => ({ proof: proof.map((p, j) => (j === i ? Buffer.from(p.map((b, k) => (k === 0 ? b ^ 8 : b))) : p)) })),
+        ...proof.map((_, i) => ({
+          proof: proof.map((p, j) => (j === i ? Buffer.from(p.map((b, k) => (k === 0 ? b ^ 8 : b))) : p)),
+        })),
         ...(proof.length > 0 ? [{ proof: proof.slice(0, -1) }] : []),
       ];
       for (const probe of probes) {
@@ -252,22 +285,97 @@ describe('inclusion proofs (published vectors)', () => {
 
   it('needs the nodes of proof_test.go (as sets: the order is ours)', () => {
     const ids = (list: [number, number][]): string[] => list.map(([l, i]) => `${l}/${i}`).sort();
-    const got = (index: number, size: number): string[] => inclusionProofNodes(index, size).map((n) => `${n.level}/${n.index}`).sort();
+    const got = (index: number, size: number): string[] =>
+      inclusionProofNodes(index, size)
+        .map((n) => `${n.level}/${n.index}`)
+        .sort();
     expect(got(0, 1)).toEqual([]);
     expect(got(0, 2)).toEqual(ids([[0, 1]]));
-    expect(got(1, 3)).toEqual(ids([[0, 0], [0, 2]]));
-    expect(got(0, 7)).toEqual(ids([[0, 1], [1, 1], [0, 6], [1, 2]]));
-    expect(got(2, 7)).toEqual(ids([[0, 3], [1, 0], [0, 6], [1, 2]]));
-    expect(got(4, 7)).toEqual(ids([[0, 5], [0, 6], [2, 0]]));
-    expect(got(6, 7)).toEqual(ids([[1, 2], [2, 0]]));
-    expect(got(3, 5)).toEqual(ids([[0, 2], [1, 0], [0, 4]]));
-    expect(got(10, 15)).toEqual(ids([[0, 11], [1, 4], [0, 14], [1, 6], [3, 0]]));
-    expect(got(24, 31)).toEqual(ids([[0, 25], [1, 13], [0, 30], [1, 14], [3, 2], [4, 0]]));
-    expect(got(81, 95)).toEqual(ids([[0, 80], [1, 41], [2, 21], [0, 94], [1, 46], [2, 22], [4, 4], [6, 0]]));
+    expect(got(1, 3)).toEqual(
+      ids([
+        [0, 0],
+        [0, 2],
+      ]),
+    );
+    expect(got(0, 7)).toEqual(
+      ids([
+        [0, 1],
+        [1, 1],
+        [0, 6],
+        [1, 2],
+      ]),
+    );
+    expect(got(2, 7)).toEqual(
+      ids([
+        [0, 3],
+        [1, 0],
+        [0, 6],
+        [1, 2],
+      ]),
+    );
+    expect(got(4, 7)).toEqual(
+      ids([
+        [0, 5],
+        [0, 6],
+        [2, 0],
+      ]),
+    );
+    expect(got(6, 7)).toEqual(
+      ids([
+        [1, 2],
+        [2, 0],
+      ]),
+    );
+    expect(got(3, 5)).toEqual(
+      ids([
+        [0, 2],
+        [1, 0],
+        [0, 4],
+      ]),
+    );
+    expect(got(10, 15)).toEqual(
+      ids([
+        [0, 11],
+        [1, 4],
+        [0, 14],
+        [1, 6],
+        [3, 0],
+      ]),
+    );
+    expect(got(24, 31)).toEqual(
+      ids([
+        [0, 25],
+        [1, 13],
+        [0, 30],
+        [1, 14],
+        [3, 2],
+        [4, 0],
+      ]),
+    );
+    expect(got(81, 95)).toEqual(
+      ids([
+        [0, 80],
+        [1, 41],
+        [2, 21],
+        [0, 94],
+        [1, 46],
+        [2, 22],
+        [4, 4],
+        [6, 0],
+      ]),
+    );
   });
 
   it('refuses an index outside the tree', () => {
-    for (const [index, size] of [[0, 0], [1, 0], [2, 1], [3, 0], [8, 7], [-1, 4], [0.5, 4]] as const) {
+    for (const [index, size] of [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [3, 0],
+      [8, 7],
+      [-1, 4],
+      [0.5, 4],
+    ] as const) {
       expect(() => inclusionProofNodes(index, size)).toThrow(TreeError);
       expect(() => inclusionProofFromLeaves(index, LEAVES.slice(0, size))).toThrow(TreeError);
     }
@@ -277,7 +385,11 @@ describe('inclusion proofs (published vectors)', () => {
 
   it('verifies nothing for an empty tree or an index past the end', () => {
     const some = hex('abacaba000000000000000000000000000000000000000000060061e00123456');
-    for (const [index, size] of [[0, 0], [1, 0], [2, 1]]) {
+    for (const [index, size] of [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+    ]) {
       expect(verifyInclusion({ leafHash: some, index: index!, size: size!, proof: [], root: emptyRoot() })).toBe(false);
       expect(verifyInclusion({ leafHash: some, index: index!, size: size!, proof: [], root: some })).toBe(false);
     }
@@ -317,10 +429,15 @@ describe('consistency proofs (published vectors)', () => {
         { proof: [root2, ...proof] },
         { proof: [proof[0]!, ...proof] },
         { proof: proof.slice(0, -1) },
-        ...proof.map((_, i) => ({ proof: proof.map((p, j) => (j === i ? Buffer.from(p.map((b, k) => (k === 0 ? b ^ 16 : b))) : p)) })),
+        ...proof.map((_, i) => ({
+          proof: proof.map((p, j) => (j === i ? Buffer.from(p.map((b, k) => (k === 0 ? b ^ 16 : b))) : p)),
+        })),
       ];
       for (const probe of probes) {
-        expect(verifyConsistency({ size1: v.size1, size2: v.size2, proof, root1, root2, ...probe }), JSON.stringify(Object.keys(probe))).toBe(false);
+        expect(
+          verifyConsistency({ size1: v.size1, size2: v.size2, proof, root1, root2, ...probe }),
+          JSON.stringify(Object.keys(probe)),
+        ).toBe(false);
       }
     });
   }
@@ -329,7 +446,8 @@ describe('consistency proofs (published vectors)', () => {
     const r1 = Buffer.alloc(32, 1);
     const r2 = Buffer.alloc(32, 2);
     const empty = emptyRoot();
-    const c = (size1: number, size2: number, root1: Buffer, root2: Buffer, proof: Buffer[] = []): boolean => verifyConsistency({ size1, size2, proof, root1, root2 });
+    const c = (size1: number, size2: number, root1: Buffer, root2: Buffer, proof: Buffer[] = []): boolean =>
+      verifyConsistency({ size1, size2, proof, root1, root2 });
     expect(c(0, 0, empty, empty)).toBe(true);
     expect(c(0, 1, empty, r2)).toBe(true);
     expect(c(1, 1, r2, r2)).toBe(true);
@@ -347,17 +465,86 @@ describe('consistency proofs (published vectors)', () => {
 
   it('needs the nodes of proof_test.go (as sets)', () => {
     const ids = (list: [number, number][]): string[] => list.map(([l, i]) => `${l}/${i}`).sort();
-    const got = (size1: number, size2: number): string[] => consistencyProofNodes(size1, size2).map((n) => `${n.level}/${n.index}`).sort();
+    const got = (size1: number, size2: number): string[] =>
+      consistencyProofNodes(size1, size2)
+        .map((n) => `${n.level}/${n.index}`)
+        .sort();
     expect(got(1, 2)).toEqual(ids([[0, 1]]));
-    expect(got(1, 6)).toEqual(ids([[0, 1], [1, 1], [1, 2]]));
-    expect(got(2, 8)).toEqual(ids([[1, 1], [2, 1]]));
-    expect(got(3, 7)).toEqual(ids([[0, 2], [0, 3], [1, 0], [0, 6], [1, 2]]));
-    expect(got(4, 7)).toEqual(ids([[0, 6], [1, 2]]));
-    expect(got(5, 7)).toEqual(ids([[0, 4], [0, 5], [0, 6], [2, 0]]));
-    expect(got(7, 8)).toEqual(ids([[0, 6], [0, 7], [1, 2], [2, 0]]));
-    expect(got(10, 15)).toEqual(ids([[1, 4], [1, 5], [0, 14], [1, 6], [3, 0]]));
-    expect(got(24, 31)).toEqual(ids([[3, 2], [0, 30], [1, 14], [2, 6], [4, 0]]));
-    expect(got(81, 95)).toEqual(ids([[0, 80], [0, 81], [1, 41], [2, 21], [0, 94], [1, 46], [2, 22], [4, 4], [6, 0]]));
+    expect(got(1, 6)).toEqual(
+      ids([
+        [0, 1],
+        [1, 1],
+        [1, 2],
+      ]),
+    );
+    expect(got(2, 8)).toEqual(
+      ids([
+        [1, 1],
+        [2, 1],
+      ]),
+    );
+    expect(got(3, 7)).toEqual(
+      ids([
+        [0, 2],
+        [0, 3],
+        [1, 0],
+        [0, 6],
+        [1, 2],
+      ]),
+    );
+    expect(got(4, 7)).toEqual(
+      ids([
+        [0, 6],
+        [1, 2],
+      ]),
+    );
+    expect(got(5, 7)).toEqual(
+      ids([
+        [0, 4],
+        [0, 5],
+        [0, 6],
+        [2, 0],
+      ]),
+    );
+    expect(got(7, 8)).toEqual(
+      ids([
+        [0, 6],
+        [0, 7],
+        [1, 2],
+        [2, 0],
+      ]),
+    );
+    expect(got(10, 15)).toEqual(
+      ids([
+        [1, 4],
+        [1, 5],
+        [0, 14],
+        [1, 6],
+        [3, 0],
+      ]),
+    );
+    expect(got(24, 31)).toEqual(
+      ids([
+        [3, 2],
+        [0, 30],
+        [1, 14],
+        [2, 6],
+        [4, 0],
+      ]),
+    );
+    expect(got(81, 95)).toEqual(
+      ids([
+        [0, 80],
+        [0, 81],
+        [1, 41],
+        [2, 21],
+        [0, 94],
+        [1, 46],
+        [2, 22],
+        [4, 4],
+        [6, 0],
+      ]),
+    );
     for (const n of [0, 1, 2, 3, 4, 5, 7, 8]) expect(got(n, n)).toEqual([]);
     expect(got(0, 5)).toEqual([]);
     expect(() => consistencyProofNodes(5, 0)).toThrow(TreeError);
@@ -375,30 +562,70 @@ describe('a real Certificate Transparency log (Google Argon 2020)', () => {
     'AAAAAAFelPhqUwAAAAViMIIFXjCCBEagAwIBAgIRAOodHzZdqWIFzYyl/SovhCMwDQYJKoZIhvcNAQELBQAwgZAxCzAJBgNVBAYTAkdCMRswGQYDVQQIExJHcmVhdGVyIE1hbmNoZXN0ZXIxEDAOBgNVBAcTB1NhbGZvcmQxGjAYBgNVBAoTEUNPTU9ETyBDQSBMaW1pdGVkMTYwNAYDVQQDEy1DT01PRE8gUlNBIERvbWFpbiBWYWxpZGF0aW9uIFNlY3VyZSBTZXJ2ZXIgQ0EwHhcNMTcwMjE1MDAwMDAwWhcNMjAwNDE2MjM1OTU5WjBfMSEwHwYDVQQLExhEb21haW4gQ29udHJvbCBWYWxpZGF0ZWQxHTAbBgNVBAsTFFBvc2l0aXZlU1NMIFdpbGRjYXJkMRswGQYDVQQDDBIqLmxhbmRsb3Jkcy5jb20uYXUwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQCtPBKKHj4zdrGlCjgTHzb5gx9JCs97DwvBz60f14gDufF2haWbOxyJ0a3opAMsZnOr8HkARVCwxdqG/PTfACcb0QM7FOlzvxGqxataTYiChwvkkif8F9GlJw69HuHgzhusPf1Ytfk3ps1PRC14MkyrS4kwPrk/Le4XdkqRpRw62wG4V6IkbzsNMEOl1H8EgUbfyapdOcVxHjIzvBVy56fBRKG05Fr5wNq3Acak5kYZdNsLhhmlrqAfAjiombW3hb3V5blJdRC0BDdYHv2+zKey6LqJ1FDoXo6IzbzPpC+aifZy47YX+/N1U64Qn5xlDg7mOP8JXfkNJHbU1TJZHif5AgMBAAGjggHhMIIB3TAfBgNVHSMEGDAWgBSQr2o6lFoL2JDqElZz30O0Oija5zAdBgNVHQ4EFgQUNQSLjkoz01I+iuuoC5lgEp0anhcwDgYDVR0PAQH/BAQDAgWgMAwGA1UdEwEB/wQCMAAwHQYDVR0lBBYwFAYIKwYBBQUHAwEGCCsGAQUFBwMCME8GA1UdIARIMEYwOgYLKwYBBAGyMQECAgcwKzApBggrBgEFBQcCARYdaHR0cHM6Ly9zZWN1cmUuY29tb2RvLmNvbS9DUFMwCAYGZ4EMAQIBMFQGA1UdHwRNMEswSaBHoEWGQ2h0dHA6Ly9jcmwuY29tb2RvY2EuY29tL0NPTU9ET1JTQURvbWFpblZhbGlkYXRpb25TZWN1cmVTZXJ2ZXJDQS5jcmwwgYUGCCsGAQUFBwEBBHkwdzBPBggrBgEFBQcwAoZDaHR0cDovL2NydC5jb21vZG9jYS5jb20vQ09NT0RPUlNBRG9tYWluVmFsaWRhdGlvblNlY3VyZVNlcnZlckNBLmNydDAkBggrBgEFBQcwAYYYaHR0cDovL29jc3AuY29tb2RvY2EuY29tMC8GA1UdEQQoMCaCEioubGFuZGxvcmRzLmNvbS5hdYIQbGFuZGxvcmRzLmNvbS5hdTANBgkqhkiG9w0BAQsFAAOCAQEACyHqxUzrexToY7tOv4+kyGPP2D27P1tQpyzeAl1bPObiMhNK2b9vvBLDWAaqm8c0YL1h+DBdLoWzf3xFsIkTCVCjWJTNSNlcYtgRk6or1s7jWsfXzWqsnPjPPmTIOCw7EfH7Yme3oxPs3UUsmShAgPwNohAtL9GqlqMiKM6v1WU3NHt01jEoNP23LRa6KeNK6AH6WHJykzL223IlhgXjHTeuQj6lR+TNrQXJuhwTXYe+20rrpPQxc1Pn7AqnvfWgmicRQ7gdIcr4V6+ecTvLfNOaJ0ZYe5G5giuAAdTm7F57pk04f4gyZNYKrj88mvbkoriN8b6jcWExtrYO6bm2TwAA',
   );
   const auditPath = [
-    'T46AmJsuOM/gFiGlUp+IJJebp+1Z5qratFNW7U0JyOQ=', '9Jj1Feodn42uRYEfffkV4HF/EIPFQ5Zo9IwkxbQ2uhk=', 'D53/1oCNebF4J59HHgioovKZxrmrKcVuCVhy3Izg8Ck=',
-    'wSFDgGSrsXRPA+1c8WHoAFCsWeUv8NDyP/Q/SgsyVyY=', '516/RcwsgdwdzHn18v1dJHqBkgFUbNhmCIWOGjsMJaE=', 'naTFY2ajLFgrgs5XUl+zJYZnnlJksLGsA1VYwpLfqbY=',
-    'mKBRJo6qao+0Kdh/rhGkZUbHUAxMhrtrclrTpIbNjIg=', 'Co4ueOFE7lpifLio94irxxsv1wFMMaK3tPu2ZQkHlro=', 'yRgy800K6JMYCC05sWfqF2kvCg2riT/pVM+nEa6V5+0=',
-    'n2O38XJZC8/Wpbwi9HhgVizlUyeUHVZvYyQB1607MRc=', 'go3tAjuNfNSCj87y2Rg1xOroDknGN1eaf3cgvzObf7Q=', '8D0Mj3/J7ySSnFb0afIHYXv6rlOhECnsebY6XKi1IR8=',
-    '6rcez46ZU8M5vPiWVMAUfJfAOV0pPP/mch/lYzZhj/M=', '2rtIeXrPvSdUyHc5maIgSAVB2BzaKaupWxSAiVayDE4=', 'nniW/IMFQPN5xw8UsHFn7CRStYbm1gLu7NNa6kkRqJQ=',
-    'mRPPi7sQS22MduIEyvcNzCNFqIt6kLwYPkNKrVtIcu8=', 'JvTivzESNS9wHI8aph5a7uieVmtS/p9PciMZ5D6GyOo=', 'UTyQd+Ym0wY4zG+qK806bBORwi1CSVvFQ/KknnqoZj8=',
-    'hXODrqN+ff+U6zPqRQ+ZQKs6im1fPcxIerDSfNwflhE=', 'II6GE+WY/DrpZzfHztLwkR46o37zVkNLCyPYlf68zA0=', 'd609kWWcNBllbA8Jb/ad4XAVVGnScLRmtP8FYyr+Dck=',
-    'rikBsP0G0gioXRpBFED2CzQdSLrGPvRd0bEcbEZw1rI=', 'GXIElfmnRuWfbA4z7ubV/UwlpSRUbUeec7oL5HDDnh0=', 'pR0SH/NYP6s9+8azWwaeUXA4Ze/3WCIgMfh5YW6wvcE=',
-    'f3GuAKYVrF8RBg3s15jvA/YvV9oAliWtzP/imwPhQVA=', 'WHn8zDxlVgkV+lSlmzaOdfSBrTHoRr5nT3d76q0KKWE=', 'f2uV2ZxVgULzLPKuZcowRY3ZY7fRlX59iDBjV1R8kNQ=',
-    'NzQVjJsvQwbi7WStMr9oFkh9VbHfK7LB6o7WwAqwNTs=', 'C0LttBeYHZHgL+032JIcJC3CTBIyza/hsbmJUgJfmDI=', 'nixU5CWTFVDlF4BGdcU6kA7WSYurEpe9jRWc+F/7sOc=',
+    'T46AmJsuOM/gFiGlUp+IJJebp+1Z5qratFNW7U0JyOQ=',
+    '9Jj1Feodn42uRYEfffkV4HF/EIPFQ5Zo9IwkxbQ2uhk=',
+    'D53/1oCNebF4J59HHgioovKZxrmrKcVuCVhy3Izg8Ck=',
+    'wSFDgGSrsXRPA+1c8WHoAFCsWeUv8NDyP/Q/SgsyVyY=',
+    '516/RcwsgdwdzHn18v1dJHqBkgFUbNhmCIWOGjsMJaE=',
+    'naTFY2ajLFgrgs5XUl+zJYZnnlJksLGsA1VYwpLfqbY=',
+    'mKBRJo6qao+0Kdh/rhGkZUbHUAxMhrtrclrTpIbNjIg=',
+    'Co4ueOFE7lpifLio94irxxsv1wFMMaK3tPu2ZQkHlro=',
+    'yRgy800K6JMYCC05sWfqF2kvCg2riT/pVM+nEa6V5+0=',
+    'n2O38XJZC8/Wpbwi9HhgVizlUyeUHVZvYyQB1607MRc=',
+    'go3tAjuNfNSCj87y2Rg1xOroDknGN1eaf3cgvzObf7Q=',
+    '8D0Mj3/J7ySSnFb0afIHYXv6rlOhECnsebY6XKi1IR8=',
+    '6rcez46ZU8M5vPiWVMAUfJfAOV0pPP/mch/lYzZhj/M=',
+    '2rtIeXrPvSdUyHc5maIgSAVB2BzaKaupWxSAiVayDE4=',
+    'nniW/IMFQPN5xw8UsHFn7CRStYbm1gLu7NNa6kkRqJQ=',
+    'mRPPi7sQS22MduIEyvcNzCNFqIt6kLwYPkNKrVtIcu8=',
+    'JvTivzESNS9wHI8aph5a7uieVmtS/p9PciMZ5D6GyOo=',
+    'UTyQd+Ym0wY4zG+qK806bBORwi1CSVvFQ/KknnqoZj8=',
+    'hXODrqN+ff+U6zPqRQ+ZQKs6im1fPcxIerDSfNwflhE=',
+    'II6GE+WY/DrpZzfHztLwkR46o37zVkNLCyPYlf68zA0=',
+    'd609kWWcNBllbA8Jb/ad4XAVVGnScLRmtP8FYyr+Dck=',
+    'rikBsP0G0gioXRpBFED2CzQdSLrGPvRd0bEcbEZw1rI=',
+    'GXIElfmnRuWfbA4z7ubV/UwlpSRUbUeec7oL5HDDnh0=',
+    'pR0SH/NYP6s9+8azWwaeUXA4Ze/3WCIgMfh5YW6wvcE=',
+    'f3GuAKYVrF8RBg3s15jvA/YvV9oAliWtzP/imwPhQVA=',
+    'WHn8zDxlVgkV+lSlmzaOdfSBrTHoRr5nT3d76q0KKWE=',
+    'f2uV2ZxVgULzLPKuZcowRY3ZY7fRlX59iDBjV1R8kNQ=',
+    'NzQVjJsvQwbi7WStMr9oFkh9VbHfK7LB6o7WwAqwNTs=',
+    'C0LttBeYHZHgL+032JIcJC3CTBIyza/hsbmJUgJfmDI=',
+    'nixU5CWTFVDlF4BGdcU6kA7WSYurEpe9jRWc+F/7sOc=',
   ].map(b64);
   const oldSize = 3654490;
   const oldRoot = b64('AuIZ5V6sDUj1vn3Y1K85oOaQ7y+FJJKtyRTl1edIKBQ=');
   const consistency = [
-    '80Sfbj6UQEdVSZCSIgh9NMPj3vCBzcc1A48B2crJSWg=', 'FZcrgAHUk6nNPviJZq8kEK6jCG1d18pJOFE45ZDc1TQ=', 'Q67reWXmPBo1UfmwBap4Xi9PMPfFdUSSw3WGlRZdG7k=',
-    'eJ7CyhR4PxzBxDIsWgrVYW1eFUb9ndgf46tFmiqVrxA=', 'QrDwp062Grm5WY8KdrhFsBuuNjGzRox2Jb8PmVL5OYw=', 'XM4YMjMEdLH/XJam/ZWyaP14k3cmsOtnPsOWQ54lW1s=',
-    'SGiBh+jOTGccXU48ZzgQ88lRcBmtB4wz4oSDndv2QTg=', 'WAS6txqNLYKGL1GdBdpqmV42TTfn6cJsuDsqLXuTCNI=', 'QFmRS0rirUA7ZN3lxFjDncV+E1OCrn3NUB4RCp+5fzc=',
-    'Hdbp7It2XBNZmNDBpCN/KPd7vfVqxgzwOosqVIaEA9E=', 'mxvHL0ZiblBdD7j7pIa1jlfB0gSqfJ6oX0UGo7L0VsU=', 'q5hjyvoW6TL/PThgcitpDcSTrnKX2p1+aqscqH2euRA=',
-    'jTOWDqt3IHj2NVFeezyBz2ofpru+ztEywqKUAfFclKI=', 'GIRn0w3HqJdvU9j1WVD//eR6lk2AaTVjyzjsJNP8U88=', 'x52GJvxG81fnQBrgOTbll1A5tz95/LXK0Ag1NhB0r1I=',
-    '6/0OqrcTgc3o5dD5PymmoC96lB9yLPFuTHVvLy8fSGk=', 'Gf+iKLfcXO5l4JEFmsZvSdG5q1uEeWPfYLrds6pmjz0=', 'DGuaco+McyM3AfRSF6qX7RwSetwe2ieYJmxw5e9rVx0=',
-    '2tQJ9V32hnYp+fdpP6TcjmgJmLeNVOMKM0Ml1kk4cNU=', '3PapK+IkyJr8I9yAErAmzuZezzLMzsg+PfeRCgNW8NQ=', 's6xiYeejb+wtqHA+URJZ2I/SCPyIW8coP6aB00FJbMY=',
-    'z9lSpmdTcr5M5ZzKlc4EPh3SrSypKFdk6JUF/UccaZU=', 'GXIElfmnRuWfbA4z7ubV/UwlpSRUbUeec7oL5HDDnh0=', 'pR0SH/NYP6s9+8azWwaeUXA4Ze/3WCIgMfh5YW6wvcE=',
-    'f3GuAKYVrF8RBg3s15jvA/YvV9oAliWtzP/imwPhQVA=', 'WHn8zDxlVgkV+lSlmzaOdfSBrTHoRr5nT3d76q0KKWE=', 'f2uV2ZxVgULzLPKuZcowRY3ZY7fRlX59iDBjV1R8kNQ=',
-    'NzQVjJsvQwbi7WStMr9oFkh9VbHfK7LB6o7WwAqwNTs=', 'C0LttBeYHZHgL+032JIcJC3CTBIyza/hsbmJUgJfmDI=', 'nixU5CWTFVDlF4BGdcU6kA7WSYurEpe9jRWc+F/7sOc=',
+    '80Sfbj6UQEdVSZCSIgh9NMPj3vCBzcc1A48B2crJSWg=',
+    'FZcrgAHUk6nNPviJZq8kEK6jCG1d18pJOFE45ZDc1TQ=',
+    'Q67reWXmPBo1UfmwBap4Xi9PMPfFdUSSw3WGlRZdG7k=',
+    'eJ7CyhR4PxzBxDIsWgrVYW1eFUb9ndgf46tFmiqVrxA=',
+    'QrDwp062Grm5WY8KdrhFsBuuNjGzRox2Jb8PmVL5OYw=',
+    'XM4YMjMEdLH/XJam/ZWyaP14k3cmsOtnPsOWQ54lW1s=',
+    'SGiBh+jOTGccXU48ZzgQ88lRcBmtB4wz4oSDndv2QTg=',
+    'WAS6txqNLYKGL1GdBdpqmV42TTfn6cJsuDsqLXuTCNI=',
+    'QFmRS0rirUA7ZN3lxFjDncV+E1OCrn3NUB4RCp+5fzc=',
+    'Hdbp7It2XBNZmNDBpCN/KPd7vfVqxgzwOosqVIaEA9E=',
+    'mxvHL0ZiblBdD7j7pIa1jlfB0gSqfJ6oX0UGo7L0VsU=',
+    'q5hjyvoW6TL/PThgcitpDcSTrnKX2p1+aqscqH2euRA=',
+    'jTOWDqt3IHj2NVFeezyBz2ofpru+ztEywqKUAfFclKI=',
+    'GIRn0w3HqJdvU9j1WVD//eR6lk2AaTVjyzjsJNP8U88=',
+    'x52GJvxG81fnQBrgOTbll1A5tz95/LXK0Ag1NhB0r1I=',
+    '6/0OqrcTgc3o5dD5PymmoC96lB9yLPFuTHVvLy8fSGk=',
+    'Gf+iKLfcXO5l4JEFmsZvSdG5q1uEeWPfYLrds6pmjz0=',
+    'DGuaco+McyM3AfRSF6qX7RwSetwe2ieYJmxw5e9rVx0=',
+    '2tQJ9V32hnYp+fdpP6TcjmgJmLeNVOMKM0Ml1kk4cNU=',
+    '3PapK+IkyJr8I9yAErAmzuZezzLMzsg+PfeRCgNW8NQ=',
+    's6xiYeejb+wtqHA+URJZ2I/SCPyIW8coP6aB00FJbMY=',
+    'z9lSpmdTcr5M5ZzKlc4EPh3SrSypKFdk6JUF/UccaZU=',
+    'GXIElfmnRuWfbA4z7ubV/UwlpSRUbUeec7oL5HDDnh0=',
+    'pR0SH/NYP6s9+8azWwaeUXA4Ze/3WCIgMfh5YW6wvcE=',
+    'f3GuAKYVrF8RBg3s15jvA/YvV9oAliWtzP/imwPhQVA=',
+    'WHn8zDxlVgkV+lSlmzaOdfSBrTHoRr5nT3d76q0KKWE=',
+    'f2uV2ZxVgULzLPKuZcowRY3ZY7fRlX59iDBjV1R8kNQ=',
+    'NzQVjJsvQwbi7WStMr9oFkh9VbHfK7LB6o7WwAqwNTs=',
+    'C0LttBeYHZHgL+032JIcJC3CTBIyza/hsbmJUgJfmDI=',
+    'nixU5CWTFVDlF4BGdcU6kA7WSYurEpe9jRWc+F/7sOc=',
   ].map(b64);
 
   it('verifies the inclusion of entry 10000 in the tree of 961,984,013 entries', () => {
@@ -411,8 +638,14 @@ describe('a real Certificate Transparency log (Google Argon 2020)', () => {
   });
 
   it('verifies the consistency of the tree of 3,654,490 entries with it', () => {
-    expect(verifyConsistency({ size1: oldSize, size2: size, proof: consistency, root1: oldRoot, root2: root })).toBe(true);
-    expect(verifyConsistency({ size1: oldSize + 1, size2: size, proof: consistency, root1: oldRoot, root2: root })).toBe(false);
-    expect(verifyConsistency({ size1: oldSize, size2: size, proof: consistency.slice(1), root1: oldRoot, root2: root })).toBe(false);
+    expect(verifyConsistency({ size1: oldSize, size2: size, proof: consistency, root1: oldRoot, root2: root })).toBe(
+      true,
+    );
+    expect(
+      verifyConsistency({ size1: oldSize + 1, size2: size, proof: consistency, root1: oldRoot, root2: root }),
+    ).toBe(false);
+    expect(
+      verifyConsistency({ size1: oldSize, size2: size, proof: consistency.slice(1), root1: oldRoot, root2: root }),
+    ).toBe(false);
   });
 });

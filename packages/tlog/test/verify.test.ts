@@ -45,14 +45,21 @@ const lookup = (id: NodeId): Buffer => (id.level === 0 ? leaves[id.index]! : sto
 const b64 = (hs: Buffer[]): string[] => hs.map((h) => h.toString('base64'));
 
 function bundle(index: number, size: number): InclusionBundle {
-  return { entry: entries[index]!, leafIndex: index, treeSize: size, proof: b64(buildInclusionProof(index, size, lookup)), checkpoint: checkpoints[size]! };
+  return {
+    entry: entries[index]!,
+    leafIndex: index,
+    treeSize: size,
+    proof: b64(buildInclusionProof(index, size, lookup)),
+    checkpoint: checkpoints[size]!,
+  };
 }
 
 const failure = (f: () => unknown): { type: string; code: string; message: string } => {
   try {
     f();
   } catch (e) {
-    if (e instanceof ProofError || e instanceof NoteError || e instanceof CheckpointError) return { type: e.constructor.name, code: e.code, message: e.message };
+    if (e instanceof ProofError || e instanceof NoteError || e instanceof CheckpointError)
+      return { type: e.constructor.name, code: e.code, message: e.message };
     throw e;
   }
   throw new Error('did not throw');
@@ -92,13 +99,20 @@ describe('checkInclusionBundle', () => {
       { treeSize: 12 },
       { treeSize: 12, checkpoint: checkpoints[12]! }, // the proof of another size
     ]) {
-      expect(failure(() => checkInclusionBundle({ ...b, ...bad }, KEY)), JSON.stringify(bad)).toMatchObject({ type: 'ProofError', code: 'PROOF_INVALID' });
+      expect(
+        failure(() => checkInclusionBundle({ ...b, ...bad }, KEY)),
+        JSON.stringify(bad),
+      ).toMatchObject({ type: 'ProofError', code: 'PROOF_INVALID' });
     }
   });
 
   it('says why in the message', () => {
-    expect(failure(() => checkInclusionBundle({ ...bundle(5, 11), treeSize: 12 }, KEY)).message).toMatch(/size 12.*size 11/);
-    expect(failure(() => checkInclusionBundle({ ...bundle(5, 11), entry: 'x' }, KEY)).message).toMatch(/does not lead to the root/);
+    expect(failure(() => checkInclusionBundle({ ...bundle(5, 11), treeSize: 12 }, KEY)).message).toMatch(
+      /size 12.*size 11/,
+    );
+    expect(failure(() => checkInclusionBundle({ ...bundle(5, 11), entry: 'x' }, KEY)).message).toMatch(
+      /does not lead to the root/,
+    );
   });
 
   it('refuses a malformed bundle (PROOF_MALFORMED) without crashing', () => {
@@ -118,7 +132,10 @@ describe('checkInclusionBundle', () => {
       { entry: '\ud800' },
       { checkpoint: 42 },
     ]) {
-      expect(failure(() => checkInclusionBundle({ ...b, ...bad } as unknown as InclusionBundle, KEY)), JSON.stringify(bad)).toMatchObject({ type: 'ProofError', code: 'PROOF_MALFORMED' });
+      expect(
+        failure(() => checkInclusionBundle({ ...b, ...bad } as unknown as InclusionBundle, KEY)),
+        JSON.stringify(bad),
+      ).toMatchObject({ type: 'ProofError', code: 'PROOF_MALFORMED' });
     }
     expect(failure(() => checkInclusionBundle(null as unknown as InclusionBundle, KEY)).code).toBe('PROOF_MALFORMED');
   });
@@ -127,8 +144,12 @@ describe('checkInclusionBundle', () => {
     const b = bundle(5, 11);
     const other = generateKeyPairSync('ed25519');
     expect(failure(() => checkInclusionBundle(b, verifierKey(ORIGIN, other.publicKey))).code).toBe('NOTE_UNVERIFIED');
-    expect(failure(() => checkInclusionBundle(b, KEY, { origin: 'other.example/log' })).code).toBe('CHECKPOINT_ORIGIN_MISMATCH');
-    expect(failure(() => checkInclusionBundle({ ...b, checkpoint: b.checkpoint.replace('\n11\n', '\n12\n') }, KEY)).code).toBe('NOTE_UNVERIFIED');
+    expect(failure(() => checkInclusionBundle(b, KEY, { origin: 'other.example/log' })).code).toBe(
+      'CHECKPOINT_ORIGIN_MISMATCH',
+    );
+    expect(
+      failure(() => checkInclusionBundle({ ...b, checkpoint: b.checkpoint.replace('\n11\n', '\n12\n') }, KEY)).code,
+    ).toBe('NOTE_UNVERIFIED');
     expect(failure(() => checkInclusionBundle({ ...b, checkpoint: 'junk' }, KEY)).code).toBe('NOTE_MALFORMED');
     expect(failure(() => checkInclusionBundle(b, 'junk')).code).toBe('KEY_MALFORMED');
     // A log signing a forged root for the same size is caught by the proof, not the signature.
@@ -141,7 +162,13 @@ describe('checkConsistency', () => {
   it('accepts every pair of checkpoints of the log', () => {
     for (let s2 = 0; s2 <= 13; s2++) {
       for (let s1 = 0; s1 <= s2; s1++) {
-        const r = checkConsistency({ older: checkpoints[s1]!, newer: checkpoints[s2]!, proof: b64(buildConsistencyProof(s1, s2, lookup)), key: KEY, origin: ORIGIN });
+        const r = checkConsistency({
+          older: checkpoints[s1]!,
+          newer: checkpoints[s2]!,
+          proof: b64(buildConsistencyProof(s1, s2, lookup)),
+          key: KEY,
+          origin: ORIGIN,
+        });
         expect([r.ok, r.older.size, r.newer.size]).toEqual([true, s1, s2]);
       }
     }
@@ -162,21 +189,48 @@ describe('checkConsistency', () => {
       { proof: [] },
       { proof: [...proof, proof[0]!] },
     ]) {
-      expect(failure(() => checkConsistency({ older: checkpoints[5]!, newer: checkpoints[11]!, proof, key: KEY, ...bad })), Object.keys(bad).join()).toMatchObject({ type: 'ProofError', code: 'PROOF_INVALID' });
+      expect(
+        failure(() => checkConsistency({ older: checkpoints[5]!, newer: checkpoints[11]!, proof, key: KEY, ...bad })),
+        Object.keys(bad).join(),
+      ).toMatchObject({ type: 'ProofError', code: 'PROOF_INVALID' });
     }
-    expect(failure(() => checkConsistency({ older: checkpoints[5]!, newer: fork, proof, key: KEY })).message).toMatch(/not an extension/);
+    expect(failure(() => checkConsistency({ older: checkpoints[5]!, newer: fork, proof, key: KEY })).message).toMatch(
+      /not an extension/,
+    );
   });
 
   it('refuses checkpoints of two logs signed by one key', () => {
-    const elsewhere = signCheckpoint({ origin: 'kakunin.example/other', size: 11, root: edgeRoot(edge), extensions: [] }, ed25519Signer(ORIGIN, privateKey));
-    expect(failure(() => checkConsistency({ older: checkpoints[5]!, newer: elsewhere, proof: b64(buildConsistencyProof(5, 11, lookup)), key: KEY })).code).toBe('PROOF_INVALID');
-    expect(failure(() => checkConsistency({ older: checkpoints[5]!, newer: elsewhere, proof: [], key: KEY, origin: ORIGIN })).code).toBe('CHECKPOINT_ORIGIN_MISMATCH');
+    const elsewhere = signCheckpoint(
+      { origin: 'kakunin.example/other', size: 11, root: edgeRoot(edge), extensions: [] },
+      ed25519Signer(ORIGIN, privateKey),
+    );
+    expect(
+      failure(() =>
+        checkConsistency({
+          older: checkpoints[5]!,
+          newer: elsewhere,
+          proof: b64(buildConsistencyProof(5, 11, lookup)),
+          key: KEY,
+        }),
+      ).code,
+    ).toBe('PROOF_INVALID');
+    expect(
+      failure(() => checkConsistency({ older: checkpoints[5]!, newer: elsewhere, proof: [], key: KEY, origin: ORIGIN }))
+        .code,
+    ).toBe('CHECKPOINT_ORIGIN_MISMATCH');
   });
 
   it('refuses a malformed proof or checkpoint', () => {
-    const base = { older: checkpoints[5]!, newer: checkpoints[11]!, proof: b64(buildConsistencyProof(5, 11, lookup)), key: KEY };
+    const base = {
+      older: checkpoints[5]!,
+      newer: checkpoints[11]!,
+      proof: b64(buildConsistencyProof(5, 11, lookup)),
+      key: KEY,
+    };
     expect(failure(() => checkConsistency({ ...base, proof: ['%%%'] })).code).toBe('PROOF_MALFORMED');
-    expect(failure(() => checkConsistency({ ...base, proof: 'x' as unknown as string[] })).code).toBe('PROOF_MALFORMED');
+    expect(failure(() => checkConsistency({ ...base, proof: 'x' as unknown as string[] })).code).toBe(
+      'PROOF_MALFORMED',
+    );
     expect(failure(() => checkConsistency({ ...base, older: 7 as unknown as string })).code).toBe('PROOF_MALFORMED');
     expect(failure(() => checkConsistency({ ...base, newer: 'junk' })).code).toBe('NOTE_MALFORMED');
   });

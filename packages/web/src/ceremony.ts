@@ -14,7 +14,8 @@ export interface SharedItem {
   en: string;
 }
 
-const sharedList = (lang: Lang, shares: SharedItem[]): string => `<ul id="shared">${shares.map((s) => `<li${s.claim ? ` data-claim="${escapeHtml(s.claim)}"` : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>`;
+const sharedList = (lang: Lang, shares: SharedItem[]): string =>
+  `<ul id="shared">${shares.map((s) => `<li${s.claim ? ` data-claim="${escapeHtml(s.claim)}"` : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>`;
 
 export interface CeremonyPageInput {
   lang: Lang;
@@ -42,17 +43,42 @@ const STEPS: { id: string; ja: string; en: string }[] = [
 
 export function ceremonyPage(p: CeremonyPageInput): string {
   const { lang } = p;
-  const heading = p.kind === 'login' ? tr(lang, 'マイナンバーカードでログイン', 'Log in with your My Number Card') : tr(lang, 'マイナンバーカードで本人確認', 'Verify your identity with your My Number Card');
+  const heading =
+    p.kind === 'login'
+      ? tr(lang, 'マイナンバーカードでログイン', 'Log in with your My Number Card')
+      : tr(lang, 'マイナンバーカードで本人確認', 'Verify your identity with your My Number Card');
   const certificate =
     p.kind === 'login'
-      ? tr(lang, '利用者証明用電子証明書を使います(暗証番号: 数字4桁)。', 'This uses the user authentication certificate (4-digit PIN).')
-      : tr(lang, '署名用電子証明書で、依頼内容に電子署名します(暗証番号: 英数字6〜16文字)。', 'You sign the request with the signing certificate (6–16 character password).');
-  const advice = Object.fromEntries(Object.entries(ERROR_ADVICE).map(([code, a]) => [code, { title: lang === 'ja' ? a.title[0] : a.title[1], next: lang === 'ja' ? a.next[0] : a.next[1] }]));
+      ? tr(
+          lang,
+          '利用者証明用電子証明書を使います(暗証番号: 数字4桁)。',
+          'This uses the user authentication certificate (4-digit PIN).',
+        )
+      : tr(
+          lang,
+          '署名用電子証明書で、依頼内容に電子署名します(暗証番号: 英数字6〜16文字)。',
+          'You sign the request with the signing certificate (6–16 character password).',
+        );
+  const advice = Object.fromEntries(
+    Object.entries(ERROR_ADVICE).map(([code, a]) => [
+      code,
+      { title: lang === 'ja' ? a.title[0] : a.title[1], next: lang === 'ja' ? a.next[0] : a.next[1] },
+    ]),
+  );
   if (p.sandbox && advice.PIN_BLOCKED) {
-    advice.PIN_BLOCKED.next += lang === 'ja' ? '(サンドボックスでは窓口の代わりに npx kakunin sim card reset-pin --person 住民ID で初期化できます)' : ' (In the sandbox, npx kakunin sim card reset-pin --person RESIDENT_ID stands in for the municipal office.)';
+    advice.PIN_BLOCKED.next +=
+      lang === 'ja'
+        ? '(サンドボックスでは窓口の代わりに npx kakunin sim card reset-pin --person 住民ID で初期化できます)'
+        : ' (In the sandbox, npx kakunin sim card reset-pin --person RESIDENT_ID stands in for the municipal office.)';
   }
   // Read by the page's script (browser/ceremony.ts): data, not code, so the CSP needs no 'unsafe-inline'.
-  const config: CeremonyScriptConfig = { base: p.base, lang, agentUrl: p.agentUrl ?? null, holderUrl: p.holderUrl, advice };
+  const config: CeremonyScriptConfig = {
+    base: p.base,
+    lang,
+    agentUrl: p.agentUrl ?? null,
+    holderUrl: p.holderUrl,
+    advice,
+  };
   return page(
     lang,
     lang === 'ja' ? 'マイナンバーカードで確認 — Kakunin' : 'Verify with your My Number Card — Kakunin',
@@ -114,15 +140,24 @@ export interface ErrorPageInput {
 export function errorPage(lang: Lang, o: ErrorPageInput): string {
   const a = adviceFor(o.code);
   const actions = [
-    a.retry && o.retryHref ? `<a class="button" id="retry" href="${escapeHtml(o.retryHref)}">${tr(lang, 'もう一度試す', 'Try again')}</a>` : '',
-    o.backHref ? `<form method="post" action="${escapeHtml(o.backHref)}"><button class="secondary" type="submit" id="back">${tr(lang, 'サービスに戻る', 'Back to the service')}</button></form>` : '',
+    a.retry && o.retryHref
+      ? `<a class="button" id="retry" href="${escapeHtml(o.retryHref)}">${tr(lang, 'もう一度試す', 'Try again')}</a>`
+      : '',
+    o.backHref
+      ? `<form method="post" action="${escapeHtml(o.backHref)}"><button class="secondary" type="submit" id="back">${tr(lang, 'サービスに戻る', 'Back to the service')}</button></form>`
+      : '',
   ].join('');
-  return page(lang, `${lang === 'ja' ? a.title[0] : a.title[1]} — Kakunin`, `<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions ? `<div class="actions">${actions}</div>` : ''}`);
+  return page(
+    lang,
+    `${lang === 'ja' ? a.title[0] : a.title[1]} — Kakunin`,
+    `<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions ? `<div class="actions">${actions}</div>` : ''}`,
+  );
 }
 
 /** The platform's front page: what this is and where things are. */
 export function homePage(lang: Lang, o: { mode: 'sandbox' | 'production'; issuer: string }): string {
-  const link = (href: string, ja: string, en: string): string => `<li><a href="${escapeHtml(href)}">${tr(lang, ja, en)}</a></li>`;
+  const link = (href: string, ja: string, en: string): string =>
+    `<li><a href="${escapeHtml(href)}">${tr(lang, ja, en)}</a></li>`;
   return page(
     lang,
     'Kakunin',

@@ -64,7 +64,14 @@ export function holderLinkPage(p: HolderLinkPageInput): string {
 <p>${tr(lang, 'リンクが正しくないか、手続きが古くなって消去されています。利用しているサービスの画面から、最初からやり直してください。', 'The link is wrong, or the request is old and has been removed. Start again from the service you were using.')}</p></div>${developers}`,
     );
   }
-  const what = c.kind === 'login' ? tr(lang, 'マイナンバーカードでのログイン', 'a login with your My Number Card') : tr(lang, 'マイナンバーカードでの本人確認(電子署名)', 'an identity verification with your My Number Card (a signature)');
+  const what =
+    c.kind === 'login'
+      ? tr(lang, 'マイナンバーカードでのログイン', 'a login with your My Number Card')
+      : tr(
+          lang,
+          'マイナンバーカードでの本人確認(電子署名)',
+          'an identity verification with your My Number Card (a signature)',
+        );
   const request = `<dl id="holder-link-request"><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(c.rpName)}</dd>
 <dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(c.purpose)}</dd>
 <dt>${tr(lang, '手続き', 'Request')}</dt><dd id="ceremony-kind" data-kind="${c.kind}">${what}</dd>
@@ -80,8 +87,16 @@ export function holderLinkPage(p: HolderLinkPageInput): string {
               : tr(lang, 'この手続きは終了しています', 'This request has ended')
         }</h2><p>${
           c.state === 'completed'
-            ? tr(lang, 'カードでの確認は済んでいます。本人確認の画面に戻って続けてください。', 'The card has been checked. Go back to the verification page to carry on.')
-            : tr(lang, '利用しているサービスの画面から、最初からやり直してください。', 'Start again from the service you were using.')
+            ? tr(
+                lang,
+                'カードでの確認は済んでいます。本人確認の画面に戻って続けてください。',
+                'The card has been checked. Go back to the verification page to carry on.',
+              )
+            : tr(
+                lang,
+                '利用しているサービスの画面から、最初からやり直してください。',
+                'Start again from the service you were using.',
+              )
         }</p>${p.ceremonyPageUrl && c.state === 'completed' ? `<p><a class="button" id="back-to-ceremony" href="${escapeHtml(p.ceremonyPageUrl)}">${tr(lang, '本人確認の画面に戻る', 'Back to the verification page')}</a></p>` : ''}</div>`;
   return page(
     lang,

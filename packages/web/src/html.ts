@@ -2,7 +2,8 @@
 
 export type Lang = 'ja' | 'en';
 
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+export const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Text in the page's language (escaped). */
 export const tr = (lang: Lang, ja: string, en: string): string => escapeHtml(lang === 'ja' ? ja : en);
@@ -24,11 +25,16 @@ export function jstWords(at: Date | string, lang: Lang): string {
 }
 
 /** The same inside `<time datetime="…">`, which keeps the exact instant for machines. */
-export const jstTime = (at: Date, lang: Lang): string => `<time datetime="${at.toISOString()}">${jstWords(at, lang)}</time>`;
+export const jstTime = (at: Date, lang: Lang): string =>
+  `<time datetime="${at.toISOString()}">${jstWords(at, lang)}</time>`;
 
 export function langFrom(query: { lang?: unknown; ui_locales?: unknown }): Lang {
   if (query.lang === 'en' || query.lang === 'ja') return query.lang;
-  return String(query.ui_locales ?? '').trim().startsWith('en') ? 'en' : 'ja';
+  return String(query.ui_locales ?? '')
+    .trim()
+    .startsWith('en')
+    ? 'en'
+    : 'ja';
 }
 
 // Contrast ≥ 4.5:1 for text (WCAG AA); focus always visible; one column on phones.

@@ -2,7 +2,16 @@
 // Japanese first with English alongside, accessible and usable on a phone.
 export { escapeHtml, tr, page, langFrom, jstWords, jstTime, type Lang, type PageOptions } from './html.js';
 export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
-export { ceremonyPage, consentPage, errorPage, homePage, type CeremonyPageInput, type ConsentPageInput, type ErrorPageInput, type SharedItem } from './ceremony.js';
+export {
+  ceremonyPage,
+  consentPage,
+  errorPage,
+  homePage,
+  type CeremonyPageInput,
+  type ConsentPageInput,
+  type ErrorPageInput,
+  type SharedItem,
+} from './ceremony.js';
 export { CEREMONY_SCRIPT_PATH, ceremonyScript, ceremonyScriptUrl, type PageScript } from './scripts.js';
 export { holderLinkPage, type HolderLinkPageInput } from './holder-link.js';
 export * from './admin/index.js';

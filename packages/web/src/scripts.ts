@@ -27,6 +27,11 @@ export function ceremonyScript(): PageScript {
 export const ceremonyScriptUrl = (): string => `${CEREMONY_SCRIPT_PATH}?v=${ceremonyScript().version}`;
 
 function transpile(file: URL): PageScript {
-  const { code } = transformSync(readFileSync(file, 'utf8'), { loader: 'ts', format: 'iife', target: 'es2019', sourcefile: file.pathname });
+  const { code } = transformSync(readFileSync(file, 'utf8'), {
+    loader: 'ts',
+    format: 'iife',
+    target: 'es2019',
+    sourcefile: file.pathname,
+  });
   return { source: code, version: createHash('sha256').update(code).digest('base64url').slice(0, 12) };
 }

@@ -17,14 +17,28 @@ describe('jstWords', () => {
 
 describe('the ceremony page', () => {
   const input = (lang: 'ja' | 'en', sandbox: boolean) =>
-    ceremonyPage({ lang, base: '/interaction/u1', rpName: 'Bank', purpose: '口座開設', kind: 'identity', shares: [], holderUrl: 'http://127.0.0.1/holder/v1/ceremonies/cer_1', qrSvg: '<svg></svg>', expiresAt: new Date('2026-12-05T00:35:00Z'), ...(sandbox ? { sandbox: true } : {}) });
+    ceremonyPage({
+      lang,
+      base: '/interaction/u1',
+      rpName: 'Bank',
+      purpose: '口座開設',
+      kind: 'identity',
+      shares: [],
+      holderUrl: 'http://127.0.0.1/holder/v1/ceremonies/cer_1',
+      qrSvg: '<svg></svg>',
+      expiresAt: new Date('2026-12-05T00:35:00Z'),
+      ...(sandbox ? { sandbox: true } : {}),
+    });
 
-  it.each(['ja', 'en'] as const)('shows the expiry in Japan time words (%s), the instant only in the datetime attribute', (lang) => {
-    const html = input(lang, false);
-    expect(textOf(html)).not.toMatch(ISO);
-    expect(html).toContain(lang === 'ja' ? '2026年12月5日 09:35' : '5 Dec 2026, 09:35 JST');
-    expect(html).toContain('datetime="2026-12-05T00:35:00.000Z"');
-  });
+  it.each(['ja', 'en'] as const)(
+    'shows the expiry in Japan time words (%s), the instant only in the datetime attribute',
+    (lang) => {
+      const html = input(lang, false);
+      expect(textOf(html)).not.toMatch(ISO);
+      expect(html).toContain(lang === 'ja' ? '2026年12月5日 09:35' : '5 Dec 2026, 09:35 JST');
+      expect(html).toContain('datetime="2026-12-05T00:35:00.000Z"');
+    },
+  );
 
   it('names the sandbox PIN reset only in the sandbox', () => {
     expect(input('ja', true)).toContain('kakunin sim card reset-pin');

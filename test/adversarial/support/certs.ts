@@ -10,7 +10,8 @@ import { at, decodeTree, encodeTree, type DerNode } from '../../support/der-tree
 export { at, decodeTree, encodeTree, type DerNode };
 
 /** An RSA-2048 key pair of the attacker (generated synchronously: one per file at most). */
-export const attackerKey = (): { privateKey: KeyObject; publicKey: KeyObject } => generateKeyPairSync('rsa', { modulusLength: 2048 });
+export const attackerKey = (): { privateKey: KeyObject; publicKey: KeyObject } =>
+  generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 const oidValue = (oid: string): Buffer => encodeOid(oid).subarray(2);
 
@@ -64,7 +65,8 @@ export function replaceUtf8(node: DerNode, from: string, to: string): void {
 }
 
 /** The SubjectPublicKeyInfo node of a key. */
-export const spkiNode = (publicKey: KeyObject): DerNode => decodeTree(publicKey.export({ format: 'der', type: 'spki' }));
+export const spkiNode = (publicKey: KeyObject): DerNode =>
+  decodeTree(publicKey.export({ format: 'der', type: 'spki' }));
 
 /**
  * Decodes `der`, lets `edit` change its TBS, and returns the certificate re-signed with `key`, or
@@ -78,4 +80,7 @@ export function mutate(der: Uint8Array, edit: (tbs: DerNode) => void, key: KeyOb
 }
 
 /** A UTCTime node. */
-export const utcTime = (d: Date): DerNode => ({ tag: TAG.UTC_TIME, value: Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`) });
+export const utcTime = (d: Date): DerNode => ({
+  tag: TAG.UTC_TIME,
+  value: Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`),
+});

@@ -15,7 +15,11 @@ export async function caught(fn: () => unknown): Promise<unknown> {
 }
 
 /** `fn` throws an instance of `type` whose `code` is `code`. */
-export async function expectTyped(fn: () => unknown, type: ErrorClass, code: string): Promise<Error & { code: string; details?: Record<string, unknown> }> {
+export async function expectTyped(
+  fn: () => unknown,
+  type: ErrorClass,
+  code: string,
+): Promise<Error & { code: string; details?: Record<string, unknown> }> {
   const e = await caught(fn);
   expect(e, `expected ${type.name} (${code}), got ${String(e)}`).toBeInstanceOf(type);
   expect((e as { code: string }).code).toBe(code);

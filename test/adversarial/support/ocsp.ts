@@ -8,7 +8,8 @@ import { DerCursor, TAG, bytesOf, ctx, encodeOid, encodeTlv, readSingle } from '
 const OID_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const OID_NONCE = '1.3.6.1.5.5.7.48.1.2';
 
-const generalizedTime = (d: Date): Buffer => encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`));
+const generalizedTime = (d: Date): Buffer =>
+  encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`));
 
 /** The CertID (DER) and the nonce of a DER OCSPRequest with one request. */
 export function readOcspRequest(der: Uint8Array): { certId: Buffer; nonce: Buffer | undefined } {
@@ -38,14 +39,37 @@ export interface ForgedAnswer {
 export function buildOcspResponse(a: ForgedAnswer): Buffer {
   const responder = parseX509(a.responderCert);
   const keyHash = createHash('sha1').update(responder.publicKey.pkcs1).digest();
-  const status = a.status === 'good' ? encodeTlv(ctx(0, false)) : encodeTlv(ctx(1), generalizedTime(new Date(a.thisUpdate.getTime() - 3_600_000)));
-  const single = encodeTlv(TAG.SEQUENCE, a.certId, status, generalizedTime(a.thisUpdate), ...(a.nextUpdate ? [encodeTlv(ctx(0), generalizedTime(a.nextUpdate))] : []));
+  const status =
+    a.status === 'good'
+      ? encodeTlv(ctx(0, false))
+      : encodeTlv(ctx(1), generalizedTime(new Date(a.thisUpdate.getTime() - 3_600_000)));
+  const single = encodeTlv(
+    TAG.SEQUENCE,
+    a.certId,
+    status,
+    generalizedTime(a.thisUpdate),
+    ...(a.nextUpdate ? [encodeTlv(ctx(0), generalizedTime(a.nextUpdate))] : []),
+  );
   const tbs = encodeTlv(
     TAG.SEQUENCE,
     encodeTlv(ctx(2), encodeTlv(TAG.OCTET_STRING, keyHash)),
     generalizedTime(a.thisUpdate),
     encodeTlv(TAG.SEQUENCE, single),
-    ...(a.nonce ? [encodeTlv(ctx(1), encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_NONCE), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, a.nonce)))))] : []),
+    ...(a.nonce
+      ? [
+          encodeTlv(
+            ctx(1),
+            encodeTlv(
+              TAG.SEQUENCE,
+              encodeTlv(
+                TAG.SEQUENCE,
+                encodeOid(OID_NONCE),
+                encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.OCTET_STRING, a.nonce)),
+              ),
+            ),
+          ),
+        ]
+      : []),
   );
   const basic = encodeTlv(
     TAG.SEQUENCE,
@@ -54,5 +78,9 @@ export function buildOcspResponse(a: ForgedAnswer): Buffer {
     encodeTlv(TAG.BIT_STRING, Buffer.from([0]), sign('sha256', tbs, a.signingKey)),
     encodeTlv(ctx(0), encodeTlv(TAG.SEQUENCE, a.responderCert)),
   );
-  return encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.ENUMERATED, Buffer.from([0])), encodeTlv(ctx(0), encodeTlv(TAG.SEQUENCE, encodeOid(OID_BASIC), encodeTlv(TAG.OCTET_STRING, basic))));
+  return encodeTlv(
+    TAG.SEQUENCE,
+    encodeTlv(TAG.ENUMERATED, Buffer.from([0])),
+    encodeTlv(ctx(0), encodeTlv(TAG.SEQUENCE, encodeOid(OID_BASIC), encodeTlv(TAG.OCTET_STRING, basic))),
+  );
 }

@@ -18,11 +18,26 @@ import { startServer } from '../../../packages/server/src/app.js';
 import { createCeremony, submitResponse, type Ceremony } from '../../../packages/server/src/ceremonies.js';
 import type { Platform } from '../../../packages/server/src/platform.js';
 import { JpkiVerifier, type VerifierOptions } from '../../../packages/server/src/verifier.js';
-import { createRelyingParty, type NewRelyingParty, type RegisteredRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
+import {
+  createRelyingParty,
+  type NewRelyingParty,
+  type RegisteredRelyingParty,
+  type RelyingParty,
+} from '../../../packages/server/src/relying-parties.js';
 import { loadConfig, type ServerConfig } from '../../../packages/server/src/config.js';
 import { REDIRECT, type TestPlatform } from '../../../packages/server/test/support/platform.js';
 
-export { Browser, REDIRECT, finishFlow, holderLinkOf, holderRespond, signAsHolder, startFlow, type Flow, type TestPlatform } from '../../../packages/server/test/support/platform.js';
+export {
+  Browser,
+  REDIRECT,
+  finishFlow,
+  holderLinkOf,
+  holderRespond,
+  signAsHolder,
+  startFlow,
+  type Flow,
+  type TestPlatform,
+} from '../../../packages/server/test/support/platform.js';
 
 const TEMPLATE_MAX_AGE_MS = 2 * 3600_000;
 
@@ -46,7 +61,8 @@ function removeStaleTemplates(keep: string): void {
   }
 }
 
-const configFor = (dataDir: string, ceremonyTtlSeconds = 300, more: Partial<ServerConfig> = {}) => loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds, agentUrl: '', ...more }, {});
+const configFor = (dataDir: string, ceremonyTtlSeconds = 300, more: Partial<ServerConfig> = {}) =>
+  loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds, agentUrl: '', ...more }, {});
 
 /** The shared template (`sim/`, `data/`), built by the first file that needs it. */
 async function template(): Promise<string> {
@@ -95,7 +111,10 @@ export interface Harness {
   ceremony(kind?: 'login' | 'identity', rp?: RelyingParty, now?: Date): Promise<Ceremony>;
   holderUrl(c: Ceremony | string): string;
   view(c: Ceremony): Promise<HolderView>;
-  post(c: Ceremony, body: unknown): Promise<{ status: number; code: string | undefined; details?: Record<string, unknown> }>;
+  post(
+    c: Ceremony,
+    body: unknown,
+  ): Promise<{ status: number; code: string | undefined; details?: Record<string, unknown> }>;
   outcomes(ceremonyId: string): Promise<string[]>;
   /**
    * The running platform with its verifier rewired (production mode, another trust store, another
@@ -126,20 +145,26 @@ export interface HolderView {
 
 /** A sandbox platform on PGlite over a private copy of the template sandbox. */
 /** `config`: more settings of the platform (e.g. its HTTP limits). */
-export async function startHarness(o: { ceremonyTtlSeconds?: number; config?: Partial<ServerConfig> } = {}): Promise<Harness> {
+export async function startHarness(
+  o: { ceremonyTtlSeconds?: number; config?: Partial<ServerConfig> } = {},
+): Promise<Harness> {
   const root = await template();
   const work = mkdtempSync(join(tmpdir(), 'kakunin-adv-'));
   let p: TestPlatform;
   try {
     for (const d of ['sim', 'data']) cpSync(join(root, d), join(work, d), { recursive: true });
-    const server = await startServer(configFor(join(work, 'data'), o.ceremonyTtlSeconds, o.config), { simDir: join(work, 'sim'), noJobs: true });
+    const server = await startServer(configFor(join(work, 'data'), o.ceremonyTtlSeconds, o.config), {
+      simDir: join(work, 'sim'),
+      noJobs: true,
+    });
     p = { server, sandbox: server.sandbox!.sandbox, dataDir: join(work, 'data'), close: () => server.close() };
   } catch (e) {
     rmSync(work, { recursive: true, force: true });
     throw e;
   }
   const db = p.server.platform.db;
-  const createRp = (x: Partial<NewRelyingParty> & { name: string }): Promise<RegisteredRelyingParty> => createRelyingParty(p.server.platform, { redirectUris: [REDIRECT], ...x });
+  const createRp = (x: Partial<NewRelyingParty> & { name: string }): Promise<RegisteredRelyingParty> =>
+    createRelyingParty(p.server.platform, { redirectUris: [REDIRECT], ...x });
   const rpA = await createRp({ name: 'RP A', purpose: '口座開設の本人確認' });
   const rpB = await createRp({ name: 'RP B' });
   const sandbox: Sandbox = p.sandbox;
@@ -147,24 +172,40 @@ export async function startHarness(o: { ceremonyTtlSeconds?: number; config?: Pa
     .people()
     .filter((x) => sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
     .map((x) => x.id);
-  const holderUrl = (c: Ceremony | string): string => `${p.server.url}/holder/v1/ceremonies/${typeof c === 'string' ? c : c.id}`;
-  const outcomes = async (id: string): Promise<string[]> => (await db.query<{ outcome: string }>('SELECT outcome FROM records WHERE ceremony_id = $1 ORDER BY seq', [id])).map((r) => r.outcome);
+  const holderUrl = (c: Ceremony | string): string =>
+    `${p.server.url}/holder/v1/ceremonies/${typeof c === 'string' ? c : c.id}`;
+  const outcomes = async (id: string): Promise<string[]> =>
+    (await db.query<{ outcome: string }>('SELECT outcome FROM records WHERE ceremony_id = $1 ORDER BY seq', [id])).map(
+      (r) => r.outcome,
+    );
   return {
     p,
     rpA,
     rpB,
     signers,
     createRp,
-    ceremony: (kind = 'login', rp = rpA, now) => createCeremony(p.server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) }),
+    ceremony: (kind = 'login', rp = rpA, now) =>
+      createCeremony(p.server.platform, { kind, rpClientId: rp.clientId, ...(now ? { now } : {}) }),
     holderUrl,
     view: async (c) => (await (await fetch(holderUrl(c))).json()) as HolderView,
     post: async (c, body) => {
-      const res = await fetch(`${holderUrl(c)}/response`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${holderUrl(c)}/response`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as { error?: { code: string; details?: Record<string, unknown> } };
-      return { status: res.status, code: json.error?.code, ...(json.error?.details ? { details: json.error.details } : {}) };
+      return {
+        status: res.status,
+        code: json.error?.code,
+        ...(json.error?.details ? { details: json.error.details } : {}),
+      };
     },
     outcomes,
-    withVerifier: (x) => ({ ...p.server.platform, verifier: new JpkiVerifier({ ...p.server.platform.verifier.options, ...x }) }),
+    withVerifier: (x) => ({
+      ...p.server.platform,
+      verifier: new JpkiVerifier({ ...p.server.platform.verifier.options, ...x }),
+    }),
     submitTo: async (platform, id, body) => {
       try {
         await submitResponse(platform, id, body);
@@ -177,7 +218,10 @@ export async function startHarness(o: { ceremonyTtlSeconds?: number; config?: Pa
       const rows = await outcomes(id);
       expect(rows, `records of ${id}`).not.toContain('verified');
       if (x.rejected) expect(rows).toEqual(['rejected']);
-      const [c] = await db.query<{ state: string; subject_id: string | null }>('SELECT state, subject_id FROM ceremonies WHERE id = $1', [id]);
+      const [c] = await db.query<{ state: string; subject_id: string | null }>(
+        'SELECT state, subject_id FROM ceremonies WHERE id = $1',
+        [id],
+      );
       if (c) {
         expect(c.state).not.toBe('completed');
         expect(c.subject_id).toBeNull();

@@ -84,13 +84,17 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     chownSync(dir, owner.uid, owner.gid);
   }
   const pg = async (tool: string, args: string[]): Promise<string> => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(binDir, tool), ...args]] : [join(binDir, tool), args];
+    const [file, argv] = asRoot
+      ? ['runuser', ['-u', 'postgres', '--', join(binDir, tool), ...args]]
+      : [join(binDir, tool), args];
     try {
       const { stdout, stderr } = await run(file, argv, { timeout: 60_000 });
       return stdout + stderr;
     } catch (e) {
       const err = e as Error & { stdout?: string; stderr?: string };
-      throw new Error(`${tool} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}\n${readLog()}`);
+      throw new Error(
+        `${tool} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}\n${readLog()}`,
+      );
     }
   };
   const readLog = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
@@ -98,9 +102,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await pg('initdb', ['-D', data, '--auth=trust', '--username=postgres', '--encoding=UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
   // fsync on: a restart must not be able to lose a committed transaction.
-  const options = ['-c listen_addresses=127.0.0.1', `-c port=${port}`, `-c unix_socket_directories=${dir}`, '-c fsync=on', '-c synchronous_commit=on', '-c max_connections=50', '-c shared_buffers=32MB'].join(' ');
-  const start = async (): Promise<void> => void (await pg('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '30', '-o', options, 'start']));
-  const stop = async (mode = 'fast'): Promise<void> => void (await pg('pg_ctl', ['-D', data, '-w', '-t', '30', '-m', mode, 'stop']));
+  const options = [
+    '-c listen_addresses=127.0.0.1',
+    `-c port=${port}`,
+    `-c unix_socket_directories=${dir}`,
+    '-c fsync=on',
+    '-c synchronous_commit=on',
+    '-c max_connections=50',
+    '-c shared_buffers=32MB',
+  ].join(' ');
+  const start = async (): Promise<void> =>
+    void (await pg('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '30', '-o', options, 'start']));
+  const stop = async (mode = 'fast'): Promise<void> =>
+    void (await pg('pg_ctl', ['-D', data, '-w', '-t', '30', '-m', mode, 'stop']));
   await start();
 
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -111,12 +125,26 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     binDir,
     urlOf,
     createDatabase: async (name) => {
-      await pg('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', `CREATE DATABASE ${name}`]);
+      await pg('psql', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        `CREATE DATABASE ${name}`,
+      ]);
       return urlOf(name);
     },
     stop: () => stop('fast'),
     start,
-    restart: async () => void (await pg('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '30', '-m', 'fast', '-o', options, 'restart'])),
+    restart: async () =>
+      void (await pg('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '30', '-m', 'fast', '-o', options, 'restart'])),
     log: readLog,
     destroy: async () => {
       await stop('immediate').catch(() => undefined);

@@ -4,7 +4,17 @@
 // (copies, so that no test sees another's changes). The template is keyed by the vitest process
 // (the parent of the test workers); templates of runs that have ended are swept away.
 
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initSandbox, startSimServices } from '@kakunin/sim';
@@ -26,11 +36,13 @@ const alive = (pid: number): boolean => {
 function sweep(): void {
   for (const name of readdirSync(tmpdir())) {
     const pid = Number(name.startsWith(PREFIX) ? name.slice(PREFIX.length) : NaN);
-    if (Number.isInteger(pid) && pid !== process.ppid && !alive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid !== process.ppid && !alive(pid))
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 
-const fresh = (template: string): boolean => existsSync(join(template, 'state.json')) && Date.now() - statSync(join(template, 'state.json')).mtimeMs < MAX_AGE_MS;
+const fresh = (template: string): boolean =>
+  existsSync(join(template, 'state.json')) && Date.now() - statSync(join(template, 'state.json')).mtimeMs < MAX_AGE_MS;
 
 /** Puts a complete simulator sandbox at `target` (which must not exist yet). */
 export async function copySharedSandbox(target: string): Promise<void> {

@@ -31,7 +31,21 @@ import {
 } from '@kakunin/card';
 import type { VirtualCard } from '../../../packages/sim/src/card/index.js';
 import { cardSeeds, type CardSeeds, type CardVariant } from '../seeds.js';
-import { Attempts, HANG_MS, applyPlan, concatBytes, defineTarget, hex, mutated, mutatedFrom, mutationPlan, wildBytes, withHex, type MutationOp, type Target } from '../support.js';
+import {
+  Attempts,
+  HANG_MS,
+  applyPlan,
+  concatBytes,
+  defineTarget,
+  hex,
+  mutated,
+  mutatedFrom,
+  mutationPlan,
+  wildBytes,
+  withHex,
+  type MutationOp,
+  type Target,
+} from '../support.js';
 
 // ---------------------------------------------------------------------------------------------
 // APDU codec
@@ -50,16 +64,33 @@ function apduSeeds(): Uint8Array[] {
     { cla: 0, ins: 0xd6, p1: 0, p2: 0, data: new Uint8Array(256).fill(1), extended: true },
     { cla: 0, ins: 0x84, p1: 0, p2: 0, le: 8, extended: true },
   ].map((c) => encodeApdu(c));
-  const responses = ['9000', '6982', '63C2', '6A86', '6700', '6C10', '6110', 'FF200E90000102039000', '308203E23082021A9000', '00'].map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
+  const responses = [
+    '9000',
+    '6982',
+    '63C2',
+    '6A86',
+    '6700',
+    '6C10',
+    '6110',
+    'FF200E90000102039000',
+    '308203E23082021A9000',
+    '00',
+  ].map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
   return [...commands, ...responses];
 }
 
 export const apduTarget: Target = defineTarget({
   name: 'apdu',
-  description: 'parseResponse, decodeApdu (all cases; encodeApdu must give the same bytes back), redactCommand, describeCommand, tlvTotalLength',
+  description:
+    'parseResponse, decodeApdu (all cases; encodeApdu must give the same bytes back), redactCommand, describeCommand, tlvTotalLength',
   isTyped: isCardError,
   setup: async () => ({ seeds: apduSeeds() }),
-  input: (ctx) => fc.oneof({ weight: 6, arbitrary: mutated(ctx.seeds) }, { weight: 1, arbitrary: wildBytes }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 12 }).map(withHex) }),
+  input: (ctx) =>
+    fc.oneof(
+      { weight: 6, arbitrary: mutated(ctx.seeds) },
+      { weight: 1, arbitrary: wildBytes },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 12 }).map(withHex) },
+    ),
   run: (_ctx, b) => {
     const a = new Attempts(isCardError);
     const r = a.try(() => parseResponse(b));
@@ -90,15 +121,27 @@ interface InfoCtx {
 async function infoSetup(): Promise<InfoCtx> {
   const seeds = await cardSeeds();
   const filler = (b: Uint8Array, n: number, v: number): Uint8Array => concatBytes([b, new Uint8Array(n).fill(v)]);
-  return { seeds, files: [seeds.basicInfo, seeds.integrity, seeds.cvc, seeds.apBasicInfo, filler(seeds.basicInfo, 60, 0xff), filler(seeds.cvc, 8, 0x00)] };
+  return {
+    seeds,
+    files: [
+      seeds.basicInfo,
+      seeds.integrity,
+      seeds.cvc,
+      seeds.apBasicInfo,
+      filler(seeds.basicInfo, 60, 0xff),
+      filler(seeds.cvc, 8, 0x00),
+    ],
+  };
 }
 
 export const cardTlvTarget: Target = defineTarget({
   name: 'card-tlv',
-  description: 'readTlv / readTlvs / tlvTotalLength of the card layer (multi-byte tags, 81/82/83 lengths) over mutated card files',
+  description:
+    'readTlv / readTlvs / tlvTotalLength of the card layer (multi-byte tags, 81/82/83 lengths) over mutated card files',
   isTyped: isCardError,
   setup: infoSetup,
-  input: (ctx) => fc.tuple(fc.oneof({ weight: 8, arbitrary: mutated(ctx.files) }, { weight: 1, arbitrary: wildBytes }), fc.nat()),
+  input: (ctx) =>
+    fc.tuple(fc.oneof({ weight: 8, arbitrary: mutated(ctx.files) }, { weight: 1, arbitrary: wildBytes }), fc.nat()),
   run: (_ctx, [b, offset]) => {
     const a = new Attempts(isCardError);
     const first = a.try(() => readTlv(b));
@@ -122,14 +165,19 @@ function secondary(fn: () => unknown): void {
 
 export const cardInfoTarget: Target = defineTarget({
   name: 'card-info',
-  description: 'parseBasicInfoEf (EF 0002) and parseIntegrityEf (EF 0003), then verifyCardInfoIntegrity against the real CVC',
+  description:
+    'parseBasicInfoEf (EF 0002) and parseIntegrityEf (EF 0003), then verifyCardInfoIntegrity against the real CVC',
   isTyped: isCardError,
   setup: async () => {
     const ctx = await infoSetup();
     const cvc = parseCvc(ctx.seeds.cvc);
     return { ...ctx, cvc, info: parseBasicInfoEf(ctx.seeds.basicInfo), record: parseIntegrityEf(ctx.seeds.integrity) };
   },
-  input: (ctx) => fc.oneof({ weight: 10, arbitrary: mutatedFrom(ctx.files) }, { weight: 1, arbitrary: wildBytes.map((bytes) => ({ seed: 0, bytes })) }),
+  input: (ctx) =>
+    fc.oneof(
+      { weight: 10, arbitrary: mutatedFrom(ctx.files) },
+      { weight: 1, arbitrary: wildBytes.map((bytes) => ({ seed: 0, bytes })) },
+    ),
   run: (ctx, { seed, bytes }) => {
     // The parser the seed is for decides the verdict; the other one runs too.
     const asInfo = (): void => {
@@ -149,13 +197,24 @@ export const cardInfoTarget: Target = defineTarget({
 
 export const cvcTarget: Target = defineTarget({
   name: 'cvc',
-  description: 'parseCvc (EF 0004) of mutated CVCs, verifyCvc against the pinned anchors, then the integrity check with that key',
+  description:
+    'parseCvc (EF 0004) of mutated CVCs, verifyCvc against the pinned anchors, then the integrity check with that key',
   isTyped: isCardError,
   setup: async () => {
     const ctx = await infoSetup();
-    return { ...ctx, anchors: [ctx.seeds.anchor, ...cardInfoCvcAnchors()], info: parseBasicInfoEf(ctx.seeds.basicInfo), record: parseIntegrityEf(ctx.seeds.integrity) };
+    return {
+      ...ctx,
+      anchors: [ctx.seeds.anchor, ...cardInfoCvcAnchors()],
+      info: parseBasicInfoEf(ctx.seeds.basicInfo),
+      record: parseIntegrityEf(ctx.seeds.integrity),
+    };
   },
-  input: (ctx) => fc.oneof({ weight: 10, arbitrary: mutated(ctx.seeds.cvc) }, { weight: 1, arbitrary: mutated(ctx.files) }, { weight: 1, arbitrary: wildBytes }),
+  input: (ctx) =>
+    fc.oneof(
+      { weight: 10, arbitrary: mutated(ctx.seeds.cvc) },
+      { weight: 1, arbitrary: mutated(ctx.files) },
+      { weight: 1, arbitrary: wildBytes },
+    ),
   run: (ctx, b) => {
     const cvc = parseCvc(b);
     const a = new Attempts(isCardError);
@@ -170,8 +229,9 @@ export const cvcTarget: Target = defineTarget({
 // Whole sessions over a fuzzed transport
 
 export const INTERESTING_SW = [
-  0x9000, 0x6100, 0x6101, 0x6110, 0x61ff, 0x6c00, 0x6c01, 0x6c10, 0x6cff, 0x6700, 0x6a86, 0x6a82, 0x6982, 0x63c0, 0x63c1, 0x63c3, 0x63cf, 0x6300, 0x6984, 0x6983, 0x6b00, 0x6282, 0x6d00, 0x6e00,
-  0x6f00, 0x6a88, 0x6581, 0x0000, 0xffff,
+  0x9000, 0x6100, 0x6101, 0x6110, 0x61ff, 0x6c00, 0x6c01, 0x6c10, 0x6cff, 0x6700, 0x6a86, 0x6a82, 0x6982, 0x63c0,
+  0x63c1, 0x63c3, 0x63cf, 0x6300, 0x6984, 0x6983, 0x6b00, 0x6282, 0x6d00, 0x6e00, 0x6f00, 0x6a88, 0x6581, 0x0000,
+  0xffff,
 ];
 
 export type Fault =
@@ -184,7 +244,20 @@ export type Fault =
   | { f: 'throw'; what: 'error' | 'typeError' | 'string' | 'cardRemoved' | 'undefined' }
   | { f: 'notBytes'; what: 'null' | 'undefined' | 'string' | 'array' | 'arrayBuffer' | 'number' };
 
-export const OPERATIONS = ['tokenInfo', 'status', 'availability', 'pinStatus', 'authCert', 'authCertPin', 'signCert', 'caAuth', 'caSign', 'signAuth', 'signSign', 'basicInfo'] as const;
+export const OPERATIONS = [
+  'tokenInfo',
+  'status',
+  'availability',
+  'pinStatus',
+  'authCert',
+  'authCertPin',
+  'signCert',
+  'caAuth',
+  'caSign',
+  'signAuth',
+  'signSign',
+  'basicInfo',
+] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface SessionInput {
@@ -213,13 +286,54 @@ const VARIANTS: readonly CardVariant[] = [
 
 const fault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ f: fc.constant('truncate' as const), n: fc.nat(300) }) },
-  { weight: 5, arbitrary: fc.record({ f: fc.constant('sw' as const), sw: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...INTERESTING_SW) }, { weight: 1, arbitrary: fc.nat(0xffff) }), keepData: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      f: fc.constant('sw' as const),
+      sw: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...INTERESTING_SW) },
+        { weight: 1, arbitrary: fc.nat(0xffff) },
+      ),
+      keepData: fc.boolean(),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ f: fc.constant('mutate' as const), plan: mutationPlan(3) }) },
   { weight: 1, arbitrary: fc.record({ f: fc.constant('garbage' as const), bytes: fc.uint8Array({ maxLength: 300 }) }) },
-  { weight: 1, arbitrary: fc.record({ f: fc.constant('extra' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }) }) },
-  { weight: 1, arbitrary: fc.record({ f: fc.constant('huge' as const), n: fc.constantFrom(257, 4096, 65535, 70_000) }) },
-  { weight: 1, arbitrary: fc.record({ f: fc.constant('throw' as const), what: fc.constantFrom('error' as const, 'typeError' as const, 'string' as const, 'cardRemoved' as const, 'undefined' as const) }) },
-  { weight: 1, arbitrary: fc.record({ f: fc.constant('notBytes' as const), what: fc.constantFrom('null' as const, 'undefined' as const, 'string' as const, 'array' as const, 'arrayBuffer' as const, 'number' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ f: fc.constant('extra' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ f: fc.constant('huge' as const), n: fc.constantFrom(257, 4096, 65535, 70_000) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      f: fc.constant('throw' as const),
+      what: fc.constantFrom(
+        'error' as const,
+        'typeError' as const,
+        'string' as const,
+        'cardRemoved' as const,
+        'undefined' as const,
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      f: fc.constant('notBytes' as const),
+      what: fc.constantFrom(
+        'null' as const,
+        'undefined' as const,
+        'string' as const,
+        'array' as const,
+        'arrayBuffer' as const,
+        'number' as const,
+      ),
+    }),
+  },
 );
 
 const sessionInput: fc.Arbitrary<SessionInput> = fc.record(
@@ -239,8 +353,18 @@ const sessionInput: fc.Arbitrary<SessionInput> = fc.record(
       { freq: 10 },
     ),
     raw: fc.boolean(),
-    reader: fc.record({ extendedLength: fc.constantFrom('auto' as const, 'never' as const), sfi: fc.constantFrom('auto' as const, 'never' as const) }),
-    pins: fc.option(fc.record({ auth: fc.string({ maxLength: 6 }), sign: fc.string({ maxLength: 18 }), cardInfo: fc.string({ maxLength: 6 }) }), { freq: 20 }),
+    reader: fc.record({
+      extendedLength: fc.constantFrom('auto' as const, 'never' as const),
+      sfi: fc.constantFrom('auto' as const, 'never' as const),
+    }),
+    pins: fc.option(
+      fc.record({
+        auth: fc.string({ maxLength: 6 }),
+        sign: fc.string({ maxLength: 18 }),
+        cardInfo: fc.string({ maxLength: 6 }),
+      }),
+      { freq: 20 },
+    ),
   },
   { requiredKeys: ['variant', 'ops', 'faults', 'raw', 'reader'] },
 ) as fc.Arbitrary<SessionInput>;
@@ -307,7 +431,14 @@ function applyFault(answer: unknown, f: Fault): unknown {
       }
       break;
     case 'notBytes':
-      return { null: null, undefined: undefined, string: '9000', array: [0x90, 0x00], arrayBuffer: new ArrayBuffer(2), number: 0x9000 }[f.what];
+      return {
+        null: null,
+        undefined: undefined,
+        string: '9000',
+        array: [0x90, 0x00],
+        arrayBuffer: new ArrayBuffer(2),
+        number: 0x9000,
+      }[f.what];
   }
   return base;
 }
@@ -345,7 +476,11 @@ class FuzzedCard implements ApduProcessor {
 
 const DIGEST_INFO = sha256DigestInfo(Buffer.from('kakunin fuzz'));
 
-function operation(card: MyNumberCard, op: Operation, pins: { auth: string; sign: string; cardInfo: string }): Promise<unknown> {
+function operation(
+  card: MyNumberCard,
+  op: Operation,
+  pins: { auth: string; sign: string; cardInfo: string },
+): Promise<unknown> {
   switch (op) {
     case 'tokenInfo':
       return card.tokenInfo();
@@ -382,7 +517,8 @@ interface SessionCtx {
 
 export const cardSessionTarget: Target = defineTarget<SessionCtx, SessionInput>({
   name: 'card-session',
-  description: 'MyNumberCard operations (token info, PIN status, certificates, signatures, basic 4 info) over a transport with fuzzed answers',
+  description:
+    'MyNumberCard operations (token info, PIN status, certificates, signatures, basic 4 info) over a transport with fuzzed answers',
   isTyped: isCardError,
   async: true,
   weight: 0.5,

@@ -3,7 +3,16 @@
 // (validateOcspResponse, findOcspNonce). Typed errors: JpkiError (isJpkiError).
 
 import fc from 'fast-check';
-import { CrlIndex, findOcspNonce, isJpkiError, parseCertificate, validate, validateOcspResponse, verifySignature, type CertKind } from '@kakunin/jpki';
+import {
+  CrlIndex,
+  findOcspNonce,
+  isJpkiError,
+  parseCertificate,
+  validate,
+  validateOcspResponse,
+  verifySignature,
+  type CertKind,
+} from '@kakunin/jpki';
 import {
   DerCursor,
   TAG,
@@ -21,7 +30,13 @@ import {
 import { SEED_TIME, certificateSeeds, crlSeeds, ocspSeeds, smallPki } from '../seeds.js';
 import { Attempts, defineTarget, mutated, mutatedFrom, wildBytes, type Target } from '../support.js';
 
-const STRING_TAGS = new Set<number>([TAG.UTF8_STRING, TAG.PRINTABLE_STRING, TAG.IA5_STRING, TAG.T61_STRING, TAG.BMP_STRING]);
+const STRING_TAGS = new Set<number>([
+  TAG.UTF8_STRING,
+  TAG.PRINTABLE_STRING,
+  TAG.IA5_STRING,
+  TAG.T61_STRING,
+  TAG.BMP_STRING,
+]);
 
 const isConstructed = (tag: number): boolean => {
   let first = tag;
@@ -96,13 +111,17 @@ export function walkDer(buf: Uint8Array, offset = 0): void {
 
 export const derTarget: Target = defineTarget({
   name: 'der',
-  description: 'readTlv / readSingle / DerCursor and the primitive decoders (OID, INTEGER, BOOLEAN, BIT STRING, strings, times) over mutated DER',
+  description:
+    'readTlv / readSingle / DerCursor and the primitive decoders (OID, INTEGER, BOOLEAN, BIT STRING, strings, times) over mutated DER',
   isTyped: isJpkiError,
   async setup() {
     const [c, crl, ocsp] = await Promise.all([certificateSeeds(), crlSeeds(), ocspSeeds()]);
-    return { seeds: [...c.all, ...crl.signed.map((s) => s.der), ...ocsp.signed.map((s) => s.der), ...ocsp.extensionBlocks] };
+    return {
+      seeds: [...c.all, ...crl.signed.map((s) => s.der), ...ocsp.signed.map((s) => s.der), ...ocsp.extensionBlocks],
+    };
   },
-  input: (ctx) => fc.tuple(fc.oneof({ weight: 12, arbitrary: mutated(ctx.seeds) }, { weight: 1, arbitrary: wildBytes }), fc.nat()),
+  input: (ctx) =>
+    fc.tuple(fc.oneof({ weight: 12, arbitrary: mutated(ctx.seeds) }, { weight: 1, arbitrary: wildBytes }), fc.nat()),
   run: (_ctx, [bytes, offset]) => walkDer(bytes, offset),
   show: ([bytes]) => bytes,
 });
@@ -114,21 +133,37 @@ type CertInput = { der: Uint8Array } | { pem: string };
 
 export const x509Target: Target = defineTarget({
   name: 'x509',
-  description: 'parseCertificate / parseX509 (DER, PEM text, PEM as bytes) of mutated certificates, then validate() against the J-LIS roots',
+  description:
+    'parseCertificate / parseX509 (DER, PEM text, PEM as bytes) of mutated certificates, then validate() against the J-LIS roots',
   isTyped: isJpkiError,
   setup: certificateSeeds,
   input: (ctx) =>
     fc.oneof(
       { weight: 16, arbitrary: mutated(ctx.all).map((der): CertInput => ({ der })) },
       { weight: 1, arbitrary: wildBytes.map((der): CertInput => ({ der })) },
-      { weight: 2, arbitrary: mutated(ctx.jlisPems.map((p) => Uint8Array.from(Buffer.from(p, 'latin1')))).map((b): CertInput => ({ pem: Buffer.from(b).toString('latin1') })) },
-      { weight: 1, arbitrary: mutated(ctx.jlisPems.map((p) => Uint8Array.from(Buffer.from(p, 'latin1')))).map((der): CertInput => ({ der })) },
+      {
+        weight: 2,
+        arbitrary: mutated(ctx.jlisPems.map((p) => Uint8Array.from(Buffer.from(p, 'latin1')))).map((b): CertInput => ({
+          pem: Buffer.from(b).toString('latin1'),
+        })),
+      },
+      {
+        weight: 1,
+        arbitrary: mutated(ctx.jlisPems.map((p) => Uint8Array.from(Buffer.from(p, 'latin1')))).map(
+          (der): CertInput => ({ der }),
+        ),
+      },
     ),
   run: (_ctx, input) => {
     const cert = parseCertificate('der' in input ? input.der : input.pem);
     const a = new Attempts(isJpkiError);
     // What callers read from a parsed certificate must not throw either.
-    a.try(() => [cert.x509.fingerprintSha256, cert.x509.isSelfIssued, cert.x509.unknownCriticalExtensions, cert.x509.toPem()]);
+    a.try(() => [
+      cert.x509.fingerprintSha256,
+      cert.x509.isSelfIssued,
+      cert.x509.unknownCriticalExtensions,
+      cert.x509.toPem(),
+    ]);
     a.try(() => validate(cert));
     a.done();
   },
@@ -137,23 +172,36 @@ export const x509Target: Target = defineTarget({
 
 export const validateTarget: Target = defineTarget({
   name: 'validate',
-  description: 'validate() + verifySignature() on mutated TBSCertificates re-signed by a trusted (re-keyed simulator) root: every profile check',
+  description:
+    'validate() + verifySignature() on mutated TBSCertificates re-signed by a trusted (re-keyed simulator) root: every profile check',
   isTyped: isJpkiError,
   weight: 0.5,
   setup: smallPki,
-  input: (ctx) => fc.tuple(mutated(ctx.tbs, { maxOps: 3 }), fc.constantFrom<(CertKind | undefined)[]>(undefined, 'auth', 'sign'), fc.uint8Array({ minLength: 0, maxLength: 300 })),
+  input: (ctx) =>
+    fc.tuple(
+      mutated(ctx.tbs, { maxOps: 3 }),
+      fc.constantFrom<(CertKind | undefined)[]>(undefined, 'auth', 'sign'),
+      fc.uint8Array({ minLength: 0, maxLength: 300 }),
+    ),
   run: (ctx, [tbs, kind, signature]) => {
     const der = ctx.resign(tbs);
     const result = validate(der, { mode: 'sandbox', trustStore: ctx.store, at: SEED_TIME, ...(kind ? { kind } : {}) });
     // The verifier's next step: a holder signature checked with the certificate's key (a
     // BadSignature is expected; the input still counts as accepted by validate).
     try {
-      verifySignature(result.certificate, Buffer.from('fuzz'), signature.length === 0 ? new Uint8Array(Math.ceil(result.certificate.x509.publicKey.modulusBits / 8)) : signature);
+      verifySignature(
+        result.certificate,
+        Buffer.from('fuzz'),
+        signature.length === 0
+          ? new Uint8Array(Math.ceil(result.certificate.x509.publicKey.modulusBits / 8))
+          : signature,
+      );
     } catch (e) {
       if (!isJpkiError(e)) throw e;
     }
   },
-  show: ([tbs, kind, signature]) => `kind=${kind ?? '-'} signature=${Buffer.from(signature).toString('hex')} resigned TBS hex:${Buffer.from(tbs).toString('hex')}`,
+  show: ([tbs, kind, signature]) =>
+    `kind=${kind ?? '-'} signature=${Buffer.from(signature).toString('hex')} resigned TBS hex:${Buffer.from(tbs).toString('hex')}`,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -167,11 +215,16 @@ function afterLoad(index: CrlIndex, probe: string): void {
   a.done();
 }
 
-const probes = fc.oneof(fc.constantFrom('01', '0A0B0C0D', '0123456789ABCDEF0123', '', '00', 'zz', '0'.repeat(100)), fc.string({ maxLength: 24 }), fc.stringMatching(/^[0-9A-Fa-f]{1,40}$/));
+const probes = fc.oneof(
+  fc.constantFrom('01', '0A0B0C0D', '0123456789ABCDEF0123', '', '00', 'zz', '0'.repeat(100)),
+  fc.string({ maxLength: 24 }),
+  fc.stringMatching(/^[0-9A-Fa-f]{1,40}$/),
+);
 
 export const crlTarget: Target = defineTarget({
   name: 'crl',
-  description: 'CrlIndex.load of mutated CRLs signed by a simulator root (structure before and around the signature), then lookups',
+  description:
+    'CrlIndex.load of mutated CRLs signed by a simulator root (structure before and around the signature), then lookups',
   isTyped: isJpkiError,
   setup: crlSeeds,
   input: (ctx) =>
@@ -182,19 +235,23 @@ export const crlTarget: Target = defineTarget({
       ),
       probes,
     ),
-  run: (ctx, [{ seed, bytes }, probe]) => afterLoad(CrlIndex.load(bytes, { issuer: ctx.signed[seed]!.issuer, at: ctx.at }), probe),
+  run: (ctx, [{ seed, bytes }, probe]) =>
+    afterLoad(CrlIndex.load(bytes, { issuer: ctx.signed[seed]!.issuer, at: ctx.at }), probe),
   show: ([{ bytes }]) => bytes,
 });
 
 export const crlResignedTarget: Target = defineTarget({
   name: 'crl-resigned',
-  description: 'CrlIndex.load of mutated TBSCertLists re-signed by the issuer: entries, reasons, extensions, IDP, times',
+  description:
+    'CrlIndex.load of mutated TBSCertLists re-signed by the issuer: entries, reasons, extensions, IDP, times',
   isTyped: isJpkiError,
   weight: 0.5,
   setup: crlSeeds,
   input: (ctx) => fc.tuple(mutated(ctx.tbs), probes, fc.constantFrom(0, 60, 86_400 * 365)),
-  run: (ctx, [tbs, probe, graceSeconds]) => afterLoad(CrlIndex.load(ctx.resign(tbs), { issuer: ctx.issuer, at: ctx.at, graceSeconds }), probe),
-  show: ([tbs, probe, grace]) => `probe=${JSON.stringify(probe)} grace=${grace} resigned TBS hex:${Buffer.from(tbs).toString('hex')}`,
+  run: (ctx, [tbs, probe, graceSeconds]) =>
+    afterLoad(CrlIndex.load(ctx.resign(tbs), { issuer: ctx.issuer, at: ctx.at, graceSeconds }), probe),
+  show: ([tbs, probe, grace]) =>
+    `probe=${JSON.stringify(probe)} grace=${grace} resigned TBS hex:${Buffer.from(tbs).toString('hex')}`,
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +259,8 @@ export const crlResignedTarget: Target = defineTarget({
 
 export const ocspTarget: Target = defineTarget({
   name: 'ocsp',
-  description: 'validateOcspResponse of mutated responses of the simulator OCSP responder (good, unknown, no nonce, error statuses)',
+  description:
+    'validateOcspResponse of mutated responses of the simulator OCSP responder (good, unknown, no nonce, error statuses)',
   isTyped: isJpkiError,
   setup: ocspSeeds,
   input: (ctx) =>
@@ -221,7 +279,8 @@ type ResignedOcsp = { tbs: Uint8Array } | { whole: Uint8Array };
 
 export const ocspResignedTarget: Target = defineTarget({
   name: 'ocsp-resigned',
-  description: 'validateOcspResponse of re-signed mutated tbsResponseData (CA-signed and delegated responder): statuses, CertIDs, nonces, times',
+  description:
+    'validateOcspResponse of re-signed mutated tbsResponseData (CA-signed and delegated responder): statuses, CertIDs, nonces, times',
   isTyped: isJpkiError,
   weight: 0.5,
   setup: ocspSeeds,
@@ -230,8 +289,10 @@ export const ocspResignedTarget: Target = defineTarget({
       { weight: 4, arbitrary: mutated(ctx.tbs).map((tbs): ResignedOcsp => ({ tbs })) },
       { weight: 1, arbitrary: mutated(ctx.tbs.map(ctx.wrap)).map((whole): ResignedOcsp => ({ whole })) },
     ),
-  run: (ctx, input) => validateOcspResponse('tbs' in input ? ctx.wrap(input.tbs) : input.whole, ctx.request, ctx.issuer, { at: ctx.at }),
-  show: (input) => ('tbs' in input ? `resigned tbsResponseData hex:${Buffer.from(input.tbs).toString('hex')}` : input.whole),
+  run: (ctx, input) =>
+    validateOcspResponse('tbs' in input ? ctx.wrap(input.tbs) : input.whole, ctx.request, ctx.issuer, { at: ctx.at }),
+  show: (input) =>
+    'tbs' in input ? `resigned tbsResponseData hex:${Buffer.from(input.tbs).toString('hex')}` : input.whole,
 });
 
 export const ocspNonceTarget: Target = defineTarget({
@@ -239,10 +300,19 @@ export const ocspNonceTarget: Target = defineTarget({
   description: 'findOcspNonce over mutated [1]/[2] Extensions blocks',
   isTyped: isJpkiError,
   setup: ocspSeeds,
-  input: (ctx) => fc.oneof({ weight: 10, arbitrary: mutated(ctx.extensionBlocks) }, { weight: 1, arbitrary: wildBytes }),
+  input: (ctx) =>
+    fc.oneof({ weight: 10, arbitrary: mutated(ctx.extensionBlocks) }, { weight: 1, arbitrary: wildBytes }),
   run: (_ctx, bytes) => findOcspNonce(bytes, readTlv(bytes, 0)),
   show: (bytes) => bytes,
 });
 
-export const jpkiTargets: readonly Target[] = [derTarget, x509Target, validateTarget, crlTarget, crlResignedTarget, ocspTarget, ocspResignedTarget, ocspNonceTarget];
-
+export const jpkiTargets: readonly Target[] = [
+  derTarget,
+  x509Target,
+  validateTarget,
+  crlTarget,
+  crlResignedTarget,
+  ocspTarget,
+  ocspResignedTarget,
+  ocspNonceTarget,
+];

@@ -12,7 +12,12 @@ export interface Confirmation {
 }
 
 /** The ceremony page's same-device button: asks the agent for a confirmation URL. */
-export async function openConfirmation(agentUrl: string, platformUrl: string, flow: Flow, lang: 'ja' | 'en' = 'ja'): Promise<Confirmation> {
+export async function openConfirmation(
+  agentUrl: string,
+  platformUrl: string,
+  flow: Flow,
+  lang: 'ja' | 'en' = 'ja',
+): Promise<Confirmation> {
   const holderUrl = holderLinkOf(flow.page.body);
   const page = new URL(flow.page.url);
   const returnUrl = `${page.origin}${page.pathname}?lang=${lang}`;
@@ -35,16 +40,33 @@ export const formKeyOf = (html: string): string => {
 };
 
 /** The browser submitting the agent's form (Origin `null`: the page's Referrer-Policy is no-referrer). */
-export async function submit(confirmUrl: string, fields: Record<string, string>, o: { origin?: string; lang?: 'ja' | 'en' } = {}): Promise<{ status: number; body: string; headers: Headers }> {
+export async function submit(
+  confirmUrl: string,
+  fields: Record<string, string>,
+  o: { origin?: string; lang?: 'ja' | 'en' } = {},
+): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(`${confirmUrl}?lang=${o.lang ?? 'ja'}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: o.origin ?? 'null', 'sec-fetch-site': o.origin && o.origin !== 'null' && !confirmUrl.startsWith(o.origin) ? 'cross-site' : 'same-origin' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: o.origin ?? 'null',
+      'sec-fetch-site':
+        o.origin && o.origin !== 'null' && !confirmUrl.startsWith(o.origin) ? 'cross-site' : 'same-origin',
+    },
     body: new URLSearchParams(fields).toString(),
     redirect: 'manual',
   });
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
-export async function ceremonyStatus(platformUrl: string, ceremonyId: string): Promise<{ state: string; stage?: string; card_error?: { code: string; remaining?: number }; error?: { code: string } }> {
+export async function ceremonyStatus(
+  platformUrl: string,
+  ceremonyId: string,
+): Promise<{
+  state: string;
+  stage?: string;
+  card_error?: { code: string; remaining?: number };
+  error?: { code: string };
+}> {
   return (await (await fetch(`${platformUrl}/holder/v1/ceremonies/${ceremonyId}/status`)).json()) as never;
 }

@@ -10,7 +10,10 @@ export interface RunResult {
   stderr: string;
 }
 
-export function kakunin(args: string[], o: { input?: string; cwd?: string; env?: Record<string, string> } = {}): RunResult {
+export function kakunin(
+  args: string[],
+  o: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): RunResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     input: o.input ?? '',
@@ -23,9 +26,16 @@ export function kakunin(args: string[], o: { input?: string; cwd?: string; env?:
 }
 
 /** The same, asynchronously (lets the test process keep serving a vpcd card meanwhile). */
-export function kakuninAsync(args: string[], o: { input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+export function kakuninAsync(
+  args: string[],
+  o: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: o.cwd,
+      env: { ...process.env, ...o.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -56,7 +56,9 @@ export function toCliError(e: unknown, sim?: { person: string; dir?: string }): 
   if (e instanceof WrongPin) return new CliError(`${e.message} (${e.code})`, EXIT.wrongPin);
   if (e instanceof PinBlocked) {
     // A virtual card: the sandbox has its own counter.
-    const counter = sim ? `; in the sandbox: kakunin sim card reset-pin --person ${sim.person}${sim.dir ? ` --dir ${sim.dir}` : ''}` : '';
+    const counter = sim
+      ? `; in the sandbox: kakunin sim card reset-pin --person ${sim.person}${sim.dir ? ` --dir ${sim.dir}` : ''}`
+      : '';
     return new CliError(`${e.message} (${e.code})${counter}`, EXIT.pinBlocked);
   }
   if (e instanceof InvalidPinFormat) return new CliError(`${e.message} (${e.code})`, EXIT.usage);
@@ -69,7 +71,10 @@ function withCardOptions(cmd: Command): Command {
   return cmd
     .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
     .option('--sim <person>', 'use the virtual card of a sandbox resident (in process), e.g. p001')
-    .option('--dir <dir>', `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}); with --reader, also trust that sandbox's card-info CVC CA`)
+    .option(
+      '--dir <dir>',
+      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}); with --reader, also trust that sandbox's card-info CVC CA`,
+    )
     .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
     .option('--wait <seconds>', 'with a PC/SC reader: wait this long for a card (default 0)')
     .option('--pin-stdin', 'read the PIN or password from one line of standard input (for automation)')
@@ -95,7 +100,9 @@ export async function openCard(o: CardOptions): Promise<OpenedCard> {
     } catch (e) {
       throw toCliError(e);
     }
-    const card = new MyNumberCard(new InProcessTransport(virtual, `sim:${o.sim}/${medium}`), { cvcCaKeys: [sandboxCvcAnchor(sandbox) as CvcAnchor] });
+    const card = new MyNumberCard(new InProcessTransport(virtual, `sim:${o.sim}/${medium}`), {
+      cvcCaKeys: [sandboxCvcAnchor(sandbox) as CvcAnchor],
+    });
     return { card, source: `sim:${o.sim}/${medium}`, close: () => card.close() };
   }
   if (o.medium !== undefined) throw new CliError('--medium goes with --sim');
@@ -105,8 +112,12 @@ export async function openCard(o: CardOptions): Promise<OpenedCard> {
     if (existsSync(join(cardsDir(sandbox), 'cvc-ca.pem'))) extra.push(sandboxCvcAnchor(sandbox) as CvcAnchor);
   }
   const waitSeconds = o.wait === undefined ? 0 : Number(o.wait);
-  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError(`--wait: "${o.wait}" is not a number of seconds`);
-  const transport = await PcscTransport.open({ ...(o.reader !== undefined ? { reader: o.reader } : {}), waitForCardMs: waitSeconds * 1000 });
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0)
+    throw new CliError(`--wait: "${o.wait}" is not a number of seconds`);
+  const transport = await PcscTransport.open({
+    ...(o.reader !== undefined ? { reader: o.reader } : {}),
+    waitForCardMs: waitSeconds * 1000,
+  });
   const card = new MyNumberCard(transport, { cvcCaKeys: extra });
   return { card, source: `pcsc:${transport.readerName}`, close: () => card.close() };
 }
@@ -140,11 +151,15 @@ async function promptMasked(question: string): Promise<string> {
 export async function askPin(kind: PinKind, o: CardOptions): Promise<string> {
   if (o.pinStdin) {
     const line = await readStdinLine();
-    if (line === undefined || line === '') throw new CliError(`--pin-stdin: no ${kind === 'sign' ? 'password' : 'PIN'} on standard input`);
+    if (line === undefined || line === '')
+      throw new CliError(`--pin-stdin: no ${kind === 'sign' ? 'password' : 'PIN'} on standard input`);
     return line;
   }
   if (!process.stdin.isTTY) {
-    throw new CliError(`this command needs the ${kind === 'sign' ? 'signing password' : `${kind === 'auth' ? 'auth' : 'card-info'} PIN`} and standard input is not a terminal: pass --pin-stdin and write it on one line of standard input`, EXIT.usage);
+    throw new CliError(
+      `this command needs the ${kind === 'sign' ? 'signing password' : `${kind === 'auth' ? 'auth' : 'card-info'} PIN`} and standard input is not a terminal: pass --pin-stdin and write it on one line of standard input`,
+      EXIT.usage,
+    );
   }
   return promptMasked(PIN_PROMPT[kind]);
 }
@@ -159,7 +174,11 @@ function writeOut(file: string, data: Uint8Array): void {
 }
 
 /** Opens the card, runs `fn`, prints, closes; maps typed errors to exit codes. */
-async function withCard(o: CardOptions, fn: (c: OpenedCard) => Promise<Record<string, unknown>>, text: (r: Record<string, unknown>) => string): Promise<void> {
+async function withCard(
+  o: CardOptions,
+  fn: (c: OpenedCard) => Promise<Record<string, unknown>>,
+  text: (r: Record<string, unknown>) => string,
+): Promise<void> {
   let opened: OpenedCard | undefined;
   try {
     opened = await openCard(o);
@@ -178,7 +197,9 @@ async function withCard(o: CardOptions, fn: (c: OpenedCard) => Promise<Record<st
 const yesNo = (b: unknown): string => (b ? 'yes' : 'no');
 
 export function registerCardCommands(program: Command): void {
-  const card = program.command('card').description('read and use a My Number Card (PC/SC reader) or a sandbox virtual card');
+  const card = program
+    .command('card')
+    .description('read and use a My Number Card (PC/SC reader) or a sandbox virtual card');
 
   card
     .command('readers')
@@ -193,10 +214,17 @@ export function registerCardCommands(program: Command): void {
       }
       if (o.json) printJson({ readers, apdus: 0, bytes: 0 });
       else if (readers.length === 0) process.stdout.write('no readers\n');
-      else process.stdout.write(readers.map((r) => `${r.name}\t${r.cardPresent ? `card present${r.atr ? ` (ATR ${r.atr})` : ''}` : 'no card'}`).join('\n') + '\n');
+      else
+        process.stdout.write(
+          readers
+            .map((r) => `${r.name}\t${r.cardPresent ? `card present${r.atr ? ` (ATR ${r.atr})` : ''}` : 'no card'}`)
+            .join('\n') + '\n',
+        );
     });
 
-  withCardOptions(card.command('status').description('token kind (card, android, iphone, juki) and which certificates it holds')).action((o: CardOptions) =>
+  withCardOptions(
+    card.command('status').description('token kind (card, android, iphone, juki) and which certificates it holds'),
+  ).action((o: CardOptions) =>
     withCard(
       o,
       async ({ card: c }) => {
@@ -210,24 +238,28 @@ export function registerCardCommands(program: Command): void {
     ),
   );
 
-  withCardOptions(card.command('pin-status').description('remaining tries of every PIN (none consumed)')).action((o: CardOptions) =>
-    withCard(
-      o,
-      async ({ card: c }) => {
-        const s = await c.pinStatus();
-        return { auth: s.auth, sign: s.sign, cardInfo: s.cardInfo };
-      },
-      (r) => {
-        const t = (n: unknown): string => (n === null ? 'not on this token' : n === 0 ? '0 tries remaining (blocked)' : `${n} tries remaining`);
-        return `auth PIN: ${t(r.auth)}\nsigning password: ${t(r.sign)}\ncard-info PIN: ${t(r.cardInfo)}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`;
-      },
-    ),
+  withCardOptions(card.command('pin-status').description('remaining tries of every PIN (none consumed)')).action(
+    (o: CardOptions) =>
+      withCard(
+        o,
+        async ({ card: c }) => {
+          const s = await c.pinStatus();
+          return { auth: s.auth, sign: s.sign, cardInfo: s.cardInfo };
+        },
+        (r) => {
+          const t = (n: unknown): string =>
+            n === null ? 'not on this token' : n === 0 ? '0 tries remaining (blocked)' : `${n} tries remaining`;
+          return `auth PIN: ${t(r.auth)}\nsigning password: ${t(r.sign)}\ncard-info PIN: ${t(r.cardInfo)}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`;
+        },
+      ),
   );
 
   withCardOptions(
     card
       .command('read-cert')
-      .description('write the auth certificate (DER), or with --sign the signing certificate (needs the signing password)')
+      .description(
+        'write the auth certificate (DER), or with --sign the signing certificate (needs the signing password)',
+      )
       .option('--sign', 'the signing certificate (署名用電子証明書)')
       .requiredOption('--out <file>', 'DER output file'),
   ).action((o: CardOptions & { sign?: boolean; out: string }) =>
@@ -246,16 +278,24 @@ export function registerCardCommands(program: Command): void {
           }
         }
         writeOut(o.out, der);
-        return { kind: o.sign ? 'sign' : 'auth', out: o.out, size: der.length, sha256: createHash('sha256').update(der).digest('hex') };
+        return {
+          kind: o.sign ? 'sign' : 'auth',
+          out: o.out,
+          size: der.length,
+          sha256: createHash('sha256').update(der).digest('hex'),
+        };
       },
-      (r) => `wrote the ${r.kind} certificate (${r.size} bytes, SHA-256 ${r.sha256}) to ${r.out}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`,
+      (r) =>
+        `wrote the ${r.kind} certificate (${r.size} bytes, SHA-256 ${r.sha256}) to ${r.out}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`,
     ),
   );
 
   withCardOptions(
     card
       .command('sign')
-      .description('sign the SHA-256 DigestInfo of a file on the card: auth key (PIN) by default, signing key (password) with --sign-key')
+      .description(
+        'sign the SHA-256 DigestInfo of a file on the card: auth key (PIN) by default, signing key (password) with --sign-key',
+      )
       .requiredOption('--data <file>', 'file to sign')
       .requiredOption('--out <sig>', 'raw 256-byte RSA signature output')
       .option('--sign-key', 'use the signing key (署名用) instead of the auth key (利用者証明用)'),
@@ -270,22 +310,42 @@ export function registerCardCommands(program: Command): void {
           throw new CliError(`cannot read ${o.data}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
         const digestInfo = sha256DigestInfo(data);
-        const sig = o.signKey ? await c.signWithSignKey(await askPin('sign', o), digestInfo) : await c.signWithAuthKey(await askPin('auth', o), digestInfo);
+        const sig = o.signKey
+          ? await c.signWithSignKey(await askPin('sign', o), digestInfo)
+          : await c.signWithAuthKey(await askPin('auth', o), digestInfo);
         writeOut(o.out, sig);
-        return { key: o.signKey ? 'sign' : 'auth', algorithm: 'sha256WithRSAEncryption', data: o.data, out: o.out, size: sig.length };
+        return {
+          key: o.signKey ? 'sign' : 'auth',
+          algorithm: 'sha256WithRSAEncryption',
+          data: o.data,
+          out: o.out,
+          size: sig.length,
+        };
       },
-      (r) => `wrote a ${r.size}-byte ${r.algorithm} signature with the ${r.key} key to ${r.out}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`,
+      (r) =>
+        `wrote a ${r.size}-byte ${r.algorithm} signature with the ${r.key} key to ${r.out}\nAPDUs: ${r.apdus}, bytes: ${r.bytes}`,
     ),
   );
 
   withCardOptions(
-    card.command('basic-info').description("name, address, birth date and sex from the card-info AP, with the issuer's integrity signature checked (never the My Number)"),
+    card
+      .command('basic-info')
+      .description(
+        "name, address, birth date and sex from the card-info AP, with the issuer's integrity signature checked (never the My Number)",
+      ),
   ).action((o: CardOptions) =>
     withCard(
       o,
       async ({ card: c }) => {
         const b = await c.readBasicInfo(await askPin('cardInfo', o));
-        return { name: b.name, address: b.address, birthDate: b.birthDate, sex: b.sex, sexLabel: SEX_LABEL[b.sex], integrity: b.integrity };
+        return {
+          name: b.name,
+          address: b.address,
+          birthDate: b.birthDate,
+          sex: b.sex,
+          sexLabel: SEX_LABEL[b.sex],
+          integrity: b.integrity,
+        };
       },
       (r) => {
         const i = r.integrity as { cvcIssuer: string; cvcSubject: string; anchor: string };

@@ -34,7 +34,10 @@ export function registerHolderCommand(program: Command): void {
     .description('complete the holder side of a ceremony (the link behind the QR code) with a card')
     .argument('<url>', 'holder-protocol URL of the ceremony (…/holder/v1/ceremonies/<id>)')
     .option('--sim <person>', 'use the virtual card of a sandbox resident, e.g. p001')
-    .option('--dir <dir>', `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`)
+    .option(
+      '--dir <dir>',
+      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`,
+    )
     .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
     .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
     .option('--wait <seconds>', 'with a PC/SC reader: wait this long for a card')
@@ -69,13 +72,20 @@ export function registerHolderCommand(program: Command): void {
         result = await completeCeremony(view, opened.card, pin);
       } catch (e) {
         if (e instanceof PlatformRejected && e.step === 'response' && o.json) {
-          printJson({ ceremony_id: view.ceremony_id, state: 'failed', error: e.platformError ?? { code: e.code, message: e.message } });
+          printJson({
+            ceremony_id: view.ceremony_id,
+            state: 'failed',
+            error: e.platformError ?? { code: e.code, message: e.message },
+          });
         }
         throw holderCliError(e);
       } finally {
         await opened.close().catch(() => undefined);
       }
       if (o.json) printJson({ ceremony_id: view.ceremony_id, state: result.state, kind: view.kind, rp: view.rp });
-      else process.stdout.write(`OK: ceremony ${view.ceremony_id} ${result.state} — return to the page of ${view.rp.name}\n`);
+      else
+        process.stdout.write(
+          `OK: ceremony ${view.ceremony_id} ${result.state} — return to the page of ${view.rp.name}\n`,
+        );
     });
 }

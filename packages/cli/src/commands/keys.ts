@@ -5,16 +5,33 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { MasterKey, listSigningKeys, retireSigningKey, rotateMasterKey, rotateSigningKey, type Database, type SigningKeyInfo } from '@kakunin/server';
+import {
+  MasterKey,
+  listSigningKeys,
+  retireSigningKey,
+  rotateMasterKey,
+  rotateSigningKey,
+  type Database,
+  type SigningKeyInfo,
+} from '@kakunin/server';
 import { CliError, EXIT, printJson } from '../output.js';
-import { DATABASE_URL_OPTION, DATA_DIR_OPTION, masterKeyOf, withPlatformData, type DataOptions } from '../platform-data.js';
+import {
+  DATABASE_URL_OPTION,
+  DATA_DIR_OPTION,
+  masterKeyOf,
+  withPlatformData,
+  type DataOptions,
+} from '../platform-data.js';
 
 type Options = DataOptions & { json?: boolean };
 
 /** Runs on the database itself; a server holding the embedded one must be stopped (it reads keys at start). */
 function direct<T>(o: DataOptions, run: (db: Database) => Promise<T>): Promise<T> {
   return withPlatformData(o, run, (server) => {
-    throw new CliError(`the server at ${server.url} (pid ${server.pid}) holds the embedded database: stop it, run this again, then start it (keys are read at start)`, EXIT.failed);
+    throw new CliError(
+      `the server at ${server.url} (pid ${server.pid}) holds the embedded database: stop it, run this again, then start it (keys are read at start)`,
+      EXIT.failed,
+    );
   });
 }
 
@@ -25,18 +42,38 @@ function printKeys(keys: SigningKeyInfo[], o: Options): void {
 
 export function registerKeysCommands(program: Command): void {
   const keys = program.command('keys').description('ID token signing keys and the master key (see docs/security.md)');
-  const common = (c: Command): Command => c.option('--json', 'print JSON').option(...DATA_DIR_OPTION).option(...DATABASE_URL_OPTION);
+  const common = (c: Command): Command =>
+    c
+      .option('--json', 'print JSON')
+      .option(...DATA_DIR_OPTION)
+      .option(...DATABASE_URL_OPTION);
 
-  common(keys.command('list').description('the signing keys published in /jwks (the first signs)')).action(async (o: Options) => printKeys(await direct(o, (db) => listSigningKeys(db, masterKeyOf(o))), o));
+  common(keys.command('list').description('the signing keys published in /jwks (the first signs)')).action(
+    async (o: Options) => printKeys(await direct(o, (db) => listSigningKeys(db, masterKeyOf(o))), o),
+  );
 
-  common(keys.command('rotate').description('add a new signing key: servers sign with it from their next start and keep publishing the older ones'))
-    .action(async (o: Options) => {
-      printKeys(await direct(o, (db) => rotateSigningKey(db, masterKeyOf(o))), o);
-      if (!o.json) process.stderr.write('restart the servers to sign with the new key; retire the old one once the ID tokens it signed have expired (kakunin keys retire <kid>)\n');
-    });
+  common(
+    keys
+      .command('rotate')
+      .description(
+        'add a new signing key: servers sign with it from their next start and keep publishing the older ones',
+      ),
+  ).action(async (o: Options) => {
+    printKeys(await direct(o, (db) => rotateSigningKey(db, masterKeyOf(o))), o);
+    if (!o.json)
+      process.stderr.write(
+        'restart the servers to sign with the new key; retire the old one once the ID tokens it signed have expired (kakunin keys retire <kid>)\n',
+      );
+  });
 
-  common(keys.command('retire').argument('<kid>', 'an older signing key').description('stop publishing an older signing key (tokens it signed no longer verify)'))
-    .action(async (kid: string, o: Options) => printKeys(await direct(o, (db) => retireSigningKey(db, masterKeyOf(o), kid)), o));
+  common(
+    keys
+      .command('retire')
+      .argument('<kid>', 'an older signing key')
+      .description('stop publishing an older signing key (tokens it signed no longer verify)'),
+  ).action(async (kid: string, o: Options) =>
+    printKeys(await direct(o, (db) => retireSigningKey(db, masterKeyOf(o), kid)), o),
+  );
 
   keys
     .command('new-master-key')
@@ -60,6 +97,9 @@ export function registerKeysCommands(program: Command): void {
     if (to.id === from.id) throw new CliError(`${file} holds the current master key`, EXIT.usage);
     const { resealed } = await direct(o, (db) => rotateMasterKey(db, from, to));
     if (o.json) printJson({ resealed, from: from.id, to: to.id, file });
-    else process.stdout.write(`re-sealed ${resealed} secrets under master key ${to.id}; start the servers with KAKUNIN_MASTER_KEY_FILE=${file} (or move it to DATA_DIR/master-key)\n`);
+    else
+      process.stdout.write(
+        `re-sealed ${resealed} secrets under master key ${to.id}; start the servers with KAKUNIN_MASTER_KEY_FILE=${file} (or move it to DATA_DIR/master-key)\n`,
+      );
   });
 }

@@ -2,16 +2,44 @@
 // straight in the platform database (PostgreSQL, or the embedded database of --data-dir when no
 // server holds it); `check-proof` works offline, on a proof bundle an RP saved.
 
-import { createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  type WriteStream,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pgliteDir } from '../../../server/src/config.js';
 import type { Database } from '../../../server/src/db/database.js';
 import type { RunningServer } from '../../../server/src/db/open.js';
 import { checkConsistency, checkInclusionBundle, openCheckpoint, parseVerifierKey } from '@kakunin/tlog';
-import { endRelationship, exportRecords, purgeExpired, storedLogVerifierKey, verifyLog, type LogProblem, type LogVerification, type PurgeResult, type RecordOutcome, type RelationshipEnd } from '../../../server/src/records/index.js';
+import {
+  endRelationship,
+  exportRecords,
+  purgeExpired,
+  storedLogVerifierKey,
+  verifyLog,
+  type LogProblem,
+  type LogVerification,
+  type PurgeResult,
+  type RecordOutcome,
+  type RelationshipEnd,
+} from '../../../server/src/records/index.js';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
-import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi, masterKeyOf, serverFetch, withPlatformData, type DataOptions as BaseDataOptions } from '../platform-data.js';
+import {
+  DATABASE_URL_OPTION,
+  DATA_DIR_OPTION,
+  adminApi,
+  masterKeyOf,
+  serverFetch,
+  withPlatformData,
+  type DataOptions as BaseDataOptions,
+} from '../platform-data.js';
 
 /** With DATA_DIR_OPTION's default, the data dir is always set. */
 export type DataOptions = BaseDataOptions & { dataDir: string };
@@ -20,11 +48,18 @@ export type DataOptions = BaseDataOptions & { dataDir: string };
  * Runs one command on the platform database; while a server holds the embedded database, `viaApi`
  * does the same through that server's admin API.
  */
-export async function withDatabase<T>(o: DataOptions, fn: (db: Database) => Promise<T>, viaApi: (server: RunningServer) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  o: DataOptions,
+  fn: (db: Database) => Promise<T>,
+  viaApi: (server: RunningServer) => Promise<T>,
+): Promise<T> {
   const databaseUrl = o.databaseUrl || process.env.DATABASE_URL || undefined;
   // Never create an empty embedded database by mistake (a wrong --data-dir would "verify" 0 records).
   if (!databaseUrl && !existsSync(pgliteDir({ dataDir: o.dataDir }))) {
-    throw new CliError(`no Kakunin database in ${o.dataDir} (expected ${pgliteDir({ dataDir: o.dataDir })}): pass the server's --data-dir, or --database-url`, EXIT.failed);
+    throw new CliError(
+      `no Kakunin database in ${o.dataDir} (expected ${pgliteDir({ dataDir: o.dataDir })}): pass the server's --data-dir, or --database-url`,
+      EXIT.failed,
+    );
   }
   try {
     return await withPlatformData({ dataDir: o.dataDir, ...(databaseUrl ? { databaseUrl } : {}) }, fn, viaApi);
@@ -54,9 +89,17 @@ function progress(what: string): { tick: (n: number) => void; done: () => void }
 }
 
 /** A writer with back-pressure; to a file it writes FILE.partial and renames it when complete. */
-function sink(out: string | undefined): { write: (chunk: string) => Promise<void>; finish: () => Promise<void>; abort: () => void } {
+function sink(out: string | undefined): {
+  write: (chunk: string) => Promise<void>;
+  finish: () => Promise<void>;
+  abort: () => void;
+} {
   const partial = out ? `${out}.partial` : undefined;
-  const fail = (e: unknown): CliError => new CliError(`cannot write ${out ?? 'standard output'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.failed);
+  const fail = (e: unknown): CliError =>
+    new CliError(
+      `cannot write ${out ?? 'standard output'}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      EXIT.failed,
+    );
   let stream: WriteStream | NodeJS.WriteStream;
   try {
     // Opened synchronously so that a bad path fails before any database work.
@@ -98,7 +141,10 @@ function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, EXIT.failed);
+    throw new CliError(
+      `cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      EXIT.failed,
+    );
   }
 }
 
@@ -108,7 +154,10 @@ function verifierKeyOption(value: string): string {
   try {
     parseVerifierKey(text);
   } catch (e) {
-    throw new CliError(`--key is not a log verifier key (<origin>+<key id>+<base64 key>, as GET /records/v1/key answers): ${(e as Error).message}`, EXIT.usage);
+    throw new CliError(
+      `--key is not a log verifier key (<origin>+<key id>+<base64 key>, as GET /records/v1/key answers): ${(e as Error).message}`,
+      EXIT.usage,
+    );
   }
   return text;
 }
@@ -124,29 +173,53 @@ function checkedWithKey(result: LogVerification, key: string): LogVerification {
     return result;
   } catch (e) {
     const size = Number(/^[^\n]*\n(\d+)\n/.exec(result.checkpoint)?.[1] ?? result.treeSize);
-    const problem: LogProblem = { code: 'signature', leafIndex: size, reason: `the latest checkpoint, of size ${size}, does not verify with the log's key: ${(e as Error).message}` };
+    const problem: LogProblem = {
+      code: 'signature',
+      leafIndex: size,
+      reason: `the latest checkpoint, of size ${size}, does not verify with the log's key: ${(e as Error).message}`,
+    };
     return { ...result, ok: false, problems: [...result.problems, problem] };
   }
 }
 
 /** Where a problem is: a leaf, or (checkpoint, signature, consistency) the tree size it concerns. */
 const problemPlace = (p: LogProblem): string =>
-  p.leafIndex === undefined ? 'log' : ['checkpoint', 'signature', 'consistency'].includes(p.code) ? `tree size ${p.leafIndex}` : `leaf ${p.leafIndex}`;
+  p.leafIndex === undefined
+    ? 'log'
+    : ['checkpoint', 'signature', 'consistency'].includes(p.code)
+      ? `tree size ${p.leafIndex}`
+      : `leaf ${p.leafIndex}`;
 
 const counts = (byFramework: Record<string, number>): string =>
-  Object.keys(byFramework).length ? ` (${Object.entries(byFramework).map(([f, n]) => `${f} ${n}`).join(', ')})` : '';
+  Object.keys(byFramework).length
+    ? ` (${Object.entries(byFramework)
+        .map(([f, n]) => `${f} ${n}`)
+        .join(', ')})`
+    : '';
 
 export function registerRecordsCommands(program: Command): void {
-  const cmd = program.command('records').description('verification records (確認記録): verify the log, check a saved proof, export, retention purge, end relationships');
+  const cmd = program
+    .command('records')
+    .description(
+      'verification records (確認記録): verify the log, check a saved proof, export, retention purge, end relationships',
+    );
 
   cmd
     .command('verify')
-    .description("recompute the records log from the rows and check it against its stored nodes and signed checkpoints; exit 1 and one line per problem when a record, an index, a node or the order of records was changed")
+    .description(
+      'recompute the records log from the rows and check it against its stored nodes and signed checkpoints; exit 1 and one line per problem when a record, an index, a node or the order of records was changed',
+    )
     .option(...DATA_DIR_OPTION)
     .option(...DATABASE_URL_OPTION)
     .option('--since <file>', 'a signed checkpoint saved earlier (e.g. by --save): the log must still extend it')
-    .option('--save <file>', 'write the latest signed checkpoint to FILE when the log verifies (keep it elsewhere; pass it to --since next time)')
-    .option('--key <key>', "the log's verifier key, or a file holding it (default: the platform's own, which needs its master key)")
+    .option(
+      '--save <file>',
+      'write the latest signed checkpoint to FILE when the log verifies (keep it elsewhere; pass it to --since next time)',
+    )
+    .option(
+      '--key <key>',
+      "the log's verifier key, or a file holding it (default: the platform's own, which needs its master key)",
+    )
     .option('--json', 'print the result object')
     .action(async (o: DataOptions & { since?: string; save?: string; key?: string; json?: boolean }) => {
       const since = o.since === undefined ? undefined : readText(o.since, '--since checkpoint');
@@ -156,7 +229,11 @@ export function registerRecordsCommands(program: Command): void {
         o,
         async (db) => {
           const key = givenKey ?? (await storedLogVerifierKey(db, masterKeyOf(o)));
-          if (!key) throw new CliError('this database has no records log key yet (no server has started on it): nothing to verify', EXIT.failed);
+          if (!key)
+            throw new CliError(
+              'this database has no records log key yet (no server has started on it): nothing to verify',
+              EXIT.failed,
+            );
           return verifyLog(db, { key, onProgress: p.tick, ...(since ? { since } : {}) });
         },
         async (server) => {
@@ -173,14 +250,20 @@ export function registerRecordsCommands(program: Command): void {
       }
       if (o.json) return printJson(result);
       if (result.ok) {
-        const pending = result.pending ? `; ${result.pending} newer record(s) not in a checkpoint yet (checked too)` : '';
-        process.stdout.write(`OK: ${result.checked} records, log intact: tree size ${result.treeSize}, root ${result.root} (${result.purged} purged)${since ? ', extends the earlier checkpoint' : ''}${pending}
+        const pending = result.pending
+          ? `; ${result.pending} newer record(s) not in a checkpoint yet (checked too)`
+          : '';
+        process.stdout
+          .write(`OK: ${result.checked} records, log intact: tree size ${result.treeSize}, root ${result.root} (${result.purged} purged)${since ? ', extends the earlier checkpoint' : ''}${pending}
 `);
-        if (o.save) process.stderr.write(`kakunin: saved the latest checkpoint to ${o.save}
+        if (o.save)
+          process.stderr.write(`kakunin: saved the latest checkpoint to ${o.save}
 `);
         return;
       }
-      for (const problem of result.problems) process.stdout.write(`${problemPlace(problem)}${problem.recordId ? ` ${problem.recordId}` : ''}: ${problem.reason} (${problem.code})
+      for (const problem of result.problems)
+        process.stdout
+          .write(`${problemPlace(problem)}${problem.recordId ? ` ${problem.recordId}` : ''}: ${problem.reason} (${problem.code})
 `);
       process.stderr.write(`kakunin: FAILED: ${result.checked} records checked, ${result.problems.length} problem(s)
 `);
@@ -188,10 +271,15 @@ export function registerRecordsCommands(program: Command): void {
 
   cmd
     .command('check-proof')
-    .description("check offline a proof saved from GET /records/v1/proof/inclusion (the record's entry is in the signed tree) or /proof/consistency (the newer tree extends the older), with the log's verifier key")
+    .description(
+      "check offline a proof saved from GET /records/v1/proof/inclusion (the record's entry is in the signed tree) or /proof/consistency (the newer tree extends the older), with the log's verifier key",
+    )
     .argument('<file>', 'the JSON the proof endpoint answered')
     .requiredOption('--key <key>', "the log's verifier key, or a file holding it (GET /records/v1/key)")
-    .option('--checkpoint <file>', 'check an inclusion proof against this signed checkpoint instead of the one in the file (same tree size)')
+    .option(
+      '--checkpoint <file>',
+      'check an inclusion proof against this signed checkpoint instead of the one in the file (same tree size)',
+    )
     .option('--origin <origin>', "the log's origin the checkpoint must name (default: the key's name)")
     .option('--json', 'print the result object')
     .action((file: string, o: { key: string; checkpoint?: string; origin?: string; json?: boolean }) => {
@@ -202,21 +290,65 @@ export function registerRecordsCommands(program: Command): void {
         bundle = JSON.parse(readText(file, 'proof')) as Record<string, unknown>;
         if (typeof bundle !== 'object' || bundle === null) throw new Error('not an object');
       } catch (e) {
-        throw new CliError(`${file} is not a proof (JSON from /records/v1/proof/…): ${(e as Error).message}`, EXIT.failed);
+        throw new CliError(
+          `${file} is not a proof (JSON from /records/v1/proof/…): ${(e as Error).message}`,
+          EXIT.failed,
+        );
       }
       try {
         if ('first_checkpoint' in bundle) {
-          const r = checkConsistency({ older: String(bundle.first_checkpoint), newer: String(bundle.second_checkpoint), proof: bundle.proof as string[], key, origin });
-          if (o.json) return printJson({ ok: true, kind: 'consistency', first: r.older.size, second: r.newer.size, origin: r.newer.origin });
-          process.stdout.write(`OK: the tree of size ${r.newer.size} extends the tree of size ${r.older.size} (both checkpoints signed by ${r.newer.origin})\n`);
+          const r = checkConsistency({
+            older: String(bundle.first_checkpoint),
+            newer: String(bundle.second_checkpoint),
+            proof: bundle.proof as string[],
+            key,
+            origin,
+          });
+          if (o.json)
+            return printJson({
+              ok: true,
+              kind: 'consistency',
+              first: r.older.size,
+              second: r.newer.size,
+              origin: r.newer.origin,
+            });
+          process.stdout.write(
+            `OK: the tree of size ${r.newer.size} extends the tree of size ${r.older.size} (both checkpoints signed by ${r.newer.origin})\n`,
+          );
           return;
         }
         const checkpoint = o.checkpoint ? readText(o.checkpoint, '--checkpoint') : String(bundle.checkpoint ?? '');
-        const r = checkInclusionBundle({ entry: String(bundle.entry ?? ''), leafIndex: Number(bundle.leaf_index), treeSize: Number(bundle.tree_size), proof: bundle.proof as string[], checkpoint }, key, { origin });
+        const r = checkInclusionBundle(
+          {
+            entry: String(bundle.entry ?? ''),
+            leafIndex: Number(bundle.leaf_index),
+            treeSize: Number(bundle.tree_size),
+            proof: bundle.proof as string[],
+            checkpoint,
+          },
+          key,
+          { origin },
+        );
         const entry = JSON.parse(String(bundle.entry)) as unknown[];
-        const recordId = typeof entry[1] === 'string' && String(entry[1]).startsWith('rec_') ? String(entry[1]) : typeof entry[2] === 'string' ? String(entry[2]) : '?';
-        if (o.json) return printJson({ ok: true, kind: 'inclusion', recordId, leafIndex: Number(bundle.leaf_index), treeSize: r.checkpoint.size, origin: r.checkpoint.origin, leafHash: r.leafHash.toString('hex') });
-        process.stdout.write(`OK: record ${recordId} is leaf ${Number(bundle.leaf_index)} of the tree of size ${r.checkpoint.size} signed by ${r.checkpoint.origin}\n`);
+        const recordId =
+          typeof entry[1] === 'string' && String(entry[1]).startsWith('rec_')
+            ? String(entry[1])
+            : typeof entry[2] === 'string'
+              ? String(entry[2])
+              : '?';
+        if (o.json)
+          return printJson({
+            ok: true,
+            kind: 'inclusion',
+            recordId,
+            leafIndex: Number(bundle.leaf_index),
+            treeSize: r.checkpoint.size,
+            origin: r.checkpoint.origin,
+            leafHash: r.leafHash.toString('hex'),
+          });
+        process.stdout.write(
+          `OK: record ${recordId} is leaf ${Number(bundle.leaf_index)} of the tree of size ${r.checkpoint.size} signed by ${r.checkpoint.origin}\n`,
+        );
       } catch (e) {
         if (e instanceof CliError) throw e;
         const code = (e as { code?: string }).code;
@@ -236,49 +368,89 @@ export function registerRecordsCommands(program: Command): void {
     .option('--to <date>', 'created before DATE (exclusive)')
     .option('--outcome <outcome>', 'verified, rejected or note')
     .option('--bom', 'CSV: start with a UTF-8 byte order mark (for Excel)')
-    .action(async (o: DataOptions & { format: string; out?: string; rp?: string; from?: string; to?: string; outcome?: string; bom?: boolean }) => {
-      const format = choice(o.format, ['csv', 'json'] as const, '--format');
-      const outcome = o.outcome === undefined ? undefined : choice(o.outcome, ['verified', 'rejected', 'note'] as const satisfies readonly RecordOutcome[], '--outcome');
-      const from = o.from === undefined ? undefined : parseDateOption(o.from, '--from');
-      const to = o.to === undefined ? undefined : parseDateOption(o.to, '--to');
-      const p = progress('records exported');
-      const filters = { ...(o.rp !== undefined ? { rpClientId: o.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(outcome ? { outcome } : {}), ...(o.bom ? { bom: true } : {}) };
-      const toSink = async (run: (write: (chunk: string) => Promise<void>) => Promise<number>): Promise<{ exported: number }> => {
-        const out = sink(o.out);
-        try {
-          const exported = await run(out.write);
-          await out.finish();
-          return { exported };
-        } catch (e) {
-          out.abort();
-          throw e;
-        }
-      };
-      const { exported } = await withDatabase(
-        o,
-        (db) => toSink(async (write) => (await exportRecords(db, { format, ...filters, onProgress: p.tick }, write)).exported),
-        (server) =>
-          toSink(async (write) => {
-            const q = new URLSearchParams({ format, ...(o.rp ? { rp: o.rp } : {}), ...(from ? { from: from.toISOString() } : {}), ...(to ? { to: to.toISOString() } : {}), ...(outcome ? { outcome } : {}), ...(o.bom ? { bom: 'true' } : {}) });
-            const res = await serverFetch(server, `/records/export?${q}`);
-            if (!res.ok || !res.body) throw new CliError(`the server refused the export: HTTP ${res.status}`, EXIT.failed);
-            const decoder = new TextDecoder();
-            let rows = 0;
-            for await (const chunk of res.body) {
-              const text = decoder.decode(chunk as Uint8Array, { stream: true });
-              rows += text.split('\n').length - 1;
-              await write(text);
-            }
-            return format === 'csv' ? Math.max(0, rows - 1) : Math.max(0, rows - 2);
-          }),
-      );
-      p.done();
-      if (o.out) process.stderr.write(`kakunin: wrote ${exported} records to ${o.out}\n`);
-    });
+    .action(
+      async (
+        o: DataOptions & {
+          format: string;
+          out?: string;
+          rp?: string;
+          from?: string;
+          to?: string;
+          outcome?: string;
+          bom?: boolean;
+        },
+      ) => {
+        const format = choice(o.format, ['csv', 'json'] as const, '--format');
+        const outcome =
+          o.outcome === undefined
+            ? undefined
+            : choice(
+                o.outcome,
+                ['verified', 'rejected', 'note'] as const satisfies readonly RecordOutcome[],
+                '--outcome',
+              );
+        const from = o.from === undefined ? undefined : parseDateOption(o.from, '--from');
+        const to = o.to === undefined ? undefined : parseDateOption(o.to, '--to');
+        const p = progress('records exported');
+        const filters = {
+          ...(o.rp !== undefined ? { rpClientId: o.rp } : {}),
+          ...(from ? { from } : {}),
+          ...(to ? { to } : {}),
+          ...(outcome ? { outcome } : {}),
+          ...(o.bom ? { bom: true } : {}),
+        };
+        const toSink = async (
+          run: (write: (chunk: string) => Promise<void>) => Promise<number>,
+        ): Promise<{ exported: number }> => {
+          const out = sink(o.out);
+          try {
+            const exported = await run(out.write);
+            await out.finish();
+            return { exported };
+          } catch (e) {
+            out.abort();
+            throw e;
+          }
+        };
+        const { exported } = await withDatabase(
+          o,
+          (db) =>
+            toSink(
+              async (write) => (await exportRecords(db, { format, ...filters, onProgress: p.tick }, write)).exported,
+            ),
+          (server) =>
+            toSink(async (write) => {
+              const q = new URLSearchParams({
+                format,
+                ...(o.rp ? { rp: o.rp } : {}),
+                ...(from ? { from: from.toISOString() } : {}),
+                ...(to ? { to: to.toISOString() } : {}),
+                ...(outcome ? { outcome } : {}),
+                ...(o.bom ? { bom: 'true' } : {}),
+              });
+              const res = await serverFetch(server, `/records/export?${q}`);
+              if (!res.ok || !res.body)
+                throw new CliError(`the server refused the export: HTTP ${res.status}`, EXIT.failed);
+              const decoder = new TextDecoder();
+              let rows = 0;
+              for await (const chunk of res.body) {
+                const text = decoder.decode(chunk as Uint8Array, { stream: true });
+                rows += text.split('\n').length - 1;
+                await write(text);
+              }
+              return format === 'csv' ? Math.max(0, rows - 1) : Math.max(0, rows - 2);
+            }),
+        );
+        p.done();
+        if (o.out) process.stderr.write(`kakunin: wrote ${exported} records to ${o.out}\n`);
+      },
+    );
 
   cmd
     .command('purge')
-    .description('blank the payload of records past their retention (犯収法 7 years, 携帯法 3 years, others 1 year after the relationship ends)')
+    .description(
+      'blank the payload of records past their retention (犯収法 7 years, 携帯法 3 years, others 1 year after the relationship ends)',
+    )
     .option(...DATA_DIR_OPTION)
     .option(...DATABASE_URL_OPTION)
     .option('--dry-run', 'count what would be purged; change nothing')
@@ -286,13 +458,17 @@ export function registerRecordsCommands(program: Command): void {
     .option('--json', 'print the result object')
     .action(async (o: DataOptions & { dryRun?: boolean; now?: string; json?: boolean }) => {
       const now = o.now === undefined ? new Date() : parseDateOption(o.now, '--now');
-      if (!o.dryRun && now.getTime() > Date.now() + 60_000) throw new CliError('--now may be in the future only with --dry-run (a purge cannot be undone)');
+      if (!o.dryRun && now.getTime() > Date.now() + 60_000)
+        throw new CliError('--now may be in the future only with --dry-run (a purge cannot be undone)');
       const p = progress('records purged');
       const result = await withDatabase(
         o,
         (db) => purgeExpired(db, { now, dryRun: o.dryRun ?? false, onProgress: p.tick }),
         async (server) => {
-          const r = await adminApi<PurgeResult & { now: string }>(server, 'POST', '/records/purge', { now: now.toISOString(), dry_run: o.dryRun ?? false });
+          const r = await adminApi<PurgeResult & { now: string }>(server, 'POST', '/records/purge', {
+            now: now.toISOString(),
+            dry_run: o.dryRun ?? false,
+          });
           return { ...r, now: new Date(r.now) };
         },
       );
@@ -307,7 +483,9 @@ export function registerRecordsCommands(program: Command): void {
 
   cmd
     .command('end-relationship')
-    .description('record that the business relationship between a relying party and a subject ended (retention counts from here)')
+    .description(
+      'record that the business relationship between a relying party and a subject ended (retention counts from here)',
+    )
     .option(...DATA_DIR_OPTION)
     .option(...DATABASE_URL_OPTION)
     .requiredOption('--rp <clientId>', 'relying party client id')
@@ -320,12 +498,18 @@ export function registerRecordsCommands(program: Command): void {
         o,
         (db) => endRelationship(db, o.rp, o.subject, at),
         async (server) => {
-          const r = await adminApi<RelationshipEnd & { retainedUntil: string }>(server, 'POST', '/relationships/end', { rp_client_id: o.rp, subject_id: o.subject, at: at.toISOString() });
+          const r = await adminApi<RelationshipEnd & { retainedUntil: string }>(server, 'POST', '/relationships/end', {
+            rp_client_id: o.rp,
+            subject_id: o.subject,
+            at: at.toISOString(),
+          });
           return { ...r, retainedUntil: new Date(r.retainedUntil) };
         },
       );
       if (o.json) return printJson(result);
       const note = result.record ? `note ${result.record.id} appended` : 'already ended then; nothing appended';
-      process.stdout.write(`relationship ${o.rp} / ${o.subject} ended at ${at.toISOString()} (${note}); ${result.framework} records kept until ${result.retainedUntil.toISOString()}\n`);
+      process.stdout.write(
+        `relationship ${o.rp} / ${o.subject} ended at ${at.toISOString()} (${note}); ${result.framework} records kept until ${result.retainedUntil.toISOString()}\n`,
+      );
     });
 }

@@ -50,14 +50,22 @@ export function registerServeCommand(program: Command): void {
         // e.g. a configured trust anchor whose pin does not match: the server refused to start.
         if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);
         const err = e as NodeJS.ErrnoException;
-        if (err.code === 'EADDRINUSE') throw new CliError(`port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`, EXIT.failed);
-        if (err.code === 'DATABASE_BUSY') throw new CliError(`${err.message}: stop it first, or give this server another --data-dir`, EXIT.failed);
+        if (err.code === 'EADDRINUSE')
+          throw new CliError(
+            `port ${config.port} on ${config.host} is in use: choose another with --port (0 picks a free one)`,
+            EXIT.failed,
+          );
+        if (err.code === 'DATABASE_BUSY')
+          throw new CliError(`${err.message}: stop it first, or give this server another --data-dir`, EXIT.failed);
         if (err.code === 'ECONNREFUSED') throw new CliError(`cannot reach PostgreSQL (${err.message})`, EXIT.failed);
         throw e;
       }
       process.stdout.write(`${server.url}\n`);
-      progress(`${config.mode} mode, ${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`}; admin token in ${config.adminToken ? 'KAKUNIN_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}`);
-      if (config.mode === 'sandbox') progress(`simulated J-LIS in ${simDir(config)} (kakunin sim people --dir ${simDir(config)})`);
+      progress(
+        `${config.mode} mode, ${config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`}; admin token in ${config.adminToken ? 'KAKUNIN_ADMIN_TOKEN' : `${config.dataDir}/admin-token`}`,
+      );
+      if (config.mode === 'sandbox')
+        progress(`simulated J-LIS in ${simDir(config)} (kakunin sim people --dir ${simDir(config)})`);
       progress(`discovery: ${server.url}/.well-known/openid-configuration — Ctrl-C stops`);
       await untilStopped(() => server.close(), progress);
     });

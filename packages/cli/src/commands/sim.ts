@@ -49,7 +49,12 @@ function writeOut(file: string, data: Uint8Array | string): void {
   }
 }
 
-function currentRecord(sandbox: Sandbox, personId: string, kind: CertKind, medium: Medium): CertificateRecord | undefined {
+function currentRecord(
+  sandbox: Sandbox,
+  personId: string,
+  kind: CertKind,
+  medium: Medium,
+): CertificateRecord | undefined {
   try {
     return sandbox.currentCertificateRecord(personId, kind, medium);
   } catch (e) {
@@ -78,7 +83,8 @@ function personJson(sandbox: Sandbox, p: Person): Record<string, unknown> {
 
 function describeEvent(e: SimEvent): string {
   const lines = [`${e.id} ${e.type} of ${e.personId} at ${e.at}`];
-  for (const r of e.revoked) lines.push(`  revoked  ${r.kind}/${r.medium} ${r.issuerId} serial ${r.serial} (${r.reason})`);
+  for (const r of e.revoked)
+    lines.push(`  revoked  ${r.kind}/${r.medium} ${r.issuerId} serial ${r.serial} (${r.reason})`);
   for (const i of e.issued) lines.push(`  issued   ${i.kind}/${i.medium} ${i.issuerId} serial ${i.serial}`);
   for (const l of e.links) lines.push(`  linked   ${l.old.serial} → ${l.new.serial} (${l.new.kind}/${l.new.medium})`);
   if (e.changes?.trueAddress) lines.push(`  address  ${e.changes.trueAddress.from} → ${e.changes.trueAddress.to}`);
@@ -91,9 +97,15 @@ export function registerSimCommands(program: Command): void {
 
   cmd
     .command('init')
-    .description('create a sandbox: simulator roots (two generations, smartphone issuers) and synthetic residents with certificates')
+    .description(
+      'create a sandbox: simulator roots (two generations, smartphone issuers) and synthetic residents with certificates',
+    )
     .option(...DIR_OPTION)
-    .option('--base-url <url>', `base URL of the simulator services written into certificates (AIA OCSP = <url>/ocsp)`, DEFAULT_BASE_URL)
+    .option(
+      '--base-url <url>',
+      `base URL of the simulator services written into certificates (AIA OCSP = <url>/ocsp)`,
+      DEFAULT_BASE_URL,
+    )
     .option('--seed <seed>', 'seed of the people registry (names, dates, addresses, PINs)')
     .option('--force', 'replace an existing sandbox')
     .option('--if-missing', 'do nothing when a sandbox already exists')
@@ -110,17 +122,29 @@ export function registerSimCommands(program: Command): void {
       }
       process.stderr.write(`creating the simulator sandbox at ${dir} (generating RSA keys; a few seconds)…\n`);
       const started = Date.now();
-      const sandbox = await sim(() => initSandbox({ dir, baseUrl: o.baseUrl, ...(o.seed ? { seed: o.seed } : {}), ...(o.force ? { force: true } : {}) }));
+      const sandbox = await sim(() =>
+        initSandbox({
+          dir,
+          baseUrl: o.baseUrl,
+          ...(o.seed ? { seed: o.seed } : {}),
+          ...(o.force ? { force: true } : {}),
+        }),
+      );
       const people = sandbox.people();
       process.stdout.write(
         `sandbox ready at ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${people.length} people, ` +
-          `${sandbox.roots().length} roots (${sandbox.roots().map((r) => r.id).join(', ')}), base URL ${sandbox.baseUrl}\n`,
+          `${sandbox.roots().length} roots (${sandbox
+            .roots()
+            .map((r) => r.id)
+            .join(', ')}), base URL ${sandbox.baseUrl}\n`,
       );
     });
 
   cmd
     .command('people')
-    .description('list the sandbox residents as a JSON array (id, name, birthDate, municipalityCode, hasSignCert, pins, …)')
+    .description(
+      'list the sandbox residents as a JSON array (id, name, birthDate, municipalityCode, hasSignCert, pins, …)',
+    )
     .option(...DIR_OPTION)
     .option('--json', 'print a JSON array (the default when standard output is not a terminal)')
     .action(async (o: { dir?: string; json?: boolean }) => {
@@ -148,7 +172,9 @@ export function registerSimCommands(program: Command): void {
       const sandbox = await open(o.dir);
       const record = await sim(() => sandbox.currentCertificateRecord(o.person, kind, medium));
       writeOut(o.out, await sim(() => sandbox.currentCertificate(o.person, kind, medium)));
-      process.stdout.write(`wrote ${o.out}: ${kind}/${medium} certificate of ${o.person}, serial ${record.serial}, issued by ${record.issuerId}, status ${certificateStatus(record)}\n`);
+      process.stdout.write(
+        `wrote ${o.out}: ${kind}/${medium} certificate of ${o.person}, serial ${record.serial}, issued by ${record.issuerId}, status ${certificateStatus(record)}\n`,
+      );
     });
 
   cmd
@@ -161,7 +187,9 @@ export function registerSimCommands(program: Command): void {
       for (const r of sandbox.roots()) {
         const file = join(o.out, `${r.id}.pem`);
         writeOut(file, r.pem);
-        process.stdout.write(`${file}  ${r.kind}/${r.medium} generation ${r.generation}, serial ${r.serial}, ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}\n`);
+        process.stdout.write(
+          `${file}  ${r.kind}/${r.medium} generation ${r.generation}, serial ${r.serial}, ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}\n`,
+        );
       }
     });
 
@@ -180,10 +208,20 @@ export function registerSimCommands(program: Command): void {
     .action(
       async (
         type: string,
-        o: { person: string; address?: string; municipalityCode?: string; name?: string; at?: string; media?: string; json?: boolean; dir?: string },
+        o: {
+          person: string;
+          address?: string;
+          municipalityCode?: string;
+          name?: string;
+          at?: string;
+          media?: string;
+          json?: boolean;
+          dir?: string;
+        },
       ) => {
         const event = choice(type, EVENTS, 'event');
-        if (o.municipalityCode !== undefined && !/^\d{5}$/.test(o.municipalityCode)) throw new CliError('--municipality-code must be 5 digits');
+        if (o.municipalityCode !== undefined && !/^\d{5}$/.test(o.municipalityCode))
+          throw new CliError('--municipality-code must be 5 digits');
         const sandbox = await open(o.dir);
         const applied = await sim(() =>
           sandbox.applyEvent(o.person, event, {
@@ -202,7 +240,9 @@ export function registerSimCommands(program: Command): void {
   const card = cmd.command('card').description("a resident's virtual My Number Card");
   card
     .command('reset-pin')
-    .description("the sandbox's municipal counter: unblock a virtual card's PINs and restore the initial ones (`kakunin sim people` lists them)")
+    .description(
+      "the sandbox's municipal counter: unblock a virtual card's PINs and restore the initial ones (`kakunin sim people` lists them)",
+    )
     .requiredOption('--person <id>', 'person id')
     .option('--media <medium>', `${MEDIA.join(' | ')} (default card)`, 'card')
     .option('--json', 'print the result as JSON')
@@ -212,8 +252,12 @@ export function registerSimCommands(program: Command): void {
       const sandbox = await open(o.dir);
       const reset = await sim(() => resetCardPins(sandbox, o.person, medium));
       if (o.json) return printJson(reset);
-      const before = Object.entries(reset.before).map(([pin, n]) => `${pin} ${n} ${n === 1 ? 'try' : 'tries'} left${n === 0 ? ' (blocked)' : ''}`);
-      process.stdout.write(`${o.person}'s ${medium} PINs are reset to the initial ones${before.length ? ` (were: ${before.join(', ')})` : ''}; \`kakunin sim people\` lists them\n`);
+      const before = Object.entries(reset.before).map(
+        ([pin, n]) => `${pin} ${n} ${n === 1 ? 'try' : 'tries'} left${n === 0 ? ' (blocked)' : ''}`,
+      );
+      process.stdout.write(
+        `${o.person}'s ${medium} PINs are reset to the initial ones${before.length ? ` (were: ${before.join(', ')})` : ''}; \`kakunin sim people\` lists them\n`,
+      );
     });
 
   cmd
@@ -233,9 +277,13 @@ export function registerSimCommands(program: Command): void {
       let der: Buffer;
       if (o.revoked !== undefined) {
         const n = Number(o.revoked);
-        if (!Number.isInteger(n) || n < 0 || n > 2 ** 30) throw new CliError('--revoked must be a whole number from 0 to 1073741824');
+        if (!Number.isInteger(n) || n < 0 || n > 2 ** 30)
+          throw new CliError('--revoked must be a whole number from 0 to 1073741824');
         const started = Date.now();
-        der = buildSyntheticCrl(crlIssuerOf(root), n, { onProgress: (done) => process.stderr.write(`  ${done.toLocaleString('en')} of ${n.toLocaleString('en')} entries\n`) });
+        der = buildSyntheticCrl(crlIssuerOf(root), n, {
+          onProgress: (done) =>
+            process.stderr.write(`  ${done.toLocaleString('en')} of ${n.toLocaleString('en')} entries\n`),
+        });
         process.stderr.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
       } else {
         der = sandboxCrl(sandbox, issuerId);
@@ -252,16 +300,31 @@ export function registerSimCommands(program: Command): void {
     .action(async (o: { port?: string; dir?: string }) => {
       const sandbox = await open(o.dir);
       const port = o.port !== undefined ? Number(o.port) : Number(new URL(sandbox.baseUrl).port || 80);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('--port must be a port number (0 picks a free one)');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError('--port must be a port number (0 picks a free one)');
       let services: Awaited<ReturnType<typeof startSimServices>>;
       try {
-        services = await startSimServices({ sandbox, port, onRequest: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
+        services = await startSimServices({
+          sandbox,
+          port,
+          onRequest: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+        });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        throw new CliError(code === 'EADDRINUSE' ? `port ${port} is already in use (another "kakunin sim serve"?); pass --port` : `cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`, EXIT.failed);
+        throw new CliError(
+          code === 'EADDRINUSE'
+            ? `port ${port} is already in use (another "kakunin sim serve"?); pass --port`
+            : `cannot listen on 127.0.0.1:${port}: ${(e as Error).message}`,
+          EXIT.failed,
+        );
       }
       process.stdout.write(`${services.url}\n`);
-      process.stderr.write(`simulator services for ${sandbox.dir}: OCSP ${services.url}/ocsp, CRLs ${services.url}/crl/index.json, linkage ${services.url}/linkage/latest?serial=… (Ctrl-C stops)\n`);
-      await untilStopped(() => services.close(), (line) => void process.stderr.write(`kakunin: ${line}\n`));
+      process.stderr.write(
+        `simulator services for ${sandbox.dir}: OCSP ${services.url}/ocsp, CRLs ${services.url}/crl/index.json, linkage ${services.url}/linkage/latest?serial=… (Ctrl-C stops)\n`,
+      );
+      await untilStopped(
+        () => services.close(),
+        (line) => void process.stderr.write(`kakunin: ${line}\n`),
+      );
     });
 }

@@ -57,23 +57,54 @@ function configuredAnchors(file: string): unknown {
 
 function printTable(rows: AnchorRow[], at: Date): void {
   const day = (iso: string): string => iso.slice(0, 10);
-  const header = ['label', 'kind', 'medium', 'environment', 'source', 'serial', 'valid from', 'valid to', 'state', 'SHA-256'];
-  const cells = rows.map((r) => [r.label, r.kind, r.medium, r.environment, r.source, r.serial, day(r.notBefore), day(r.notAfter), r.expired ? 'EXPIRED' : 'valid', r.sha256]);
+  const header = [
+    'label',
+    'kind',
+    'medium',
+    'environment',
+    'source',
+    'serial',
+    'valid from',
+    'valid to',
+    'state',
+    'SHA-256',
+  ];
+  const cells = rows.map((r) => [
+    r.label,
+    r.kind,
+    r.medium,
+    r.environment,
+    r.source,
+    r.serial,
+    day(r.notBefore),
+    day(r.notAfter),
+    r.expired ? 'EXPIRED' : 'valid',
+    r.sha256,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
   process.stdout.write(`${[line(header), ...cells.map(line)].join('\n')}\n`);
-  process.stdout.write(`${rows.length} trust anchors; expiry as of ${at.toISOString()} (an expired root still verifies certificates for dates inside its validity)\n`);
+  process.stdout.write(
+    `${rows.length} trust anchors; expiry as of ${at.toISOString()} (an expired root still verifies certificates for dates inside its validity)\n`,
+  );
 }
 
 export function registerTrustCommands(program: Command): void {
-  const trust = program.command('trust').description('trust anchors: the J-LIS roots and any configured or sandbox roots');
+  const trust = program
+    .command('trust')
+    .description('trust anchors: the J-LIS roots and any configured or sandbox roots');
 
   trust
     .command('list')
-    .description('list every trust anchor: label, kind, medium, environment, source, serial, validity, SHA-256, expired')
+    .description(
+      'list every trust anchor: label, kind, medium, environment, source, serial, validity, SHA-256, expired',
+    )
     .option('--at <date>', 'say which anchors are expired at this time (ISO 8601; default now)')
     .option('--trust <dir>', 'also list the sandbox anchors (PEM/DER files) in DIR, as `cert verify --trust` uses them')
-    .option('--config <file>', "also list the pinned `trustAnchors` of this server configuration file (default: env KAKUNIN_CONFIG)")
+    .option(
+      '--config <file>',
+      'also list the pinned `trustAnchors` of this server configuration file (default: env KAKUNIN_CONFIG)',
+    )
     .option('--json', 'print a JSON array')
     .action((opts: { at?: string; trust?: string; config?: string; json?: boolean }) => {
       const at = opts.at ? parseDateOption(opts.at, '--at') : new Date();

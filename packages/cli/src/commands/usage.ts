@@ -12,14 +12,25 @@ import { withDatabase, type DataOptions } from './records.js';
 function printReport(r: UsageReport): void {
   const out = process.stdout;
   if (r.rows.length === 0) return void out.write(`no J-LIS lookups recorded in ${r.month}\n`);
-  out.write(`J-LIS lookups in ${r.month} (requests sent; reused: answered from the OCSP answer-reuse window instead)\n\n`);
-  const lines = r.byRp.map((b) => [b.rpClientId ?? '(platform)', b.purpose, b.lookup, String(b.requests), String(b.reused)]);
+  out.write(
+    `J-LIS lookups in ${r.month} (requests sent; reused: answered from the OCSP answer-reuse window instead)\n\n`,
+  );
+  const lines = r.byRp.map((b) => [
+    b.rpClientId ?? '(platform)',
+    b.purpose,
+    b.lookup,
+    String(b.requests),
+    String(b.reused),
+  ]);
   const head = ['rp', 'purpose', 'lookup', 'requests', 'reused'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: string[]): string => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const row = (cells: string[]): string =>
+    cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   out.write(`${row(head)}\n`);
   for (const l of lines) out.write(`${row(l)}\n`);
-  out.write(`\ntotal: ${r.totals.map((t) => `${t.lookup} ${t.requests} requests${t.reused ? ` (+${t.reused} reused)` : ''}`).join(', ')}\n`);
+  out.write(
+    `\ntotal: ${r.totals.map((t) => `${t.lookup} ${t.requests} requests${t.reused ? ` (+${t.reused} reused)` : ''}`).join(', ')}\n`,
+  );
 }
 
 export function registerUsageCommand(program: Command): void {

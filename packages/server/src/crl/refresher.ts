@@ -146,7 +146,13 @@ export class CrlRefresher {
 
   /** The worker of the `crl-refresh` queue (made on first use, with the logger `start` was given). */
   get worker(): Worker {
-    this.jobs ??= new Worker({ db: this.o.db, log: this.log, clock: this.clock, ...(this.o.pollMs !== undefined ? { pollMs: this.o.pollMs } : {}), queues: { [CRL_REFRESH_QUEUE]: this.queue() } });
+    this.jobs ??= new Worker({
+      db: this.o.db,
+      log: this.log,
+      clock: this.clock,
+      ...(this.o.pollMs !== undefined ? { pollMs: this.o.pollMs } : {}),
+      queues: { [CRL_REFRESH_QUEUE]: this.queue() },
+    });
     return this.jobs;
   }
 
@@ -159,7 +165,10 @@ export class CrlRefresher {
     if (o.log) this.log = o.log;
     await this.sync();
     if (o.runJobs) this.worker.start();
-    this.timer = setInterval(() => void this.sync().catch((e: unknown) => this.log.warn({ err: e }, 'CRL sync failed; trying again shortly')), this.o.syncMs ?? 5000);
+    this.timer = setInterval(
+      () => void this.sync().catch((e: unknown) => this.log.warn({ err: e }, 'CRL sync failed; trying again shortly')),
+      this.o.syncMs ?? 5000,
+    );
     this.timer.unref();
   }
 
@@ -188,7 +197,12 @@ export class CrlRefresher {
    */
   async refreshNow(token: string): Promise<void> {
     for (const source of this.o.sources) {
-      await enqueue(this.o.db, CRL_REFRESH_QUEUE, { source: source.key, force: this.clock().getTime() }, { dedupeKey: `${CRL_REFRESH_QUEUE}:${source.key}:now:${token}` });
+      await enqueue(
+        this.o.db,
+        CRL_REFRESH_QUEUE,
+        { source: source.key, force: this.clock().getTime() },
+        { dedupeKey: `${CRL_REFRESH_QUEUE}:${source.key}:now:${token}` },
+      );
     }
     this.jobs?.wake();
   }
@@ -237,11 +251,25 @@ export class CrlRefresher {
     try {
       const anchor = this.o.trustStore.list().find((a) => a.label === row.issuer);
       if (!anchor) throw new Error(`no trust anchor is labelled ${row.issuer ?? '(none)'} in this process`);
-      const index = CrlIndex.load(der, { issuer: anchor.certificate.x509, at: now, graceSeconds: this.o.settings.graceSeconds });
+      const index = CrlIndex.load(der, {
+        issuer: anchor.certificate.x509,
+        at: now,
+        graceSeconds: this.o.settings.graceSeconds,
+      });
       this.lookups.add(index); // swaps the list: lookups in flight keep theirs
       this.installed.set(source.key, { index, sha256, issuer: anchor.label });
       this.installErrors.delete(source.key);
-      this.log.info({ source: source.location, issuer: anchor.label, thisUpdate: index.info.thisUpdate, nextUpdate: index.info.nextUpdate, crlNumber: index.info.crlNumber, previousThisUpdate: current?.index.info.thisUpdate }, 'CRL installed');
+      this.log.info(
+        {
+          source: source.location,
+          issuer: anchor.label,
+          thisUpdate: index.info.thisUpdate,
+          nextUpdate: index.info.nextUpdate,
+          crlNumber: index.info.crlNumber,
+          previousThisUpdate: current?.index.info.thisUpdate,
+        },
+        'CRL installed',
+      );
       const event: CrlInstalled = { source, issuer: anchor.label, index, previous: current?.index, at: now };
       for (const listener of this.listeners) {
         try {
@@ -282,7 +310,11 @@ export class CrlRefresher {
     return {
       handler: async (job, ctx) => {
         const source = this.byKey.get(job.payload.source);
-        if (!source) return void ctx.log.warn({ source: job.payload.source }, 'CRL refresh job for a source this process does not know; skipped');
+        if (!source)
+          return void ctx.log.warn(
+            { source: job.payload.source },
+            'CRL refresh job for a source this process does not know; skipped',
+          );
         const [row] = (await readCrlStates(ctx.db, [source.key])).values();
         // Another job of this source already ran (its due time moved on): nothing to do.
         const { force } = job.payload;
@@ -297,14 +329,21 @@ export class CrlRefresher {
   }
 
   /** Fetches, verifies and stores one source's CRL; a failure is recorded on the source, not thrown. */
-  async refresh(source: CrlSource, current: StoredCrlState | undefined, now = this.clock()): Promise<'stored' | 'unchanged' | 'failed'> {
+  async refresh(
+    source: CrlSource,
+    current: StoredCrlState | undefined,
+    now = this.clock(),
+  ): Promise<'stored' | 'unchanged' | 'failed'> {
     try {
       const der = crlDer(await this.read(source));
       const sha256 = sha256Hex(der);
       if (sha256 === current?.sha256) {
         // The source still serves what we have: not an error until that CRL is out of date.
         if (current.nextUpdate && now > current.nextUpdate) {
-          throw new CrlRefreshError('CRL_NOT_NEWER', `the source still serves the CRL of thisUpdate ${iso(current.thisUpdate!)}, past its nextUpdate ${iso(current.nextUpdate)}`);
+          throw new CrlRefreshError(
+            'CRL_NOT_NEWER',
+            `the source still serves the CRL of thisUpdate ${iso(current.thisUpdate!)}, past its nextUpdate ${iso(current.nextUpdate)}`,
+          );
         }
         await recordAttempt(this.o.db, source.key, now);
         return 'unchanged';
@@ -312,10 +351,26 @@ export class CrlRefresher {
       const { index, anchor } = this.verify(source, der, now);
       const { thisUpdate, nextUpdate, crlNumber, authorityKeyId } = index.info;
       if (current?.thisUpdate) assertNewer(index, current);
-      const stored = await storeCrl(this.o.db, source.key, { issuer: anchor.label, authorityKeyId: authorityKeyId ?? null, crlNumber: crlNumber ?? null, thisUpdate, nextUpdate: nextUpdate!, sha256, der }, now);
+      const stored = await storeCrl(
+        this.o.db,
+        source.key,
+        {
+          issuer: anchor.label,
+          authorityKeyId: authorityKeyId ?? null,
+          crlNumber: crlNumber ?? null,
+          thisUpdate,
+          nextUpdate: nextUpdate!,
+          sha256,
+          der,
+        },
+        now,
+      );
       // Not stored: a newer CRL was stored meanwhile by another refresher.
       if (!stored) await recordAttempt(this.o.db, source.key, now);
-      this.log.info({ source: source.location, issuer: anchor.label, thisUpdate, nextUpdate, crlNumber, entries: index.size }, stored ? 'CRL refreshed' : 'CRL refreshed; a newer one was already stored');
+      this.log.info(
+        { source: source.location, issuer: anchor.label, thisUpdate, nextUpdate, crlNumber, entries: index.size },
+        stored ? 'CRL refreshed' : 'CRL refreshed; a newer one was already stored',
+      );
       return stored ? 'stored' : 'unchanged';
     } catch (e) {
       const error = message(e);
@@ -339,7 +394,14 @@ export class CrlRefresher {
     let telling: unknown;
     for (const anchor of anchors) {
       try {
-        return { index: CrlIndex.load(der, { issuer: anchor.certificate.x509, at: now, graceSeconds: this.o.settings.graceSeconds }), anchor };
+        return {
+          index: CrlIndex.load(der, {
+            issuer: anchor.certificate.x509,
+            at: now,
+            graceSeconds: this.o.settings.graceSeconds,
+          }),
+          anchor,
+        };
       } catch (e) {
         // "Another issuer's name" says least; any other error (bad signature, stale, malformed) tells more.
         if (!telling || (isJpkiError(telling) && telling.code === 'UNTRUSTED_ISSUER')) telling = e;
@@ -364,7 +426,11 @@ export class CrlRefresher {
     const labels = new Set(
       this.o.trustStore
         .list()
-        .filter((a) => Buffer.from(a.certificate.x509.subject.der).equals(issuer.subject.der) && a.certificate.x509.serial === issuer.serial)
+        .filter(
+          (a) =>
+            Buffer.from(a.certificate.x509.subject.der).equals(issuer.subject.der) &&
+            a.certificate.x509.serial === issuer.serial,
+        )
         .map((a) => a.label),
     );
     const reasons: string[] = [];
@@ -390,7 +456,8 @@ export class CrlRefresher {
     const row = this.rows.get(source.key);
     const from = `${source.kind === 'url' ? 'URL' : 'file'} ${source.location}`;
     const installError = this.installErrors.get(source.key)?.[1];
-    if (row?.lastError && row.lastFailureAt) return `the last refresh from ${from} failed at ${iso(row.lastFailureAt)}: ${row.lastError}`;
+    if (row?.lastError && row.lastFailureAt)
+      return `the last refresh from ${from} failed at ${iso(row.lastFailureAt)}: ${row.lastError}`;
     if (installError) return `${installError} (from ${from})`;
     if (row?.lastSuccessAt) return `the last refresh from ${from} at ${iso(row.lastSuccessAt)} brought no newer CRL`;
     return `no refresh from ${from} has finished yet`;
@@ -407,7 +474,13 @@ export class CrlRefresher {
       const installed = this.installed.get(source.key);
       const info = installed?.index.info;
       const usableUntil = installed ? this.usableUntil(installed.index) : null;
-      const state: CrlSourceState = !info ? 'missing' : now <= info.nextUpdate! ? 'fresh' : now <= usableUntil! ? 'grace' : 'expired';
+      const state: CrlSourceState = !info
+        ? 'missing'
+        : now <= info.nextUpdate!
+          ? 'fresh'
+          : now <= usableUntil!
+            ? 'grace'
+            : 'expired';
       const lastError = row?.lastError ?? this.installErrors.get(source.key)?.[1] ?? null;
       return {
         key: source.key,
@@ -434,7 +507,8 @@ export class CrlRefresher {
 /** Refuses a CRL that is not newer than the stored one (by thisUpdate, and by cRLNumber when both have one). */
 function assertNewer(index: CrlIndex, current: StoredCrlState): void {
   const { thisUpdate, crlNumber } = index.info;
-  const olderNumber = crlNumber && current.crlNumber ? BigInt(`0x${crlNumber}`) <= BigInt(`0x${current.crlNumber}`) : false;
+  const olderNumber =
+    crlNumber && current.crlNumber ? BigInt(`0x${crlNumber}`) <= BigInt(`0x${current.crlNumber}`) : false;
   if (thisUpdate <= current.thisUpdate! || olderNumber) {
     throw new CrlRefreshError(
       'CRL_NOT_NEWER',

@@ -40,8 +40,14 @@ export function crlDirSources(dir: string): CrlSource[] {
 }
 
 /** Every source of a configuration, each once (a file may be both in the directory and listed). */
-export function crlSourcesOf(config: Pick<ServerConfig, 'crlDir' | 'crlSources'>, extra: readonly CrlSourceConfig[] = []): CrlSource[] {
-  const all = [...(config.crlDir ? crlDirSources(config.crlDir) : []), ...[...config.crlSources, ...extra].map(crlSource)];
+export function crlSourcesOf(
+  config: Pick<ServerConfig, 'crlDir' | 'crlSources'>,
+  extra: readonly CrlSourceConfig[] = [],
+): CrlSource[] {
+  const all = [
+    ...(config.crlDir ? crlDirSources(config.crlDir) : []),
+    ...[...config.crlSources, ...extra].map(crlSource),
+  ];
   const byKey = new Map<string, CrlSource>();
   // A listed source (which may name its issuer) wins over the same file found in the directory.
   for (const s of all) byKey.set(s.key, s);

@@ -62,7 +62,10 @@ export async function readCrlStates(db: Queryable, sources: readonly string[]): 
 
 /** The stored DER, if the stored CRL is still the one with this hash. */
 export async function readCrlDer(db: Queryable, source: string, sha256: string): Promise<Uint8Array | undefined> {
-  const [row] = await db.query<{ der: Uint8Array }>('SELECT der FROM crl_sources WHERE source = $1 AND sha256 = $2', [source, sha256]);
+  const [row] = await db.query<{ der: Uint8Array }>('SELECT der FROM crl_sources WHERE source = $1 AND sha256 = $2', [
+    source,
+    sha256,
+  ]);
   return row ? new Uint8Array(row.der) : undefined;
 }
 

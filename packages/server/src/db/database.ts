@@ -6,7 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrate } from './migrations.js';
 
-export type SqlValue = string | number | bigint | boolean | null | Date | Buffer | Uint8Array | unknown[] | Record<string, unknown>;
+export type SqlValue =
+  string | number | bigint | boolean | null | Date | Buffer | Uint8Array | unknown[] | Record<string, unknown>;
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
@@ -66,7 +67,8 @@ class PgliteDatabase implements Database {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) =>
       fn({
-        query: async <R>(sql: string, params: readonly SqlValue[] = []) => (await tx.query<R>(sql, params.map(toParam))).rows,
+        query: async <R>(sql: string, params: readonly SqlValue[] = []) =>
+          (await tx.query<R>(sql, params.map(toParam))).rows,
         exec: async (sql: string) => void (await tx.exec(sql)),
       }),
     );
@@ -112,7 +114,8 @@ class PostgresDatabase implements Database {
     try {
       await client.query('BEGIN');
       const result = await fn({
-        query: async <R>(sql: string, params: readonly SqlValue[] = []) => (await client.query(sql, params.map(toParam))).rows as R[],
+        query: async <R>(sql: string, params: readonly SqlValue[] = []) =>
+          (await client.query(sql, params.map(toParam))).rows as R[],
         exec: async (sql: string) => void (await client.query(sql)),
       });
       await client.query('COMMIT');
@@ -169,7 +172,8 @@ class PgNotifications {
     if (!this.client) await (this.connecting ??= this.connect());
     // LISTEN is idempotent: a connection made just now may already have listened.
     const client = this.client;
-    if (client && !existing) await client.query(`LISTEN ${quoteIdent(channel)}`).catch((e: Error) => this.lost(client, e));
+    if (client && !existing)
+      await client.query(`LISTEN ${quoteIdent(channel)}`).catch((e: Error) => this.lost(client, e));
     return async () => {
       const set = this.channels.get(channel);
       if (!set?.delete(listener) || set.size > 0) return;
@@ -180,7 +184,12 @@ class PgNotifications {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, connectionTimeoutMillis: 10_000, application_name: 'kakunin-listen' });
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      keepAlive: true,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'kakunin-listen',
+    });
     client.on('error', (e) => this.lost(client, e));
     client.on('end', () => this.lost(client, new Error('the listening connection to PostgreSQL ended')));
     client.on('notification', (n) => {

@@ -311,10 +311,15 @@ CREATE INDEX ocsp_answers_checked ON ocsp_answers (checked_at);
 `,
     run: async (tx) => {
       for (;;) {
-        const rows = await tx.query<{ id: string; certificate: Uint8Array }>('SELECT id, certificate FROM monitored_certificates WHERE certificate IS NOT NULL ORDER BY id LIMIT 500');
+        const rows = await tx.query<{ id: string; certificate: Uint8Array }>(
+          'SELECT id, certificate FROM monitored_certificates WHERE certificate IS NOT NULL ORDER BY id LIMIT 500',
+        );
         for (const row of rows) {
           const { issuerNameHash, issuerKeyHash } = certIdHashesOfDer(row.certificate, String(row.id));
-          await tx.query('UPDATE monitored_certificates SET issuer_name_hash = $2, issuer_key_hash = $3, certificate = NULL WHERE id = $1', [row.id, issuerNameHash, issuerKeyHash]);
+          await tx.query(
+            'UPDATE monitored_certificates SET issuer_name_hash = $2, issuer_key_hash = $3, certificate = NULL WHERE id = $1',
+            [row.id, issuerNameHash, issuerKeyHash],
+          );
         }
         if (rows.length < 500) break;
       }
@@ -324,7 +329,8 @@ ALTER TABLE monitored_certificates ALTER COLUMN issuer_key_hash SET NOT NULL;
 ALTER TABLE monitored_certificates DROP COLUMN certificate;
 `);
     },
-  },  {
+  },
+  {
     id: 9,
     name: 'failed authentication counters',
     sql: `
@@ -553,7 +559,9 @@ export async function migrate(db: Database, migrations: readonly Migration[] = M
   await db.transaction(async (tx) => {
     // Serialises concurrent starters; released at commit.
     await tx.query('SELECT pg_advisory_xact_lock(7418541)');
-    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
     for (const m of migrations) {
       if (done.has(m.id)) continue;
@@ -563,4 +571,3 @@ export async function migrate(db: Database, migrations: readonly Migration[] = M
     }
   });
 }
-

@@ -30,7 +30,11 @@ export class DatabaseBusy extends Error {
     readonly pid: number,
     server: RunningServer | undefined,
   ) {
-    super(server ? `the embedded database is in use by the server at ${server.url} (pid ${pid})` : `the embedded database is in use by process ${pid}`);
+    super(
+      server
+        ? `the embedded database is in use by the server at ${server.url} (pid ${pid})`
+        : `the embedded database is in use by process ${pid}`,
+    );
     this.name = 'DatabaseBusy';
     this.server = server;
   }
@@ -81,7 +85,8 @@ function acquireLock(dataDir: string): () => void {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const holder = readJson<{ pid: number }>(lock);
-        if (holder && alive(holder.pid) && holder.pid !== process.pid) throw new DatabaseBusy(holder.pid, runningServer(dataDir));
+        if (holder && alive(holder.pid) && holder.pid !== process.pid)
+          throw new DatabaseBusy(holder.pid, runningServer(dataDir));
         rmSync(lock, { force: true }); // stale: its process is gone
       }
     }

@@ -16,4 +16,13 @@ export {
   type ClaimOptions,
   type FailOptions,
 } from './queue.js';
-export { Worker, silentLogger, type Logger, type JobContext, type JobHandler, type JobOutcome, type QueueConfig, type WorkerOptions } from './worker.js';
+export {
+  Worker,
+  silentLogger,
+  type Logger,
+  type JobContext,
+  type JobHandler,
+  type JobOutcome,
+  type QueueConfig,
+  type WorkerOptions,
+} from './worker.js';

@@ -69,7 +69,12 @@ export interface EnqueueOptions {
 }
 
 /** Adds a job; call it with a transaction to schedule work atomically with the change that needs it. */
-export async function enqueue(db: Queryable, queue: string, payload: JobPayload = {}, options: EnqueueOptions = {}): Promise<{ id: string; created: boolean }> {
+export async function enqueue(
+  db: Queryable,
+  queue: string,
+  payload: JobPayload = {},
+  options: EnqueueOptions = {},
+): Promise<{ id: string; created: boolean }> {
   const [row] = await db.query<{ id: string }>(
     `INSERT INTO jobs (queue, payload, run_at, dedupe_key) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4)
      ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
@@ -77,7 +82,9 @@ export async function enqueue(db: Queryable, queue: string, payload: JobPayload 
   );
   if (row) return { id: String(row.id), created: true };
   // Only a dedupe key conflicts; the row exists (a concurrent inserter waited for its commit).
-  const [existing] = await db.query<{ id: string }>('SELECT id FROM jobs WHERE dedupe_key = $1', [options.dedupeKey ?? null]);
+  const [existing] = await db.query<{ id: string }>('SELECT id FROM jobs WHERE dedupe_key = $1', [
+    options.dedupeKey ?? null,
+  ]);
   if (!existing) throw new Error(`job with dedupe key "${options.dedupeKey}" vanished while enqueueing`);
   return { id: String(existing.id), created: false };
 }
@@ -89,7 +96,11 @@ export interface ClaimOptions {
 }
 
 /** Takes the oldest ready job of a queue, or undefined when none is ready. */
-export async function claim<P extends JobPayload = JobPayload>(db: Queryable, queue: string, options: ClaimOptions): Promise<Job<P> | undefined> {
+export async function claim<P extends JobPayload = JobPayload>(
+  db: Queryable,
+  queue: string,
+  options: ClaimOptions,
+): Promise<Job<P> | undefined> {
   const [row] = await db.query<JobRow>(
     `UPDATE jobs SET locked_until = COALESCE($2::timestamptz, now()) + $3::double precision * interval '1 second', attempts = attempts + 1
      WHERE id = (
@@ -107,7 +118,11 @@ export async function claim<P extends JobPayload = JobPayload>(db: Queryable, qu
 }
 
 /** Marks a claimed job done. False when the claim was lost (lock expired and the job re-claimed). */
-export async function complete(db: Queryable, job: Pick<Job, 'id' | 'attempts'>, options: { now?: Date } = {}): Promise<boolean> {
+export async function complete(
+  db: Queryable,
+  job: Pick<Job, 'id' | 'attempts'>,
+  options: { now?: Date } = {},
+): Promise<boolean> {
   const rows = await db.query(
     `UPDATE jobs SET done_at = COALESCE($3::timestamptz, now()), locked_until = NULL
      WHERE id = $1 AND attempts = $2 AND done_at IS NULL RETURNING id`,
@@ -141,7 +156,11 @@ export async function fail(db: Queryable, job: Pick<Job, 'id' | 'attempts'>, opt
 }
 
 /** Extends the lock of a long-running job. False when the claim was lost. */
-export async function extendLock(db: Queryable, job: Pick<Job, 'id' | 'attempts'>, options: ClaimOptions): Promise<boolean> {
+export async function extendLock(
+  db: Queryable,
+  job: Pick<Job, 'id' | 'attempts'>,
+  options: ClaimOptions,
+): Promise<boolean> {
   const rows = await db.query(
     `UPDATE jobs SET locked_until = COALESCE($3::timestamptz, now()) + $4::double precision * interval '1 second'
      WHERE id = $1 AND attempts = $2 AND done_at IS NULL RETURNING id`,
@@ -150,20 +169,38 @@ export async function extendLock(db: Queryable, job: Pick<Job, 'id' | 'attempts'
   return rows.length === 1;
 }
 
-export async function getJob<P extends JobPayload = JobPayload>(db: Queryable, id: string): Promise<Job<P> | undefined> {
+export async function getJob<P extends JobPayload = JobPayload>(
+  db: Queryable,
+  id: string,
+): Promise<Job<P> | undefined> {
   const [row] = await db.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id]);
   return row ? fromRow<P>(row) : undefined;
 }
 
-export async function findJobByDedupeKey<P extends JobPayload = JobPayload>(db: Queryable, dedupeKey: string): Promise<Job<P> | undefined> {
+export async function findJobByDedupeKey<P extends JobPayload = JobPayload>(
+  db: Queryable,
+  dedupeKey: string,
+): Promise<Job<P> | undefined> {
   const [row] = await db.query<JobRow>('SELECT * FROM jobs WHERE dedupe_key = $1', [dedupeKey]);
   return row ? fromRow<P>(row) : undefined;
 }
 
-export async function listJobs<P extends JobPayload = JobPayload>(db: Queryable, options: { queue?: string; state?: 'pending' | 'done' | 'failed'; limit?: number } = {}): Promise<Job<P>[]> {
+export async function listJobs<P extends JobPayload = JobPayload>(
+  db: Queryable,
+  options: { queue?: string; state?: 'pending' | 'done' | 'failed'; limit?: number } = {},
+): Promise<Job<P>[]> {
   const state =
-    options.state === 'pending' ? 'AND done_at IS NULL' : options.state === 'done' ? 'AND done_at IS NOT NULL AND failed_at IS NULL' : options.state === 'failed' ? 'AND failed_at IS NOT NULL' : '';
-  const rows = await db.query<JobRow>(`SELECT * FROM jobs WHERE ($1::text IS NULL OR queue = $1) ${state} ORDER BY id DESC LIMIT $2`, [options.queue ?? null, options.limit ?? 100]);
+    options.state === 'pending'
+      ? 'AND done_at IS NULL'
+      : options.state === 'done'
+        ? 'AND done_at IS NOT NULL AND failed_at IS NULL'
+        : options.state === 'failed'
+          ? 'AND failed_at IS NOT NULL'
+          : '';
+  const rows = await db.query<JobRow>(
+    `SELECT * FROM jobs WHERE ($1::text IS NULL OR queue = $1) ${state} ORDER BY id DESC LIMIT $2`,
+    [options.queue ?? null, options.limit ?? 100],
+  );
   return rows.map((r) => fromRow<P>(r));
 }
 

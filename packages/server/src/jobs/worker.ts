@@ -69,7 +69,12 @@ export class Worker {
       name,
       typeof q === 'function'
         ? { handler: q, lockSeconds: 60, maxAttempts: 10, concurrency: 1 }
-        : { handler: q.handler, lockSeconds: q.lockSeconds ?? 60, maxAttempts: q.maxAttempts ?? 10, concurrency: Math.max(1, q.concurrency ?? 1) },
+        : {
+            handler: q.handler,
+            lockSeconds: q.lockSeconds ?? 60,
+            maxAttempts: q.maxAttempts ?? 10,
+            concurrency: Math.max(1, q.concurrency ?? 1),
+          },
     ]);
     this.log = options.log ?? silentLogger;
   }
@@ -173,11 +178,17 @@ export class Worker {
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       if (job.attempts >= q.maxAttempts) {
-        this.log.error({ err: e, jobId: job.id, queue: job.queue, attempt: job.attempts }, 'job failed for the last time; giving up');
+        this.log.error(
+          { err: e, jobId: job.id, queue: job.queue, attempt: job.attempts },
+          'job failed for the last time; giving up',
+        );
         outcome = { giveUp: error };
       } else {
         const retryAt = new Date((clockNow() ?? new Date()).getTime() + backoffMs(job.attempts));
-        this.log.warn({ err: e, jobId: job.id, queue: job.queue, attempt: job.attempts, retryAt }, 'job failed; will retry');
+        this.log.warn(
+          { err: e, jobId: job.id, queue: job.queue, attempt: job.attempts, retryAt },
+          'job failed; will retry',
+        );
         outcome = { retryAt, error };
       }
     }
@@ -186,6 +197,10 @@ export class Worker {
     else if ('retryAt' in outcome) kept = await fail(db, job, { error: outcome.error, retryAt: outcome.retryAt });
     else kept = await fail(db, job, { error: outcome.giveUp, ...at() });
     // The lock expired and another worker took the job: its result stands, not ours.
-    if (!kept) this.log.warn({ jobId: job.id, queue: job.queue, attempt: job.attempts }, 'job lock was lost before the job finished');
+    if (!kept)
+      this.log.warn(
+        { jobId: job.id, queue: job.queue, attempt: job.attempts },
+        'job lock was lost before the job finished',
+      );
   }
 }

@@ -20,10 +20,16 @@ import { MONITOR_QUEUE, startMonitorScheduler, type MonitorScheduler } from './s
 const COMPLETED_JOB_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** The `revocation-monitor` queue for a Worker. */
-export function revocationMonitorQueue(platform: MonitorPlatform, options: Omit<MonitorOptions, 'now' | 'signal' | 'heartbeat'> = {}): QueueConfig {
+export function revocationMonitorQueue(
+  platform: MonitorPlatform,
+  options: Omit<MonitorOptions, 'now' | 'signal' | 'heartbeat'> = {},
+): QueueConfig {
   return {
     handler: async (_job, ctx) => {
-      await runRevocationMonitor({ ...platform, log: platform.log ?? ctx.log }, { ...options, now: ctx.now, signal: ctx.signal, heartbeat: ctx.heartbeat });
+      await runRevocationMonitor(
+        { ...platform, log: platform.log ?? ctx.log },
+        { ...options, now: ctx.now, signal: ctx.signal, heartbeat: ctx.heartbeat },
+      );
       // Housekeeping rides on the monitor: slot jobs and delivered webhooks pile up otherwise.
       await purgeCompletedJobs(ctx.db, new Date(ctx.now.getTime() - COMPLETED_JOB_RETENTION_MS));
       await purgeOcspAnswers(ctx.db, new Date(ctx.now.getTime() - MAX_OCSP_REUSE_SECONDS * 1000));
@@ -40,7 +46,8 @@ export interface BackgroundJobsOptions {
   metrics?: Metrics;
   log?: Logger;
   /** monitorMode default ocsp (re-check every watched certificate), monitorOcspPerSecond default no limit. */
-  config: Pick<ServerConfig, 'monitorIntervalSeconds'> & Partial<Pick<ServerConfig, 'monitorOcspPerSecond'>> & { monitorMode?: MonitorMode };
+  config: Pick<ServerConfig, 'monitorIntervalSeconds'> &
+    Partial<Pick<ServerConfig, 'monitorOcspPerSecond'>> & { monitorMode?: MonitorMode };
   /** CRL-driven monitoring: processes every CRL the refresher installs (crl mode). */
   crl?: { monitor: CrlMonitor; refresher: CrlRefresher };
   webhooks?: Omit<WebhookDeliveryOptions, 'metrics' | 'log'>;
@@ -58,13 +65,21 @@ export interface BackgroundJobs {
 
 export function startBackgroundJobs(o: BackgroundJobsOptions): BackgroundJobs {
   const log = o.log ?? silentLogger;
-  const platform: MonitorPlatform = { db: o.db, verifier: o.verifier, log, ...(o.metrics ? { metrics: o.metrics } : {}) };
+  const platform: MonitorPlatform = {
+    db: o.db,
+    verifier: o.verifier,
+    log,
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+  };
   const worker = new Worker({
     db: o.db,
     log,
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     queues: {
-      [MONITOR_QUEUE]: revocationMonitorQueue(platform, { mode: o.config.monitorMode ?? 'ocsp', ocspPerSecond: o.config.monitorOcspPerSecond ?? 0 }),
+      [MONITOR_QUEUE]: revocationMonitorQueue(platform, {
+        mode: o.config.monitorMode ?? 'ocsp',
+        ocspPerSecond: o.config.monitorOcspPerSecond ?? 0,
+      }),
       [WEBHOOK_QUEUE]: webhookDeliveryQueue({ ...o.webhooks, log, ...(o.metrics ? { metrics: o.metrics } : {}) }),
       ...(o.crl ? { [CRL_MONITOR_QUEUE]: o.crl.monitor.queue(o.crl.refresher) } : {}),
     },
@@ -73,20 +88,30 @@ export function startBackgroundJobs(o: BackgroundJobsOptions): BackgroundJobs {
   const unfollow = o.crl?.monitor.follow(o.crl.refresher, () => worker.wake());
   let scheduler: MonitorScheduler | undefined;
   if (o.config.monitorIntervalSeconds > 0) {
-    scheduler = startMonitorScheduler(o.db, { intervalSeconds: o.config.monitorIntervalSeconds, log, onScheduled: () => worker.wake() });
+    scheduler = startMonitorScheduler(o.db, {
+      intervalSeconds: o.config.monitorIntervalSeconds,
+      log,
+      onScheduled: () => worker.wake(),
+    });
   }
   let stopped: Promise<void> | undefined;
   return {
     worker,
     runMonitorNow: async () => {
-      const job = await enqueue(o.db, MONITOR_QUEUE, { manual: true }, { dedupeKey: `${MONITOR_QUEUE}:manual:${randomBytes(8).toString('hex')}` });
+      const job = await enqueue(
+        o.db,
+        MONITOR_QUEUE,
+        { manual: true },
+        { dedupeKey: `${MONITOR_QUEUE}:manual:${randomBytes(8).toString('hex')}` },
+      );
       worker.wake();
       return { id: job.id };
     },
-    stop: () => (stopped ??= (async () => {
-      unfollow?.();
-      await scheduler?.stop();
-      await worker.stop();
-    })()),
+    stop: () =>
+      (stopped ??= (async () => {
+        unfollow?.();
+        await scheduler?.stop();
+        await worker.stop();
+      })()),
   };
 }

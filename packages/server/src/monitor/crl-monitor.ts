@@ -16,7 +16,14 @@
 // update repeats the diff on retry but not the events. One job per stored CRL (`crl-monitor`,
 // deduplicated by source and hash) means one process does the work.
 
-import { CrlIndex, RevocationUnavailable, type CrlEntry, type RevocationStatus, type TrustStore, type X509Certificate } from '@kakunin/jpki';
+import {
+  CrlIndex,
+  RevocationUnavailable,
+  type CrlEntry,
+  type RevocationStatus,
+  type TrustStore,
+  type X509Certificate,
+} from '@kakunin/jpki';
 import type { Database, Queryable } from '../db/database.js';
 import { enqueue } from '../jobs/queue.js';
 import type { Logger, QueueConfig } from '../jobs/worker.js';
@@ -104,12 +111,18 @@ export class CrlMonitor {
       metrics?.crlMonitor.inc({ issuer: crl.issuer, outcome: r.outcome });
       return { scope, ...r, ms: performance.now() - started };
     };
-    const [state] = await db.query<StateRow>('SELECT crl_number, this_update, sha256 FROM crl_monitor_state WHERE scope = $1', [scope]);
+    const [state] = await db.query<StateRow>(
+      'SELECT crl_number, this_update, sha256 FROM crl_monitor_state WHERE scope = $1',
+      [scope],
+    );
     if (state?.sha256 === crl.sha256) return done({ outcome: 'already-processed', added: 0, matched: 0, events: [] });
     if (state) {
       const refusal = olderThan(info, state);
       if (refusal) {
-        log?.warn({ scope, thisUpdate: info.thisUpdate, crlNumber: info.crlNumber, reason: refusal }, 'CRL monitor: refused a CRL older than the last processed one; nothing changed');
+        log?.warn(
+          { scope, thisUpdate: info.thisUpdate, crlNumber: info.crlNumber, reason: refusal },
+          'CRL monitor: refused a CRL older than the last processed one; nothing changed',
+        );
         return done({ outcome: 'refused', added: 0, matched: 0, events: [], reason: refusal });
       }
     }
@@ -125,7 +138,15 @@ export class CrlMonitor {
       matched += rows.length;
       for (const row of rows) {
         const entry = bySerial.get(row.serial)!;
-        const status: RevocationStatus = { status: 'revoked', source: 'crl', reason: entry.reason, revokedAt: entry.revokedAt, thisUpdate: info.thisUpdate, ...(info.nextUpdate ? { nextUpdate: info.nextUpdate } : {}), checkedAt: now };
+        const status: RevocationStatus = {
+          status: 'revoked',
+          source: 'crl',
+          reason: entry.reason,
+          revokedAt: entry.revokedAt,
+          thisUpdate: info.thisUpdate,
+          ...(info.nextUpdate ? { nextUpdate: info.nextUpdate } : {}),
+          checkedAt: now,
+        };
         const eventId = await recordRevocation(db, row, status, now);
         if (eventId) events.push(eventId);
       }
@@ -138,11 +159,33 @@ export class CrlMonitor {
        ON CONFLICT (scope) DO UPDATE SET crl_number = EXCLUDED.crl_number, this_update = EXCLUDED.this_update, sha256 = EXCLUDED.sha256,
          der = EXCLUDED.der, entries = EXCLUDED.entries, processed_at = EXCLUDED.processed_at
        WHERE crl_monitor_state.this_update < EXCLUDED.this_update`,
-      [scope, crl.issuer, dp ?? null, info.crlNumber ?? null, info.thisUpdate, crl.sha256, Buffer.from(crl.der.buffer, crl.der.byteOffset, crl.der.byteLength), crl.index.size, now],
+      [
+        scope,
+        crl.issuer,
+        dp ?? null,
+        info.crlNumber ?? null,
+        info.thisUpdate,
+        crl.sha256,
+        Buffer.from(crl.der.buffer, crl.der.byteOffset, crl.der.byteLength),
+        crl.index.size,
+        now,
+      ],
     );
     this.last.set(scope, { sha256: crl.sha256, index: crl.index });
     const report = done({ outcome: 'processed', added: added.length, matched, events });
-    log?.info({ scope, thisUpdate: info.thisUpdate, crlNumber: info.crlNumber, entries: crl.index.size, added: added.length, matched, events: events.length, ms: Math.round(report.ms) }, 'CRL monitor: CRL processed');
+    log?.info(
+      {
+        scope,
+        thisUpdate: info.thisUpdate,
+        crlNumber: info.crlNumber,
+        entries: crl.index.size,
+        added: added.length,
+        matched,
+        events: events.length,
+        ms: Math.round(report.ms),
+      },
+      'CRL monitor: CRL processed',
+    );
     return report;
   }
 
@@ -150,10 +193,14 @@ export class CrlMonitor {
   private async previous(scope: string, issuer: string, sha256: string): Promise<CrlIndex> {
     const kept = this.last.get(scope);
     if (kept?.sha256 === sha256) return kept.index;
-    const [row] = await this.o.db.query<{ der: Uint8Array; this_update: Date | string }>('SELECT der, this_update FROM crl_monitor_state WHERE scope = $1', [scope]);
+    const [row] = await this.o.db.query<{ der: Uint8Array; this_update: Date | string }>(
+      'SELECT der, this_update FROM crl_monitor_state WHERE scope = $1',
+      [scope],
+    );
     if (!row) throw new Error(`the last processed CRL of ${scope} is gone`);
     const anchor = this.o.trustStore.list().find((a) => a.label === issuer);
-    if (!anchor) throw new Error(`no trust anchor is labelled ${issuer} in this process: the CRL of ${scope} cannot be diffed`);
+    if (!anchor)
+      throw new Error(`no trust anchor is labelled ${issuer} in this process: the CRL of ${scope} cannot be diffed`);
     // Verified again (it was verified before it was stored), at its own time: it is expected to be stale.
     return CrlIndex.load(new Uint8Array(row.der), { issuer: anchor.certificate.x509, at: new Date(row.this_update) });
   }
@@ -163,14 +210,23 @@ export class CrlMonitor {
    * so a revocation already in a processed CRL (and thus never "new" again) is not missed. Returns
    * the event id when it was revoked; counts a certificate no CRL covers.
    */
-  async checkAtWatch(refresher: CrlRefresher, row: WatchedRow, certificate: X509Certificate, issuer: X509Certificate, now = this.clock()): Promise<string | undefined> {
+  async checkAtWatch(
+    refresher: CrlRefresher,
+    row: WatchedRow,
+    certificate: X509Certificate,
+    issuer: X509Certificate,
+    now = this.clock(),
+  ): Promise<string | undefined> {
     let status: RevocationStatus;
     try {
       status = await refresher.checker.check(certificate, issuer, now);
     } catch (e) {
       if (!(e instanceof RevocationUnavailable)) throw e;
       this.o.metrics?.monitorUncovered.inc({ issuer: row.issuer_id });
-      this.o.log?.warn({ issuerId: row.issuer_id, err: e }, 'CRL monitor: no installed CRL covers a newly watched certificate; its revocation is seen only once one does (or in OCSP monitoring mode)');
+      this.o.log?.warn(
+        { issuerId: row.issuer_id, err: e },
+        'CRL monitor: no installed CRL covers a newly watched certificate; its revocation is seen only once one does (or in OCSP monitoring mode)',
+      );
       return undefined;
     }
     return status.status === 'revoked' ? recordRevocation(this.o.db, row, status, now) : undefined;
@@ -182,11 +238,18 @@ export class CrlMonitor {
       handler: async (job, ctx) => {
         await refresher.sync();
         const installed = refresher.installedCrl(job.payload.source);
-        if (!installed) return void ctx.log.warn({ source: job.payload.source }, 'CRL monitor: no CRL of this source is installed here; skipped');
+        if (!installed)
+          return void ctx.log.warn(
+            { source: job.payload.source },
+            'CRL monitor: no CRL of this source is installed here; skipped',
+          );
         const der = await readCrlDer(ctx.db, job.payload.source, installed.sha256);
         // Replaced since: the newer CRL's own job covers this one's entries too.
         if (!der) return;
-        await this.process({ issuer: installed.issuer, index: installed.index, sha256: installed.sha256, der }, ctx.now);
+        await this.process(
+          { issuer: installed.issuer, index: installed.index, sha256: installed.sha256, der },
+          ctx.now,
+        );
       },
       lockSeconds: 900,
       maxAttempts: 5,
@@ -198,9 +261,19 @@ export class CrlMonitor {
     const enqueueFor = (source: CrlRefresher['sources'][number]): void => {
       const sha256 = refresher.installedCrl(source.key)?.sha256;
       if (!sha256) return;
-      void enqueue(this.o.db, CRL_MONITOR_QUEUE, { source: source.key }, { dedupeKey: `${CRL_MONITOR_QUEUE}:${source.key}:${sha256}` })
+      void enqueue(
+        this.o.db,
+        CRL_MONITOR_QUEUE,
+        { source: source.key },
+        { dedupeKey: `${CRL_MONITOR_QUEUE}:${source.key}:${sha256}` },
+      )
         .then(() => onEnqueued?.())
-        .catch((err: unknown) => this.o.log?.error({ err, source: source.location }, 'CRL monitor: could not enqueue the processing of an installed CRL'));
+        .catch((err: unknown) =>
+          this.o.log?.error(
+            { err, source: source.location },
+            'CRL monitor: could not enqueue the processing of an installed CRL',
+          ),
+        );
     };
     // What was installed before following (at start): a crash may have come between a CRL's store and its job.
     for (const source of refresher.sources) enqueueFor(source);
@@ -211,7 +284,8 @@ export class CrlMonitor {
 /** Why `info` is not newer than the processed state, or undefined when it is. */
 function olderThan(info: CrlIndex['info'], state: StateRow): string | undefined {
   const last = new Date(state.this_update);
-  const olderNumber = info.crlNumber && state.crl_number ? BigInt(`0x${info.crlNumber}`) <= BigInt(`0x${state.crl_number}`) : false;
+  const olderNumber =
+    info.crlNumber && state.crl_number ? BigInt(`0x${info.crlNumber}`) <= BigInt(`0x${state.crl_number}`) : false;
   if (info.thisUpdate <= last || olderNumber) {
     return `thisUpdate ${info.thisUpdate.toISOString()}, number ${info.crlNumber ?? 'none'}; last processed: thisUpdate ${last.toISOString()}, number ${state.crl_number ?? 'none'}`;
   }

@@ -90,12 +90,25 @@ interface CheckRow extends DueRow {
 
 type CheckOutcome = { status: RevocationStatus } | { error: unknown };
 
-export async function runRevocationMonitor(platform: MonitorPlatform, options: MonitorOptions = {}): Promise<MonitorReport> {
+export async function runRevocationMonitor(
+  platform: MonitorPlatform,
+  options: MonitorOptions = {},
+): Promise<MonitorReport> {
   const { db, verifier, metrics, log } = platform;
   const now = options.now ?? new Date();
   const batchSize = options.batchSize ?? 100;
   const maxUnavailable = options.maxConsecutiveUnavailable ?? 5;
-  const report: MonitorReport = { checked: 0, good: 0, revoked: 0, unknown: 0, unavailable: 0, errors: 0, expired: 0, ended: 0, events: [] };
+  const report: MonitorReport = {
+    checked: 0,
+    good: 0,
+    revoked: 0,
+    unknown: 0,
+    unavailable: 0,
+    errors: 0,
+    expired: 0,
+    ended: 0,
+    events: [],
+  };
   const count = (status: string): void => metrics?.monitorChecks.inc({ status });
 
   // 1. Relationships that ended.
@@ -117,7 +130,10 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
     );
     for (const row of rows) {
       const eventId = await db.transaction(async (tx) => {
-        const updated = await tx.query(`UPDATE monitored_certificates SET status = 'expired', last_checked_at = $2 WHERE id = $1 AND status = 'good' RETURNING id`, [row.id, now]);
+        const updated = await tx.query(
+          `UPDATE monitored_certificates SET status = 'expired', last_checked_at = $2 WHERE id = $1 AND status = 'good' RETURNING id`,
+          [row.id, now],
+        );
         if (updated.length === 0) return undefined;
         const event = await insertEvent(tx, {
           type: 'certificate.expired',
@@ -125,7 +141,12 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
           subjectId: row.subject_id,
           recordId: row.record_id,
           at: now,
-          data: { issuer_id: row.issuer_id, serial: row.serial, not_after: new Date(row.not_after).toISOString(), record_id: row.record_id },
+          data: {
+            issuer_id: row.issuer_id,
+            serial: row.serial,
+            not_after: new Date(row.not_after).toISOString(),
+            record_id: row.record_id,
+          },
         });
         return event.id;
       });
@@ -163,8 +184,17 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
       if (!outcome) {
         try {
           await pace();
-          const watched = { issuerId: row.issuer_id, serial: row.serial, issuerNameHash: row.issuer_name_hash, issuerKeyHash: row.issuer_key_hash };
-          outcome = { status: await withUsage({ purpose: 'monitoring', rpClientId: row.rp_client_id }, () => verifier.recheck(watched, now)) };
+          const watched = {
+            issuerId: row.issuer_id,
+            serial: row.serial,
+            issuerNameHash: row.issuer_name_hash,
+            issuerKeyHash: row.issuer_key_hash,
+          };
+          outcome = {
+            status: await withUsage({ purpose: 'monitoring', rpClientId: row.rp_client_id }, () =>
+              verifier.recheck(watched, now),
+            ),
+          };
           consecutiveUnavailable = 0;
         } catch (error) {
           outcome = { error };
@@ -178,22 +208,36 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
         if (outcome.error instanceof RevocationUnavailable) {
           report.unavailable++;
           count('unavailable');
-          if (report.unavailable === 1) log?.warn({ monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error }, 'revocation monitor: revocation source unavailable; status left unchanged, retried next run');
+          if (report.unavailable === 1)
+            log?.warn(
+              { monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error },
+              'revocation monitor: revocation source unavailable; status left unchanged, retried next run',
+            );
           if (consecutiveUnavailable >= maxUnavailable) {
             report.aborted = 'source-unavailable';
-            log?.error({ unavailable: report.unavailable, checked: report.checked }, `revocation monitor: ${consecutiveUnavailable} revocation answers in a row unavailable; stopping this run`);
+            log?.error(
+              { unavailable: report.unavailable, checked: report.checked },
+              `revocation monitor: ${consecutiveUnavailable} revocation answers in a row unavailable; stopping this run`,
+            );
             break;
           }
         } else {
           report.errors++;
           count('error');
-          log?.error({ monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error }, 'revocation monitor: re-check failed; status left unchanged');
+          log?.error(
+            { monitoredId: row.id, issuerId: row.issuer_id, err: outcome.error },
+            'revocation monitor: re-check failed; status left unchanged',
+          );
         }
         continue;
       }
 
       const { status } = outcome;
-      if (status.thisUpdate) metrics?.revocationAgeSeconds.set({ source: status.source }, (now.getTime() - status.thisUpdate.getTime()) / 1000);
+      if (status.thisUpdate)
+        metrics?.revocationAgeSeconds.set(
+          { source: status.source },
+          (now.getTime() - status.thisUpdate.getTime()) / 1000,
+        );
       if (status.status === 'good') {
         report.good++;
         count('good');
@@ -202,19 +246,28 @@ export async function runRevocationMonitor(platform: MonitorPlatform, options: M
         // The responder does not know the certificate: not evidence of revocation, keep watching.
         report.unknown++;
         count('unknown');
-        log?.warn({ monitoredId: row.id, issuerId: row.issuer_id, source: status.source }, 'revocation monitor: the revocation source answered "unknown"; status left unchanged');
+        log?.warn(
+          { monitoredId: row.id, issuerId: row.issuer_id, source: status.source },
+          'revocation monitor: the revocation source answered "unknown"; status left unchanged',
+        );
       } else {
         const eventId = await recordRevocation(db, row, status, now);
         count('revoked');
         if (eventId) {
           report.revoked++;
           report.events.push(eventId);
-          log?.info({ monitoredId: row.id, eventId, reason: status.reason ?? 'unspecified' }, 'revocation monitor: certificate revoked');
+          log?.info(
+            { monitoredId: row.id, eventId, reason: status.reason ?? 'unspecified' },
+            'revocation monitor: certificate revoked',
+          );
         }
       }
     }
     if (good.length > 0) {
-      await db.query(`UPDATE monitored_certificates SET last_checked_at = $1 WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint) AND status = 'good'`, [now, good]);
+      await db.query(
+        `UPDATE monitored_certificates SET last_checked_at = $1 WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint) AND status = 'good'`,
+        [now, good],
+      );
     }
     if (report.aborted) break outer;
     if (rows.length < batchSize) break;
@@ -252,7 +305,12 @@ export type WatchedRow = DueRow;
  * Row, event and webhook job in one transaction; undefined when another run already did it (the
  * row changes only from 'good', so each revocation yields one event whichever path finds it).
  */
-export async function recordRevocation(db: Database, row: WatchedRow, status: RevocationStatus, now: Date): Promise<string | undefined> {
+export async function recordRevocation(
+  db: Database,
+  row: WatchedRow,
+  status: RevocationStatus,
+  now: Date,
+): Promise<string | undefined> {
   const revokedAt = status.revokedAt ?? now;
   const reason = status.reason ?? 'unspecified';
   return db.transaction(async (tx) => {
@@ -268,10 +326,20 @@ export async function recordRevocation(db: Database, row: WatchedRow, status: Re
       subjectId: row.subject_id,
       recordId: row.record_id,
       at: now,
-      data: { issuer_id: row.issuer_id, serial: row.serial, reason, revoked_at: revokedAt.toISOString(), source: status.source, record_id: row.record_id },
+      data: {
+        issuer_id: row.issuer_id,
+        serial: row.serial,
+        reason,
+        revoked_at: revokedAt.toISOString(),
+        source: status.source,
+        record_id: row.record_id,
+      },
     });
     await forgetOcspAnswers(tx, { issuerId: row.issuer_id, serial: row.serial, subjectId: row.subject_id });
-    const [rp] = await tx.query<{ webhook_url: string | null }>('SELECT webhook_url FROM relying_parties WHERE client_id = $1', [row.rp_client_id]);
+    const [rp] = await tx.query<{ webhook_url: string | null }>(
+      'SELECT webhook_url FROM relying_parties WHERE client_id = $1',
+      [row.rp_client_id],
+    );
     if (rp?.webhook_url) await enqueueWebhookDelivery(tx, { eventId: event.id, rpClientId: row.rp_client_id });
     return event.id;
   });

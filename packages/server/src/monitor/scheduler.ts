@@ -9,13 +9,21 @@ import { silentLogger, type Logger } from '../jobs/worker.js';
 export const MONITOR_QUEUE = 'revocation-monitor';
 
 export function monitorSlot(intervalSeconds: number, at: Date): { slot: number; runAt: Date; dedupeKey: string } {
-  if (!Number.isInteger(intervalSeconds) || intervalSeconds <= 0) throw new RangeError('the monitor interval must be a whole number of seconds > 0');
+  if (!Number.isInteger(intervalSeconds) || intervalSeconds <= 0)
+    throw new RangeError('the monitor interval must be a whole number of seconds > 0');
   const slot = Math.floor(at.getTime() / 1000 / intervalSeconds);
-  return { slot, runAt: new Date(slot * intervalSeconds * 1000), dedupeKey: `${MONITOR_QUEUE}:${intervalSeconds}:${slot}` };
+  return {
+    slot,
+    runAt: new Date(slot * intervalSeconds * 1000),
+    dedupeKey: `${MONITOR_QUEUE}:${intervalSeconds}:${slot}`,
+  };
 }
 
 /** Enqueues the monitor job of the slot containing `now` (a no-op if it exists). */
-export async function scheduleRevocationMonitor(db: Queryable, o: { intervalSeconds: number; now?: Date }): Promise<{ id: string; created: boolean; runAt: Date; dedupeKey: string }> {
+export async function scheduleRevocationMonitor(
+  db: Queryable,
+  o: { intervalSeconds: number; now?: Date },
+): Promise<{ id: string; created: boolean; runAt: Date; dedupeKey: string }> {
   const { slot, runAt, dedupeKey } = monitorSlot(o.intervalSeconds, o.now ?? new Date());
   const job = await enqueue(db, MONITOR_QUEUE, { slot, interval_seconds: o.intervalSeconds }, { runAt, dedupeKey });
   return { ...job, runAt, dedupeKey };
@@ -32,7 +40,10 @@ export interface MonitorScheduler {
  * Schedules the current slot at once, then again at every slot boundary. Timers are unref'd: the
  * scheduler never keeps the process alive.
  */
-export function startMonitorScheduler(db: Database, o: { intervalSeconds: number; log?: Logger; clock?: () => Date; onScheduled?: () => void }): MonitorScheduler {
+export function startMonitorScheduler(
+  db: Database,
+  o: { intervalSeconds: number; log?: Logger; clock?: () => Date; onScheduled?: () => void },
+): MonitorScheduler {
   const log = o.log ?? silentLogger;
   const clock = o.clock ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;

@@ -37,7 +37,17 @@ export async function watchCertificate(tx: Queryable, w: WatchInput): Promise<{ 
        SET record_id = EXCLUDED.record_id, crl_distribution_point = EXCLUDED.crl_distribution_point,
            status = CASE WHEN monitored_certificates.status = 'ended' THEN 'good' ELSE monitored_certificates.status END
      RETURNING id, (xmax = 0) AS created`,
-    [w.rpClientId, w.subjectId, w.recordId, w.issuerId, w.serial, Buffer.from(w.issuerNameHash), Buffer.from(w.issuerKeyHash), w.notAfter, w.crlDistributionPoint ?? null],
+    [
+      w.rpClientId,
+      w.subjectId,
+      w.recordId,
+      w.issuerId,
+      w.serial,
+      Buffer.from(w.issuerNameHash),
+      Buffer.from(w.issuerKeyHash),
+      w.notAfter,
+      w.crlDistributionPoint ?? null,
+    ],
   );
   return { id: String(row!.id), created: row!.created };
 }
@@ -85,7 +95,10 @@ const fromRow = (r: Row): MonitoredCertificate => ({
 });
 
 /** Watched certificates, oldest first. */
-export async function listMonitored(db: Queryable, o: { rpClientId?: string; status?: MonitoredStatus; limit?: number; afterId?: string } = {}): Promise<MonitoredCertificate[]> {
+export async function listMonitored(
+  db: Queryable,
+  o: { rpClientId?: string; status?: MonitoredStatus; limit?: number; afterId?: string } = {},
+): Promise<MonitoredCertificate[]> {
   const rows = await db.query<Row>(
     `SELECT id, rp_client_id, subject_id, record_id, issuer_id, serial, not_after, status, last_checked_at, revoked_at, revocation_reason
      FROM monitored_certificates
@@ -108,9 +121,18 @@ export function certIdHashesOfDer(der: Uint8Array, rowId: string): { issuerNameH
   const keyId = certificate.x509.authorityKeyId?.keyId;
   if (keyId && keyId.length === 40) return { issuerNameHash, issuerKeyHash: Buffer.from(keyId, 'hex') };
   try {
-    const anchor = validate(certificate, { at: certificate.notBefore, mode: 'production', trustStore: TrustStore.jlis() }).anchor;
-    return { issuerNameHash, issuerKeyHash: createHash('sha1').update(anchor.certificate.x509.publicKey.pkcs1).digest() };
+    const anchor = validate(certificate, {
+      at: certificate.notBefore,
+      mode: 'production',
+      trustStore: TrustStore.jlis(),
+    }).anchor;
+    return {
+      issuerNameHash,
+      issuerKeyHash: createHash('sha1').update(anchor.certificate.x509.publicKey.pkcs1).digest(),
+    };
   } catch (e) {
-    throw new Error(`monitored certificate ${rowId}: its issuer's key cannot be told (no 20-byte AKI key identifier, and no embedded J-LIS root verifies it: ${(e as Error).message})`);
+    throw new Error(
+      `monitored certificate ${rowId}: its issuer's key cannot be told (no 20-byte AKI key identifier, and no embedded J-LIS root verifies it: ${(e as Error).message})`,
+    );
   }
 }

@@ -29,7 +29,15 @@ class DatabaseAdapter implements Adapter {
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
          user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, expires_at = EXCLUDED.expires_at`,
-      [this.model, id, payload as Record<string, unknown>, payload.grantId ?? null, payload.userCode ?? null, payload.uid ?? null, expiresAt],
+      [
+        this.model,
+        id,
+        payload as Record<string, unknown>,
+        payload.grantId ?? null,
+        payload.userCode ?? null,
+        payload.uid ?? null,
+        expiresAt,
+      ],
     );
   }
 
@@ -68,6 +76,8 @@ class DatabaseAdapter implements Adapter {
     );
     if (!row) return undefined;
     // consumed is what oidc-provider checks for code reuse (and then revokes the grant).
-    return row.consumed_at ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) } : row.payload;
+    return row.consumed_at
+      ? { ...row.payload, consumed: Math.floor(new Date(row.consumed_at).getTime() / 1000) }
+      : row.payload;
   }
 }

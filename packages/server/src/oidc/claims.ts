@@ -41,9 +41,18 @@ export interface VerifiedClaims {
   claims: Record<string, unknown>;
 }
 
-const GENDER: Record<Basic4Info['sex'], string | undefined> = { male: 'male', female: 'female', notApplicable: undefined, unknown: undefined };
+const GENDER: Record<Basic4Info['sex'], string | undefined> = {
+  male: 'male',
+  female: 'female',
+  notApplicable: undefined,
+  unknown: undefined,
+};
 
-export function buildVerifiedClaims(o: { framework: string; recordId: string; result: CeremonyResult }): VerifiedClaims | undefined {
+export function buildVerifiedClaims(o: {
+  framework: string;
+  recordId: string;
+  result: CeremonyResult;
+}): VerifiedClaims | undefined {
   const b = o.result.basic4;
   if (!b) return undefined;
   const gender = GENDER[b.sex];
@@ -99,20 +108,30 @@ const VERIFICATION_ELEMENTS = ['time', 'verification_process', 'evidence'] as co
  * it selects nothing: not an object, a trust_framework constraint other than the RP's framework, no
  * `claims` (REQUIRED in a verified_claims request) or no claim of ours in it.
  */
-function selectOne(request: unknown, framework: string): { verification: (typeof VERIFICATION_ELEMENTS)[number][]; claims: [VerifiedClaimName, Request][] } | undefined {
+function selectOne(
+  request: unknown,
+  framework: string,
+): { verification: (typeof VERIFICATION_ELEMENTS)[number][]; claims: [VerifiedClaimName, Request][] } | undefined {
   if (typeof request !== 'object' || request === null || Array.isArray(request)) return undefined;
   const r = request as { verification?: Record<string, Request> | null; claims?: Record<string, Request> | null };
   const v = typeof r.verification === 'object' && r.verification !== null ? r.verification : {};
   if (!matchesValue(v.trust_framework, framework)) return undefined;
   if (!r.claims || typeof r.claims !== 'object' || Array.isArray(r.claims)) return undefined;
   // Own properties only: `constructor` or `toString` are no claims of ours, however `in` sees them.
-  const claims = Object.entries(r.claims).filter((e): e is [VerifiedClaimName, Request] => (VERIFIED_CLAIM_NAMES as readonly string[]).includes(e[0]));
+  const claims = Object.entries(r.claims).filter((e): e is [VerifiedClaimName, Request] =>
+    (VERIFIED_CLAIM_NAMES as readonly string[]).includes(e[0]),
+  );
   if (claims.length === 0) return undefined;
   return { verification: VERIFICATION_ELEMENTS.filter((key) => Object.hasOwn(v, key)), claims };
 }
 
 /** The verified_claims requests of one use: `null`/`true`/absent = everything; an array = each of its elements. */
-const requestsOf = (request: unknown): unknown[] | 'everything' => (request === null || request === undefined || request === true ? 'everything' : Array.isArray(request) ? request : [request]);
+const requestsOf = (request: unknown): unknown[] | 'everything' =>
+  request === null || request === undefined || request === true
+    ? 'everything'
+    : Array.isArray(request)
+      ? request
+      : [request];
 
 /**
  * Applies one verified_claims request (OIDC4IDA §6): only the requested claims, the requested
@@ -120,7 +139,10 @@ const requestsOf = (request: unknown): unknown[] | 'everything' => (request === 
  * not match, the request is not an object or no requested claim is available. `null`/`true`/absent
  * request = everything.
  */
-export function filterVerifiedClaims(vc: VerifiedClaims, request: unknown): VerifiedClaims | VerifiedClaims[] | undefined {
+export function filterVerifiedClaims(
+  vc: VerifiedClaims,
+  request: unknown,
+): VerifiedClaims | VerifiedClaims[] | undefined {
   const requests = requestsOf(request);
   if (requests === 'everything') return vc;
   const out = requests.map((r) => filterOne(vc, r)).filter((x): x is VerifiedClaims => x !== undefined);
@@ -151,7 +173,16 @@ function filterOne(vc: VerifiedClaims, request: unknown): VerifiedClaims | undef
  * verification record's id (every ID token and userinfo). The verification's time and trust framework
  * say how, not who: they are not listed.
  */
-export const SHARED_CLAIM_NAMES = ['name', 'address', 'birthdate', 'gender', JPKI_CLAIM, 'evidence', 'sub', RECORD_CLAIM] as const;
+export const SHARED_CLAIM_NAMES = [
+  'name',
+  'address',
+  'birthdate',
+  'gender',
+  JPKI_CLAIM,
+  'evidence',
+  'sub',
+  RECORD_CLAIM,
+] as const;
 export type SharedClaim = (typeof SHARED_CLAIM_NAMES)[number];
 export type VerifiedClaimName = (typeof VERIFIED_CLAIM_NAMES)[number];
 
@@ -176,7 +207,8 @@ export interface SharedItem {
   en: string;
 }
 
-export const sharedItems = (names: readonly SharedClaim[]): SharedItem[] => names.map((claim) => ({ claim, ...CLAIM_LABELS[claim] }));
+export const sharedItems = (names: readonly SharedClaim[]): SharedItem[] =>
+  names.map((claim) => ({ claim, ...CLAIM_LABELS[claim] }));
 
 /** Released with every authorization: the pairwise subject and the record id (openid scope). */
 const ALWAYS: readonly SharedClaim[] = ['sub', RECORD_CLAIM];
@@ -187,7 +219,8 @@ const inOrder = (names: Iterable<string>): SharedClaim[] => {
 
 /** Everything an identity ceremony can release: an identity ceremony created without an OIDC request, and ceremonies from before the list was kept. */
 export const ALL_SHARED_CLAIMS: readonly SharedClaim[] = SHARED_CLAIM_NAMES;
-export const defaultShares = (kind: CeremonyKind): readonly SharedClaim[] => (kind === 'login' ? ALWAYS : ALL_SHARED_CLAIMS);
+export const defaultShares = (kind: CeremonyKind): readonly SharedClaim[] =>
+  kind === 'login' ? ALWAYS : ALL_SHARED_CLAIMS;
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -216,7 +249,12 @@ function verifiedClaimsRequests(claimsParam: unknown, scope: string | undefined)
  * the sex of a certificate whose sex code is 0 or 9, may turn out not to be released: the consent
  * page, shown once the certificate is verified, lists exactly what is (`releasedClaims`).
  */
-export function claimsToShare(o: { kind: CeremonyKind; framework: string; claims?: unknown; scope?: string | undefined }): SharedClaim[] {
+export function claimsToShare(o: {
+  kind: CeremonyKind;
+  framework: string;
+  claims?: unknown;
+  scope?: string | undefined;
+}): SharedClaim[] {
   if (o.kind === 'login') return [...ALWAYS];
   const names = new Set<string>(ALWAYS);
   for (const request of verifiedClaimsRequests(o.claims, o.scope)) {
@@ -236,14 +274,22 @@ export function claimsToShare(o: { kind: CeremonyKind; framework: string; claims
 }
 
 /** Keeps of released verified_claims only what the holder was shown and signed (`shares`); the rest never leaves. */
-export function restrictVerifiedClaims(released: VerifiedClaims | VerifiedClaims[] | undefined, shares: readonly SharedClaim[]): VerifiedClaims | VerifiedClaims[] | undefined {
+export function restrictVerifiedClaims(
+  released: VerifiedClaims | VerifiedClaims[] | undefined,
+  shares: readonly SharedClaim[],
+): VerifiedClaims | VerifiedClaims[] | undefined {
   if (released === undefined) return undefined;
   const allowed = new Set<string>(shares);
   const one = (vc: VerifiedClaims): VerifiedClaims | undefined => {
     const claims = Object.fromEntries(Object.entries(vc.claims).filter(([name]) => allowed.has(name)));
     if (Object.keys(claims).length === 0) return undefined;
     const { evidence, ...rest } = vc.verification;
-    return { verification: (allowed.has('evidence') ? { ...rest, ...(evidence ? { evidence } : {}) } : rest) as VerifiedClaims['verification'], claims };
+    return {
+      verification: (allowed.has('evidence')
+        ? { ...rest, ...(evidence ? { evidence } : {}) }
+        : rest) as VerifiedClaims['verification'],
+      claims,
+    };
   };
   if (!Array.isArray(released)) return one(released);
   const out = released.map(one).filter((x): x is VerifiedClaims => x !== undefined);
@@ -251,7 +297,11 @@ export function restrictVerifiedClaims(released: VerifiedClaims | VerifiedClaims
 }
 
 /** The verified_claims one use (ID token or userinfo) receives: what it asks for, within what the holder signed. */
-export const releaseVerifiedClaims = (vc: VerifiedClaims, request: unknown, shares: readonly SharedClaim[]): VerifiedClaims | VerifiedClaims[] | undefined => restrictVerifiedClaims(filterVerifiedClaims(vc, request), shares);
+export const releaseVerifiedClaims = (
+  vc: VerifiedClaims,
+  request: unknown,
+  shares: readonly SharedClaim[],
+): VerifiedClaims | VerifiedClaims[] | undefined => restrictVerifiedClaims(filterVerifiedClaims(vc, request), shares);
 
 /** The shared claims (by name) that released verified_claims carry. */
 export function namesIn(released: VerifiedClaims | VerifiedClaims[] | undefined): SharedClaim[] {
@@ -267,10 +317,23 @@ export function namesIn(released: VerifiedClaims | VerifiedClaims[] | undefined)
  * Exactly what the RP will receive for a verified ceremony (the consent page): the ID token's and
  * userinfo's claims together, as findAccount releases them.
  */
-export function releasedClaims(o: { kind: CeremonyKind; shares: readonly SharedClaim[]; framework: string; recordId: string | null; result: CeremonyResult | null; claims?: unknown; scope?: string | undefined }): SharedClaim[] {
+export function releasedClaims(o: {
+  kind: CeremonyKind;
+  shares: readonly SharedClaim[];
+  framework: string;
+  recordId: string | null;
+  result: CeremonyResult | null;
+  claims?: unknown;
+  scope?: string | undefined;
+}): SharedClaim[] {
   const names = new Set<string>(ALWAYS.filter((n) => o.shares.includes(n)));
-  const vc = o.kind === 'identity' && o.result && o.recordId ? buildVerifiedClaims({ framework: o.framework, recordId: o.recordId, result: o.result }) : undefined;
-  if (vc) for (const request of verifiedClaimsRequests(o.claims, o.scope)) for (const n of namesIn(releaseVerifiedClaims(vc, request, o.shares))) names.add(n);
+  const vc =
+    o.kind === 'identity' && o.result && o.recordId
+      ? buildVerifiedClaims({ framework: o.framework, recordId: o.recordId, result: o.result })
+      : undefined;
+  if (vc)
+    for (const request of verifiedClaimsRequests(o.claims, o.scope))
+      for (const n of namesIn(releaseVerifiedClaims(vc, request, o.shares))) names.add(n);
   return inOrder(names);
 }
 
@@ -279,5 +342,8 @@ export function requestsVerifiedClaims(claimsParam: unknown, scope: string | und
   if (scope?.split(' ').includes('identity')) return true;
   if (typeof claimsParam !== 'object' || claimsParam === null) return false;
   const c = claimsParam as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
-  return Boolean((c.id_token && Object.hasOwn(c.id_token, 'verified_claims')) || (c.userinfo && Object.hasOwn(c.userinfo, 'verified_claims')));
+  return Boolean(
+    (c.id_token && Object.hasOwn(c.id_token, 'verified_claims')) ||
+    (c.userinfo && Object.hasOwn(c.userinfo, 'verified_claims')),
+  );
 }

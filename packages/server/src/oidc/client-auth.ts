@@ -39,7 +39,10 @@ function formDecode(s: string): string {
 }
 
 /** The credentials a request presents, undefined when it presents none of the two secret methods. */
-export function presentedCredentials(authorization: string | undefined, params: URLSearchParams): Credentials | undefined {
+export function presentedCredentials(
+  authorization: string | undefined,
+  params: URLSearchParams,
+): Credentials | undefined {
   const basic = /^Basic(?:\s+(.*))?$/is.exec(authorization ?? '');
   if (basic) {
     if (params.has('client_secret')) throw new Malformed('client authentication must use one method only');
@@ -49,9 +52,18 @@ export function presentedCredentials(authorization: string | undefined, params: 
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new Malformed('the Basic credentials have no ":" between client id and secret');
     // The secret is everything after the first colon: "secret:junk" is not "secret".
-    return { method: 'client_secret_basic', clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+    return {
+      method: 'client_secret_basic',
+      clientId: formDecode(decoded.slice(0, colon)),
+      secret: formDecode(decoded.slice(colon + 1)),
+    };
   }
-  if (params.has('client_secret')) return { method: 'client_secret_post', clientId: params.get('client_id') ?? '', secret: params.get('client_secret')! };
+  if (params.has('client_secret'))
+    return {
+      method: 'client_secret_post',
+      clientId: params.get('client_id') ?? '',
+      secret: params.get('client_secret')!,
+    };
   return undefined;
 }
 
@@ -73,7 +85,12 @@ export class ClientAuthentication {
    * for oidc-provider; or says how to refuse it. Requests without secret credentials pass as they
    * are (oidc-provider refuses them, as no client may use "none").
    */
-  async authenticate(raw: { headers: Record<string, string | string[] | undefined>; body?: unknown }, body: string, address: string, log: FastifyBaseLogger): Promise<OAuthRefusal | undefined> {
+  async authenticate(
+    raw: { headers: Record<string, string | string[] | undefined>; body?: unknown },
+    body: string,
+    address: string,
+    log: FastifyBaseLogger,
+  ): Promise<OAuthRefusal | undefined> {
     const params = new URLSearchParams(body);
     const authorization = typeof raw.headers.authorization === 'string' ? raw.headers.authorization : undefined;
     let presented: Credentials | undefined;
@@ -88,14 +105,33 @@ export class ClientAuthentication {
     const wait = await this.throttle.retryAfter(this.throttle.keys('token', address, clientId));
     if (wait > 0) {
       log.info({ clientId, retryAfter: wait }, 'client authentication refused: too many failures');
-      return { status: 429, headers: { 'retry-after': String(wait), 'cache-control': 'no-store' }, body: { error: 'temporarily_unavailable', error_description: `too many failed client authentications; retry in ${wait} s` } };
+      return {
+        status: 429,
+        headers: { 'retry-after': String(wait), 'cache-control': 'no-store' },
+        body: {
+          error: 'temporarily_unavailable',
+          error_description: `too many failed client authentications; retry in ${wait} s`,
+        },
+      };
     }
     const rp = clientId ? await findRelyingParty(this.db, clientId) : undefined;
     const basic = method === 'client_secret_basic';
-    if (!rp || rp.disabledAt) return this.refuse(log, { reason: rp ? 'disabled client' : 'unknown client', clientId, basic }, this.throttle.keys('token', address));
+    if (!rp || rp.disabledAt)
+      return this.refuse(
+        log,
+        { reason: rp ? 'disabled client' : 'unknown client', clientId, basic },
+        this.throttle.keys('token', address),
+      );
     const keys = this.throttle.keys('token', address, clientId);
-    if (rp.tokenEndpointAuthMethod !== method) return this.refuse(log, { reason: `client registered for ${rp.tokenEndpointAuthMethod} used ${method}`, clientId, basic }, keys, `this client authenticates with ${rp.tokenEndpointAuthMethod}`);
-    if (!(await checkClientSecret(rp, secret))) return this.refuse(log, { reason: 'wrong client secret', clientId, basic }, keys);
+    if (rp.tokenEndpointAuthMethod !== method)
+      return this.refuse(
+        log,
+        { reason: `client registered for ${rp.tokenEndpointAuthMethod} used ${method}`, clientId, basic },
+        keys,
+        `this client authenticates with ${rp.tokenEndpointAuthMethod}`,
+      );
+    if (!(await checkClientSecret(rp, secret)))
+      return this.refuse(log, { reason: 'wrong client secret', clientId, basic }, keys);
 
     const forProvider = this.providerSecret(clientId);
     if (basic) {
@@ -107,7 +143,12 @@ export class ClientAuthentication {
     return undefined;
   }
 
-  private async refuse(log: FastifyBaseLogger, why: { reason: string; clientId?: string; basic: boolean }, keys: Parameters<AuthThrottle['failed']>[0], description = 'client authentication failed'): Promise<OAuthRefusal> {
+  private async refuse(
+    log: FastifyBaseLogger,
+    why: { reason: string; clientId?: string; basic: boolean },
+    keys: Parameters<AuthThrottle['failed']>[0],
+    description = 'client authentication failed',
+  ): Promise<OAuthRefusal> {
     await this.throttle.failed(keys);
     log.info({ clientId: why.clientId, reason: why.reason }, 'client authentication failed');
     return {

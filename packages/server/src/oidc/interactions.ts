@@ -16,7 +16,8 @@ import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kaku
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 // The page language: ?lang=, else the ui_locales of the authorization request, else Japanese.
-const langOf = (req: FastifyRequest, d?: Details): Lang => langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
+const langOf = (req: FastifyRequest, d?: Details): Lang =>
+  langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
 
 /**
  * Pages may talk to themselves and to the local holder agent (the same-device button), nothing else;
@@ -29,24 +30,35 @@ const html = (reply: FastifyReply, status: number, body: string, agentUrl?: stri
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
-    .header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${agent}; frame-ancestors 'none'`)
+    .header(
+      'content-security-policy',
+      `default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${agent}; frame-ancestors 'none'`,
+    )
     .send(body);
 };
 
-export const holderUrlOf = (platform: Pick<Platform, 'publicUrl'>, ceremonyId: string): string => `${platform.publicUrl}/holder/v1/ceremonies/${ceremonyId}`;
+export const holderUrlOf = (platform: Pick<Platform, 'publicUrl'>, ceremonyId: string): string =>
+  `${platform.publicUrl}/holder/v1/ceremonies/${ceremonyId}`;
 
-export async function interactionRoutes(app: FastifyInstance, o: { platform: Platform; provider: Provider }): Promise<void> {
+export async function interactionRoutes(
+  app: FastifyInstance,
+  o: { platform: Platform; provider: Provider },
+): Promise<void> {
   const { platform, provider } = o;
   // Browser pages, not an API: kept out of the OpenAPI document.
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
 
-  const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Details> => provider.interactionDetails(req.raw, reply.raw);
+  const details = async (req: FastifyRequest, reply: FastifyReply): Promise<Details> =>
+    provider.interactionDetails(req.raw, reply.raw);
 
   // One change listener per process feeds every progress stream (no polling per stream).
   const changes = await CeremonyChanges.start(platform.db, platform.log);
-  const streams = new ProgressStreams(changes, { perCeremony: platform.config.eventStreamsPerCeremony, perAddress: platform.config.eventStreamsPerAddress });
+  const streams = new ProgressStreams(changes, {
+    perCeremony: platform.config.eventStreamsPerCeremony,
+    perAddress: platform.config.eventStreamsPerAddress,
+  });
   app.addHook('preClose', async () => {
     streams.close();
     await changes.close();
@@ -66,13 +78,23 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     const kind = requestsVerifiedClaims(request.claims, request.scope) ? 'identity' : 'login';
     const detail = typeof d.params.statement_detail === 'string' ? d.params.statement_detail : undefined;
     // What this authorization releases is fixed here, from its request: listed, signed, enforced.
-    return createCeremony(platform, { kind, rpClientId: String(d.params.client_id), interactionUid: d.uid, request, ...(detail ? { detail } : {}) });
+    return createCeremony(platform, {
+      kind,
+      rpClientId: String(d.params.client_id),
+      interactionUid: d.uid,
+      request,
+      ...(detail ? { detail } : {}),
+    });
   };
 
   const showError = (req: FastifyRequest, reply: FastifyReply, e: unknown): FastifyReply => {
     const { status, body } = toErrorBody(e);
     if (status >= 500) req.log.error({ err: e }, 'interaction failed');
-    return html(reply, status, errorPage(langOf(req), { code: body.error.code, message: body.error.message, messageJa: body.error.message_ja }));
+    return html(
+      reply,
+      status,
+      errorPage(langOf(req), { code: body.error.code, message: body.error.message, messageJa: body.error.message_ja }),
+    );
   };
   const base = (uid: string): string => `/interaction/${encodeURIComponent(uid)}`;
 
@@ -90,15 +112,46 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
         return html(
           reply,
           200,
-          ceremonyPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony.purpose, kind: ceremony.kind, shares: sharedItems(ceremony.shares), holderUrl, qrSvg, expiresAt: ceremony.expiresAt, ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}), ...(platform.config.mode === 'sandbox' ? { sandbox: true } : {}) }),
+          ceremonyPage({
+            lang,
+            base: base(d.uid),
+            rpName: rp.name,
+            purpose: ceremony.purpose,
+            kind: ceremony.kind,
+            shares: sharedItems(ceremony.shares),
+            holderUrl,
+            qrSvg,
+            expiresAt: ceremony.expiresAt,
+            ...(platform.config.agentUrl ? { agentUrl: platform.config.agentUrl } : {}),
+            ...(platform.config.mode === 'sandbox' ? { sandbox: true } : {}),
+          }),
           platform.config.agentUrl || undefined,
         );
       }
       const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
       const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
       // Exactly what the RP will receive (the verified certificate is known now): what findAccount releases.
-      const shares = ceremony ? releasedClaims({ kind: ceremony.kind, shares: ceremony.shares, framework: rp.framework, recordId: ceremony.recordId, result: ceremony.result, ...requestOf(d) }) : [];
-      return html(reply, 200, consentPage({ lang, base: base(d.uid), rpName: rp.name, purpose: ceremony?.purpose ?? rp.purpose, shares: sharedItems(shares) }));
+      const shares = ceremony
+        ? releasedClaims({
+            kind: ceremony.kind,
+            shares: ceremony.shares,
+            framework: rp.framework,
+            recordId: ceremony.recordId,
+            result: ceremony.result,
+            ...requestOf(d),
+          })
+        : [];
+      return html(
+        reply,
+        200,
+        consentPage({
+          lang,
+          base: base(d.uid),
+          rpName: rp.name,
+          purpose: ceremony?.purpose ?? rp.purpose,
+          shares: sharedItems(shares),
+        }),
+      );
     } catch (e) {
       return showError(req, reply, e);
     }
@@ -137,8 +190,12 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     try {
       const d = await details(req, reply);
       const ceremony = await ceremonyOfInteraction(platform.db, d.uid);
-      if (!ceremony || ceremony.state !== 'completed' || !ceremony.subjectId) return reply.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
-      const result = { login: { accountId: ceremony.subjectId, acr: ACR[ceremony.kind], amr: ['hwk', 'pin'] }, ceremony: { id: ceremony.id } };
+      if (!ceremony || ceremony.state !== 'completed' || !ceremony.subjectId)
+        return reply.redirect(`/interaction/${encodeURIComponent(d.uid)}`);
+      const result = {
+        login: { accountId: ceremony.subjectId, acr: ACR[ceremony.kind], amr: ['hwk', 'pin'] },
+        ceremony: { id: ceremony.id },
+      };
       reply.hijack();
       await provider.interactionFinished(req.raw, reply.raw, result, { mergeWithLastSubmission: false });
     } catch (e) {
@@ -155,7 +212,17 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
       const view = ceremony ? statusView(ceremony) : undefined;
       if (!view?.error) return reply.redirect(base(d.uid));
       const ja = JA_MESSAGES[view.error.code];
-      return html(reply, 200, errorPage(langOf(req, d), { code: view.error.code, message: view.error.message, ...(ja ? { messageJa: ja } : {}), retryHref: `${base(d.uid)}/restart`, backHref: `${base(d.uid)}/abort` }));
+      return html(
+        reply,
+        200,
+        errorPage(langOf(req, d), {
+          code: view.error.code,
+          message: view.error.message,
+          ...(ja ? { messageJa: ja } : {}),
+          retryHref: `${base(d.uid)}/restart`,
+          backHref: `${base(d.uid)}/abort`,
+        }),
+      );
     } catch (e) {
       return showError(req, reply, e);
     }
@@ -177,17 +244,33 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
       if (d.prompt.name !== 'consent') return showError(req, reply, new Error('not at the consent step'));
       const ceremonyId = (d.lastSubmission as { ceremony?: { id?: string } } | undefined)?.ceremony?.id;
       const ceremony = ceremonyId ? await getCeremony(platform.db, ceremonyId) : undefined;
-      if (!ceremony || ceremony.state !== 'completed' || ceremony.subjectId !== d.session?.accountId) return showError(req, reply, new Error('no verified ceremony for this consent'));
+      if (!ceremony || ceremony.state !== 'completed' || ceremony.subjectId !== d.session?.accountId)
+        return showError(req, reply, new Error('no verified ceremony for this consent'));
       const clientId = String(d.params.client_id);
-      const grant = d.grantId ? ((await provider.Grant.find(d.grantId)) ?? new provider.Grant({ accountId: ceremony.subjectId, clientId })) : new provider.Grant({ accountId: ceremony.subjectId, clientId });
-      const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const grant = d.grantId
+        ? ((await provider.Grant.find(d.grantId)) ?? new provider.Grant({ accountId: ceremony.subjectId, clientId }))
+        : new provider.Grant({ accountId: ceremony.subjectId, clientId });
+      const missing = d.prompt.details as {
+        missingOIDCScope?: string[];
+        missingOIDCClaims?: string[];
+        missingResourceScopes?: Record<string, string[]>;
+      };
       if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+        grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
-      await platform.db.query('INSERT INTO grant_ceremonies (grant_id, ceremony_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET ceremony_id = EXCLUDED.ceremony_id', [grantId, ceremony.id]);
+      await platform.db.query(
+        'INSERT INTO grant_ceremonies (grant_id, ceremony_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET ceremony_id = EXCLUDED.ceremony_id',
+        [grantId, ceremony.id],
+      );
       reply.hijack();
-      await provider.interactionFinished(req.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+      await provider.interactionFinished(
+        req.raw,
+        reply.raw,
+        { consent: { grantId } },
+        { mergeWithLastSubmission: true },
+      );
     } catch (e) {
       if (reply.sent) throw e;
       return showError(req, reply, e);
@@ -198,14 +281,18 @@ export async function interactionRoutes(app: FastifyInstance, o: { platform: Pla
     try {
       await details(req, reply);
       reply.hijack();
-      await provider.interactionFinished(req.raw, reply.raw, { error: 'access_denied', error_description: 'the holder cancelled' }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req.raw,
+        reply.raw,
+        { error: 'access_denied', error_description: 'the holder cancelled' },
+        { mergeWithLastSubmission: false },
+      );
     } catch (e) {
       if (reply.sent) throw e;
       return showError(req, reply, e);
     }
   });
 }
-
 
 // The stored error message is the verifier's English one; the page shows the advice of @kakunin/web
 // and, in Japanese, this short detail.

@@ -8,34 +8,63 @@ import type { Database } from '../db/database.js';
 import { findRelyingParty } from '../relying-parties.js';
 import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
-import { ACR, EVIDENCE_TYPES, RECORD_CLAIM, TRUST_FRAMEWORKS, VERIFIED_CLAIM_NAMES, buildVerifiedClaims, releaseVerifiedClaims } from './claims.js';
+import {
+  ACR,
+  EVIDENCE_TYPES,
+  RECORD_CLAIM,
+  TRUST_FRAMEWORKS,
+  VERIFIED_CLAIM_NAMES,
+  buildVerifiedClaims,
+  releaseVerifiedClaims,
+} from './claims.js';
 import { errorPage } from '@kakunin/web';
-
 
 /** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
 async function ceremonyOfGrant(db: Database, grantId: string | undefined) {
   if (!grantId) return undefined;
-  const [row] = await db.query<{ ceremony_id: string }>('SELECT ceremony_id FROM grant_ceremonies WHERE grant_id = $1', [grantId]);
+  const [row] = await db.query<{ ceremony_id: string }>(
+    'SELECT ceremony_id FROM grant_ceremonies WHERE grant_id = $1',
+    [grantId],
+  );
   return row ? findCeremony(db, row.ceremony_id) : undefined;
 }
 
-export function createProvider(o: { issuer: string; db: Database; secrets: PlatformSecrets; clientSecret: (clientId: string) => string; frameworks?: readonly string[] }): Provider {
+export function createProvider(o: {
+  issuer: string;
+  db: Database;
+  secrets: PlatformSecrets;
+  clientSecret: (clientId: string) => string;
+  frameworks?: readonly string[];
+}): Provider {
   const { db } = o;
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(
-    new interactionPolicy.Check('jpki_ceremony_required', 'a JPKI ceremony is required for every authorization', (ctx: KoaContextWithOIDC) =>
-      ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
-    ),
-  );
+  policy
+    .get('login')!
+    .checks.add(
+      new interactionPolicy.Check(
+        'jpki_ceremony_required',
+        'a JPKI ceremony is required for every authorization',
+        (ctx: KoaContextWithOIDC) =>
+          ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+      ),
+    );
 
   const configuration: Configuration = {
     adapter: adapterFactory(db, o.clientSecret),
     clients: [],
     scopes: ['openid', 'identity'],
-    claims: { acr: null, amr: null, auth_time: null, sid: null, openid: ['sub', RECORD_CLAIM], identity: ['verified_claims'] },
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      openid: ['sub', RECORD_CLAIM],
+      identity: ['verified_claims'],
+    },
     acrValues: [ACR.login, ACR.identity],
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(o.secrets.pairwiseSalt, client.clientId, accountId),
+    pairwiseIdentifier: async (_ctx, accountId, client) =>
+      pairwiseSubject(o.secrets.pairwiseSalt, client.clientId, accountId),
     pkce: { required: () => true },
     responseTypes: ['code'],
     // The RP's own content for the signed statement of an identity ceremony (see ceremonies.ts).
@@ -64,13 +93,20 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     findAccount: async (ctx, sub, token) => ({
       accountId: sub,
       claims: async (_use, _scope, requested) => {
-        const grantId = (token as { grantId?: string } | undefined)?.grantId ?? ctx.oidc.entities.AuthorizationCode?.grantId ?? ctx.oidc.entities.AccessToken?.grantId;
+        const grantId =
+          (token as { grantId?: string } | undefined)?.grantId ??
+          ctx.oidc.entities.AuthorizationCode?.grantId ??
+          ctx.oidc.entities.AccessToken?.grantId;
         const ceremony = await ceremonyOfGrant(db, grantId);
         if (!ceremony || ceremony.subjectId !== sub || !ceremony.recordId) return { sub };
         const base = { sub, ...(ceremony.shares.includes(RECORD_CLAIM) ? { [RECORD_CLAIM]: ceremony.recordId } : {}) };
         if (ceremony.kind !== 'identity' || !ceremony.result) return base;
         const rp = await findRelyingParty(db, ceremony.rpClientId);
-        const vc = buildVerifiedClaims({ framework: rp?.framework ?? 'jp_aml', recordId: ceremony.recordId, result: ceremony.result });
+        const vc = buildVerifiedClaims({
+          framework: rp?.framework ?? 'jp_aml',
+          recordId: ceremony.recordId,
+          result: ceremony.result,
+        });
         if (!vc) return base;
         // What this use asks for, and never more than the ceremony listed and the holder signed.
         const wanted = (requested as Record<string, unknown> | undefined)?.verified_claims;
@@ -80,7 +116,10 @@ export function createProvider(o: { issuer: string; db: Database; secrets: Platf
     }),
     renderError: async (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = errorPage('ja', { code: String(out.error ?? 'error'), message: String(out.error_description ?? out.error ?? 'error') });
+      ctx.body = errorPage('ja', {
+        code: String(out.error ?? 'error'),
+        message: String(out.error_description ?? out.error ?? 'error'),
+      });
     },
     // Never reuse an earlier grant: every authorization gets the consent of its own ceremony, so a
     // token can only carry the claims that ceremony verified.

@@ -39,7 +39,8 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      if (!isPlainObject(value)) throw new TypeError(`canonicalJson: ${Object.prototype.toString.call(value)} is not a JSON value`);
+      if (!isPlainObject(value))
+        throw new TypeError(`canonicalJson: ${Object.prototype.toString.call(value)} is not a JSON value`);
       const entries = Object.keys(value)
         .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
         .sort()
@@ -60,8 +61,12 @@ const isPlainObject = (v: object): boolean => {
 
 const DIGIT = '0-9\uFF10-\uFF19';
 // 12 digits, ASCII or full-width, alone or written 4-4-4 with one kind of space or hyphen between groups.
-const MY_NUMBER_LIKE = new RegExp(`(?<![${DIGIT}])([${DIGIT}]{4})([ \\u3000\\-\\uFF0D\\u2010-\\u2015\\u2212]?)([${DIGIT}]{4})\\2([${DIGIT}]{4})(?![${DIGIT}])`, 'g');
-const toAscii = (s: string): string => s.replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+const MY_NUMBER_LIKE = new RegExp(
+  `(?<![${DIGIT}])([${DIGIT}]{4})([ \\u3000\\-\\uFF0D\\u2010-\\u2015\\u2212]?)([${DIGIT}]{4})\\2([${DIGIT}]{4})(?![${DIGIT}])`,
+  'g',
+);
+const toAscii = (s: string): string =>
+  s.replace(/[\uFF10-\uFF19]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
 /**
  * Masks every My Number in a text: a run of exactly 12 digits (ASCII or full-width, optionally
@@ -121,7 +126,8 @@ export function guardPayload(payload: Record<string, unknown>): { payload: Recor
           return v.toISOString();
         }
         if (Array.isArray(v)) return v.map((x, i) => (x === undefined ? null : walk(x, `${path}[${i}]`)));
-        if (!isPlainObject(v)) throw new TypeError(`record payload ${path}: ${Object.prototype.toString.call(v)} is not a JSON value`);
+        if (!isPlainObject(v))
+          throw new TypeError(`record payload ${path}: ${Object.prototype.toString.call(v)} is not a JSON value`);
         const out: Record<string, unknown> = {};
         for (const [k, x] of Object.entries(v)) if (x !== undefined) out[text(k)] = walk(x, `${path}.${k}`);
         return out;
@@ -149,7 +155,19 @@ export interface ChainedColumns {
 
 /** The v1 entry: the text a v1 row's hash is taken over. */
 export function v1EntryText(prevHash: string, c: ChainedColumns): string {
-  return canonicalJson([RECORD_HASH_VERSION, prevHash, c.id, c.seq, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]);
+  return canonicalJson([
+    RECORD_HASH_VERSION,
+    prevHash,
+    c.id,
+    c.seq,
+    c.createdAt.toISOString(),
+    c.rpClientId,
+    c.ceremonyId,
+    c.subjectId,
+    c.framework,
+    c.outcome,
+    c.payloadHash,
+  ]);
 }
 
 /** The v1 row hash (see the header of this file). */
@@ -159,7 +177,17 @@ export function recordHash(prevHash: string, c: ChainedColumns): string {
 
 /** The v2 (log) entry of a record: its fixed columns and payload hash. */
 export function entryText(c: Omit<ChainedColumns, 'seq'>): string {
-  return canonicalJson([RECORD_ENTRY_VERSION, c.id, c.createdAt.toISOString(), c.rpClientId, c.ceremonyId, c.subjectId, c.framework, c.outcome, c.payloadHash]);
+  return canonicalJson([
+    RECORD_ENTRY_VERSION,
+    c.id,
+    c.createdAt.toISOString(),
+    c.rpClientId,
+    c.ceremonyId,
+    c.subjectId,
+    c.framework,
+    c.outcome,
+    c.payloadHash,
+  ]);
 }
 
 const columnsOf = (r: RecordRow): ChainedColumns => ({
@@ -175,7 +203,8 @@ const columnsOf = (r: RecordRow): ChainedColumns => ({
 });
 
 /** Whether a v1 chain row's hash is the one its columns and prev_hash give. */
-export const v1RowHashIntact = (r: RecordRow): boolean => r.hash !== null && recordHash(r.prev_hash ?? '', columnsOf(r)) === r.hash;
+export const v1RowHashIntact = (r: RecordRow): boolean =>
+  r.hash !== null && recordHash(r.prev_hash ?? '', columnsOf(r)) === r.hash;
 
 /** The entry a row's leaf hash must be taken over: its v1 entry for a chain row, else its v2 entry. */
 export function rowEntryText(r: RecordRow): string {
@@ -211,7 +240,8 @@ export interface RecordRow {
   integrated_at: Date | null;
 }
 
-export const RECORD_COLUMNS = 'seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash, purged_at, entry_version, leaf_hash, leaf_index, integrated_at';
+export const RECORD_COLUMNS =
+  'seq, id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, prev_hash, hash, purged_at, entry_version, leaf_hash, leaf_index, integrated_at';
 
 /** Normalises a row as either driver returns it (timestamps as Date, bigint as string). */
 export function normaliseRow(r: RecordRow): RecordRow {
@@ -231,7 +261,13 @@ export function normaliseRow(r: RecordRow): RecordRow {
  * Pages through `records` in seq order, or in leaf order (`by: 'leaf_index'`, integrated rows only);
  * keyset pagination, so memory stays at one page. `where` is trusted SQL; values go in `params`.
  */
-export async function* recordPages(db: Queryable, where = 'TRUE', params: readonly SqlValue[] = [], pageSize = PAGE, by: 'seq' | 'leaf_index' = 'seq'): AsyncGenerator<RecordRow[]> {
+export async function* recordPages(
+  db: Queryable,
+  where = 'TRUE',
+  params: readonly SqlValue[] = [],
+  pageSize = PAGE,
+  by: 'seq' | 'leaf_index' = 'seq',
+): AsyncGenerator<RecordRow[]> {
   let after = '-1';
   const n = params.length;
   while (true) {
@@ -257,7 +293,9 @@ export const PURGE_EVENT = 'retention_purge';
  * and never advanced the sequence, so the first log entry would otherwise reuse a v1 row's seq.
  */
 export async function fillV1LeafHashes(tx: Queryable): Promise<void> {
-  await tx.query(`SELECT setval(pg_get_serial_sequence('records', 'seq'), max(seq)) FROM records HAVING max(seq) IS NOT NULL`);
+  await tx.query(
+    `SELECT setval(pg_get_serial_sequence('records', 'seq'), max(seq)) FROM records HAVING max(seq) IS NOT NULL`,
+  );
   let after = '-1';
   for (;;) {
     const rows = await tx.query<RecordRow>(

@@ -67,12 +67,20 @@ export const CSV_COLUMNS = [
 
 /** One CSV field: formula-neutralised, then quoted when RFC 4180 requires it. */
 export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let s =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** A record flattened to the CSV columns. */
 export function flattenRecord(r: RecordRow): Record<(typeof CSV_COLUMNS)[number], unknown> {
@@ -148,8 +156,13 @@ const jsonRecord = (r: RecordRow): Record<string, unknown> => ({
 });
 
 /** Writes the selected records through `write` (awaited, so a slow sink applies back-pressure); returns how many. */
-export async function exportRecords(db: Queryable, options: ExportOptions, write: (chunk: string) => void | Promise<void>): Promise<{ exported: number }> {
-  if (options.format !== 'json' && options.format !== 'csv') throw new RangeError(`unknown export format ${String(options.format)}`);
+export async function exportRecords(
+  db: Queryable,
+  options: ExportOptions,
+  write: (chunk: string) => void | Promise<void>,
+): Promise<{ exported: number }> {
+  if (options.format !== 'json' && options.format !== 'csv')
+    throw new RangeError(`unknown export format ${String(options.format)}`);
   const conditions: string[] = [];
   const params: SqlValue[] = [];
   const add = (sql: string, value: SqlValue): void => {

@@ -36,9 +36,31 @@ export {
   type LogIdentity,
   type SequencerOptions,
 } from './log.js';
-export { inclusionProof, consistencyProof, checkpointAt, type InclusionAnswer, type ConsistencyAnswer } from './proofs.js';
-export { verifyLog, type LogProblem, type LogProblemCode, type LogVerification, type VerifyLogOptions } from './verify-log.js';
-export { citationFor, citationReference, jstDate, CITATIONS, RECORD_METHODS, METHOD_LABELS_JA, type Citation, type CitationConfidence, type RecordMethod } from './citations.js';
+export {
+  inclusionProof,
+  consistencyProof,
+  checkpointAt,
+  type InclusionAnswer,
+  type ConsistencyAnswer,
+} from './proofs.js';
+export {
+  verifyLog,
+  type LogProblem,
+  type LogProblemCode,
+  type LogVerification,
+  type VerifyLogOptions,
+} from './verify-log.js';
+export {
+  citationFor,
+  citationReference,
+  jstDate,
+  CITATIONS,
+  RECORD_METHODS,
+  METHOD_LABELS_JA,
+  type Citation,
+  type CitationConfidence,
+  type RecordMethod,
+} from './citations.js';
 export {
   verificationPayload,
   appendVerificationRecord,

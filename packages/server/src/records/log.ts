@@ -7,7 +7,19 @@
 // sequencer killed half-way leaves nothing behind, and the next one (in any process) starts over.
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { appendLeaves, decodeEdge, leafHash, edgeRoot, emptyEdge, encodeEdge, ed25519Signer, signCheckpoint, verifierKey, type NoteSigner, type TreeEdge } from '@kakunin/tlog';
+import {
+  appendLeaves,
+  decodeEdge,
+  leafHash,
+  edgeRoot,
+  emptyEdge,
+  encodeEdge,
+  ed25519Signer,
+  signCheckpoint,
+  verifierKey,
+  type NoteSigner,
+  type TreeEdge,
+} from '@kakunin/tlog';
 import type { Queryable } from '../db/database.js';
 import type { MasterKey } from '../master-key.js';
 import { sharedSecret } from '../secrets.js';
@@ -53,13 +65,23 @@ export interface PreparedRecord {
 
 export function prepareRecord(input: AppendRecordInput): PreparedRecord {
   if (!input.framework) throw new TypeError('appendRecord: framework is required');
-  if (!['verified', 'rejected', 'note'].includes(input.outcome)) throw new TypeError(`appendRecord: unknown outcome ${String(input.outcome)}`);
+  if (!['verified', 'rejected', 'note'].includes(input.outcome))
+    throw new TypeError(`appendRecord: unknown outcome ${String(input.outcome)}`);
   if (input.at && Number.isNaN(input.at.getTime())) throw new TypeError('appendRecord: invalid at');
   const { payload, masked } = guardPayload(input.payload);
   const hashOfPayload = payloadHash(payload);
   const createdAt = new Date((input.at ?? new Date()).getTime());
   const id = input.id ?? newRecordId();
-  const entry = entryText({ id, createdAt, rpClientId: input.rpClientId, ceremonyId: input.ceremonyId, subjectId: input.subjectId, framework: input.framework, outcome: input.outcome, payloadHash: hashOfPayload });
+  const entry = entryText({
+    id,
+    createdAt,
+    rpClientId: input.rpClientId,
+    ceremonyId: input.ceremonyId,
+    subjectId: input.subjectId,
+    framework: input.framework,
+    outcome: input.outcome,
+    payloadHash: hashOfPayload,
+  });
   return {
     id,
     createdAt,
@@ -77,10 +99,22 @@ export function prepareRecord(input: AppendRecordInput): PreparedRecord {
 
 /** The columns and values of a prepared record, for an INSERT whose parameters start at `$first`. */
 export function recordInsert(r: PreparedRecord, first: number): { columns: string; values: string; params: unknown[] } {
-  const params = [r.id, r.createdAt, r.rpClientId, r.ceremonyId, r.subjectId, r.framework, r.outcome, r.payload, r.payloadHash, r.leafHash];
+  const params = [
+    r.id,
+    r.createdAt,
+    r.rpClientId,
+    r.ceremonyId,
+    r.subjectId,
+    r.framework,
+    r.outcome,
+    r.payload,
+    r.payloadHash,
+    r.leafHash,
+  ];
   const casts = ['', '::timestamptz', '', '', '', '', '', '::jsonb', '', '::bytea'];
   return {
-    columns: 'id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, leaf_hash',
+    columns:
+      'id, created_at, rp_client_id, ceremony_id, subject_id, framework, outcome, payload, payload_hash, leaf_hash',
     values: params.map((_, i) => `$${first + i}${casts[i]}`).join(', '),
     params,
   };
@@ -93,8 +127,17 @@ export function recordInsert(r: PreparedRecord, first: number): { columns: strin
 export async function appendRecord(tx: Queryable, input: AppendRecordInput): Promise<AppendedRecord> {
   const r = prepareRecord(input);
   const ins = recordInsert(r, 1);
-  const [row] = await tx.query<{ seq: string }>(`INSERT INTO records (${ins.columns}) VALUES (${ins.values}) RETURNING seq::text AS seq`, ins.params as never[]);
-  return { id: r.id, seq: String(row!.seq), leafHash: r.leafHash.toString('hex'), createdAt: r.createdAt, masked: r.masked };
+  const [row] = await tx.query<{ seq: string }>(
+    `INSERT INTO records (${ins.columns}) VALUES (${ins.values}) RETURNING seq::text AS seq`,
+    ins.params as never[],
+  );
+  return {
+    id: r.id,
+    seq: String(row!.seq),
+    leafHash: r.leafHash.toString('hex'),
+    createdAt: r.createdAt,
+    masked: r.masked,
+  };
 }
 
 // ---- the log's key and origin ---------------------------------------------------------------
@@ -122,7 +165,12 @@ export async function logIdentity(db: Queryable, key: MasterKey, origin: string)
   });
   const privateKey = createPrivateKey({ key: Buffer.from(stored.pkcs8, 'base64'), format: 'der', type: 'pkcs8' });
   const publicKey = createPublicKey(privateKey);
-  return { origin: stored.origin, signer: ed25519Signer(stored.origin, privateKey), verifierKey: verifierKey(stored.origin, publicKey), publicKey };
+  return {
+    origin: stored.origin,
+    signer: ed25519Signer(stored.origin, privateKey),
+    verifierKey: verifierKey(stored.origin, publicKey),
+    publicKey,
+  };
 }
 
 /** The log's verifier key when a server has created the log key (read-only: never creates it). */
@@ -169,14 +217,24 @@ export async function latestCheckpoint(db: Queryable): Promise<LatestCheckpoint 
   );
   if (!row) return undefined;
   const size = Number(row.tree_size);
-  return { treeSize: size, root: Buffer.from(row.root_hash), note: row.note, edge: decodeEdge(size, Buffer.from(row.edge)), createdAt: new Date(row.created_at) };
+  return {
+    treeSize: size,
+    root: Buffer.from(row.root_hash),
+    note: row.note,
+    edge: decodeEdge(size, Buffer.from(row.edge)),
+    createdAt: new Date(row.created_at),
+  };
 }
 
 /**
  * Integrates the committed leaves not yet in the tree (up to MAX_BATCH), in one transaction: indices,
  * new nodes, signed checkpoint. With an empty log it writes the checkpoint of the empty tree once.
  */
-export async function integrate(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> }, identity: LogIdentity, now: () => Date = () => new Date()): Promise<Integration> {
+export async function integrate(
+  db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> },
+  identity: LogIdentity,
+  now: () => Date = () => new Date(),
+): Promise<Integration> {
   return db.transaction(async (tx) => {
     const [lock] = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${SEQUENCER_LOCK}) AS locked`);
     if (!lock?.locked) return { integrated: 0, treeSize: -1, delays: [], busy: true as const };
@@ -186,7 +244,10 @@ export async function integrate(db: { transaction<T>(fn: (tx: Queryable) => Prom
     );
     if (rows.length === 0 && latest) return { integrated: 0, treeSize: latest.treeSize, delays: [] };
     const edge = latest?.edge ?? emptyEdge();
-    const { edge: next, nodes } = appendLeaves(edge, rows.map((r) => Buffer.from(r.leaf_hash)));
+    const { edge: next, nodes } = appendLeaves(
+      edge,
+      rows.map((r) => Buffer.from(r.leaf_hash)),
+    );
     const at = now();
     if (rows.length > 0) {
       const indexed = rows.map((r, i) => ({ seq: r.seq, idx: edge.size + i }));
@@ -197,7 +258,8 @@ export async function integrate(db: { transaction<T>(fn: (tx: Queryable) => Prom
         [JSON.stringify(indexed), at],
       );
       // A row that changed under us (it cannot, with the lock held) must not leave a hole in the tree.
-      if (updated[0]?.n !== rows.length) throw new Error(`log sequencer: indexed ${updated[0]?.n ?? 0} of ${rows.length} leaves; nothing committed`);
+      if (updated[0]?.n !== rows.length)
+        throw new Error(`log sequencer: indexed ${updated[0]?.n ?? 0} of ${rows.length} leaves; nothing committed`);
       if (nodes.length > 0) {
         await tx.query(
           `INSERT INTO log_nodes (level, idx, hash)
@@ -208,15 +270,27 @@ export async function integrate(db: { transaction<T>(fn: (tx: Queryable) => Prom
     }
     const root = edgeRoot(next);
     const note = signCheckpoint({ origin: identity.origin, size: next.size, root, extensions: [] }, identity.signer);
-    await tx.query('INSERT INTO log_checkpoints (tree_size, root_hash, note, edge, created_at) VALUES ($1, $2, $3, $4, $5)', [next.size, root, note, encodeEdge(next), at]);
-    return { integrated: rows.length, treeSize: next.size, delays: rows.map((r) => (at.getTime() - new Date(r.created_at).getTime()) / 1000) };
+    await tx.query(
+      'INSERT INTO log_checkpoints (tree_size, root_hash, note, edge, created_at) VALUES ($1, $2, $3, $4, $5)',
+      [next.size, root, note, encodeEdge(next), at],
+    );
+    return {
+      integrated: rows.length,
+      treeSize: next.size,
+      delays: rows.map((r) => (at.getTime() - new Date(r.created_at).getTime()) / 1000),
+    };
   });
 }
 
 /** How many committed records wait for the sequencer, and how long the oldest has waited. */
 export async function logBacklog(db: Queryable, now = new Date()): Promise<{ pending: number; oldestSeconds: number }> {
-  const [row] = await db.query<{ pending: number; oldest: Date | null }>('SELECT count(*)::int AS pending, min(created_at) AS oldest FROM records WHERE leaf_index IS NULL');
-  return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000) : 0 };
+  const [row] = await db.query<{ pending: number; oldest: Date | null }>(
+    'SELECT count(*)::int AS pending, min(created_at) AS oldest FROM records WHERE leaf_index IS NULL',
+  );
+  return {
+    pending: row?.pending ?? 0,
+    oldestSeconds: row?.oldest ? Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000) : 0,
+  };
 }
 
 export interface SequencerOptions {

@@ -18,8 +18,25 @@ export interface VerificationRecordInput {
   subjectId: string | null;
   outcome: 'verified' | 'rejected';
   error?: { code: string; message: string };
-  certificate?: { kind: 'auth' | 'sign'; issuer: string; issuerId: string; serial: string; notBefore: Date; notAfter: Date; medium: string; environment: string };
-  basic4?: { name: string; nameSubstitute: string; address: string; addressSubstitute: string; birthDate: string; sex: string; sexCode: string };
+  certificate?: {
+    kind: 'auth' | 'sign';
+    issuer: string;
+    issuerId: string;
+    serial: string;
+    notBefore: Date;
+    notAfter: Date;
+    medium: string;
+    environment: string;
+  };
+  basic4?: {
+    name: string;
+    nameSubstitute: string;
+    address: string;
+    addressSubstitute: string;
+    birthDate: string;
+    sex: string;
+    sexCode: string;
+  };
   /** `reused`: an earlier OCSP answer within the ceremony kind's reuse window; `checkedAt` is when it was asked. */
   revocation?: { source: string; status: string; thisUpdate?: Date; nextUpdate?: Date; checkedAt: Date; reused?: true };
 }
@@ -29,18 +46,23 @@ export const VERIFICATION_PAYLOAD_SCHEMA = 'kakunin.record.verification/1';
 export const PLATFORM_NAME = 'Kakunin';
 export const PLATFORM_VERSION: string = (() => {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string })
+        .version ?? '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }
 })();
 
-export const methodForCeremony = (kind: 'login' | 'identity'): RecordMethod => (kind === 'identity' ? 'jpki_signature' : 'jpki_user_authentication');
+export const methodForCeremony = (kind: 'login' | 'identity'): RecordMethod =>
+  kind === 'identity' ? 'jpki_signature' : 'jpki_user_authentication';
 
 function recordType(framework: string, kind: 'login' | 'identity'): { code: string; ja: string } {
   if (kind === 'login') return { code: 'authentication_record', ja: '当人認証の記録' };
   if (framework === 'jp_aml') return { code: 'jp_aml_confirmation_record', ja: '確認記録(犯罪収益移転防止法第6条)' };
-  if (framework === 'jp_mpiupa') return { code: 'jp_mpiupa_identification_record', ja: '本人確認記録(携帯電話不正利用防止法第4条)' };
+  if (framework === 'jp_mpiupa')
+    return { code: 'jp_mpiupa_identification_record', ja: '本人確認記録(携帯電話不正利用防止法第4条)' };
   return { code: 'identity_verification_record', ja: '本人確認の記録' };
 }
 

@@ -3,7 +3,14 @@
 // for a tree size with a signed checkpoint, which goes into the bundle: with the log's public key a
 // relying party can check the bundle offline, years later (`kakunin records check-proof`).
 
-import { buildConsistencyProof, buildInclusionProof, consistencyProofNodes, inclusionProofNodes, type InclusionBundle, type NodeId } from '@kakunin/tlog';
+import {
+  buildConsistencyProof,
+  buildInclusionProof,
+  consistencyProofNodes,
+  inclusionProofNodes,
+  type InclusionBundle,
+  type NodeId,
+} from '@kakunin/tlog';
 import type { Queryable } from '../db/database.js';
 import { InvalidRequest, NoSuchCheckpoint, NotFound, RecordNotIntegrated } from '../errors.js';
 import { RECORD_COLUMNS, normaliseRow, rowEntryText, type RecordRow } from './chain.js';
@@ -30,17 +37,25 @@ async function nodeLookup(db: Queryable, nodes: readonly NodeId[]): Promise<(n: 
 }
 
 /** The signed checkpoint of a tree size (the latest when absent). */
-export async function checkpointAt(db: Queryable, size?: number): Promise<{ treeSize: number; note: string; createdAt: Date }> {
+export async function checkpointAt(
+  db: Queryable,
+  size?: number,
+): Promise<{ treeSize: number; note: string; createdAt: Date }> {
   const latest = await latestCheckpoint(db);
   if (!latest) throw new NoSuchCheckpoint(size ?? 0, 0);
-  if (size === undefined || size === latest.treeSize) return { treeSize: latest.treeSize, note: latest.note, createdAt: latest.createdAt };
-  const [row] = await db.query<{ note: string; created_at: Date }>('SELECT note, created_at FROM log_checkpoints WHERE tree_size = $1', [size]);
+  if (size === undefined || size === latest.treeSize)
+    return { treeSize: latest.treeSize, note: latest.note, createdAt: latest.createdAt };
+  const [row] = await db.query<{ note: string; created_at: Date }>(
+    'SELECT note, created_at FROM log_checkpoints WHERE tree_size = $1',
+    [size],
+  );
   if (!row) throw new NoSuchCheckpoint(size, latest.treeSize);
   return { treeSize: size, note: row.note, createdAt: new Date(row.created_at) };
 }
 
 const checkSize = (n: number | undefined, what: string): void => {
-  if (n !== undefined && (!Number.isSafeInteger(n) || n < 0)) throw new InvalidRequest(`${what} must be a whole number ≥ 0`);
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 0))
+    throw new InvalidRequest(`${what} must be a whole number ≥ 0`);
 };
 
 export interface InclusionAnswer extends InclusionBundle {
@@ -54,19 +69,26 @@ export interface InclusionAnswer extends InclusionBundle {
  * latest checkpoint). `rpClientId`: answer only for that RP's records (an RP asking for another's
  * record is told it does not exist).
  */
-export async function inclusionProof(db: Queryable, o: { recordId?: string; leafIndex?: number; treeSize?: number; rpClientId?: string }): Promise<InclusionAnswer> {
+export async function inclusionProof(
+  db: Queryable,
+  o: { recordId?: string; leafIndex?: number; treeSize?: number; rpClientId?: string },
+): Promise<InclusionAnswer> {
   checkSize(o.leafIndex, 'leaf_index');
   checkSize(o.treeSize, 'tree_size');
-  if ((o.recordId === undefined) === (o.leafIndex === undefined)) throw new InvalidRequest('name the record by record_id or by leaf_index (one of them)');
-  const [raw] = o.recordId !== undefined
-    ? await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [o.recordId])
-    : await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE leaf_index = $1`, [o.leafIndex!]);
+  if ((o.recordId === undefined) === (o.leafIndex === undefined))
+    throw new InvalidRequest('name the record by record_id or by leaf_index (one of them)');
+  const [raw] =
+    o.recordId !== undefined
+      ? await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [o.recordId])
+      : await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE leaf_index = $1`, [o.leafIndex!]);
   const what = o.recordId !== undefined ? `record ${o.recordId}` : `leaf ${o.leafIndex}`;
-  if (!raw || (o.rpClientId !== undefined && raw.rp_client_id !== o.rpClientId)) throw new NotFound(`no ${what}${o.rpClientId !== undefined ? ' of this relying party' : ''}`);
+  if (!raw || (o.rpClientId !== undefined && raw.rp_client_id !== o.rpClientId))
+    throw new NotFound(`no ${what}${o.rpClientId !== undefined ? ' of this relying party' : ''}`);
   const row = normaliseRow(raw);
   const checkpoint = await checkpointAt(db, o.treeSize);
   if (row.leaf_index === null || Number(row.leaf_index) >= checkpoint.treeSize) {
-    if (o.treeSize !== undefined && row.leaf_index !== null) throw new InvalidRequest(`${what} is leaf ${row.leaf_index}, not in the tree of size ${o.treeSize}`);
+    if (o.treeSize !== undefined && row.leaf_index !== null)
+      throw new InvalidRequest(`${what} is leaf ${row.leaf_index}, not in the tree of size ${o.treeSize}`);
     throw new RecordNotIntegrated(row.id);
   }
   const index = Number(row.leaf_index);
@@ -92,11 +114,15 @@ export interface ConsistencyAnswer {
 }
 
 /** The consistency proof between two checkpointed tree sizes (second: default the latest). */
-export async function consistencyProof(db: Queryable, o: { first: number; second?: number }): Promise<ConsistencyAnswer> {
+export async function consistencyProof(
+  db: Queryable,
+  o: { first: number; second?: number },
+): Promise<ConsistencyAnswer> {
   checkSize(o.first, 'first');
   checkSize(o.second, 'second');
   const second = await checkpointAt(db, o.second);
-  if (o.first > second.treeSize) throw new InvalidRequest(`first (${o.first}) is larger than second (${second.treeSize})`);
+  if (o.first > second.treeSize)
+    throw new InvalidRequest(`first (${o.first}) is larger than second (${second.treeSize})`);
   const first = await checkpointAt(db, o.first);
   const lookup = await nodeLookup(db, consistencyProofNodes(o.first, second.treeSize));
   return {

@@ -2,7 +2,16 @@
 // personal field — and one record with the state of its own leaf (and v1 links).
 
 import type { Queryable, SqlValue } from '../db/database.js';
-import { GENESIS_HASH, RECORD_COLUMNS, normaliseRow, payloadHash, rowLeafHash, v1RowHashIntact, type RecordOutcome, type RecordRow } from './chain.js';
+import {
+  GENESIS_HASH,
+  RECORD_COLUMNS,
+  normaliseRow,
+  payloadHash,
+  rowLeafHash,
+  v1RowHashIntact,
+  type RecordOutcome,
+  type RecordRow,
+} from './chain.js';
 
 export interface RecordSearch {
   rpClientId?: string;
@@ -29,7 +38,10 @@ export async function searchRecords(db: Queryable, q: RecordSearch): Promise<Rec
   if (q.outcome) add('outcome = ?', q.outcome);
   if (q.before) add('seq < ?::bigint', q.before);
   const limit = Math.max(1, Math.min(1000, Math.floor(q.limit)));
-  const rows = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}`, params);
+  const rows = await db.query<RecordRow>(
+    `SELECT ${RECORD_COLUMNS} FROM records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}`,
+    params,
+  );
   return rows.map(normaliseRow);
 }
 
@@ -45,13 +57,19 @@ export interface RecordLogStatus {
 }
 
 /** One record and whether its payload, its leaf hash (and, for a v1 row, its chain links) are intact. */
-export async function recordWithLogStatus(db: Queryable, id: string): Promise<{ record: RecordRow; status: RecordLogStatus } | undefined> {
+export async function recordWithLogStatus(
+  db: Queryable,
+  id: string,
+): Promise<{ record: RecordRow; status: RecordLogStatus } | undefined> {
   const [raw] = await db.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
   if (!raw) return undefined;
   const r = normaliseRow(raw);
   let v1: RecordLogStatus['v1'];
   if (r.entry_version === 1) {
-    const [prev] = await db.query<{ hash: string }>('SELECT hash FROM records WHERE entry_version = 1 AND seq < $1::bigint ORDER BY seq DESC LIMIT 1', [r.seq]);
+    const [prev] = await db.query<{ hash: string }>(
+      'SELECT hash FROM records WHERE entry_version = 1 AND seq < $1::bigint ORDER BY seq DESC LIMIT 1',
+      [r.seq],
+    );
     v1 = {
       hashIntact: v1RowHashIntact(r),
       linkedToPrevious: r.prev_hash === (prev?.hash ?? GENESIS_HASH),

@@ -76,9 +76,17 @@ export interface EndOptions {
  * Once the end has come, monitoring of the pair's certificates stops at once (the revocation
  * monitor would do it on its next run): revocation data may be used only for a live relationship.
  */
-export async function endRelationship(db: Database, rpClientId: string, subjectId: string, at: Date, o: EndOptions = {}): Promise<RelationshipEnd> {
+export async function endRelationship(
+  db: Database,
+  rpClientId: string,
+  subjectId: string,
+  at: Date,
+  o: EndOptions = {},
+): Promise<RelationshipEnd> {
   return db.transaction(async (tx) => {
-    const [rp] = await tx.query<{ framework: string }>('SELECT framework FROM relying_parties WHERE client_id = $1', [rpClientId]);
+    const [rp] = await tx.query<{ framework: string }>('SELECT framework FROM relying_parties WHERE client_id = $1', [
+      rpClientId,
+    ]);
     if (!rp) throw new NotFound(`no relying party ${rpClientId}`);
     const [subject] = await tx.query<{ id: string }>('SELECT id FROM subjects WHERE id = $1', [subjectId]);
     if (!subject) throw new NotFound(`no subject ${subjectId}`);
@@ -89,13 +97,24 @@ export async function endRelationship(db: Database, rpClientId: string, subjectI
     const previousEndedAt = before?.ended_at ? new Date(before.ended_at) : null;
     const endedAt = o.ifOpen && previousEndedAt ? previousEndedAt : at;
     const policy = retentionPolicy(rp.framework);
-    const done = { endedAt, previousEndedAt, framework: rp.framework, retainedUntil: retentionEnd(endedAt, policy.years) };
+    const done = {
+      endedAt,
+      previousEndedAt,
+      framework: rp.framework,
+      retainedUntil: retentionEnd(endedAt, policy.years),
+    };
     // An end still to come (the admin API may set one) leaves it to the monitor's run after it.
     const stopMonitoring = async (): Promise<number> =>
       endedAt.getTime() > Date.now()
         ? 0
-        : (await tx.query(`UPDATE monitored_certificates SET status = 'ended' WHERE rp_client_id = $1 AND subject_id = $2 AND status = 'good' RETURNING id`, [rpClientId, subjectId])).length;
-    if (previousEndedAt?.getTime() === endedAt.getTime()) return { record: null, ...done, monitoringEnded: await stopMonitoring() };
+        : (
+            await tx.query(
+              `UPDATE monitored_certificates SET status = 'ended' WHERE rp_client_id = $1 AND subject_id = $2 AND status = 'good' RETURNING id`,
+              [rpClientId, subjectId],
+            )
+          ).length;
+    if (previousEndedAt?.getTime() === endedAt.getTime())
+      return { record: null, ...done, monitoringEnded: await stopMonitoring() };
     await tx.query(
       `INSERT INTO relationships (rp_client_id, subject_id, started_at, ended_at)
        VALUES ($1, $2, LEAST($3::timestamptz, COALESCE((SELECT min(created_at) FROM records WHERE rp_client_id = $1 AND subject_id = $2), $3::timestamptz)), $3)
@@ -167,14 +186,28 @@ const relationshipView = (r: RelationshipRow): RelationshipView => {
 };
 
 /** The relationship of an RP with a platform subject, if there is one. */
-export async function findRelationship(db: Queryable, rpClientId: string, subjectId: string): Promise<RelationshipView | undefined> {
-  const [row] = await db.query<RelationshipRow>(`${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.subject_id = $2`, [rpClientId, subjectId]);
+export async function findRelationship(
+  db: Queryable,
+  rpClientId: string,
+  subjectId: string,
+): Promise<RelationshipView | undefined> {
+  const [row] = await db.query<RelationshipRow>(
+    `${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.subject_id = $2`,
+    [rpClientId, subjectId],
+  );
   return row ? relationshipView(row) : undefined;
 }
 
 /** The relationship of an RP with the holder it knows by its pairwise `sub`, if there is one. */
-export async function findRelationshipBySub(db: Queryable, rpClientId: string, rpSub: string): Promise<RelationshipView | undefined> {
-  const [row] = await db.query<RelationshipRow>(`${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.rp_sub = $2`, [rpClientId, rpSub]);
+export async function findRelationshipBySub(
+  db: Queryable,
+  rpClientId: string,
+  rpSub: string,
+): Promise<RelationshipView | undefined> {
+  const [row] = await db.query<RelationshipRow>(
+    `${RELATIONSHIP_SELECT} WHERE rel.rp_client_id = $1 AND rel.rp_sub = $2`,
+    [rpClientId, rpSub],
+  );
   return row ? relationshipView(row) : undefined;
 }
 
@@ -183,7 +216,11 @@ export async function findRelationshipBySub(db: Queryable, rpClientId: string, r
  * older process, or by an admin's end of a relationship no ceremony made), `batchSize` rows per
  * statement in key order; safe to run in several processes at once. Returns the rows filled.
  */
-export async function fillRelationshipSubs(db: Queryable, pairwise: (clientId: string, subjectId: string) => string, o: { rpClientId?: string; batchSize?: number; signal?: AbortSignal } = {}): Promise<number> {
+export async function fillRelationshipSubs(
+  db: Queryable,
+  pairwise: (clientId: string, subjectId: string) => string,
+  o: { rpClientId?: string; batchSize?: number; signal?: AbortSignal } = {},
+): Promise<number> {
   const batch = Math.max(1, Math.min(o.batchSize ?? 1000, 10_000));
   let filled = 0;
   let after: [string, string] = ['', ''];
@@ -194,7 +231,11 @@ export async function fillRelationshipSubs(db: Queryable, pairwise: (clientId: s
       [after[0], after[1], batch, ...(o.rpClientId !== undefined ? [o.rpClientId] : [])],
     );
     if (rows.length === 0) break;
-    const values = rows.map((r) => ({ c: r.rp_client_id, s: r.subject_id, sub: pairwise(r.rp_client_id, r.subject_id) }));
+    const values = rows.map((r) => ({
+      c: r.rp_client_id,
+      s: r.subject_id,
+      sub: pairwise(r.rp_client_id, r.subject_id),
+    }));
     const updated = await db.query(
       `UPDATE relationships rel SET rp_sub = v.sub FROM jsonb_to_recordset($1::jsonb) AS v(c text, s text, sub text)
        WHERE rel.rp_client_id = v.c AND rel.subject_id = v.s AND rel.rp_sub IS NULL RETURNING rel.subject_id`,
@@ -245,7 +286,8 @@ function expiredWhere(cutoffSql: string): string {
     END) < ${cutoffSql}`;
 }
 
-const FROM = 'records r LEFT JOIN relationships rel ON rel.rp_client_id = r.rp_client_id AND rel.subject_id = r.subject_id';
+const FROM =
+  'records r LEFT JOIN relationships rel ON rel.rp_client_id = r.rp_client_id AND rel.subject_id = r.subject_id';
 
 /**
  * Blanks the payload of every record strictly past its retention (UPDATE … SET payload = NULL, the
@@ -256,7 +298,8 @@ export async function purgeExpired(db: Database, options: PurgeOptions = {}): Pr
   const now = options.now ?? new Date();
   const dryRun = options.dryRun ?? false;
   if (Number.isNaN(now.getTime())) throw new RangeError('purgeExpired: invalid now');
-  if (!dryRun && now.getTime() > Date.now() + 60_000) throw new RangeError(`purgeExpired: now (${now.toISOString()}) is in the future; only a dry run may look ahead`);
+  if (!dryRun && now.getTime() > Date.now() + 60_000)
+    throw new RangeError(`purgeExpired: now (${now.toISOString()}) is in the future; only a dry run may look ahead`);
   const { sql: cutoffSql, params } = cutoffs(now);
   const byFramework: Record<string, number> = {};
   let purged = 0;
@@ -301,7 +344,13 @@ export async function purgeExpired(db: Database, options: PurgeOptions = {}): Pr
         subjectId: null,
         framework: 'platform',
         outcome: 'note',
-        payload: { event: PURGE_EVENT, retentionEvaluatedAt: now.toISOString(), count: rows.length, byFramework: frameworks, records: rows.map((r) => r.id) },
+        payload: {
+          event: PURGE_EVENT,
+          retentionEvaluatedAt: now.toISOString(),
+          count: rows.length,
+          byFramework: frameworks,
+          records: rows.map((r) => r.id),
+        },
         at: purgedAt,
       });
       notes.push(note.id);

@@ -11,13 +11,34 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateStatus, isSimError, type LifeEventType, type SimEvent } from '@kakunin/sim';
 import * as pages from '@kakunin/web';
-import { langFrom, type AdminContext, type AdminWatched, type Lang, type RecordFilters, type SignCertificateState } from '@kakunin/web';
+import {
+  langFrom,
+  type AdminContext,
+  type AdminWatched,
+  type Lang,
+  type RecordFilters,
+  type SignCertificateState,
+} from '@kakunin/web';
 import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
 import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
 import type { Platform } from '../platform.js';
 import { usageReport } from '../usage.js';
-import { jstDate, latestCheckpoint, logBacklog, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
-import { createRelyingParty, listRelyingParties, updateRelyingParty, type CeremonyKind, type RelyingParty } from '../relying-parties.js';
+import {
+  jstDate,
+  latestCheckpoint,
+  logBacklog,
+  recordWithLogStatus,
+  searchRecords,
+  verifyLog,
+  type RecordOutcome,
+} from '../records/index.js';
+import {
+  createRelyingParty,
+  listRelyingParties,
+  updateRelyingParty,
+  type CeremonyKind,
+  type RelyingParty,
+} from '../relying-parties.js';
 import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
 import { findRelationship, retentionEnd, retentionPolicy } from '../records/retention.js';
 import { findRelyingParty } from '../relying-parties.js';
@@ -29,16 +50,25 @@ type RecordRetention = NonNullable<NonNullable<pages.RecordDetailInput['summary'
  * later of the relationship's end and the record's creation; never while the relationship is open;
  * from its creation for a rejected attempt with no relationship; platform notes are kept.
  */
-function recordRetention(r: { framework: string; outcome: string; created_at: Date; purged_at: Date | null }, relationshipEndedAt: Date | null | undefined): RecordRetention {
+function recordRetention(
+  r: { framework: string; outcome: string; created_at: Date; purged_at: Date | null },
+  relationshipEndedAt: Date | null | undefined,
+): RecordRetention {
   const policy = retentionPolicy(r.framework);
   const base = { years: policy.years, basis: policy.basis };
   if (r.purged_at) return { ...base, state: 'purged', at: r.purged_at };
   if (relationshipEndedAt !== undefined) {
     if (relationshipEndedAt === null) return { ...base, state: 'open' };
     const start = relationshipEndedAt.getTime() >= r.created_at.getTime() ? relationshipEndedAt : r.created_at;
-    return { ...base, state: 'ends', until: retentionEnd(start, policy.years), from: start === relationshipEndedAt ? 'relationship_end' : 'record' };
+    return {
+      ...base,
+      state: 'ends',
+      until: retentionEnd(start, policy.years),
+      from: start === relationshipEndedAt ? 'relationship_end' : 'record',
+    };
   }
-  if (r.outcome === 'rejected') return { ...base, state: 'ends', until: retentionEnd(r.created_at, policy.years), from: 'record' };
+  if (r.outcome === 'rejected')
+    return { ...base, state: 'ends', until: retentionEnd(r.created_at, policy.years), from: 'record' };
   return { ...base, state: 'kept' };
 }
 
@@ -62,7 +92,8 @@ interface Session {
 const hmac = (key: Buffer, data: string): string => createHmac('sha256', key).update(data).digest('base64url');
 
 /** Compares secrets in constant time (digests first, so lengths leak nothing). */
-const sameSecret = (a: string, b: string): boolean => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+const sameSecret = (a: string, b: string): boolean =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 function issueSession(key: Buffer, now = Date.now()): string {
   const body = `v1.${randomBytes(16).toString('base64url')}.${now + SESSION_MS}`;
@@ -86,7 +117,8 @@ const csrfOf = (key: Buffer, s: Session): string => hmac(key, `csrf.${s.nonce}`)
 // ---- page plumbing -----------------------------------------------------------------------------
 
 // No scripts at all; inline styles only (the shared shell's stylesheet); forms post only here.
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const html = (reply: FastifyReply, status: number, body: string): FastifyReply =>
   reply
@@ -102,14 +134,17 @@ const html = (reply: FastifyReply, status: number, body: string): FastifyReply =
 const langOf = (req: FastifyRequest): Lang => langFrom(req.query as Record<string, unknown>);
 const queryOf = (req: FastifyRequest): Record<string, string | undefined> => {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>))
+    if (typeof v === 'string') out[k] = v;
   return out;
 };
 /** The posted form (the platform parses urlencoded bodies as strings; oidc-provider needs them raw). */
-const formOf = (req: FastifyRequest): URLSearchParams => new URLSearchParams(typeof req.body === 'string' ? req.body : '');
+const formOf = (req: FastifyRequest): URLSearchParams =>
+  new URLSearchParams(typeof req.body === 'string' ? req.body : '');
 const isPublic = (req: FastifyRequest): boolean => (req.routeOptions.config as { public?: boolean }).public === true;
 /** Only console paths may follow a sign-in (no open redirect). */
-const safeNext = (next: string | null | undefined): string | undefined => (next && /^\/admin(?:[/?][^\s\\]*)?$/.test(next) && !next.startsWith('/admin/v1') ? next : undefined);
+const safeNext = (next: string | null | undefined): string | undefined =>
+  next && /^\/admin(?:[/?][^\s\\]*)?$/.test(next) && !next.startsWith('/admin/v1') ? next : undefined;
 
 const JST_MS = 9 * 3600_000;
 /** A `YYYY-MM-DD` Japan date → the instant it starts (the day after, for an inclusive end). */
@@ -134,7 +169,8 @@ const rpView = (rp: RelyingParty): pages.AdminRp => ({
 });
 
 const str = (v: unknown): string | null => (typeof v === 'string' || typeof v === 'number' ? String(v) : null);
-const at = (o: unknown, ...path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+const at = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
 
 // ---- the plugin --------------------------------------------------------------------------------
 
@@ -151,23 +187,55 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   });
   // The platform registers this parser for oidc-provider; a standalone app (tests) may not have.
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) {
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+      done(null, body),
+    );
   }
 
   const ctxOf = (req: FastifyRequest, switchPath?: string): AdminContext => {
     const s = sessions.get(req);
-    return { lang: langOf(req), csrf: s ? csrfOf(key, s) : '', sandbox: platform.sandbox !== undefined, path: switchPath ?? req.url.split('?')[0]!, query: switchPath ? {} : queryOf(req) };
+    return {
+      lang: langOf(req),
+      csrf: s ? csrfOf(key, s) : '',
+      sandbox: platform.sandbox !== undefined,
+      path: switchPath ?? req.url.split('?')[0]!,
+      query: switchPath ? {} : queryOf(req),
+    };
   };
   const message = (lang: Lang, e: unknown): string => {
     const { body } = toErrorBody(e);
     return lang === 'ja' ? body.error.message_ja : body.error.message;
   };
-  const problemPage = (req: FastifyRequest, reply: FastifyReply, status: number, title: [string, string], detail: string): FastifyReply => {
+  const problemPage = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    title: [string, string],
+    detail: string,
+  ): FastifyReply => {
     const ctx = ctxOf(req, '/admin/rps');
     const box = pages.messageBox('error', ctx.lang === 'ja' ? title[0] : title[1], detail);
-    return html(reply, status, sessions.has(req) ? pages.adminPage(ctx, null, title, box) : pages.shell(ctx.lang, title[ctx.lang === 'ja' ? 0 : 1], box, pages.href(ctx.lang === 'ja' ? 'en' : 'ja', '/admin/login')));
+    return html(
+      reply,
+      status,
+      sessions.has(req)
+        ? pages.adminPage(ctx, null, title, box)
+        : pages.shell(
+            ctx.lang,
+            title[ctx.lang === 'ja' ? 0 : 1],
+            box,
+            pages.href(ctx.lang === 'ja' ? 'en' : 'ja', '/admin/login'),
+          ),
+    );
   };
-  const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply => problemPage(req, reply, 404, ['見つかりません', 'Not found'], langOf(req) === 'ja' ? 'このページはありません。' : 'There is no such page.');
+  const notFound = (req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    problemPage(
+      req,
+      reply,
+      404,
+      ['見つかりません', 'Not found'],
+      langOf(req) === 'ja' ? 'このページはありません。' : 'There is no such page.',
+    );
 
   app.setErrorHandler((error, req, reply) => {
     const { status } = toErrorBody(error);
@@ -189,8 +257,19 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     if (req.method !== 'POST' || isPublic(req)) return;
     const given = formOf(req).get('csrf') ?? '';
     if (!sameSecret(given, csrfOf(key, sessions.get(req)!))) {
-      req.log.warn({ admin: 'csrf_rejected', url: req.routeOptions.url }, 'admin console post without a valid CSRF token');
-      return problemPage(req, reply, 403, ['送信を受け付けられません', 'Request refused'], langOf(req) === 'ja' ? 'フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してください。' : 'The form expired or was sent from another site. Open the page again.');
+      req.log.warn(
+        { admin: 'csrf_rejected', url: req.routeOptions.url },
+        'admin console post without a valid CSRF token',
+      );
+      return problemPage(
+        req,
+        reply,
+        403,
+        ['送信を受け付けられません', 'Request refused'],
+        langOf(req) === 'ja'
+          ? 'フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してください。'
+          : 'The form expired or was sent from another site. Open the page again.',
+      );
     }
   });
 
@@ -200,24 +279,42 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   app.get('/login', { config: { public: true } }, async (req, reply) => {
     const q = queryOf(req);
     const next = safeNext(q.next);
-    return html(reply, 200, pages.loginPage({ lang: langOf(req), ...(next ? { next } : {}), signedOut: q.out === '1' }));
+    return html(
+      reply,
+      200,
+      pages.loginPage({ lang: langOf(req), ...(next ? { next } : {}), signedOut: q.out === '1' }),
+    );
   });
 
   app.post('/login', { config: { public: true } }, async (req, reply) => {
     const lang = langOf(req);
     const next = safeNext(queryOf(req).next);
-    const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => sameSecret(formOf(req).get('token') ?? '', o.adminToken));
+    const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () =>
+      sameSecret(formOf(req).get('token') ?? '', o.adminToken),
+    );
     if (retryAfter) {
-      req.log.warn({ admin: 'login_throttled', retryAfter }, 'admin console sign-in refused: too many failures from this address');
+      req.log.warn(
+        { admin: 'login_throttled', retryAfter },
+        'admin console sign-in refused: too many failures from this address',
+      );
       void reply.header('retry-after', String(retryAfter));
-      return problemPage(req, reply, 429, ['しばらくお待ちください', 'Too many attempts'], message(lang, new TooManyAttempts(retryAfter)));
+      return problemPage(
+        req,
+        reply,
+        429,
+        ['しばらくお待ちください', 'Too many attempts'],
+        message(lang, new TooManyAttempts(retryAfter)),
+      );
     }
     if (!ok) {
       req.log.warn({ admin: 'login_failed' }, 'admin console sign-in with a wrong token');
       return html(reply, 401, pages.loginPage({ lang, ...(next ? { next } : {}), failed: true }));
     }
     req.log.info({ admin: 'login' }, 'admin console sign-in');
-    reply.header('set-cookie', `${COOKIE}=${issueSession(key)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure}`);
+    reply.header(
+      'set-cookie',
+      `${COOKIE}=${issueSession(key)}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${SESSION_MS / 1000}${secure}`,
+    );
     return reply.redirect(next ?? pages.href(lang, '/admin/rps'), 303);
   });
 
@@ -228,11 +325,20 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   });
 
   // ---- relying parties ----
-  const rpList = async (req: FastifyRequest, reply: FastifyReply, status: number, extra: { form?: pages.RpFormValues; error?: string } = {}): Promise<FastifyReply> => {
+  const rpList = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    extra: { form?: pages.RpFormValues; error?: string } = {},
+  ): Promise<FastifyReply> => {
     const done = queryOf(req).done;
     const notice = done === 'enabled' || done === 'disabled' ? done : undefined;
     const rps = (await listRelyingParties(db)).map(rpView);
-    return html(reply, status, pages.rpListPage({ ctx: ctxOf(req, '/admin/rps'), rps, ...extra, ...(notice ? { notice } : {}) }));
+    return html(
+      reply,
+      status,
+      pages.rpListPage({ ctx: ctxOf(req, '/admin/rps'), rps, ...extra, ...(notice ? { notice } : {}) }),
+    );
   };
   app.get('/rps', async (req, reply) => rpList(req, reply, 200));
 
@@ -248,20 +354,35 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
       webhookUrl: f.get('webhook_url') ?? '',
     };
     const ceremonies = form.ceremonies!.filter((c): c is CeremonyKind => c === 'login' || c === 'identity');
-    const refuse = (ja: string, en: string): Promise<FastifyReply> => rpList(req, reply, 400, { form, error: lang === 'ja' ? ja : en });
-    if (!pages.FRAMEWORKS.some((x) => x.value === form.framework)) return refuse('トラストフレームワークを選んでください。', 'Choose a trust framework.');
-    if (ceremonies.length === 0) return refuse('利用できる手続きを1つ以上選んでください。', 'Choose at least one ceremony.');
+    const refuse = (ja: string, en: string): Promise<FastifyReply> =>
+      rpList(req, reply, 400, { form, error: lang === 'ja' ? ja : en });
+    if (!pages.FRAMEWORKS.some((x) => x.value === form.framework))
+      return refuse('トラストフレームワークを選んでください。', 'Choose a trust framework.');
+    if (ceremonies.length === 0)
+      return refuse('利用できる手続きを1つ以上選んでください。', 'Choose at least one ceremony.');
     try {
       const rp = await createRelyingParty(platform, {
         name: form.name!,
-        redirectUris: form.redirectUris!.split(/\r?\n/).map((u) => u.trim()).filter(Boolean),
+        redirectUris: form
+          .redirectUris!.split(/\r?\n/)
+          .map((u) => u.trim())
+          .filter(Boolean),
         ceremonies,
         framework: form.framework!,
         ...(form.purpose!.trim() ? { purpose: form.purpose!.trim() } : {}),
         ...(form.webhookUrl!.trim() ? { webhookUrl: form.webhookUrl!.trim() } : {}),
       });
       req.log.info({ admin: 'rp_created', clientId: rp.clientId }, 'relying party registered in the admin console');
-      return html(reply, 201, pages.rpCreatedPage({ ctx: ctxOf(req, '/admin/rps'), rp: rpView(rp), clientSecret: rp.clientSecret, webhookSecret: rp.webhookSecret }));
+      return html(
+        reply,
+        201,
+        pages.rpCreatedPage({
+          ctx: ctxOf(req, '/admin/rps'),
+          rp: rpView(rp),
+          clientSecret: rp.clientSecret,
+          webhookSecret: rp.webhookSecret,
+        }),
+      );
     } catch (e) {
       if (isServerError(e) && e.status === 400) return rpList(req, reply, 400, { form, error: message(lang, e) });
       throw e;
@@ -272,7 +393,10 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     const disabled = formOf(req).get('disabled') === 'true';
     const { client_id: clientId } = req.params as { client_id: string };
     await updateRelyingParty(db, clientId, { disabled });
-    req.log.info({ admin: disabled ? 'rp_disabled' : 'rp_enabled', clientId }, 'relying party state changed in the admin console');
+    req.log.info(
+      { admin: disabled ? 'rp_disabled' : 'rp_enabled', clientId },
+      'relying party state changed in the admin console',
+    );
     return reply.redirect(pages.href(langOf(req), '/admin/rps', { done: disabled ? 'disabled' : 'enabled' }), 303);
   });
 
@@ -281,23 +405,50 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   app.get('/records', async (req, reply) => {
     const q = queryOf(req);
     const lang = langOf(req);
-    const filters: RecordFilters = { rp: q.rp || undefined, from: q.from || undefined, to: q.to || undefined, outcome: q.outcome || undefined };
+    const filters: RecordFilters = {
+      rp: q.rp || undefined,
+      from: q.from || undefined,
+      to: q.to || undefined,
+      outcome: q.outcome || undefined,
+    };
     const from = jstDay(filters.from, false);
     const to = jstDay(filters.to, true);
     const before = q.before && /^\d{1,19}$/.test(q.before) ? q.before : undefined;
-    const [rps, checkpoint, backlog] = await Promise.all([listRelyingParties(db), latestCheckpoint(db), logBacklog(db)]);
+    const [rps, checkpoint, backlog] = await Promise.all([
+      listRelyingParties(db),
+      latestCheckpoint(db),
+      logBacklog(db),
+    ]);
     const names = new Map(rps.map((rp) => [rp.clientId, rp.name]));
     const log = {
       origin: platform.recordsLog.origin,
       verifierKey: platform.recordsLog.verifierKey,
-      ...(checkpoint ? { checkpoint: { treeSize: checkpoint.treeSize, root: checkpoint.root.toString('base64'), createdAt: checkpoint.createdAt, note: checkpoint.note } } : {}),
+      ...(checkpoint
+        ? {
+            checkpoint: {
+              treeSize: checkpoint.treeSize,
+              root: checkpoint.root.toString('base64'),
+              createdAt: checkpoint.createdAt,
+              note: checkpoint.note,
+            },
+          }
+        : {}),
       backlog,
     };
-    const base = { ctx: ctxOf(req), rps: rps.map((rp) => ({ clientId: rp.clientId, name: rp.name })), filters, paged: before !== undefined, log };
+    const base = {
+      ctx: ctxOf(req),
+      rps: rps.map((rp) => ({ clientId: rp.clientId, name: rp.name })),
+      filters,
+      paged: before !== undefined,
+      log,
+    };
     let error: string | undefined;
-    if (from === 'invalid' || to === 'invalid') error = lang === 'ja' ? '日付は YYYY-MM-DD で指定してください。' : 'Dates must be YYYY-MM-DD.';
-    else if (from && to && from >= to) error = lang === 'ja' ? '期間の開始が終了より後になっています。' : 'The start of the range is after its end.';
-    else if (filters.outcome && !['verified', 'rejected', 'note'].includes(filters.outcome)) error = lang === 'ja' ? '結果の指定が正しくありません。' : 'Unknown outcome.';
+    if (from === 'invalid' || to === 'invalid')
+      error = lang === 'ja' ? '日付は YYYY-MM-DD で指定してください。' : 'Dates must be YYYY-MM-DD.';
+    else if (from && to && from >= to)
+      error = lang === 'ja' ? '期間の開始が終了より後になっています。' : 'The start of the range is after its end.';
+    else if (filters.outcome && !['verified', 'rejected', 'note'].includes(filters.outcome))
+      error = lang === 'ja' ? '結果の指定が正しくありません。' : 'Unknown outcome.';
     if (error) return html(reply, 400, pages.recordListPage({ ...base, rows: [], error }));
 
     const raw = await searchRecords(db, {
@@ -358,14 +509,31 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     // The summary's RP name and the end of this record's retention.
     const rp = r.rp_client_id ? await findRelyingParty(db, r.rp_client_id) : undefined;
     // The relationship of the record's RP and subject: its end and the retention end (and the record's).
-    const relationship = r.rp_client_id && r.subject_id ? ((await findRelationship(db, r.rp_client_id, r.subject_id)) ?? null) : null;
-    const summary = { ...(rp ? { rpName: rp.name } : {}), retention: recordRetention(r, relationship ? relationship.endedAt : undefined) };
-    return html(reply, 200, pages.recordDetailPage({ ctx: ctxOf(req), record, summary, status, publicUrl: platform.publicUrl, relationship }));
+    const relationship =
+      r.rp_client_id && r.subject_id ? ((await findRelationship(db, r.rp_client_id, r.subject_id)) ?? null) : null;
+    const summary = {
+      ...(rp ? { rpName: rp.name } : {}),
+      retention: recordRetention(r, relationship ? relationship.endedAt : undefined),
+    };
+    return html(
+      reply,
+      200,
+      pages.recordDetailPage({ ctx: ctxOf(req), record, summary, status, publicUrl: platform.publicUrl, relationship }),
+    );
   });
 
   app.post('/records/verify', async (req, reply) => {
     const result = await verifyLog(db, { key: platform.recordsLog.verifierKey });
-    req.log.info({ admin: 'log_verified', ok: result.ok, checked: result.checked, treeSize: result.treeSize, problems: result.problems.length }, 'records log verified in the admin console');
+    req.log.info(
+      {
+        admin: 'log_verified',
+        ok: result.ok,
+        checked: result.checked,
+        treeSize: result.treeSize,
+        problems: result.problems.length,
+      },
+      'records log verified in the admin console',
+    );
     return html(reply, 200, pages.logVerifyPage({ ctx: ctxOf(req, '/admin/records'), ...result }));
   });
 
@@ -392,7 +560,12 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   // ---- revocation events, webhook deliveries, watched certificates ----
   const EVENTS_PAGE = 25;
   const WATCH_PAGE = 100;
-  const eventsPage = async (req: FastifyRequest, reply: FastifyReply, status: number, error?: string): Promise<FastifyReply> => {
+  const eventsPage = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    error?: string,
+  ): Promise<FastifyReply> => {
     const q = queryOf(req);
     const before = q.before && /^evt_[A-Za-z0-9_-]{1,64}$/.test(q.before) ? q.before : undefined;
     const names = new Map((await listRelyingParties(db)).map((rp) => [rp.clientId, rp.name]));
@@ -407,13 +580,24 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
         serial: str(e.data.serial),
         reason: str(e.data.reason),
         recordId: e.recordId,
-        deliveries: (await listDeliveries(db, { eventId: e.id, limit: 50 })).map((d) => ({ attempt: d.attempt, attemptedAt: d.attemptedAt, statusCode: d.statusCode, error: d.error, delivered: d.delivered, url: d.url })),
+        deliveries: (await listDeliveries(db, { eventId: e.id, limit: 50 })).map((d) => ({
+          attempt: d.attempt,
+          attemptedAt: d.attemptedAt,
+          statusCode: d.statusCode,
+          error: d.error,
+          delivered: d.delivered,
+          url: d.url,
+        })),
       })),
     );
     const watched: Record<string, AdminWatched[]> = {};
-    for (const { status: s } of pages.WATCH_STATUSES) watched[s] = await listMonitored(db, { status: s as MonitoredStatus, limit: WATCH_PAGE });
+    for (const { status: s } of pages.WATCH_STATUSES)
+      watched[s] = await listMonitored(db, { status: s as MonitoredStatus, limit: WATCH_PAGE });
     const counts: Record<string, number> = {};
-    for (const row of await db.query<{ status: string; n: number | string }>('SELECT status, count(*) AS n FROM monitored_certificates GROUP BY status')) counts[row.status] = Number(row.n);
+    for (const row of await db.query<{ status: string; n: number | string }>(
+      'SELECT status, count(*) AS n FROM monitored_certificates GROUP BY status',
+    ))
+      counts[row.status] = Number(row.n);
     const done = q.done === 'monitor' || q.done === 'redeliver' ? q.done : undefined;
     return html(
       reply,
@@ -446,7 +630,15 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   });
 
   app.post('/monitor/run', async (req, reply) => {
-    if (!o.jobs) return eventsPage(req, reply, 400, langOf(req) === 'ja' ? 'このプロセスではバックグラウンドジョブが動いていません。' : 'Background jobs are not running in this process.');
+    if (!o.jobs)
+      return eventsPage(
+        req,
+        reply,
+        400,
+        langOf(req) === 'ja'
+          ? 'このプロセスではバックグラウンドジョブが動いていません。'
+          : 'Background jobs are not running in this process.',
+      );
     const job = await o.jobs.runMonitorNow();
     req.log.info({ admin: 'monitor_run', jobId: job.id }, 'revocation monitor run queued in the admin console');
     return reply.redirect(pages.href(langOf(req), '/admin/events', { done: 'monitor' }), 303);
@@ -473,17 +665,24 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
         pins: { auth: p.pins.auth, sign: p.pins.sign, cardInfo: p.pins.cardInfo },
       };
     });
-    return html(reply, status, pages.simulatorPage({ ctx: ctxOf(req, '/admin/simulator'), people, ...(error ? { error } : {}) }));
+    return html(
+      reply,
+      status,
+      pages.simulatorPage({ ctx: ctxOf(req, '/admin/simulator'), people, ...(error ? { error } : {}) }),
+    );
   };
 
-  app.get('/simulator', async (req, reply) => (platform.sandbox ? simulatorPage(req, reply, 200) : notFound(req, reply)));
+  app.get('/simulator', async (req, reply) =>
+    platform.sandbox ? simulatorPage(req, reply, 200) : notFound(req, reply),
+  );
 
   app.post('/simulator/people/:id/events', async (req, reply) => {
     const sandbox = platform.sandbox;
     if (!sandbox) return notFound(req, reply);
     const { id } = req.params as { id: string };
     const type = formOf(req).get('type') as LifeEventType;
-    if (!SIM_TYPES.includes(type)) return simulatorPage(req, reply, 400, langOf(req) === 'ja' ? '不明なイベントです。' : 'Unknown event.');
+    if (!SIM_TYPES.includes(type))
+      return simulatorPage(req, reply, 400, langOf(req) === 'ja' ? '不明なイベントです。' : 'Unknown event.');
     let event: SimEvent;
     try {
       // In process on purpose: the sandbox OCSP responder shares this object and sees the change.
@@ -492,7 +691,10 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
       if (isSimError(e)) return simulatorPage(req, reply, 400, e.message);
       throw e;
     }
-    req.log.info({ admin: 'sim_event', personId: id, type, eventId: event.id }, 'simulator life event applied in the admin console');
+    req.log.info(
+      { admin: 'sim_event', personId: id, type, eventId: event.id },
+      'simulator life event applied in the admin console',
+    );
     return reply.redirect(pages.href(langOf(req), `/admin/simulator/events/${encodeURIComponent(event.id)}`), 303);
   });
 
@@ -510,7 +712,14 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
       at: e.at,
       personId: e.personId,
       personName: person?.trueName ?? '',
-      revoked: e.revoked.map((r) => ({ issuerId: r.issuerId, serial: r.serial, kind: r.kind, medium: r.medium, reason: r.reason, revokedAt: r.revokedAt })),
+      revoked: e.revoked.map((r) => ({
+        issuerId: r.issuerId,
+        serial: r.serial,
+        kind: r.kind,
+        medium: r.medium,
+        reason: r.reason,
+        revokedAt: r.revokedAt,
+      })),
       issued: e.issued.map((r) => ({ issuerId: r.issuerId, serial: r.serial, kind: r.kind, medium: r.medium })),
       ...(e.changes ? { changes: e.changes } : {}),
     };

@@ -6,7 +6,15 @@ import { Type } from 'typebox';
 import { InvalidRequest, NotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
 import type { RecordRow } from '../records/chain.js';
-import { endRelationship, exportRecords, purgeExpired, recordWithLogStatus, searchRecords, verifyLog, type RecordOutcome } from '../records/index.js';
+import {
+  endRelationship,
+  exportRecords,
+  purgeExpired,
+  recordWithLogStatus,
+  searchRecords,
+  verifyLog,
+  type RecordOutcome,
+} from '../records/index.js';
 import { ErrorSchema } from './schemas.js';
 
 const security = [{ adminToken: [] }];
@@ -48,66 +56,188 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
 
   app.get(
     '/records',
-    { schema: { tags: ['admin'], security, summary: 'Search records (newest first)', querystring: Type.Intersect([Filters, Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ description: 'seq to page before' })) })]) } },
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Search records (newest first)',
+        querystring: Type.Intersect([
+          Filters,
+          Type.Object({
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+            before: Type.Optional(Type.String({ description: 'seq to page before' })),
+          }),
+        ]),
+      },
+    },
     async (req) => {
-      const q = req.query as { rp?: string; from?: string; to?: string; outcome?: RecordOutcome; limit?: number; before?: string };
+      const q = req.query as {
+        rp?: string;
+        from?: string;
+        to?: string;
+        outcome?: RecordOutcome;
+        limit?: number;
+        before?: string;
+      };
       const from = dateParam(q.from, 'from');
       const to = dateParam(q.to, 'to');
       if (q.before && !/^\d+$/.test(q.before)) throw new InvalidRequest('before must be a record seq');
-      const rows = await searchRecords(db, { limit: q.limit ?? 50, ...(q.rp ? { rpClientId: q.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.before ? { before: q.before } : {}) });
+      const rows = await searchRecords(db, {
+        limit: q.limit ?? 50,
+        ...(q.rp ? { rpClientId: q.rp } : {}),
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(q.outcome ? { outcome: q.outcome } : {}),
+        ...(q.before ? { before: q.before } : {}),
+      });
       return rows.map(view);
     },
   );
 
-  app.get('/records/:id', { schema: { tags: ['admin'], security, summary: 'One record and whether its payload and leaf hash (and, for a v1 chain row, its links) are intact', params: Type.Object({ id: Type.String() }), response: { 404: ErrorSchema } } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const found = await recordWithLogStatus(db, id);
-    if (!found) throw new NotFound(`no record ${id}`);
-    const { record, status } = found;
-    return {
-      ...view(record),
-      log: { payload_intact: status.payloadIntact, leaf_intact: status.leafIntact, integrated: status.leafIndex !== null, ...(status.v1 ? { v1: { hash_intact: status.v1.hashIntact, linked_to_previous: status.v1.linkedToPrevious } } : {}) },
-    };
-  });
+  app.get(
+    '/records/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'One record and whether its payload and leaf hash (and, for a v1 chain row, its links) are intact',
+        params: Type.Object({ id: Type.String() }),
+        response: { 404: ErrorSchema },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const found = await recordWithLogStatus(db, id);
+      if (!found) throw new NotFound(`no record ${id}`);
+      const { record, status } = found;
+      return {
+        ...view(record),
+        log: {
+          payload_intact: status.payloadIntact,
+          leaf_intact: status.leafIntact,
+          integrated: status.leafIndex !== null,
+          ...(status.v1
+            ? { v1: { hash_intact: status.v1.hashIntact, linked_to_previous: status.v1.linkedToPrevious } }
+            : {}),
+        },
+      };
+    },
+  );
 
-  app.post('/records/verify', { schema: { tags: ['admin'], security, summary: 'Recompute the records log and check it against its stored nodes and signed checkpoints', body: Type.Optional(Type.Object({ since: Type.Optional(Type.String({ description: 'a signed checkpoint saved earlier: the log must still extend it' })) })) } }, async (req) => {
-    const since = (req.body as { since?: string } | undefined)?.since;
-    return verifyLog(db, { key: o.platform.recordsLog.verifierKey, ...(since ? { since } : {}) });
-  });
+  app.post(
+    '/records/verify',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Recompute the records log and check it against its stored nodes and signed checkpoints',
+        body: Type.Optional(
+          Type.Object({
+            since: Type.Optional(
+              Type.String({ description: 'a signed checkpoint saved earlier: the log must still extend it' }),
+            ),
+          }),
+        ),
+      },
+    },
+    async (req) => {
+      const since = (req.body as { since?: string } | undefined)?.since;
+      return verifyLog(db, { key: o.platform.recordsLog.verifierKey, ...(since ? { since } : {}) });
+    },
+  );
 
-  app.get('/records/export', { schema: { tags: ['admin'], security, summary: 'Export records as CSV or JSON', querystring: Type.Intersect([Filters, Type.Object({ format: Type.Union([Type.Literal('csv'), Type.Literal('json')]), bom: Type.Optional(Type.Boolean()) })]) } }, async (req, reply) => {
-    const q = req.query as { rp?: string; from?: string; to?: string; outcome?: RecordOutcome; format: 'csv' | 'json'; bom?: boolean };
-    const from = dateParam(q.from, 'from');
-    const to = dateParam(q.to, 'to');
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    try {
-      await exportRecords(db, { format: q.format, ...(q.rp ? { rpClientId: q.rp } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(q.outcome ? { outcome: q.outcome } : {}), ...(q.bom ? { bom: true } : {}) }, (chunk) =>
-        reply.raw.write(chunk) ? undefined : new Promise<void>((r) => reply.raw.once('drain', () => r())),
-      );
-    } finally {
-      reply.raw.end();
-    }
-  });
+  app.get(
+    '/records/export',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Export records as CSV or JSON',
+        querystring: Type.Intersect([
+          Filters,
+          Type.Object({
+            format: Type.Union([Type.Literal('csv'), Type.Literal('json')]),
+            bom: Type.Optional(Type.Boolean()),
+          }),
+        ]),
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as {
+        rp?: string;
+        from?: string;
+        to?: string;
+        outcome?: RecordOutcome;
+        format: 'csv' | 'json';
+        bom?: boolean;
+      };
+      const from = dateParam(q.from, 'from');
+      const to = dateParam(q.to, 'to');
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+      });
+      try {
+        await exportRecords(
+          db,
+          {
+            format: q.format,
+            ...(q.rp ? { rpClientId: q.rp } : {}),
+            ...(from ? { from } : {}),
+            ...(to ? { to } : {}),
+            ...(q.outcome ? { outcome: q.outcome } : {}),
+            ...(q.bom ? { bom: true } : {}),
+          },
+          (chunk) =>
+            reply.raw.write(chunk) ? undefined : new Promise<void>((r) => reply.raw.once('drain', () => r())),
+        );
+      } finally {
+        reply.raw.end();
+      }
+    },
+  );
 
-  app.post('/records/purge', { schema: { tags: ['admin'], security, summary: 'Blank the payloads of records past their retention (never early)', body: Type.Optional(Type.Object({ now: Type.Optional(Type.String()), dry_run: Type.Optional(Type.Boolean()) })) } }, async (req) => {
-    const b = (req.body ?? {}) as { now?: string; dry_run?: boolean };
-    const now = dateParam(b.now, 'now');
-    try {
-      return await purgeExpired(db, { dryRun: b.dry_run ?? false, ...(now ? { now } : {}) });
-    } catch (e) {
-      if (e instanceof RangeError) throw new InvalidRequest(e.message);
-      throw e;
-    }
-  });
+  app.post(
+    '/records/purge',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'Blank the payloads of records past their retention (never early)',
+        body: Type.Optional(Type.Object({ now: Type.Optional(Type.String()), dry_run: Type.Optional(Type.Boolean()) })),
+      },
+    },
+    async (req) => {
+      const b = (req.body ?? {}) as { now?: string; dry_run?: boolean };
+      const now = dateParam(b.now, 'now');
+      try {
+        return await purgeExpired(db, { dryRun: b.dry_run ?? false, ...(now ? { now } : {}) });
+      } catch (e) {
+        if (e instanceof RangeError) throw new InvalidRequest(e.message);
+        throw e;
+      }
+    },
+  );
 
-  app.post('/relationships/end', { schema: { tags: ['admin'], security, summary: 'End the business relationship of an RP with a subject (retention starts counting)', body: Type.Object({ rp_client_id: Type.String(), subject_id: Type.String(), at: Type.Optional(Type.String()) }) } }, async (req) => {
-    const b = req.body as { rp_client_id: string; subject_id: string; at?: string };
-    try {
-      return await endRelationship(db, b.rp_client_id, b.subject_id, dateParam(b.at, 'at') ?? new Date());
-    } catch (e) {
-      if (e instanceof RangeError) throw new InvalidRequest(e.message);
-      throw e;
-    }
-  });
+  app.post(
+    '/relationships/end',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'End the business relationship of an RP with a subject (retention starts counting)',
+        body: Type.Object({ rp_client_id: Type.String(), subject_id: Type.String(), at: Type.Optional(Type.String()) }),
+      },
+    },
+    async (req) => {
+      const b = req.body as { rp_client_id: string; subject_id: string; at?: string };
+      try {
+        return await endRelationship(db, b.rp_client_id, b.subject_id, dateParam(b.at, 'at') ?? new Date());
+      } catch (e) {
+        if (e instanceof RangeError) throw new InvalidRequest(e.message);
+        throw e;
+      }
+    },
+  );
 }

@@ -5,7 +5,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyAttempts, Unauthorized } from '../errors.js';
 import type { Platform } from '../platform.js';
-import { CEREMONY_KINDS, TOKEN_AUTH_METHODS, createRelyingParty, getRelyingParty, listRelyingParties, publicView, updateRelyingParty, type NewRelyingParty } from '../relying-parties.js';
+import {
+  CEREMONY_KINDS,
+  TOKEN_AUTH_METHODS,
+  createRelyingParty,
+  getRelyingParty,
+  listRelyingParties,
+  publicView,
+  updateRelyingParty,
+  type NewRelyingParty,
+} from '../relying-parties.js';
 import type { BackgroundJobs } from '../monitor/index.js';
 import { adminEventRoutes } from './admin-events.js';
 import { adminRecordRoutes } from './admin-records.js';
@@ -41,7 +50,18 @@ const RpInput = Type.Object({
   client_secret: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
 });
 
-type RpInputBody = { name: string; redirect_uris: string[]; ceremonies?: ('login' | 'identity')[]; framework?: string; purpose?: string; purpose_en?: string; webhook_url?: string; token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post'; client_id?: string; client_secret?: string };
+type RpInputBody = {
+  name: string;
+  redirect_uris: string[];
+  ceremonies?: ('login' | 'identity')[];
+  framework?: string;
+  purpose?: string;
+  purpose_en?: string;
+  webhook_url?: string;
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  client_id?: string;
+  client_secret?: string;
+};
 
 const toNew = (b: Partial<RpInputBody>): Partial<NewRelyingParty> => ({
   ...(b.name !== undefined ? { name: b.name } : {}),
@@ -65,8 +85,15 @@ export function isAdminToken(expected: string, req: FastifyRequest): boolean {
 }
 
 /** The bearer check under the admin sign-in limit (failed attempts per address, shared with the console). */
-async function guardAdminApi(platform: Platform, expected: string, req: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => isAdminToken(expected, req));
+async function guardAdminApi(
+  platform: Platform,
+  expected: string,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () =>
+    isAdminToken(expected, req),
+  );
   if (ok) return;
   if (retryAfter) {
     void reply.header('retry-after', String(retryAfter));
@@ -75,7 +102,10 @@ async function guardAdminApi(platform: Platform, expected: string, req: FastifyR
   throw new Unauthorized();
 }
 
-export async function adminRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string; jobs?: BackgroundJobs }): Promise<void> {
+export async function adminRoutes(
+  app: FastifyInstance,
+  o: { platform: Platform; adminToken: string; jobs?: BackgroundJobs },
+): Promise<void> {
   const { platform } = o;
   app.addHook('onRequest', async (req, reply) => guardAdminApi(platform, o.adminToken, req, reply));
   const security = [{ adminToken: [] }];
@@ -83,8 +113,17 @@ export async function adminRoutes(app: FastifyInstance, o: { platform: Platform;
   await app.register(adminRecordRoutes, { platform });
   await app.register(adminEventRoutes, { platform, ...(o.jobs ? { jobs: o.jobs } : {}) });
 
-  app.get('/relying-parties', { schema: { tags: ['admin'], security, summary: 'List relying parties', response: { 200: Type.Array(RpView), 401: ErrorSchema } } }, async () =>
-    (await listRelyingParties(platform.db)).map(publicView),
+  app.get(
+    '/relying-parties',
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        summary: 'List relying parties',
+        response: { 200: Type.Array(RpView), 401: ErrorSchema },
+      },
+    },
+    async () => (await listRelyingParties(platform.db)).map(publicView),
   );
 
   app.post(
@@ -95,25 +134,46 @@ export async function adminRoutes(app: FastifyInstance, o: { platform: Platform;
         security,
         summary: 'Register a relying party (the only time the client secret and webhook secret are shown)',
         body: RpInput,
-        response: { 201: Type.Intersect([RpView, Type.Object({ client_secret: Type.String(), webhook_secret: Type.String() })]), 400: ErrorSchema, 401: ErrorSchema },
+        response: {
+          201: Type.Intersect([RpView, Type.Object({ client_secret: Type.String(), webhook_secret: Type.String() })]),
+          400: ErrorSchema,
+          401: ErrorSchema,
+        },
       },
     },
     async (req, reply) => {
       const rp = await createRelyingParty(platform, toNew(req.body as RpInputBody) as NewRelyingParty);
-      return reply.code(201).send({ ...publicView(rp), client_secret: rp.clientSecret, webhook_secret: rp.webhookSecret });
+      return reply
+        .code(201)
+        .send({ ...publicView(rp), client_secret: rp.clientSecret, webhook_secret: rp.webhookSecret });
     },
   );
 
-  app.get('/relying-parties/:client_id', { schema: { tags: ['admin'], security, params: ClientId, response: { 200: RpView, 404: ErrorSchema } } }, async (req) =>
-    publicView(await getRelyingParty(platform.db, (req.params as { client_id: string }).client_id)),
+  app.get(
+    '/relying-parties/:client_id',
+    { schema: { tags: ['admin'], security, params: ClientId, response: { 200: RpView, 404: ErrorSchema } } },
+    async (req) => publicView(await getRelyingParty(platform.db, (req.params as { client_id: string }).client_id)),
   );
 
   app.patch(
     '/relying-parties/:client_id',
-    { schema: { tags: ['admin'], security, params: ClientId, body: Type.Partial(Type.Intersect([RpInput, Type.Object({ disabled: Type.Boolean() })])), response: { 200: RpView, 400: ErrorSchema, 404: ErrorSchema } } },
+    {
+      schema: {
+        tags: ['admin'],
+        security,
+        params: ClientId,
+        body: Type.Partial(Type.Intersect([RpInput, Type.Object({ disabled: Type.Boolean() })])),
+        response: { 200: RpView, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
     async (req) => {
       const body = req.body as Partial<RpInputBody> & { disabled?: boolean };
-      return publicView(await updateRelyingParty(platform.db, (req.params as { client_id: string }).client_id, { ...toNew(body), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}) }));
+      return publicView(
+        await updateRelyingParty(platform.db, (req.params as { client_id: string }).client_id, {
+          ...toNew(body),
+          ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+        }),
+      );
     },
   );
 }

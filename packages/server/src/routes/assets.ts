@@ -8,6 +8,9 @@ export async function assetRoutes(app: FastifyInstance): Promise<void> {
   // Transpiled now: a broken script stops the start instead of the first ceremony.
   const { source } = ceremonyScript();
   app.get(CEREMONY_SCRIPT_PATH, { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(source),
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .send(source),
   );
 }

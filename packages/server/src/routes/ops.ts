@@ -7,7 +7,9 @@ import type { Platform } from '../platform.js';
 export async function opsRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
   const { platform } = o;
   app.get('/', { schema: { hide: true } }, async (req, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').send(homePage(langFrom(req.query as object), { mode: platform.config.mode, issuer: platform.publicUrl })),
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .send(homePage(langFrom(req.query as object), { mode: platform.config.mode, issuer: platform.publicUrl })),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
@@ -30,9 +32,24 @@ export async function opsRoutes(app: FastifyInstance, o: { platform: Platform })
       ready: s.ready,
     }));
     const unready = crls.filter((c) => !c.ready);
-    const body = { ready: unready.length === 0, mode: platform.config.mode, database: platform.db.engine, ...(platform.crl ? { crls } : {}) };
+    const body = {
+      ready: unready.length === 0,
+      mode: platform.config.mode,
+      database: platform.db.engine,
+      ...(platform.crl ? { crls } : {}),
+    };
     if (unready.length === 0) return body;
-    return reply.code(503).send({ ...body, reason: unready.map((c) => `CRL ${c.source} ${c.state === 'expired' ? `expired at ${c.usableUntil?.toISOString()}` : 'not loaded'}${c.lastError ? `: ${c.lastError}` : ''}`).join('; ') });
+    return reply.code(503).send({
+      ...body,
+      reason: unready
+        .map(
+          (c) =>
+            `CRL ${c.source} ${c.state === 'expired' ? `expired at ${c.usableUntil?.toISOString()}` : 'not loaded'}${c.lastError ? `: ${c.lastError}` : ''}`,
+        )
+        .join('; '),
+    });
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.header('content-type', platform.metrics.registry.contentType).send(await platform.metrics.registry.metrics()));
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('content-type', platform.metrics.registry.contentType).send(await platform.metrics.registry.metrics()),
+  );
 }

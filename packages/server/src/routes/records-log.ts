@@ -18,13 +18,21 @@ type Reader = { all: true } | { rpClientId: string };
 
 const REFUSAL = {
   realm: 'kakunin records',
-  message: 'authenticate with your client credentials (HTTP Basic, client_id:client_secret) or the admin token (Bearer)',
+  message:
+    'authenticate with your client credentials (HTTP Basic, client_id:client_secret) or the admin token (Bearer)',
   messageJa: 'クライアント認証情報(HTTP Basic)または管理者トークンが必要です',
 };
 
-async function reader(platform: Platform, adminToken: string, req: FastifyRequest, reply: FastifyReply): Promise<Reader> {
+async function reader(
+  platform: Platform,
+  adminToken: string,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Reader> {
   if (/^Bearer /i.test(req.headers.authorization ?? '')) {
-    const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () => isAdminToken(adminToken, req));
+    const { ok, retryAfter } = await platform.authThrottle.attempt(platform.authThrottle.keys('admin', req.ip), () =>
+      isAdminToken(adminToken, req),
+    );
     if (ok) return { all: true };
     if (retryAfter) throw new TooManyAttempts(retryAfter);
     return refuse(reply, REFUSAL);
@@ -49,18 +57,39 @@ const Inclusion = Type.Object({
   checkpoint: Type.String({ description: 'the signed checkpoint (C2SP signed-note) of tree_size' }),
 });
 
-export async function recordsLogRoutes(app: FastifyInstance, o: { platform: Platform; adminToken: string }): Promise<void> {
+export async function recordsLogRoutes(
+  app: FastifyInstance,
+  o: { platform: Platform; adminToken: string },
+): Promise<void> {
   const { platform, adminToken } = o;
   const { db } = platform;
 
-  app.get('/checkpoint', { schema: { tags: ['records'], summary: 'The latest signed checkpoint of the records log (C2SP tlog-checkpoint, text/plain)', querystring: Type.Object({ tree_size: Type.Optional(Type.String()) }) } }, async (req, reply) => {
-    const size = wholeNumber((req.query as { tree_size?: string }).tree_size, 'tree_size');
-    const c = await checkpointAt(db, size);
-    return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache').send(c.note);
-  });
+  app.get(
+    '/checkpoint',
+    {
+      schema: {
+        tags: ['records'],
+        summary: 'The latest signed checkpoint of the records log (C2SP tlog-checkpoint, text/plain)',
+        querystring: Type.Object({ tree_size: Type.Optional(Type.String()) }),
+      },
+    },
+    async (req, reply) => {
+      const size = wholeNumber((req.query as { tree_size?: string }).tree_size, 'tree_size');
+      const c = await checkpointAt(db, size);
+      return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache').send(c.note);
+    },
+  );
 
-  app.get('/key', { schema: { tags: ['records'], summary: "The log's verifier key (C2SP signed-note: <origin>+<key id>+<Ed25519 key>), text/plain" } }, async (_req, reply) =>
-    reply.header('content-type', 'text/plain; charset=utf-8').send(`${platform.recordsLog.verifierKey}\n`),
+  app.get(
+    '/key',
+    {
+      schema: {
+        tags: ['records'],
+        summary: "The log's verifier key (C2SP signed-note: <origin>+<key id>+<Ed25519 key>), text/plain",
+      },
+    },
+    async (_req, reply) =>
+      reply.header('content-type', 'text/plain; charset=utf-8').send(`${platform.recordsLog.verifierKey}\n`),
   );
 
   app.get(
@@ -69,7 +98,11 @@ export async function recordsLogRoutes(app: FastifyInstance, o: { platform: Plat
       schema: {
         tags: ['records'],
         summary: 'Inclusion proof of one record (an RP: its own records only)',
-        querystring: Type.Object({ record_id: Type.Optional(Type.String({ maxLength: 64 })), leaf_index: Type.Optional(Type.String()), tree_size: Type.Optional(Type.String()) }),
+        querystring: Type.Object({
+          record_id: Type.Optional(Type.String({ maxLength: 64 })),
+          leaf_index: Type.Optional(Type.String()),
+          tree_size: Type.Optional(Type.String()),
+        }),
         response: { 200: Inclusion, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
       },
     },
@@ -79,8 +112,22 @@ export async function recordsLogRoutes(app: FastifyInstance, o: { platform: Plat
       const leafIndex = wholeNumber(q.leaf_index, 'leaf_index');
       const treeSize = wholeNumber(q.tree_size, 'tree_size');
       try {
-        const a = await inclusionProof(db, { ...(q.record_id !== undefined ? { recordId: q.record_id } : {}), ...(leafIndex !== undefined ? { leafIndex } : {}), ...(treeSize !== undefined ? { treeSize } : {}), ...('rpClientId' in who ? { rpClientId: who.rpClientId } : {}) });
-        return { record_id: a.recordId, rp_client_id: a.rpClientId, entry: a.entry, leaf_hash: a.leafHash, leaf_index: a.leafIndex, tree_size: a.treeSize, proof: a.proof, checkpoint: a.checkpoint };
+        const a = await inclusionProof(db, {
+          ...(q.record_id !== undefined ? { recordId: q.record_id } : {}),
+          ...(leafIndex !== undefined ? { leafIndex } : {}),
+          ...(treeSize !== undefined ? { treeSize } : {}),
+          ...('rpClientId' in who ? { rpClientId: who.rpClientId } : {}),
+        });
+        return {
+          record_id: a.recordId,
+          rp_client_id: a.rpClientId,
+          entry: a.entry,
+          leaf_hash: a.leafHash,
+          leaf_index: a.leafIndex,
+          tree_size: a.treeSize,
+          proof: a.proof,
+          checkpoint: a.checkpoint,
+        };
       } catch (e) {
         if ((e as { code?: string }).code === 'RECORD_NOT_INTEGRATED') void reply.header('retry-after', '1');
         throw e;
@@ -101,8 +148,17 @@ export async function recordsLogRoutes(app: FastifyInstance, o: { platform: Plat
       await reader(platform, adminToken, req, reply);
       const q = req.query as { first: string; second?: string };
       const second = wholeNumber(q.second, 'second');
-      const a = await consistencyProof(db, { first: wholeNumber(q.first, 'first')!, ...(second !== undefined ? { second } : {}) });
-      return { first: a.first, second: a.second, proof: a.proof, first_checkpoint: a.firstCheckpoint, second_checkpoint: a.secondCheckpoint };
+      const a = await consistencyProof(db, {
+        first: wholeNumber(q.first, 'first')!,
+        ...(second !== undefined ? { second } : {}),
+      });
+      return {
+        first: a.first,
+        second: a.second,
+        proof: a.proof,
+        first_checkpoint: a.firstCheckpoint,
+        second_checkpoint: a.secondCheckpoint,
+      };
     },
   );
 }

@@ -11,7 +11,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, ServerError } from '../errors.js';
 import type { Platform } from '../platform.js';
-import { endRelationship, fillRelationshipSubs, findRelationship, findRelationshipBySub, type RelationshipView } from '../records/retention.js';
+import {
+  endRelationship,
+  fillRelationshipSubs,
+  findRelationship,
+  findRelationshipBySub,
+  type RelationshipView,
+} from '../records/retention.js';
 import { authenticatedClient } from './rp-auth.js';
 import { ErrorSchema } from './schemas.js';
 
@@ -24,7 +30,12 @@ const REFUSAL = {
 /** The same answer for a sub that never existed and for another RP's. */
 export class NoSuchRelationship extends ServerError {
   constructor() {
-    super('NO_SUCH_RELATIONSHIP', 404, 'no relationship with a holder of this sub (use the sub of your own ID tokens)', 'この sub の利用者との取引関係はありません(自社の ID トークンの sub を指定してください)');
+    super(
+      'NO_SUCH_RELATIONSHIP',
+      404,
+      'no relationship with a holder of this sub (use the sub of your own ID tokens)',
+      'この sub の利用者との取引関係はありません(自社の ID トークンの sub を指定してください)',
+    );
   }
 }
 
@@ -34,18 +45,39 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 function endedAtParam(v: string | undefined, now: Date): Date | undefined {
   if (v === undefined) return undefined;
   const d = new Date(v);
-  if (!RFC3339.test(v) || Number.isNaN(d.getTime())) throw new InvalidRequest(`ended_at must be an RFC 3339 date-time with an offset, e.g. 2026-04-01T10:00:00+09:00 (got "${v.slice(0, 40)}")`, 'ended_at は 2026-04-01T10:00:00+09:00 のような時差付きの日時で指定してください');
-  if (d.getTime() > now.getTime()) throw new InvalidRequest(`ended_at (${d.toISOString()}) is in the future (the platform's clock says ${now.toISOString()}); omit it to mean now`, 'ended_at が未来の日時です(省略すると現在時刻になります)');
+  if (!RFC3339.test(v) || Number.isNaN(d.getTime()))
+    throw new InvalidRequest(
+      `ended_at must be an RFC 3339 date-time with an offset, e.g. 2026-04-01T10:00:00+09:00 (got "${v.slice(0, 40)}")`,
+      'ended_at は 2026-04-01T10:00:00+09:00 のような時差付きの日時で指定してください',
+    );
+  if (d.getTime() > now.getTime())
+    throw new InvalidRequest(
+      `ended_at (${d.toISOString()}) is in the future (the platform's clock says ${now.toISOString()}); omit it to mean now`,
+      'ended_at が未来の日時です(省略すると現在時刻になります)',
+    );
   return d;
 }
 
 const EndedRelationship = Type.Object({
   sub: Type.String({ description: 'the pairwise sub, as sent' }),
-  ended_at: Type.String({ format: 'date-time', description: 'when the relationship ended (retention counts from the next day, Japan time)' }),
-  retained_until: Type.String({ format: 'date-time', description: "the first instant after the records' retention period (00:00 JST); records made after the end are kept longer" }),
+  ended_at: Type.String({
+    format: 'date-time',
+    description: 'when the relationship ended (retention counts from the next day, Japan time)',
+  }),
+  retained_until: Type.String({
+    format: 'date-time',
+    description:
+      "the first instant after the records' retention period (00:00 JST); records made after the end are kept longer",
+  }),
   framework: Type.String({ description: 'the trust framework of the RP: jp_aml (7 years), jp_mpiupa (3 years), …' }),
-  retention: Type.Object({ years: Type.Integer(), basis: Type.String({ description: 'the rule the period comes from' }) }),
-  record_id: Type.Union([Type.String(), Type.Null()], { description: 'the note in the records log that recorded this end (its inclusion proof: GET /records/v1/proof/inclusion)' }),
+  retention: Type.Object({
+    years: Type.Integer(),
+    basis: Type.String({ description: 'the rule the period comes from' }),
+  }),
+  record_id: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'the note in the records log that recorded this end (its inclusion proof: GET /records/v1/proof/inclusion)',
+  }),
 });
 
 const answer = (sub: string, r: RelationshipView): Record<string, unknown> => ({
@@ -83,13 +115,16 @@ export async function rpApiRoutes(app: FastifyInstance, o: { platform: Platform 
       schema: {
         tags: ['relying party'],
         security: [{ clientCredentials: [] }],
-        summary: 'End the business relationship with a holder (account closed, contract ended): monitoring stops, retention starts',
+        summary:
+          'End the business relationship with a holder (account closed, contract ended): monitoring stops, retention starts',
         description:
           'Idempotent. Without ended_at: ends it now, or, when it has already ended, changes nothing and answers the recorded end. With ended_at (not in the future): the end is that instant; the same instant again changes nothing, another one re-dates the end (a note in the records log says so). A sub that is unknown or another RP’s is the same 404 NO_SUCH_RELATIONSHIP.',
         body: Type.Object(
           {
             sub: Type.String({ minLength: 1, maxLength: 256, description: 'the pairwise sub of your ID tokens' }),
-            ended_at: Type.Optional(Type.String({ maxLength: 64, description: 'RFC 3339 date-time with an offset; default now' })),
+            ended_at: Type.Optional(
+              Type.String({ maxLength: 64, description: 'RFC 3339 date-time with an offset; default now' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -102,9 +137,19 @@ export async function rpApiRoutes(app: FastifyInstance, o: { platform: Platform 
       const now = new Date();
       const at = endedAtParam(body.ended_at, now);
       const relationship = await relationshipOf(clientId, body.sub);
-      if (at && at.getTime() < relationship.startedAt.getTime()) throw new InvalidRequest(`ended_at (${at.toISOString()}) is before the relationship started (${relationship.startedAt.toISOString()})`, 'ended_at が取引関係の開始より前です');
-      const ended = await endRelationship(db, clientId, relationship.subjectId, at ?? now, { ifOpen: at === undefined });
-      if (ended.record || ended.monitoringEnded) req.log.info({ rp: clientId, changed: !!ended.record, monitoringEnded: ended.monitoringEnded }, 'relationship ended by the relying party');
+      if (at && at.getTime() < relationship.startedAt.getTime())
+        throw new InvalidRequest(
+          `ended_at (${at.toISOString()}) is before the relationship started (${relationship.startedAt.toISOString()})`,
+          'ended_at が取引関係の開始より前です',
+        );
+      const ended = await endRelationship(db, clientId, relationship.subjectId, at ?? now, {
+        ifOpen: at === undefined,
+      });
+      if (ended.record || ended.monitoringEnded)
+        req.log.info(
+          { rp: clientId, changed: !!ended.record, monitoringEnded: ended.monitoringEnded },
+          'relationship ended by the relying party',
+        );
       const after = await findRelationship(db, clientId, relationship.subjectId);
       void reply.header('cache-control', 'no-store');
       return answer(body.sub, after!);

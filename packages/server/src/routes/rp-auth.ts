@@ -27,7 +27,12 @@ export function refuse(reply: FastifyReply, r: Refusal): never {
  * client_id:client_secret) the request carries; otherwise a 401 (or a 429 after too many failures
  * from the address or for the client).
  */
-export async function authenticatedClient(platform: Platform, req: FastifyRequest, reply: FastifyReply, r: Refusal): Promise<string> {
+export async function authenticatedClient(
+  platform: Platform,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  r: Refusal,
+): Promise<string> {
   let presented;
   try {
     presented = presentedCredentials(req.headers.authorization, new URLSearchParams());

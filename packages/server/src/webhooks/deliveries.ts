@@ -39,7 +39,10 @@ const fromRow = (r: Row): WebhookDelivery => ({
 });
 
 /** Newest first. */
-export async function listDeliveries(db: Queryable, o: { eventId?: string; rpClientId?: string; delivered?: boolean; limit: number }): Promise<WebhookDelivery[]> {
+export async function listDeliveries(
+  db: Queryable,
+  o: { eventId?: string; rpClientId?: string; delivered?: boolean; limit: number },
+): Promise<WebhookDelivery[]> {
   const rows = await db.query<Row>(
     `SELECT * FROM webhook_deliveries
      WHERE ($1::text IS NULL OR event_id = $1) AND ($2::text IS NULL OR rp_client_id = $2) AND ($3::boolean IS NULL OR delivered = $3)

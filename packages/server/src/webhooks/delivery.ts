@@ -54,16 +54,27 @@ export function webhookBody(event: PlatformEvent, rpClientId: string, sub?: stri
  * Schedules delivery of an event to an RP (call it in the transaction that wrote the event). One job
  * per (RP, event) unless a different `dedupeKey` is given (a manual redelivery).
  */
-export async function enqueueWebhookDelivery(db: Queryable, target: { eventId: string; rpClientId: string }, options: { runAt?: Date; dedupeKey?: string } = {}): Promise<{ id: string; created: boolean }> {
+export async function enqueueWebhookDelivery(
+  db: Queryable,
+  target: { eventId: string; rpClientId: string },
+  options: { runAt?: Date; dedupeKey?: string } = {},
+): Promise<{ id: string; created: boolean }> {
   const payload: WebhookJobPayload = { event_id: target.eventId, rp_client_id: target.rpClientId };
-  return enqueue(db, WEBHOOK_QUEUE, payload, { dedupeKey: options.dedupeKey ?? `webhook:${target.rpClientId}:${target.eventId}`, ...(options.runAt ? { runAt: options.runAt } : {}) });
+  return enqueue(db, WEBHOOK_QUEUE, payload, {
+    dedupeKey: options.dedupeKey ?? `webhook:${target.rpClientId}:${target.eventId}`,
+    ...(options.runAt ? { runAt: options.runAt } : {}),
+  });
 }
 
 /** Sends an event again (admin action), as a new job with its own attempts. */
 export async function redeliverEvent(db: Queryable, eventId: string): Promise<{ id: string }> {
   const event = await getEvent(db, eventId);
   if (!event?.rpClientId) throw new NotFound(`event ${eventId} does not exist or belongs to no relying party`);
-  return enqueueWebhookDelivery(db, { eventId, rpClientId: event.rpClientId }, { dedupeKey: `webhook:${event.rpClientId}:${eventId}:again:${randomBytes(6).toString('hex')}` });
+  return enqueueWebhookDelivery(
+    db,
+    { eventId, rpClientId: event.rpClientId },
+    { dedupeKey: `webhook:${event.rpClientId}:${eventId}:again:${randomBytes(6).toString('hex')}` },
+  );
 }
 
 export interface WebhookDeliveryOptions {
@@ -93,22 +104,38 @@ interface AttemptResult {
   error: string | null;
 }
 
-async function post(fetchFn: typeof fetch, url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult> {
+async function post(
+  fetchFn: typeof fetch,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   try {
     // No redirects: a 3xx is an answer from the registered URL, not a delivery.
-    const res = await fetchFn(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetchFn(url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await res.body?.cancel().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { result: 'delivered', statusCode: res.status, error: null };
     return { result: 'http_error', statusCode: res.status, error: `HTTP ${res.status}` };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return { result: 'timeout', statusCode: null, error: `no answer within ${timeoutMs} ms` };
+    if (err.name === 'TimeoutError' || err.name === 'AbortError')
+      return { result: 'timeout', statusCode: null, error: `no answer within ${timeoutMs} ms` };
     const cause = err.cause?.code ?? err.cause?.message;
     return { result: 'network_error', statusCode: null, error: cause ? `${err.message}: ${cause}` : err.message };
   }
 }
 
-async function recordAttempt(db: Queryable, a: { eventId: string; rpClientId: string; url: string; attempt: number; at: Date } & AttemptResult): Promise<void> {
+async function recordAttempt(
+  db: Queryable,
+  a: { eventId: string; rpClientId: string; url: string; attempt: number; at: Date } & AttemptResult,
+): Promise<void> {
   await db.query(
     `INSERT INTO webhook_deliveries (event_id, rp_client_id, url, attempt, attempted_at, status_code, error, delivered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [a.eventId, a.rpClientId, a.url, a.attempt, a.at, a.statusCode, a.error, a.result === 'delivered'],
@@ -116,7 +143,11 @@ async function recordAttempt(db: Queryable, a: { eventId: string; rpClientId: st
 }
 
 /** One delivery attempt for a claimed job; decides the job's fate. */
-export async function deliverWebhook(payload: WebhookJobPayload, ctx: Pick<JobContext, 'db' | 'now' | 'attempt'>, o: WebhookDeliveryOptions = {}): Promise<JobOutcome> {
+export async function deliverWebhook(
+  payload: WebhookJobPayload,
+  ctx: Pick<JobContext, 'db' | 'now' | 'attempt'>,
+  o: WebhookDeliveryOptions = {},
+): Promise<JobOutcome> {
   const log = o.log;
   const maxAttempts = o.maxAttempts ?? 12;
   const { event_id: eventId, rp_client_id: rpClientId } = payload;
@@ -127,7 +158,16 @@ export async function deliverWebhook(payload: WebhookJobPayload, ctx: Pick<JobCo
   if (!rp?.webhookUrl) {
     // The RP removed its webhook URL (or was deleted) after the event: keep a trace, do not retry.
     const error = rp ? 'the relying party has no webhook URL' : `relying party ${rpClientId} does not exist`;
-    await recordAttempt(ctx.db, { eventId, rpClientId, url: '', attempt: ctx.attempt, at: ctx.now, result: 'no_url', statusCode: null, error });
+    await recordAttempt(ctx.db, {
+      eventId,
+      rpClientId,
+      url: '',
+      attempt: ctx.attempt,
+      at: ctx.now,
+      result: 'no_url',
+      statusCode: null,
+      error,
+    });
     o.metrics?.webhookDeliveries.inc({ result: 'no_url' });
     log?.warn({ eventId, rpClientId }, `webhook not delivered: ${error}`);
     return { giveUp: error };
@@ -153,11 +193,23 @@ export async function deliverWebhook(payload: WebhookJobPayload, ctx: Pick<JobCo
     return undefined;
   }
   if (ctx.attempt >= maxAttempts) {
-    log?.error({ eventId, rpClientId, attempt: ctx.attempt, error: res.error }, 'webhook delivery failed for the last time; giving up');
+    log?.error(
+      { eventId, rpClientId, attempt: ctx.attempt, error: res.error },
+      'webhook delivery failed for the last time; giving up',
+    );
     return { giveUp: `gave up after ${ctx.attempt} attempts: ${res.error}` };
   }
-  const retryAt = new Date(ctx.now.getTime() + backoffMs(ctx.attempt, { ...(o.baseDelayMs !== undefined ? { baseMs: o.baseDelayMs } : {}), ...(o.maxDelayMs !== undefined ? { maxMs: o.maxDelayMs } : {}) }));
-  log?.warn({ eventId, rpClientId, attempt: ctx.attempt, error: res.error, retryAt }, 'webhook delivery failed; will retry');
+  const retryAt = new Date(
+    ctx.now.getTime() +
+      backoffMs(ctx.attempt, {
+        ...(o.baseDelayMs !== undefined ? { baseMs: o.baseDelayMs } : {}),
+        ...(o.maxDelayMs !== undefined ? { maxMs: o.maxDelayMs } : {}),
+      }),
+  );
+  log?.warn(
+    { eventId, rpClientId, attempt: ctx.attempt, error: res.error, retryAt },
+    'webhook delivery failed; will retry',
+  );
   return { retryAt, error: res.error ?? res.result };
 }
 

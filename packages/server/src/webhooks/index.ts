@@ -1,5 +1,13 @@
 // Signed webhooks: signing/verification, delivery jobs and the delivery log.
-export { signWebhook, verifyWebhookSignature, checkWebhookSignature, SIGNATURE_HEADER, EVENT_ID_HEADER, type SignatureCheck, type VerifyOptions } from './signature.js';
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  checkWebhookSignature,
+  SIGNATURE_HEADER,
+  EVENT_ID_HEADER,
+  type SignatureCheck,
+  type VerifyOptions,
+} from './signature.js';
 export {
   WEBHOOK_QUEUE,
   webhookBody,

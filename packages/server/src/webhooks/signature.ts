@@ -17,12 +17,17 @@ function hmacHex(secret: string, t: number, body: string | Uint8Array): string {
 }
 
 /** The `Kakunin-Signature` header value for `body` at unix time `t` (seconds). */
-export function signWebhook(secret: string, body: string | Uint8Array, t: number = Math.floor(Date.now() / 1000)): string {
+export function signWebhook(
+  secret: string,
+  body: string | Uint8Array,
+  t: number = Math.floor(Date.now() / 1000),
+): string {
   if (!Number.isInteger(t) || t < 0) throw new RangeError('the webhook timestamp must be whole unix seconds');
   return `t=${t},v1=${hmacHex(secret, t, body)}`;
 }
 
-export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: 'malformed' | 'stale' | 'mismatch' };
+export type SignatureCheck =
+  { ok: true; timestamp: number } | { ok: false; reason: 'malformed' | 'stale' | 'mismatch' };
 
 export interface VerifyOptions {
   /** Accepted clock difference either way (default 300 s). */
@@ -31,7 +36,12 @@ export interface VerifyOptions {
 }
 
 /** Like `verifyWebhookSignature`, with the reason of a rejection. */
-export function checkWebhookSignature(secret: string, rawBody: string | Uint8Array, header: string | null | undefined, options: VerifyOptions = {}): SignatureCheck {
+export function checkWebhookSignature(
+  secret: string,
+  rawBody: string | Uint8Array,
+  header: string | null | undefined,
+  options: VerifyOptions = {},
+): SignatureCheck {
   if (typeof header !== 'string' || header.length > 4096) return { ok: false, reason: 'malformed' };
   let t: number | undefined;
   const v1: Buffer[] = [];
@@ -62,6 +72,11 @@ export function checkWebhookSignature(secret: string, rawBody: string | Uint8Arr
  * What an RP runs on each webhook request: true only for a well-formed header, a timestamp within
  * the tolerance and an HMAC (compared in constant time) made with `secret` over the raw body.
  */
-export function verifyWebhookSignature(secret: string, rawBody: string | Uint8Array, header: string | null | undefined, options: VerifyOptions = {}): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  rawBody: string | Uint8Array,
+  header: string | null | undefined,
+  options: VerifyOptions = {},
+): boolean {
   return checkWebhookSignature(secret, rawBody, header, options).ok;
 }

@@ -30,11 +30,33 @@ export async function createTestSandbox(): Promise<{ dir: string; sandbox: Sandb
   return { dir, sandbox, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function startTestPlatform(engine: Engine, simDir: string, o: { ceremonyTtlSeconds?: number; databaseUrl?: string; noJobs?: boolean; agentUrl?: string; config?: Partial<ServerConfig> } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(
+  engine: Engine,
+  simDir: string,
+  o: {
+    ceremonyTtlSeconds?: number;
+    databaseUrl?: string;
+    noJobs?: boolean;
+    agentUrl?: string;
+    config?: Partial<ServerConfig>;
+  } = {},
+): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${engine}-`));
   const pgdb = engine === 'postgres' && !o.databaseUrl ? await createPostgresDatabase() : undefined;
   const databaseUrl = o.databaseUrl ?? pgdb?.url;
-  const config = loadConfig({ mode: 'sandbox', port: 0, dataDir, logLevel: 'silent', ceremonyTtlSeconds: o.ceremonyTtlSeconds ?? 300, agentUrl: o.agentUrl ?? '', ...(databaseUrl ? { databaseUrl } : {}), ...o.config }, {});
+  const config = loadConfig(
+    {
+      mode: 'sandbox',
+      port: 0,
+      dataDir,
+      logLevel: 'silent',
+      ceremonyTtlSeconds: o.ceremonyTtlSeconds ?? 300,
+      agentUrl: o.agentUrl ?? '',
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...o.config,
+    },
+    {},
+  );
   const server = await startServer(config, { simDir, noJobs: o.noJobs ?? true });
   return {
     server,
@@ -68,14 +90,23 @@ export class Browser {
   async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
     if (init.form) headers['content-type'] = 'application/x-www-form-urlencoded';
-    const res = await fetch(url, { method: init.method ?? 'GET', headers, redirect: 'manual', ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}) });
+    const res = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers,
+      redirect: 'manual',
+      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+    });
     this.store(res);
     this.visited.push(`${init.method ?? 'GET'} ${url} → ${res.status}`);
     return res;
   }
 
   /** Follows redirects until a page (200) or a URL outside `origin` (returned without fetching it). */
-  async go(url: string, origin: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ url: string; status: number; body: string; external: boolean }> {
+  async go(
+    url: string,
+    origin: string,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<{ url: string; status: number; body: string; external: boolean }> {
     let current = url;
     let res = await this.request(current, init);
     for (let hops = 0; hops < 20; hops++) {
@@ -99,26 +130,61 @@ export interface HolderOptions {
   person: string;
   medium?: 'card' | 'android' | 'iphone';
   /** Post this instead of the card's answer (attack tests). */
-  tamper?: (body: { nonce: string; certificate: string; signature: string }) => { nonce: string; certificate: string; signature: string };
+  tamper?: (body: { nonce: string; certificate: string; signature: string }) => {
+    nonce: string;
+    certificate: string;
+    signature: string;
+  };
 }
 
 /** The holder side through the holder protocol, with the person's virtual card in process. */
-export async function holderRespond(sandbox: Sandbox, holderUrl: string, o: HolderOptions): Promise<{ status: number; body: { state?: string; error?: { code: string; message: string } } }> {
-  const view = (await (await fetch(holderUrl)).json()) as { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string; response_url: string };
+export async function holderRespond(
+  sandbox: Sandbox,
+  holderUrl: string,
+  o: HolderOptions,
+): Promise<{ status: number; body: { state?: string; error?: { code: string; message: string } } }> {
+  const view = (await (await fetch(holderUrl)).json()) as {
+    certificate: 'auth' | 'sign';
+    nonce: string;
+    to_be_signed: string;
+    response_url: string;
+  };
   const body = await signAsHolder(sandbox, view, o);
-  const res = await fetch(view.response_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(o.tamper ? o.tamper(body) : body) });
-  return { status: res.status, body: (await res.json()) as { state?: string; error?: { code: string; message: string } } };
+  const res = await fetch(view.response_url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(o.tamper ? o.tamper(body) : body),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { state?: string; error?: { code: string; message: string } },
+  };
 }
 
-export async function signAsHolder(sandbox: Sandbox, view: { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string }, o: HolderOptions): Promise<{ nonce: string; certificate: string; signature: string }> {
+export async function signAsHolder(
+  sandbox: Sandbox,
+  view: { certificate: 'auth' | 'sign'; nonce: string; to_be_signed: string },
+  o: HolderOptions,
+): Promise<{ nonce: string; certificate: string; signature: string }> {
   const person = sandbox.person(o.person);
-  const card = new MyNumberCard(new InProcessTransport(cardForPerson(sandbox, o.person, o.medium ?? 'card'), `sim:${o.person}`), { cvcCaKeys: [sandboxCvcAnchor(sandbox) as CvcAnchor] });
+  const card = new MyNumberCard(
+    new InProcessTransport(cardForPerson(sandbox, o.person, o.medium ?? 'card'), `sim:${o.person}`),
+    { cvcCaKeys: [sandboxCvcAnchor(sandbox) as CvcAnchor] },
+  );
   try {
     const digestInfo = sha256DigestInfo(Buffer.from(view.to_be_signed, 'base64url'));
     const pin = view.certificate === 'auth' ? person.pins.auth : person.pins.sign;
-    const signature = view.certificate === 'auth' ? await card.signWithAuthKey(pin, digestInfo) : await card.signWithSignKey(pin, digestInfo);
-    const certificate = view.certificate === 'auth' ? await card.readAuthCertificate(pin) : await card.readSignCertificate(pin);
-    return { nonce: view.nonce, certificate: Buffer.from(certificate).toString('base64'), signature: Buffer.from(signature).toString('base64') };
+    const signature =
+      view.certificate === 'auth'
+        ? await card.signWithAuthKey(pin, digestInfo)
+        : await card.signWithSignKey(pin, digestInfo);
+    const certificate =
+      view.certificate === 'auth' ? await card.readAuthCertificate(pin) : await card.readSignCertificate(pin);
+    return {
+      nonce: view.nonce,
+      certificate: Buffer.from(certificate).toString('base64'),
+      signature: Buffer.from(signature).toString('base64'),
+    };
   } finally {
     await card.close();
   }
@@ -145,8 +211,19 @@ export interface AuthorizationOptions {
 }
 
 /** What a stock OIDC client does before redirecting: discovery, PKCE, state, the authorization URL. */
-export async function authorizationRequest(issuer: string, clientId: string, secret: string, o: AuthorizationOptions = {}): Promise<{ config: oidc.Configuration; verifier: string; state: string; url: URL }> {
-  const config = await oidc.discovery(new URL(issuer), clientId, undefined, o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
+export async function authorizationRequest(
+  issuer: string,
+  clientId: string,
+  secret: string,
+  o: AuthorizationOptions = {},
+): Promise<{ config: oidc.Configuration; verifier: string; state: string; url: URL }> {
+  const config = await oidc.discovery(
+    new URL(issuer),
+    clientId,
+    undefined,
+    o.auth === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret),
+    { execute: [oidc.allowInsecureRequests] },
+  );
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
@@ -161,7 +238,12 @@ export async function authorizationRequest(issuer: string, clientId: string, sec
   return { config, verifier, state, url };
 }
 
-export async function startFlow(p: TestPlatform, clientId: string, secret: string, o: AuthorizationOptions = {}): Promise<Flow> {
+export async function startFlow(
+  p: TestPlatform,
+  clientId: string,
+  secret: string,
+  o: AuthorizationOptions = {},
+): Promise<Flow> {
   const { config, verifier, state, url } = await authorizationRequest(p.server.url, clientId, secret, o);
   const browser = new Browser();
   const page = await browser.go(url.toString(), p.server.url);
@@ -175,7 +257,10 @@ export async function finishFlow(p: TestPlatform, flow: Flow): Promise<URL> {
   const consent = await flow.browser.go(`${p.server.url}/interaction/${uid}/continue`, p.server.url);
   expect(consent.body).toMatch(/同意する/);
   const consentUid = /\/interaction\/([^/?]+)/.exec(consent.url)![1]!;
-  const landed = await flow.browser.go(`${p.server.url}/interaction/${consentUid}/consent`, p.server.url, { method: 'POST', form: {} });
+  const landed = await flow.browser.go(`${p.server.url}/interaction/${consentUid}/consent`, p.server.url, {
+    method: 'POST',
+    form: {},
+  });
   expect(landed.external).toBe(true);
   const callback = new URL(landed.url);
   expect(callback.origin + callback.pathname).toBe(REDIRECT);
@@ -183,4 +268,3 @@ export async function finishFlow(p: TestPlatform, flow: Flow): Promise<URL> {
   expect(callback.searchParams.get('code')).toBeTruthy();
   return callback;
 }
-

@@ -5,7 +5,8 @@
 import { CLAIM_LABELS, RECORD_CLAIM, SHARED_CLAIM_NAMES, type SharedClaim } from '../../src/oidc/claims.js';
 
 /** The claim names of a page's `#shared` list, in its order. */
-export const listedClaims = (html: string): string[] => [...html.matchAll(/<li data-claim="([^"]+)"/g)].map((m) => m[1]!);
+export const listedClaims = (html: string): string[] =>
+  [...html.matchAll(/<li data-claim="([^"]+)"/g)].map((m) => m[1]!);
 
 /** The claims an RP received, by name, in the listing order: ID tokens and userinfo responses together. */
 export function receivedNames(...sets: Record<string, unknown>[]): SharedClaim[] {
@@ -13,7 +14,10 @@ export function receivedNames(...sets: Record<string, unknown>[]): SharedClaim[]
   for (const claims of sets) {
     if (claims.sub) names.add('sub');
     if (claims[RECORD_CLAIM]) names.add(RECORD_CLAIM);
-    for (const vc of [claims.verified_claims ?? []].flat() as { verification: { evidence?: unknown }; claims: Record<string, unknown> }[]) {
+    for (const vc of [claims.verified_claims ?? []].flat() as {
+      verification: { evidence?: unknown };
+      claims: Record<string, unknown>;
+    }[]) {
       for (const name of Object.keys(vc.claims)) names.add(name);
       if (vc.verification.evidence) names.add('evidence');
     }
@@ -40,4 +44,5 @@ export function statementNames(statement: string): SharedClaim[] {
 }
 
 /** The payload of a JWT (an ID token), unverified: the test reads what the RP was sent. */
-export const jwtPayload = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+export const jwtPayload = (jwt: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;

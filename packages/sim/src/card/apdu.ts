@@ -23,7 +23,8 @@ export function decodeCommand(b: Uint8Array): Command | undefined {
   if (n === 5) return { ...head, data: new Uint8Array(0), ne: b4 === 0 ? 256 : b4, extended: false };
   if (b4 !== 0) {
     if (n === 5 + b4) return { ...head, data: b.slice(5), ne: undefined, extended: false };
-    if (n === 6 + b4) return { ...head, data: b.slice(5, n - 1), ne: b[n - 1] === 0 ? 256 : b[n - 1]!, extended: false };
+    if (n === 6 + b4)
+      return { ...head, data: b.slice(5, n - 1), ne: b[n - 1] === 0 ? 256 : b[n - 1]!, extended: false };
     return undefined;
   }
   if (n === 7) {

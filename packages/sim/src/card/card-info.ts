@@ -43,7 +43,9 @@ export function cvcKey(keyId: Uint8Array, privateKey: KeyObject | string): CvcKe
 const rsa2048 = (): KeyObject => generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey;
 
 /** A fresh authority (two RSA-2048 keys). `signerDigits` names the signer, e.g. `9182010` (municipality 18201). */
-export function createCvcAuthority(o: { caKey?: KeyObject | string; signerKey?: KeyObject | string; signerDigits?: string } = {}): CvcAuthority {
+export function createCvcAuthority(
+  o: { caKey?: KeyObject | string; signerKey?: KeyObject | string; signerDigits?: string } = {},
+): CvcAuthority {
   return {
     ca: cvcKey(SIM_CVC_CA_KEY_ID, o.caKey ?? rsa2048()),
     signer: cvcKey(simKeyId(o.signerDigits ?? '9000034'), o.signerKey ?? rsa2048()),
@@ -60,7 +62,12 @@ export function defaultCvcAuthority(): CvcAuthority {
 
 /** The anchor a verifier adds to trust cards issued under `ca` (`MyNumberCard({ cvcCaKeys: [anchor] })`). */
 export function cvcAnchorOf(ca: CvcKey, label = 'Kakunin simulator CVC CA 9000033'): CvcAnchorData {
-  return { keyId: Uint8Array.from(ca.keyId), publicKey: createPublicKey(ca.privateKey), label, environment: 'simulator' };
+  return {
+    keyId: Uint8Array.from(ca.keyId),
+    publicKey: createPublicKey(ca.privateKey),
+    label,
+    environment: 'simulator',
+  };
 }
 
 // ------------------------------------------------------------------ TLV writing
@@ -165,5 +172,13 @@ export function buildIntegrityRecord(ef0001: Uint8Array, basicInfoDigest: Uint8A
 export function buildApBasicInfo(): Uint8Array {
   const df43 = new Uint8Array(128).fill(0xff);
   df43.fill(0x00, 0, 32);
-  return tlv(0xff40, concat([tlv(0xdf41, Uint8Array.of(0x01, 0x03, 0x0e, 0x01)), tlv(0xdf42, simKeyId('9000034')), tlv(0xdf43, df43, true)]), true);
+  return tlv(
+    0xff40,
+    concat([
+      tlv(0xdf41, Uint8Array.of(0x01, 0x03, 0x0e, 0x01)),
+      tlv(0xdf42, simKeyId('9000034')),
+      tlv(0xdf43, df43, true),
+    ]),
+    true,
+  );
 }

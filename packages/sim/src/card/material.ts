@@ -38,12 +38,19 @@ let cached: Promise<TestCardMaterial> | undefined;
 
 async function build(): Promise<TestCardMaterial> {
   const now = new Date();
-  const specs = defaultRootSpecs(now).filter((s) => (s.medium === 'card' && s.generation === 2) || s.medium === 'android');
+  const specs = defaultRootSpecs(now).filter(
+    (s) => (s.medium === 'card' && s.generation === 2) || s.medium === 'android',
+  );
   const rsa = () => keyPair('rsa', { modulusLength: 2048, publicExponent: 65537 });
   const [ca, auth, sign, cvcCa, cvcSigner] = await Promise.all([SimCa.create(specs), rsa(), rsa(), rsa(), rsa()]);
   const cvc = createCvcAuthority({ caKey: cvcCa.privateKey, signerKey: cvcSigner.privateKey, signerDigits: '9132210' });
   const holder = { birthDate: TEST_HOLDER.birthDateIso, municipality: '13221' };
-  const basic4 = { name: TEST_HOLDER.name, sex: '1' as const, birthDate: TEST_HOLDER.birthDateIso, address: TEST_HOLDER.address };
+  const basic4 = {
+    name: TEST_HOLDER.name,
+    sex: '1' as const,
+    birthDate: TEST_HOLDER.birthDateIso,
+    address: TEST_HOLDER.address,
+  };
   const certs = new Map<string, { der: Buffer; issuerId: string }>();
   for (const medium of ['card', 'android'] as const) {
     const a = await ca.issueAuth(holder, { medium, publicKey: auth.publicKey });

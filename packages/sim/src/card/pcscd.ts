@@ -109,18 +109,31 @@ export async function startPcscd(o: PcscdOptions = {}): Promise<PcscdInstance> {
     `FRIENDLYNAME "${friendlyName}"\nDEVICENAME   /dev/null:0x${port.toString(16).toUpperCase()}\nLIBPATH      ${driver}\nCHANNELID    0x${port.toString(16).toUpperCase()}\n`,
   );
   const isolated = canUnshare();
-  const flags = ['-f', '-i', ...(o.logApdus ? ['-a'] : []), ...(process.env.KAKUNIN_PCSCD_DEBUG ? ['-d'] : []), '-c', confDir];
+  const flags = [
+    '-f',
+    '-i',
+    ...(o.logApdus ? ['-a'] : []),
+    ...(process.env.KAKUNIN_PCSCD_DEBUG ? ['-d'] : []),
+    '-c',
+    confDir,
+  ];
   let child: ChildProcess;
   let socketPath: string;
   if (isolated) {
     socketPath = join(runDir, 'pcscd.comm');
     const script = 'mkdir -p /run/pcscd && mount --bind "$1" /run/pcscd && shift && exec "$@"';
-    child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', runDir, pcscd, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      'unshare',
+      ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', runDir, pcscd, ...flags],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
   } else {
     socketPath = '/run/pcscd/pcscd.comm';
     if (existsSync(socketPath)) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`another pcscd owns ${socketPath} and this user cannot run pcscd in a private mount namespace (needs root and unshare)`);
+      throw new Error(
+        `another pcscd owns ${socketPath} and this user cannot run pcscd in a private mount namespace (needs root and unshare)`,
+      );
     }
     child = spawn(pcscd, flags, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
@@ -136,7 +149,10 @@ export async function startPcscd(o: PcscdOptions = {}): Promise<PcscdInstance> {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exited.then(() => reject(new Error(`pcscd exited before it was ready:\n${log}`)));
-    const t = setTimeout(() => reject(new Error(`pcscd was not ready within ${o.startTimeoutMs ?? 10_000} ms:\n${log}`)), o.startTimeoutMs ?? 10_000);
+    const t = setTimeout(
+      () => reject(new Error(`pcscd was not ready within ${o.startTimeoutMs ?? 10_000} ms:\n${log}`)),
+      o.startTimeoutMs ?? 10_000,
+    );
     t.unref();
   });
   const stop = async (): Promise<void> => {

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import type { Medium } from '@kakunin/jpki/oids';
 import { isSimError } from '../errors.js';
 import type { Sandbox } from '../sandbox.js';
-import { cvcAnchorOf, cvcKey, SIM_CVC_CA_KEY_ID, simKeyId, type CvcAnchorData, type CvcAuthority } from './card-info.js';
+import {
+  cvcAnchorOf,
+  cvcKey,
+  SIM_CVC_CA_KEY_ID,
+  simKeyId,
+  type CvcAnchorData,
+  type CvcAuthority,
+} from './card-info.js';
 import { FilePinStateStore, type PinName, type PinStateStore } from './state-store.js';
 import type { CardMaterial } from './material.js';
 import { VirtualCard } from './virtual-card.js';
@@ -28,7 +35,10 @@ export const cardsDir = (sandbox: Sandbox): string => join(sandbox.dir, 'cards')
 function persistentKey(file: string): KeyObject {
   if (!existsSync(file)) {
     mkdirSync(join(file, '..'), { recursive: true });
-    const pem = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    }) as string;
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     writeFileSync(tmp, pem, { mode: 0o600 });
     try {
@@ -44,7 +54,8 @@ function persistentKey(file: string): KeyObject {
 
 /** The sandbox's CVC authority for a municipality: one CA key per sandbox, one signer key per municipality. */
 export function sandboxCvcAuthority(sandbox: Sandbox, municipalityCode: string): CvcAuthority {
-  if (!/^[0-9]{5}$/.test(municipalityCode)) throw new TypeError(`municipality code "${municipalityCode}" is not 5 digits`);
+  if (!/^[0-9]{5}$/.test(municipalityCode))
+    throw new TypeError(`municipality code "${municipalityCode}" is not 5 digits`);
   const dir = cardsDir(sandbox);
   return {
     ca: cvcKey(SIM_CVC_CA_KEY_ID, persistentKey(join(dir, 'cvc-ca.pem'))),
@@ -54,7 +65,10 @@ export function sandboxCvcAuthority(sandbox: Sandbox, municipalityCode: string):
 
 /** The anchor a reader pins to verify the card-info data of this sandbox's cards. */
 export function sandboxCvcAnchor(sandbox: Sandbox): CvcAnchorData {
-  return cvcAnchorOf(cvcKey(SIM_CVC_CA_KEY_ID, persistentKey(join(cardsDir(sandbox), 'cvc-ca.pem'))), `Kakunin simulator CVC CA 9000033 (sandbox ${sandbox.dir})`);
+  return cvcAnchorOf(
+    cvcKey(SIM_CVC_CA_KEY_ID, persistentKey(join(cardsDir(sandbox), 'cvc-ca.pem'))),
+    `Kakunin simulator CVC CA 9000033 (sandbox ${sandbox.dir})`,
+  );
 }
 
 function optionalRecord<T>(fn: () => T): T | undefined {
@@ -82,13 +96,20 @@ export function personCardMaterial(sandbox: Sandbox, personId: string, medium: M
   const signCa =
     signRecord !== undefined
       ? root(signRecord.issuerId)
-      : [...roots].filter((r) => r.kind === 'sign' && r.medium === medium).sort((a, b) => b.generation - a.generation)[0]?.der ?? root(authRecord.issuerId);
+      : ([...roots]
+          .filter((r) => r.kind === 'sign' && r.medium === medium)
+          .sort((a, b) => b.generation - a.generation)[0]?.der ?? root(authRecord.issuerId));
   const birth = person.birthDate.replace(/-/g, '');
   return {
     token: medium,
     authCertDer: sandbox.currentCertificate(personId, 'auth', medium),
     authKeyPem: sandbox.privateKey(personId, 'auth', medium),
-    ...(signRecord ? { signCertDer: sandbox.currentCertificate(personId, 'sign', medium), signKeyPem: sandbox.privateKey(personId, 'sign', medium) } : {}),
+    ...(signRecord
+      ? {
+          signCertDer: sandbox.currentCertificate(personId, 'sign', medium),
+          signKeyPem: sandbox.privateKey(personId, 'sign', medium),
+        }
+      : {}),
     authCaDer: root(authRecord.issuerId),
     signCaDer: signCa,
     pins: { auth: person.pins.auth, ...(signRecord ? { sign: person.pins.sign } : {}), cardInfo: person.pins.cardInfo },
@@ -102,7 +123,12 @@ export function personCardMaterial(sandbox: Sandbox, personId: string, medium: M
   };
 }
 
-export function cardForPerson(sandbox: Sandbox, personId: string, medium: Medium = 'card', options: CardForPersonOptions = {}): VirtualCard {
+export function cardForPerson(
+  sandbox: Sandbox,
+  personId: string,
+  medium: Medium = 'card',
+  options: CardForPersonOptions = {},
+): VirtualCard {
   return new VirtualCard({
     ...personCardMaterial(sandbox, personId, medium),
     stateStore: options.stateStore ?? new FilePinStateStore(join(cardsDir(sandbox), 'state')),
@@ -125,7 +151,12 @@ export interface PinReset {
  * that `kakunin sim people` lists. On a real card this takes the holder to the counter with the card
  * and an identity document; in the sandbox a newcomer who blocked a PIN would otherwise be stuck.
  */
-export function resetCardPins(sandbox: Sandbox, personId: string, medium: Medium = 'card', options: { stateStore?: PinStateStore } = {}): PinReset {
+export function resetCardPins(
+  sandbox: Sandbox,
+  personId: string,
+  medium: Medium = 'card',
+  options: { stateStore?: PinStateStore } = {},
+): PinReset {
   sandbox.person(personId); // a clear error for an unknown person
   const cardId = `${personId}-${medium}`;
   const store = options.stateStore ?? new FilePinStateStore(join(cardsDir(sandbox), 'state'));

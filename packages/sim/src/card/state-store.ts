@@ -39,7 +39,8 @@ export class FilePinStateStore implements PinStateStore {
   constructor(readonly dir: string) {}
 
   private file(cardId: string): string {
-    if (!/^[A-Za-z0-9._-]{1,100}$/.test(cardId) || cardId.startsWith('.')) throw new Error(`card id "${cardId}" is not a safe file name`);
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(cardId) || cardId.startsWith('.'))
+      throw new Error(`card id "${cardId}" is not a safe file name`);
     return join(this.dir, `${cardId}.json`);
   }
 
@@ -52,7 +53,8 @@ export class FilePinStateStore implements PinStateStore {
       throw e;
     }
     const parsed = JSON.parse(text) as CardPinState;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.tries !== 'object') throw new Error(`corrupt card state ${this.file(cardId)}`);
+    if (typeof parsed !== 'object' || parsed === null || typeof parsed.tries !== 'object')
+      throw new Error(`corrupt card state ${this.file(cardId)}`);
     return parsed;
   }
 

@@ -2,7 +2,15 @@
 // fidelity checklist of the spec (§11): JPKI AP, 券面事項入力補助AP, PIN counters that persist through
 // an injected store, the status words the real card gives, extended Le that can be switched off.
 
-import { constants, createHash, createPrivateKey, privateDecrypt, privateEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  privateDecrypt,
+  privateEncrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { decodeCommand, respond, SW, type Command } from './apdu.js';
 import {
   buildApBasicInfo,
@@ -19,7 +27,11 @@ import type { CardPinState, PinName, PinStateStore } from './state-store.js';
 
 export type TokenMedium = 'card' | 'android' | 'iphone';
 
-export const TOKEN_LABEL: Record<TokenMedium, string> = { card: 'JPKIAPICCTOKEN2', android: 'JPKIAPGPSETOKEN', iphone: 'JPKIAPIOSTOKEN' };
+export const TOKEN_LABEL: Record<TokenMedium, string> = {
+  card: 'JPKIAPICCTOKEN2',
+  android: 'JPKIAPGPSETOKEN',
+  iphone: 'JPKIAPIOSTOKEN',
+};
 
 /** Contact ATR OpenSC matches for JPKI (spec §1.3). */
 export const MY_NUMBER_CARD_ATR = Uint8Array.from([0x3b, 0xe0, 0x00, 0xff, 0x81, 0x31, 0xfe, 0x45, 0x14]);
@@ -126,18 +138,28 @@ export class VirtualCard {
     this.cardId = o.cardId ?? sha256hex(o.authCertDer).slice(0, 32);
     this.store = o.stateStore;
     const phone = o.token !== 'card';
-    if ((o.signCertDer === undefined) !== (o.signKeyPem === undefined)) throw new TypeError('signCertDer and signKeyPem go together');
+    if ((o.signCertDer === undefined) !== (o.signKeyPem === undefined))
+      throw new TypeError('signCertDer and signKeyPem go together');
     if (o.signKeyPem !== undefined && o.pins.sign === undefined) throw new TypeError('a signing key needs pins.sign');
-    if (o.basicInfo && phone) throw new TypeError('smartphone tokens have no card-info AP (basicInfo is for physical cards)');
+    if (o.basicInfo && phone)
+      throw new TypeError('smartphone tokens have no card-info AP (basicInfo is for physical cards)');
     if (o.basicInfo && o.pins.cardInfo === undefined) throw new TypeError('basicInfo needs pins.cardInfo');
-    this.pins = { auth: o.pins.auth, sign: o.signKeyPem !== undefined ? o.pins.sign : undefined, cardInfo: o.basicInfo ? o.pins.cardInfo : undefined };
+    this.pins = {
+      auth: o.pins.auth,
+      sign: o.signKeyPem !== undefined ? o.pins.sign : undefined,
+      cardInfo: o.basicInfo ? o.pins.cardInfo : undefined,
+    };
 
     const key = (k: string | KeyObject): KeyObject => (typeof k === 'string' ? createPrivateKey(k) : k);
     const jpki = new Map<number, Ef>();
     const hasSign = o.signCertDer !== undefined;
     if (hasSign) jpki.set(0x01, { type: 'binary', data: certEf(o.signCertDer!), read: { pin: 0x1b } });
     jpki.set(0x02, { type: 'binary', data: certEf(o.signCaDer), read: 'free' });
-    jpki.set(0x06, { type: 'binary', data: tokenInfo(o.token, this.cardId.replace(/[^0-9]/g, '').slice(0, 16)), read: 'free' });
+    jpki.set(0x06, {
+      type: 'binary',
+      data: tokenInfo(o.token, this.cardId.replace(/[^0-9]/g, '').slice(0, 16)),
+      read: 'free',
+    });
     jpki.set(0x08, { type: 'binary', data: Uint8Array.of(hasSign ? 0x8f : 0x00, 0x8f, 0x00), read: 'free' });
     jpki.set(0x0a, { type: 'binary', data: certEf(o.authCertDer), read: phone ? { pin: 0x18 } : 'free' });
     jpki.set(0x0b, { type: 'binary', data: certEf(o.authCaDer), read: 'free' });
@@ -157,7 +179,11 @@ export class VirtualCard {
         const basic = buildBasicInfo(o.basicInfo);
         info.set(0x01, { type: 'binary', data: ef0001, read: { pin: 0x11 } });
         info.set(0x02, { type: 'binary', data: padded(basic.tlv, 256), read: { pin: 0x11 } });
-        info.set(0x03, { type: 'binary', data: buildIntegrityRecord(ef0001, basic.digest, authority.signer), read: { pin: 0x11 } });
+        info.set(0x03, {
+          type: 'binary',
+          data: buildIntegrityRecord(ef0001, basic.digest, authority.signer),
+          read: { pin: 0x11 },
+        });
         info.set(0x04, { type: 'binary', data: buildCvc(authority), read: 'free' });
         info.set(0x05, { type: 'binary', data: buildApBasicInfo(), read: 'free' });
         info.set(0x11, { type: 'pin', name: 'cardInfo', max: 3 });
@@ -171,7 +197,11 @@ export class VirtualCard {
 
     const saved: CardPinState | undefined = this.store.load(this.cardId);
     this.state = {
-      tries: { auth: saved?.tries.auth ?? MAX_TRIES.auth, sign: saved?.tries.sign ?? MAX_TRIES.sign, cardInfo: saved?.tries.cardInfo ?? MAX_TRIES.cardInfo },
+      tries: {
+        auth: saved?.tries.auth ?? MAX_TRIES.auth,
+        sign: saved?.tries.sign ?? MAX_TRIES.sign,
+        cardInfo: saved?.tries.cardInfo ?? MAX_TRIES.cardInfo,
+      },
       changedPinSha256: { ...(saved?.changedPinSha256 ?? {}) },
     };
   }
@@ -321,7 +351,10 @@ export class VirtualCard {
   }
 
   private persist(): void {
-    this.store.save(this.cardId, { tries: { ...this.state.tries }, changedPinSha256: { ...this.state.changedPinSha256 } });
+    this.store.save(this.cardId, {
+      tries: { ...this.state.tries },
+      changedPinSha256: { ...this.state.changedPinSha256 },
+    });
   }
 
   private verify(c: Command): Uint8Array {
@@ -378,7 +411,8 @@ export class VirtualCard {
     if (d.length === 0) return respond(SW.WRONG_LENGTH);
     const key = t.ef.key;
     const sha = (m: Uint8Array): Buffer => createHash('sha256').update(m).digest();
-    const digestInfo = (h: Uint8Array): Buffer => Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), h]);
+    const digestInfo = (h: Uint8Array): Buffer =>
+      Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), h]);
     const pkcs1 = (input: Uint8Array): Buffer => privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, input);
     let sig: Buffer;
     switch (c.p1) {

@@ -11,7 +11,14 @@ const reply = (msg: unknown): boolean => process.stdout.write(`${JSON.stringify(
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   void (async () => {
-    const msg = JSON.parse(line) as { cmd: string; material?: unknown; stateDir?: string; port?: number; host?: string; extendedLength?: boolean };
+    const msg = JSON.parse(line) as {
+      cmd: string;
+      material?: unknown;
+      stateDir?: string;
+      port?: number;
+      host?: string;
+      extendedLength?: boolean;
+    };
     try {
       if (msg.cmd === 'start') {
         const material = decodeMaterial(msg.material) as Omit<VirtualCardOptions, 'stateStore'>;

@@ -19,7 +19,8 @@ export function encodeMaterial(value: unknown): unknown {
   }
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') };
   if (Array.isArray(value)) return value.map(encodeMaterial);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeMaterial(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeMaterial(v)]));
   return value;
 }
 
@@ -62,7 +63,10 @@ const CHILD = fileURLToPath(new URL('./vpcd-child.ts', import.meta.url));
 /** Starts the card process; resolves once it is connected to vpcd. */
 export async function plugCardProcess(o: CardProcessOptions): Promise<CardProcess> {
   // tsx is resolved from the package's directory, wherever the caller runs from.
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: dirname(CHILD), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    cwd: dirname(CHILD),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const pending: ((msg: Record<string, unknown>) => void)[] = [];
   lines.on('line', (line) => pending.shift()?.(JSON.parse(line) as Record<string, unknown>));
@@ -73,7 +77,13 @@ export async function plugCardProcess(o: CardProcessOptions): Promise<CardProces
       pending.push((answer) => (answer.error ? reject(new Error(String(answer.error))) : resolve(answer)));
       child.stdin!.write(`${JSON.stringify(msg)}\n`);
     });
-  await call({ cmd: 'start', material: encodeMaterial(o.material), stateDir: o.stateDir, port: o.port, host: o.host ?? '127.0.0.1' });
+  await call({
+    cmd: 'start',
+    material: encodeMaterial(o.material),
+    stateDir: o.stateDir,
+    port: o.port,
+    host: o.host ?? '127.0.0.1',
+  });
   return {
     async setExtendedLength(on) {
       await call({ cmd: 'set', extendedLength: on });

@@ -2,7 +2,13 @@
 // CRLs of millions of entries for benchmarks, written straight into one buffer.
 
 import { createSign, type KeyObject } from 'node:crypto';
-import { CRL_REASON_CODE, SHA256_WITH_RSA_ALGORITHM, parseX509, type CertKind, type RevocationReason } from '@kakunin/jpki';
+import {
+  CRL_REASON_CODE,
+  SHA256_WITH_RSA_ALGORITHM,
+  parseX509,
+  type CertKind,
+  type RevocationReason,
+} from '@kakunin/jpki';
 import { municipality } from '../municipalities.js';
 import { crlDistributionPointRdns, nameDer, rdnsText } from '../names.js';
 import type { Sandbox } from '../sandbox.js';
@@ -37,11 +43,17 @@ export interface CrlOptions {
   crlNumber?: bigint;
 }
 
-const utcTime = (d: Date): Buffer => encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
+const utcTime = (d: Date): Buffer =>
+  encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
 
 function crlExtensions(issuer: CrlIssuer, crlNumber: bigint, distributionPoint?: Uint8Array): Buffer {
   const ext = (oid: string, value: Buffer, critical = false): Buffer =>
-    encodeTlv(TAG.SEQUENCE, encodeOid(oid), ...(critical ? [encodeTlv(TAG.BOOLEAN, Buffer.from([0xff]))] : []), encodeTlv(TAG.OCTET_STRING, value));
+    encodeTlv(
+      TAG.SEQUENCE,
+      encodeOid(oid),
+      ...(critical ? [encodeTlv(TAG.BOOLEAN, Buffer.from([0xff]))] : []),
+      encodeTlv(TAG.OCTET_STRING, value),
+    );
   return encodeTlv(
     ctx(0),
     encodeTlv(
@@ -49,7 +61,18 @@ function crlExtensions(issuer: CrlIssuer, crlNumber: bigint, distributionPoint?:
       ext(OID_CRL_NUMBER, encodeUnsignedInteger(crlNumber)),
       ext(OID_AKI, encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0, false), Buffer.from(issuer.keyId)))),
       // IssuingDistributionPoint { distributionPoint [0] { fullName [0] { directoryName [4] Name } } }
-      ...(distributionPoint ? [ext(OID_IDP, encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0), encodeTlv(ctx(0), encodeTlv(ctx(4), Buffer.from(distributionPoint))))), true)] : []),
+      ...(distributionPoint
+        ? [
+            ext(
+              OID_IDP,
+              encodeTlv(
+                TAG.SEQUENCE,
+                encodeTlv(ctx(0), encodeTlv(ctx(0), encodeTlv(ctx(4), Buffer.from(distributionPoint)))),
+              ),
+              true,
+            ),
+          ]
+        : []),
     ),
   );
 }
@@ -63,12 +86,23 @@ function times(o: CrlOptions): { thisUpdate: Date; nextUpdate: Date } {
 function signCrl(issuer: CrlIssuer, head: Buffer[], revoked: Buffer | undefined, extensions: Buffer): Buffer {
   const tbs = encodeTlv(TAG.SEQUENCE, ...head, ...(revoked ? [revoked] : []), extensions);
   const signature = createSign('sha256').update(tbs).sign(issuer.privateKey);
-  return encodeTlv(TAG.SEQUENCE, tbs, SHA256_WITH_RSA_ALGORITHM, encodeTlv(TAG.BIT_STRING, Buffer.from([0]), signature));
+  return encodeTlv(
+    TAG.SEQUENCE,
+    tbs,
+    SHA256_WITH_RSA_ALGORITHM,
+    encodeTlv(TAG.BIT_STRING, Buffer.from([0]), signature),
+  );
 }
 
 function header(issuer: CrlIssuer, o: CrlOptions): Buffer[] {
   const { thisUpdate, nextUpdate } = times(o);
-  return [encodeTlv(TAG.INTEGER, Buffer.from([1])), SHA256_WITH_RSA_ALGORITHM, Buffer.from(issuer.nameDer), utcTime(thisUpdate), utcTime(nextUpdate)];
+  return [
+    encodeTlv(TAG.INTEGER, Buffer.from([1])),
+    SHA256_WITH_RSA_ALGORITHM,
+    Buffer.from(issuer.nameDer),
+    utcTime(thisUpdate),
+    utcTime(nextUpdate),
+  ];
 }
 
 /** A v2 CRL of `entries`, signed with sha256WithRSA by the issuer, with cRLNumber and AKI. */
@@ -78,10 +112,23 @@ export function buildCrl(issuer: CrlIssuer, entries: readonly CrlEntryInput[], o
       TAG.SEQUENCE,
       encodeTlv(TAG.INTEGER, Buffer.from(e.serial, 'hex')),
       utcTime(e.revokedAt),
-      encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(OID_REASON), encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.ENUMERATED, Buffer.from([CRL_REASON_CODE[e.reason]])))))),
+      encodeTlv(
+        TAG.SEQUENCE,
+        encodeTlv(
+          TAG.SEQUENCE,
+          encodeOid(OID_REASON),
+          encodeTlv(TAG.OCTET_STRING, encodeTlv(TAG.ENUMERATED, Buffer.from([CRL_REASON_CODE[e.reason]]))),
+        ),
+      ),
+    ),
   );
   const crlNumber = o.crlNumber ?? BigInt(Math.floor((o.thisUpdate ?? new Date()).getTime() / 1000));
-  return signCrl(issuer, header(issuer, o), list.length ? encodeTlv(TAG.SEQUENCE, ...list) : undefined, crlExtensions(issuer, crlNumber, o.distributionPoint));
+  return signCrl(
+    issuer,
+    header(issuer, o),
+    list.length ? encodeTlv(TAG.SEQUENCE, ...list) : undefined,
+    crlExtensions(issuer, crlNumber, o.distributionPoint),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,8 +168,13 @@ const ENTRY_EXT_PREFIX = Buffer.from('300c300a0603551d1504030a01', 'hex');
  * reason `syntheticReason(i)`, and a revocation time in the year before thisUpdate). Built in one
  * preallocated buffer: 10 million entries are ~370 MB.
  */
-export function buildSyntheticCrl(issuer: CrlIssuer, revoked: number, o: CrlOptions & { onProgress?: (done: number) => void } = {}): Buffer {
-  if (!Number.isInteger(revoked) || revoked < 0 || revoked > 2 ** SERIAL_BITS) throw new RangeError(`revoked must be an integer from 0 to ${2 ** SERIAL_BITS}`);
+export function buildSyntheticCrl(
+  issuer: CrlIssuer,
+  revoked: number,
+  o: CrlOptions & { onProgress?: (done: number) => void } = {},
+): Buffer {
+  if (!Number.isInteger(revoked) || revoked < 0 || revoked > 2 ** SERIAL_BITS)
+    throw new RangeError(`revoked must be an integer from 0 to ${2 ** SERIAL_BITS}`);
   const { thisUpdate } = times(o);
   const head = header(issuer, o);
   const extensions = crlExtensions(issuer, o.crlNumber ?? BigInt(Math.floor(thisUpdate.getTime() / 1000)));
@@ -160,7 +212,14 @@ export function buildSyntheticCrl(issuer: CrlIssuer, revoked: number, o: CrlOpti
 
 function writeUtcTime(buf: Buffer, at: number, seconds: number): void {
   const d = new Date(seconds * 1000);
-  const fields = [d.getUTCFullYear() % 100, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  const fields = [
+    d.getUTCFullYear() % 100,
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  ];
   for (let k = 0; k < 6; k++) {
     const v = fields[k]!;
     buf[at + 2 * k] = 0x30 + Math.floor(v / 10);
@@ -181,14 +240,23 @@ export function crlIssuerOf(root: { der: Uint8Array; privateKey: KeyObject }): C
  * with `municipalityCode`, only those of the certificates naming that municipality's distribution
  * point (J-LIS partitions its CRLs per municipality), marked with issuingDistributionPoint.
  */
-export function sandboxCrl(sandbox: Sandbox, issuerId: string, o: CrlOptions & { municipalityCode?: string } = {}): Buffer {
+export function sandboxCrl(
+  sandbox: Sandbox,
+  issuerId: string,
+  o: CrlOptions & { municipalityCode?: string } = {},
+): Buffer {
   const root = sandbox.ca.root(issuerId);
   const code = o.municipalityCode;
   const entries = sandbox
     .revocations()
-    .filter((r) => r.issuerId === issuerId && (!code || sandbox.certificateRecord(r.issuerId, r.serial).municipalityCode === code))
+    .filter(
+      (r) =>
+        r.issuerId === issuerId && (!code || sandbox.certificateRecord(r.issuerId, r.serial).municipalityCode === code),
+    )
     .map((r) => ({ serial: r.serial, revokedAt: new Date(r.revokedAt), reason: r.reason }));
-  const distributionPoint = code ? nameDer(crlDistributionPointRdns(root.kind, root.medium, municipality(code))) : undefined;
+  const distributionPoint = code
+    ? nameDer(crlDistributionPointRdns(root.kind, root.medium, municipality(code)))
+    : undefined;
   return buildCrl(crlIssuerOf(root), entries, { ...o, ...(distributionPoint ? { distributionPoint } : {}) });
 }
 

@@ -39,7 +39,11 @@ export function latestCertificate(sandbox: Sandbox, serial: string, issuerId?: s
 }
 
 /** The auth ↔ sign pairing that now holds for the person and medium of `serial`. */
-export function certificatePair(sandbox: Sandbox, serial: string): { auth: { serial: string; issuerId: string } | null; sign: { serial: string; issuerId: string } | null } | undefined {
+export function certificatePair(
+  sandbox: Sandbox,
+  serial: string,
+):
+  { auth: { serial: string; issuerId: string } | null; sign: { serial: string; issuerId: string } | null } | undefined {
   const record = find(sandbox, serial);
   if (!record) return undefined;
   const current = (kind: 'auth' | 'sign') => {

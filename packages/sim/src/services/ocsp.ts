@@ -4,8 +4,26 @@
 import { createHash, createPrivateKey, createSign, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CRL_REASON_CODE, OID, SHA256_WITH_RSA_ALGORITHM, findOcspNonce, parseX509, type X509Certificate } from '@kakunin/jpki';
-import { DerCursor, TAG, bytesOf, ctx, decodeOid, encodeOid, encodeTlv, encodeUnsignedInteger, readSingle, valueOf } from '@kakunin/jpki/der';
+import {
+  CRL_REASON_CODE,
+  OID,
+  SHA256_WITH_RSA_ALGORITHM,
+  findOcspNonce,
+  parseX509,
+  type X509Certificate,
+} from '@kakunin/jpki';
+import {
+  DerCursor,
+  TAG,
+  bytesOf,
+  ctx,
+  decodeOid,
+  encodeOid,
+  encodeTlv,
+  encodeUnsignedInteger,
+  readSingle,
+  valueOf,
+} from '@kakunin/jpki/der';
 import { generateRsaKeyPair, keyIdentifier } from '../ca.js';
 import { nameDer } from '../names.js';
 import type { Sandbox } from '../sandbox.js';
@@ -35,9 +53,15 @@ interface Responder {
   readonly match: Record<'sha1' | 'sha256', { name: Buffer; key: Buffer }>;
 }
 
-const time = (d: Date): Buffer => encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`));
+const time = (d: Date): Buffer =>
+  encodeTlv(TAG.GENERALIZED_TIME, Buffer.from(`${d.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`));
 const ext = (oid: string, value: Buffer, critical = false): Buffer =>
-  encodeTlv(TAG.SEQUENCE, encodeOid(oid), ...(critical ? [encodeTlv(TAG.BOOLEAN, Buffer.from([0xff]))] : []), encodeTlv(TAG.OCTET_STRING, value));
+  encodeTlv(
+    TAG.SEQUENCE,
+    encodeOid(oid),
+    ...(critical ? [encodeTlv(TAG.BOOLEAN, Buffer.from([0xff]))] : []),
+    encodeTlv(TAG.OCTET_STRING, value),
+  );
 
 /** The delegated responder certificate of one root: EKU id-kp-OCSPSigning and id-pkix-ocsp-nocheck. */
 function issueResponderCert(sandbox: Sandbox, rootId: string, key: { publicKey: KeyObject }, now: Date): Buffer {
@@ -49,7 +73,8 @@ function issueResponderCert(sandbox: Sandbox, rootId: string, key: { publicKey: 
     [OID.organizationalUnitName, 'OCSP Responder'],
     [OID.commonName, `${rootId} OCSP`],
   ]);
-  const utc = (d: Date): Buffer => encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
+  const utc = (d: Date): Buffer =>
+    encodeTlv(TAG.UTC_TIME, Buffer.from(`${d.toISOString().slice(2, 19).replace(/[-T:]/g, '')}Z`));
   const tbs = encodeTlv(
     TAG.SEQUENCE,
     encodeTlv(ctx(0), encodeTlv(TAG.INTEGER, Buffer.from([2]))),
@@ -66,7 +91,10 @@ function issueResponderCert(sandbox: Sandbox, rootId: string, key: { publicKey: 
         ext(OID.keyUsage, Buffer.from('03020780', 'hex'), true),
         ext(OID.extKeyUsage, encodeTlv(TAG.SEQUENCE, encodeOid(OID_OCSP_SIGNING))),
         ext(OID_NOCHECK, encodeTlv(TAG.NULL)),
-        ext(OID.authorityKeyIdentifier, encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0, false), Buffer.from(root.subjectKeyId!, 'hex')))),
+        ext(
+          OID.authorityKeyIdentifier,
+          encodeTlv(TAG.SEQUENCE, encodeTlv(ctx(0, false), Buffer.from(root.subjectKeyId!, 'hex'))),
+        ),
         ext(OID.subjectKeyIdentifier, encodeTlv(TAG.OCTET_STRING, keyIdentifier(key.publicKey))),
       ),
     ),
@@ -90,10 +118,19 @@ export class OcspResponder {
       const certFile = join(dir, `${root.id}.der`);
       const keyFile = join(dir, `${root.id}.key.pem`);
       let cert: Buffer | undefined = existsSync(certFile) ? readFileSync(certFile) : undefined;
-      let key: KeyObject | undefined = existsSync(keyFile) ? createPrivateKey(readFileSync(keyFile, 'utf8')) : undefined;
+      let key: KeyObject | undefined = existsSync(keyFile)
+        ? createPrivateKey(readFileSync(keyFile, 'utf8'))
+        : undefined;
       const x = cert ? parseX509(cert) : undefined;
       // Re-issue when missing, expiring within a day, or issued by a root the sandbox no longer has (re-init).
-      if (!cert || !key || !x || x.notAfter.getTime() - now.getTime() < 86_400_000 || !Buffer.from(x.issuer.der).equals(parseX509(root.der).subject.der) || x.authorityKeyId?.keyId !== parseX509(root.der).subjectKeyId) {
+      if (
+        !cert ||
+        !key ||
+        !x ||
+        x.notAfter.getTime() - now.getTime() < 86_400_000 ||
+        !Buffer.from(x.issuer.der).equals(parseX509(root.der).subject.der) ||
+        x.authorityKeyId?.keyId !== parseX509(root.der).subjectKeyId
+      ) {
         const pair = await generateRsaKeyPair();
         key = pair.privateKey;
         cert = issueResponderCert(sandbox, root.id, pair, now);
@@ -126,7 +163,10 @@ export class OcspResponder {
 
   /** DER OCSPRequest → DER OCSPResponse from the sandbox state as loaded (the caller reloads). Never throws: garbage gets `malformedRequest`. */
   respond(request: Uint8Array, now = new Date()): Buffer {
-    let parsed: { certIds: { der: Buffer; hash: 'sha1' | 'sha256'; nameHash: Buffer; keyHash: Buffer; serial: string }[]; nonce: Buffer | undefined };
+    let parsed: {
+      certIds: { der: Buffer; hash: 'sha1' | 'sha256'; nameHash: Buffer; keyHash: Buffer; serial: string }[];
+      nonce: Buffer | undefined;
+    };
     try {
       parsed = parseRequest(request);
     } catch {
@@ -134,14 +174,17 @@ export class OcspResponder {
     }
     if (parsed.certIds.length === 0) return OCSP_MALFORMED;
     const first = parsed.certIds[0]!;
-    const responder = [...this.responders.values()].find((r) => r.match[first.hash].name.equals(first.nameHash) && r.match[first.hash].key.equals(first.keyHash));
+    const responder = [...this.responders.values()].find(
+      (r) => r.match[first.hash].name.equals(first.nameHash) && r.match[first.hash].key.equals(first.keyHash),
+    );
     if (!responder) return OCSP_UNAUTHORIZED;
     const cacheKey = parsed.nonce ? undefined : Buffer.from(request).toString('base64');
     const cached = cacheKey ? this.cache.get(cacheKey) : undefined;
     if (cached && cached.until > now.getTime()) return cached.der;
 
     const singles = parsed.certIds.map((id) => {
-      const sameIssuer = responder.match[id.hash].name.equals(id.nameHash) && responder.match[id.hash].key.equals(id.keyHash);
+      const sameIssuer =
+        responder.match[id.hash].name.equals(id.nameHash) && responder.match[id.hash].key.equals(id.keyHash);
       let status: Buffer = encodeTlv(ctx(2, false)); // unknown
       if (sameIssuer) {
         const record = this.sandbox.certificates({ issuerId: responder.rootId }).find((c) => c.serial === id.serial);
@@ -155,14 +198,22 @@ export class OcspResponder {
           status = encodeTlv(ctx(0, false));
         }
       }
-      return encodeTlv(TAG.SEQUENCE, id.der, status, time(now), encodeTlv(ctx(0), time(new Date(now.getTime() + NEXT_UPDATE_MS))));
+      return encodeTlv(
+        TAG.SEQUENCE,
+        id.der,
+        status,
+        time(now),
+        encodeTlv(ctx(0), time(new Date(now.getTime() + NEXT_UPDATE_MS))),
+      );
     });
     const tbs = encodeTlv(
       TAG.SEQUENCE,
       encodeTlv(ctx(2), encodeTlv(TAG.OCTET_STRING, responder.keyHash)),
       time(now),
       encodeTlv(TAG.SEQUENCE, ...singles),
-      ...(parsed.nonce ? [encodeTlv(ctx(1), encodeTlv(TAG.SEQUENCE, ext(OID_NONCE, encodeTlv(TAG.OCTET_STRING, parsed.nonce))))] : []),
+      ...(parsed.nonce
+        ? [encodeTlv(ctx(1), encodeTlv(TAG.SEQUENCE, ext(OID_NONCE, encodeTlv(TAG.OCTET_STRING, parsed.nonce))))]
+        : []),
     );
     const signature = createSign('sha256').update(tbs).sign(responder.key);
     const basic = encodeTlv(
@@ -208,7 +259,9 @@ function parseRequest(der: Uint8Array): {
     if (!hash) throw new Error('unsupported CertID hash');
     const nameHash = Buffer.from(valueOf(der, c.next(TAG.OCTET_STRING)));
     const keyHash = Buffer.from(valueOf(der, c.next(TAG.OCTET_STRING)));
-    const serial = Buffer.from(valueOf(der, c.next(TAG.INTEGER))).toString('hex').toUpperCase();
+    const serial = Buffer.from(valueOf(der, c.next(TAG.INTEGER)))
+      .toString('hex')
+      .toUpperCase();
     return { der: Buffer.from(bytesOf(der, idTlv)), hash, nameHash, keyHash, serial };
   });
   return { certIds, nonce: exts ? findOcspNonce(der, exts) : undefined };

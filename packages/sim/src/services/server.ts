@@ -53,19 +53,30 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     const key = `${issuerId}/${municipalityCode ?? ''}`;
     const hit = crlCache.get(key);
     const now = clock();
-    if (hit && hit.revision === sandbox.revision && now.getTime() - hit.at >= 0 && now.getTime() - hit.at < CRL_TTL_MS) return hit.der;
+    if (hit && hit.revision === sandbox.revision && now.getTime() - hit.at >= 0 && now.getTime() - hit.at < CRL_TTL_MS)
+      return hit.der;
     // A CRL published after a change is always newer than the one before, even within the same second.
-    const thisUpdate = new Date(Math.max(Math.floor(now.getTime() / 1000) * 1000, hit && hit.revision !== sandbox.revision ? hit.thisUpdate + 1000 : 0));
+    const thisUpdate = new Date(
+      Math.max(
+        Math.floor(now.getTime() / 1000) * 1000,
+        hit && hit.revision !== sandbox.revision ? hit.thisUpdate + 1000 : 0,
+      ),
+    );
     const der = sandboxCrl(sandbox, issuerId, { thisUpdate, ...(municipalityCode ? { municipalityCode } : {}) });
     crlCache.set(key, { der, at: now.getTime(), revision: sandbox.revision, thisUpdate: thisUpdate.getTime() });
     return der;
   };
 
   const send = (res: ServerResponse, status: number, type: string, body: Buffer | string): void => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.writeHead(status, {
+      'content-type': type,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+    });
     res.end(body);
   };
-  const json = (res: ServerResponse, status: number, body: unknown): void => send(res, status, 'application/json', JSON.stringify(body));
+  const json = (res: ServerResponse, status: number, body: unknown): void =>
+    send(res, status, 'application/json', JSON.stringify(body));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -98,7 +109,14 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
         res,
         200,
         sandbox.roots().flatMap((r) => [
-          { issuerId: r.id, kind: r.kind, medium: r.medium, generation: r.generation, distributionPoint: null, url: `${base}/crl/${r.id}.crl` },
+          {
+            issuerId: r.id,
+            kind: r.kind,
+            medium: r.medium,
+            generation: r.generation,
+            distributionPoint: null,
+            url: `${base}/crl/${r.id}.crl`,
+          },
           ...distributionPointsOf(sandbox, r.id).map((code) => ({
             issuerId: r.id,
             kind: r.kind,
@@ -112,17 +130,23 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
     }
     const crl = /^\/crl\/([A-Za-z0-9-]+)(?:\/(\d{5}))?\.crl$/.exec(path);
     if (crl) {
-      if (!sandbox.roots().some((r) => r.id === crl[1])) return json(res, 404, { error: 'unknown_issuer', issuerId: crl[1] });
-      if (crl[2] && !distributionPointsOf(sandbox, crl[1]!).includes(crl[2])) return json(res, 404, { error: 'unknown_distribution_point', municipalityCode: crl[2] });
+      if (!sandbox.roots().some((r) => r.id === crl[1]))
+        return json(res, 404, { error: 'unknown_issuer', issuerId: crl[1] });
+      if (crl[2] && !distributionPointsOf(sandbox, crl[1]!).includes(crl[2]))
+        return json(res, 404, { error: 'unknown_distribution_point', municipalityCode: crl[2] });
       served.crl++;
       return send(res, 200, 'application/pkix-crl', crlOf(crl[1]!, crl[2]));
     }
     if (path === '/linkage/latest' || path === '/linkage/pair') {
       const serial = url.searchParams.get('serial') ?? '';
-      if (!/^[0-9A-Fa-f]{1,40}$/.test(serial)) return json(res, 400, { error: 'invalid_serial', message: 'serial must be hex' });
+      if (!/^[0-9A-Fa-f]{1,40}$/.test(serial))
+        return json(res, 400, { error: 'invalid_serial', message: 'serial must be hex' });
       refresh();
       served.linkage++;
-      const answer = path === '/linkage/latest' ? latestCertificate(sandbox, serial, url.searchParams.get('issuer') ?? undefined) : certificatePair(sandbox, serial);
+      const answer =
+        path === '/linkage/latest'
+          ? latestCertificate(sandbox, serial, url.searchParams.get('issuer') ?? undefined)
+          : certificatePair(sandbox, serial);
       return answer ? json(res, 200, answer) : json(res, 404, { error: 'unknown_certificate', serial });
     }
     return json(res, 404, { error: 'not_found', path });
@@ -130,7 +154,9 @@ export async function startSimServices(o: SimServicesOptions): Promise<SimServic
 
   const server = createServer((req, res) => {
     const started = Date.now();
-    res.on('finish', () => o.onRequest?.(`${req.method} ${req.url?.slice(0, 80)} ${res.statusCode} ${Date.now() - started}ms`));
+    res.on('finish', () =>
+      o.onRequest?.(`${req.method} ${req.url?.slice(0, 80)} ${res.statusCode} ${Date.now() - started}ms`),
+    );
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) json(res, 500, { error: 'internal_error', message: (e as Error).message });
       else res.destroy();

@@ -67,16 +67,33 @@ function eventSection(ctx: AdminContext, e: AdminEvent, i: number): string {
     jst(d.attemptedAt),
     text(d.statusCode),
     text(d.error),
-    d.delivered ? `<span class="ok">${tr(lang, '配信済み', 'delivered')}</span>` : `<span class="bad">${tr(lang, '未配信', 'not delivered')}</span>`,
+    d.delivered
+      ? `<span class="ok">${tr(lang, '配信済み', 'delivered')}</span>`
+      : `<span class="bad">${tr(lang, '未配信', 'not delivered')}</span>`,
     escapeHtml(d.url),
   ]);
   const deliveries = table(
     tr(lang, 'Webhookの配信', 'Webhook deliveries'),
-    [tr(lang, '試行', 'Attempt'), tr(lang, '日時', 'Time'), tr(lang, 'ステータス', 'Status code'), tr(lang, 'エラー', 'Error'), tr(lang, '配信', 'Delivered'), 'URL'],
+    [
+      tr(lang, '試行', 'Attempt'),
+      tr(lang, '日時', 'Time'),
+      tr(lang, 'ステータス', 'Status code'),
+      tr(lang, 'エラー', 'Error'),
+      tr(lang, '配信', 'Delivered'),
+      'URL',
+    ],
     rows,
-    { empty: tr(lang, '配信の試行はまだありません(Webhook URLが未登録の場合もあります)。', 'No delivery attempts yet (or the RP has no webhook URL).') },
+    {
+      empty: tr(
+        lang,
+        '配信の試行はまだありません(Webhook URLが未登録の場合もあります)。',
+        'No delivery attempts yet (or the RP has no webhook URL).',
+      ),
+    },
   );
-  const redeliver = e.rpClientId ? `<div class="actions">${postButton(ctx, `/admin/events/${encodeURIComponent(e.id)}/redeliver`, lang === 'ja' ? '再配信する' : 'Redeliver', { secondary: true, describedBy: hid })}</div>` : '';
+  const redeliver = e.rpClientId
+    ? `<div class="actions">${postButton(ctx, `/admin/events/${encodeURIComponent(e.id)}/redeliver`, lang === 'ja' ? '再配信する' : 'Redeliver', { secondary: true, describedBy: hid })}</div>`
+    : '';
   return `<section class="box event" data-event-id="${escapeHtml(e.id)}" aria-labelledby="${hid}"><h3 id="${hid}">${escapeHtml(e.type)} — ${jst(e.createdAt)}</h3>
 <dl><dt>${tr(lang, '事業者', 'Relying party')}</dt><dd>${e.rpName ? `${escapeHtml(e.rpName)} ` : ''}${e.rpClientId ? `<code>${escapeHtml(e.rpClientId)}</code>` : '—'}</dd>
 <dt>${tr(lang, '証明書の発行番号', 'Certificate serial')}</dt><dd><code>${text(e.serial)}</code></dd><dt>${tr(lang, '理由', 'Reason')}</dt><dd>${text(e.reason)}</dd>
@@ -109,7 +126,11 @@ export function eventsPage(p: EventsPageInput): string {
   const { lang } = ctx;
   const notice =
     p.notice === 'monitor'
-      ? messageBox('notice', lang === 'ja' ? '失効の再確認を開始しました' : 'A re-check was queued', lang === 'ja' ? '数秒後にこのページを再読み込みしてください。' : 'Reload this page in a few seconds.')
+      ? messageBox(
+          'notice',
+          lang === 'ja' ? '失効の再確認を開始しました' : 'A re-check was queued',
+          lang === 'ja' ? '数秒後にこのページを再読み込みしてください。' : 'Reload this page in a few seconds.',
+        )
       : p.notice === 'redeliver'
         ? messageBox('notice', lang === 'ja' ? '再配信を予約しました' : 'Redelivery queued')
         : '';
@@ -117,8 +138,12 @@ export function eventsPage(p: EventsPageInput): string {
     ? postButton(ctx, '/admin/monitor/run', lang === 'ja' ? '今すぐ再確認する' : 'Re-check now', { id: 'monitor-run' })
     : `<p class="muted">${tr(lang, 'このプロセスではバックグラウンドジョブが動いていないため、再確認を開始できません。', 'Background jobs do not run in this process: a re-check cannot be started here.')}</p>`;
   const paging = [
-    p.paged ? `<a href="${escapeHtml(href(lang, '/admin/events'))}">${tr(lang, '最新のイベントへ', 'Newest events')}</a>` : '',
-    p.nextBefore ? `<a href="${escapeHtml(href(lang, '/admin/events', { before: p.nextBefore }))}" rel="next" id="older">${tr(lang, '古いイベントへ', 'Older events')}</a>` : '',
+    p.paged
+      ? `<a href="${escapeHtml(href(lang, '/admin/events'))}">${tr(lang, '最新のイベントへ', 'Newest events')}</a>`
+      : '',
+    p.nextBefore
+      ? `<a href="${escapeHtml(href(lang, '/admin/events', { before: p.nextBefore }))}" rel="next" id="older">${tr(lang, '古いイベントへ', 'Older events')}</a>`
+      : '',
   ].filter(Boolean);
   return adminPage(
     ctx,

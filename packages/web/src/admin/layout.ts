@@ -39,7 +39,12 @@ export function href(lang: Lang, path: string, params: Record<string, string | u
 export const csrfField = (csrf: string): string => `<input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
 
 /** A POST form with one button (and hidden fields); `describedBy` ties a repeated button to its row's heading. */
-export function postButton(ctx: AdminContext, action: string, label: string, o: { fields?: Record<string, string>; secondary?: boolean; describedBy?: string; id?: string } = {}): string {
+export function postButton(
+  ctx: AdminContext,
+  action: string,
+  label: string,
+  o: { fields?: Record<string, string>; secondary?: boolean; describedBy?: string; id?: string } = {},
+): string {
   const hidden = Object.entries(o.fields ?? {})
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');
@@ -58,13 +63,21 @@ export function jst(at: Date | string | null | undefined): string {
 }
 
 /** Escaped text, or a dash for nothing. */
-export const text = (v: string | number | null | undefined): string => (v === null || v === undefined || v === '' ? '—' : escapeHtml(String(v)));
+export const text = (v: string | number | null | undefined): string =>
+  v === null || v === undefined || v === '' ? '—' : escapeHtml(String(v));
 
 /** A table with a caption and column headers; rows are already-escaped cells. Scrolls on narrow screens. */
-export function table(caption: string, headers: string[], rows: string[][], o: { id?: string; empty?: string } = {}): string {
+export function table(
+  caption: string,
+  headers: string[],
+  rows: string[][],
+  o: { id?: string; empty?: string } = {},
+): string {
   if (rows.length === 0 && o.empty !== undefined) return `<p${o.id ? ` id="${escapeHtml(o.id)}"` : ''}>${o.empty}</p>`;
   const head = headers.map((h) => `<th scope="col">${h}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`).join('\n');
+  const body = rows
+    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${c}</th>` : `<td>${c}</td>`)).join('')}</tr>`)
+    .join('\n');
   // The caption is already-escaped markup: without its tags it is safe attribute text as it is.
   return `<div class="scroll" role="region" tabindex="0" aria-label="${caption.replace(/<[^>]*>/g, '')}"><table${o.id ? ` id="${escapeHtml(o.id)}"` : ''}><caption>${caption}</caption><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
@@ -84,17 +97,33 @@ const NAV: { id: AdminSection; path: string; ja: string; en: string }[] = [
 ];
 
 /** A signed-in console page: navigation (simulator only in sandbox mode), sign-out, then the body. */
-export function adminPage(ctx: AdminContext, current: AdminSection | null, title: [ja: string, en: string], body: string): string {
+export function adminPage(
+  ctx: AdminContext,
+  current: AdminSection | null,
+  title: [ja: string, en: string],
+  body: string,
+): string {
   const { lang } = ctx;
   const links = NAV.filter((n) => n.id !== 'simulator' || ctx.sandbox)
-    .map((n) => `<li><a href="${escapeHtml(href(lang, n.path))}"${n.id === current ? ' aria-current="page"' : ''}>${tr(lang, n.ja, n.en)}</a></li>`)
+    .map(
+      (n) =>
+        `<li><a href="${escapeHtml(href(lang, n.path))}"${n.id === current ? ' aria-current="page"' : ''}>${tr(lang, n.ja, n.en)}</a></li>`,
+    )
     .join('');
   const nav = `<nav class="admin" aria-label="${tr(lang, '管理メニュー', 'Admin menu')}"><ul>${links}</ul>${postButton(ctx, '/admin/logout', lang === 'ja' ? 'サインアウト' : 'Sign out', { secondary: true, id: 'sign-out' })}</nav>`;
   const heading = lang === 'ja' ? title[0] : title[1];
-  return shell(lang, `${heading} — Kakunin ${lang === 'ja' ? '管理' : 'admin'}`, `${nav}<h1>${escapeHtml(heading)}</h1>${body}`, href(lang === 'ja' ? 'en' : 'ja', ctx.path, ctx.query ?? {}));
+  return shell(
+    lang,
+    `${heading} — Kakunin ${lang === 'ja' ? '管理' : 'admin'}`,
+    `${nav}<h1>${escapeHtml(heading)}</h1>${body}`,
+    href(lang === 'ja' ? 'en' : 'ja', ctx.path, ctx.query ?? {}),
+  );
 }
 
 /** The shared page shell with the console's styles appended to its stylesheet (one <style>, in <head>). */
 export function shell(lang: Lang, title: string, body: string, switchHref: string): string {
-  return page(lang, title, body, { switchHref, brand: `Kakunin <span lang="ja">確認</span> ${tr(lang, '管理コンソール', 'admin console')}` }).replace('</style>', `${ADMIN_STYLE}</style>`);
+  return page(lang, title, body, {
+    switchHref,
+    brand: `Kakunin <span lang="ja">確認</span> ${tr(lang, '管理コンソール', 'admin console')}`,
+  }).replace('</style>', `${ADMIN_STYLE}</style>`);
 }

@@ -24,5 +24,10 @@ ${p.signedOut ? messageBox('notice', lang === 'ja' ? 'サインアウトしま�
 <input type="password" id="token" name="token" required autocomplete="current-password" aria-describedby="token-help"${p.failed ? ' aria-invalid="true" autofocus' : ''}>
 <p id="token-help" class="muted">${tr(lang, 'サーバーの DATA_DIR/admin-token(または KAKUNIN_ADMIN_TOKEN)に書かれています。セッションは8時間有効です。', 'It is in the server’s DATA_DIR/admin-token (or KAKUNIN_ADMIN_TOKEN). A session lasts 8 hours.')}</p>
 <div class="actions"><button type="submit" id="sign-in">${tr(lang, 'サインイン', 'Sign in')}</button></div></form>`;
-  return shell(lang, lang === 'ja' ? 'サインイン — Kakunin 管理' : 'Sign in — Kakunin admin', body, href(lang === 'ja' ? 'en' : 'ja', '/admin/login', params));
+  return shell(
+    lang,
+    lang === 'ja' ? 'サインイン — Kakunin 管理' : 'Sign in — Kakunin admin',
+    body,
+    href(lang === 'ja' ? 'en' : 'ja', '/admin/login', params),
+  );
 }

@@ -80,10 +80,38 @@ const BY_KEY: Record<string, Label> = {
 
 // jsonb hands keys back in its own order (shortest first): show a record in the order a reader expects.
 const ORDER: Record<string, string[]> = {
-  '': ['recordType', 'outcome', 'error', 'method', 'citation', 'dates', 'verifiedBy', 'recordedBy', 'rp', 'purpose', 'certificate', 'identity', 'revocation', 'ceremony', 'subjectId', 'schema'],
+  '': [
+    'recordType',
+    'outcome',
+    'error',
+    'method',
+    'citation',
+    'dates',
+    'verifiedBy',
+    'recordedBy',
+    'rp',
+    'purpose',
+    'certificate',
+    'identity',
+    'revocation',
+    'ceremony',
+    'subjectId',
+    'schema',
+  ],
   recordType: ['ja', 'code'],
   method: ['ja', 'id'],
-  citation: ['reference', 'law', 'article', 'item', 'textJa', 'confidence', 'effectiveFrom', 'effectiveTo', 'source', 'note'],
+  citation: [
+    'reference',
+    'law',
+    'article',
+    'item',
+    'textJa',
+    'confidence',
+    'effectiveFrom',
+    'effectiveTo',
+    'source',
+    'note',
+  ],
   dates: ['received', 'verified'],
   certificate: ['kindJa', 'kind', 'serial', 'issuer', 'issuerId', 'notBefore', 'notAfter', 'medium', 'environment'],
   identity: ['name', 'nameSubstitute', 'birthDate', 'sex', 'sexCode', 'address', 'addressSubstitute'],
@@ -94,7 +122,10 @@ function ordered(path: string, entries: [string, unknown][]): [string, unknown][
   const order = ORDER[path];
   if (!order) return entries;
   const rank = (k: string): number => (order.includes(k) ? order.indexOf(k) : order.length);
-  return entries.map((e, i) => [e, i] as const).sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1]).map(([e]) => e);
+  return entries
+    .map((e, i) => [e, i] as const)
+    .sort((a, b) => rank(a[0][0]) - rank(b[0][0]) || a[1] - b[1])
+    .map(([e]) => e);
 }
 
 export function fieldLabel(lang: Lang, path: string, key: string): string {
@@ -104,8 +135,12 @@ export function fieldLabel(lang: Lang, path: string, key: string): string {
 
 function value(lang: Lang, v: unknown, path: string, depth: number): string {
   if (v === null || v === undefined) return '—';
-  if (Array.isArray(v)) return v.length ? `<ul>${v.map((x, i) => `<li>${value(lang, x, `${path}[${i}]`, depth + 1)}</li>`).join('')}</ul>` : '—';
-  if (typeof v === 'object') return depth > 8 ? escapeHtml(JSON.stringify(v)) : payloadList(lang, v as Record<string, unknown>, path, depth + 1);
+  if (Array.isArray(v))
+    return v.length
+      ? `<ul>${v.map((x, i) => `<li>${value(lang, x, `${path}[${i}]`, depth + 1)}</li>`).join('')}</ul>`
+      : '—';
+  if (typeof v === 'object')
+    return depth > 8 ? escapeHtml(JSON.stringify(v)) : payloadList(lang, v as Record<string, unknown>, path, depth + 1);
   return escapeHtml(String(v));
 }
 

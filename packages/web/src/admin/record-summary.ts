@@ -10,7 +10,11 @@ import { jst } from './layout.js';
 
 /** When the record's retention ends, as the server's retention rules decide (records/retention.ts). */
 export type RecordRetentionInput = { years: number; basis: string } & (
-  | /** The relationship ended (or, without one, a rejected attempt): kept until `until` (00:00 JST, exclusive), counted from `from`. */ { state: 'ends'; until: Date; from: 'relationship_end' | 'record' }
+  | /** The relationship ended (or, without one, a rejected attempt): kept until `until` (00:00 JST, exclusive), counted from `from`. */ {
+      state: 'ends';
+      until: Date;
+      from: 'relationship_end' | 'record';
+    }
   | /** The relationship is open: nothing is purged, the period has not started. */ { state: 'open' }
   | /** Platform notes without a relationship: kept. */ { state: 'kept' }
   | /** The payload was blanked when its period ended. */ { state: 'purged'; at: Date }
@@ -35,14 +39,25 @@ export interface RecordSummaryRecord {
 
 type Words = [ja: string, en: string];
 
-const OUTCOME: Record<string, Words> = { verified: ['確認済み', 'verified'], rejected: ['拒否', 'rejected'], note: ['注記', 'note'] };
-const REVOCATION_STATUS: Record<string, Words> = { good: ['失効していません', 'not revoked'], revoked: ['失効しています', 'revoked'], unknown: ['不明', 'unknown'] };
+const OUTCOME: Record<string, Words> = {
+  verified: ['確認済み', 'verified'],
+  rejected: ['拒否', 'rejected'],
+  note: ['注記', 'note'],
+};
+const REVOCATION_STATUS: Record<string, Words> = {
+  good: ['失効していません', 'not revoked'],
+  revoked: ['失効しています', 'revoked'],
+  unknown: ['不明', 'unknown'],
+};
 const REVOCATION_SOURCE: Record<string, Words> = {
   ocsp: ['OCSP(J-LIS の失効情報の問い合わせ)', 'OCSP (asked J-LIS)'],
   crl: ['失効リスト(CRL)', 'certificate revocation list (CRL)'],
   none: ['確認なし', 'not checked'],
 };
-const CEREMONY_KIND: Record<string, Words> = { login: ['ログイン(利用者証明用電子証明書)', 'login (authentication certificate)'], identity: ['本人確認(署名用電子証明書)', 'identity verification (signing certificate)'] };
+const CEREMONY_KIND: Record<string, Words> = {
+  login: ['ログイン(利用者証明用電子証明書)', 'login (authentication certificate)'],
+  identity: ['本人確認(署名用電子証明書)', 'identity verification (signing certificate)'],
+};
 const NOTE_EVENT: Record<string, Words> = {
   relationship_ended: ['取引関係の終了', 'the relationship ended'],
   retention_purge: ['保存期間を過ぎた記録の消去', 'records purged after retention'],
@@ -65,7 +80,8 @@ const worded = (lang: Lang, table: Record<string, Words>, v: string | undefined)
   return w ? `${tr(lang, w[0], w[1])} <small class="muted"><code>${escapeHtml(v)}</code></small>` : escapeHtml(v);
 };
 const code = (v: string | undefined): string => (v === undefined ? '—' : `<code>${escapeHtml(v)}</code>`);
-const item = (id: string, label: string, value: string): string => `<dt>${label}</dt><dd id="summary-${id}">${value}</dd>`;
+const item = (id: string, label: string, value: string): string =>
+  `<dt>${label}</dt><dd id="summary-${id}">${value}</dd>`;
 
 /** The last Japan day of a period ending (exclusively) at `until`, e.g. 2033-12-05. */
 const lastDay = (until: Date): string => new Date(until.getTime() - 1 + 9 * 3600_000).toISOString().slice(0, 10);
@@ -84,7 +100,11 @@ function retention(lang: Lang, r: RecordRetentionInput | undefined): string {
     case 'open':
       return `${tr(lang, `取引関係の終了日の翌日から${years}(取引関係が続いているため、まだ始まっていません)`, `${years} from the day after the relationship ends (it goes on: not started yet)`)}${basis}`;
     case 'kept':
-      return tr(lang, '保存期間の対象外(プラットフォームの注記として保存)', 'not subject to retention (kept as a platform note)');
+      return tr(
+        lang,
+        '保存期間の対象外(プラットフォームの注記として保存)',
+        'not subject to retention (kept as a platform note)',
+      );
     case 'purged':
       return `${tr(lang, '保存期間を過ぎたため、内容は消去済み', 'content purged after its retention period')} (${jst(r.at)})${basis}`;
   }
@@ -95,7 +115,13 @@ export function recordSummary(lang: Lang, r: RecordSummaryRecord, s: RecordSumma
   const p = r.payload;
   const name = at(p, 'identity', 'name');
   const who = [
-    item('rp', tr(lang, '事業者', 'Relying party'), r.rpClientId ? `${s.rpName ? `${escapeHtml(s.rpName)} ` : ''}${code(r.rpClientId)}` : tr(lang, '—(プラットフォーム)', '— (the platform)')),
+    item(
+      'rp',
+      tr(lang, '事業者', 'Relying party'),
+      r.rpClientId
+        ? `${s.rpName ? `${escapeHtml(s.rpName)} ` : ''}${code(r.rpClientId)}`
+        : tr(lang, '—(プラットフォーム)', '— (the platform)'),
+    ),
     item('subject', tr(lang, '本人(主体ID)', 'Subject (platform id)'), code(r.subjectId ?? undefined)),
     name ? item('name', tr(lang, '氏名(記録の本人特定事項)', 'Name (from the record)'), escapeHtml(name)) : '',
   ].join('');
@@ -103,20 +129,40 @@ export function recordSummary(lang: Lang, r: RecordSummaryRecord, s: RecordSumma
   const receivedAt = at(p, 'dates', 'received');
   const when = [
     item('when', tr(lang, '日時', 'When'), jst(verifiedAt ?? r.createdAt)),
-    receivedAt && receivedAt !== verifiedAt ? item('received', tr(lang, '電子証明書と署名の受信', 'Certificate and signature received'), jst(receivedAt)) : '',
+    receivedAt && receivedAt !== verifiedAt
+      ? item('received', tr(lang, '電子証明書と署名の受信', 'Certificate and signature received'), jst(receivedAt))
+      : '',
   ].join('');
   const recordType = at(p, 'recordType', 'ja');
   const event = at(p, 'event');
   const kind = [
-    item('outcome', tr(lang, '結果', 'Outcome'), `${worded(lang, OUTCOME, r.outcome)}${recordType ? ` — ${escapeHtml(recordType)}` : ''}`),
+    item(
+      'outcome',
+      tr(lang, '結果', 'Outcome'),
+      `${worded(lang, OUTCOME, r.outcome)}${recordType ? ` — ${escapeHtml(recordType)}` : ''}`,
+    ),
     event ? item('event', tr(lang, '出来事', 'Event'), worded(lang, NOTE_EVENT, event)) : '',
-    at(p, 'error', 'code') ? item('error', tr(lang, '拒否の理由', 'Why it was rejected'), `${escapeHtml(at(p, 'error', 'message') ?? '')} <small class="muted">${code(at(p, 'error', 'code'))}</small>`) : '',
+    at(p, 'error', 'code')
+      ? item(
+          'error',
+          tr(lang, '拒否の理由', 'Why it was rejected'),
+          `${escapeHtml(at(p, 'error', 'message') ?? '')} <small class="muted">${code(at(p, 'error', 'code'))}</small>`,
+        )
+      : '',
   ].join('');
   const methodId = at(p, 'method', 'id');
   const method = methodId
     ? [
-        item('method', tr(lang, '本人確認の方法', 'Method'), `${escapeHtml(at(p, 'method', 'ja') ?? methodId)} <small class="muted">${code(methodId)}${CEREMONY_KIND[at(p, 'ceremony', 'kind') ?? ''] ? ` · ${tr(lang, ...CEREMONY_KIND[at(p, 'ceremony', 'kind')!]!)}` : ''}</small>`),
-        item('law', tr(lang, '根拠規定', 'Legal basis'), `${escapeHtml(at(p, 'citation', 'reference') ?? at(p, 'citation', 'law') ?? '—')}${at(p, 'citation', 'confidence') ? ` <small class="muted">(${tr(lang, '確度', 'confidence')}: ${escapeHtml(at(p, 'citation', 'confidence')!)})</small>` : ''}`),
+        item(
+          'method',
+          tr(lang, '本人確認の方法', 'Method'),
+          `${escapeHtml(at(p, 'method', 'ja') ?? methodId)} <small class="muted">${code(methodId)}${CEREMONY_KIND[at(p, 'ceremony', 'kind') ?? ''] ? ` · ${tr(lang, ...CEREMONY_KIND[at(p, 'ceremony', 'kind')!]!)}` : ''}</small>`,
+        ),
+        item(
+          'law',
+          tr(lang, '根拠規定', 'Legal basis'),
+          `${escapeHtml(at(p, 'citation', 'reference') ?? at(p, 'citation', 'law') ?? '—')}${at(p, 'citation', 'confidence') ? ` <small class="muted">(${tr(lang, '確度', 'confidence')}: ${escapeHtml(at(p, 'citation', 'confidence')!)})</small>` : ''}`,
+        ),
       ].join('')
     : '';
   const serial = at(p, 'certificate', 'serial');
@@ -133,14 +179,28 @@ export function recordSummary(lang: Lang, r: RecordSummaryRecord, s: RecordSumma
         'revocation',
         tr(lang, '失効の確認', 'Revocation answer'),
         `${worded(lang, REVOCATION_STATUS, revocationStatus)}<br>${tr(lang, '確認手段', 'From')}: ${worded(lang, REVOCATION_SOURCE, at(p, 'revocation', 'source'))}<br>${tr(lang, '確認した日時', 'Checked at')}: ${jst(at(p, 'revocation', 'checkedAt'))}${
-          (p?.revocation as { reused?: unknown } | undefined)?.reused === true ? ` <small class="muted">${tr(lang, '(直前の確認結果を再利用)', '(an earlier answer reused)')}</small>` : ''
+          (p?.revocation as { reused?: unknown } | undefined)?.reused === true
+            ? ` <small class="muted">${tr(lang, '(直前の確認結果を再利用)', '(an earlier answer reused)')}</small>`
+            : ''
         }`,
       )
     : '';
   const position =
     r.leafIndex !== null
-      ? item('leaf-index', tr(lang, 'ログ上の位置', 'Position in the log'), `${tr(lang, '葉の位置', 'leaf index')} <strong>${escapeHtml(r.leafIndex)}</strong> <span class="muted">(${tr(lang, '取り込み', 'integrated')} ${jst(r.integratedAt)})</span>`)
-      : item('leaf-index', tr(lang, 'ログ上の位置', 'Position in the log'), tr(lang, 'まだログに取り込まれていません(通常は1秒以内)', 'not integrated into the log yet (normally within a second)'));
+      ? item(
+          'leaf-index',
+          tr(lang, 'ログ上の位置', 'Position in the log'),
+          `${tr(lang, '葉の位置', 'leaf index')} <strong>${escapeHtml(r.leafIndex)}</strong> <span class="muted">(${tr(lang, '取り込み', 'integrated')} ${jst(r.integratedAt)})</span>`,
+        )
+      : item(
+          'leaf-index',
+          tr(lang, 'ログ上の位置', 'Position in the log'),
+          tr(
+            lang,
+            'まだログに取り込まれていません(通常は1秒以内)',
+            'not integrated into the log yet (normally within a second)',
+          ),
+        );
   return `<section class="box" aria-labelledby="summary-h" id="record-summary"><h2 id="summary-h">${tr(lang, '記録の要約', 'Summary')}</h2><dl>
 ${who}${when}${kind}${method}
 ${item('retention', tr(lang, '保存期限', 'Kept until'), retention(lang, s.retention))}

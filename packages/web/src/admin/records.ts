@@ -9,10 +9,18 @@ import { payloadList } from './record-fields.js';
 import { recordSummary, type RecordSummaryInput } from './record-summary.js';
 import { relationshipBox, type AdminRelationship } from './relationship.js';
 
-const recordsPage = (ctx: AdminContext, title: [string, string], body: string): string => adminPage(ctx, 'records', title, body);
+const recordsPage = (ctx: AdminContext, title: [string, string], body: string): string =>
+  adminPage(ctx, 'records', title, body);
 
-const OUTCOMES: Record<string, [string, string]> = { verified: ['確認済み', 'verified'], rejected: ['拒否', 'rejected'], note: ['注記', 'note'] };
-const METHODS: Record<string, [string, string]> = { jpki_signature: ['署名用電子証明書', 'signing certificate'], jpki_user_authentication: ['利用者証明用電子証明書', 'user authentication certificate'] };
+const OUTCOMES: Record<string, [string, string]> = {
+  verified: ['確認済み', 'verified'],
+  rejected: ['拒否', 'rejected'],
+  note: ['注記', 'note'],
+};
+const METHODS: Record<string, [string, string]> = {
+  jpki_signature: ['署名用電子証明書', 'signing certificate'],
+  jpki_user_authentication: ['利用者証明用電子証明書', 'user authentication certificate'],
+};
 const label = (lang: Lang, labels: Record<string, [string, string]>, v: string | null): string => {
   if (v === null) return '—';
   const l = labels[v];
@@ -73,14 +81,19 @@ export const BACKLOG_LATE_SECONDS = 5;
 
 function searchForm(ctx: AdminContext, rps: RecordsPageInput['rps'], f: RecordFilters): string {
   const { lang } = ctx;
-  const opt = (value: string, textHtml: string, selected: boolean): string => `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${textHtml}</option>`;
+  const opt = (value: string, textHtml: string, selected: boolean): string =>
+    `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${textHtml}</option>`;
   return `<form method="get" action="/admin/records" role="search" aria-labelledby="search-h" class="box"><h2 id="search-h">${tr(lang, '検索条件', 'Search')}</h2>
 ${lang === 'en' ? '<input type="hidden" name="lang" value="en">' : ''}
 <p class="muted">${tr(lang, '個人情報(氏名・住所・生年月日など)では検索できません。', 'Records cannot be searched by personal data (name, address, date of birth …).')}</p>
 <div class="filters"><div><label for="f-rp">${tr(lang, '事業者', 'Relying party')}</label><select id="f-rp" name="rp">${opt('', tr(lang, 'すべて', 'All'), !f.rp)}${rps.map((r) => opt(r.clientId, `${escapeHtml(r.name)} (${escapeHtml(r.clientId)})`, f.rp === r.clientId)).join('')}</select></div>
 <div><label for="f-from">${tr(lang, '期間の開始(日本時間)', 'From (Japan date)')}</label><input type="date" id="f-from" name="from" value="${escapeHtml(f.from ?? '')}"></div>
 <div><label for="f-to">${tr(lang, '期間の終了(この日を含む)', 'To (inclusive)')}</label><input type="date" id="f-to" name="to" value="${escapeHtml(f.to ?? '')}"></div>
-<div><label for="f-outcome">${tr(lang, '結果', 'Outcome')}</label><select id="f-outcome" name="outcome">${opt('', tr(lang, 'すべて', 'All'), !f.outcome)}${Object.entries(OUTCOMES).map(([v, l]) => opt(v, tr(lang, l[0], l[1]), f.outcome === v)).join('')}</select></div></div>
+<div><label for="f-outcome">${tr(lang, '結果', 'Outcome')}</label><select id="f-outcome" name="outcome">${opt('', tr(lang, 'すべて', 'All'), !f.outcome)}${Object.entries(
+    OUTCOMES,
+  )
+    .map(([v, l]) => opt(v, tr(lang, l[0], l[1]), f.outcome === v))
+    .join('')}</select></div></div>
 <div class="actions"><button type="submit" id="search">${tr(lang, '検索', 'Search')}</button></div></form>`;
 }
 
@@ -98,8 +111,12 @@ export function recordListPage(p: RecordsPageInput): string {
   ]);
   const filters = { rp: p.filters.rp, from: p.filters.from, to: p.filters.to, outcome: p.filters.outcome };
   const paging = [
-    p.paged ? `<a href="${escapeHtml(href(lang, '/admin/records', filters))}" id="newest">${tr(lang, '最新の記録へ', 'Newest records')}</a>` : '',
-    p.nextBefore ? `<a href="${escapeHtml(href(lang, '/admin/records', { ...filters, before: p.nextBefore }))}" id="older" rel="next">${tr(lang, '古い記録へ', 'Older records')}</a>` : '',
+    p.paged
+      ? `<a href="${escapeHtml(href(lang, '/admin/records', filters))}" id="newest">${tr(lang, '最新の記録へ', 'Newest records')}</a>`
+      : '',
+    p.nextBefore
+      ? `<a href="${escapeHtml(href(lang, '/admin/records', { ...filters, before: p.nextBefore }))}" id="older" rel="next">${tr(lang, '古い記録へ', 'Older records')}</a>`
+      : '',
   ].filter(Boolean);
   return recordsPage(
     ctx,
@@ -121,7 +138,10 @@ function duration(lang: Lang, seconds: number): string {
 }
 
 const verifyLogButton = (ctx: AdminContext, secondary = false): string =>
-  postButton(ctx, '/admin/records/verify', ctx.lang === 'ja' ? 'ログ全体を検証する' : 'Verify the whole log', { id: 'verify-log', secondary });
+  postButton(ctx, '/admin/records/verify', ctx.lang === 'ja' ? 'ログ全体を検証する' : 'Verify the whole log', {
+    id: 'verify-log',
+    secondary,
+  });
 
 /** The records log: latest signed checkpoint (with what an auditor copies), the sequencer's backlog, whole-log verification. */
 function logBox(ctx: AdminContext, log: RecordsLogInput): string {
@@ -145,8 +165,12 @@ function logBox(ctx: AdminContext, log: RecordsLogInput): string {
     pending === 0
       ? tr(lang, 'チェックポイント待ちの記録はありません。', 'No record is waiting for a checkpoint.')
       : lang === 'ja'
-        ? escapeHtml(`${pending}件の記録がシーケンサーによる取り込みを待っています(最も古いもので ${duration(lang, oldestSeconds)})。`)
-        : escapeHtml(`${pending} record${pending === 1 ? '' : 's'} waiting for the sequencer (the oldest for ${duration(lang, oldestSeconds)}).`);
+        ? escapeHtml(
+            `${pending}件の記録がシーケンサーによる取り込みを待っています(最も古いもので ${duration(lang, oldestSeconds)})。`,
+          )
+        : escapeHtml(
+            `${pending} record${pending === 1 ? '' : 's'} waiting for the sequencer (the oldest for ${duration(lang, oldestSeconds)}).`,
+          );
   const lateNote = late
     ? ` <strong>${tr(lang, `⚠ 遅れています: 通常は1秒以内に取り込まれます。${BACKLOG_LATE_SECONDS}秒を超えて待っている記録があります(サーバーのログを確認してください)。`, `⚠ Late: records are normally integrated within a second; one has waited more than ${BACKLOG_LATE_SECONDS} s (check the server logs).`)}</strong>`
     : '';
@@ -200,7 +224,14 @@ export interface RecordDetailInput {
   relationship?: AdminRelationship | null;
 }
 
-function check(lang: Lang, id: string, ok: boolean | null, good: [string, string], bad: [string, string], none?: [string, string]): string {
+function check(
+  lang: Lang,
+  id: string,
+  ok: boolean | null,
+  good: [string, string],
+  bad: [string, string],
+  none?: [string, string],
+): string {
   const [cls, mark, t] = ok === null ? ['muted', '−', none ?? good] : ok ? ['ok', '✓', good] : ['bad', '✗', bad];
   return `<dd id="${id}" data-ok="${ok === null ? 'n/a' : String(ok)}" class="${cls}"><span aria-hidden="true">${mark}</span> ${tr(lang, t[0], t[1])}</dd>`;
 }
@@ -277,8 +308,18 @@ export function logVerifyPage(p: LogVerifyPageInput): string {
   const { ctx } = p;
   const { lang } = ctx;
   const summary = p.ok
-    ? messageBox('notice', lang === 'ja' ? 'ログは正常です' : 'The log is intact', lang === 'ja' ? `${p.checked}件を検証しました(消去済み ${p.purged}件、未取り込み ${p.pending}件)。` : `${p.checked} records checked (${p.purged} purged, ${p.pending} not yet integrated).`)
-    : messageBox('error', lang === 'ja' ? `問題が見つかりました(${p.problems.length}件)` : `Problems found (${p.problems.length})`, lang === 'ja' ? `${p.checked}件を検証しました。` : `${p.checked} records checked.`);
+    ? messageBox(
+        'notice',
+        lang === 'ja' ? 'ログは正常です' : 'The log is intact',
+        lang === 'ja'
+          ? `${p.checked}件を検証しました(消去済み ${p.purged}件、未取り込み ${p.pending}件)。`
+          : `${p.checked} records checked (${p.purged} purged, ${p.pending} not yet integrated).`,
+      )
+    : messageBox(
+        'error',
+        lang === 'ja' ? `問題が見つかりました(${p.problems.length}件)` : `Problems found (${p.problems.length})`,
+        lang === 'ja' ? `${p.checked}件を検証しました。` : `${p.checked} records checked.`,
+      );
   const figures = `<dl id="log-verified"><dt>${tr(lang, '検証した記録', 'Records checked')}</dt><dd id="log-checked">${p.checked}</dd>
 <dt>${tr(lang, '消去済み', 'Purged')}</dt><dd id="log-purged">${p.purged}</dd>
 <dt>${tr(lang, '未取り込み', 'Not yet integrated')}</dt><dd id="log-pending">${p.pending}</dd>
@@ -286,11 +327,25 @@ export function logVerifyPage(p: LogVerifyPageInput): string {
 <dt>${tr(lang, '再計算したルートハッシュ(base64)', 'Recomputed root hash (base64)')}</dt><dd><code class="secret" id="log-root">${escapeHtml(p.root)}</code></dd></dl>`;
   const rows = p.problems.map((x) => [
     x.leafIndex === undefined ? '—' : escapeHtml(String(x.leafIndex)),
-    x.recordId ? `<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(x.recordId)}`))}">${escapeHtml(x.recordId)}</a>` : '—',
+    x.recordId
+      ? `<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(x.recordId)}`))}">${escapeHtml(x.recordId)}</a>`
+      : '—',
     `<code>${escapeHtml(x.code)}</code>`,
     escapeHtml(x.reason),
   ]);
-  const problems = p.problems.length ? table(tr(lang, '問題', 'Problems'), [tr(lang, '葉の位置', 'Leaf index'), tr(lang, '記録', 'Record'), tr(lang, '種類', 'Kind'), tr(lang, '内容', 'Reason')], rows, { id: 'log-problems' }) : '';
+  const problems = p.problems.length
+    ? table(
+        tr(lang, '問題', 'Problems'),
+        [
+          tr(lang, '葉の位置', 'Leaf index'),
+          tr(lang, '記録', 'Record'),
+          tr(lang, '種類', 'Kind'),
+          tr(lang, '内容', 'Reason'),
+        ],
+        rows,
+        { id: 'log-problems' },
+      )
+    : '';
   const keep = p.checkpoint
     ? `<section><h2 id="keep-h">${tr(lang, '最新のチェックポイント(控えておいてください)', 'The latest checkpoint (keep it)')}</h2>
 <p>${tr(lang, '別の場所にファイルとして保存しておき、次回', 'Save it to a file somewhere else and pass it next time to')} <code>kakunin records verify --since ${tr(lang, 'ファイル', 'FILE')}</code> ${tr(lang, 'に渡すと、その後にログが書き換え・切り詰め・分岐されていないことも確かめられます。', '— that also shows the log was not rewritten, truncated or forked since.')}</p>

@@ -23,7 +23,8 @@ const lastDay = (until: Date): string => new Date(until.getTime() - 1 + JST_MS).
 
 export function relationshipBox(lang: Lang, r: AdminRelationship | null | undefined): string {
   if (!r) return '';
-  const years = lang === 'ja' ? `${r.retention.years}年間` : `${r.retention.years} year${r.retention.years === 1 ? '' : 's'}`;
+  const years =
+    lang === 'ja' ? `${r.retention.years}年間` : `${r.retention.years} year${r.retention.years === 1 ? '' : 's'}`;
   const status = r.endedAt
     ? `<dd id="relationship-status" data-status="ended">${tr(lang, '終了', 'ended')}</dd>`
     : `<dd id="relationship-status" data-status="open">${tr(lang, '継続中(監視中・保存期間は未開始)', 'open (monitored; retention not started)')}</dd>`;

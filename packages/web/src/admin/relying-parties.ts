@@ -6,7 +6,8 @@ import { escapeHtml, tr } from '../html.js';
 import { adminPage, csrfField, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 
 // Both pages live under the same nav entry and title.
-const adminRpPage = (ctx: AdminContext, body: string): string => adminPage(ctx, 'rps', ['事業者', 'Relying parties'], body);
+const adminRpPage = (ctx: AdminContext, body: string): string =>
+  adminPage(ctx, 'rps', ['事業者', 'Relying parties'], body);
 
 export interface AdminRp {
   clientId: string;
@@ -40,8 +41,16 @@ export interface RpListPageInput {
 }
 
 export const FRAMEWORKS: { value: string; ja: string; en: string }[] = [
-  { value: 'jp_aml', ja: 'jp_aml(犯罪収益移転防止法)', en: 'jp_aml (Act on Prevention of Transfer of Criminal Proceeds)' },
-  { value: 'jp_mpiupa', ja: 'jp_mpiupa(携帯電話不正利用防止法)', en: 'jp_mpiupa (Mobile Phone Improper Use Prevention Act)' },
+  {
+    value: 'jp_aml',
+    ja: 'jp_aml(犯罪収益移転防止法)',
+    en: 'jp_aml (Act on Prevention of Transfer of Criminal Proceeds)',
+  },
+  {
+    value: 'jp_mpiupa',
+    ja: 'jp_mpiupa(携帯電話不正利用防止法)',
+    en: 'jp_mpiupa (Mobile Phone Improper Use Prevention Act)',
+  },
   { value: 'jp_municipal', ja: 'jp_municipal(地方公共団体)', en: 'jp_municipal (municipal services)' },
 ];
 
@@ -50,7 +59,8 @@ const CEREMONIES: { value: string; ja: string; en: string }[] = [
   { value: 'identity', ja: '本人確認(署名用電子証明書)', en: 'Identity verification (signing certificate)' },
 ];
 
-const list = (items: string[]): string => (items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : '—');
+const list = (items: string[]): string =>
+  items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : '—';
 
 /** A redirect URI as stored (an IDN host in punycode), with the Unicode form beside it when they differ. */
 export function redirectUriLabel(uri: string): string {
@@ -61,19 +71,27 @@ export function redirectUriLabel(uri: string): string {
     return escapeHtml(uri);
   }
   const unicode = domainToUnicode(host);
-  return unicode && unicode !== host ? `${escapeHtml(uri)} <span class="muted" data-unicode-host>(${escapeHtml(unicode)})</span>` : escapeHtml(uri);
+  return unicode && unicode !== host
+    ? `${escapeHtml(uri)} <span class="muted" data-unicode-host>(${escapeHtml(unicode)})</span>`
+    : escapeHtml(uri);
 }
-const uriList = (items: string[]): string => (items.length ? `<ul>${items.map((i) => `<li>${redirectUriLabel(i)}</li>`).join('')}</ul>` : '—');
+const uriList = (items: string[]): string =>
+  items.length ? `<ul>${items.map((i) => `<li>${redirectUriLabel(i)}</li>`).join('')}</ul>` : '—';
 
 function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
   const { lang } = ctx;
   const rows = rps.map((rp, i) => {
     const rowId = `rp-${i}`;
-    const toggle = postButton(ctx, `/admin/rps/${encodeURIComponent(rp.clientId)}/disabled`, rp.disabled ? (lang === 'ja' ? '有効にする' : 'Enable') : lang === 'ja' ? '無効にする' : 'Disable', {
-      fields: { disabled: rp.disabled ? 'false' : 'true' },
-      secondary: !rp.disabled,
-      describedBy: rowId,
-    });
+    const toggle = postButton(
+      ctx,
+      `/admin/rps/${encodeURIComponent(rp.clientId)}/disabled`,
+      rp.disabled ? (lang === 'ja' ? '有効にする' : 'Enable') : lang === 'ja' ? '無効にする' : 'Disable',
+      {
+        fields: { disabled: rp.disabled ? 'false' : 'true' },
+        secondary: !rp.disabled,
+        describedBy: rowId,
+      },
+    );
     return [
       `<span id="${rowId}">${escapeHtml(rp.name)}</span>`,
       `<code>${escapeHtml(rp.clientId)}</code>`,
@@ -85,8 +103,20 @@ function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
       jst(rp.createdAt),
     ];
   });
-  const headers = [tr(lang, '名称', 'Name'), tr(lang, 'クライアントID', 'Client ID'), tr(lang, 'トラストフレームワーク', 'Framework'), tr(lang, '手続き', 'Ceremonies'), tr(lang, 'リダイレクトURI', 'Redirect URIs'), tr(lang, 'Webhook', 'Webhook'), tr(lang, '状態', 'State'), tr(lang, '登録日時', 'Registered')];
-  return table(tr(lang, '登録済みの事業者', 'Registered relying parties'), headers, rows, { id: 'rp-list', empty: tr(lang, 'まだ事業者は登録されていません。', 'No relying party is registered yet.') });
+  const headers = [
+    tr(lang, '名称', 'Name'),
+    tr(lang, 'クライアントID', 'Client ID'),
+    tr(lang, 'トラストフレームワーク', 'Framework'),
+    tr(lang, '手続き', 'Ceremonies'),
+    tr(lang, 'リダイレクトURI', 'Redirect URIs'),
+    tr(lang, 'Webhook', 'Webhook'),
+    tr(lang, '状態', 'State'),
+    tr(lang, '登録日時', 'Registered'),
+  ];
+  return table(tr(lang, '登録済みの事業者', 'Registered relying parties'), headers, rows, {
+    id: 'rp-list',
+    empty: tr(lang, 'まだ事業者は登録されていません。', 'No relying party is registered yet.'),
+  });
 }
 
 function rpForm(ctx: AdminContext, v: RpFormValues): string {
@@ -108,9 +138,25 @@ ${field('rp-webhook', 'Webhook URL(任意、失効の通知先)', 'Webhook URL (
 export function rpListPage(p: RpListPageInput): string {
   const { ctx } = p;
   const { lang } = ctx;
-  const notice = p.notice ? messageBox('notice', p.notice === 'enabled' ? (lang === 'ja' ? '事業者を有効にしました' : 'The relying party was enabled') : lang === 'ja' ? '事業者を無効にしました' : 'The relying party was disabled') : '';
-  const error = p.error ? messageBox('error', lang === 'ja' ? '登録できませんでした' : 'Could not register', p.error) : '';
-  return adminRpPage(ctx, `${notice}${rpTable(ctx, p.rps)}<h2 id="register">${tr(lang, '事業者を登録する', 'Register a relying party')}</h2>${error}${rpForm(ctx, p.form ?? {})}`);
+  const notice = p.notice
+    ? messageBox(
+        'notice',
+        p.notice === 'enabled'
+          ? lang === 'ja'
+            ? '事業者を有効にしました'
+            : 'The relying party was enabled'
+          : lang === 'ja'
+            ? '事業者を無効にしました'
+            : 'The relying party was disabled',
+      )
+    : '';
+  const error = p.error
+    ? messageBox('error', lang === 'ja' ? '登録できませんでした' : 'Could not register', p.error)
+    : '';
+  return adminRpPage(
+    ctx,
+    `${notice}${rpTable(ctx, p.rps)}<h2 id="register">${tr(lang, '事業者を登録する', 'Register a relying party')}</h2>${error}${rpForm(ctx, p.form ?? {})}`,
+  );
 }
 
 export interface RpCreatedPageInput {
@@ -137,4 +183,3 @@ export function rpCreatedPage(p: RpCreatedPageInput): string {
 <p><a href="${escapeHtml(href(lang, '/admin/rps'))}">${tr(lang, '事業者の一覧に戻る', 'Back to the relying parties')}</a></p>`,
   );
 }
-

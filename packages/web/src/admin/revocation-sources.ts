@@ -29,7 +29,10 @@ export interface RevocationSourcesPageInput {
   /** How watched certificates learn of revocations (the server's monitorMode). */
   monitorMode?: 'crl' | 'ocsp';
   /** J-LIS lookups of the current month by RP and purpose (the same as `kakunin usage`). */
-  usage?: { month: string; byRp: readonly { rpClientId: string | null; purpose: string; lookup: string; requests: number; reused: number }[] };
+  usage?: {
+    month: string;
+    byRp: readonly { rpClientId: string | null; purpose: string; lookup: string; requests: number; reused: number }[];
+  };
 }
 
 const STATE: Record<AdminCrlSource['state'], { ja: string; en: string; bad: boolean }> = {
@@ -51,9 +54,13 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
       jst(s.thisUpdate),
       jst(s.nextUpdate),
       jst(s.usableUntil),
-      s.entries === null ? '—' : `${s.entries.toLocaleString('en-US')}${s.crlNumber ? ` <small>(#${escapeHtml(s.crlNumber)})</small>` : ''}`,
+      s.entries === null
+        ? '—'
+        : `${s.entries.toLocaleString('en-US')}${s.crlNumber ? ` <small>(#${escapeHtml(s.crlNumber)})</small>` : ''}`,
       jst(s.lastSuccessAt),
-      s.lastFailureAt ? `${jst(s.lastFailureAt)}${s.lastError ? `<br><span class="bad">${escapeHtml(s.lastError)}</span>` : ''}` : text(s.lastError),
+      s.lastFailureAt
+        ? `${jst(s.lastFailureAt)}${s.lastError ? `<br><span class="bad">${escapeHtml(s.lastError)}</span>` : ''}`
+        : text(s.lastError),
       jst(s.nextRefreshAt),
     ];
   });
@@ -77,15 +84,35 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
   const mode = p.monitorMode
     ? `<p id="monitor-mode">${
         p.monitorMode === 'crl'
-          ? tr(lang, '失効監視: CRL方式(新しいCRLの追加分だけを監視中の証明書と照合します。利用者ごとのJ-LIS照会はありません)。', 'Revocation monitoring: CRL mode (each new CRL’s new entries are matched against the watched certificates; no J-LIS lookup per holder).')
-          : tr(lang, '失効監視: OCSP方式(監視中の証明書ごとに、実行のたびにJ-LISへOCSP照会します)。', 'Revocation monitoring: OCSP mode (one J-LIS OCSP request per watched certificate per run).')
+          ? tr(
+              lang,
+              '失効監視: CRL方式(新しいCRLの追加分だけを監視中の証明書と照合します。利用者ごとのJ-LIS照会はありません)。',
+              'Revocation monitoring: CRL mode (each new CRL’s new entries are matched against the watched certificates; no J-LIS lookup per holder).',
+            )
+          : tr(
+              lang,
+              '失効監視: OCSP方式(監視中の証明書ごとに、実行のたびにJ-LISへOCSP照会します)。',
+              'Revocation monitoring: OCSP mode (one J-LIS OCSP request per watched certificate per run).',
+            )
       }</p>`
     : '';
   const usage = p.usage
     ? table(
         tr(lang, `J-LIS照会件数(${p.usage.month}、UTC)`, `J-LIS lookups (${p.usage.month}, UTC)`),
-        [tr(lang, 'RP', 'RP'), tr(lang, '目的', 'Purpose'), tr(lang, '種類', 'Lookup'), tr(lang, '照会', 'Requests'), tr(lang, '再利用', 'Reused')],
-        p.usage.byRp.map((u) => [text(u.rpClientId ?? tr(lang, '(プラットフォーム)', '(platform)')), text(u.purpose), text(u.lookup), u.requests.toLocaleString('en-US'), u.reused.toLocaleString('en-US')]),
+        [
+          tr(lang, 'RP', 'RP'),
+          tr(lang, '目的', 'Purpose'),
+          tr(lang, '種類', 'Lookup'),
+          tr(lang, '照会', 'Requests'),
+          tr(lang, '再利用', 'Reused'),
+        ],
+        p.usage.byRp.map((u) => [
+          text(u.rpClientId ?? tr(lang, '(プラットフォーム)', '(platform)')),
+          text(u.purpose),
+          text(u.lookup),
+          u.requests.toLocaleString('en-US'),
+          u.reused.toLocaleString('en-US'),
+        ]),
         { id: 'jlis-usage', empty: tr(lang, '今月の照会はまだありません。', 'No lookups this month yet.') },
       )
     : '';

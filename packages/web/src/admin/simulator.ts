@@ -36,7 +36,8 @@ const SIGN_STATES: Record<SignCertificateState, [string, string]> = {
   none: ['なし', 'none'],
 };
 
-const simPage = (ctx: AdminContext, title: [string, string], body: string): string => adminPage(ctx, 'simulator', title, body);
+const simPage = (ctx: AdminContext, title: [string, string], body: string): string =>
+  adminPage(ctx, 'simulator', title, body);
 
 const sandboxOnly = (lang: Lang): string =>
   `<p class="box warn" id="sandbox-warning"><strong>${tr(lang, 'サンドボックス専用', 'Sandbox only')}</strong>: ${tr(lang, 'ここに表示される人物・住所・暗証番号はすべて模擬データです。本番環境にはこの画面はありません。', 'Every person, address and PIN here is simulated test data. Production has no such page.')}</p>`;
@@ -44,8 +45,15 @@ const sandboxOnly = (lang: Lang): string =>
 function personSection(ctx: AdminContext, p: SimPerson): string {
   const { lang } = ctx;
   const hid = `person-${p.id}`;
-  const alt = (shown: string, cert?: string): string => `${escapeHtml(shown)}${cert && cert !== shown ? `<br><span class="muted">${tr(lang, '証明書上', 'on the certificate')}: ${escapeHtml(cert)}</span>` : ''}`;
-  const buttons = SIM_ACTIONS.map((a) => postButton(ctx, `/admin/simulator/people/${encodeURIComponent(p.id)}/events`, lang === 'ja' ? a.ja : a.en, { fields: { type: a.type }, secondary: a.type === 'lose', describedBy: hid })).join(' ');
+  const alt = (shown: string, cert?: string): string =>
+    `${escapeHtml(shown)}${cert && cert !== shown ? `<br><span class="muted">${tr(lang, '証明書上', 'on the certificate')}: ${escapeHtml(cert)}</span>` : ''}`;
+  const buttons = SIM_ACTIONS.map((a) =>
+    postButton(ctx, `/admin/simulator/people/${encodeURIComponent(p.id)}/events`, lang === 'ja' ? a.ja : a.en, {
+      fields: { type: a.type },
+      secondary: a.type === 'lose',
+      describedBy: hid,
+    }),
+  ).join(' ');
   return `<section class="box person" data-person-id="${escapeHtml(p.id)}" aria-labelledby="${hid}"><h3 id="${hid}">${escapeHtml(p.id)} ${escapeHtml(p.name)}</h3>
 <dl><dt>${tr(lang, '氏名', 'Name')}</dt><dd>${alt(p.name, p.certificateName)}</dd><dt>${tr(lang, '生年月日', 'Date of birth')}</dt><dd>${escapeHtml(p.birthDate)}</dd>
 <dt>${tr(lang, '住所', 'Address')}</dt><dd>${alt(p.address, p.certificateAddress)}</dd><dt>${tr(lang, '市区町村コード', 'Municipality code')}</dt><dd>${escapeHtml(p.municipalityCode)} ${escapeHtml(p.municipality)}</dd>
@@ -87,16 +95,62 @@ export interface SimEventView {
   personName: string;
   revoked: (SimCertRef & { reason: string; revokedAt: string })[];
   issued: SimCertRef[];
-  changes?: { trueName?: { from: string; to: string }; trueAddress?: { from: string; to: string }; municipalityCode?: { from: string; to: string } };
+  changes?: {
+    trueName?: { from: string; to: string };
+    trueAddress?: { from: string; to: string };
+    municipalityCode?: { from: string; to: string };
+  };
 }
 
 export function simEventPage(ctx: AdminContext, e: SimEventView): string {
   const { lang } = ctx;
-  const kind = (k: string): string => (k === 'sign' ? tr(lang, '署名用', 'signing') : k === 'auth' ? tr(lang, '利用者証明用', 'authentication') : escapeHtml(k));
-  const revoked = table(tr(lang, '失効した電子証明書', 'Revoked certificates'), [tr(lang, '発行番号', 'Serial'), tr(lang, '種類', 'Kind'), tr(lang, '媒体', 'Medium'), tr(lang, '発行者', 'Issuer'), tr(lang, '理由', 'Reason'), tr(lang, '失効日時', 'Revoked at')], e.revoked.map((r) => [`<code>${escapeHtml(r.serial)}</code>`, kind(r.kind), escapeHtml(r.medium), escapeHtml(r.issuerId), escapeHtml(r.reason), jst(r.revokedAt)]), { id: 'revoked', empty: tr(lang, '失効した電子証明書はありません。', 'No certificate was revoked.') });
-  const issued = table(tr(lang, '発行された電子証明書', 'Issued certificates'), [tr(lang, '発行番号', 'Serial'), tr(lang, '種類', 'Kind'), tr(lang, '媒体', 'Medium'), tr(lang, '発行者', 'Issuer')], e.issued.map((r) => [`<code>${escapeHtml(r.serial)}</code>`, kind(r.kind), escapeHtml(r.medium), escapeHtml(r.issuerId)]), { id: 'issued', empty: tr(lang, '発行された電子証明書はありません。', 'No certificate was issued.') });
-  const change = (label: string, c?: { from: string; to: string }): string => (c ? `<dt>${label}</dt><dd>${escapeHtml(c.from)} → ${escapeHtml(c.to)}</dd>` : '');
-  const changes = e.changes ? `${change(tr(lang, '氏名', 'Name'), e.changes.trueName)}${change(tr(lang, '住所', 'Address'), e.changes.trueAddress)}${change(tr(lang, '市区町村コード', 'Municipality code'), e.changes.municipalityCode)}` : '';
+  const kind = (k: string): string =>
+    k === 'sign'
+      ? tr(lang, '署名用', 'signing')
+      : k === 'auth'
+        ? tr(lang, '利用者証明用', 'authentication')
+        : escapeHtml(k);
+  const revoked = table(
+    tr(lang, '失効した電子証明書', 'Revoked certificates'),
+    [
+      tr(lang, '発行番号', 'Serial'),
+      tr(lang, '種類', 'Kind'),
+      tr(lang, '媒体', 'Medium'),
+      tr(lang, '発行者', 'Issuer'),
+      tr(lang, '理由', 'Reason'),
+      tr(lang, '失効日時', 'Revoked at'),
+    ],
+    e.revoked.map((r) => [
+      `<code>${escapeHtml(r.serial)}</code>`,
+      kind(r.kind),
+      escapeHtml(r.medium),
+      escapeHtml(r.issuerId),
+      escapeHtml(r.reason),
+      jst(r.revokedAt),
+    ]),
+    { id: 'revoked', empty: tr(lang, '失効した電子証明書はありません。', 'No certificate was revoked.') },
+  );
+  const issued = table(
+    tr(lang, '発行された電子証明書', 'Issued certificates'),
+    [
+      tr(lang, '発行番号', 'Serial'),
+      tr(lang, '種類', 'Kind'),
+      tr(lang, '媒体', 'Medium'),
+      tr(lang, '発行者', 'Issuer'),
+    ],
+    e.issued.map((r) => [
+      `<code>${escapeHtml(r.serial)}</code>`,
+      kind(r.kind),
+      escapeHtml(r.medium),
+      escapeHtml(r.issuerId),
+    ]),
+    { id: 'issued', empty: tr(lang, '発行された電子証明書はありません。', 'No certificate was issued.') },
+  );
+  const change = (label: string, c?: { from: string; to: string }): string =>
+    c ? `<dt>${label}</dt><dd>${escapeHtml(c.from)} → ${escapeHtml(c.to)}</dd>` : '';
+  const changes = e.changes
+    ? `${change(tr(lang, '氏名', 'Name'), e.changes.trueName)}${change(tr(lang, '住所', 'Address'), e.changes.trueAddress)}${change(tr(lang, '市区町村コード', 'Municipality code'), e.changes.municipalityCode)}`
+    : '';
   const action = SIM_ACTIONS.find((a) => a.type === e.type);
   return simPage(
     ctx,
