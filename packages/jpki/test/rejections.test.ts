@@ -26,7 +26,7 @@ import {
 } from '@kakunin/jpki';
 import { TAG, encodeOid, encodeTlv } from '@kakunin/jpki/der';
 import { SimCa, type RootSpec } from '@kakunin/sim';
-import { at, decodeTree, encodeTree, type DerNode } from './support/der-tree.js';
+import { at, decodeTree, encodeTree, type DerNode } from '../../../test/support/der-tree.js';
 
 const YEAR = 365.25 * 86_400_000;
 const now = new Date();

@@ -11,7 +11,7 @@ import {
   type X509Certificate,
 } from '@kakunin/jpki';
 import { SimCa } from '@kakunin/sim';
-import { buildCrl } from './support/crl.js';
+import { buildCrl } from '../../../test/support/crl.js';
 
 const HOUR = 3_600_000;
 let ca: SimCa;

@@ -12,7 +12,7 @@ import {
   type JpkiError,
 } from '@kakunin/jpki';
 import { SimCa } from '@kakunin/sim';
-import { futureJlisRoot, type FutureRoot } from './support/future-root.js';
+import { futureJlisRoot, type FutureRoot } from '../../../test/support/future-root.js';
 
 const YEAR = 365.25 * 86_400_000;
 const now = new Date();
