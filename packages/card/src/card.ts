@@ -18,6 +18,7 @@ import {
   CardRemoved,
   FileNotFound,
   InvalidInput,
+  MyNumberRefused,
   NotAMyNumberCard,
   PinBlocked,
   SecurityStatusNotSatisfied,
@@ -335,8 +336,8 @@ export class MyNumberCard {
     const selectsEf0001 =
       c.ins === 0xa4 && c.p1 === 0x02 && c.data?.length === 2 && c.data[0] === 0x00 && c.data[1] === 0x01;
     const readsSfi1 = (c.ins === 0xb0 || c.ins === 0xb1) && c.p1 === 0x81;
-    if (selectsEf0001 || readsSfi1)
-      throw new Error('refused: Kakunin never selects or reads the My Number EF (card-info AP EF 0001)');
+    if (selectsEf0001) throw new MyNumberRefused('SELECT EF 0001');
+    if (readsSfi1) throw new MyNumberRefused('READ BINARY of SFI 1');
   }
 
   /** One exchange; any transport failure becomes CardRemoved and resets the session state. */

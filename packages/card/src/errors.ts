@@ -1,21 +1,26 @@
 // Typed card errors: one class per failure with a stable `code` and an English message, so the CLI
 // (exit codes 3 / 4), ceremony pages and logs never parse text. No error ever carries a PIN.
 
-export type CardErrorCode =
-  | 'WRONG_PIN'
-  | 'PIN_BLOCKED'
-  | 'SECURITY_STATUS_NOT_SATISFIED'
-  | 'FILE_NOT_FOUND'
-  | 'NOT_A_MY_NUMBER_CARD'
-  | 'CARD_REMOVED'
-  | 'READER_NOT_FOUND'
-  | 'PCSC_UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'UNEXPECTED_STATUS'
-  | 'INVALID_PIN_FORMAT'
-  | 'TRUNCATED_RESPONSE'
-  | 'INTEGRITY_CHECK_FAILED'
-  | 'INVALID_INPUT';
+/** Every code a CardError can carry (a run-time list, so pages can prove each has advice). */
+export const CARD_ERROR_CODES = [
+  'WRONG_PIN',
+  'PIN_BLOCKED',
+  'SECURITY_STATUS_NOT_SATISFIED',
+  'FILE_NOT_FOUND',
+  'NOT_A_MY_NUMBER_CARD',
+  'CARD_REMOVED',
+  'READER_NOT_FOUND',
+  'PCSC_UNAVAILABLE',
+  'TIMEOUT',
+  'UNEXPECTED_STATUS',
+  'INVALID_PIN_FORMAT',
+  'TRUNCATED_RESPONSE',
+  'INTEGRITY_CHECK_FAILED',
+  'INVALID_INPUT',
+  'MY_NUMBER_REFUSED',
+] as const;
+
+export type CardErrorCode = (typeof CARD_ERROR_CODES)[number];
 
 /** Which credential a PIN error is about. */
 export type PinKind = 'auth' | 'sign' | 'cardInfo';
@@ -200,5 +205,16 @@ export class InvalidInput extends CardError {
   readonly code = 'INVALID_INPUT';
   constructor(why: string) {
     super(why, { why });
+  }
+}
+
+/**
+ * A command that would select or read the card-info AP's EF 0001 (the My Number), refused before it
+ * is sent: Kakunin never reads the My Number, whatever a caller asks.
+ */
+export class MyNumberRefused extends CardError {
+  readonly code = 'MY_NUMBER_REFUSED';
+  constructor(command: 'SELECT EF 0001' | 'READ BINARY of SFI 1') {
+    super(`refused: Kakunin never selects or reads the My Number EF (card-info AP EF 0001): ${command}`, { command });
   }
 }

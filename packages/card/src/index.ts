@@ -28,7 +28,9 @@ export {
   TruncatedResponse,
   IntegrityCheckFailed,
   InvalidInput,
+  MyNumberRefused,
   PIN_LABEL,
+  CARD_ERROR_CODES,
   type CardErrorCode,
   type PinKind,
 } from './errors.js';

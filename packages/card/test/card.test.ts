@@ -30,6 +30,7 @@ import {
   InvalidInput,
   InvalidPinFormat,
   MyNumberCard,
+  MyNumberRefused,
   NotAMyNumberCard,
   PinBlocked,
   SecurityStatusNotSatisfied,
@@ -38,6 +39,7 @@ import {
   WrongPin,
   type ApduExchange,
   type CardError,
+  type CommandApdu,
   type CvcAnchor,
   type MyNumberCardOptions,
 } from '../src/index.js';
@@ -355,6 +357,25 @@ describe('the My Number EF is never selected or read', () => {
       expect(s.virtual.myNumberProbe).toEqual({ selected: 0, read: 0, verifyTargeted: 0 });
     });
   }
+
+  it('a command for EF 0001 in the card-info AP is refused with MyNumberRefused before it is sent', async () => {
+    const s = session('card');
+    await s.card.readBasicInfo(TEST_PINS.cardInfo);
+    const sent = s.log.length;
+    // The guard sits under every public operation, none of which asks for EF 0001: reach it directly.
+    const send = (c: CommandApdu): Promise<unknown> =>
+      (s.card as unknown as { send(c: CommandApdu): Promise<unknown> }).send(c);
+    const select = await rejects(
+      send({ cla: 0, ins: 0xa4, p1: 0x02, p2: 0x0c, data: Uint8Array.of(0, 1) }),
+      MyNumberRefused,
+    );
+    const read = await rejects(send({ cla: 0, ins: 0xb0, p1: 0x81, p2: 0, le: 0 }), MyNumberRefused);
+    expect([select.code, read.code]).toEqual(['MY_NUMBER_REFUSED', 'MY_NUMBER_REFUSED']);
+    expect(select.details).toEqual({ command: 'SELECT EF 0001' });
+    expect(read.details).toEqual({ command: 'READ BINARY of SFI 1' });
+    expect(s.log.length).toBe(sent);
+    expect(s.virtual.myNumberProbe).toEqual({ selected: 0, read: 0, verifyTargeted: 0 });
+  });
 
   it('12-digit numbers reaching the APDU log are masked', async () => {
     const t = new InProcessTransport({

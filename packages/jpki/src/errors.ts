@@ -1,25 +1,29 @@
 // Typed verification errors: one class per failure, each with a stable code and a message in
 // English and Japanese, so callers (CLI exit codes, ceremony pages, records) never parse text.
 
-export type JpkiErrorCode =
-  | 'MALFORMED'
-  | 'UNTRUSTED_ISSUER'
-  | 'UNKNOWN_ISSUER_GENERATION'
-  | 'BAD_SIGNATURE'
-  | 'EXPIRED'
-  | 'NOT_YET_VALID'
-  | 'WRONG_KEY_USAGE'
-  | 'WRONG_POLICY'
-  | 'WRONG_KIND'
-  | 'UNKNOWN_CRITICAL_EXTENSION'
-  | 'INVALID_BASIC_CONSTRAINTS'
-  | 'WEAK_KEY'
-  | 'REVOKED'
-  | 'OCSP_NONCE_MISMATCH'
-  | 'OCSP_CERT_ID_MISMATCH'
-  | 'REVOCATION_UNAVAILABLE'
-  | 'PIN_MISMATCH'
-  | 'TRUST_ANCHOR_REJECTED';
+/** Every code a JpkiError can carry (a run-time list, so pages can prove each has advice). */
+export const JPKI_ERROR_CODES = [
+  'MALFORMED',
+  'UNTRUSTED_ISSUER',
+  'UNKNOWN_ISSUER_GENERATION',
+  'BAD_SIGNATURE',
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'WRONG_KEY_USAGE',
+  'WRONG_POLICY',
+  'WRONG_KIND',
+  'UNKNOWN_CRITICAL_EXTENSION',
+  'INVALID_BASIC_CONSTRAINTS',
+  'WEAK_KEY',
+  'REVOKED',
+  'OCSP_NONCE_MISMATCH',
+  'OCSP_CERT_ID_MISMATCH',
+  'REVOCATION_UNAVAILABLE',
+  'PIN_MISMATCH',
+  'TRUST_ANCHOR_REJECTED',
+] as const;
+
+export type JpkiErrorCode = (typeof JPKI_ERROR_CODES)[number];
 
 export abstract class JpkiError extends Error {
   abstract readonly code: JpkiErrorCode;
