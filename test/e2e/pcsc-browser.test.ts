@@ -15,7 +15,7 @@ import {
   startPcscd,
   type CardProcess,
   type PcscdInstance,
-} from '../../packages/sim/src/card/index.js';
+} from '@kakunin/sim/card';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack.js';
 import { launchChromium, stepShooter } from '../support/browser.js';
 

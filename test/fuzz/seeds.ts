@@ -50,7 +50,7 @@ import {
   sandboxCvcAuthority,
   syntheticMyNumber,
   type VirtualCard,
-} from '../../packages/sim/src/card/index.js';
+} from '@kakunin/sim/card';
 import type { CvcAnchor } from '@kakunin/card';
 import { encodeTree, parseTree, span, tlv, type TreeNode } from './support.js';
 

@@ -25,8 +25,7 @@ import {
 } from '@kakunin/card';
 import { isSimError, openSandbox, UnknownPerson, type Sandbox } from '@kakunin/sim';
 import { langFrom, type Lang } from '@kakunin/web';
-// The virtual-card API lives in packages/sim/src/card; switch to '@kakunin/sim' once its index re-exports it.
-import { cardForPerson } from '../../sim/src/card/index.js';
+import { cardForPerson } from '@kakunin/sim/card';
 import {
   CeremonyExpired,
   CeremonyNotPending,

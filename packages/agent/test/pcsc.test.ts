@@ -15,7 +15,7 @@ import {
   startPcscd,
   type CardProcess,
   type PcscdInstance,
-} from '../../sim/src/card/index.js';
+} from '@kakunin/sim/card';
 import { createRelyingParty } from '../../server/src/relying-parties.js';
 import {
   REDIRECT,

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseCertificate, sha256DigestInfo, verifySignature } from '@kakunin/jpki';
 import { InProcessTransport, MyNumberCard, type MyNumberCardOptions } from '../src/index.js';
-import { MemoryPinStateStore, TEST_PINS, testCardMaterial, VirtualCard } from '../../sim/src/card/index.js';
+import { MemoryPinStateStore, TEST_PINS, testCardMaterial, VirtualCard } from '@kakunin/sim/card';
 
 export interface ApduCountRow {
   readonly scenario: string;

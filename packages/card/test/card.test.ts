@@ -20,7 +20,7 @@ import {
   type PinStateStore,
   type TestCardMaterial,
   type VirtualCardOptions,
-} from '../../sim/src/card/index.js';
+} from '@kakunin/sim/card';
 import { apduCounts, formatApduCounts } from '../bench/apdu-count.js';
 import {
   CardRemoved,

@@ -22,7 +22,7 @@ import {
   type CardProcess,
   type PcscdInstance,
   type TestCardMaterial,
-} from '../../sim/src/card/index.js';
+} from '@kakunin/sim/card';
 import type { WrongPin } from '../src/index.js';
 import {
   CardRemoved,

@@ -29,7 +29,7 @@ import {
   type ApduProcessor,
   type Transport,
 } from '@kakunin/card';
-import type { VirtualCard } from '../../../packages/sim/src/card/index.js';
+import type { VirtualCard } from '@kakunin/sim/card';
 import { cardSeeds, type CardSeeds, type CardVariant } from '../seeds.js';
 import {
   Attempts,

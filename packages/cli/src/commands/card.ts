@@ -21,8 +21,7 @@ import {
 } from '@kakunin/card';
 import { sha256DigestInfo } from '@kakunin/jpki';
 import { DEFAULT_SANDBOX_DIR, isSimError, openSandbox, type Sandbox } from '@kakunin/sim';
-// The virtual-card API lives in packages/sim/src/card; switch to '@kakunin/sim' once its index re-exports it.
-import { cardForPerson, cardsDir, sandboxCvcAnchor } from '../../../sim/src/card/index.js';
+import { cardForPerson, cardsDir, sandboxCvcAnchor } from '@kakunin/sim/card';
 import { CliError, EXIT, choice, printJson } from '../output.js';
 import { PinCancelled, readMasked } from '@kakunin/agent';
 

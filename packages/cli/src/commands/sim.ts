@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resetCardPins } from '../../../sim/src/card/index.js';
+import { resetCardPins } from '@kakunin/sim/card';
 import type { CertKind, Medium } from '@kakunin/jpki';
 import {
   DEFAULT_BASE_URL,

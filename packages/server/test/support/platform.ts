@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InProcessTransport, MyNumberCard, type CvcAnchor } from '@kakunin/card';
 import { sha256DigestInfo } from '@kakunin/jpki';
 import { initSandbox, type Sandbox } from '@kakunin/sim';
-import { cardForPerson, sandboxCvcAnchor } from '../../../sim/src/card/index.js';
+import { cardForPerson, sandboxCvcAnchor } from '@kakunin/sim/card';
 import { startServer, type RunningPlatform } from '../../src/app.js';
 import { loadConfig, type ServerConfig } from '../../src/config.js';
 import { createPostgresDatabase, type Engine } from './databases.js';
