@@ -3,8 +3,16 @@ export { parseCertificate, eraOf, parseJpkiBirthDate, formatJpkiBirthDate, JLIS_
 export type { JpkiCertificate, Basic4Info, Era, Sex, IssuerGeneration, ParseOptions } from './profile.js';
 export { TrustStore, normalizeSha256 } from './trust.js';
 export type { TrustAnchor, AnchorOptions, AnchorSource } from './trust.js';
-export { validate } from './validate.js';
-export type { ValidateOptions, ValidationResult, ValidationMode } from './validate.js';
+export { validate, VALIDATION_STEPS, failedValidationStep } from './validate.js';
+export type {
+  ValidateOptions,
+  ValidationResult,
+  ValidationMode,
+  ValidationContext,
+  ValidationStepName,
+  SkippableValidationStep,
+} from './validate.js';
+export type { Step } from './steps.js';
 export { verifySignature, sha256DigestInfo, SHA256_DIGEST_INFO_PREFIX } from './signature.js';
 export { REVOCATION_MEANING, CRL_REASON_CODE, CRL_REASONS } from './revocation.js';
 export type {

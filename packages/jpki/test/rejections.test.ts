@@ -20,9 +20,13 @@ import {
   WrongPolicy,
   KNOWN_POLICIES,
   OID,
+  VALIDATION_STEPS,
+  failedValidationStep,
   parseCertificate,
   validate,
+  type JpkiCertificate,
   type JpkiError,
+  type TrustAnchor,
 } from '@kakunin/jpki';
 import { TAG, encodeOid, encodeTlv } from '@kakunin/jpki/der';
 import { SimCa, type RootSpec } from '@kakunin/sim';
@@ -125,6 +129,50 @@ const utcTime = (d: Date): DerNode => ({
 
 const policyValue = (oid: string): Buffer => encodeTlv(TAG.SEQUENCE, encodeTlv(TAG.SEQUENCE, encodeOid(oid)));
 
+const extensionNode = (oid: string, critical: boolean, value: Buffer): DerNode => ({
+  tag: TAG.SEQUENCE,
+  children: [
+    { tag: TAG.OID, value: encodeOid(oid).subarray(2) },
+    ...(critical ? [{ tag: TAG.BOOLEAN, value: Buffer.from([0xff]) }] : []),
+    { tag: TAG.OCTET_STRING, value },
+  ],
+});
+
+// Certificates that fail one check each (used by the case tests and by the step table below).
+const bad = {
+  authClaimingNonRepudiation: () =>
+    mutate(auth, (t) => setExtensionValue(t, OID.keyUsage, Buffer.from('030206c0', 'hex')), issuerOf(auth)),
+  unknownPolicy: () =>
+    mutate(auth, (t) => setExtensionValue(t, OID.certificatePolicies, policyValue('1.2.3.4.5')), issuerOf(auth)),
+  tamperedTbs: () =>
+    mutate(
+      auth,
+      (t) => {
+        const cn = at(t, 5, 1, 0, 1);
+        cn.value = Buffer.from(cn.value!.toString('utf8').replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+      },
+      null,
+    ),
+  withExtension: (critical: boolean) =>
+    mutate(
+      auth,
+      (t) => extensions(t).push(extensionNode('1.3.6.1.4.1.55555.1', critical, Buffer.from('0500', 'hex'))),
+      issuerOf(auth),
+    ),
+  akiOfNoGeneration: () =>
+    mutate(auth, (t) => setAki(t, Buffer.alloc(20, 0x11), Buffer.from('7777AAAA', 'hex')), issuerOf(auth)),
+  endEntityMarkedCa: () =>
+    mutate(
+      auth,
+      (t) => extensions(t).push(extensionNode(OID.basicConstraints, true, Buffer.from('30030101ff', 'hex'))),
+      issuerOf(auth),
+    ),
+  weakKey: () => {
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'der', type: 'spki' });
+    return mutate(auth, (t) => (t.children![6] = decodeTree(small)), issuerOf(auth));
+  },
+};
+
 describe('valid simulator certificates', () => {
   it('validate in sandbox mode with kind, environment, medium and generation', () => {
     expect(sandbox(auth)).toMatchObject({
@@ -154,8 +202,7 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('wrong key usage (auth cert claiming nonRepudiation): WrongKeyUsage', () => {
-    const bad = mutate(auth, (t) => setExtensionValue(t, OID.keyUsage, Buffer.from('030206c0', 'hex')), issuerOf(auth));
-    expectError(() => sandbox(bad), WrongKeyUsage, 'WRONG_KEY_USAGE');
+    expectError(() => sandbox(bad.authClaimingNonRepudiation()), WrongKeyUsage, 'WRONG_KEY_USAGE');
   });
 
   it('wrong key usage (signing cert without nonRepudiation): WrongKeyUsage', () => {
@@ -169,12 +216,7 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('unknown policy OID: WrongPolicy', () => {
-    const bad = mutate(
-      auth,
-      (t) => setExtensionValue(t, OID.certificatePolicies, policyValue('1.2.3.4.5')),
-      issuerOf(auth),
-    );
-    expectError(() => sandbox(bad), WrongPolicy, 'WRONG_POLICY');
+    expectError(() => sandbox(bad.unknownPolicy()), WrongPolicy, 'WRONG_POLICY');
   });
 
   it('a production policy on a simulator-issued certificate: WrongPolicy', () => {
@@ -209,36 +251,18 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('tampered TBS (one byte of the subject changed, not re-signed): BadSignature', () => {
-    const bad = mutate(
-      auth,
-      (t) => {
-        const cn = at(t, 5, 1, 0, 1);
-        cn.value = Buffer.from(cn.value!.toString('utf8').replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
-      },
-      null,
-    );
-    expectError(() => sandbox(bad), BadSignature, 'BAD_SIGNATURE');
+    expectError(() => sandbox(bad.tamperedTbs()), BadSignature, 'BAD_SIGNATURE');
   });
 
   it('unknown critical extension: UnknownCriticalExtension (accepted when not critical)', () => {
-    const ext = (critical: boolean): DerNode => ({
-      tag: TAG.SEQUENCE,
-      children: [
-        { tag: TAG.OID, value: encodeOid('1.3.6.1.4.1.55555.1').subarray(2) },
-        ...(critical ? [{ tag: TAG.BOOLEAN, value: Buffer.from([0xff]) }] : []),
-        { tag: TAG.OCTET_STRING, value: Buffer.from('0500', 'hex') },
-      ],
-    });
-    const bad = mutate(auth, (t) => extensions(t).push(ext(true)), issuerOf(auth));
-    expectError(() => sandbox(bad), UnknownCriticalExtension, 'UNKNOWN_CRITICAL_EXTENSION');
-    const fine = mutate(auth, (t) => extensions(t).push(ext(false)), issuerOf(auth));
-    expect(sandbox(fine).kind).toBe('auth');
+    expectError(() => sandbox(bad.withExtension(true)), UnknownCriticalExtension, 'UNKNOWN_CRITICAL_EXTENSION');
+    expect(sandbox(bad.withExtension(false)).kind).toBe('auth');
   });
 
   it('wrong issuer generation (AKI names a generation that does not exist): UnknownIssuerGeneration naming the AKI serial', () => {
-    const bad = mutate(auth, (t) => setAki(t, Buffer.alloc(20, 0x11), Buffer.from('7777AAAA', 'hex')), issuerOf(auth));
-    expectError(() => sandbox(bad), UnknownIssuerGeneration, 'UNKNOWN_ISSUER_GENERATION');
-    expect(() => sandbox(bad)).toThrow(/7777AAAA/);
+    const aki = bad.akiOfNoGeneration();
+    expectError(() => sandbox(aki), UnknownIssuerGeneration, 'UNKNOWN_ISSUER_GENERATION');
+    expect(() => sandbox(aki)).toThrow(/7777AAAA/);
   });
 
   it('wrong issuer generation (issuing generation missing from the trust store): UnknownIssuerGeneration', () => {
@@ -279,22 +303,11 @@ describe('each check fails with its own typed error', () => {
   });
 
   it('an end-entity certificate marked as CA: InvalidBasicConstraints', () => {
-    const bc: DerNode = {
-      tag: TAG.SEQUENCE,
-      children: [
-        { tag: TAG.OID, value: encodeOid(OID.basicConstraints).subarray(2) },
-        { tag: TAG.BOOLEAN, value: Buffer.from([0xff]) },
-        { tag: TAG.OCTET_STRING, value: Buffer.from('30030101ff', 'hex') },
-      ],
-    };
-    const bad = mutate(auth, (t) => extensions(t).push(bc), issuerOf(auth));
-    expectError(() => sandbox(bad), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
+    expectError(() => sandbox(bad.endEntityMarkedCa()), InvalidBasicConstraints, 'INVALID_BASIC_CONSTRAINTS');
   });
 
   it('an RSA key under 2048 bits: WeakKey', () => {
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'der', type: 'spki' });
-    const bad = mutate(auth, (t) => (t.children![6] = decodeTree(small)), issuerOf(auth));
-    expectError(() => sandbox(bad), WeakKey, 'WEAK_KEY');
+    expectError(() => sandbox(bad.weakKey()), WeakKey, 'WEAK_KEY');
   });
 
   it('an auth certificate where a signing certificate is required: WrongKind', () => {
@@ -317,5 +330,99 @@ describe('each check fails with its own typed error', () => {
       issuerOf(sign),
     );
     expectError(() => sandbox(bad), Malformed, 'MALFORMED');
+  });
+});
+
+/**
+ * For every step of `validate` and every code it can throw, a certificate (or a call) that fails
+ * that step with that code. Keyed by the steps' own names and codes: a new step, or a new code of a
+ * step, does not compile until it has its case here.
+ */
+type StepFailures = {
+  [S in (typeof VALIDATION_STEPS)[number] as S['name']]: Record<S['codes'][number], () => unknown>;
+};
+
+/** The issuing root of `auth` with its TBS edited and re-signed with its own key. */
+function editedRoot(edit: (tbs: DerNode) => void): { anchor: TrustAnchor; certificate: JpkiCertificate } {
+  const anchor = store.list().find((a) => a.label === issuerOf(auth))!;
+  const der = mutate(anchor.certificate.x509.der, edit, anchor.label);
+  return { anchor, certificate: parseCertificate(der) };
+}
+
+/** A store whose issuer for `auth` is `anchor` as is: TrustStore itself refuses a non-CA anchor. */
+class StoreOf extends TrustStore {
+  constructor(private readonly only: TrustAnchor) {
+    super();
+  }
+  override candidatesFor(): readonly TrustAnchor[] {
+    return [this.only];
+  }
+}
+
+const simRoot = (): Buffer => ca.roots()[0]!.der;
+
+const STEP_FAILURES: StepFailures = {
+  'anchor-itself': {
+    INVALID_BASIC_CONSTRAINTS: () => sandbox(simRoot()),
+    UNTRUSTED_ISSUER: () => validate(simRoot(), { mode: 'production', trustStore: store, acceptAnchor: true }),
+  },
+  'end-entity': {
+    UNTRUSTED_ISSUER: () => validate(simRoot(), { mode: 'sandbox', trustStore: TrustStore.jlis() }),
+    INVALID_BASIC_CONSTRAINTS: () => sandbox(bad.endEntityMarkedCa()),
+  },
+  'issuer-name': { UNTRUSTED_ISSUER: () => validate(auth, { mode: 'production', trustStore: store }) },
+  'issuer-generation': { UNKNOWN_ISSUER_GENERATION: () => sandbox(bad.akiOfNoGeneration()) },
+  signature: { BAD_SIGNATURE: () => sandbox(bad.tamperedTbs()) },
+  'issuer-ca': {
+    INVALID_BASIC_CONSTRAINTS: () => {
+      const { anchor, certificate } = editedRoot((t) =>
+        setExtensionValue(t, OID.basicConstraints, Buffer.from('3000', 'hex')),
+      );
+      return validate(auth, { mode: 'sandbox', trustStore: new StoreOf({ ...anchor, certificate }) });
+    },
+    WRONG_KEY_USAGE: () => {
+      const { certificate } = editedRoot((t) => setExtensionValue(t, OID.keyUsage, Buffer.from('03020780', 'hex')));
+      const only = new TrustStore();
+      only.add(certificate, { label: 'no-keyCertSign' });
+      return validate(auth, { mode: 'sandbox', trustStore: only });
+    },
+  },
+  validity: { EXPIRED: () => sandbox(auth, { at: shift(20) }), NOT_YET_VALID: () => sandbox(auth, { at: shift(-1) }) },
+  'key-size': { WEAK_KEY: () => sandbox(bad.weakKey()) },
+  'critical-extensions': { UNKNOWN_CRITICAL_EXTENSION: () => sandbox(bad.withExtension(true)) },
+  policy: { WRONG_POLICY: () => sandbox(bad.unknownPolicy()) },
+  'key-usage': { WRONG_KEY_USAGE: () => sandbox(bad.authClaimingNonRepudiation()) },
+  kind: { WRONG_KIND: () => sandbox(auth, { kind: 'sign' }) },
+};
+
+describe('validation steps', () => {
+  it('every step, in order, has a case for each code it can throw', () => {
+    expect(Object.keys(STEP_FAILURES)).toEqual(VALIDATION_STEPS.map((s) => s.name));
+    for (const step of VALIDATION_STEPS)
+      expect(Object.keys(STEP_FAILURES[step.name]).sort()).toEqual([...step.codes].sort());
+  });
+
+  for (const step of VALIDATION_STEPS) {
+    for (const code of step.codes) {
+      it(`${step.name} fails with ${code}`, () => {
+        const fail = (STEP_FAILURES[step.name] as Record<string, () => unknown>)[code]!;
+        let thrown: unknown;
+        try {
+          fail();
+        } catch (e) {
+          thrown = e;
+        }
+        expect((thrown as JpkiError | undefined)?.code, String(thrown)).toBe(code);
+        expect(failedValidationStep(thrown)).toBe(step.name);
+      });
+    }
+  }
+
+  it('a caller skips a step by name: validity, for a certificate long expired', () => {
+    expectError(() => sandbox(auth, { at: shift(20) }), Expired, 'EXPIRED');
+    expect(sandbox(auth, { at: shift(20), skip: ['validity'] }).generation).toBe('t-authca02');
+    // Only a step that decides nothing later steps rely on can be skipped.
+    // @ts-expect-error -- the signature step is not skippable
+    expect(() => sandbox(auth, { skip: ['signature'] })).toThrow(TypeError);
   });
 });
