@@ -4,64 +4,25 @@
 // in a browser). No scripts; the PIN is never echoed. Errors are words first: what happened (which PIN,
 // how many tries are left), what to do; the code only in small print.
 
-import { errorBox, escapeHtml, page, tr, type Lang } from '@kakunin/web';
+import { ERROR_ADVICE, errorBox, escapeHtml, isErrorCode, page, tr, type ErrorCode, type Lang } from '@kakunin/web';
 import type { HolderView } from './holder-client.js';
 
-/** Advice for what only the agent reports (the rest comes from @kakunin/web's ERROR_ADVICE). */
-const AGENT_ADVICE: Record<string, { title: [string, string]; next: [string, string] }> = {
-  INVALID_PIN_FORMAT: {
-    title: ['暗証番号の形式が違います', 'The PIN has the wrong format'],
-    next: [
-      '入力した暗証番号はカードに送っていません。形式を確かめて、もう一度入力してください。',
-      'Nothing was sent to the card. Check the format and enter it again.',
-    ],
-  },
-  PLATFORM_UNREACHABLE: {
-    title: ['確認サービスに接続できません', 'Cannot reach the verification service'],
-    next: ['ネットワークを確かめて、もう一度お試しください。', 'Check the network and try again.'],
-  },
-  NOT_A_HOLDER_CEREMONY: {
-    title: ['この手続きは扱えません', 'This request cannot be handled here'],
-    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
-  },
-  CEREMONY_NOT_FOUND: {
-    title: ['手続きが見つかりません', 'The request was not found'],
-    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
-  },
-  UNKNOWN_PERSON: {
-    title: ['この住民はサンドボックスにいません', 'No such sandbox resident'],
-    next: ['一覧から選び直してください。', 'Choose a resident from the list.'],
-  },
-  NO_SUCH_CERTIFICATE: {
-    title: ['このカードには必要な電子証明書がありません', 'This card does not hold the certificate needed'],
-    next: [
-      '署名用電子証明書は15歳以上の方に発行されます。別のカード(住民)を選んでください。',
-      'Signing certificates are issued from age 15. Choose another card (resident).',
-    ],
-  },
-  SECURITY_STATUS_NOT_SATISFIED: {
-    title: ['カードが操作を受け付けませんでした', 'The card refused the operation'],
-    next: ['カードを置き直して、もう一度お試しください。', 'Place the card again and retry.'],
-  },
-  PIN_CANCELLED: {
-    title: ['暗証番号の入力を中止しました', 'PIN entry was cancelled'],
-    next: ['もう一度送信すると、端末で暗証番号を入力できます。', 'Submit again to enter the PIN on the terminal.'],
-  },
-  BUSY: {
-    title: ['処理中です', 'Already in progress'],
-    next: [
-      'いま別の確認でカードを使っています。終わってからもう一度お試しください。',
-      'The card is in use for another request. Try again when it has finished.',
-    ],
-  },
-  AGENT_ERROR: {
-    title: ['エージェントでエラーが起きました', 'The agent ran into an error'],
-    next: [
-      'もう一度お試しください。続く場合はエージェントを起動し直してください。',
-      'Try again. If it persists, restart the agent.',
-    ],
-  },
-};
+/**
+ * Codes the agent words in its own box (advice from @kakunin/web's ERROR_ADVICE): what only the agent
+ * reports, and the card and platform codes whose advice fits its page; the rest go through errorBox.
+ */
+const OWN_BOX: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_PIN_FORMAT',
+  'PLATFORM_UNREACHABLE',
+  'NOT_A_HOLDER_CEREMONY',
+  'CEREMONY_NOT_FOUND',
+  'UNKNOWN_PERSON',
+  'NO_SUCH_CERTIFICATE',
+  'SECURITY_STATUS_NOT_SATISFIED',
+  'PIN_CANCELLED',
+  'BUSY',
+  'AGENT_ERROR',
+]);
 
 export interface ShownError {
   code: string;
@@ -129,7 +90,7 @@ function pinBox(lang: Lang, e: ShownError & { pin: 'auth' | 'sign' }): string {
 export function agentErrorBox(lang: Lang, e: ShownError): string {
   const code = /^[A-Za-z0-9_]{1,60}$/.test(e.code) ? e.code : 'AGENT_ERROR';
   if ((code === 'WRONG_PIN' || code === 'PIN_BLOCKED') && e.pin) return pinBox(lang, { ...e, code, pin: e.pin });
-  const own = AGENT_ADVICE[code];
+  const own = isErrorCode(code) && OWN_BOX.has(code) ? ERROR_ADVICE[code] : undefined;
   // PIN_BLOCKED without its PIN: no "0 tries left", the advice says it all.
   if (!own)
     return errorBox(lang, {

@@ -2,10 +2,12 @@
 // and messages in English and Japanese. Verification failures from @kakunin/jpki keep their codes.
 
 import { isJpkiError } from '@kakunin/jpki';
+import type { PlatformErrorCode } from '@kakunin/web';
 
 export class ServerError extends Error {
   constructor(
-    readonly code: string,
+    /** One of the closed list in @kakunin/web (error-codes.ts), so every code a page shows has advice. */
+    readonly code: PlatformErrorCode,
     readonly status: number,
     message: string,
     readonly messageJa: string,

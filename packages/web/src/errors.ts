@@ -1,7 +1,9 @@
 // What a holder is told for each typed error: what happened and what to do next, in both languages.
 // Codes come from @kakunin/jpki (verification), @kakunin/card (the card, reported by the holder's
-// app or agent) and the platform (ceremonies, nonces).
+// app or agent), the platform (ceremonies, nonces), the agent and OpenID Connect: error-codes.ts
+// lists them all, and the table below must have an entry for each (`satisfies`).
 
+import { isErrorCode, type ErrorCode } from './error-codes.js';
 import { tr, type Lang } from './html.js';
 
 export interface ErrorAdvice {
@@ -20,7 +22,82 @@ const unsupported: ErrorAdvice = {
   retry: true,
 };
 
-export const ERROR_ADVICE: Record<string, ErrorAdvice> = {
+const revocationAnswerRefused: ErrorAdvice = {
+  title: ['失効情報の応答を確認できませんでした', 'The revocation answer could not be trusted'],
+  next: [
+    '安全のため確認を中止しました。しばらくしてからもう一度お試しください。',
+    'For safety the check was stopped. Please try again in a while.',
+  ],
+  retry: true,
+};
+
+const timedOut: ErrorAdvice = {
+  title: ['時間切れです', 'This request timed out'],
+  next: ['最初からやり直してください。', 'Please start again.'],
+  retry: true,
+};
+
+const invalidRequest: ErrorAdvice = {
+  title: ['リクエストが不正です', 'The request is invalid'],
+  next: [
+    '最初からやり直してください。続く場合はサービスにお問い合わせください。',
+    'Please start again. If it persists, contact the service.',
+  ],
+  retry: true,
+};
+
+/** An answer (nonce) issued for another request or another service. */
+const foreignNonce: ErrorAdvice = {
+  title: ['この手続きのものではない応答です', 'The answer does not belong to this request'],
+  next: ['QRコードを読み取り直して、最初からやり直してください。', 'Scan the QR code again and start over.'],
+  retry: true,
+};
+
+const temporarilyUnavailable: ErrorAdvice = {
+  title: ['一時的に利用できません', 'Temporarily unavailable'],
+  next: ['しばらくしてからお試しください。', 'Please try again in a while.'],
+  retry: true,
+};
+
+const internal: ErrorAdvice = {
+  title: ['内部エラーが発生しました', 'An internal error occurred'],
+  next: [
+    '最初からやり直してください。続く場合はサービスにお問い合わせください。',
+    'Please start again. If it persists, contact the service.',
+  ],
+  retry: true,
+};
+
+/** The relying party's authorization request itself is wrong: only the service can fix it. */
+const badAuthorizationRequest: ErrorAdvice = {
+  title: ['サービスからの依頼が不正です', 'The request from the service is invalid'],
+  next: [
+    'サービスの画面からやり直してください。続く場合はサービスにお問い合わせください。',
+    'Start again from the service. If it persists, contact the service.',
+  ],
+  retry: false,
+};
+
+/** The relying party is unknown, or its registration (redirect URI, grant) does not allow this. */
+const unregisteredClient: ErrorAdvice = {
+  title: ['このサービスは Kakunin を利用できません', 'This service cannot use Kakunin'],
+  next: [
+    'サービスにお問い合わせください(登録内容または戻り先のURLに誤りがあります)。',
+    'Please contact the service (its registration or return address is wrong).',
+  ],
+  retry: false,
+};
+
+const verificationNeeded: ErrorAdvice = {
+  title: ['確認が必要です', 'Verification is needed'],
+  next: [
+    'サービスの画面から、マイナンバーカードでの確認を始めてください。',
+    'Start the verification with your My Number Card from the service.',
+  ],
+  retry: true,
+};
+
+export const ERROR_ADVICE = {
   WRONG_PIN: {
     title: ['暗証番号が違います', 'Wrong PIN'],
     next: [
@@ -85,11 +162,7 @@ export const ERROR_ADVICE: Record<string, ErrorAdvice> = {
     ],
     retry: true,
   },
-  CEREMONY_EXPIRED: {
-    title: ['時間切れです', 'This request timed out'],
-    next: ['最初からやり直してください。', 'Please start again.'],
-    retry: true,
-  },
+  CEREMONY_EXPIRED: timedOut,
   TIMEOUT: {
     title: ['時間切れです', 'Timed out'],
     next: ['カードをリーダーに置いたまま、もう一度お試しください。', 'Keep the card on the reader and try again.'],
@@ -131,7 +204,220 @@ export const ERROR_ADVICE: Record<string, ErrorAdvice> = {
     next: ['サービスの画面に戻ります。', 'Returning to the service.'],
     retry: true,
   },
-};
+  OCSP_NONCE_MISMATCH: revocationAnswerRefused,
+  OCSP_CERT_ID_MISMATCH: revocationAnswerRefused,
+  PIN_MISMATCH: {
+    title: ['信頼の起点となる証明書の設定に誤りがあります', 'The trust anchor is misconfigured'],
+    next: [
+      'サービスの管理者にお問い合わせください(管理者の方へ: 設定したルート証明書と SHA-256 の指定値が一致しません)。',
+      'Please contact the administrator (administrators: the configured root certificate does not match its pinned SHA-256).',
+    ],
+    retry: false,
+  },
+  TRUST_ANCHOR_REJECTED: {
+    title: ['信頼の起点となる証明書を使えません', 'The trust anchor cannot be used'],
+    next: [
+      'サービスの管理者にお問い合わせください(管理者の方へ: SHA-256 を指定した本番の J-LIS ルート証明書だけを設定できます)。',
+      'Please contact the administrator (administrators: only a production J-LIS root pinned by its SHA-256 can be configured).',
+    ],
+    retry: false,
+  },
+  SECURITY_STATUS_NOT_SATISFIED: {
+    title: ['カードが操作を受け付けませんでした', 'The card refused the operation'],
+    next: ['カードを置き直して、もう一度お試しください。', 'Place the card again and retry.'],
+    retry: true,
+  },
+  FILE_NOT_FOUND: {
+    title: ['カードに必要な情報がありません', 'The card does not hold the data needed'],
+    next: [
+      'スマートフォン用電子証明書には券面事項がありません。マイナンバーカードでお試しください。',
+      'A smartphone JPKI certificate holds no card-face data. Please use the My Number Card itself.',
+    ],
+    retry: true,
+  },
+  UNEXPECTED_STATUS: {
+    title: ['カードが予期しない応答をしました', 'The card gave an unexpected answer'],
+    next: [
+      'カードを置き直して、もう一度お試しください。続く場合は別のカードリーダーでお試しください。',
+      'Place the card again and retry. If it keeps happening, try another card reader.',
+    ],
+    retry: true,
+  },
+  INVALID_PIN_FORMAT: {
+    title: ['暗証番号の形式が違います', 'The PIN has the wrong format'],
+    next: [
+      '入力した暗証番号はカードに送っていません。形式を確かめて、もう一度入力してください。',
+      'Nothing was sent to the card. Check the format and enter it again.',
+    ],
+    retry: true,
+  },
+  TRUNCATED_RESPONSE: {
+    title: ['カードの応答が途中で切れました', 'The card’s answer was cut short'],
+    next: [
+      '読み取りが終わるまでカードを動かさず、もう一度お試しください。',
+      'Keep the card still until reading has finished and try again.',
+    ],
+    retry: true,
+  },
+  INTEGRITY_CHECK_FAILED: {
+    title: ['カードの券面事項を確認できませんでした', 'The card-face data failed its integrity check'],
+    next: [
+      'カードのデータが正しいことを確かめられないため使いません。続く場合はお住まいの市区町村の窓口にご相談ください。',
+      'The data on the card could not be proven genuine, so it is not used. If this persists, ask your municipal office.',
+    ],
+    retry: true,
+  },
+  INVALID_INPUT: {
+    title: ['カードに送る内容が不正です', 'The request to the card is invalid'],
+    next: [
+      '最初からやり直してください。続く場合はサービスにお問い合わせください。',
+      'Please start again. If it persists, contact the service.',
+    ],
+    retry: true,
+  },
+  MY_NUMBER_REFUSED: {
+    title: ['マイナンバー(個人番号)は読み取りません', 'The My Number is never read'],
+    next: [
+      'Kakunin はマイナンバーを読み取らないため、この操作を拒否しました。サービスにお問い合わせください。',
+      'Kakunin never reads the My Number, so this operation was refused. Please contact the service.',
+    ],
+    retry: false,
+  },
+  INVALID_REQUEST: invalidRequest,
+  BAD_REQUEST: invalidRequest,
+  MALFORMED_SUBMISSION: {
+    title: ['送信内容が不正です', 'What was sent is invalid'],
+    next: ['アプリまたはエージェントから、もう一度お試しください。', 'Try again from the app or the agent.'],
+    retry: true,
+  },
+  NOT_FOUND: {
+    title: ['見つかりません', 'Not found'],
+    next: [
+      'リンクを確かめるか、サービスの画面からやり直してください。',
+      'Check the link, or start again from the service.',
+    ],
+    retry: true,
+  },
+  UNAUTHORIZED: {
+    title: ['ログインが必要です', 'Sign-in required'],
+    next: ['管理コンソールにログインし直してください。', 'Sign in to the admin console again.'],
+    retry: false,
+  },
+  TOO_MANY_ATTEMPTS: {
+    title: ['失敗が多すぎます', 'Too many failed attempts'],
+    next: ['しばらく待ってからお試しください。', 'Wait a while, then try again.'],
+    retry: true,
+  },
+  CEREMONY_NOT_FOUND: {
+    title: ['手続きが見つかりません', 'The request was not found'],
+    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
+    retry: true,
+  },
+  CEREMONY_NOT_ALLOWED: {
+    title: ['このサービスはこの手続きを利用できません', 'This service may not use this kind of verification'],
+    next: ['サービスにお問い合わせください。', 'Please contact the service.'],
+    retry: false,
+  },
+  NONCE_UNKNOWN: foreignNonce,
+  NONCE_CEREMONY_MISMATCH: foreignNonce,
+  NONCE_AUDIENCE_MISMATCH: foreignNonce,
+  NONCE_REPLAYED: {
+    title: ['この応答は使用済みです', 'This answer has already been used'],
+    next: [
+      '同じ応答は二度使えません。最初からやり直してください。',
+      'The same answer cannot be used twice. Please start again.',
+    ],
+    retry: true,
+  },
+  NONCE_EXPIRED: timedOut,
+  RECORD_NOT_INTEGRATED: {
+    title: ['記録はまだ確定していません', 'The record is not final yet'],
+    next: ['数秒後にもう一度お試しください。', 'Try again in a few seconds.'],
+    retry: true,
+  },
+  NO_SUCH_CHECKPOINT: {
+    title: ['指定のチェックポイントはありません', 'No such checkpoint'],
+    next: [
+      '署名済みチェックポイントのある木のサイズを指定してください。',
+      'Ask for a tree size at which a checkpoint was signed.',
+    ],
+    retry: false,
+  },
+  TOO_MANY_STREAMS: {
+    title: ['開いている画面が多すぎます', 'Too many pages are open'],
+    next: [
+      'この手続きの他の画面を閉じて、しばらくしてからお試しください。',
+      'Close other pages of this request and try again in a moment.',
+    ],
+    retry: true,
+  },
+  NO_SUCH_RELATIONSHIP: {
+    title: ['この利用者との取引関係はありません', 'No relationship with this holder'],
+    next: ['自社の ID トークンの sub を指定してください。', 'Use the sub of your own ID tokens.'],
+    retry: false,
+  },
+  TEMPORARILY_UNAVAILABLE: temporarilyUnavailable,
+  INTERNAL: internal,
+  AGENT_ERROR: {
+    title: ['エージェントでエラーが起きました', 'The agent ran into an error'],
+    next: [
+      'もう一度お試しください。続く場合はエージェントを起動し直してください。',
+      'Try again. If it persists, restart the agent.',
+    ],
+    retry: true,
+  },
+  PLATFORM_UNREACHABLE: {
+    title: ['確認サービスに接続できません', 'Cannot reach the verification service'],
+    next: ['ネットワークを確かめて、もう一度お試しください。', 'Check the network and try again.'],
+    retry: true,
+  },
+  NOT_A_HOLDER_CEREMONY: {
+    title: ['この手続きは扱えません', 'This request cannot be handled here'],
+    next: ['元の画面から、最初からやり直してください。', 'Start again from the original page.'],
+    retry: true,
+  },
+  PIN_CANCELLED: {
+    title: ['暗証番号の入力を中止しました', 'PIN entry was cancelled'],
+    next: ['もう一度送信すると、端末で暗証番号を入力できます。', 'Submit again to enter the PIN on the terminal.'],
+    retry: true,
+  },
+  BUSY: {
+    title: ['処理中です', 'Already in progress'],
+    next: [
+      'いま別の確認でカードを使っています。終わってからもう一度お試しください。',
+      'The card is in use for another request. Try again when it has finished.',
+    ],
+    retry: true,
+  },
+  UNKNOWN_PERSON: {
+    title: ['この住民はサンドボックスにいません', 'No such sandbox resident'],
+    next: ['一覧から選び直してください。', 'Choose a resident from the list.'],
+    retry: true,
+  },
+  NO_SUCH_CERTIFICATE: {
+    title: ['このカードには必要な電子証明書がありません', 'This card does not hold the certificate needed'],
+    next: [
+      '署名用電子証明書は15歳以上の方に発行されます。別のカード(住民)を選んでください。',
+      'Signing certificates are issued from age 15. Choose another card (resident).',
+    ],
+    retry: true,
+  },
+  invalid_request: badAuthorizationRequest,
+  invalid_request_object: badAuthorizationRequest,
+  request_not_supported: badAuthorizationRequest,
+  request_uri_not_supported: badAuthorizationRequest,
+  unsupported_response_type: badAuthorizationRequest,
+  unsupported_response_mode: badAuthorizationRequest,
+  invalid_scope: badAuthorizationRequest,
+  invalid_client: unregisteredClient,
+  unauthorized_client: unregisteredClient,
+  invalid_redirect_uri: unregisteredClient,
+  login_required: verificationNeeded,
+  consent_required: verificationNeeded,
+  interaction_required: verificationNeeded,
+  server_error: internal,
+  temporarily_unavailable: temporarilyUnavailable,
+} satisfies Record<ErrorCode, ErrorAdvice>;
 
 const FALLBACK: ErrorAdvice = {
   title: ['確認できませんでした', 'Verification failed'],
@@ -139,7 +425,8 @@ const FALLBACK: ErrorAdvice = {
   retry: true,
 };
 
-export const adviceFor = (code: string): ErrorAdvice => ERROR_ADVICE[code] ?? FALLBACK;
+/** Advice for a code from outside (a JSON body, a stored ceremony, oidc-provider): unknown ones get the generic words. */
+export const adviceFor = (code: string): ErrorAdvice => (isErrorCode(code) ? ERROR_ADVICE[code] : FALLBACK);
 
 /** The error box of a page. `remaining` adds the tries left after a wrong PIN. */
 export function errorBox(

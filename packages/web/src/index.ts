@@ -3,6 +3,17 @@
 export { escapeHtml, tr, page, langFrom, jstWords, jstTime, type Lang, type PageOptions } from './html.js';
 export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
 export {
+  ERROR_CODES,
+  PLATFORM_ERROR_CODES,
+  AGENT_ERROR_CODES,
+  OIDC_ERROR_CODES,
+  isErrorCode,
+  type ErrorCode,
+  type PlatformErrorCode,
+  type AgentErrorCode,
+  type OidcErrorCode,
+} from './error-codes.js';
+export {
   ceremonyPage,
   consentPage,
   errorPage,
