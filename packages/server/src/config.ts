@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
 import type { CeremonyKind } from './relying-parties.js';
 import type { TrustAnchorConfig } from './trust-anchors.js';
 
@@ -222,9 +224,153 @@ export class ConfigError extends Error {
   }
 }
 
+// The JSON file (KAKUNIN_CONFIG): every key of ServerConfig and nothing else, at every level, so
+// a misspelt key is an error instead of a silently ignored setting. The schema checks names and JSON
+// types; loadConfig checks values (ranges, URLs, modes) for every source alike. `must` words the
+// refusal of a wrong type where "must be a <type>" would say less.
+const str = Type.Optional(Type.String());
+const num = Type.Optional(Type.Number());
+const closed = { additionalProperties: false } as const;
+const CONFIG_FILE_KEYS = {
+  mode: str,
+  host: str,
+  port: num,
+  publicUrl: str,
+  dataDir: str,
+  databaseUrl: str,
+  adminToken: str,
+  masterKey: str,
+  masterKeyFile: str,
+  authFailuresPerClient: num,
+  authFailuresPerAddress: num,
+  authFailureWindowSeconds: num,
+  ocspUrl: str,
+  ocsp: Type.Optional(
+    Type.Object(
+      {
+        responders: Type.Optional(Type.Record(Type.String(), Type.String(), { must: 'map issuer labels to URLs' })),
+        timeoutMs: num,
+        maxResponseAgeSeconds: num,
+        requireNonce: Type.Optional(Type.Boolean()),
+      },
+      closed,
+    ),
+  ),
+  ocspReuseSeconds: Type.Optional(Type.Object({ login: num, identity: num }, closed)),
+  crlDir: str,
+  crlSources: Type.Optional(Type.Array(Type.Object({ url: str, file: str, issuer: str }, closed))),
+  crlRefreshAheadSeconds: num,
+  crlGraceSeconds: num,
+  crlRetrySeconds: num,
+  linkageUrl: str,
+  trustAnchors: Type.Optional(Type.Array(Type.Object({ file: str, sha256: str, label: str }, closed))),
+  simServicesUrl: str,
+  ceremonyTtlSeconds: num,
+  monitorIntervalSeconds: num,
+  monitorMode: str,
+  monitorOcspPerSecond: num,
+  logLevel: str,
+  agentUrl: str,
+  eventStreamsPerCeremony: num,
+  eventStreamsPerAddress: num,
+  trustedProxies: Type.Optional(Type.Array(Type.String())),
+  requestTimeoutSeconds: num,
+  headersTimeoutSeconds: num,
+  keepAliveTimeoutSeconds: num,
+  maxConnectionsPerAddress: num,
+  recordsLogOrigin: str,
+  logSequencerIntervalMs: num,
+} satisfies Record<keyof ServerConfig, TSchema>;
+export const ConfigFileSchema = Type.Object(CONFIG_FILE_KEYS, closed);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+/** The configuration file's settings, or a ConfigError naming the first unknown key or wrong type and its path. */
+export function parseConfigFile(text: string, file: string): ConfigFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  if (Value.Check(ConfigFileSchema, value)) return value;
+  const errors = Value.Errors(ConfigFileSchema, value);
+  // Unknown keys first: a misspelt key also leaves its intended setting at its default.
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+  if (unknown) {
+    const at = pointer(unknown.instancePath);
+    const key = (unknown.params as { additionalProperties: string[] }).additionalProperties[0]!;
+    const known = Object.keys(schemaAt(ConfigFileSchema, at)?.properties ?? {});
+    const near = closest(key, known);
+    throw new ConfigError(
+      `${file}: ${at.length ? pathName(at) : 'the configuration'} has an unknown key "${key}"` +
+        (near ? ` (did you mean "${near}"?)` : ` (known: ${known.join(', ')})`),
+    );
+  }
+  const first = errors[0]!;
+  const at = pointer(first.instancePath);
+  const schema = schemaAt(ConfigFileSchema, at);
+  const got = at.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], value);
+  throw new ConfigError(
+    `${file}: ${at.length ? pathName(at) : 'the configuration'} must ${schema ? mustOf(schema) : 'not be there'} (got ${JSON.stringify(got)})`,
+  );
+}
+
+const pointer = (p: string): string[] =>
+  p
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+const pathName = (at: string[]): string =>
+  at.map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+
+type SchemaNode = TSchema & {
+  must?: string;
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  patternProperties?: Record<string, SchemaNode>;
+};
+
+/** The schema of the value at a path of the file (undefined: no such key). */
+function schemaAt(root: TSchema, at: string[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = root;
+  for (const k of at) {
+    if (!node) return undefined;
+    node =
+      node.type === 'array' ? node.items : (node.properties?.[k] ?? Object.values(node.patternProperties ?? {})[0]);
+  }
+  return node;
+}
+
+const MUST: Record<string, string> = {
+  string: 'be a string',
+  number: 'be a number',
+  boolean: 'be true or false',
+  array: 'be a list',
+  object: 'be an object',
+};
+const mustOf = (s: SchemaNode): string => s.must ?? MUST[s.type ?? ''] ?? 'have another type';
+
+/** The known key nearest to a misspelt one (at most two edits, or a third of its letters, off), if any. */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++)
+        next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const lower = key.toLowerCase();
+  const best = known.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.k : undefined;
+}
+
 export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const fromFile: Partial<ServerConfig> = env.KAKUNIN_CONFIG
-    ? (JSON.parse(readFileSync(env.KAKUNIN_CONFIG, 'utf8')) as Partial<ServerConfig>)
+  const fromFile: ConfigFile = env.KAKUNIN_CONFIG
+    ? parseConfigFile(readFileSync(env.KAKUNIN_CONFIG, 'utf8'), env.KAKUNIN_CONFIG)
     : {};
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV))
