@@ -44,6 +44,8 @@ export {
   validateOcspResponse,
   httpOcspFetcher,
   findOcspNonce,
+  OCSP_CHECKS,
+  failedOcspCheck,
 } from './ocsp.js';
 export type {
   OcspFetcher,
@@ -52,6 +54,8 @@ export type {
   OcspResponderUrl,
   OcspClientOptions,
   OcspValidationOptions,
+  OcspCheckName,
+  OcspResponseContext,
 } from './ocsp.js';
 export { CrlChecker, RevocationPolicy, assertNotRevoked } from './revocation-policy.js';
 export type { RevocationMode, RevocationPolicyOptions } from './revocation-policy.js';

@@ -21,6 +21,7 @@ import {
 import { httpBytesClient } from './http.js';
 import { BadSignature, Malformed, OcspCertIdMismatch, OcspNonceMismatch, RevocationUnavailable } from './errors.js';
 import { CRL_REASONS, type CertificateReference, type RevocationChecker, type RevocationStatus } from './revocation.js';
+import { stepRunner, type Step } from './steps.js';
 import { isSha256WithRsa, X509Certificate } from './x509.js';
 
 const OID_BASIC = '1.3.6.1.5.5.7.48.1.1';
@@ -124,10 +125,228 @@ const RESPONSE_STATUS = [
   'unauthorized',
 ];
 
+/** What the checks of one OCSP response share: the inputs, and the response as the checks read it. */
+export interface OcspResponseContext {
+  readonly der: Uint8Array;
+  readonly request: OcspRequest;
+  readonly issuer: X509Certificate;
+  readonly options: OcspValidationOptions;
+  readonly at: Date;
+  /** Tolerance in milliseconds. */
+  readonly grace: number;
+  /** Set by `response-status`: the responseBytes of a successful response. */
+  responseBytes: Tlv | undefined;
+  /** Set by `basic-response`. */
+  basic: BasicResponse | undefined;
+  /** Set by `responder`: the CA itself or the delegated responder certificate. */
+  signer: X509Certificate | undefined;
+  /** Set by `cert-id`. */
+  single: SingleResponse | undefined;
+  /** Set by `cert-status`. */
+  status: RevocationStatus | undefined;
+}
+
+interface BasicResponse {
+  readonly der: Uint8Array;
+  readonly tbs: Tlv;
+  readonly signature: { unusedBits: number; bytes: Uint8Array };
+  readonly certs: Tlv | undefined;
+  readonly responderId: Tlv;
+  readonly responses: readonly Tlv[];
+  readonly extensions: Tlv | undefined;
+}
+
+interface SingleResponse {
+  readonly certStatus: Tlv;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+}
+
+// Each check runs after the one that reads what it needs (basic, signer, single).
+const basicOf = (c: OcspResponseContext): BasicResponse => c.basic!;
+const singleOf = (c: OcspResponseContext): SingleResponse => c.single!;
+
 /**
- * Validates a DER OCSP response for `request` and returns the certificate's status.
- * Throws `BadSignature` (forged or unauthorised signer), `OcspNonceMismatch`, `OcspCertIdMismatch`,
- * `RevocationUnavailable` (error status, stale) or `Malformed`.
+ * The checks of `validateOcspResponse`, in the order they run: RFC 6960 §3.2's list (the CertID
+ * matches, the signature is valid, the signer is the CA or a responder it authorised, thisUpdate is
+ * recent, nextUpdate has not passed), plus the response status, the nonce (RFC 8954) and this
+ * verifier's age bounds. The package README lists them (a test holds the two together).
+ */
+export const OCSP_CHECKS = [
+  {
+    // §4.2.1: anything but `successful` carries no answer.
+    name: 'response-status',
+    codes: ['MALFORMED', 'REVOCATION_UNAVAILABLE'],
+    run: (c) => {
+      const { der } = c;
+      const top = DerCursor.of(der, readSingle(der, TAG.SEQUENCE));
+      const statusTlv = top.next(TAG.ENUMERATED);
+      const status = der[statusTlv.valueStart]!;
+      if (status !== 0)
+        throw new RevocationUnavailable(`the OCSP responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
+      c.responseBytes = top.next(ctx(0));
+      top.expectEnd('OCSPResponse');
+    },
+  },
+  {
+    // §4.2.1: id-pkix-ocsp-basic, signed with sha256WithRSAEncryption.
+    name: 'basic-response',
+    codes: ['MALFORMED'],
+    run: (c) => {
+      c.basic = readBasicResponse(c.der, c.responseBytes!);
+    },
+  },
+  {
+    // §3.2 item 3: the signer is the CA itself, or a certificate in the response that the responderID names.
+    name: 'responder',
+    codes: ['MALFORMED', 'BAD_SIGNATURE'],
+    run: (c) => {
+      const { der, certs, responderId } = basicOf(c);
+      const embedded = certs
+        ? DerCursor.of(der, DerCursor.of(der, certs).next(TAG.SEQUENCE))
+            .rest()
+            .map((t) => new X509Certificate(bytesOf(der, t)))
+        : [];
+      c.signer = [c.issuer, ...embedded].find((cert) => responderIdNames(der, responderId, cert));
+      if (!c.signer)
+        throw new BadSignature(
+          'the OCSP response is signed by a responder that neither the CA nor a certificate in the response matches',
+        );
+    },
+  },
+  {
+    // §3.2 item 4, §4.2.2.2: a delegated responder is issued by the CA for OCSP signing and valid now.
+    name: 'responder-authorization',
+    codes: ['BAD_SIGNATURE'],
+    when: (c) => c.signer !== c.issuer,
+    run: (c) => checkDelegatedResponder(c.signer!, c.issuer, c.at),
+  },
+  {
+    // §3.2 item 2.
+    name: 'signature',
+    codes: ['BAD_SIGNATURE'],
+    run: (c) => {
+      const { der, tbs, signature } = basicOf(c);
+      const signer = c.signer!;
+      if (
+        signature.unusedBits !== 0 ||
+        !cryptoVerify(
+          'sha256',
+          bytesOf(der, tbs),
+          { key: signer.key, padding: constants.RSA_PKCS1_PADDING },
+          signature.bytes,
+        )
+      ) {
+        throw new BadSignature(`the OCSP response's signature does not verify with ${signer.subject.text}`);
+      }
+    },
+  },
+  {
+    // RFC 8954. No nonce at all is a pre-signed answer (allowed when the caller says so: its age then
+    // bounds a replay); another nonce is the answer to another request.
+    name: 'nonce',
+    codes: ['OCSP_NONCE_MISMATCH'],
+    when: (c) => c.request.nonce !== undefined,
+    run: (c) => {
+      const { der, extensions } = basicOf(c);
+      const echoed = extensions ? findOcspNonce(der, extensions) : undefined;
+      if (echoed ? !echoed.equals(c.request.nonce!) : c.options.requireNonce !== false) throw new OcspNonceMismatch();
+    },
+  },
+  {
+    // §3.2 item 1.
+    name: 'cert-id',
+    codes: ['MALFORMED', 'OCSP_CERT_ID_MISMATCH'],
+    run: (c) => {
+      const { der, responses } = basicOf(c);
+      const single = responses.find((r) => certIdMatches(der, r, c.request.certId));
+      if (!single) throw new OcspCertIdMismatch(c.request.certId.serial);
+      const s = DerCursor.of(der, single);
+      s.next(TAG.SEQUENCE);
+      const certStatus = s.next();
+      const thisUpdate = decodeTime(der, s.next(TAG.GENERALIZED_TIME));
+      const nextWrapper = s.optional(ctx(0));
+      const nextUpdate = nextWrapper
+        ? decodeTime(der, DerCursor.of(der, nextWrapper).next(TAG.GENERALIZED_TIME))
+        : undefined;
+      c.single = { certStatus, thisUpdate, nextUpdate };
+    },
+  },
+  {
+    // §3.2 item 5, within the grace for clock skew.
+    name: 'this-update',
+    codes: ['REVOCATION_UNAVAILABLE'],
+    run: (c) => {
+      const { thisUpdate } = singleOf(c);
+      if (thisUpdate.getTime() > c.at.getTime() + c.grace)
+        throw new RevocationUnavailable(`the OCSP response's thisUpdate ${thisUpdate.toISOString()} is in the future`);
+    },
+  },
+  {
+    // §3.2 item 6, within the grace.
+    name: 'next-update',
+    codes: ['REVOCATION_UNAVAILABLE'],
+    run: (c) => {
+      const { nextUpdate } = singleOf(c);
+      if (nextUpdate && c.at.getTime() > nextUpdate.getTime() + c.grace)
+        throw new RevocationUnavailable(`stale OCSP response: nextUpdate ${nextUpdate.toISOString()} has passed`);
+    },
+  },
+  {
+    // Without nextUpdate, "sufficiently recent" (§3.2 item 5) is `maxAgeSeconds`.
+    name: 'age-without-next-update',
+    codes: ['REVOCATION_UNAVAILABLE'],
+    run: (c) => {
+      const { thisUpdate, nextUpdate } = singleOf(c);
+      if (!nextUpdate && c.at.getTime() - thisUpdate.getTime() > (c.options.maxAgeSeconds ?? 3600) * 1000)
+        throw new RevocationUnavailable(`stale OCSP response: produced ${thisUpdate.toISOString()} without nextUpdate`);
+    },
+  },
+  {
+    name: 'max-response-age',
+    codes: ['REVOCATION_UNAVAILABLE'],
+    when: (c) => c.options.maxResponseAgeSeconds !== undefined,
+    run: (c) => {
+      const { thisUpdate } = singleOf(c);
+      const max = c.options.maxResponseAgeSeconds!;
+      if (c.at.getTime() - thisUpdate.getTime() > max * 1000)
+        throw new RevocationUnavailable(
+          `stale OCSP response: thisUpdate ${thisUpdate.toISOString()} is older than ${max} s`,
+        );
+    },
+  },
+  {
+    name: 'cert-status',
+    codes: ['MALFORMED'],
+    run: (c) => {
+      const { der } = basicOf(c);
+      const { certStatus, thisUpdate, nextUpdate } = singleOf(c);
+      const base = { source: 'ocsp' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: c.at };
+      if (certStatus.tag === ctx(0, false)) c.status = { status: 'good', ...base };
+      else if (certStatus.tag === ctx(2, false)) c.status = { status: 'unknown', ...base };
+      else if (certStatus.tag !== ctx(1)) throw new Malformed('unknown OCSP certStatus');
+      else {
+        const ri = DerCursor.of(der, certStatus);
+        const revokedAt = decodeTime(der, ri.next(TAG.GENERALIZED_TIME));
+        const reasonWrapper = ri.optional(ctx(0));
+        const code = reasonWrapper ? der[DerCursor.of(der, reasonWrapper).next(TAG.ENUMERATED).valueStart]! : 0;
+        c.status = { status: 'revoked', reason: CRL_REASONS[code] ?? 'unspecified', revokedAt, ...base };
+      }
+    },
+  },
+] as const satisfies readonly Step<OcspResponseContext>[];
+
+export type OcspCheckName = (typeof OCSP_CHECKS)[number]['name'];
+
+const ocspRunner = stepRunner<OcspResponseContext, (typeof OCSP_CHECKS)[number]>(OCSP_CHECKS);
+
+/** The OCSP check that threw `error`, if `validateOcspResponse` threw it. */
+export const failedOcspCheck: (error: unknown) => OcspCheckName | undefined = ocspRunner.failedStep;
+
+/**
+ * Validates a DER OCSP response for `request` and returns the certificate's status, running
+ * `OCSP_CHECKS` in order. Throws `BadSignature` (forged or unauthorised signer), `OcspNonceMismatch`,
+ * `OcspCertIdMismatch`, `RevocationUnavailable` (error status, stale) or `Malformed`.
  */
 export function validateOcspResponse(
   der: Uint8Array,
@@ -135,103 +354,44 @@ export function validateOcspResponse(
   issuer: X509Certificate,
   options: OcspValidationOptions = {},
 ): RevocationStatus {
-  const at = options.at ?? new Date();
-  const grace = (options.graceSeconds ?? 300) * 1000;
-  const top = DerCursor.of(der, readSingle(der, TAG.SEQUENCE));
-  const statusTlv = top.next(TAG.ENUMERATED);
-  const status = der[statusTlv.valueStart]!;
-  if (status !== 0)
-    throw new RevocationUnavailable(`the OCSP responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
-  const bytesWrapper = top.next(ctx(0));
-  top.expectEnd('OCSPResponse');
+  const context: OcspResponseContext = {
+    der,
+    request,
+    issuer,
+    options,
+    at: options.at ?? new Date(),
+    grace: (options.graceSeconds ?? 300) * 1000,
+    responseBytes: undefined,
+    basic: undefined,
+    signer: undefined,
+    single: undefined,
+    status: undefined,
+  };
+  ocspRunner.run(context);
+  return context.status!;
+}
+
+/** The BasicOCSPResponse inside the responseBytes of an OCSPResponse, read down to its fields. */
+function readBasicResponse(der: Uint8Array, bytesWrapper: Tlv): BasicResponse {
   const rb = DerCursor.of(der, DerCursor.of(der, bytesWrapper).next(TAG.SEQUENCE));
   if (decodeOid(der, rb.next(TAG.OID)) !== OID_BASIC)
     throw new Malformed('OCSP response type is not id-pkix-ocsp-basic');
   const basicDer = valueOf(der, rb.next(TAG.OCTET_STRING));
-
   const basic = DerCursor.of(basicDer, readSingle(basicDer, TAG.SEQUENCE));
   const tbsTlv = basic.next(TAG.SEQUENCE);
-  const algTlv = basic.next(TAG.SEQUENCE);
-  const sig = decodeBitString(basicDer, basic.next(TAG.BIT_STRING));
-  const certsWrapper = basic.optional(ctx(0));
+  const algorithm = basic.next(TAG.SEQUENCE);
+  const signature = decodeBitString(basicDer, basic.next(TAG.BIT_STRING));
+  const certs = basic.optional(ctx(0));
   basic.expectEnd('BasicOCSPResponse');
-  if (!isSha256WithRsa(bytesOf(basicDer, algTlv)))
+  if (!isSha256WithRsa(bytesOf(basicDer, algorithm)))
     throw new Malformed('OCSP response is not signed with sha256WithRSAEncryption');
-
   const tbs = DerCursor.of(basicDer, tbsTlv);
   tbs.optional(ctx(0));
   const responderId = tbs.next();
   decodeTime(basicDer, tbs.next(TAG.GENERALIZED_TIME)); // producedAt: freshness is judged by thisUpdate/nextUpdate
   const responses = DerCursor.of(basicDer, tbs.next(TAG.SEQUENCE)).rest();
-  const respExts = tbs.optional(ctx(1));
-
-  // The signer: the CA itself, or a delegated responder certificate the CA issued for OCSP signing.
-  const embedded = certsWrapper
-    ? DerCursor.of(basicDer, DerCursor.of(basicDer, certsWrapper).next(TAG.SEQUENCE))
-        .rest()
-        .map((t) => new X509Certificate(bytesOf(basicDer, t)))
-    : [];
-  const signer = [issuer, ...embedded].find((c) => responderIdNames(basicDer, responderId, c));
-  if (!signer)
-    throw new BadSignature(
-      'the OCSP response is signed by a responder that neither the CA nor a certificate in the response matches',
-    );
-  if (signer !== issuer) checkDelegatedResponder(signer, issuer, at);
-  if (
-    sig.unusedBits !== 0 ||
-    !cryptoVerify(
-      'sha256',
-      bytesOf(basicDer, tbsTlv),
-      { key: signer.key, padding: constants.RSA_PKCS1_PADDING },
-      sig.bytes,
-    )
-  ) {
-    throw new BadSignature(`the OCSP response's signature does not verify with ${signer.subject.text}`);
-  }
-
-  if (request.nonce) {
-    const echoed = respExts ? findOcspNonce(basicDer, respExts) : undefined;
-    // No nonce at all is a pre-signed answer (allowed when the caller says so: its age then bounds a
-    // replay); another nonce is the answer to another request.
-    if (echoed ? !echoed.equals(request.nonce) : options.requireNonce !== false) throw new OcspNonceMismatch();
-  }
-
-  const single = responses.find((r) => certIdMatches(basicDer, r, request.certId));
-  if (!single) throw new OcspCertIdMismatch(request.certId.serial);
-  const s = DerCursor.of(basicDer, single);
-  s.next(TAG.SEQUENCE);
-  const certStatus = s.next();
-  const thisUpdate = decodeTime(basicDer, s.next(TAG.GENERALIZED_TIME));
-  const nextWrapper = s.optional(ctx(0));
-  const nextUpdate = nextWrapper
-    ? decodeTime(basicDer, DerCursor.of(basicDer, nextWrapper).next(TAG.GENERALIZED_TIME))
-    : undefined;
-
-  if (thisUpdate.getTime() > at.getTime() + grace)
-    throw new RevocationUnavailable(`the OCSP response's thisUpdate ${thisUpdate.toISOString()} is in the future`);
-  if (nextUpdate && at.getTime() > nextUpdate.getTime() + grace) {
-    throw new RevocationUnavailable(`stale OCSP response: nextUpdate ${nextUpdate.toISOString()} has passed`);
-  }
-  if (!nextUpdate && at.getTime() - thisUpdate.getTime() > (options.maxAgeSeconds ?? 3600) * 1000) {
-    throw new RevocationUnavailable(`stale OCSP response: produced ${thisUpdate.toISOString()} without nextUpdate`);
-  }
-  if (
-    options.maxResponseAgeSeconds !== undefined &&
-    at.getTime() - thisUpdate.getTime() > options.maxResponseAgeSeconds * 1000
-  ) {
-    throw new RevocationUnavailable(
-      `stale OCSP response: thisUpdate ${thisUpdate.toISOString()} is older than ${options.maxResponseAgeSeconds} s`,
-    );
-  }
-  const base = { source: 'ocsp' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), checkedAt: at };
-  if (certStatus.tag === ctx(0, false)) return { status: 'good', ...base };
-  if (certStatus.tag === ctx(2, false)) return { status: 'unknown', ...base };
-  if (certStatus.tag !== ctx(1)) throw new Malformed('unknown OCSP certStatus');
-  const ri = DerCursor.of(basicDer, certStatus);
-  const revokedAt = decodeTime(basicDer, ri.next(TAG.GENERALIZED_TIME));
-  const reasonWrapper = ri.optional(ctx(0));
-  const code = reasonWrapper ? basicDer[DerCursor.of(basicDer, reasonWrapper).next(TAG.ENUMERATED).valueStart]! : 0;
-  return { status: 'revoked', reason: CRL_REASONS[code] ?? 'unspecified', revokedAt, ...base };
+  const extensions = tbs.optional(ctx(1));
+  return { der: basicDer, tbs: tbsTlv, signature, certs, responderId, responses, extensions };
 }
 
 function responderIdNames(buf: Uint8Array, responderId: Tlv, cert: X509Certificate): boolean {

@@ -25,7 +25,8 @@ export function readOcspRequest(der: Uint8Array): { certId: Buffer; nonce: Buffe
 
 export interface ForgedAnswer {
   certId: Buffer;
-  status: 'good' | 'revoked';
+  /** A certStatus, or its raw DER (e.g. one no responder may send). */
+  status: 'good' | 'revoked' | 'unknown' | Buffer;
   thisUpdate: Date;
   nextUpdate?: Date;
   /** Echoed in the response extensions when given. */
@@ -39,10 +40,13 @@ export interface ForgedAnswer {
 export function buildOcspResponse(a: ForgedAnswer): Buffer {
   const responder = parseX509(a.responderCert);
   const keyHash = createHash('sha1').update(responder.publicKey.pkcs1).digest();
-  const status =
-    a.status === 'good'
+  const status = Buffer.isBuffer(a.status)
+    ? a.status
+    : a.status === 'good'
       ? encodeTlv(ctx(0, false))
-      : encodeTlv(ctx(1), generalizedTime(new Date(a.thisUpdate.getTime() - 3_600_000)));
+      : a.status === 'unknown'
+        ? encodeTlv(ctx(2, false))
+        : encodeTlv(ctx(1), generalizedTime(new Date(a.thisUpdate.getTime() - 3_600_000)));
   const single = encodeTlv(
     TAG.SEQUENCE,
     a.certId,
