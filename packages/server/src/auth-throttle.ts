@@ -3,7 +3,7 @@
 // window per key (`client:<id>`, `address:<ip>`, …) that starts at the first failure. Only failures
 // count, so legitimate traffic never pays more than the one SELECT that checks the window.
 
-import type { Queryable } from './db/database.js';
+import type { Queryable } from './db/sql.js';
 
 export interface AuthLimits {
   /** Failed client authentications per client id and window (0: no limit). */

@@ -3,10 +3,12 @@
 // verification record and the subject mapping in one transaction.
 //   login    — auth certificate (利用者証明用, 4-digit PIN) signs DigestInfo(SHA-256(nonce))
 //   identity — signing certificate (署名用, password) signs a statement the platform composes
+// The rules of a ceremony live here; its words are ceremony-domain.ts, its SQL ceremony-store.ts and
+// its wire views ceremony-views.ts.
 
 import { randomBytes } from 'node:crypto';
 import { isJpkiError, ocspCertId, parseCertificate, type Basic4Info } from '@kakunin/jpki';
-import type { Queryable } from './db/database.js';
+import type { Queryable } from './db/sql.js';
 import {
   CeremonyExpired,
   CeremonyFinished,
@@ -23,142 +25,32 @@ import {
 } from './errors.js';
 import { withUsage, type UsageContext } from './usage.js';
 import { ocspAnswers } from './ocsp-answers.js';
+import { maskMyNumbers, newRecordId } from './records/chain.js';
+import { prepareRecord } from './records/log.js';
+import { verificationRecordInput, type VerificationRecordInput } from './records/payload.js';
+import { CERTIFICATE_OF, type CardErrorReport, type CeremonyKind, type CeremonyResult } from './ceremony-domain.js';
 import {
-  maskMyNumbers,
-  newRecordId,
-  prepareRecord,
-  verificationRecordInput,
-  type VerificationRecordInput,
-} from './records/index.js';
-import {
+  findCeremony,
   finishCeremony,
+  insertCeremony,
   readSubmission,
+  setCeremonyStage,
   SubjectTaken,
+  type Ceremony,
   type FinishVerified,
   type SubmittedNonce,
 } from './ceremony-store.js';
-import { CLAIM_LABELS, claimsToShare, defaultShares, sharedItems, type SharedClaim } from './oidc/claims.js';
+import { CLAIM_LABELS, claimsToShare, defaultShares, type SharedClaim } from './oidc/claims.js';
 import type { Platform } from './platform.js';
-import { getRelyingParty, type CeremonyKind, type RelyingParty } from './relying-parties.js';
+import { getRelyingParty, type RelyingParty } from './relying-parties.js';
 import { findSubjectByLinkage, newSubjectId, type CertificateIdentity } from './subjects.js';
 import type { Verification } from './verifier.js';
-
-export type CeremonyState = 'pending' | 'completed' | 'failed';
-
-export interface Ceremony {
-  id: string;
-  kind: CeremonyKind;
-  rpClientId: string;
-  interactionUid: string | null;
-  purpose: string;
-  toBeSigned: Buffer;
-  nonce: string;
-  state: CeremonyState;
-  createdAt: Date;
-  expiresAt: Date;
-  finishedAt: Date | null;
-  subjectId: string | null;
-  recordId: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  result: CeremonyResult | null;
-  stage: CeremonyStage;
-  cardError: CardErrorReport | null;
-  /** What its authorization releases, by name (oidc/claims.ts claimsToShare): shown, signed, and the most a token carries. */
-  shares: readonly SharedClaim[];
-}
-
-/** Progress of a pending ceremony: waiting for the holder, card being read, platform verifying. */
-export type CeremonyStage = 'waiting' | 'reading' | 'verifying';
-export const CEREMONY_STAGES: readonly CeremonyStage[] = ['waiting', 'reading', 'verifying'];
-
-/** A card-side failure the holder's app or agent reports (the ceremony stays open for another try). */
-export interface CardErrorReport {
-  code: string;
-  remaining?: number;
-}
-
-/** What a finished ceremony established (kept for the OIDC claims of this grant). */
-export interface CeremonyResult {
-  certificate: { kind: 'auth' | 'sign'; issuer: string; issuerId: string; serial: string; medium: string };
-  basic4?: Basic4Info;
-  /** `reused`: an earlier answer within the ceremony kind's reuse window (`checkedAt` is when it was asked). */
-  revocation: { source: string; checkedAt: string; thisUpdate?: string; reused?: true };
-  verifiedAt: string;
-}
-
-export const CERTIFICATE_OF: Record<CeremonyKind, 'auth' | 'sign'> = { login: 'auth', identity: 'sign' };
 
 /** The basic 4 info with any My Number pattern masked, before it is stored or sent to an RP (番号法20条). */
 function maskBasic4(b: Basic4Info): Basic4Info {
   return { ...b, name: maskMyNumbers(b.name).text, address: maskMyNumbers(b.address).text };
 }
 
-/** Ceremonies (with their results) and nonces are working state: gone a day after they expired. */
-export async function purgeStaleCeremonies(db: Queryable, olderThanSeconds = 86_400): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanSeconds * 1000);
-  await db.query('DELETE FROM nonces WHERE expires_at < $1', [cutoff]);
-  await db.query(
-    'DELETE FROM grant_ceremonies WHERE ceremony_id IN (SELECT id FROM ceremonies WHERE expires_at < $1)',
-    [cutoff],
-  );
-  return (await db.query('DELETE FROM ceremonies WHERE expires_at < $1 RETURNING id', [cutoff])).length;
-}
-
-interface Row {
-  id: string;
-  kind: CeremonyKind;
-  rp_client_id: string;
-  interaction_uid: string | null;
-  purpose: string;
-  to_be_signed: Buffer | Uint8Array;
-  state: CeremonyState;
-  created_at: Date;
-  expires_at: Date;
-  finished_at: Date | null;
-  subject_id: string | null;
-  record_id: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  result: CeremonyResult | null;
-  nonce: string;
-  stage: CeremonyStage;
-  card_error: CardErrorReport | null;
-  shares: SharedClaim[] | null;
-}
-
-const fromRow = (r: Row): Ceremony => ({
-  id: r.id,
-  kind: r.kind,
-  rpClientId: r.rp_client_id,
-  interactionUid: r.interaction_uid,
-  purpose: r.purpose,
-  toBeSigned: Buffer.from(r.to_be_signed),
-  nonce: r.nonce,
-  state: r.state,
-  createdAt: new Date(r.created_at),
-  expiresAt: new Date(r.expires_at),
-  finishedAt: r.finished_at ? new Date(r.finished_at) : null,
-  subjectId: r.subject_id,
-  recordId: r.record_id,
-  errorCode: r.error_code,
-  errorMessage: r.error_message,
-  result: r.result,
-  stage: r.stage,
-  cardError: r.card_error,
-  shares: r.shares ?? defaultShares(r.kind),
-});
-
-const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
-
-/** Where a change of a ceremony's state or stage is announced (payload: its interaction uid); see ceremony-changes.ts. */
-export const CEREMONY_CHANNEL = 'kakunin_ceremony';
-/**
- * In the RETURNING list of every statement that creates a ceremony or changes its state or stage:
- * the notification leaves at commit (never for a rolled-back change), in the same round trip. Only
- * a ceremony page follows a ceremony, so one without an interaction notifies nobody.
- */
-const NOTIFY = `CASE WHEN interaction_uid IS NOT NULL THEN pg_notify('${CEREMONY_CHANNEL}', interaction_uid) END`;
 /** How long a verification may run before the ceremony page is told it is "verifying". */
 const VERIFYING_STAGE_DELAY_MS = 250;
 
@@ -254,21 +146,7 @@ export async function createCeremony(
           'utf8',
         );
   const expiresAt = new Date(now.getTime() + platform.config.ceremonyTtlSeconds * 1000);
-  await platform.db.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at, shares)
-       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING ${NOTIFY}`,
-      [id, o.kind, rp.clientId, o.interactionUid ?? null, purpose, toBeSigned, now, expiresAt, JSON.stringify(shares)],
-    );
-    await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [
-      nonce,
-      id,
-      rp.clientId,
-      expiresAt,
-    ]);
-  });
-  // What was just written, without reading it back.
-  return {
+  const ceremony: Ceremony = {
     id,
     kind: o.kind,
     rpClientId: rp.clientId,
@@ -289,23 +167,15 @@ export async function createCeremony(
     cardError: null,
     shares,
   };
-}
-
-export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
-  const [row] = await db.query<Row>(`${SELECT} WHERE c.id = $1`, [id]);
-  return row ? fromRow(row) : undefined;
+  await insertCeremony(platform.db, ceremony);
+  // What was just written, without reading it back.
+  return ceremony;
 }
 
 export async function getCeremony(db: Queryable, id: string): Promise<Ceremony> {
   const c = await findCeremony(db, id);
   if (!c) throw new CeremonyNotFound(id);
   return c;
-}
-
-/** The newest ceremony started for an OIDC interaction. */
-export async function ceremonyOfInteraction(db: Queryable, uid: string): Promise<Ceremony | undefined> {
-  const [row] = await db.query<Row>(`${SELECT} WHERE c.interaction_uid = $1 ORDER BY c.created_at DESC LIMIT 1`, [uid]);
-  return row ? fromRow(row) : undefined;
 }
 
 export interface HolderResponse {
@@ -369,15 +239,13 @@ export async function submitResponse(
   } catch {
     serial = undefined;
   }
-  const read = await readSubmission<Row>(platform.db, {
-    ceremonySelect: 'c.*, n.value AS nonce',
+  const read = await readSubmission(platform.db, {
     id: ceremonyId,
     nonce: wellFormedNonce,
     serial,
   });
   if (!read) throw new CeremonyNotFound(ceremonyId);
-  const ceremony = fromRow(read.ceremony);
-  const { submitted } = read;
+  const { ceremony, submitted } = read;
   if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
   if (ceremony.expiresAt.getTime() <= now.getTime()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
   if (!b) throw new MalformedSubmission('the body must be a JSON object');
@@ -402,12 +270,7 @@ export async function submitResponse(
   // The page shows "verifying" only when it lasts (a slow revocation source): a verification that
   // ends within the delay costs no write.
   const showVerifying = setTimeout(() => {
-    platform.db
-      .query(
-        `UPDATE ceremonies SET stage = 'verifying', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
-        [ceremony.id],
-      )
-      .catch(() => undefined);
+    setCeremonyStage(platform.db, ceremony.id, 'verifying').catch(() => undefined);
   }, VERIFYING_STAGE_DELAY_MS);
   let verification: Verification;
   try {
@@ -638,40 +501,6 @@ async function recordRejection(
   }
 }
 
-/** The view of a ceremony for a holder app (holder protocol v1). */
-export function holderView(ceremony: Ceremony, rp: RelyingParty, publicUrl: string): Record<string, unknown> {
-  const certificate = CERTIFICATE_OF[ceremony.kind];
-  return {
-    protocol: 'kakunin-holder/1',
-    ceremony_id: ceremony.id,
-    kind: ceremony.kind,
-    state: ceremony.state,
-    certificate,
-    pin:
-      certificate === 'auth'
-        ? {
-            kind: 'auth',
-            label_ja: '利用者証明用電子証明書の暗証番号(数字4桁)',
-            label_en: 'user authentication PIN (4 digits)',
-          }
-        : {
-            kind: 'sign',
-            label_ja: '署名用電子証明書の暗証番号(英数字6〜16文字)',
-            label_en: 'signing password (6–16 letters and digits)',
-          },
-    rp: { client_id: rp.clientId, name: rp.name },
-    purpose: ceremony.purpose,
-    shares: sharedItems(ceremony.shares),
-    ...(ceremony.kind === 'identity' ? { statement: ceremony.toBeSigned.toString('utf8') } : {}),
-    nonce: ceremony.nonce,
-    to_be_signed: ceremony.toBeSigned.toString('base64url'),
-    digest_algorithm: 'sha256',
-    signature_algorithm: 'RSASSA-PKCS1-v1_5 over DigestInfo(SHA-256(to_be_signed))',
-    expires_at: ceremony.expiresAt.toISOString(),
-    response_url: `${publicUrl}/holder/v1/ceremonies/${ceremony.id}/response`,
-  };
-}
-
 /** The holder side reports progress: it is reading the card, or the card refused (wrong PIN, …). */
 export async function reportProgress(
   db: Queryable,
@@ -681,47 +510,11 @@ export async function reportProgress(
   const ceremony = await getCeremony(db, id);
   if (ceremony.state !== 'pending') throw new CeremonyFinished(ceremony.id, ceremony.state);
   if (ceremony.expiresAt.getTime() <= Date.now()) throw new CeremonyExpired(ceremony.id, ceremony.expiresAt);
-  if (report.stage === 'reading')
-    await db.query(
-      `UPDATE ceremonies SET stage = 'reading', card_error = NULL WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
-      [id],
-    );
+  if (report.stage === 'reading') await setCeremonyStage(db, id, 'reading');
   else
-    await db.query(
-      `UPDATE ceremonies SET stage = 'waiting', card_error = $2 WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
-      [
-        id,
-        {
-          code: report.error.code,
-          ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}),
-        },
-      ],
-    );
+    await setCeremonyStage(db, id, 'waiting', {
+      code: report.error.code,
+      ...(report.error.remaining !== undefined ? { remaining: report.error.remaining } : {}),
+    });
   return getCeremony(db, id);
-}
-
-export interface StatusView {
-  state: CeremonyState | 'expired';
-  stage?: CeremonyStage;
-  card_error?: CardErrorReport;
-  error?: { code: string; message: string };
-}
-
-/** The view of a ceremony's progress for the browser page. */
-export function statusView(ceremony: Ceremony, now = new Date()): StatusView {
-  if (ceremony.state === 'pending' && ceremony.expiresAt.getTime() <= now.getTime())
-    return {
-      state: 'expired',
-      error: { code: 'CEREMONY_EXPIRED', message: `expired at ${ceremony.expiresAt.toISOString()}` },
-    };
-  if (ceremony.state === 'pending')
-    return {
-      state: 'pending',
-      stage: ceremony.stage,
-      ...(ceremony.cardError ? { card_error: ceremony.cardError } : {}),
-    };
-  return {
-    state: ceremony.state,
-    ...(ceremony.errorCode ? { error: { code: ceremony.errorCode, message: ceremony.errorMessage ?? '' } } : {}),
-  };
 }

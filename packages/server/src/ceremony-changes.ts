@@ -1,12 +1,12 @@
 // Ceremony progress pushed to the ceremony pages that follow it, instead of every stream polling the
 // database. Each statement that creates a ceremony or changes its state or stage notifies
-// CEREMONY_CHANNEL with the ceremony's interaction uid at commit (ceremonies.ts); PostgreSQL delivers
+// CEREMONY_CHANNEL with the ceremony's interaction uid at commit (ceremony-store.ts); PostgreSQL delivers
 // that to every process listening on the database, PGlite to its own process. A process listens once
 // and reads an interaction's ceremony once per notification, however many streams follow it.
 
 import type { FastifyBaseLogger } from 'fastify';
-import { CEREMONY_CHANNEL, ceremonyOfInteraction, type Ceremony } from './ceremonies.js';
-import type { Database } from './db/database.js';
+import { CEREMONY_CHANNEL, ceremonyOfInteraction, type Ceremony } from './ceremony-store.js';
+import type { Database } from './db/sql.js';
 
 /** Re-read at this period even without a notification: a lost one must not freeze a page for long. */
 export const RECHECK_MS = 20_000;

@@ -1,3 +1,7 @@
+// All SQL of a ceremony: the ceremonies row with its nonce, the grant that carries its result
+// (grant_ceremonies), and their purge. Every statement that creates a ceremony or changes its state
+// or stage notifies CEREMONY_CHANNEL (ceremony-changes.ts follows it).
+//
 // What a holder response costs the database: one round trip before the verification and one after.
 //
 //   read   — the ceremony, its nonce, the row of the nonce submitted (if one the platform issued),
@@ -10,12 +14,172 @@
 //            signing certificate and inserts the record's leaf.
 // Nothing is consumed by the read: a response that fails for a transport reason can be retried.
 
-import type { Queryable } from './db/database.js';
+import type { CardErrorReport, CeremonyKind, CeremonyResult, CeremonyStage, CeremonyState } from './ceremony-domain.js';
+import type { Database, Queryable } from './db/sql.js';
 import { CeremonyFinished, NonceReplayed } from './errors.js';
 import type { OcspAnswerRow } from './ocsp-answers.js';
-import type { PreparedRecord } from './records/index.js';
+import { defaultShares, type SharedClaim } from './oidc/claims.js';
+import type { PreparedRecord } from './records/log.js';
 import { relyingPartyFromRow, type RelyingParty, type RelyingPartyRow } from './relying-parties.js';
 import type { CertificateIdentity } from './subjects.js';
+
+export interface Ceremony {
+  id: string;
+  kind: CeremonyKind;
+  rpClientId: string;
+  interactionUid: string | null;
+  purpose: string;
+  toBeSigned: Buffer;
+  nonce: string;
+  state: CeremonyState;
+  createdAt: Date;
+  expiresAt: Date;
+  finishedAt: Date | null;
+  subjectId: string | null;
+  recordId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  result: CeremonyResult | null;
+  stage: CeremonyStage;
+  cardError: CardErrorReport | null;
+  /** What its authorization releases, by name (oidc/claims.ts claimsToShare): shown, signed, and the most a token carries. */
+  shares: readonly SharedClaim[];
+}
+
+interface Row {
+  id: string;
+  kind: CeremonyKind;
+  rp_client_id: string;
+  interaction_uid: string | null;
+  purpose: string;
+  to_be_signed: Buffer | Uint8Array;
+  state: CeremonyState;
+  created_at: Date;
+  expires_at: Date;
+  finished_at: Date | null;
+  subject_id: string | null;
+  record_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  result: CeremonyResult | null;
+  nonce: string;
+  stage: CeremonyStage;
+  card_error: CardErrorReport | null;
+  shares: SharedClaim[] | null;
+}
+
+const fromRow = (r: Row): Ceremony => ({
+  id: r.id,
+  kind: r.kind,
+  rpClientId: r.rp_client_id,
+  interactionUid: r.interaction_uid,
+  purpose: r.purpose,
+  toBeSigned: Buffer.from(r.to_be_signed),
+  nonce: r.nonce,
+  state: r.state,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  finishedAt: r.finished_at ? new Date(r.finished_at) : null,
+  subjectId: r.subject_id,
+  recordId: r.record_id,
+  errorCode: r.error_code,
+  errorMessage: r.error_message,
+  result: r.result,
+  stage: r.stage,
+  cardError: r.card_error,
+  shares: r.shares ?? defaultShares(r.kind),
+});
+
+const SELECT = 'SELECT c.*, n.value AS nonce FROM ceremonies c JOIN nonces n ON n.ceremony_id = c.id';
+
+/** Where a change of a ceremony's state or stage is announced (payload: its interaction uid); see ceremony-changes.ts. */
+export const CEREMONY_CHANNEL = 'kakunin_ceremony';
+/**
+ * In the RETURNING list of every statement that creates a ceremony or changes its state or stage:
+ * the notification leaves at commit (never for a rolled-back change), in the same round trip. Only
+ * a ceremony page follows a ceremony, so one without an interaction notifies nobody.
+ */
+const NOTIFY = `CASE WHEN interaction_uid IS NOT NULL THEN pg_notify('${CEREMONY_CHANNEL}', interaction_uid) END`;
+
+/** A new pending ceremony and its nonce, in one transaction. */
+export async function insertCeremony(db: Database, c: Ceremony): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ceremonies (id, kind, rp_client_id, interaction_uid, purpose, to_be_signed, state, created_at, expires_at, shares)
+       VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING ${NOTIFY}`,
+      [
+        c.id,
+        c.kind,
+        c.rpClientId,
+        c.interactionUid,
+        c.purpose,
+        c.toBeSigned,
+        c.createdAt,
+        c.expiresAt,
+        JSON.stringify(c.shares),
+      ],
+    );
+    await tx.query('INSERT INTO nonces (value, ceremony_id, rp_client_id, expires_at) VALUES ($1, $2, $3, $4)', [
+      c.nonce,
+      c.id,
+      c.rpClientId,
+      c.expiresAt,
+    ]);
+  });
+}
+
+export async function findCeremony(db: Queryable, id: string): Promise<Ceremony | undefined> {
+  const [row] = await db.query<Row>(`${SELECT} WHERE c.id = $1`, [id]);
+  return row ? fromRow(row) : undefined;
+}
+
+/** The newest ceremony started for an OIDC interaction. */
+export async function ceremonyOfInteraction(db: Queryable, uid: string): Promise<Ceremony | undefined> {
+  const [row] = await db.query<Row>(`${SELECT} WHERE c.interaction_uid = $1 ORDER BY c.created_at DESC LIMIT 1`, [uid]);
+  return row ? fromRow(row) : undefined;
+}
+
+/** Moves a pending ceremony to `stage` with the card's error (or none); a finished one stays as it is. */
+export async function setCeremonyStage(
+  db: Queryable,
+  id: string,
+  stage: CeremonyStage,
+  cardError: CardErrorReport | null = null,
+): Promise<void> {
+  await db.query(
+    `UPDATE ceremonies SET stage = $2, card_error = $3 WHERE id = $1 AND state = 'pending' RETURNING ${NOTIFY}`,
+    [id, stage, cardError ? { ...cardError } : null],
+  );
+}
+
+/** Records which ceremony an OIDC grant carries (the holder consented after it); a new consent replaces it. */
+export async function bindGrantCeremony(db: Queryable, grantId: string, ceremonyId: string): Promise<void> {
+  await db.query(
+    'INSERT INTO grant_ceremonies (grant_id, ceremony_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET ceremony_id = EXCLUDED.ceremony_id',
+    [grantId, ceremonyId],
+  );
+}
+
+/** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
+export async function ceremonyOfGrant(db: Queryable, grantId: string | undefined): Promise<Ceremony | undefined> {
+  if (!grantId) return undefined;
+  const [row] = await db.query<Row>(
+    `${SELECT} WHERE c.id = (SELECT ceremony_id FROM grant_ceremonies WHERE grant_id = $1)`,
+    [grantId],
+  );
+  return row ? fromRow(row) : undefined;
+}
+
+/** Ceremonies (with their results) and nonces are working state: gone a day after they expired. */
+export async function purgeStaleCeremonies(db: Queryable, olderThanSeconds = 86_400): Promise<number> {
+  const cutoff = new Date(Date.now() - olderThanSeconds * 1000);
+  await db.query('DELETE FROM nonces WHERE expires_at < $1', [cutoff]);
+  await db.query(
+    'DELETE FROM grant_ceremonies WHERE ceremony_id IN (SELECT id FROM ceremonies WHERE expires_at < $1)',
+    [cutoff],
+  );
+  return (await db.query('DELETE FROM ceremonies WHERE expires_at < $1 RETURNING id', [cutoff])).length;
+}
 
 /** What the platform knows of a submitted nonce. */
 export interface SubmittedNonce {
@@ -32,19 +196,19 @@ export interface KnownCertificate {
   subject_id: string;
 }
 
-export interface Submission<Row> {
-  ceremony: Row;
+export interface Submission {
+  ceremony: Ceremony;
   submitted: SubmittedNonce | undefined;
   rp: RelyingParty | undefined;
   known: KnownCertificate[];
   ocspAnswers: OcspAnswerRow[];
 }
 
-/** The one read of a holder response (see the header). `ceremonySelect` names the ceremony columns. */
-export async function readSubmission<Row>(
+/** The one read of a holder response (see the header). */
+export async function readSubmission(
   db: Queryable,
-  o: { ceremonySelect: string; id: string; nonce: string | undefined; serial: string | undefined },
-): Promise<Submission<Row> | undefined> {
+  o: { id: string; nonce: string | undefined; serial: string | undefined },
+): Promise<Submission | undefined> {
   const [row] = await db.query<
     Row & {
       s: SubmittedNonce | null;
@@ -53,7 +217,7 @@ export async function readSubmission<Row>(
       answers: OcspAnswerRow[] | null;
     }
   >(
-    `SELECT ${o.ceremonySelect},
+    `SELECT c.*, n.value AS nonce,
             (SELECT to_jsonb(s) FROM (SELECT ceremony_id, rp_client_id, expires_at, used_at FROM nonces WHERE value = $2) s) AS s,
             (SELECT to_jsonb(rp) FROM relying_parties rp WHERE rp.client_id = c.rp_client_id) AS rp,
             (SELECT jsonb_agg(jsonb_build_object('issuer_id', sc.issuer_id, 'serial', sc.serial, 'subject_id', sc.subject_id)) FROM subject_certificates sc WHERE $3::text IS NOT NULL AND sc.serial = $3) AS known,
@@ -64,7 +228,7 @@ export async function readSubmission<Row>(
   if (!row) return undefined;
   const { s, rp, known, answers, ...ceremony } = row;
   return {
-    ceremony: ceremony as unknown as Row,
+    ceremony: fromRow(ceremony),
     submitted: s
       ? { ...s, expires_at: new Date(s.expires_at), used_at: s.used_at ? new Date(s.used_at) : null }
       : undefined,

@@ -5,8 +5,17 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { CeremonyKind } from './relying-parties.js';
-import type { TrustAnchorConfig } from './trust-anchors.js';
+import type { CeremonyKind } from './ceremony-domain.js';
+
+/** One configured root: `{ "file": "/etc/kakunin/authca04.pem", "sha256": "AB:CD:…", "label"?: "authca04" }`. */
+export interface TrustAnchorConfig {
+  /** The root certificate, PEM or DER (a relative path is taken from the working directory). */
+  file: string;
+  /** SHA-256 of its DER, hex (case, colons and spaces ignored), e.g. as J-LIS publishes it. */
+  sha256: string;
+  /** Name shown in results and records; default the file name without extension. */
+  label?: string;
+}
 
 export type Mode = 'sandbox' | 'production';
 

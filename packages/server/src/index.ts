@@ -18,8 +18,9 @@ export {
   DEFAULT_DATA_DIR,
   type ServerConfig,
   type Mode,
+  type TrustAnchorConfig,
 } from './config.js';
-export { withConfiguredAnchors, type TrustAnchorConfig } from './trust-anchors.js';
+export { withConfiguredAnchors } from './trust-anchors.js';
 export * from './errors.js';
 export {
   createRelyingParty,
@@ -29,13 +30,12 @@ export {
   updateRelyingParty,
   publicView,
   webhookSecretOf,
-  CEREMONY_KINDS,
   type RelyingParty,
   type RegisteredRelyingParty,
   type RegistryStore,
   type NewRelyingParty,
-  type CeremonyKind,
 } from './relying-parties.js';
+export { CEREMONY_KINDS, TRUST_FRAMEWORKS, type CeremonyKind, type CeremonyResult } from './ceremony-domain.js';
 export {
   MasterKey,
   SealedSecretError,
@@ -60,24 +60,10 @@ export {
 export { Metrics } from './metrics.js';
 export type { Platform } from './platform.js';
 export { startServer, type RunningPlatform, type StartOptions } from './app.js';
-export {
-  createCeremony,
-  getCeremony,
-  findCeremony,
-  submitResponse,
-  holderView,
-  identityStatement,
-  type Ceremony,
-  type CeremonyResult,
-  type HolderResponse,
-} from './ceremonies.js';
-export {
-  buildVerifiedClaims,
-  filterVerifiedClaims,
-  JPKI_CLAIM,
-  TRUST_FRAMEWORKS,
-  type VerifiedClaims,
-} from './oidc/claims.js';
+export { createCeremony, getCeremony, submitResponse, identityStatement, type HolderResponse } from './ceremonies.js';
+export { findCeremony, type Ceremony } from './ceremony-store.js';
+export { holderView } from './ceremony-views.js';
+export { buildVerifiedClaims, filterVerifiedClaims, JPKI_CLAIM, type VerifiedClaims } from './oidc/claims.js';
 export { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
 export * from './records/index.js';
 export * from './jobs/index.js';

@@ -8,7 +8,7 @@
 // nothing of the certificate or its holder.
 
 import type { RevocationStatus } from '@kakunin/jpki';
-import type { Queryable } from './db/database.js';
+import type { Queryable } from './db/sql.js';
 import type { RevocationAnswers } from './verifier.js';
 
 /** A kept answer (as read with a ceremony: ceremony-store.ts). */

@@ -2,14 +2,12 @@
 // what purpose, and where revocation webhooks go. Each RP is an OIDC client of the provider.
 
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from './db/database.js';
+import type { Queryable } from './db/sql.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import { isSealed, type MasterKey } from './master-key.js';
 import { hashSecret, isVerifier, verifySecret } from './secret-verifier.js';
-import { ACR } from './oidc/claims.js';
+import { ACR, CEREMONY_KINDS, DEFAULT_TRUST_FRAMEWORK, type CeremonyKind } from './ceremony-domain.js';
 
-export type CeremonyKind = 'login' | 'identity';
-export const CEREMONY_KINDS: readonly CeremonyKind[] = ['login', 'identity'];
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
 export const TOKEN_AUTH_METHODS: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
 
@@ -135,7 +133,7 @@ export function normaliseRelyingParty(
   for (const c of ceremonies)
     if (!CEREMONY_KINDS.includes(c as CeremonyKind))
       throw new InvalidRequest(`unknown ceremony "${c}" (login or identity)`);
-  const framework = input.framework ?? 'jp_aml';
+  const framework = input.framework ?? DEFAULT_TRUST_FRAMEWORK;
   if (!FRAMEWORK.test(framework))
     throw new InvalidRequest(
       `trust framework "${framework}" must be a lower-case identifier such as jp_aml, jp_mpiupa or jp_municipal`,

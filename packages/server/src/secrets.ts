@@ -6,7 +6,7 @@
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { ConfigError } from './config.js';
-import type { Database, Queryable } from './db/database.js';
+import type { Database, Queryable } from './db/sql.js';
 import { InvalidRequest, NotFound } from './errors.js';
 import type { MasterKey } from './master-key.js';
 import { resealRelyingPartySecrets, sealRelyingPartySecrets } from './relying-parties.js';

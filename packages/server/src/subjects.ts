@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { LinkageClient } from '@kakunin/jpki';
-import type { Queryable } from './db/database.js';
+import type { Queryable } from './db/sql.js';
 
 export interface CertificateIdentity {
   issuerId: string;

@@ -7,16 +7,6 @@ import { basename, extname, resolve } from 'node:path';
 import { TrustStore, isJpkiError } from '@kakunin/jpki';
 import { ConfigError } from './config.js';
 
-/** One configured root: `{ "file": "/etc/kakunin/authca04.pem", "sha256": "AB:CD:…", "label"?: "authca04" }`. */
-export interface TrustAnchorConfig {
-  /** The root certificate, PEM or DER (a relative path is taken from the working directory). */
-  file: string;
-  /** SHA-256 of its DER, hex (case, colons and spaces ignored), e.g. as J-LIS publishes it. */
-  sha256: string;
-  /** Name shown in results and records; default the file name without extension. */
-  label?: string;
-}
-
 const SHAPE = '{ "file": PATH, "sha256": HEX, "label"?: NAME }';
 
 /**

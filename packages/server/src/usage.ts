@@ -11,8 +11,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { CrlFetcher } from '@kakunin/jpki/http';
 import type { JsonFetcher, OcspFetcher } from '@kakunin/jpki';
-import type { CeremonyKind } from './relying-parties.js';
-import type { Queryable } from './db/database.js';
+import type { CeremonyKind } from './ceremony-domain.js';
+import type { Queryable } from './db/sql.js';
 import type { Logger } from './jobs/worker.js';
 import type { Metrics } from './metrics.js';
 

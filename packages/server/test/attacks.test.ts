@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCeremony, type Ceremony } from '../src/ceremonies.js';
+import { createCeremony } from '../src/ceremonies.js';
+import type { Ceremony } from '../src/ceremony-store.js';
 import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { ENGINES } from './support/databases.js';
 import {

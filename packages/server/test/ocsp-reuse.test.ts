@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ocspCertId } from '@kakunin/jpki';
 import { startSimServices, type SimServices } from '@kakunin/sim';
-import { createCeremony, getCeremony, type Ceremony } from '../src/ceremonies.js';
-import type { CeremonyKind } from '../src/relying-parties.js';
+import { createCeremony, getCeremony } from '../src/ceremonies.js';
+import type { Ceremony } from '../src/ceremony-store.js';
+import type { CeremonyKind } from '../src/ceremony-domain.js';
 import { runRevocationMonitor, watchCertificate } from '../src/monitor/index.js';
 import { ENGINES } from './support/databases.js';
 import { createTestSandbox, holderRespond, startTestPlatform, type TestPlatform } from './support/platform.js';

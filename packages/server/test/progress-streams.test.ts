@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CeremonyChanges } from '../src/ceremony-changes.js';
-import type { Ceremony } from '../src/ceremonies.js';
+import type { Ceremony } from '../src/ceremony-store.js';
 import type { Database } from '../src/db/database.js';
 import { createRelyingParty } from '../src/relying-parties.js';
 import { ENGINES, createPostgresDatabase } from './support/databases.js';

@@ -9,7 +9,7 @@ import { BANK_CLAIMS } from '../../../examples/bank/kakunin.js';
 import { MUNICIPAL_CLAIMS } from '../../../examples/municipal/kakunin.js';
 import { MVNO_CLAIMS } from '../../../examples/mvno/kakunin.js';
 import { WALLET_CLAIMS } from '../../../examples/wallet/kakunin.js';
-import type { CeremonyResult } from '../src/ceremonies.js';
+import type { CeremonyResult } from '../src/ceremony-domain.js';
 import {
   ALL_SHARED_CLAIMS,
   CLAIM_LABELS,

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { initSandbox, type Sandbox } from '@kakunin/sim';
 import { startServer } from '../../../packages/server/src/app.js';
-import { createCeremony, submitResponse, type Ceremony } from '../../../packages/server/src/ceremonies.js';
+import { createCeremony, submitResponse } from '../../../packages/server/src/ceremonies.js';
+import type { Ceremony } from '../../../packages/server/src/ceremony-store.js';
 import type { Platform } from '../../../packages/server/src/platform.js';
 import { JpkiVerifier, type VerifierOptions } from '../../../packages/server/src/verifier.js';
 import {

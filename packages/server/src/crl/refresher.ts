@@ -27,7 +27,7 @@ import {
   type X509Certificate,
 } from '@kakunin/jpki';
 import { MAX_CRL_BYTES, httpCrlFetcher, type CrlFetcher } from '@kakunin/jpki/http';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/sql.js';
 import { enqueue } from '../jobs/queue.js';
 import { silentLogger, Worker, type Logger, type QueueConfig } from '../jobs/worker.js';
 import type { CrlSource } from './sources.js';

@@ -1,6 +1,6 @@
 // The `crl_sources` table: the newest good CRL of each source and how its refreshes went.
 
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 
 export interface StoredCrlState {
   source: string;

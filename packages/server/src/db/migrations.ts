@@ -4,7 +4,7 @@
 
 import { certIdHashesOfDer } from '../monitor/watch.js';
 import { fillV1LeafHashes } from '../records/chain.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, Queryable } from './sql.js';
 
 export interface Migration {
   readonly id: number;

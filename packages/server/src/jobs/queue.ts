@@ -9,7 +9,7 @@
 // Times: pass `now` to use the caller's clock (tests, injectable clocks); without it the database's
 // `now()` is used so that processes with slightly different clocks agree.
 
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 
 export type JobPayload = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 // one database. It never keeps the process alive on its own (unref'd timers) and `stop()` waits for
 // the handler that is running.
 
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/sql.js';
 import { backoffMs, claim, complete, extendLock, fail, type Job, type JobPayload } from './queue.js';
 
 /** The part of a pino / Fastify logger the background jobs use. */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { MAX_OCSP_REUSE_SECONDS, type MonitorMode, type ServerConfig } from '../config.js';
 import type { CrlRefresher } from '../crl/refresher.js';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/sql.js';
 import { enqueue, purgeCompletedJobs } from '../jobs/queue.js';
 import { silentLogger, Worker, type Logger, type QueueConfig } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';

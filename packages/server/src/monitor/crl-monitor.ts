@@ -24,7 +24,7 @@ import {
   type TrustStore,
   type X509Certificate,
 } from '@kakunin/jpki';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/sql.js';
 import { enqueue } from '../jobs/queue.js';
 import type { Logger, QueueConfig } from '../jobs/worker.js';
 import type { Metrics } from '../metrics.js';

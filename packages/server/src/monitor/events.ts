@@ -3,7 +3,7 @@
 // basic 4 info or a My Number: identifiers, reasons and times only.
 
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 
 export type EventType = 'certificate.revoked' | 'certificate.expired' | (string & {});
 

@@ -21,7 +21,7 @@
 // so each revocation yields exactly one event.
 
 import { RevocationUnavailable, type RevocationStatus } from '@kakunin/jpki';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/sql.js';
 import type { Logger } from '../jobs/worker.js';
 import type { MonitorMode } from '../config.js';
 import type { Metrics } from '../metrics.js';

@@ -2,7 +2,7 @@
 // slot has one job whose dedupe key names the slot, so any number of server processes may try to
 // schedule it and exactly one job exists per slot (one worker runs it).
 
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/sql.js';
 import { enqueue } from '../jobs/queue.js';
 import { silentLogger, type Logger } from '../jobs/worker.js';
 

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { TrustStore, parseCertificate, validate } from '@kakunin/jpki';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 import type { WatchedCertificate } from '../verifier.js';
 
 /**

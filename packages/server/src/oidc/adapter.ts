@@ -2,7 +2,7 @@
 // grants are shared by every server process. Clients come from the relying-party registry.
 
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { Database } from '../db/database.js';
+import type { Database } from '../db/sql.js';
 import { clientMetadata, findRelyingParty } from '../relying-parties.js';
 
 interface Row {

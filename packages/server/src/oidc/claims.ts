@@ -3,13 +3,11 @@
 // claim, so the structure and the filtering are ours.
 
 import type { Basic4Info } from '@kakunin/jpki';
-import type { CeremonyResult } from '../ceremonies.js';
-import type { CeremonyKind } from '../relying-parties.js';
+import type { CeremonyKind, CeremonyResult } from '../ceremony-domain.js';
 
 /** Namespaced claim with the basic 4 info exactly as written in the certificate. */
 export const JPKI_CLAIM = 'urn:kakunin:jpki';
 
-export const TRUST_FRAMEWORKS = ['jp_aml', 'jp_mpiupa', 'jp_municipal'] as const;
 export const EVIDENCE_TYPES = ['electronic_signature'] as const;
 export const VERIFIED_CLAIM_NAMES = ['name', 'birthdate', 'gender', 'address', JPKI_CLAIM] as const;
 export const SIGNATURE_TYPE = 'jp_jpki';
@@ -21,9 +19,6 @@ export const SIGNATURE_TYPE = 'jp_jpki';
  * verification.verification_process.
  */
 export const RECORD_CLAIM = 'urn:kakunin:record';
-
-/** acr of each ceremony: which certificate authenticated the holder. */
-export const ACR = { login: 'urn:kakunin:jpki:auth', identity: 'urn:kakunin:jpki:sign' } as const;
 
 export interface VerifiedClaims {
   verification: {

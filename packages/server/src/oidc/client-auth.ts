@@ -9,7 +9,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthThrottle } from '../auth-throttle.js';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 import { checkClientSecret, findRelyingParty, type TokenAuthMethod } from '../relying-parties.js';
 
 /** oidc-provider endpoints where a client authenticates (token, revocation, introspection, PAR). */

@@ -4,12 +4,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import QRCode from 'qrcode';
-import { ceremonyOfInteraction, createCeremony, getCeremony, statusView, type Ceremony } from '../ceremonies.js';
+import { createCeremony, getCeremony } from '../ceremonies.js';
+import { bindGrantCeremony, ceremonyOfInteraction, type Ceremony } from '../ceremony-store.js';
+import { statusView } from '../ceremony-views.js';
 import { CeremonyChanges } from '../ceremony-changes.js';
 import { toErrorBody } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
-import { ACR, releasedClaims, requestsVerifiedClaims, sharedItems } from './claims.js';
+import { ACR } from '../ceremony-domain.js';
+import { releasedClaims, requestsVerifiedClaims, sharedItems } from './claims.js';
 import { ProgressStreams, TooManyStreams } from './progress-streams.js';
 import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kakunin/web';
 
@@ -260,10 +263,7 @@ export async function interactionRoutes(
       for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
         grant.addResourceScope(indicator, scopes.join(' '));
       const grantId = await grant.save();
-      await platform.db.query(
-        'INSERT INTO grant_ceremonies (grant_id, ceremony_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO UPDATE SET ceremony_id = EXCLUDED.ceremony_id',
-        [grantId, ceremony.id],
-      );
+      await bindGrantCeremony(platform.db, grantId, ceremony.id);
       reply.hijack();
       await provider.interactionFinished(
         req.raw,

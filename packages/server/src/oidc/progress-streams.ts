@@ -6,7 +6,8 @@
 // Streams read nothing themselves; CeremonyChanges feeds them.
 
 import type { ServerResponse } from 'node:http';
-import { statusView, type Ceremony } from '../ceremonies.js';
+import type { Ceremony } from '../ceremony-store.js';
+import { statusView } from '../ceremony-views.js';
 import type { CeremonyChanges } from '../ceremony-changes.js';
 import { ServerError } from '../errors.js';
 

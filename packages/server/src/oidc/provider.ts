@@ -3,31 +3,20 @@
 // authorization needs a fresh JPKI ceremony (a session alone never skips it).
 
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { findCeremony } from '../ceremonies.js';
-import type { Database } from '../db/database.js';
+import { ceremonyOfGrant } from '../ceremony-store.js';
+import type { Database } from '../db/sql.js';
 import { findRelyingParty } from '../relying-parties.js';
 import { pairwiseSubject, type PlatformSecrets } from '../secrets.js';
 import { adapterFactory } from './adapter.js';
+import { ACR, DEFAULT_TRUST_FRAMEWORK, TRUST_FRAMEWORKS } from '../ceremony-domain.js';
 import {
-  ACR,
   EVIDENCE_TYPES,
   RECORD_CLAIM,
-  TRUST_FRAMEWORKS,
   VERIFIED_CLAIM_NAMES,
   buildVerifiedClaims,
   releaseVerifiedClaims,
 } from './claims.js';
 import { errorPage } from '@kakunin/web';
-
-/** The ceremony whose result a token carries: by grant, recorded when the holder consented. */
-async function ceremonyOfGrant(db: Database, grantId: string | undefined) {
-  if (!grantId) return undefined;
-  const [row] = await db.query<{ ceremony_id: string }>(
-    'SELECT ceremony_id FROM grant_ceremonies WHERE grant_id = $1',
-    [grantId],
-  );
-  return row ? findCeremony(db, row.ceremony_id) : undefined;
-}
 
 export function createProvider(o: {
   issuer: string;
@@ -103,7 +92,7 @@ export function createProvider(o: {
         if (ceremony.kind !== 'identity' || !ceremony.result) return base;
         const rp = await findRelyingParty(db, ceremony.rpClientId);
         const vc = buildVerifiedClaims({
-          framework: rp?.framework ?? 'jp_aml',
+          framework: rp?.framework ?? DEFAULT_TRUST_FRAMEWORK,
           recordId: ceremony.recordId,
           result: ceremony.result,
         });

@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isValidMyNumber } from '@kakunin/card';
 import { leafHash } from '@kakunin/tlog';
-import type { Queryable, SqlValue } from '../db/database.js';
+import type { Queryable, SqlValue } from '../db/sql.js';
 
 /** The version tag of the v1 hash-chain entries (rows written before the log). */
 export const RECORD_HASH_VERSION = 'kakunin.records.v1';

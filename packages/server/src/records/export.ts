@@ -5,7 +5,7 @@
 //   record with the payload flattened. A cell starting with = + - @ (or tab / CR) gets a leading '
 //   so a spreadsheet never runs it as a formula.
 
-import type { Queryable, SqlValue } from '../db/database.js';
+import type { Queryable, SqlValue } from '../db/sql.js';
 import { recordPages, type RecordOutcome, type RecordRow } from './chain.js';
 
 export interface ExportOptions {

@@ -20,7 +20,7 @@ import {
   type NoteSigner,
   type TreeEdge,
 } from '@kakunin/tlog';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 import type { MasterKey } from '../master-key.js';
 import { sharedSecret } from '../secrets.js';
 import { canonicalJson, entryText, guardPayload, newRecordId, payloadHash, type RecordOutcome } from './chain.js';

@@ -4,7 +4,8 @@
 // identity ceremonies, the revocation check, the RP, its purpose and the outcome. Dates are ISO 8601.
 
 import { readFileSync } from 'node:fs';
-import type { Queryable } from '../db/database.js';
+import type { CeremonyKind } from '../ceremony-domain.js';
+import type { Queryable } from '../db/sql.js';
 import { appendRecord, type AppendRecordInput, type AppendedRecord } from './log.js';
 import { METHOD_LABELS_JA, citationFor, citationReference, type RecordMethod } from './citations.js';
 
@@ -13,7 +14,7 @@ export interface VerificationRecordInput {
   recordId?: string;
   at: Date; // when the verification finished
   receivedAt: Date; // when certificate + signature were received
-  ceremony: { id: string; kind: 'login' | 'identity' };
+  ceremony: { id: string; kind: CeremonyKind };
   rp: { clientId: string; name: string; framework: string; purpose: string };
   subjectId: string | null;
   outcome: 'verified' | 'rejected';
@@ -55,10 +56,10 @@ export const PLATFORM_VERSION: string = (() => {
   }
 })();
 
-export const methodForCeremony = (kind: 'login' | 'identity'): RecordMethod =>
+export const methodForCeremony = (kind: CeremonyKind): RecordMethod =>
   kind === 'identity' ? 'jpki_signature' : 'jpki_user_authentication';
 
-function recordType(framework: string, kind: 'login' | 'identity'): { code: string; ja: string } {
+function recordType(framework: string, kind: CeremonyKind): { code: string; ja: string } {
   if (kind === 'login') return { code: 'authentication_record', ja: '当人認証の記録' };
   if (framework === 'jp_aml') return { code: 'jp_aml_confirmation_record', ja: '確認記録(犯罪収益移転防止法第6条)' };
   if (framework === 'jp_mpiupa')

@@ -11,7 +11,7 @@ import {
   type InclusionBundle,
   type NodeId,
 } from '@kakunin/tlog';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 import { InvalidRequest, NoSuchCheckpoint, NotFound, RecordNotIntegrated } from '../errors.js';
 import { RECORD_COLUMNS, normaliseRow, rowEntryText, type RecordRow } from './chain.js';
 import { latestCheckpoint } from './log.js';

@@ -1,7 +1,7 @@
 // Finding records for the admin API and console: by RP, date range and outcome only — never by a
 // personal field — and one record with the state of its own leaf (and v1 links).
 
-import type { Queryable, SqlValue } from '../db/database.js';
+import type { Queryable, SqlValue } from '../db/sql.js';
 import {
   GENESIS_HASH,
   RECORD_COLUMNS,

@@ -4,7 +4,7 @@
 // relationship is ever purged. A purge only blanks the payload: the row and its hashes stay, so
 // the chain still verifies, and a `retention_purge` note in the chain names every blanked record.
 
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/sql.js';
 import { NotFound } from '../errors.js';
 import { PURGE_EVENT } from './chain.js';
 import { appendRecord, type AppendedRecord } from './log.js';

@@ -8,7 +8,7 @@
 // chain (before the log) are the first leaves and keep their own checks (row hash and links).
 
 import { appendLeaves, edgeRoot, emptyEdge, openCheckpoint, type Checkpoint } from '@kakunin/tlog';
-import type { Database, Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/sql.js';
 import {
   GENESIS_HASH,
   PURGE_EVENT,

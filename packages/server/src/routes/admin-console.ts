@@ -20,26 +20,20 @@ import {
   type SignCertificateState,
 } from '@kakunin/web';
 import { TooManyAttempts, isServerError, toErrorBody } from '../errors.js';
-import { listEvents, listMonitored, type BackgroundJobs, type MonitoredStatus } from '../monitor/index.js';
+import { listEvents } from '../monitor/events.js';
+import { listMonitored, type MonitoredStatus } from '../monitor/watch.js';
+import type { BackgroundJobs } from '../monitor/background.js';
 import type { Platform } from '../platform.js';
 import { usageReport } from '../usage.js';
-import {
-  jstDate,
-  latestCheckpoint,
-  logBacklog,
-  recordWithLogStatus,
-  searchRecords,
-  verifyLog,
-  type RecordOutcome,
-} from '../records/index.js';
-import {
-  createRelyingParty,
-  listRelyingParties,
-  updateRelyingParty,
-  type CeremonyKind,
-  type RelyingParty,
-} from '../relying-parties.js';
-import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
+import { jstDate } from '../records/citations.js';
+import { latestCheckpoint, logBacklog } from '../records/log.js';
+import { recordWithLogStatus, searchRecords } from '../records/query.js';
+import { verifyLog } from '../records/verify-log.js';
+import type { RecordOutcome } from '../records/chain.js';
+import { createRelyingParty, listRelyingParties, updateRelyingParty, type RelyingParty } from '../relying-parties.js';
+import type { CeremonyKind } from '../ceremony-domain.js';
+import { listDeliveries } from '../webhooks/deliveries.js';
+import { redeliverEvent } from '../webhooks/delivery.js';
 import { findRelationship, retentionEnd, retentionPolicy } from '../records/retention.js';
 import { findRelyingParty } from '../relying-parties.js';
 

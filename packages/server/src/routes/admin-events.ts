@@ -3,10 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest } from '../errors.js';
-import { listEvents, listMonitored, type BackgroundJobs } from '../monitor/index.js';
+import { listEvents } from '../monitor/events.js';
+import { listMonitored } from '../monitor/watch.js';
+import type { BackgroundJobs } from '../monitor/background.js';
 import type { Platform } from '../platform.js';
 import { monthRange, usageReport } from '../usage.js';
-import { listDeliveries, redeliverEvent } from '../webhooks/index.js';
+import { listDeliveries } from '../webhooks/deliveries.js';
+import { redeliverEvent } from '../webhooks/delivery.js';
 
 const security = [{ adminToken: [] }];
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500 }));

@@ -5,8 +5,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { TooManyAttempts, Unauthorized } from '../errors.js';
 import type { Platform } from '../platform.js';
+import { CEREMONY_KINDS } from '../ceremony-domain.js';
 import {
-  CEREMONY_KINDS,
   TOKEN_AUTH_METHODS,
   createRelyingParty,
   getRelyingParty,
@@ -15,7 +15,7 @@ import {
   updateRelyingParty,
   type NewRelyingParty,
 } from '../relying-parties.js';
-import type { BackgroundJobs } from '../monitor/index.js';
+import type { BackgroundJobs } from '../monitor/background.js';
 import { adminEventRoutes } from './admin-events.js';
 import { adminRecordRoutes } from './admin-records.js';
 import { ErrorSchema } from './schemas.js';

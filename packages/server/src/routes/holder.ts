@@ -5,7 +5,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { holderLinkPage, langFrom, type Lang } from '@kakunin/web';
-import { getCeremony, holderView, reportProgress, statusView, submitResponse, type Ceremony } from '../ceremonies.js';
+import { getCeremony, reportProgress, submitResponse } from '../ceremonies.js';
+import type { Ceremony } from '../ceremony-store.js';
+import { holderView, statusView } from '../ceremony-views.js';
 import { CeremonyNotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, TooManyAttempts } from '../errors.js';
 import type { Platform } from '../platform.js';
-import { checkpointAt, consistencyProof, inclusionProof } from '../records/index.js';
+import { checkpointAt, consistencyProof, inclusionProof } from '../records/proofs.js';
 import { isAdminToken } from './admin.js';
 import { authenticatedClient, refuse } from './rp-auth.js';
 import { ErrorSchema } from './schemas.js';

@@ -1,6 +1,6 @@
 // The webhook delivery log (one row per attempt) for the admin API.
 
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 
 export interface WebhookDelivery {
   id: string;

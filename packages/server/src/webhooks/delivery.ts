@@ -8,7 +8,7 @@
 // again): RPs deduplicate by `Kakunin-Event-Id`.
 
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from '../db/database.js';
+import type { Queryable } from '../db/sql.js';
 import { NotFound } from '../errors.js';
 import { backoffMs, enqueue } from '../jobs/queue.js';
 import type { JobContext, JobOutcome, Logger, QueueConfig } from '../jobs/worker.js';
