@@ -10,7 +10,6 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LinkageClient, httpJsonFetcher, type RevocationChecker, type TrustStore } from '@kakunin/jpki';
 import { httpCrlFetcher } from '@kakunin/jpki/http';
 import type Provider from 'oidc-provider';
-import type * as ProviderModule from './oidc/provider.js';
 import { ConfigError, simDir, type CrlSourceConfig, type MonitorMode, type ServerConfig } from './config.js';
 import { CrlRefresher } from './crl/refresher.js';
 import { crlSourcesOf } from './crl/sources.js';
@@ -34,6 +33,7 @@ import { loadAdminToken, pairwiseSubject, platformSecrets } from './secrets.js';
 import { loadMasterKey } from './master-key.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { CLIENT_AUTH_PATHS, ClientAuthentication } from './oidc/client-auth.js';
+import { unreadRequest } from './oidc/unread-request.js';
 import { JpkiVerifier, productionRevocation } from './verifier.js';
 import { withConfiguredAnchors } from './trust-anchors.js';
 import { startBackgroundJobs, type BackgroundJobs } from './monitor/background.js';
@@ -235,7 +235,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       }
     }
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
-    const { createProvider } = await importOidcQuietly();
+    const { createProvider } = await import('./oidc/provider.js');
     const provider = createProvider({
       issuer: publicUrl,
       db,
@@ -343,7 +343,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           if (refusal) return reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
         }
         reply.hijack();
-        callback(raw, reply.raw);
+        callback(unreadRequest(raw, raw.body), reply.raw);
       },
     });
 
@@ -387,32 +387,4 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await closeAll();
     throw e;
   }
-}
-
-/**
- * oidc-provider warns that the request body was parsed before it, which is how it is mounted here;
- * the warning would only confuse operators. Every other warning passes through.
- */
-async function importOidcQuietly(): Promise<typeof ProviderModule> {
-  quietOidcWarnings();
-  return import('./oidc/provider.js');
-}
-
-// The oidc-provider warning that does not apply here: the request body being parsed before it
-// (fastify reads every body; oidc-provider then uses req.body).
-const QUIET = ['already parsed request body'];
-let quieted = false;
-function quietOidcWarnings(): void {
-  if (quieted) return;
-  quieted = true;
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    if (
-      typeof args[0] === 'string' &&
-      args[0].startsWith('oidc-provider WARNING') &&
-      QUIET.some((q) => (args[0] as string).includes(q))
-    )
-      return;
-    warn(...args);
-  };
 }
