@@ -309,8 +309,8 @@ export function clientMetadata(rp: RelyingParty, clientSecret: string): Record<s
   };
 }
 
-/** The RP as shown by the admin API and `kakunin rp list` (no secrets). */
-export function publicView(rp: RelyingParty): Record<string, unknown> {
+/** The RP as shown by the admin API and `kakunin rp list` (no secrets); its type is checked against the API's RpView. */
+export function publicView(rp: RelyingParty) {
   return {
     client_id: rp.clientId,
     name: rp.name,

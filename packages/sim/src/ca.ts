@@ -31,8 +31,7 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { createHash, generateKeyPair, randomBytes, randomInt, sign, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createHash, randomBytes, randomInt, sign, type KeyObject } from 'node:crypto';
 import {
   CPS_URL,
   OID,
@@ -44,6 +43,7 @@ import {
 } from '@kakunin/jpki';
 import { TAG, encodeTlv } from '@kakunin/jpki/der';
 import { InvalidInput, UnknownIssuer } from './errors.js';
+import { generateRsaKeyPair } from './keys.js';
 import {
   addYears,
   assertIsoDate,
@@ -72,13 +72,6 @@ import {
   signSubjectRdns,
   type Rdns,
 } from './names.js';
-
-const generateKeyPairAsync = promisify(generateKeyPair);
-
-/** A fresh RSA-2048 (e = 65537) key pair, generated on the libuv thread pool. */
-export async function generateRsaKeyPair(): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
-  return generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 65537 });
-}
 
 export interface RootSpec {
   /** Stable label, e.g. `sim-authca02`. */

@@ -22,7 +22,6 @@ export {
   SimCa,
   defaultRootSpecs,
   DEFAULT_BASE_URL,
-  generateRsaKeyPair,
   signTbsWith,
   keyIdentifier,
   newSubjectId,
@@ -34,6 +33,7 @@ export {
   type IssueOptions,
   type IssuedCertificate,
 } from './ca.js';
+export { generateRsaKeyPair, generateRsaKeyPairSync, writeRsaKeyPool, KEY_POOL_ENV, type RsaKeyPair } from './keys.js';
 export { caRdns, caAltRdns, crlDistributionPointRdns, nameDer, rdnsText, MEDIUM_OU, type Rdns } from './names.js';
 export { MUNICIPALITIES, municipality, municipalityOfAddress, type Municipality } from './municipalities.js';
 export {
@@ -73,3 +73,4 @@ export {
   type SimErrorCode,
 } from './errors.js';
 export * from './services/index.js';
+export { startSimulatedJlis, type SimulatedJlis, type SimulatedJlisOptions, type StartSimulatedJlis } from './jlis.js';

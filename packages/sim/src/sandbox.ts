@@ -5,7 +5,8 @@ import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from '
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CertKind, Medium } from '@kakunin/jpki/oids';
-import { DEFAULT_BASE_URL, defaultRootSpecs, SimCa, generateRsaKeyPair, type IssuedCertificate } from './ca.js';
+import { DEFAULT_BASE_URL, defaultRootSpecs, SimCa, type IssuedCertificate } from './ca.js';
+import { generateRsaKeyPair } from './keys.js';
 import {
   InvalidEvent,
   InvalidInput,

@@ -14,13 +14,14 @@ import { getRelyingParty } from '../relying-parties.js';
 import { ACR } from '../ceremony-domain.js';
 import { releasedClaims, requestsVerifiedClaims, sharedItems } from './claims.js';
 import { ProgressStreams, TooManyStreams } from './progress-streams.js';
+import { queryObject } from '../routes/schemas.js';
 import { ceremonyPage, consentPage, errorPage, langFrom, type Lang } from '@kakunin/web';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 // The page language: ?lang=, else the ui_locales of the authorization request, else Japanese.
 const langOf = (req: FastifyRequest, d?: Details): Lang =>
-  langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...(req.query as object) });
+  langFrom({ ...(d ? { ui_locales: d.params.ui_locales } : {}), ...queryObject(req) });
 
 /**
  * Pages may talk to themselves and to the local holder agent (the same-device button), nothing else;

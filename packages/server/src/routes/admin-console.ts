@@ -8,7 +8,9 @@
 // CSRF token, the session key's HMAC over the session nonce, on top of the SameSite=Strict cookie.
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { certificateStatus, isSimError, type LifeEventType, type SimEvent } from '@kakunin/sim';
 import * as pages from '@kakunin/web';
 import {
@@ -36,6 +38,7 @@ import { listDeliveries } from '../webhooks/deliveries.js';
 import { redeliverEvent } from '../webhooks/delivery.js';
 import { findRelationship, retentionEnd, retentionPolicy } from '../records/retention.js';
 import { findRelyingParty } from '../relying-parties.js';
+import { queryObject } from './schemas.js';
 
 type RecordRetention = NonNullable<NonNullable<pages.RecordDetailInput['summary']>['retention']>;
 
@@ -125,11 +128,10 @@ const html = (reply: FastifyReply, status: number, body: string): FastifyReply =
     .header('content-security-policy', CSP)
     .send(body);
 
-const langOf = (req: FastifyRequest): Lang => langFrom(req.query as Record<string, unknown>);
+const langOf = (req: FastifyRequest): Lang => langFrom(queryObject(req));
 const queryOf = (req: FastifyRequest): Record<string, string | undefined> => {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>))
-    if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(queryObject(req))) if (typeof v === 'string') out[k] = v;
   return out;
 };
 /** The posted form (the platform parses urlencoded bodies as strings; oidc-provider needs them raw). */
@@ -168,7 +170,11 @@ const at = (o: unknown, ...path: string[]): unknown =>
 
 // ---- the plugin --------------------------------------------------------------------------------
 
-export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOptions): Promise<void> {
+export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConsoleOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // The console reads its queries and forms itself (queryOf, formOf); only path parameters have a schema.
+  const ClientIdParams = { params: Type.Object({ client_id: Type.String() }) };
+  const IdParams = { params: Type.Object({ id: Type.String() }) };
   const { platform } = o;
   const { db } = platform;
   const key = createHmac('sha256', o.adminToken).update('kakunin admin console session v1').digest();
@@ -383,9 +389,9 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     }
   });
 
-  app.post('/rps/:client_id/disabled', async (req, reply) => {
+  app.post('/rps/:client_id/disabled', { schema: ClientIdParams }, async (req, reply) => {
     const disabled = formOf(req).get('disabled') === 'true';
-    const { client_id: clientId } = req.params as { client_id: string };
+    const { client_id: clientId } = req.params;
     await updateRelyingParty(db, clientId, { disabled });
     req.log.info(
       { admin: disabled ? 'rp_disabled' : 'rp_enabled', clientId },
@@ -476,8 +482,8 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     );
   });
 
-  app.get('/records/:id', async (req, reply) => {
-    const { id } = req.params as { id: string };
+  app.get('/records/:id', { schema: IdParams }, async (req, reply) => {
+    const { id } = req.params;
     const found = await recordWithLogStatus(db, id);
     if (!found) return notFound(req, reply);
     const { record: r, status } = found;
@@ -611,8 +617,8 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
   };
   app.get('/events', async (req, reply) => eventsPage(req, reply, 200));
 
-  app.post('/events/:id/redeliver', async (req, reply) => {
-    const { id } = req.params as { id: string };
+  app.post('/events/:id/redeliver', { schema: IdParams }, async (req, reply) => {
+    const { id } = req.params;
     try {
       await redeliverEvent(db, id);
     } catch (e) {
@@ -670,10 +676,10 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     platform.sandbox ? simulatorPage(req, reply, 200) : notFound(req, reply),
   );
 
-  app.post('/simulator/people/:id/events', async (req, reply) => {
+  app.post('/simulator/people/:id/events', { schema: IdParams }, async (req, reply) => {
     const sandbox = platform.sandbox;
     if (!sandbox) return notFound(req, reply);
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     const type = formOf(req).get('type') as LifeEventType;
     if (!SIM_TYPES.includes(type))
       return simulatorPage(req, reply, 400, langOf(req) === 'ja' ? '不明なイベントです。' : 'Unknown event.');
@@ -692,11 +698,11 @@ export async function adminConsoleRoutes(app: FastifyInstance, o: AdminConsoleOp
     return reply.redirect(pages.href(langOf(req), `/admin/simulator/events/${encodeURIComponent(event.id)}`), 303);
   });
 
-  app.get('/simulator/events/:id', async (req, reply) => {
+  app.get('/simulator/events/:id', { schema: IdParams }, async (req, reply) => {
     const sandbox = platform.sandbox;
     if (!sandbox) return notFound(req, reply);
     sandbox.reload();
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     const e = sandbox.events().find((x) => x.id === id);
     if (!e) return notFound(req, reply);
     const person = sandbox.people().find((p) => p.id === e.personId);

@@ -1,5 +1,6 @@
 // Admin API for the revocation monitor: events, webhook deliveries, watched certificates, re-check now.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest } from '../errors.js';
@@ -15,9 +16,10 @@ const security = [{ adminToken: [] }];
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500 }));
 
 export async function adminEventRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   o: { platform: Platform; jobs?: BackgroundJobs },
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = o.platform;
 
   app.get(
@@ -36,7 +38,7 @@ export async function adminEventRoutes(
       },
     },
     async (req) => {
-      const q = req.query as { rp?: string; type?: string; limit?: number; before?: string };
+      const q = req.query;
       return listEvents(db, {
         limit: q.limit ?? 50,
         ...(q.rp ? { rpClientId: q.rp } : {}),
@@ -61,7 +63,7 @@ export async function adminEventRoutes(
       },
     },
     async (req) => {
-      const q = req.query as { event?: string; rp?: string; limit?: number };
+      const q = req.query;
       return listDeliveries(db, {
         limit: q.limit ?? 50,
         ...(q.event ? { eventId: q.event } : {}),
@@ -80,7 +82,7 @@ export async function adminEventRoutes(
         params: Type.Object({ id: Type.String() }),
       },
     },
-    async (req) => redeliverEvent(db, (req.params as { id: string }).id),
+    async (req) => redeliverEvent(db, req.params.id),
   );
 
   app.get(
@@ -95,7 +97,7 @@ export async function adminEventRoutes(
       },
     },
     async (req) => {
-      const { month } = req.query as { month: string };
+      const { month } = req.query;
       try {
         monthRange(month);
       } catch (e) {
@@ -122,7 +124,7 @@ export async function adminEventRoutes(
       },
     },
     async (req) => {
-      const q = req.query as { rp?: string; status?: string; limit?: number };
+      const q = req.query;
       return listMonitored(db, {
         limit: q.limit ?? 50,
         ...(q.rp ? { rpClientId: q.rp } : {}),

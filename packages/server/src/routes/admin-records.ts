@@ -1,6 +1,7 @@
 // Admin API for verification records: search (by RP, date, outcome — never by any personal field),
 // one record with its log status, log verification, export, retention purge, relationship end.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, NotFound } from '../errors.js';
@@ -14,7 +15,7 @@ import type { RecordOutcome } from '../records/chain.js';
 import { ErrorSchema } from './schemas.js';
 
 const security = [{ adminToken: [] }];
-const OUTCOMES = ['verified', 'rejected', 'note'] as const;
+const OUTCOMES = ['verified', 'rejected', 'note'] as const satisfies readonly RecordOutcome[];
 
 const dateParam = (v: string | undefined, name: string): Date | undefined => {
   if (v === undefined) return undefined;
@@ -47,7 +48,8 @@ const Filters = Type.Object({
   outcome: Type.Optional(Type.Union(OUTCOMES.map((o) => Type.Literal(o)))),
 });
 
-export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+export async function adminRecordRoutes(fastify: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = o.platform;
 
   app.get(
@@ -67,14 +69,7 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
       },
     },
     async (req) => {
-      const q = req.query as {
-        rp?: string;
-        from?: string;
-        to?: string;
-        outcome?: RecordOutcome;
-        limit?: number;
-        before?: string;
-      };
+      const q = req.query;
       const from = dateParam(q.from, 'from');
       const to = dateParam(q.to, 'to');
       if (q.before && !/^\d+$/.test(q.before)) throw new InvalidRequest('before must be a record seq');
@@ -98,11 +93,12 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
         security,
         summary: 'One record and whether its payload and leaf hash (and, for a v1 chain row, its links) are intact',
         params: Type.Object({ id: Type.String() }),
-        response: { 404: ErrorSchema },
+        // The record as view() writes it, plus its log status.
+        response: { 200: Type.Unknown(), 404: ErrorSchema },
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const found = await recordWithLogStatus(db, id);
       if (!found) throw new NotFound(`no record ${id}`);
       const { record, status } = found;
@@ -137,7 +133,7 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
       },
     },
     async (req) => {
-      const since = (req.body as { since?: string } | undefined)?.since;
+      const since = req.body?.since;
       return verifyLog(db, { key: o.platform.recordsLog.verifierKey, ...(since ? { since } : {}) });
     },
   );
@@ -159,14 +155,7 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
       },
     },
     async (req, reply) => {
-      const q = req.query as {
-        rp?: string;
-        from?: string;
-        to?: string;
-        outcome?: RecordOutcome;
-        format: 'csv' | 'json';
-        bom?: boolean;
-      };
+      const q = req.query;
       const from = dateParam(q.from, 'from');
       const to = dateParam(q.to, 'to');
       reply.hijack();
@@ -205,7 +194,7 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
       },
     },
     async (req) => {
-      const b = (req.body ?? {}) as { now?: string; dry_run?: boolean };
+      const b = req.body ?? {};
       const now = dateParam(b.now, 'now');
       try {
         return await purgeExpired(db, { dryRun: b.dry_run ?? false, ...(now ? { now } : {}) });
@@ -227,7 +216,7 @@ export async function adminRecordRoutes(app: FastifyInstance, o: { platform: Pla
       },
     },
     async (req) => {
-      const b = req.body as { rp_client_id: string; subject_id: string; at?: string };
+      const b = req.body;
       try {
         return await endRelationship(db, b.rp_client_id, b.subject_id, dateParam(b.at, 'at') ?? new Date());
       } catch (e) {

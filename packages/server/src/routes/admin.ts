@@ -1,8 +1,9 @@
 // Admin API (JSON, bearer admin token): relying parties, records, events, webhook deliveries.
 
 import { timingSafeEqual } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { TooManyAttempts, Unauthorized } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { CEREMONY_KINDS } from '../ceremony-domain.js';
@@ -50,20 +51,7 @@ const RpInput = Type.Object({
   client_secret: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
 });
 
-type RpInputBody = {
-  name: string;
-  redirect_uris: string[];
-  ceremonies?: ('login' | 'identity')[];
-  framework?: string;
-  purpose?: string;
-  purpose_en?: string;
-  webhook_url?: string;
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
-  client_id?: string;
-  client_secret?: string;
-};
-
-const toNew = (b: Partial<RpInputBody>): Partial<NewRelyingParty> => ({
+const toNew = (b: Partial<Static<typeof RpInput>>): Partial<NewRelyingParty> => ({
   ...(b.name !== undefined ? { name: b.name } : {}),
   ...(b.redirect_uris ? { redirectUris: b.redirect_uris } : {}),
   ...(b.ceremonies ? { ceremonies: b.ceremonies } : {}),
@@ -103,9 +91,10 @@ async function guardAdminApi(
 }
 
 export async function adminRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   o: { platform: Platform; adminToken: string; jobs?: BackgroundJobs },
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { platform } = o;
   app.addHook('onRequest', async (req, reply) => guardAdminApi(platform, o.adminToken, req, reply));
   const security = [{ adminToken: [] }];
@@ -142,7 +131,7 @@ export async function adminRoutes(
       },
     },
     async (req, reply) => {
-      const rp = await createRelyingParty(platform, toNew(req.body as RpInputBody) as NewRelyingParty);
+      const rp = await createRelyingParty(platform, toNew(req.body) as NewRelyingParty);
       return reply
         .code(201)
         .send({ ...publicView(rp), client_secret: rp.clientSecret, webhook_secret: rp.webhookSecret });
@@ -152,7 +141,7 @@ export async function adminRoutes(
   app.get(
     '/relying-parties/:client_id',
     { schema: { tags: ['admin'], security, params: ClientId, response: { 200: RpView, 404: ErrorSchema } } },
-    async (req) => publicView(await getRelyingParty(platform.db, (req.params as { client_id: string }).client_id)),
+    async (req) => publicView(await getRelyingParty(platform.db, req.params.client_id)),
   );
 
   app.patch(
@@ -167,9 +156,9 @@ export async function adminRoutes(
       },
     },
     async (req) => {
-      const body = req.body as Partial<RpInputBody> & { disabled?: boolean };
+      const body = req.body;
       return publicView(
-        await updateRelyingParty(platform.db, (req.params as { client_id: string }).client_id, {
+        await updateRelyingParty(platform.db, req.params.client_id, {
           ...toNew(body),
           ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
         }),

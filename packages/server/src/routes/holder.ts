@@ -2,6 +2,7 @@
 // `kakunin holder` implements. The ceremony id in the link is the capability; the nonce inside the
 // signed bytes binds the response to this ceremony and RP.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { holderLinkPage, langFrom, type Lang } from '@kakunin/web';
@@ -11,7 +12,7 @@ import { holderView, statusView } from '../ceremony-views.js';
 import { CeremonyNotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { getRelyingParty } from '../relying-parties.js';
-import { ErrorSchema } from './schemas.js';
+import { ErrorSchema, LangQuery } from './schemas.js';
 
 const Params = Type.Object({
   id: Type.String({ pattern: '^cer_[A-Za-z0-9_-]{10,64}$', description: 'ceremony id (from the holder link)' }),
@@ -66,8 +67,7 @@ const wantsPage = (req: FastifyRequest): boolean => {
 };
 
 /** `?lang=`, else the browser's first choice of Japanese or English (Japanese by default): the link carries no language. */
-function linkLang(req: FastifyRequest): Lang {
-  const asked = (req.query as { lang?: unknown } | undefined)?.lang;
+function linkLang(asked: unknown, req: FastifyRequest): Lang {
   if (asked === 'ja' || asked === 'en') return langFrom({ lang: asked });
   for (const part of String(req.headers['accept-language'] ?? '').split(',')) {
     const tag = part.trim().toLowerCase();
@@ -77,12 +77,12 @@ function linkLang(req: FastifyRequest): Lang {
   return 'ja';
 }
 
-export async function holderRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+export async function holderRoutes(fastify: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { platform } = o;
 
   /** The link opened in a browser (no app answered it): what it is for and how to finish on this computer. */
-  const linkPage = async (req: FastifyRequest, reply: FastifyReply, id: string): Promise<FastifyReply> => {
-    const lang = linkLang(req);
+  const linkPage = async (lang: Lang, reply: FastifyReply, id: string): Promise<FastifyReply> => {
     let ceremony: Ceremony | undefined;
     try {
       ceremony = await getCeremony(platform.db, id);
@@ -135,12 +135,13 @@ export async function holderRoutes(app: FastifyInstance, o: { platform: Platform
         tags: ['holder'],
         summary: 'What to sign, for whom (a browser asking for text/html gets a page saying what the link is for)',
         params: Params,
+        querystring: Type.Pick(LangQuery, ['lang']),
         response: { 200: CeremonyView, 404: ErrorSchema },
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      if (wantsPage(req)) return linkPage(req, reply, id);
+      const { id } = req.params;
+      if (wantsPage(req)) return linkPage(linkLang(req.query.lang, req), reply, id);
       void reply.header('vary', 'Accept');
       const ceremony = await getCeremony(platform.db, id);
       return holderView(ceremony, await getRelyingParty(platform.db, ceremony.rpClientId), platform.publicUrl);
@@ -168,7 +169,7 @@ export async function holderRoutes(app: FastifyInstance, o: { platform: Platform
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const { ceremony } = await submitResponse(platform, id, req.body);
       return { state: ceremony.state, ceremony_id: ceremony.id };
     },
@@ -198,9 +199,9 @@ export async function holderRoutes(app: FastifyInstance, o: { platform: Platform
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
-      await reportProgress(platform.db, id, req.body as Parameters<typeof reportProgress>[2]);
-      return reply.code(204).send();
+      const { id } = req.params;
+      await reportProgress(platform.db, id, req.body);
+      return reply.code(204).send(null);
     },
   );
 
@@ -208,7 +209,7 @@ export async function holderRoutes(app: FastifyInstance, o: { platform: Platform
     '/holder/v1/ceremonies/:id/status',
     { schema: { tags: ['holder'], summary: 'Progress of a ceremony', params: Params } },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       return statusView(await getCeremony(platform.db, id));
     },
   );

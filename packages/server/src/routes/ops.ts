@@ -1,15 +1,18 @@
 // Health, readiness and Prometheus metrics.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { homePage, langFrom } from '@kakunin/web';
 import type { Platform } from '../platform.js';
+import { LangQuery } from './schemas.js';
 
-export async function opsRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+export async function opsRoutes(fastify: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { platform } = o;
-  app.get('/', { schema: { hide: true } }, async (req, reply) =>
+  app.get('/', { schema: { hide: true, querystring: LangQuery } }, async (req, reply) =>
     reply
       .header('content-type', 'text/html; charset=utf-8')
-      .send(homePage(langFrom(req.query as object), { mode: platform.config.mode, issuer: platform.publicUrl })),
+      .send(homePage(langFrom(req.query), { mode: platform.config.mode, issuer: platform.publicUrl })),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

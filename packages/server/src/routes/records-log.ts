@@ -4,6 +4,7 @@
 // checkpointed sizes. An RP keeps the inclusion bundle beside its copy of the record and can show a
 // regulator, years later, that the 確認記録 existed unaltered (`kakunin records check-proof`).
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, TooManyAttempts } from '../errors.js';
@@ -58,9 +59,10 @@ const Inclusion = Type.Object({
 });
 
 export async function recordsLogRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   o: { platform: Platform; adminToken: string },
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { platform, adminToken } = o;
   const { db } = platform;
 
@@ -74,7 +76,7 @@ export async function recordsLogRoutes(
       },
     },
     async (req, reply) => {
-      const size = wholeNumber((req.query as { tree_size?: string }).tree_size, 'tree_size');
+      const size = wholeNumber(req.query.tree_size, 'tree_size');
       const c = await checkpointAt(db, size);
       return reply.header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-cache').send(c.note);
     },
@@ -108,7 +110,7 @@ export async function recordsLogRoutes(
     },
     async (req, reply) => {
       const who = await reader(platform, adminToken, req, reply);
-      const q = req.query as { record_id?: string; leaf_index?: string; tree_size?: string };
+      const q = req.query;
       const leafIndex = wholeNumber(q.leaf_index, 'leaf_index');
       const treeSize = wholeNumber(q.tree_size, 'tree_size');
       try {
@@ -146,7 +148,7 @@ export async function recordsLogRoutes(
     },
     async (req, reply) => {
       await reader(platform, adminToken, req, reply);
-      const q = req.query as { first: string; second?: string };
+      const q = req.query;
       const second = wholeNumber(q.second, 'second');
       const a = await consistencyProof(db, {
         first: wholeNumber(q.first, 'first')!,

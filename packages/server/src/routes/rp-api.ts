@@ -7,6 +7,7 @@
 //   closed, the contract ended): monitoring of the holder's certificates for this RP stops and the
 //   retention of the records (7 years under 犯収法, 3 under 携帯法) starts counting from that day.
 
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, ServerError } from '../errors.js';
@@ -80,7 +81,7 @@ const EndedRelationship = Type.Object({
   }),
 });
 
-const answer = (sub: string, r: RelationshipView): Record<string, unknown> => ({
+const answer = (sub: string, r: RelationshipView) => ({
   sub,
   ended_at: r.endedAt!.toISOString(),
   retained_until: r.retainedUntil!.toISOString(),
@@ -89,7 +90,8 @@ const answer = (sub: string, r: RelationshipView): Record<string, unknown> => ({
   record_id: r.endRecordId,
 });
 
-export async function rpApiRoutes(app: FastifyInstance, o: { platform: Platform }): Promise<void> {
+export async function rpApiRoutes(fastify: FastifyInstance, o: { platform: Platform }): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { platform } = o;
   const { db } = platform;
   // Authentication comes before the body is even validated: without credentials, a 401 whatever was sent.
@@ -133,7 +135,7 @@ export async function rpApiRoutes(app: FastifyInstance, o: { platform: Platform 
     },
     async (req, reply) => {
       const clientId = clients.get(req)!;
-      const body = req.body as { sub: string; ended_at?: string };
+      const { body } = req;
       const now = new Date();
       const at = endedAtParam(body.ended_at, now);
       const relationship = await relationshipOf(clientId, body.sub);

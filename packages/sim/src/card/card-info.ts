@@ -3,7 +3,8 @@
 // The CVC CA and the signing ("municipality") keys are the simulator's own, with key ids in a
 // private range (`9000033…`) that no real card uses (production `5…`, JPKI test `6…`).
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { generateRsaKeyPairSync } from '../keys.js';
 
 export interface CvcKey {
   /** 16-byte key id: 7 ASCII digits ‖ 08 05 ‖ 3 ASCII digits ‖ 4 bytes. */
@@ -40,7 +41,7 @@ export function cvcKey(keyId: Uint8Array, privateKey: KeyObject | string): CvcKe
   return { keyId: Uint8Array.from(keyId), privateKey: toKey(privateKey) };
 }
 
-const rsa2048 = (): KeyObject => generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey;
+const rsa2048 = (): KeyObject => generateRsaKeyPairSync().privateKey;
 
 /** A fresh authority (two RSA-2048 keys). `signerDigits` names the signer, e.g. `9182010` (municipality 18201). */
 export function createCvcAuthority(

@@ -2,9 +2,9 @@
 // (auth/sign for cards and Android), one holder key pair per kind reused across media, a CVC authority
 // (8 RSA keys in all, generated in parallel), cached per process.
 
-import { generateKeyPair, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import type { KeyObject } from 'node:crypto';
 import { defaultRootSpecs, SimCa } from '../ca.js';
+import { generateRsaKeyPair } from '../keys.js';
 import { createCvcAuthority, type BasicInfoInput, type CvcAuthority } from './card-info.js';
 import type { TokenMedium, VirtualCardOptions } from './virtual-card.js';
 
@@ -33,7 +33,6 @@ export const TEST_MY_NUMBER = '537686677188';
 
 export const TEST_PINS = { auth: '1234', sign: 'ABC123', cardInfo: '5678' } as const;
 
-const keyPair = promisify(generateKeyPair);
 let cached: Promise<TestCardMaterial> | undefined;
 
 async function build(): Promise<TestCardMaterial> {
@@ -41,8 +40,13 @@ async function build(): Promise<TestCardMaterial> {
   const specs = defaultRootSpecs(now).filter(
     (s) => (s.medium === 'card' && s.generation === 2) || s.medium === 'android',
   );
-  const rsa = () => keyPair('rsa', { modulusLength: 2048, publicExponent: 65537 });
-  const [ca, auth, sign, cvcCa, cvcSigner] = await Promise.all([SimCa.create(specs), rsa(), rsa(), rsa(), rsa()]);
+  const [ca, auth, sign, cvcCa, cvcSigner] = await Promise.all([
+    SimCa.create(specs),
+    generateRsaKeyPair(),
+    generateRsaKeyPair(),
+    generateRsaKeyPair(),
+    generateRsaKeyPair(),
+  ]);
   const cvc = createCvcAuthority({ caKey: cvcCa.privateKey, signerKey: cvcSigner.privateKey, signerDigits: '9132210' });
   const holder = { birthDate: TEST_HOLDER.birthDateIso, municipality: '13221' };
   const basic4 = {

@@ -2,12 +2,13 @@
 // sandbox PINs, their basic 4 info in the 券面事項入力補助AP under the sandbox's own CVC CA, and PIN
 // counters persisted under `<sandbox>/cards/state` (so a PIN blocked through the CLI stays blocked).
 
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Medium } from '@kakunin/jpki/oids';
 import { isSimError } from '../errors.js';
+import { generateRsaKeyPairSync } from '../keys.js';
 import type { Sandbox } from '../sandbox.js';
 import {
   cvcAnchorOf,
@@ -35,7 +36,7 @@ export const cardsDir = (sandbox: Sandbox): string => join(sandbox.dir, 'cards')
 function persistentKey(file: string): KeyObject {
   if (!existsSync(file)) {
     mkdirSync(join(file, '..'), { recursive: true });
-    const pem = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 }).privateKey.export({
+    const pem = generateRsaKeyPairSync().privateKey.export({
       type: 'pkcs8',
       format: 'pem',
     }) as string;

@@ -24,7 +24,8 @@ import {
   readSingle,
   valueOf,
 } from '@kakunin/jpki/der';
-import { generateRsaKeyPair, keyIdentifier } from '../ca.js';
+import { keyIdentifier } from '../ca.js';
+import { generateRsaKeyPair } from '../keys.js';
 import { nameDer } from '../names.js';
 import type { Sandbox } from '../sandbox.js';
 import { writeFileAtomic } from '../state.js';
