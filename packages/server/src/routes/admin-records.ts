@@ -6,12 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, NotFound } from '../errors.js';
 import type { Platform } from '../platform.js';
-import type { RecordRow } from '../records/chain.js';
+import type { RecordOutcome, RecordRow } from '../records/chain.js';
 import { endRelationship, purgeExpired } from '../records/retention.js';
 import { exportRecords } from '../records/export.js';
 import { recordWithLogStatus, searchRecords } from '../records/query.js';
 import { verifyLog } from '../records/verify-log.js';
-import type { RecordOutcome } from '../records/chain.js';
 import { ErrorSchema } from './schemas.js';
 
 const security = [{ adminToken: [] }];
