@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAgent } from '@kakunin/agent';
+import { startSimulatedJlis } from '@kakunin/sim';
 import {
   createRelyingParty,
   findRelyingParty,
@@ -124,7 +125,10 @@ export async function startDemoStack(o: DemoStackOptions): Promise<DemoStack> {
       logLevel: o.logLevel ?? 'warn',
       ...(o.monitorIntervalSeconds !== undefined ? { monitorIntervalSeconds: o.monitorIntervalSeconds } : {}),
     });
-    const platform = await startServer(config, o.onProgress ? { onProgress: o.onProgress } : {});
+    const platform = await startServer(config, {
+      simulatedJlis: startSimulatedJlis,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
     closers.push(() => platform.close());
 
     const agent = await startAgent({

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulatedJlis } from '@kakunin/sim';
 import { ed25519Signer, signCheckpoint, verifierKey } from '@kakunin/tlog';
 import { startServer } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
@@ -703,7 +704,11 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
         { mode: 'sandbox', port: 0, dataDir: work, logLevel: 'silent', masterKey: MASTER_KEY.export() },
         {},
       );
-      const server = await startServer(config, { noJobs: true, simDir: join(work, 'sim') });
+      const server = await startServer(config, {
+        simulatedJlis: startSimulatedJlis,
+        noJobs: true,
+        simDir: join(work, 'sim'),
+      });
       try {
         const ok = await kakunin([
           'records',

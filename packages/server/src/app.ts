@@ -28,7 +28,7 @@ import { holderRoutes } from './routes/holder.js';
 import { opsRoutes } from './routes/ops.js';
 import { assetRoutes } from './routes/assets.js';
 import { httpServerOptions, limitConnectionsPerAddress, secureEveryResponse } from './http-hardening.js';
-import { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
+import { sandboxJlis, type SandboxJlis, type StartSimulatedJlis } from './sandbox-mode.js';
 import { loadAdminToken, pairwiseSubject, platformSecrets } from './secrets.js';
 import { loadMasterKey } from './master-key.js';
 import { AuthThrottle } from './auth-throttle.js';
@@ -64,6 +64,11 @@ export interface StartOptions {
   db?: Database;
   /** Do not start the revocation monitor and webhook workers. */
   noJobs?: boolean;
+  /**
+   * Sandbox mode: starts the simulated J-LIS (@kakunin/sim's startSimulatedJlis). The caller hands
+   * it in so that this package never loads the simulator; sandbox mode refuses to start without it.
+   */
+  simulatedJlis?: StartSimulatedJlis;
   /** Sandbox simulator directory (default DATA_DIR/sim); tests share one across servers. */
   simDir?: string;
   /** The CRL refresher's clock (tests move it forward). */
@@ -90,6 +95,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     // Pinned roots first: a wrong or missing pin refuses start before anything is opened.
     const productionTrust = config.mode === 'production' ? withConfiguredAnchors(config.trustAnchors) : undefined;
+    const startSimulatedJlis = productionTrust ? undefined : options.simulatedJlis;
+    if (!productionTrust && !startSimulatedJlis)
+      throw new ConfigError(
+        'sandbox mode needs the simulated J-LIS (StartOptions.simulatedJlis): run `kakunin serve --sandbox`',
+      );
     mkdirSync(config.dataDir, { recursive: true });
     // Before the database: without the key that seals its secrets the platform cannot start.
     const masterKey = loadMasterKey(config, { create: config.mode === 'sandbox' });
@@ -127,19 +137,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     };
     let sandbox: SandboxJlis | undefined;
     let verifier: JpkiVerifier;
-    if (config.mode === 'sandbox' || !productionTrust) {
-      sandbox = await startSandboxJlis(
-        options.simDir ?? simDir(config),
-        options.onProgress,
-        config.simServicesUrl,
-        config.ocsp,
-        crlChecker,
-        usage,
-      );
-      cleanups.push(() => sandbox!.close());
+    if (startSimulatedJlis) {
+      const jlis = await startSimulatedJlis({
+        dir: options.simDir ?? simDir(config),
+        ...(config.simServicesUrl ? { servicesUrl: config.simServicesUrl } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      cleanups.push(() => jlis.close());
+      sandbox = sandboxJlis(jlis, config.ocsp, crlChecker, usage);
       verifier = sandbox.verifier;
     } else {
-      const trustStore = productionTrust;
+      const trustStore = productionTrust!; // production mode: no simulator, so set (checked above)
       verifier = new JpkiVerifier({
         mode: 'production',
         trustStore,
@@ -213,7 +221,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       usage,
       recordsLog,
       pairwiseSubject: (clientId, subjectId) => pairwiseSubject(secrets.pairwiseSalt, clientId, subjectId),
-      ...(sandbox ? { sandbox: sandbox.sandbox } : {}),
+      ...(sandbox ? { simulator: sandbox } : {}),
       ...(crl ? { crl } : {}),
       ...(crlMonitor ? { crlMonitor } : {}),
     };

@@ -64,7 +64,7 @@ export { createCeremony, getCeremony, submitResponse, identityStatement, type Ho
 export { findCeremony, type Ceremony } from './ceremony-store.js';
 export { holderView } from './ceremony-views.js';
 export { buildVerifiedClaims, filterVerifiedClaims, JPKI_CLAIM, type VerifiedClaims } from './oidc/claims.js';
-export { startSandboxJlis, type SandboxJlis } from './sandbox-mode.js';
+export type { SandboxJlis, StartSimulatedJlis } from './sandbox-mode.js';
 export * from './records/index.js';
 export * from './jobs/index.js';
 export * from './monitor/index.js';

@@ -2,7 +2,7 @@
 // metrics and a logger. Built once per process by `startServer`.
 
 import type { FastifyBaseLogger } from 'fastify';
-import type { Sandbox } from '@kakunin/sim';
+import type { SimulatedJlis } from '@kakunin/sim';
 import type { MonitorMode, ServerConfig } from './config.js';
 import type { CrlMonitor } from './monitor/crl-monitor.js';
 import type { UsageMeter } from './usage.js';
@@ -27,7 +27,7 @@ export interface Platform {
   /** Base URL as seen by holders and RPs (no trailing slash). */
   readonly publicUrl: string;
   /** Sandbox mode only: the simulated J-LIS (people, life events) for the admin console's controls. */
-  readonly sandbox?: Sandbox;
+  readonly simulator?: SimulatedJlis;
   /** The CRL sources and their refresher, when any source is configured (readiness, console). */
   readonly crl?: CrlRefresher;
   /** How watched certificates learn of revocations (config `monitorMode`, resolved). */

@@ -625,7 +625,7 @@ describe('admin console', () => {
   });
 
   it('has no simulator outside sandbox mode', async () => {
-    const { sandbox: _sandbox, ...production } = p.server.platform;
+    const { simulator: _simulator, ...production } = p.server.platform;
     const app = await consoleApp(production as Platform, p.server.adminToken, { listen: false });
     try {
       const login = await app.inject({

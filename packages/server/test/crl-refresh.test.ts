@@ -18,7 +18,7 @@ import {
   parseX509,
   type X509Certificate,
 } from '@kakunin/jpki';
-import { buildCrl, crlIssuerOf, startSimServices, type SimServices } from '@kakunin/sim';
+import { buildCrl, crlIssuerOf, startSimServices, startSimulatedJlis, type SimServices } from '@kakunin/sim';
 import { startServer, type RunningPlatform } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { CrlRefresher, crlSource, type CrlInstalled } from '../src/crl/index.js';
@@ -269,7 +269,14 @@ describe('two platforms on one PostgreSQL database', () => {
         },
         {},
       );
-      platforms.push(await startServer(config, { simDir: sim.dir, noJobs: false, crlClock: clock }));
+      platforms.push(
+        await startServer(config, {
+          simulatedJlis: startSimulatedJlis,
+          simDir: sim.dir,
+          noJobs: false,
+          crlClock: clock,
+        }),
+      );
     }
   }, 120_000);
   afterAll(async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulatedJlis } from '@kakunin/sim';
 import { startServer, type RunningPlatform } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { MasterKey, SealedSecretError, loadMasterKey } from '../src/master-key.js';
@@ -70,7 +71,7 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
     );
   const start = async (env?: NodeJS.ProcessEnv): Promise<TestPlatform> => {
     await server?.close();
-    server = await startServer(config(env), { simDir: sim.dir, noJobs: true });
+    server = await startServer(config(env), { simulatedJlis: startSimulatedJlis, simDir: sim.dir, noJobs: true });
     return { server, sandbox: server.sandbox!.sandbox, dataDir, close: () => server!.close() };
   };
   /** A whole login; the ID token it returns. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OcspClient, TrustStore, httpOcspFetcher, ocspCertId, parseCertificate } from '@kakunin/jpki';
-import { certificateStatus, startSimServices } from '@kakunin/sim';
+import { certificateStatus, startSimServices, startSimulatedJlis } from '@kakunin/sim';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { ocspAnswers } from '../src/ocsp-answers.js';
 import { findJobByDedupeKey, getJob, listJobs } from '../src/jobs/index.js';
@@ -26,7 +26,7 @@ import {
 } from '../src/monitor/index.js';
 import { MasterKey } from '../src/master-key.js';
 import { createRelyingParty, type RelyingParty } from '../src/relying-parties.js';
-import { startSandboxJlis, type SandboxJlis } from '../src/sandbox-mode.js';
+import { sandboxJlis, type SandboxJlis } from '../src/sandbox-mode.js';
 import { JpkiVerifier } from '../src/verifier.js';
 import { WEBHOOK_QUEUE } from '../src/webhooks/index.js';
 import { ENGINES, openTestDatabase, type TestDatabase } from './support/databases.js';
@@ -38,7 +38,7 @@ let people: string[];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kakunin-monitor-'));
-  jlis = await startSandboxJlis(join(work, 'sim'));
+  jlis = sandboxJlis(await startSimulatedJlis({ dir: join(work, 'sim') }));
   const sb = jlis.sandbox;
   people = sb
     .people()

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { initSandbox, type Sandbox } from '@kakunin/sim';
+import { initSandbox, startSimulatedJlis, type Sandbox } from '@kakunin/sim';
 import { startServer } from '../../../packages/server/src/app.js';
 import { createCeremony, submitResponse } from '../../../packages/server/src/ceremonies.js';
 import type { Ceremony } from '../../../packages/server/src/ceremony-store.js';
@@ -91,7 +91,11 @@ async function template(): Promise<string> {
       for (const d of ['sim', 'data']) rmSync(join(root, d), { recursive: true, force: true });
       await initSandbox({ dir: join(root, 'sim'), seed: 'adversarial-catalogue' });
       // One start persists the OCSP responder keys, the migrations and the platform secrets.
-      const server = await startServer(configFor(join(root, 'data')), { simDir: join(root, 'sim'), noJobs: true });
+      const server = await startServer(configFor(join(root, 'data')), {
+        simulatedJlis: startSimulatedJlis,
+        simDir: join(root, 'sim'),
+        noJobs: true,
+      });
       await server.close();
       writeFileSync(ready, new Date().toISOString());
       return root;
@@ -155,6 +159,7 @@ export async function startHarness(
   try {
     for (const d of ['sim', 'data']) cpSync(join(root, d), join(work, d), { recursive: true });
     const server = await startServer(configFor(join(work, 'data'), o.ceremonyTtlSeconds, o.config), {
+      simulatedJlis: startSimulatedJlis,
       simDir: join(work, 'sim'),
       noJobs: true,
     });

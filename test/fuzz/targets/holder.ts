@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { isJpkiError } from '@kakunin/jpki';
+import { startSimulatedJlis } from '@kakunin/sim';
 import { startServer, type RunningPlatform } from '../../../packages/server/src/app.js';
 import { createCeremony, submitResponse } from '../../../packages/server/src/ceremonies.js';
 import type { Ceremony } from '../../../packages/server/src/ceremony-store.js';
@@ -59,7 +60,12 @@ async function startPlatform(): Promise<{ platform: HolderPlatform; close: () =>
   // An in-memory PGlite: the platform's queries as written, without a file system under every write
   // (about 2.5 times as many inputs per second as an on-disk data directory).
   const db = await openDatabase({ dataDir: 'memory://' });
-  const server = await startServer(config, { simDir: sandbox.dir, noJobs: true, db });
+  const server = await startServer(config, {
+    simulatedJlis: startSimulatedJlis,
+    simDir: sandbox.dir,
+    noJobs: true,
+    db,
+  });
   const rp = await createRelyingParty(server.platform, {
     name: 'Kakunin fuzz RP',
     redirectUris: ['http://127.0.0.1:9/callback'],

@@ -45,7 +45,11 @@ export function registerServeCommand(program: Command): void {
       const progress = (line: string): void => void process.stderr.write(`kakunin: ${line}\n`);
       let server;
       try {
-        server = await startServer(config, { onProgress: progress });
+        server = await startServer(config, {
+          onProgress: progress,
+          // The simulated J-LIS is the CLI's to hand in (the server never loads it); only sandbox mode loads it.
+          ...(config.mode === 'sandbox' ? { simulatedJlis: (await import('@kakunin/sim')).startSimulatedJlis } : {}),
+        });
       } catch (e) {
         // e.g. a configured trust anchor whose pin does not match: the server refused to start.
         if (e instanceof ConfigError) throw new CliError(e.message, EXIT.usage);

@@ -11,7 +11,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { certificateStatus, isSimError, type LifeEventType, type SimEvent } from '@kakunin/sim';
+import type { LifeEventType, SimEvent } from '@kakunin/sim';
 import * as pages from '@kakunin/web';
 import {
   langFrom,
@@ -197,7 +197,7 @@ export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConso
     return {
       lang: langOf(req),
       csrf: s ? csrfOf(key, s) : '',
-      sandbox: platform.sandbox !== undefined,
+      sandbox: platform.simulator !== undefined,
       path: switchPath ?? req.url.split('?')[0]!,
       query: switchPath ? {} : queryOf(req),
     };
@@ -647,11 +647,12 @@ export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConso
   // ---- simulator (sandbox mode only) ----
   const SIM_TYPES: readonly LifeEventType[] = ['move', 'renew', 'lose'];
   const simulatorPage = (req: FastifyRequest, reply: FastifyReply, status: number, error?: string): FastifyReply => {
-    const sandbox = platform.sandbox!;
+    const simulator = platform.simulator!;
+    const sandbox = simulator.sandbox;
     sandbox.reload(); // another process (kakunin sim …) may have changed it
     const people = sandbox.people().map((p) => {
       const sign = sandbox.certificates({ personId: p.id, kind: 'sign', medium: 'card' }).at(-1);
-      const signCertificate: SignCertificateState = sign ? certificateStatus(sign) : 'none';
+      const signCertificate: SignCertificateState = sign ? simulator.certificateStatus(sign) : 'none';
       return {
         id: p.id,
         name: p.trueName,
@@ -673,12 +674,12 @@ export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConso
   };
 
   app.get('/simulator', async (req, reply) =>
-    platform.sandbox ? simulatorPage(req, reply, 200) : notFound(req, reply),
+    platform.simulator ? simulatorPage(req, reply, 200) : notFound(req, reply),
   );
 
   app.post('/simulator/people/:id/events', { schema: IdParams }, async (req, reply) => {
-    const sandbox = platform.sandbox;
-    if (!sandbox) return notFound(req, reply);
+    const simulator = platform.simulator;
+    if (!simulator) return notFound(req, reply);
     const { id } = req.params;
     const type = formOf(req).get('type') as LifeEventType;
     if (!SIM_TYPES.includes(type))
@@ -686,9 +687,9 @@ export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConso
     let event: SimEvent;
     try {
       // In process on purpose: the sandbox OCSP responder shares this object and sees the change.
-      event = await sandbox.applyEvent(id, type);
+      event = await simulator.sandbox.applyEvent(id, type);
     } catch (e) {
-      if (isSimError(e)) return simulatorPage(req, reply, 400, e.message);
+      if (simulator.isSimError(e)) return simulatorPage(req, reply, 400, e.message);
       throw e;
     }
     req.log.info(
@@ -699,7 +700,7 @@ export async function adminConsoleRoutes(fastify: FastifyInstance, o: AdminConso
   });
 
   app.get('/simulator/events/:id', { schema: IdParams }, async (req, reply) => {
-    const sandbox = platform.sandbox;
+    const sandbox = platform.simulator?.sandbox;
     if (!sandbox) return notFound(req, reply);
     sandbox.reload();
     const { id } = req.params;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessTransport, MyNumberCard, type CvcAnchor } from '@kakunin/card';
 import { sha256DigestInfo } from '@kakunin/jpki';
-import { initSandbox, type Sandbox } from '@kakunin/sim';
+import { initSandbox, startSimulatedJlis, type Sandbox } from '@kakunin/sim';
 import { cardForPerson, sandboxCvcAnchor } from '@kakunin/sim/card';
 import { startServer, type RunningPlatform } from '../../src/app.js';
 import { loadConfig, type ServerConfig } from '../../src/config.js';
@@ -42,7 +42,9 @@ export async function startTestPlatform(
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${engine}-`));
-  const pgdb = engine === 'postgres' && !o.databaseUrl ? await createPostgresDatabase() : undefined;
+  const pgdb = engine === 'postgres' && !o.databaseUrl
+      ? await createPostgresDatabase('kakunin_test', { migrated: true })
+      : undefined;
   const databaseUrl = o.databaseUrl ?? pgdb?.url;
   const config = loadConfig(
     {
@@ -57,7 +59,7 @@ export async function startTestPlatform(
     },
     {},
   );
-  const server = await startServer(config, { simDir, noJobs: o.noJobs ?? true });
+  const server = await startServer(config, { simulatedJlis: startSimulatedJlis, simDir, noJobs: o.noJobs ?? true });
   return {
     server,
     sandbox: server.sandbox!.sandbox,
