@@ -4,7 +4,8 @@
 // until the sequencer integrates the leaf, records.integrated_at is when that checkpoint committed.
 // A database whose records lack those columns (a platform from before the log) gets "not available".
 
-import { storedLogVerifierKey, verifyLog, type Database, type MasterKey } from '@kakunin/server';
+import type { Database, MasterKey } from '@kakunin/server';
+import { storedLogVerifierKey, verifyLog } from '@kakunin/server/records';
 import { percentile } from './load-holders.js';
 
 /** What is checked: the whole log (leaves, tree, signed checkpoints) against the platform's verifier key. */

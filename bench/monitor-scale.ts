@@ -22,20 +22,15 @@ import { join } from 'node:path';
 import { OcspClient, TrustStore, httpOcspFetcher, ocspCertId } from '@kakunin/jpki';
 import { httpCrlFetcher } from '@kakunin/jpki/http';
 import { buildSyntheticCrl, crlIssuerOf, initSandbox, startSimServices, syntheticSerial } from '@kakunin/sim';
+import { CrlRefresher, JpkiVerifier, UsageMeter, crlSource, openDatabase, type Database } from '@kakunin/server';
 import {
   CRL_MONITOR_QUEUE,
   CrlMonitor,
-  CrlRefresher,
-  JpkiVerifier,
-  UsageMeter,
   WEBHOOK_QUEUE,
   Worker,
-  crlSource,
-  openDatabase,
+  createPostgresDatabase,
   runRevocationMonitor,
-  type Database,
-} from '@kakunin/server';
-import { createPostgresDatabase } from '../packages/server/test/support/databases.js';
+} from '@kakunin/server/testing';
 import { printTable } from './table.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);

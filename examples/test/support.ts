@@ -8,14 +8,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '@kakunin/server';
 import {
   createTestSandbox,
   holderLinkOf,
   holderRespond,
   startTestPlatform,
   type TestPlatform,
-} from '../../packages/server/test/support/platform.js';
+} from '@kakunin/server/testing';
 import type { DemoOptions, DemoRegistration, RunningDemo } from '../shared/index.js';
 
 export interface Harness {

@@ -17,7 +17,7 @@ import {
   type Harness,
   type HolderView,
 } from './support/platform.js';
-import { authorizationRequest } from '../../packages/server/test/support/platform.js';
+import { authorizationRequest } from '@kakunin/server/testing';
 
 let h: Harness;
 beforeAll(async () => {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { myNumberCheckDigit } from '@kakunin/card';
 import { parseCertificate } from '@kakunin/jpki';
-import { maskMyNumbers, verifyLog } from '../../packages/server/src/records/index.js';
-import type { RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
+import { maskMyNumbers, verifyLog } from '@kakunin/server/records';
+import type { RegisteredRelyingParty } from '@kakunin/server';
 import { title } from './catalogue.js';
 import {
   Browser,

@@ -16,8 +16,9 @@ import {
   type Flow,
   type Harness,
 } from './support/platform.js';
-import { normaliseRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
-import { redirectUriLabel } from '../../packages/web/src/admin/relying-parties.js';
+import { normaliseRelyingParty } from '@kakunin/server/testing';
+import type { RegisteredRelyingParty } from '@kakunin/server';
+import { redirectUriLabel } from '@kakunin/web';
 
 let h: Harness;
 let meta: { authorization_endpoint: string; token_endpoint: string; userinfo_endpoint: string };

@@ -9,13 +9,8 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MasterKey, SealedSecretError } from '../../packages/server/src/master-key.js';
-import {
-  findRelyingParty,
-  sealRelyingPartySecrets,
-  webhookSecretOf,
-} from '../../packages/server/src/relying-parties.js';
-import { loadAdminToken, platformSecrets } from '../../packages/server/src/secrets.js';
+import { MasterKey, SealedSecretError, findRelyingParty, webhookSecretOf } from '@kakunin/server';
+import { sealRelyingPartySecrets, loadAdminToken, platformSecrets } from '@kakunin/server/testing';
 import { title } from './catalogue.js';
 import {
   REDIRECT,

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { verifyKakuninSignature } from '../../examples/shared/webhooks.js';
-import { checkWebhookSignature, signWebhook } from '../../packages/server/src/webhooks/signature.js';
+import { checkWebhookSignature, signWebhook } from '@kakunin/server/testing';
 import { title } from './catalogue.js';
 
 const SECRET = 'whsec_adversarial_rp_secret';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Person } from '@kakunin/sim';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jwtPayload, receivedNames, statementNames } from '../../packages/server/test/support/shared-claims.js';
+import { jwtPayload, receivedNames, statementNames } from '@kakunin/server/testing';
 import { startDemoStack, type DemoStack } from '../../scripts/demo-stack.js';
 import { launchChromium, stepShooter } from '../support/browser.js';
 

@@ -6,14 +6,14 @@
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty, type RegisteredRelyingParty } from '../../packages/server/src/relying-parties.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '@kakunin/server';
 import {
   authorizationRequest,
   createTestSandbox,
   holderRespond,
   startTestPlatform,
   type TestPlatform,
-} from '../../packages/server/test/support/platform.js';
+} from '@kakunin/server/testing';
 import { launchChromium, startRpCallback, stepShooter } from '../support/browser.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;

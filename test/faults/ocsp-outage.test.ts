@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimServices, type SimServices } from '@kakunin/sim';
-import { createRelyingParty, getCeremony, verifyLog } from '@kakunin/server';
+import { createRelyingParty, getCeremony } from '@kakunin/server';
+import { verifyLog } from '@kakunin/server/records';
 import {
   REDIRECT,
   finishFlow,
@@ -24,7 +25,7 @@ import {
   startTestPlatform,
   type Flow,
   type TestPlatform,
-} from '../../packages/server/test/support/platform.js';
+} from '@kakunin/server/testing';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 
 let work: string;

@@ -25,17 +25,11 @@ import {
   loadConfig,
   loadMasterKey,
   openDatabase,
-  storedLogVerifierKey,
-  verifyLog,
   type Database,
 } from '@kakunin/server';
-import { serve, type ServeProcess } from '../../packages/cli/test/support/servers.js';
-import {
-  authorizationRequest,
-  Browser,
-  holderLinkOf,
-  signAsHolder,
-} from '../../packages/server/test/support/platform.js';
+import { storedLogVerifierKey, verifyLog } from '@kakunin/server/records';
+import { serve, type ServeProcess } from '@kakunin/cli/testing';
+import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '@kakunin/server/testing';
 import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 import { copySharedSandbox } from './support/shared-sandbox.js';
 

@@ -1,11 +1,7 @@
 // The security probe (issue 15) against a fresh sandbox platform, as an operator would run it
 // against theirs: every check passes. Short timeouts and a small connection cap keep it quick.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createTestSandbox,
-  startTestPlatform,
-  type TestPlatform,
-} from '../../packages/server/test/support/platform.js';
+import { createTestSandbox, startTestPlatform, type TestPlatform } from '@kakunin/server/testing';
 import { runProbe } from './security-probe.js';
 
 let sim: Awaited<ReturnType<typeof createTestSandbox>>;

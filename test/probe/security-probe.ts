@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as oidc from 'openid-client';
 import { JLIS_ROOTS, parseCertificate } from '@kakunin/jpki';
 import { openSandbox } from '@kakunin/sim';
-import { Browser, holderLinkOf, holderRespond } from '../../packages/server/test/support/platform.js';
+import { Browser, holderLinkOf, holderRespond } from '@kakunin/server/testing';
 
 export interface ProbeOptions {
   url: string;

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty } from '../../server/src/relying-parties.js';
+import { createRelyingParty } from '@kakunin/server';
 import {
   REDIRECT,
   createTestSandbox,
@@ -16,7 +16,7 @@ import {
   startFlow,
   startTestPlatform,
   type TestPlatform,
-} from '../../server/test/support/platform.js';
+} from '@kakunin/server/testing';
 import { AgentConfigError, startAgent, type RunningAgent } from '../src/index.js';
 import type { PinQuestion } from '../src/prompt.js';
 import { ceremonyStatus, formKeyOf, openConfirmation, submit } from './support/agent-client.js';

@@ -7,13 +7,8 @@
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRelyingParty, type RegisteredRelyingParty } from '../../server/src/relying-parties.js';
-import {
-  authorizationRequest,
-  createTestSandbox,
-  startTestPlatform,
-  type TestPlatform,
-} from '../../server/test/support/platform.js';
+import { createRelyingParty, type RegisteredRelyingParty } from '@kakunin/server';
+import { authorizationRequest, createTestSandbox, startTestPlatform, type TestPlatform } from '@kakunin/server/testing';
 import { launchChromium, startRpCallback, stepShooter } from '../../../test/support/browser.js';
 import { startAgent, type RunningAgent } from '../src/index.js';
 

@@ -16,7 +16,7 @@ import {
   type CardProcess,
   type PcscdInstance,
 } from '@kakunin/sim/card';
-import { createRelyingParty } from '../../server/src/relying-parties.js';
+import { createRelyingParty } from '@kakunin/server';
 import {
   REDIRECT,
   createTestSandbox,
@@ -24,7 +24,7 @@ import {
   startFlow,
   startTestPlatform,
   type TestPlatform,
-} from '../../server/test/support/platform.js';
+} from '@kakunin/server/testing';
 import { startAgent, type RunningAgent } from '../src/index.js';
 import { ceremonyStatus, formKeyOf, openConfirmation, submit } from './support/agent-client.js';
 

@@ -13,10 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimServices } from '@kakunin/sim';
-import { createRelyingParty, type RegisteredRelyingParty } from '../../server/src/relying-parties.js';
-import type { UsageReport } from '../../server/src/usage.js';
-import { createPostgresDatabase } from '../../server/test/support/databases.js';
+import { createRelyingParty, type RegisteredRelyingParty, type UsageReport } from '@kakunin/server';
 import {
+  createPostgresDatabase,
   createTestSandbox,
   finishFlow,
   holderLinkOf,
@@ -24,7 +23,7 @@ import {
   startFlow,
   startTestPlatform,
   type TestPlatform,
-} from '../../server/test/support/platform.js';
+} from '@kakunin/server/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
 

@@ -11,11 +11,15 @@ import * as oidc from 'openid-client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSandbox, type Sandbox } from '@kakunin/sim';
-import { openDatabase } from '../../server/src/db/database.js';
-import { loadMasterKey } from '../../server/src/master-key.js';
-import { storedLogVerifierKey, verifyLog } from '../../server/src/records/index.js';
-import { createPostgresDatabase } from '../../server/test/support/databases.js';
-import { authorizationRequest, Browser, holderLinkOf, signAsHolder } from '../../server/test/support/platform.js';
+import { openDatabase, loadMasterKey } from '@kakunin/server';
+import { storedLogVerifierKey, verifyLog } from '@kakunin/server/records';
+import {
+  createPostgresDatabase,
+  authorizationRequest,
+  Browser,
+  holderLinkOf,
+  signAsHolder,
+} from '@kakunin/server/testing';
 import { kakunin } from './run.js';
 import { serve, type ServeProcess } from './support/servers.js';
 

@@ -12,10 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedJlis } from '@kakunin/sim';
 import { ed25519Signer, signCheckpoint, verifierKey } from '@kakunin/tlog';
-import { startServer } from '../../server/src/app.js';
-import { loadConfig } from '../../server/src/config.js';
-import { openDatabase, type Database } from '../../server/src/db/database.js';
-import { MasterKey } from '../../server/src/master-key.js';
+import { startServer, loadConfig, openDatabase, type Database, MasterKey } from '@kakunin/server';
 import {
   appendRecord,
   checkpointAt,
@@ -24,8 +21,8 @@ import {
   integrate,
   logIdentity,
   type LogIdentity,
-} from '../../server/src/records/index.js';
-import { createPostgresDatabase, ENGINES } from '../../server/test/support/databases.js';
+} from '@kakunin/server/records';
+import { createPostgresDatabase, ENGINES } from '@kakunin/server/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
 const COMMANDS = new URL('../src/commands/records.ts', import.meta.url).href;

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorizationRequest, Browser, holderLinkOf } from '../../server/test/support/platform.js';
+import { authorizationRequest, Browser, holderLinkOf } from '@kakunin/server/testing';
 import { kakunin } from './run.js';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import type { CeremonyKind } from './ceremony-domain.js';
+import { CEREMONY_KINDS, type CeremonyKind } from './ceremony-domain.js';
 
 /** One configured root: `{ "file": "/etc/kakunin/authca04.pem", "sha256": "AB:CD:…", "label"?: "authca04" }`. */
 export interface TrustAnchorConfig {
@@ -591,7 +591,7 @@ const reuseEnv = (env: NodeJS.ProcessEnv): Record<CeremonyKind, string | undefin
 });
 
 function reuseConfig(layers: readonly unknown[]): Record<CeremonyKind, number> {
-  const o = section('ocspReuseSeconds', ['login', 'identity'], layers);
+  const o = section('ocspReuseSeconds', CEREMONY_KINDS, layers);
   return {
     login: wholeNumber('ocspReuseSeconds.login', o.login, 0, MAX_OCSP_REUSE_SECONDS),
     identity: wholeNumber('ocspReuseSeconds.identity', o.identity, 0, MAX_OCSP_REUSE_SECONDS),

@@ -1,4 +1,6 @@
-// @kakunin/server — the Kakunin platform.
+// @kakunin/server — the Kakunin platform: start it, configure it, manage its relying parties and
+// keys. The verification records log is `@kakunin/server/records`; test and benchmark support
+// (with the internals they drive) is `@kakunin/server/testing`.
 export { openDatabase, type Database, type Queryable, type SqlValue, type OpenDatabaseOptions } from './db/database.js';
 export {
   openPlatformDatabase,
@@ -21,7 +23,27 @@ export {
   type TrustAnchorConfig,
 } from './config.js';
 export { withConfiguredAnchors } from './trust-anchors.js';
-export * from './errors.js';
+export {
+  ServerError,
+  isServerError,
+  InvalidRequest,
+  NotFound,
+  Unauthorized,
+  TooManyAttempts,
+  CeremonyNotFound,
+  CeremonyExpired,
+  CeremonyFinished,
+  CeremonyNotAllowed,
+  NonceUnknown,
+  NonceReplayed,
+  NonceExpired,
+  NonceCeremonyMismatch,
+  NonceAudienceMismatch,
+  MalformedSubmission,
+  RecordNotIntegrated,
+  NoSuchCheckpoint,
+  type ErrorBody,
+} from './errors.js';
 export {
   createRelyingParty,
   findRelyingParty,
@@ -53,6 +75,7 @@ export {
 export {
   JpkiVerifier,
   productionRevocation,
+  type VerifierOptions,
   type Verification,
   type VerificationInput,
   type CertificateKind,
@@ -65,10 +88,13 @@ export { findCeremony, type Ceremony } from './ceremony-store.js';
 export { holderView } from './ceremony-views.js';
 export { buildVerifiedClaims, filterVerifiedClaims, JPKI_CLAIM, type VerifiedClaims } from './oidc/claims.js';
 export type { SandboxJlis, StartSimulatedJlis } from './sandbox-mode.js';
-export * from './records/index.js';
-export * from './jobs/index.js';
-export * from './monitor/index.js';
-export * from './webhooks/index.js';
+export {
+  verifyWebhookSignature,
+  SIGNATURE_HEADER,
+  EVENT_ID_HEADER,
+  type SignatureCheck,
+  type VerifyOptions,
+} from './webhooks/index.js';
 export {
   UsageMeter,
   withUsage,

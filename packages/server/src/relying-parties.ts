@@ -129,7 +129,7 @@ export function normaliseRelyingParty(
   // Pairwise subjects are computed per RP; OIDC asks all redirect URIs of a pairwise client to share a host.
   if (new Set(redirectUris.map((u) => new URL(u).host)).size > 1)
     throw new InvalidRequest('all redirect URIs of one relying party must share one host (register one RP per host)');
-  const ceremonies = input.ceremonies?.length ? [...new Set(input.ceremonies)] : ['login', 'identity' as const];
+  const ceremonies = input.ceremonies?.length ? [...new Set(input.ceremonies)] : [...CEREMONY_KINDS];
   for (const c of ceremonies)
     if (!CEREMONY_KINDS.includes(c as CeremonyKind))
       throw new InvalidRequest(`unknown ceremony "${c}" (login or identity)`);

@@ -14,19 +14,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { initSandbox, startSimulatedJlis, type Sandbox } from '@kakunin/sim';
-import { startServer } from '../../../packages/server/src/app.js';
-import { createCeremony, submitResponse } from '../../../packages/server/src/ceremonies.js';
-import type { Ceremony } from '../../../packages/server/src/ceremony-store.js';
-import type { Platform } from '../../../packages/server/src/platform.js';
-import { JpkiVerifier, type VerifierOptions } from '../../../packages/server/src/verifier.js';
 import {
+  startServer,
+  createCeremony,
+  submitResponse,
+  type Ceremony,
+  type Platform,
+  JpkiVerifier,
+  type VerifierOptions,
   createRelyingParty,
   type NewRelyingParty,
   type RegisteredRelyingParty,
   type RelyingParty,
-} from '../../../packages/server/src/relying-parties.js';
-import { loadConfig, type ServerConfig } from '../../../packages/server/src/config.js';
-import { REDIRECT, type TestPlatform } from '../../../packages/server/test/support/platform.js';
+  loadConfig,
+  type ServerConfig,
+} from '@kakunin/server';
+import { REDIRECT, type TestPlatform } from '@kakunin/server/testing';
 
 export {
   Browser,
@@ -38,7 +41,7 @@ export {
   startFlow,
   type Flow,
   type TestPlatform,
-} from '../../../packages/server/test/support/platform.js';
+} from '@kakunin/server/testing';
 
 const TEMPLATE_MAX_AGE_MS = 2 * 3600_000;
 

@@ -15,13 +15,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { isJpkiError } from '@kakunin/jpki';
 import { startSimulatedJlis } from '@kakunin/sim';
-import { startServer, type RunningPlatform } from '../../../packages/server/src/app.js';
-import { createCeremony, submitResponse } from '../../../packages/server/src/ceremonies.js';
-import type { Ceremony } from '../../../packages/server/src/ceremony-store.js';
-import { loadConfig } from '../../../packages/server/src/config.js';
-import { isServerError } from '../../../packages/server/src/errors.js';
-import { openDatabase } from '../../../packages/server/src/db/database.js';
-import { createRelyingParty, type RelyingParty } from '../../../packages/server/src/relying-parties.js';
+import {
+  startServer,
+  type RunningPlatform,
+  createCeremony,
+  submitResponse,
+  type Ceremony,
+  loadConfig,
+  isServerError,
+  openDatabase,
+  createRelyingParty,
+  type RelyingParty,
+} from '@kakunin/server';
 import { cardSeeds } from '../seeds.js';
 import { applyPlan, defineTarget, hex, mutationPlan, type MutationOp, type Target } from '../support.js';
 

@@ -1,7 +1,4 @@
-// `kakunin agent` as main.ts will register it (run with `node --import tsx`): the command on its own.
-import { Command } from 'commander';
-import { registerAgentCommand } from '../../../cli/src/commands/agent.js';
+// The `kakunin` command in a child process (run with `node --import tsx`), for `kakunin agent`.
+import { buildProgram } from '@kakunin/cli';
 
-const program = new Command('kakunin').exitOverride();
-registerAgentCommand(program);
-await program.parseAsync(process.argv);
+await buildProgram().parseAsync(process.argv);

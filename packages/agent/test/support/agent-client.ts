@@ -2,7 +2,7 @@
 // POST /v1/ceremonies (from the platform's origin), then the agent's confirmation page and its form.
 
 import { expect } from 'vitest';
-import { holderLinkOf, type Flow } from '../../../server/test/support/platform.js';
+import { holderLinkOf, type Flow } from '@kakunin/server/testing';
 
 export interface Confirmation {
   confirmUrl: string;

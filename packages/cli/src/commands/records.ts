@@ -14,10 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pgliteDir } from '../../../server/src/config.js';
-import type { Database } from '../../../server/src/db/database.js';
-import type { RunningServer } from '../../../server/src/db/open.js';
-import { checkConsistency, checkInclusionBundle, openCheckpoint, parseVerifierKey } from '@kakunin/tlog';
+import { pgliteDir, type Database, type RunningServer } from '@kakunin/server';
 import {
   endRelationship,
   exportRecords,
@@ -29,7 +26,8 @@ import {
   type PurgeResult,
   type RecordOutcome,
   type RelationshipEnd,
-} from '../../../server/src/records/index.js';
+} from '@kakunin/server/records';
+import { checkConsistency, checkInclusionBundle, openCheckpoint, parseVerifierKey } from '@kakunin/tlog';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
 import {
   DATABASE_URL_OPTION,

@@ -15,6 +15,7 @@ export { loginPage, type LoginPageInput } from './login.js';
 export {
   rpListPage,
   rpCreatedPage,
+  redirectUriLabel,
   FRAMEWORKS,
   type AdminRp,
   type RpFormValues,
