@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrate } from './migrations.js';
+import { pgliteImageFor } from './pglite-image.js';
 import type { Database, NotificationListener, Queryable, SqlValue } from './sql.js';
 
 export type { Database, NotificationListener, Queryable, SqlValue } from './sql.js';
@@ -244,8 +245,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     db = new PostgresDatabase(pool, options.databaseUrl);
   } else {
     const dir = options.dataDir ?? 'memory://';
+    // The test suite's image is a migrated database: never for one that must stay unmigrated.
+    const image = options.migrate === false ? undefined : pgliteImageFor(dir);
     if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-    db = new PgliteDatabase(await PGlite.create(dir, { parsers: { 20: (v: string) => v } }));
+    db = new PgliteDatabase(
+      await PGlite.create(dir, { parsers: { 20: (v: string) => v }, ...(image ? { loadDataDir: image } : {}) }),
+    );
   }
   if (options.migrate !== false) {
     try {

@@ -2,23 +2,39 @@
 // 127.0.0.1:5432 (dropped afterwards). Every storage test runs on both.
 
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/database.js';
+import { PGLITE_IMAGE_ENV } from '../../src/db/pglite-image.js';
 
 export const POSTGRES_ADMIN_URL = process.env.KAKUNIN_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export const ENGINES = ['pglite', 'postgres'] as const;
 export type Engine = (typeof ENGINES)[number];
 
-/** Creates an empty PostgreSQL database and returns its URL and a drop function. */
+/**
+ * The test run's migrated PostgreSQL database (made by test/setup/global.ts), copied by `CREATE
+ * DATABASE … TEMPLATE` when a test asks for a migrated database: a copy costs less than migrating.
+ */
+export const POSTGRES_TEMPLATE_ENV = 'KAKUNIN_TEST_POSTGRES_TEMPLATE';
+
+/**
+ * Creates a PostgreSQL database and returns its URL and a drop function: empty, or with `migrated`
+ * a copy of the run's migrated template when there is one (else empty, for the caller to migrate).
+ */
 export async function createPostgresDatabase(
   prefix = 'kakunin_test',
+  o: { migrated?: boolean } = {},
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const template = o.migrated ? process.env[POSTGRES_TEMPLATE_ENV] : undefined;
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   } finally {
     await admin.end();
   }
@@ -51,7 +67,7 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
     const db = await openDatabase({ dataDir: 'memory://' });
     return { db, close: () => db.close() };
   }
-  const created = await createPostgresDatabase();
+  const created = await createPostgresDatabase('kakunin_test', { migrated: true });
   const db = await openDatabase({ databaseUrl: created.url });
   return {
     db,
@@ -61,4 +77,29 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
       await created.drop();
     },
   };
+}
+
+/**
+ * Makes the test run's database templates: a migrated PGlite image written to `imageFile` and a
+ * migrated PostgreSQL database. Returns the environment that makes new test databases start from
+ * them, and a function that drops the PostgreSQL template.
+ */
+export async function prepareDatabaseTemplates(
+  imageFile: string,
+): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kakunin-image-'));
+  try {
+    await (await openDatabase({ dataDir: join(dir, 'db') })).close();
+    const pglite = await PGlite.create(join(dir, 'db'));
+    const image = await pglite.dumpDataDir('gzip');
+    await pglite.close();
+    writeFileSync(`${imageFile}.tmp`, Buffer.from(await image.arrayBuffer()));
+    renameSync(`${imageFile}.tmp`, imageFile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const template = await createPostgresDatabase('kakunin_template');
+  await (await openDatabase({ databaseUrl: template.url })).close();
+  const name = new URL(template.url).pathname.slice(1);
+  return { env: { [PGLITE_IMAGE_ENV]: imageFile, [POSTGRES_TEMPLATE_ENV]: name }, drop: template.drop };
 }
