@@ -1,7 +1,8 @@
 // Vitest reporter that ends the run with the plain line CI reads: "tests: N passed, N failed".
 // With KAKUNIN_TEST_RESULT_FILE set it also writes the counts and the files a dead worker left
-// unfinished, for scripts/test-unit.mjs.
+// unfinished and each file's duration, for scripts/test-unit.mjs and scripts/test-times.mjs.
 import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 
 export interface RunResult {
@@ -12,6 +13,8 @@ export interface RunResult {
   unfinished: string[];
   /** Errors outside any test (e.g. "Worker exited unexpectedly"). */
   errors: string[];
+  /** Each file's duration in milliseconds (set-up, import and tests), by path from the repository root. */
+  durations: Record<string, number>;
 }
 
 export default class SummaryReporter implements Reporter {
@@ -22,10 +25,17 @@ export default class SummaryReporter implements Reporter {
       skipped: 0,
       unfinished: [],
       errors: unhandledErrors.map((e) => (e as Error)?.message ?? String(e)),
+      durations: {},
     };
     for (const mod of testModules) {
       const unfinished = mod.state() === 'pending' || mod.state() === 'queued';
       if (unfinished) result.unfinished.push(mod.moduleId);
+      else {
+        const d = mod.diagnostic();
+        result.durations[relative(process.cwd(), mod.moduleId)] = Math.round(
+          d.prepareDuration + d.setupDuration + d.collectDuration + d.duration,
+        );
+      }
       for (const test of mod.children.allTests()) {
         if (unfinished) {
           result.skipped++; // counted when the file is run to its end
