@@ -124,8 +124,10 @@ ${Object.keys(PURPOSES)
     );
   });
 
-  const accountOf = (req: FastifyRequest): Account | undefined => {
-    const a = store.data.accounts[(req.params as { no: string }).no];
+  // The routes of one account: /accounts/:no…
+  type OfAccount = { Params: { no: string } };
+  const accountOf = (req: FastifyRequest<OfAccount>): Account | undefined => {
+    const a = store.data.accounts[req.params.no];
     return a && a.sub === demo.session(req).sub ? a : undefined;
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
@@ -154,7 +156,7 @@ ${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, BANK_PHRASES.en(ja));
   const note = (lang: Lang, n: RecordNote): string => recordNoteHtml(lang, n, BANK_PHRASES);
 
-  app.get('/accounts/:no', async (req, reply) => {
+  app.get<OfAccount>('/accounts/:no', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
     const x = tx(req);
@@ -205,7 +207,7 @@ ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record
   // Closing: a confirmation page first (no script: the pages run under a CSP without inline script),
   // then the close. When it is the customer's last open account, the bank tells the platform the
   // relationship ended (its client credentials): monitoring stops and the platform's retention starts.
-  app.get('/accounts/:no/close', async (req, reply) => {
+  app.get<OfAccount>('/accounts/:no/close', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
     if (a.closedAt) return reply.redirect(`/accounts/${a.accountNo}`);
@@ -236,7 +238,7 @@ ${row(x('口座番号', 'Account number'), a.accountNo, 'confirm-account-number'
 <a class="button secondary" href="/accounts/${a.accountNo}" data-testid="close-account-cancel">${x('やめる', 'Cancel')}</a></div></form></section>`,
     );
   });
-  app.post('/accounts/:no/close', async (req, reply) => {
+  app.post<OfAccount>('/accounts/:no/close', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
     if (demo.form(req).get('confirm') !== 'yes') return reply.redirect(`/accounts/${a.accountNo}/close`);
@@ -274,7 +276,7 @@ ${row(x('口座番号', 'Account number'), a.accountNo, 'confirm-account-number'
     );
     return reply.redirect(`/accounts/${a.accountNo}`);
   });
-  app.post('/accounts/:no/recheck', async (req, reply) => {
+  app.post<OfAccount>('/accounts/:no/recheck', async (req, reply) => {
     const a = accountOf(req);
     if (!a) return notFound(req, reply);
     return demo.signIn(req, reply, 'recheck', a.accountNo);

@@ -65,10 +65,10 @@ ${sub ? `<section aria-labelledby="me-h"><h2 id="me-h">${x('わたしの手続�
   });
   app.post('/login', (req, reply) => demo.signIn(req, reply, 'login'));
 
-  app.get('/services/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/services/:id', async (req, reply) => {
     const sub = signedIn(req, reply);
     if (!sub) return reply;
-    const s = SERVICES.find((x) => x.id === (req.params as { id: string }).id);
+    const s = SERVICES.find((x) => x.id === req.params.id);
     if (!s)
       return demo.problem(
         req,
@@ -155,8 +155,8 @@ ${errors.length ? `<div class="notice error" role="alert" data-testid="form-erro
     );
   });
 
-  app.get('/applications/:no', async (req, reply) => {
-    const a = store.data.applications[(req.params as { no: string }).no];
+  app.get<{ Params: { no: string } }>('/applications/:no', async (req, reply) => {
+    const a = store.data.applications[req.params.no];
     if (!mine(req, a))
       return demo.problem(
         req,

@@ -93,8 +93,10 @@ ${Object.entries(PLANS)
     );
   });
 
-  const contractOf = (req: FastifyRequest): Contract | undefined => {
-    const c = store.data.contracts[(req.params as { no: string }).no];
+  // The routes of one contract: /contracts/:no…
+  type OfContract = { Params: { no: string } };
+  const contractOf = (req: FastifyRequest<OfContract>): Contract | undefined => {
+    const c = store.data.contracts[req.params.no];
     return c && c.sub === demo.session(req).sub ? c : undefined;
   };
   const notFound = (req: FastifyRequest, reply: FastifyReply) =>
@@ -123,7 +125,7 @@ ${row(x('Kakunin の記録の保存期限', 'Kakunin keeps its records'), words.
   const stored = (lang: Lang, ja: string): string => storedHtml(lang, ja, MVNO_PHRASES.en(ja));
   const note = (lang: Lang, n: RecordNote): string => recordNoteHtml(lang, n, MVNO_PHRASES);
 
-  app.get('/contracts/:no', async (req, reply) => {
+  app.get<OfContract>('/contracts/:no', async (req, reply) => {
     const c = contractOf(req);
     if (!c) return notFound(req, reply);
     const x = tx(req);
@@ -163,7 +165,7 @@ ${row(x('保存期間', 'Kept'), pick(demo.lang(req))(keep.ja, keep.en), 'record
   // Ending the contract: a confirmation page first (no script: the pages run under a CSP without
   // inline script), then the end. When it is the customer's last active contract, the MVNO tells the
   // platform the relationship ended (its client credentials): monitoring stops, retention starts.
-  app.get('/contracts/:no/cancel', async (req, reply) => {
+  app.get<OfContract>('/contracts/:no/cancel', async (req, reply) => {
     const c = contractOf(req);
     if (!c) return notFound(req, reply);
     if (c.endedAt) return reply.redirect(`/contracts/${c.contractNo}`);
@@ -194,7 +196,7 @@ ${row(x('電話番号', 'Phone number'), c.phone, 'confirm-phone-number')}<dt>${
 <a class="button secondary" href="/contracts/${c.contractNo}" data-testid="cancel-contract-back">${x('やめる', 'Keep the contract')}</a></div></form></section>`,
     );
   });
-  app.post('/contracts/:no/cancel', async (req, reply) => {
+  app.post<OfContract>('/contracts/:no/cancel', async (req, reply) => {
     const c = contractOf(req);
     if (!c) return notFound(req, reply);
     if (demo.form(req).get('confirm') !== 'yes') return reply.redirect(`/contracts/${c.contractNo}/cancel`);

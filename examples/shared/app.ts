@@ -84,6 +84,8 @@ export interface IdentityContext extends SignInContext {
 }
 
 type Handler<C> = (ctx: C) => unknown;
+/** The identity service's redirect back: `?code=…&state=…` (or `?error=…`), read as the RP's OIDC client reads it. */
+type Callback = { Querystring: { state?: string; error?: string; error_description?: string } };
 interface Intent {
   identity?: { claims: object; framework: string };
   done: Handler<SignInContext> | Handler<IdentityContext>;
@@ -161,7 +163,7 @@ export class Demo {
       );
     });
 
-    app.get('/callback', (req, reply) => this.callback(req, reply));
+    app.get<Callback>('/callback', (req, reply) => this.callback(req, reply));
     app.post('/logout', async (req, reply) => {
       const s = this.session(req);
       delete s.sub;
@@ -221,7 +223,8 @@ export class Demo {
   /** `?lang=` (remembered in the session), else the session's, else Japanese. */
   lang(req: FastifyRequest): Lang {
     const s = this.session(req);
-    const q = req.query as { lang?: string };
+    // Any page's request: its query is read here, not by a route's schema.
+    const q: { lang?: unknown } = typeof req.query === 'object' && req.query !== null ? req.query : {};
     if (q.lang === 'en' || q.lang === 'ja') s.lang = langFrom(q);
     return s.lang ?? 'ja';
   }
@@ -346,8 +349,8 @@ export class Demo {
     return reply.redirect(started.url.href);
   }
 
-  private async callback(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const q = req.query as Record<string, string | undefined>;
+  private async callback(req: FastifyRequest<Callback>, reply: FastifyReply): Promise<FastifyReply> {
+    const q = req.query;
     const s = this.session(req);
     const pending = q.state ? s.pending[q.state] : undefined;
     if (!pending)
