@@ -22,15 +22,16 @@ export const KEY_POOL_ENV = 'KAKUNIN_SIM_KEY_POOL';
 const RSA = { modulusLength: 2048, publicExponent: 65537 } as const;
 const generateAsync = promisify(generateKeyPair);
 
+// Taken out of the environment as soon as the simulator is loaded, before the process starts others.
+const poolFile = process.env[KEY_POOL_ENV];
+delete process.env[KEY_POOL_ENV];
 let pool: string[] | undefined;
 let next = 0;
 
 function pooledKey(): RsaKeyPair | undefined {
+  if (!poolFile) return undefined;
   if (!pool) {
-    const file = process.env[KEY_POOL_ENV];
-    if (!file) return undefined;
-    delete process.env[KEY_POOL_ENV];
-    pool = readFileSync(file, 'utf8')
+    pool = readFileSync(poolFile, 'utf8')
       .split(/(?=-----BEGIN PRIVATE KEY-----)/)
       .filter((pem) => pem.includes('PRIVATE KEY'));
   }

@@ -30,8 +30,8 @@ describe('RSA keys of the simulator', () => {
     vi.resetModules();
     process.env[KEY_POOL_ENV] = pool;
     const keys = await import('../src/keys.js');
-    const a = await keys.generateRsaKeyPair();
     expect(process.env[KEY_POOL_ENV]).toBeUndefined(); // a child process started now generates its own
+    const a = await keys.generateRsaKeyPair();
     const b = keys.generateRsaKeyPairSync();
     const c = await keys.generateRsaKeyPair();
     const d = await keys.generateRsaKeyPair(); // the pool had 3
