@@ -1,13 +1,13 @@
 // The simulator's RSA keys: fresh, or drawn from a pool generated once (the test run's), each pooled
 // key at most once per process, and never handed down to the processes it starts.
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KEY_POOL_ENV, writeRsaKeyPool } from '../src/keys.js';
 
-const spki = (k: import('node:crypto').KeyObject): string => k.export({ type: 'spki', format: 'der' }).toString('hex');
+const spki = (k: KeyObject): string => k.export({ type: 'spki', format: 'der' }).toString('hex');
 
 describe('RSA keys of the simulator', () => {
   let dir: string;
