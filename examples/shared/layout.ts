@@ -1,14 +1,14 @@
 // Page pieces shared by the demos, on top of @kakunin/web's page shell (same styling as the
 // platform's own pages): bilingual text, definition-list rows, status badges, notices.
 
-import { escapeHtml, tr, type Lang } from '@kakunin/web';
+import { escapeHtml, raw, tr, type Html, type Lang } from '@kakunin/web';
 
 export { escapeHtml, type Lang };
 
 /** Bilingual escaped text: `t(lang)('日本語', 'English')`. */
 export const t =
   (lang: Lang) =>
-  (ja: string, en: string): string =>
+  (ja: string, en: string): Html =>
     tr(lang, ja, en);
 
 /** One `<dt>/<dd>` pair; `value` is escaped; the `<dd>` carries the test id. */
@@ -29,7 +29,8 @@ export const pick =
 export const badge = (testid: string, status: string, labelHtml: string, kind: 'ok' | 'bad' | 'neutral'): string =>
   `<span class="badge ${kind}" data-testid="${testid}" data-status="${escapeHtml(status)}">${labelHtml}</span>`;
 
-export const EXTRA_STYLE = `<style>
+// Trusted: a constant of this module.
+export const EXTRA_STYLE = raw(`<style>
 .badge{display:inline-block;padding:0 .6rem;border-radius:1rem;border:2px solid currentColor;font-weight:bold;font-size:.95rem}
 .badge.ok{color:var(--ok)}.badge.bad{color:var(--bad)}.badge.neutral{color:var(--muted)}
 .notice{border-left:6px solid var(--ok);padding:.5rem 1rem;background:#eef7f1}.notice.error{border-color:var(--bad);background:#fbeef0}
@@ -39,4 +40,4 @@ fieldset input{width:auto;min-height:auto}nav.user{display:flex;justify-content:
 small.code{font-family:ui-monospace,monospace;font-size:.8rem;color:var(--muted)}
 button:disabled,button[aria-disabled="true"]{background:#e9e9e9;border-color:#9b9b9b;color:#4a4a4a;cursor:not-allowed}
 input:disabled{background:#f2f2f2;color:#4a4a4a}.disabled-reason{color:var(--bad);font-weight:bold;margin:.25rem 0}
-</style>`;
+</style>`);

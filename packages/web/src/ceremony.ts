@@ -4,7 +4,7 @@
 
 import { ERROR_ADVICE, adviceFor, errorBox } from './errors.js';
 import type { CeremonyScriptConfig } from './ceremony-script-config.js';
-import { escapeHtml, jstTime, page, tr, type Lang } from './html.js';
+import { escapeHtml, html, jstTime, page, raw, tr, type Html, type Lang } from './html.js';
 import { ceremonyScriptUrl } from './scripts.js';
 
 export interface SharedItem {
@@ -14,8 +14,8 @@ export interface SharedItem {
   en: string;
 }
 
-const sharedList = (lang: Lang, shares: SharedItem[]): string =>
-  `<ul id="shared">${shares.map((s) => `<li${s.claim ? ` data-claim="${escapeHtml(s.claim)}"` : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ul>`;
+const sharedList = (lang: Lang, shares: SharedItem[]): Html =>
+  html`<ul id="shared">${shares.map((s) => html`<li${s.claim ? html` data-claim="${escapeHtml(s.claim)}"` : ''}>${tr(lang, s.ja, s.en)}</li>`)}</ul>`;
 
 export interface CeremonyPageInput {
   lang: Lang;
@@ -26,7 +26,8 @@ export interface CeremonyPageInput {
   kind: 'login' | 'identity';
   shares: SharedItem[];
   holderUrl: string;
-  qrSvg: string;
+  /** The QR code as SVG markup (made by the server's QR encoder, raw()). */
+  qrSvg: Html;
   expiresAt: Date;
   /** The local holder agent to offer for the same-device flow. */
   agentUrl?: string;
@@ -41,7 +42,7 @@ const STEPS: { id: string; ja: string; en: string }[] = [
   { id: 'done', ja: '完了', en: 'Done' },
 ];
 
-export function ceremonyPage(p: CeremonyPageInput): string {
+export function ceremonyPage(p: CeremonyPageInput): Html {
   const { lang } = p;
   const heading =
     p.kind === 'login'
@@ -79,10 +80,13 @@ export function ceremonyPage(p: CeremonyPageInput): string {
     holderUrl: p.holderUrl,
     advice,
   };
+  // Trusted: JSON with every `<` written \u003c, so no `</script>` can end the block early (entities
+  // would not be decoded inside a script element, so escapeHtml would corrupt the JSON instead).
+  const configJson = raw(JSON.stringify(config).replace(/</g, '\\u003c'));
   return page(
     lang,
     lang === 'ja' ? 'マイナンバーカードで確認 — Kakunin' : 'Verify with your My Number Card — Kakunin',
-    `<h1>${heading}</h1>
+    html`<h1>${heading}</h1>
 <dl><dt>${tr(lang, '依頼者', 'Requested by')}</dt><dd id="rp-name">${escapeHtml(p.rpName)}</dd>
 <dt>${tr(lang, '目的', 'Purpose')}</dt><dd id="purpose">${escapeHtml(p.purpose)}</dd></dl>
 <section class="box" aria-labelledby="shared-h"><h2 id="shared-h">${tr(lang, '提供される情報', 'What will be shared')}</h2>
@@ -95,12 +99,12 @@ ${sharedList(lang, p.shares)}<p>${certificate}</p></section>
 <p><a id="holder-link" href="${escapeHtml(p.holderUrl)}">${tr(lang, 'マイナンバーカードアプリで開く', 'Open in the My Number Card app')}</a></p>
 <p class="muted">${tr(lang, '有効期限', 'Expires at')}: ${jstTime(p.expiresAt, lang)}</p></section>
 <section aria-labelledby="progress-h"><h2 id="progress-h">${tr(lang, '進み具合', 'Progress')}</h2>
-<ol class="steps" id="steps">${STEPS.map((s, i) => `<li data-step="${s.id}"${i === 0 ? ' class="current" aria-current="step"' : ''}>${tr(lang, s.ja, s.en)}</li>`).join('')}</ol>
+<ol class="steps" id="steps">${STEPS.map((s, i) => html`<li data-step="${escapeHtml(s.id)}"${i === 0 ? ' class="current" aria-current="step"' : ''}>${tr(lang, s.ja, s.en)}</li>`)}</ol>
 <p id="progress" role="status" aria-live="polite" data-state="pending" data-stage="waiting">${tr(lang, 'カードの操作を待っています…', 'Waiting for your card…')}</p>
 <div id="card-error" role="alert"></div></section>
 <form method="post" action="${escapeHtml(p.base)}/abort" class="actions"><button class="secondary" type="submit">${tr(lang, '中止する', 'Cancel')}</button></form>
-<script type="application/json" id="ceremony-config">${JSON.stringify(config).replace(/</g, '\\u003c')}</script>
-<script src="${ceremonyScriptUrl()}" defer></script>`,
+<script type="application/json" id="ceremony-config">${configJson}</script>
+<script src="${escapeHtml(ceremonyScriptUrl())}" defer></script>`,
   );
 }
 
@@ -112,12 +116,12 @@ export interface ConsentPageInput {
   shares: SharedItem[];
 }
 
-export function consentPage(p: ConsentPageInput): string {
+export function consentPage(p: ConsentPageInput): Html {
   const { lang } = p;
   return page(
     lang,
     lang === 'ja' ? '情報提供への同意 — Kakunin' : 'Consent — Kakunin',
-    `<h1>${tr(lang, '情報提供への同意', 'Consent to share')}</h1>
+    html`<h1>${tr(lang, '情報提供への同意', 'Consent to share')}</h1>
 <p class="ok">${tr(lang, 'マイナンバーカードで確認できました。', 'Your My Number Card was verified.')}</p>
 <p>${tr(lang, '次の情報を提供します:', 'The following will be shared with')} <strong id="rp-name">${escapeHtml(p.rpName)}</strong></p>
 ${sharedList(lang, p.shares)}
@@ -137,33 +141,33 @@ export interface ErrorPageInput {
   backHref?: string;
 }
 
-export function errorPage(lang: Lang, o: ErrorPageInput): string {
+export function errorPage(lang: Lang, o: ErrorPageInput): Html {
   const a = adviceFor(o.code);
   const actions = [
     a.retry && o.retryHref
-      ? `<a class="button" id="retry" href="${escapeHtml(o.retryHref)}">${tr(lang, 'もう一度試す', 'Try again')}</a>`
+      ? html`<a class="button" id="retry" href="${escapeHtml(o.retryHref)}">${tr(lang, 'もう一度試す', 'Try again')}</a>`
       : '',
     o.backHref
-      ? `<form method="post" action="${escapeHtml(o.backHref)}"><button class="secondary" type="submit" id="back">${tr(lang, 'サービスに戻る', 'Back to the service')}</button></form>`
+      ? html`<form method="post" action="${escapeHtml(o.backHref)}"><button class="secondary" type="submit" id="back">${tr(lang, 'サービスに戻る', 'Back to the service')}</button></form>`
       : '',
-  ].join('');
+  ].filter((x): x is Html => !!x);
   return page(
     lang,
     `${lang === 'ja' ? a.title[0] : a.title[1]} — Kakunin`,
-    `<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions ? `<div class="actions">${actions}</div>` : ''}`,
+    html`<h1>${tr(lang, 'うまくいきませんでした', 'Something went wrong')}</h1>${errorBox(lang, o)}${actions.length ? html`<div class="actions">${actions}</div>` : ''}`,
   );
 }
 
 /** The platform's front page: what this is and where things are. */
-export function homePage(lang: Lang, o: { mode: 'sandbox' | 'production'; issuer: string }): string {
-  const link = (href: string, ja: string, en: string): string =>
-    `<li><a href="${escapeHtml(href)}">${tr(lang, ja, en)}</a></li>`;
+export function homePage(lang: Lang, o: { mode: 'sandbox' | 'production'; issuer: string }): Html {
+  const link = (href: string, ja: string, en: string): Html =>
+    html`<li><a href="${escapeHtml(href)}">${tr(lang, ja, en)}</a></li>`;
   return page(
     lang,
     'Kakunin',
-    `<h1>${tr(lang, 'Kakunin — マイナンバーカードによる本人確認', 'Kakunin — identity verification with the My Number Card')}</h1>
+    html`<h1>${tr(lang, 'Kakunin — マイナンバーカードによる本人確認', 'Kakunin — identity verification with the My Number Card')}</h1>
 <p>${tr(lang, '公的個人認証(JPKI)で本人確認を行う OpenID プロバイダーです。事業者は標準の OpenID Connect クライアントで利用できます。', 'An OpenID Provider that verifies identity with JPKI. Relying parties use it with any standard OpenID Connect client.')}</p>
-${o.mode === 'sandbox' ? `<p class="box">${tr(lang, 'サンドボックス: 模擬 J-LIS と仮想マイナンバーカードで動いています。', 'Sandbox: running with the simulated J-LIS and virtual My Number Cards.')}</p>` : ''}
+${o.mode === 'sandbox' ? html`<p class="box">${tr(lang, 'サンドボックス: 模擬 J-LIS と仮想マイナンバーカードで動いています。', 'Sandbox: running with the simulated J-LIS and virtual My Number Cards.')}</p>` : ''}
 <ul>${link(`${o.issuer}/.well-known/openid-configuration`, 'OpenID Connect ディスカバリー', 'OpenID Connect discovery')}${link('/admin', '管理コンソール', 'Admin console')}${link('/openapi.json', 'API (OpenAPI)', 'API (OpenAPI)')}</ul>`,
   );
 }

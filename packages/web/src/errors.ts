@@ -4,7 +4,7 @@
 // lists them all, and the table below must have an entry for each (`satisfies`).
 
 import { isErrorCode, type ErrorCode } from './error-codes.js';
-import { tr, type Lang } from './html.js';
+import { escapeHtml, html, tr, type Html, type Lang } from './html.js';
 
 export interface ErrorAdvice {
   title: [ja: string, en: string];
@@ -432,12 +432,14 @@ export const adviceFor = (code: string): ErrorAdvice => (isErrorCode(code) ? ERR
 export function errorBox(
   lang: Lang,
   o: { code: string; message?: string; messageJa?: string; remaining?: number },
-): string {
+): Html {
   const a = adviceFor(o.code);
   const detail = lang === 'ja' ? (o.messageJa ?? o.message) : o.message;
   const remaining =
     o.remaining !== undefined
-      ? `<p><strong>${tr(lang, `残り${o.remaining}回`, `${o.remaining} ${o.remaining === 1 ? 'try' : 'tries'} left`)}</strong></p>`
-      : '';
-  return `<div class="box error" role="alert" data-error-code="${o.code}"><h2>${tr(lang, ...a.title)}</h2>${remaining}<p>${tr(lang, ...a.next)}</p>${detail ? `<p class="muted">${tr(lang, detail, detail)}</p>` : ''}<p class="muted"><code>${o.code}</code></p></div>`;
+      ? html`<p><strong>${tr(lang, `残り${o.remaining}回`, `${o.remaining} ${o.remaining === 1 ? 'try' : 'tries'} left`)}</strong></p>`
+      : undefined;
+  // The code comes from outside (a JSON body, a stored ceremony): escaped like any text.
+  const code = escapeHtml(o.code);
+  return html`<div class="box error" role="alert" data-error-code="${code}"><h2>${tr(lang, ...a.title)}</h2>${remaining}<p>${tr(lang, ...a.next)}</p>${detail ? html`<p class="muted">${tr(lang, detail, detail)}</p>` : undefined}<p class="muted"><code>${code}</code></p></div>`;
 }

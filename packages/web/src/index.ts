@@ -1,6 +1,21 @@
 // @kakunin/web — the pages people see. Server-rendered HTML (page scripts in browser/, served by URL),
 // Japanese first with English alongside, accessible and usable on a phone.
-export { escapeHtml, tr, page, langFrom, jstWords, jstTime, type Lang, type PageOptions } from './html.js';
+export {
+  escapeHtml,
+  html,
+  raw,
+  joinHtml,
+  tr,
+  page,
+  langFrom,
+  jstWords,
+  jstTime,
+  type Html,
+  type HtmlValue,
+  type SafeValue,
+  type Lang,
+  type PageOptions,
+} from './html.js';
 export { ERROR_ADVICE, adviceFor, errorBox, type ErrorAdvice } from './errors.js';
 export {
   ERROR_CODES,

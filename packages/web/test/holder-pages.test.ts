@@ -1,7 +1,7 @@
 // Pages a holder reads: times in Japan time words, never a UTC ISO instant as the text; the sandbox's
 // stand-in for the municipal office named where a blocked PIN is explained.
 import { describe, expect, it } from 'vitest';
-import { ceremonyPage, jstWords } from '../src/index.js';
+import { ceremonyPage, jstWords, raw } from '../src/index.js';
 
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 const textOf = (html: string): string => html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ');
@@ -25,7 +25,7 @@ describe('the ceremony page', () => {
       kind: 'identity',
       shares: [],
       holderUrl: 'http://127.0.0.1/holder/v1/ceremonies/cer_1',
-      qrSvg: '<svg></svg>',
+      qrSvg: raw('<svg></svg>'),
       expiresAt: new Date('2026-12-05T00:35:00Z'),
       ...(sandbox ? { sandbox: true } : {}),
     });

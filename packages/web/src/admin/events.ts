@@ -1,7 +1,7 @@
 // Revocation events with their webhook delivery attempts (and redelivery), the certificates under
 // revocation watch by status, and "re-check now" for the monitor.
 
-import { escapeHtml, tr } from '../html.js';
+import { escapeHtml, html, joinHtml, tr, type Html } from '../html.js';
 import { adminPage, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 
 export interface AdminDelivery {
@@ -59,17 +59,17 @@ export interface EventsPageInput {
   error?: string;
 }
 
-function eventSection(ctx: AdminContext, e: AdminEvent, i: number): string {
+function eventSection(ctx: AdminContext, e: AdminEvent, i: number): Html {
   const { lang } = ctx;
   const hid = `event-${i}`;
   const rows = e.deliveries.map((d) => [
-    String(d.attempt),
+    escapeHtml(String(d.attempt)),
     jst(d.attemptedAt),
     text(d.statusCode),
     text(d.error),
     d.delivered
-      ? `<span class="ok">${tr(lang, '配信済み', 'delivered')}</span>`
-      : `<span class="bad">${tr(lang, '未配信', 'not delivered')}</span>`,
+      ? html`<span class="ok">${tr(lang, '配信済み', 'delivered')}</span>`
+      : html`<span class="bad">${tr(lang, '未配信', 'not delivered')}</span>`,
     escapeHtml(d.url),
   ]);
   const deliveries = table(
@@ -80,7 +80,7 @@ function eventSection(ctx: AdminContext, e: AdminEvent, i: number): string {
       tr(lang, 'ステータス', 'Status code'),
       tr(lang, 'エラー', 'Error'),
       tr(lang, '配信', 'Delivered'),
-      'URL',
+      html`URL`,
     ],
     rows,
     {
@@ -92,36 +92,36 @@ function eventSection(ctx: AdminContext, e: AdminEvent, i: number): string {
     },
   );
   const redeliver = e.rpClientId
-    ? `<div class="actions">${postButton(ctx, `/admin/events/${encodeURIComponent(e.id)}/redeliver`, lang === 'ja' ? '再配信する' : 'Redeliver', { secondary: true, describedBy: hid })}</div>`
+    ? html`<div class="actions">${postButton(ctx, `/admin/events/${encodeURIComponent(e.id)}/redeliver`, lang === 'ja' ? '再配信する' : 'Redeliver', { secondary: true, describedBy: hid })}</div>`
     : '';
-  return `<section class="box event" data-event-id="${escapeHtml(e.id)}" aria-labelledby="${hid}"><h3 id="${hid}">${escapeHtml(e.type)} — ${jst(e.createdAt)}</h3>
-<dl><dt>${tr(lang, '事業者', 'Relying party')}</dt><dd>${e.rpName ? `${escapeHtml(e.rpName)} ` : ''}${e.rpClientId ? `<code>${escapeHtml(e.rpClientId)}</code>` : '—'}</dd>
+  return html`<section class="box event" data-event-id="${escapeHtml(e.id)}" aria-labelledby="${escapeHtml(hid)}"><h3 id="${escapeHtml(hid)}">${escapeHtml(e.type)} — ${jst(e.createdAt)}</h3>
+<dl><dt>${tr(lang, '事業者', 'Relying party')}</dt><dd>${e.rpName ? html`${escapeHtml(e.rpName)} ` : ''}${e.rpClientId ? html`<code>${escapeHtml(e.rpClientId)}</code>` : html`—`}</dd>
 <dt>${tr(lang, '証明書の発行番号', 'Certificate serial')}</dt><dd><code>${text(e.serial)}</code></dd><dt>${tr(lang, '理由', 'Reason')}</dt><dd>${text(e.reason)}</dd>
-<dt>${tr(lang, '確認記録', 'Record')}</dt><dd>${e.recordId ? `<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(e.recordId)}`))}">${escapeHtml(e.recordId)}</a>` : '—'}</dd>
+<dt>${tr(lang, '確認記録', 'Record')}</dt><dd>${e.recordId ? html`<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(e.recordId)}`))}">${escapeHtml(e.recordId)}</a>` : html`—`}</dd>
 <dt>${tr(lang, 'イベントID', 'Event ID')}</dt><dd><code>${escapeHtml(e.id)}</code></dd></dl>${deliveries}${redeliver}</section>`;
 }
 
-function watchedSection(ctx: AdminContext, p: EventsPageInput): string {
+function watchedSection(ctx: AdminContext, p: EventsPageInput): Html {
   const { lang } = ctx;
   const parts = WATCH_STATUSES.map(({ status, ja, en }) => {
     const rows = (p.watched[status] ?? []).map((w) => [
-      `<code>${escapeHtml(w.serial)}</code>`,
-      `<code>${escapeHtml(w.rpClientId)}</code>`,
+      html`<code>${escapeHtml(w.serial)}</code>`,
+      html`<code>${escapeHtml(w.rpClientId)}</code>`,
       escapeHtml(w.issuerId),
       jst(w.notAfter),
       jst(w.lastCheckedAt),
       jst(w.revokedAt),
       text(w.revocationReason),
-      `<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(w.recordId)}`))}">${escapeHtml(w.recordId)}</a>`,
+      html`<a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(w.recordId)}`))}">${escapeHtml(w.recordId)}</a>`,
     ]);
     const count = p.counts[status] ?? 0;
-    const caption = `${tr(lang, ja, en)} (${count}${rows.length < count ? tr(lang, `件中 ${rows.length}件を表示`, `, showing ${rows.length}`) : ''})`;
-    return `<h3 id="watched-${status}">${caption}</h3>${table(caption, [tr(lang, '発行番号', 'Serial'), tr(lang, '事業者', 'Relying party'), tr(lang, '発行者', 'Issuer'), tr(lang, '有効期限', 'Not after'), tr(lang, '最終確認', 'Last checked'), tr(lang, '失効日時', 'Revoked at'), tr(lang, '理由', 'Reason'), tr(lang, '確認記録', 'Record')], rows, { empty: tr(lang, 'ありません。', 'None.') })}`;
+    const caption = html`${tr(lang, ja, en)} (${count}${rows.length < count ? tr(lang, `件中 ${rows.length}件を表示`, `, showing ${rows.length}`) : ''})`;
+    return html`<h3 id="watched-${escapeHtml(status)}">${caption}</h3>${table(caption, [tr(lang, '発行番号', 'Serial'), tr(lang, '事業者', 'Relying party'), tr(lang, '発行者', 'Issuer'), tr(lang, '有効期限', 'Not after'), tr(lang, '最終確認', 'Last checked'), tr(lang, '失効日時', 'Revoked at'), tr(lang, '理由', 'Reason'), tr(lang, '確認記録', 'Record')], rows, { empty: tr(lang, 'ありません。', 'None.') })}`;
   });
-  return `<section aria-labelledby="watched-h"><h2 id="watched-h">${tr(lang, '失効を監視している署名用電子証明書', 'Signing certificates under revocation watch')}</h2>${parts.join('')}</section>`;
+  return html`<section aria-labelledby="watched-h"><h2 id="watched-h">${tr(lang, '失効を監視している署名用電子証明書', 'Signing certificates under revocation watch')}</h2>${parts}</section>`;
 }
 
-export function eventsPage(p: EventsPageInput): string {
+export function eventsPage(p: EventsPageInput): Html {
   const { ctx } = p;
   const { lang } = ctx;
   const notice =
@@ -136,24 +136,31 @@ export function eventsPage(p: EventsPageInput): string {
         : '';
   const recheck = p.jobsRunning
     ? postButton(ctx, '/admin/monitor/run', lang === 'ja' ? '今すぐ再確認する' : 'Re-check now', { id: 'monitor-run' })
-    : `<p class="muted">${tr(lang, 'このプロセスではバックグラウンドジョブが動いていないため、再確認を開始できません。', 'Background jobs do not run in this process: a re-check cannot be started here.')}</p>`;
+    : html`<p class="muted">${tr(lang, 'このプロセスではバックグラウンドジョブが動いていないため、再確認を開始できません。', 'Background jobs do not run in this process: a re-check cannot be started here.')}</p>`;
   const paging = [
     p.paged
-      ? `<a href="${escapeHtml(href(lang, '/admin/events'))}">${tr(lang, '最新のイベントへ', 'Newest events')}</a>`
+      ? html`<a href="${escapeHtml(href(lang, '/admin/events'))}">${tr(lang, '最新のイベントへ', 'Newest events')}</a>`
       : '',
     p.nextBefore
-      ? `<a href="${escapeHtml(href(lang, '/admin/events', { before: p.nextBefore }))}" rel="next" id="older">${tr(lang, '古いイベントへ', 'Older events')}</a>`
+      ? html`<a href="${escapeHtml(href(lang, '/admin/events', { before: p.nextBefore }))}" rel="next" id="older">${tr(lang, '古いイベントへ', 'Older events')}</a>`
       : '',
-  ].filter(Boolean);
+  ].filter((x): x is Html => !!x);
   return adminPage(
     ctx,
     'events',
     ['失効イベントとWebhook', 'Revocation events and webhooks'],
-    `${notice}${p.error ? messageBox('error', lang === 'ja' ? '実行できませんでした' : 'Could not do that', p.error) : ''}
+    html`${notice}${p.error ? messageBox('error', lang === 'ja' ? '実行できませんでした' : 'Could not do that', p.error) : ''}
 <section class="box" aria-labelledby="monitor-h"><h2 id="monitor-h">${tr(lang, '失効の監視', 'Revocation monitor')}</h2><p>${tr(lang, '監視中の署名用電子証明書をすべて、今すぐ OCSP で確認します。', 'Checks every watched signing certificate over OCSP now.')}</p>${recheck}</section>
 <section aria-labelledby="events-h"><h2 id="events-h">${tr(lang, 'イベント(新しい順)', 'Events (newest first)')}</h2>
-<div id="events">${p.events.length ? p.events.map((e, i) => eventSection(ctx, e, i)).join('\n') : `<p>${tr(lang, 'イベントはまだありません。', 'No events yet.')}</p>`}</div>
-${paging.length ? `<nav aria-label="${tr(lang, 'ページ送り', 'Pages')}" class="actions">${paging.join('')}</nav>` : ''}</section>
+<div id="events">${
+      p.events.length
+        ? joinHtml(
+            p.events.map((e, i) => eventSection(ctx, e, i)),
+            '\n',
+          )
+        : html`<p>${tr(lang, 'イベントはまだありません。', 'No events yet.')}</p>`
+    }</div>
+${paging.length ? html`<nav aria-label="${tr(lang, 'ページ送り', 'Pages')}" class="actions">${paging}</nav>` : ''}</section>
 ${watchedSection(ctx, p)}`,
   );
 }

@@ -1,6 +1,6 @@
 // Sign-in with the admin token. The token is typed into a password field and never echoed back.
 
-import { escapeHtml, tr, type Lang } from '../html.js';
+import { escapeHtml, html, tr, type Html, type Lang } from '../html.js';
 import { href, messageBox, shell } from './layout.js';
 
 export interface LoginPageInput {
@@ -13,10 +13,10 @@ export interface LoginPageInput {
   signedOut?: boolean;
 }
 
-export function loginPage(p: LoginPageInput): string {
+export function loginPage(p: LoginPageInput): Html {
   const { lang } = p;
   const params = p.next ? { next: p.next } : {};
-  const body = `<h1>${tr(lang, '管理コンソールにサインイン', 'Sign in to the admin console')}</h1>
+  const body = html`<h1>${tr(lang, '管理コンソールにサインイン', 'Sign in to the admin console')}</h1>
 ${p.failed ? messageBox('error', lang === 'ja' ? '管理者トークンが違います' : 'Wrong admin token', lang === 'ja' ? 'DATA_DIR/admin-token または KAKUNIN_ADMIN_TOKEN の値を入力してください。' : 'Enter the value of DATA_DIR/admin-token or KAKUNIN_ADMIN_TOKEN.') : ''}
 ${p.signedOut ? messageBox('notice', lang === 'ja' ? 'サインアウトしました' : 'Signed out') : ''}
 <form method="post" action="${escapeHtml(href(lang, '/admin/login', params))}" class="box">

@@ -2,7 +2,7 @@
 // (the same key means different things in different places: rp.name vs identity.name), then by key;
 // unknown keys show as they are, so notes and future payload versions still render completely.
 
-import { escapeHtml, type Lang } from '../html.js';
+import { escapeHtml, html, type Html, type Lang } from '../html.js';
 
 type Label = [ja: string, en: string];
 
@@ -133,22 +133,22 @@ export function fieldLabel(lang: Lang, path: string, key: string): string {
   return l ? (lang === 'ja' ? l[0] : l[1]) : key;
 }
 
-function value(lang: Lang, v: unknown, path: string, depth: number): string {
-  if (v === null || v === undefined) return '—';
+function value(lang: Lang, v: unknown, path: string, depth: number): Html {
+  if (v === null || v === undefined) return html`—`;
   if (Array.isArray(v))
     return v.length
-      ? `<ul>${v.map((x, i) => `<li>${value(lang, x, `${path}[${i}]`, depth + 1)}</li>`).join('')}</ul>`
-      : '—';
+      ? html`<ul>${v.map((x, i) => html`<li>${value(lang, x, `${path}[${i}]`, depth + 1)}</li>`)}</ul>`
+      : html`—`;
   if (typeof v === 'object')
     return depth > 8 ? escapeHtml(JSON.stringify(v)) : payloadList(lang, v as Record<string, unknown>, path, depth + 1);
   return escapeHtml(String(v));
 }
 
 /** The payload as `<dl>`; every key and value is escaped (certificates carry user-chosen text). */
-export function payloadList(lang: Lang, payload: Record<string, unknown>, path = '', depth = 0): string {
+export function payloadList(lang: Lang, payload: Record<string, unknown>, path = '', depth = 0): Html {
   const items = ordered(path, Object.entries(payload)).map(([k, v]) => {
     const p = path ? `${path}.${k}` : k;
-    return `<dt>${escapeHtml(fieldLabel(lang, p, k))}</dt><dd data-field="${escapeHtml(p)}">${value(lang, v, p, depth)}</dd>`;
+    return html`<dt>${escapeHtml(fieldLabel(lang, p, k))}</dt><dd data-field="${escapeHtml(p)}">${value(lang, v, p, depth)}</dd>`;
   });
-  return `<dl${depth === 0 ? ' id="payload"' : ''}>${items.join('')}</dl>`;
+  return html`<dl${depth === 0 ? ' id="payload"' : ''}>${items}</dl>`;
 }

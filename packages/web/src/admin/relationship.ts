@@ -2,7 +2,7 @@
 // whether and when it ended (the operator's POST /admin/v1/relationships/end or the RP's own
 // POST /rp/v1/relationships/end) and until when its records are kept.
 
-import { escapeHtml, tr, type Lang } from '../html.js';
+import { escapeHtml, html, tr, type Html, type Lang } from '../html.js';
 import { href, jst } from './layout.js';
 
 export interface AdminRelationship {
@@ -19,22 +19,22 @@ export interface AdminRelationship {
 
 const JST_MS = 9 * 3600_000;
 /** The last Japan day of a period that ends (exclusively) at `until`: "2033-12-05". */
-const lastDay = (until: Date): string => new Date(until.getTime() - 1 + JST_MS).toISOString().slice(0, 10);
+const lastDay = (until: Date): Html => escapeHtml(new Date(until.getTime() - 1 + JST_MS).toISOString().slice(0, 10));
 
-export function relationshipBox(lang: Lang, r: AdminRelationship | null | undefined): string {
-  if (!r) return '';
+export function relationshipBox(lang: Lang, r: AdminRelationship | null | undefined): Html {
+  if (!r) return html``;
   const years =
     lang === 'ja' ? `${r.retention.years}年間` : `${r.retention.years} year${r.retention.years === 1 ? '' : 's'}`;
   const status = r.endedAt
-    ? `<dd id="relationship-status" data-status="ended">${tr(lang, '終了', 'ended')}</dd>`
-    : `<dd id="relationship-status" data-status="open">${tr(lang, '継続中(監視中・保存期間は未開始)', 'open (monitored; retention not started)')}</dd>`;
+    ? html`<dd id="relationship-status" data-status="ended">${tr(lang, '終了', 'ended')}</dd>`
+    : html`<dd id="relationship-status" data-status="open">${tr(lang, '継続中(監視中・保存期間は未開始)', 'open (monitored; retention not started)')}</dd>`;
   const ended = r.endedAt
-    ? `<dt>${tr(lang, '終了日時', 'Ended at')}</dt><dd id="relationship-ended-at" data-value="${r.endedAt.toISOString()}">${jst(r.endedAt)}${r.endRecordId ? ` <a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(r.endRecordId)}`))}" id="relationship-end-record">${tr(lang, '(終了の記録)', '(the note recording it)')}</a>` : ''}</dd>`
+    ? html`<dt>${tr(lang, '終了日時', 'Ended at')}</dt><dd id="relationship-ended-at" data-value="${escapeHtml(r.endedAt.toISOString())}">${jst(r.endedAt)}${r.endRecordId ? html` <a href="${escapeHtml(href(lang, `/admin/records/${encodeURIComponent(r.endRecordId)}`))}" id="relationship-end-record">${tr(lang, '(終了の記録)', '(the note recording it)')}</a>` : ''}</dd>`
     : '';
   const until = r.retainedUntil
-    ? `<dd id="relationship-retained-until" data-value="${r.retainedUntil.toISOString()}" data-last-day="${lastDay(r.retainedUntil)}">${lang === 'ja' ? `${lastDay(r.retainedUntil)} まで(終了日の翌日から${years})` : `until ${lastDay(r.retainedUntil)} (${years} from the day after the end)`} <span class="muted">${tr(lang, '期間満了', 'expires')} ${jst(r.retainedUntil)}</span></dd>`
-    : `<dd id="relationship-retained-until" data-value="none">${lang === 'ja' ? `取引終了の翌日から${years}(まだ終了していません)` : `${years} from the day after the end (not ended yet)`}</dd>`;
-  return `<section class="box" aria-labelledby="relationship-h" id="relationship" data-ended="${r.endedAt ? 'true' : 'false'}"><h2 id="relationship-h">${tr(lang, '事業者との取引関係と保存期間', 'Relationship and retention')}</h2><dl>
+    ? html`<dd id="relationship-retained-until" data-value="${escapeHtml(r.retainedUntil.toISOString())}" data-last-day="${lastDay(r.retainedUntil)}">${lang === 'ja' ? html`${lastDay(r.retainedUntil)} まで(終了日の翌日から${escapeHtml(years)})` : html`until ${lastDay(r.retainedUntil)} (${escapeHtml(years)} from the day after the end)`} <span class="muted">${tr(lang, '期間満了', 'expires')} ${jst(r.retainedUntil)}</span></dd>`
+    : html`<dd id="relationship-retained-until" data-value="none">${lang === 'ja' ? html`取引終了の翌日から${escapeHtml(years)}(まだ終了していません)` : html`${escapeHtml(years)} from the day after the end (not ended yet)`}</dd>`;
+  return html`<section class="box" aria-labelledby="relationship-h" id="relationship" data-ended="${r.endedAt ? 'true' : 'false'}"><h2 id="relationship-h">${tr(lang, '事業者との取引関係と保存期間', 'Relationship and retention')}</h2><dl>
 <dt>${tr(lang, '事業者', 'Relying party')}</dt><dd><code>${escapeHtml(r.rpClientId)}</code> <span class="muted">(${escapeHtml(r.framework)})</span></dd>
 <dt>${tr(lang, '開始日時', 'Started at')}</dt><dd id="relationship-started-at">${jst(r.startedAt)}</dd>
 <dt>${tr(lang, '状態', 'Status')}</dt>${status}${ended}

@@ -2,12 +2,11 @@
 // client secret and webhook secret are shown once (they are never shown again).
 
 import { domainToUnicode } from 'node:url';
-import { escapeHtml, tr } from '../html.js';
+import { escapeHtml, html, tr, type Html } from '../html.js';
 import { adminPage, csrfField, href, jst, messageBox, postButton, table, text, type AdminContext } from './layout.js';
 
 // Both pages live under the same nav entry and title.
-const adminRpPage = (ctx: AdminContext, body: string): string =>
-  adminPage(ctx, 'rps', ['事業者', 'Relying parties'], body);
+const adminRpPage = (ctx: AdminContext, body: Html): Html => adminPage(ctx, 'rps', ['事業者', 'Relying parties'], body);
 
 export interface AdminRp {
   clientId: string;
@@ -59,11 +58,11 @@ const CEREMONIES: { value: string; ja: string; en: string }[] = [
   { value: 'identity', ja: '本人確認(署名用電子証明書)', en: 'Identity verification (signing certificate)' },
 ];
 
-const list = (items: string[]): string =>
-  items.length ? `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : '—';
+const list = (items: string[]): Html =>
+  items.length ? html`<ul>${items.map((i) => html`<li>${escapeHtml(i)}</li>`)}</ul>` : html`—`;
 
 /** A redirect URI as stored (an IDN host in punycode), with the Unicode form beside it when they differ. */
-export function redirectUriLabel(uri: string): string {
+export function redirectUriLabel(uri: string): Html {
   let host: string;
   try {
     host = new URL(uri).hostname;
@@ -72,13 +71,13 @@ export function redirectUriLabel(uri: string): string {
   }
   const unicode = domainToUnicode(host);
   return unicode && unicode !== host
-    ? `${escapeHtml(uri)} <span class="muted" data-unicode-host>(${escapeHtml(unicode)})</span>`
+    ? html`${escapeHtml(uri)} <span class="muted" data-unicode-host>(${escapeHtml(unicode)})</span>`
     : escapeHtml(uri);
 }
-const uriList = (items: string[]): string =>
-  items.length ? `<ul>${items.map((i) => `<li>${redirectUriLabel(i)}</li>`).join('')}</ul>` : '—';
+const uriList = (items: string[]): Html =>
+  items.length ? html`<ul>${items.map((i) => html`<li>${redirectUriLabel(i)}</li>`)}</ul>` : html`—`;
 
-function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
+function rpTable(ctx: AdminContext, rps: AdminRp[]): Html {
   const { lang } = ctx;
   const rows = rps.map((rp, i) => {
     const rowId = `rp-${i}`;
@@ -93,13 +92,13 @@ function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
       },
     );
     return [
-      `<span id="${rowId}">${escapeHtml(rp.name)}</span>`,
-      `<code>${escapeHtml(rp.clientId)}</code>`,
+      html`<span id="${escapeHtml(rowId)}">${escapeHtml(rp.name)}</span>`,
+      html`<code>${escapeHtml(rp.clientId)}</code>`,
       escapeHtml(rp.framework),
       list(rp.ceremonies),
       uriList(rp.redirectUris),
       text(rp.webhookUrl),
-      `${rp.disabled ? `<span class="bad">${tr(lang, '無効', 'Disabled')}</span>` : tr(lang, '有効', 'Enabled')} ${toggle}`,
+      html`${rp.disabled ? html`<span class="bad">${tr(lang, '無効', 'Disabled')}</span>` : tr(lang, '有効', 'Enabled')} ${toggle}`,
       jst(rp.createdAt),
     ];
   });
@@ -119,23 +118,23 @@ function rpTable(ctx: AdminContext, rps: AdminRp[]): string {
   });
 }
 
-function rpForm(ctx: AdminContext, v: RpFormValues): string {
+function rpForm(ctx: AdminContext, v: RpFormValues): Html {
   const { lang } = ctx;
   const ceremonies = v.ceremonies ?? ['login', 'identity'];
   const framework = v.framework ?? 'jp_aml';
-  const field = (id: string, ja: string, en: string, input: string, help?: [string, string]): string =>
-    `<label for="${id}">${tr(lang, ja, en)}</label>${input}${help ? `<p id="${id}-help" class="muted">${tr(lang, help[0], help[1])}</p>` : ''}`;
-  return `<form method="post" action="${escapeHtml(href(lang, '/admin/rps'))}" class="box" id="rp-form">${csrfField(ctx.csrf)}
-${field('rp-name', '名称(必須)', 'Name (required)', `<input id="rp-name" name="name" required maxlength="200" value="${escapeHtml(v.name ?? '')}">`)}
-${field('rp-redirects', 'リダイレクトURI(必須、1行に1つ)', 'Redirect URIs (required, one per line)', `<textarea id="rp-redirects" name="redirect_uris" rows="3" required aria-describedby="rp-redirects-help">${escapeHtml(v.redirectUris ?? '')}</textarea>`, ['https のみ(ループバックは http 可)。すべて同じホストにしてください。', 'https only (http on the loopback interface). All on one host.'])}
-${field('rp-framework', 'トラストフレームワーク', 'Trust framework', `<select id="rp-framework" name="framework">${FRAMEWORKS.map((f) => `<option value="${f.value}"${f.value === framework ? ' selected' : ''}>${tr(lang, f.ja, f.en)}</option>`).join('')}</select>`)}
-<fieldset><legend>${tr(lang, '利用できる手続き', 'Allowed ceremonies')}</legend>${CEREMONIES.map((c) => `<label><input type="checkbox" name="ceremonies" value="${c.value}"${ceremonies.includes(c.value) ? ' checked' : ''}> ${tr(lang, c.ja, c.en)}</label>`).join('')}</fieldset>
-${field('rp-purpose', '利用目的(利用者に表示され、確認記録に残ります)', 'Purpose (shown to the holder, written into records)', `<input id="rp-purpose" name="purpose" maxlength="500" value="${escapeHtml(v.purpose ?? '')}" aria-describedby="rp-purpose-help">`, ['空欄なら「〈名称〉の利用者の本人確認」になります。', 'Empty: “identity verification of the users of <name>”.'])}
-${field('rp-webhook', 'Webhook URL(任意、失効の通知先)', 'Webhook URL (optional, where revocations are sent)', `<input id="rp-webhook" name="webhook_url" type="url" maxlength="2000" value="${escapeHtml(v.webhookUrl ?? '')}">`)}
+  const field = (id: string, ja: string, en: string, input: Html, help?: [string, string]): Html =>
+    html`<label for="${escapeHtml(id)}">${tr(lang, ja, en)}</label>${input}${help ? html`<p id="${escapeHtml(id)}-help" class="muted">${tr(lang, help[0], help[1])}</p>` : ''}`;
+  return html`<form method="post" action="${escapeHtml(href(lang, '/admin/rps'))}" class="box" id="rp-form">${csrfField(ctx.csrf)}
+${field('rp-name', '名称(必須)', 'Name (required)', html`<input id="rp-name" name="name" required maxlength="200" value="${escapeHtml(v.name ?? '')}">`)}
+${field('rp-redirects', 'リダイレクトURI(必須、1行に1つ)', 'Redirect URIs (required, one per line)', html`<textarea id="rp-redirects" name="redirect_uris" rows="3" required aria-describedby="rp-redirects-help">${escapeHtml(v.redirectUris ?? '')}</textarea>`, ['https のみ(ループバックは http 可)。すべて同じホストにしてください。', 'https only (http on the loopback interface). All on one host.'])}
+${field('rp-framework', 'トラストフレームワーク', 'Trust framework', html`<select id="rp-framework" name="framework">${FRAMEWORKS.map((f) => html`<option value="${escapeHtml(f.value)}"${f.value === framework ? ' selected' : ''}>${tr(lang, f.ja, f.en)}</option>`)}</select>`)}
+<fieldset><legend>${tr(lang, '利用できる手続き', 'Allowed ceremonies')}</legend>${CEREMONIES.map((c) => html`<label><input type="checkbox" name="ceremonies" value="${escapeHtml(c.value)}"${ceremonies.includes(c.value) ? ' checked' : ''}> ${tr(lang, c.ja, c.en)}</label>`)}</fieldset>
+${field('rp-purpose', '利用目的(利用者に表示され、確認記録に残ります)', 'Purpose (shown to the holder, written into records)', html`<input id="rp-purpose" name="purpose" maxlength="500" value="${escapeHtml(v.purpose ?? '')}" aria-describedby="rp-purpose-help">`, ['空欄なら「〈名称〉の利用者の本人確認」になります。', 'Empty: “identity verification of the users of <name>”.'])}
+${field('rp-webhook', 'Webhook URL(任意、失効の通知先)', 'Webhook URL (optional, where revocations are sent)', html`<input id="rp-webhook" name="webhook_url" type="url" maxlength="2000" value="${escapeHtml(v.webhookUrl ?? '')}">`)}
 <div class="actions"><button type="submit" id="rp-register">${tr(lang, '登録する', 'Register')}</button></div></form>`;
 }
 
-export function rpListPage(p: RpListPageInput): string {
+export function rpListPage(p: RpListPageInput): Html {
   const { ctx } = p;
   const { lang } = ctx;
   const notice = p.notice
@@ -155,7 +154,7 @@ export function rpListPage(p: RpListPageInput): string {
     : '';
   return adminRpPage(
     ctx,
-    `${notice}${rpTable(ctx, p.rps)}<h2 id="register">${tr(lang, '事業者を登録する', 'Register a relying party')}</h2>${error}${rpForm(ctx, p.form ?? {})}`,
+    html`${notice}${rpTable(ctx, p.rps)}<h2 id="register">${tr(lang, '事業者を登録する', 'Register a relying party')}</h2>${error}${rpForm(ctx, p.form ?? {})}`,
   );
 }
 
@@ -166,12 +165,12 @@ export interface RpCreatedPageInput {
   webhookSecret: string;
 }
 
-export function rpCreatedPage(p: RpCreatedPageInput): string {
+export function rpCreatedPage(p: RpCreatedPageInput): Html {
   const { ctx, rp } = p;
   const { lang } = ctx;
   return adminRpPage(
     ctx,
-    `${messageBox('notice', lang === 'ja' ? `「${rp.name}」を登録しました` : `Registered “${rp.name}”`)}
+    html`${messageBox('notice', lang === 'ja' ? `「${rp.name}」を登録しました` : `Registered “${rp.name}”`)}
 <section class="box warn" aria-labelledby="secrets-h"><h2 id="secrets-h">${tr(lang, '秘密情報(この画面でしか表示されません)', 'Secrets (shown on this page only)')}</h2>
 <p>${tr(lang, 'いま安全な場所に保管してください。再表示はできません。', 'Store them somewhere safe now: they cannot be shown again.')}</p>
 <dl><dt>${tr(lang, 'クライアントID', 'Client ID')}</dt><dd><code class="secret" id="client-id">${escapeHtml(rp.clientId)}</code></dd>

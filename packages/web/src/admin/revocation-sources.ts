@@ -1,7 +1,7 @@
 // The CRL sources the platform keeps fresh: each CRL's issuer, thisUpdate / nextUpdate, state and
 // how its last refresh went — the same as /readyz and the kakunin_crl_* metrics.
 
-import { escapeHtml, tr } from '../html.js';
+import { escapeHtml, html, tr, type Html } from '../html.js';
 import { adminPage, jst, table, text, type AdminContext } from './layout.js';
 
 export interface AdminCrlSource {
@@ -42,24 +42,24 @@ const STATE: Record<AdminCrlSource['state'], { ja: string; en: string; bad: bool
   missing: { ja: '未取得', en: 'Not loaded', bad: true },
 };
 
-export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
+export function revocationSourcesPage(p: RevocationSourcesPageInput): Html {
   const { ctx } = p;
   const { lang } = ctx;
   const rows = p.sources.map((s) => {
     const state = STATE[s.state];
     return [
-      `<code>${escapeHtml(s.location)}</code>`,
+      html`<code>${escapeHtml(s.location)}</code>`,
       text(s.issuer),
-      `<span class="${state.bad ? 'bad' : 'ok'}">${tr(lang, state.ja, state.en)}</span>`,
+      html`<span class="${state.bad ? 'bad' : 'ok'}">${tr(lang, state.ja, state.en)}</span>`,
       jst(s.thisUpdate),
       jst(s.nextUpdate),
       jst(s.usableUntil),
       s.entries === null
-        ? '—'
-        : `${s.entries.toLocaleString('en-US')}${s.crlNumber ? ` <small>(#${escapeHtml(s.crlNumber)})</small>` : ''}`,
+        ? html`—`
+        : html`${escapeHtml(s.entries.toLocaleString('en-US'))}${s.crlNumber ? html` <small>(#${escapeHtml(s.crlNumber)})</small>` : ''}`,
       jst(s.lastSuccessAt),
       s.lastFailureAt
-        ? `${jst(s.lastFailureAt)}${s.lastError ? `<br><span class="bad">${escapeHtml(s.lastError)}</span>` : ''}`
+        ? html`${jst(s.lastFailureAt)}${s.lastError ? html`<br><span class="bad">${escapeHtml(s.lastError)}</span>` : ''}`
         : text(s.lastError),
       jst(s.nextRefreshAt),
     ];
@@ -82,7 +82,7 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
     tr(lang, '次回取得', 'Next refresh'),
   ];
   const mode = p.monitorMode
-    ? `<p id="monitor-mode">${
+    ? html`<p id="monitor-mode">${
         p.monitorMode === 'crl'
           ? tr(
               lang,
@@ -110,8 +110,8 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
           text(u.rpClientId ?? tr(lang, '(プラットフォーム)', '(platform)')),
           text(u.purpose),
           text(u.lookup),
-          u.requests.toLocaleString('en-US'),
-          u.reused.toLocaleString('en-US'),
+          escapeHtml(u.requests.toLocaleString('en-US')),
+          escapeHtml(u.reused.toLocaleString('en-US')),
         ]),
         { id: 'jlis-usage', empty: tr(lang, '今月の照会はまだありません。', 'No lookups this month yet.') },
       )
@@ -120,6 +120,6 @@ export function revocationSourcesPage(p: RevocationSourcesPageInput): string {
     ctx,
     'crl',
     ['失効リストの取得元', 'Revocation sources'],
-    `<p>${intro}</p>${mode}${table(tr(lang, 'CRLの取得元', 'CRL sources'), headers, rows, { id: 'crl-sources', empty: tr(lang, 'CRLの取得元は設定されていません(OCSPのみ)。', 'No CRL source is configured (OCSP only).') })}${usage}`,
+    html`<p>${intro}</p>${mode}${table(tr(lang, 'CRLの取得元', 'CRL sources'), headers, rows, { id: 'crl-sources', empty: tr(lang, 'CRLの取得元は設定されていません(OCSPのみ)。', 'No CRL source is configured (OCSP only).') })}${usage}`,
   );
 }
