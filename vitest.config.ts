@@ -1,4 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+// Most test files wait on something else (PostgreSQL, a child process, the browser, a timer) much of
+// the time, so more files run at once than there are cores (vitest's default is one fewer). Files
+// share nothing that would collide: databases, ports, pcscd instances and temp dirs are their own.
+const workers = Number(process.env.KAKUNIN_TEST_WORKERS) || availableParallelism() + 1;
 
 export default defineConfig({
   test: {
@@ -7,6 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    maxWorkers: workers,
     globalSetup: ['./test/setup/global.ts'],
   },
 });

@@ -42,7 +42,8 @@ export async function startTestPlatform(
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `kakunin-${engine}-`));
-  const pgdb = engine === 'postgres' && !o.databaseUrl
+  const pgdb =
+    engine === 'postgres' && !o.databaseUrl
       ? await createPostgresDatabase('kakunin_test', { migrated: true })
       : undefined;
   const databaseUrl = o.databaseUrl ?? pgdb?.url;
