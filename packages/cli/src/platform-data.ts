@@ -13,7 +13,7 @@ import {
   type Database,
   type MasterKey,
   type RunningServer,
-} from '@kakunin/server';
+} from '@kakunin/server/data';
 import { CliError, EXIT } from './output.js';
 
 export interface DataOptions {

@@ -25,32 +25,6 @@ import {
 import { createPostgresDatabase, ENGINES } from '@kakunin/server/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
-const COMMANDS = new URL('../src/commands/records.ts', import.meta.url).href;
-const OUTPUT = new URL('../src/output.ts', import.meta.url).href;
-// The records commands alone, with main()'s mapping of errors to exit codes: the same code paths as
-// the bin, which also loads every other command (several times slower to start, for ~50 runs here).
-const PROGRAM = `
-import { Command, CommanderError } from 'commander';
-const { registerRecordsCommands } = await import(${JSON.stringify(COMMANDS)});
-const { CliError, EXIT } = await import(${JSON.stringify(OUTPUT)});
-const program = new Command('kakunin').exitOverride();
-registerRecordsCommands(program);
-try {
-  await program.parseAsync(process.argv.slice(1), { from: 'user' });
-} catch (e) {
-  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  else if (e instanceof CliError) {
-    process.stderr.write('kakunin: ' + e.message + '\\n');
-    process.exitCode = e.exitCode;
-  } else if (typeof e?.code === 'string' && e.name !== 'Error') {
-    process.stderr.write('kakunin: error ' + e.name + ' (' + e.code + '): ' + e.message + '\\n');
-    process.exitCode = EXIT.failed;
-  } else {
-    process.stderr.write('kakunin: unexpected error: ' + (e?.stack ?? String(e)) + '\\n');
-    process.exitCode = EXIT.internal;
-  }
-}
-`;
 const CWD = fileURLToPath(new URL('..', import.meta.url));
 const ORIGIN = 'kakunin.test/records';
 const MASTER_KEY = MasterKey.generate();
@@ -62,17 +36,16 @@ interface Run {
 }
 
 /**
- * `kakunin records …` in a child process: the records commands (`bin: true`: the real kakunin bin);
- * the master key in its environment unless `masterKey: false`.
+ * `kakunin records …` in a child process, by the real kakunin bin (which loads only the records
+ * commands); the master key in its environment unless `masterKey: false`.
  */
-function kakunin(args: string[], o: { masterKey?: false; bin?: true } = {}): Promise<Run> {
+function kakunin(args: string[], o: { masterKey?: false } = {}): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
   delete env.KAKUNIN_MASTER_KEY_FILE;
   if (o.masterKey === false) delete env.KAKUNIN_MASTER_KEY;
   else env.KAKUNIN_MASTER_KEY = MASTER_KEY.export();
-  const argv = o.bin ? [BIN, ...args] : ['--import', 'tsx', '--input-type=module', '-e', PROGRAM, '--', ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: CWD, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: CWD, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -154,8 +127,8 @@ describe('kakunin records: usage', () => {
         kakunin(['records', 'export', '--format', 'xml', '--data-dir', dir]),
         kakunin(['records', 'export', '--from', 'yesterday', '--data-dir', dir]),
         kakunin(['records', 'purge', '--now', '2999-01-01', '--data-dir', dir]),
-        kakunin(['records', 'verify', '--anchor', '3:00', '--data-dir', dir], { bin: true }), // the v1 chain's option is gone
-        kakunin(['records', 'verify', '--key', 'kakunin.test/records', '--data-dir', dir], { bin: true }),
+        kakunin(['records', 'verify', '--anchor', '3:00', '--data-dir', dir]), // the v1 chain's option is gone
+        kakunin(['records', 'verify', '--key', 'kakunin.test/records', '--data-dir', dir]),
         kakunin(['records', 'verify', '--key', keyFile, '--data-dir', dir]),
         kakunin(['records', 'check-proof', join(dir, 'proof.json'), '--key', 'x+y+z']),
         kakunin(['records', 'check-proof', join(dir, 'proof.json')]),
@@ -291,7 +264,7 @@ describe.each(ENGINES)('kakunin records on %s', { timeout: 180_000 }, (engine) =
   });
 
   it('verify: the OK line with tree size and root; --json; records the sequencer has not reached yet are checked and counted', async () => {
-    const ok = await kakunin(['records', 'verify', ...target], { bin: true });
+    const ok = await kakunin(['records', 'verify', ...target]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^OK: 3 records, log intact: tree size 3, root [A-Za-z0-9+/]{43}= \(0 purged\)\n$/);
     const json = await kakunin(['records', 'verify', '--json', ...target]);

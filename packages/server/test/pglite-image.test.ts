@@ -15,10 +15,13 @@ describe('PGlite image', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'kakunin-image-test-'));
-    delete process.env[PGLITE_IMAGE_ENV];
-    const made = await prepareDatabaseTemplates(join(dir, 'image.tar.gz'));
-    drop = made.drop;
-    process.env[PGLITE_IMAGE_ENV] = made.env[PGLITE_IMAGE_ENV];
+    // The run's image (test/setup/global.ts) when there is one; else one made here.
+    if (saved) drop = async () => undefined;
+    else {
+      const made = await prepareDatabaseTemplates(join(dir, 'image.tar.gz'));
+      drop = made.drop;
+      process.env[PGLITE_IMAGE_ENV] = made.env[PGLITE_IMAGE_ENV];
+    }
   });
   afterAll(async () => {
     await drop();

@@ -13,7 +13,7 @@ import {
   rotateSigningKey,
   type Database,
   type SigningKeyInfo,
-} from '@kakunin/server';
+} from '@kakunin/server/data';
 import { CliError, EXIT, printJson } from '../output.js';
 import {
   DATABASE_URL_OPTION,

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pgliteDir, type Database, type RunningServer } from '@kakunin/server';
+import { pgliteDir, type Database, type RunningServer } from '@kakunin/server/data';
 import {
   endRelationship,
   exportRecords,

@@ -2,7 +2,13 @@
 // holds the embedded database, through that server's admin API.
 
 import type { Command } from 'commander';
-import { CEREMONY_KINDS, createRelyingParty, listRelyingParties, publicView, type CeremonyKind } from '@kakunin/server';
+import {
+  CEREMONY_KINDS,
+  createRelyingParty,
+  listRelyingParties,
+  publicView,
+  type CeremonyKind,
+} from '@kakunin/server/data';
 import { CliError, printJson } from '../output.js';
 import {
   DATABASE_URL_OPTION,

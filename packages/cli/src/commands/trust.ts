@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { AnchorSource, TrustAnchor } from '@kakunin/jpki';
-import { ConfigError, withConfiguredAnchors } from '@kakunin/server';
+import { ConfigError, withConfiguredAnchors } from '@kakunin/server/data';
 import { CliError, EXIT, parseDateOption, printJson } from '../output.js';
 import { trustStoreWith } from '../trust-files.js';
 

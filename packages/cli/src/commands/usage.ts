@@ -3,7 +3,7 @@
 // operator re-bills. Reads the database like `kakunin records`, or asks the running server that holds it.
 
 import type { Command } from 'commander';
-import { type RunningServer, usageReport, type UsageReport } from '@kakunin/server';
+import { type RunningServer, usageReport, type UsageReport } from '@kakunin/server/data';
 import { printJson } from '../output.js';
 import { DATABASE_URL_OPTION, DATA_DIR_OPTION, adminApi } from '../platform-data.js';
 import { withDatabase, type DataOptions } from './records.js';
