@@ -3,6 +3,9 @@
 // Usage: node scripts/test-times.mjs AFTER.json [BEFORE.json]
 import { readFileSync } from 'node:fs';
 
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (e) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+
 const [afterFile, beforeFile] = process.argv.slice(2);
 if (!afterFile) {
   process.stderr.write('usage: node scripts/test-times.mjs AFTER.json [BEFORE.json]\n');
