@@ -6,19 +6,30 @@ import { defineConfig } from 'vitest/config';
 // share nothing that would collide: databases, ports, pcscd instances and temp dirs are their own.
 const workers = Number(process.env.KAKUNIN_TEST_WORKERS) || availableParallelism() + 1;
 
+const ALL = ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/test/**/*.test.ts'];
+// libpcsclite reads its socket path (PCSCLITE_CSOCK_NAME, each file's own pcscd) once per process:
+// the files that talk PC/SC need a process of their own.
+const PCSC = ['packages/card/test/pcsc.test.ts', 'packages/agent/test/pcsc.test.ts', 'test/e2e/pcsc-browser.test.ts'];
+
+// What both projects take from here (not `extends: true`: it would run the global set-up once more
+// for each project).
+const common = { testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks' } as const;
+
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/test/**/*.test.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
+    ...common,
     maxWorkers: workers,
-    // A worker runs file after file with the modules it has loaded (the server, the OIDC provider, the
-    // simulator): loading them afresh for every file cost ~4 minutes of CPU a run. Files keep nothing
-    // global between them: each makes its own databases, servers and sandboxes, and puts back any
-    // environment variable it sets.
-    isolate: false,
     globalSetup: ['./test/setup/global.ts'],
+    projects: [
+      {
+        // A worker runs file after file with the modules it has loaded (the server, the OIDC provider,
+        // the simulator): loading them afresh for every file cost ~4 minutes of CPU a run. Files keep
+        // nothing global between them: each makes its own databases, servers and sandboxes, and puts
+        // back any environment variable it sets.
+        test: { ...common, name: 'shared', include: ALL, exclude: PCSC, isolate: false },
+      },
+      { test: { ...common, name: 'pcsc', include: PCSC, isolate: true } },
+    ],
   },
 });
