@@ -17,7 +17,9 @@ import {
   appendRecord,
   checkpointAt,
   consistencyProof,
+  consistencyWire,
   inclusionProof,
+  inclusionWire,
   integrate,
   logIdentity,
   type LogIdentity,
@@ -62,37 +64,12 @@ function otherLog(): { key: string; signer: ReturnType<typeof ed25519Signer> } {
 }
 
 /** What GET /records/v1/proof/inclusion answers (snake_case), from the library call on the database. */
-async function inclusionBundle(
-  db: Database,
-  o: { recordId: string; treeSize?: number },
-): Promise<Record<string, unknown>> {
-  const a = await inclusionProof(db, o);
-  return {
-    record_id: a.recordId,
-    rp_client_id: a.rpClientId,
-    entry: a.entry,
-    leaf_hash: a.leafHash,
-    leaf_index: a.leafIndex,
-    tree_size: a.treeSize,
-    proof: a.proof,
-    checkpoint: a.checkpoint,
-  };
-}
+const inclusionBundle = async (db: Database, o: { recordId: string; treeSize?: number }) =>
+  inclusionWire(await inclusionProof(db, o));
 
 /** What GET /records/v1/proof/consistency answers. */
-async function consistencyBundle(
-  db: Database,
-  o: { first: number; second?: number },
-): Promise<Record<string, unknown>> {
-  const a = await consistencyProof(db, o);
-  return {
-    first: a.first,
-    second: a.second,
-    proof: a.proof,
-    first_checkpoint: a.firstCheckpoint,
-    second_checkpoint: a.secondCheckpoint,
-  };
-}
+const consistencyBundle = async (db: Database, o: { first: number; second?: number }) =>
+  consistencyWire(await consistencyProof(db, o));
 
 /** A platform note (no RP, no subject: never purged, never exported by RP). */
 const note = (db: Database, n: number): Promise<unknown> =>

@@ -40,6 +40,8 @@ export {
   inclusionProof,
   consistencyProof,
   checkpointAt,
+  inclusionWire,
+  consistencyWire,
   type InclusionAnswer,
   type ConsistencyAnswer,
 } from './proofs.js';

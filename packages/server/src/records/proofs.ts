@@ -133,3 +133,28 @@ export async function consistencyProof(
     secondCheckpoint: second.note,
   };
 }
+
+/** An inclusion answer as GET /records/v1/proof/inclusion sends it (snake_case JSON, what RPs save). */
+export function inclusionWire(a: InclusionAnswer) {
+  return {
+    record_id: a.recordId,
+    rp_client_id: a.rpClientId,
+    entry: a.entry,
+    leaf_hash: a.leafHash,
+    leaf_index: a.leafIndex,
+    tree_size: a.treeSize,
+    proof: a.proof,
+    checkpoint: a.checkpoint,
+  };
+}
+
+/** A consistency answer as GET /records/v1/proof/consistency sends it. */
+export function consistencyWire(a: ConsistencyAnswer) {
+  return {
+    first: a.first,
+    second: a.second,
+    proof: a.proof,
+    first_checkpoint: a.firstCheckpoint,
+    second_checkpoint: a.secondCheckpoint,
+  };
+}

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidRequest, TooManyAttempts } from '../errors.js';
 import type { Platform } from '../platform.js';
-import { checkpointAt, consistencyProof, inclusionProof } from '../records/proofs.js';
+import { checkpointAt, consistencyProof, consistencyWire, inclusionProof, inclusionWire } from '../records/proofs.js';
 import { isAdminToken } from './admin.js';
 import { authenticatedClient, refuse } from './rp-auth.js';
 import { ErrorSchema } from './schemas.js';
@@ -120,16 +120,7 @@ export async function recordsLogRoutes(
           ...(treeSize !== undefined ? { treeSize } : {}),
           ...('rpClientId' in who ? { rpClientId: who.rpClientId } : {}),
         });
-        return {
-          record_id: a.recordId,
-          rp_client_id: a.rpClientId,
-          entry: a.entry,
-          leaf_hash: a.leafHash,
-          leaf_index: a.leafIndex,
-          tree_size: a.treeSize,
-          proof: a.proof,
-          checkpoint: a.checkpoint,
-        };
+        return inclusionWire(a);
       } catch (e) {
         if ((e as { code?: string }).code === 'RECORD_NOT_INTEGRATED') void reply.header('retry-after', '1');
         throw e;
@@ -154,13 +145,7 @@ export async function recordsLogRoutes(
         first: wholeNumber(q.first, 'first')!,
         ...(second !== undefined ? { second } : {}),
       });
-      return {
-        first: a.first,
-        second: a.second,
-        proof: a.proof,
-        first_checkpoint: a.firstCheckpoint,
-        second_checkpoint: a.secondCheckpoint,
-      };
+      return consistencyWire(a);
     },
   );
 }
