@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase, PGLITE_SHARED_BUFFERS_ENV } from '../src/db/database.js';
 import { PGLITE_IMAGE_ENV } from '../src/db/pglite-image.js';
 import { prepareDatabaseTemplates } from './support/databases.js';
 
@@ -18,7 +18,7 @@ describe('PGlite image', () => {
     // The run's image (test/setup/global.ts) when there is one; else one made here.
     if (saved) drop = async () => undefined;
     else {
-      const made = await prepareDatabaseTemplates(join(dir, 'image.tar.gz'));
+      const made = await prepareDatabaseTemplates(join(dir, 'image'));
       drop = made.drop;
       process.env[PGLITE_IMAGE_ENV] = made.env[PGLITE_IMAGE_ENV];
     }
@@ -56,5 +56,38 @@ describe('PGlite image', () => {
     const db = await openDatabase({ dataDir: 'memory://', migrate: false });
     expect(await tables(db)).toBe(0);
     await db.close();
+  });
+});
+
+describe('PGlite shared buffers', () => {
+  const setting = async (db: Awaited<ReturnType<typeof openDatabase>>): Promise<string> =>
+    (await db.query<{ s: string }>("SELECT current_setting('shared_buffers') AS s"))[0]!.s;
+
+  it('the option, else KAKUNIN_PGLITE_SHARED_BUFFERS, else PostgreSQL’s 128MB', async () => {
+    const saved = process.env[PGLITE_SHARED_BUFFERS_ENV];
+    try {
+      const given = await openDatabase({ dataDir: 'memory://', sharedBuffers: '4MB' });
+      expect(await setting(given)).toBe('4MB');
+      await given.close();
+      process.env[PGLITE_SHARED_BUFFERS_ENV] = '2MB';
+      const fromEnv = await openDatabase({ dataDir: 'memory://' });
+      expect(await setting(fromEnv)).toBe('2MB');
+      await fromEnv.close();
+      delete process.env[PGLITE_SHARED_BUFFERS_ENV];
+      const unset = await openDatabase({ dataDir: 'memory://' });
+      expect(await setting(unset)).toBe('128MB');
+      await unset.close();
+    } finally {
+      if (saved === undefined) delete process.env[PGLITE_SHARED_BUFFERS_ENV];
+      else process.env[PGLITE_SHARED_BUFFERS_ENV] = saved;
+    }
+  });
+
+  it('a value that is not a size is a ConfigError naming the variable, before the engine starts', async () => {
+    for (const bad of ['8', '8 MB', '-1MB', '8MB; DROP', '0MB'])
+      await expect(openDatabase({ dataDir: 'memory://', sharedBuffers: bad })).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringMatching(/KAKUNIN_PGLITE_SHARED_BUFFERS\) is not a size such as 8MB/),
+      });
   });
 });
