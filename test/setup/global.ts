@@ -22,7 +22,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const started = Date.now();
   const pool = resolve(ARTIFACTS, 'sim-key-pool.pem');
   const [templates] = await Promise.all([
-    prepareDatabaseTemplates(resolve(ARTIFACTS, 'pglite-image.tar.gz')),
+    prepareDatabaseTemplates(resolve(ARTIFACTS, 'pglite-image')),
     poolSize(pool) >= POOL_SIZE ? Promise.resolve(pool) : writeRsaKeyPool(pool, POOL_SIZE),
   ]);
   Object.assign(process.env, templates.env, { [KEY_POOL_ENV]: pool });

@@ -2,13 +2,15 @@
 // 127.0.0.1:5432 (dropped afterwards). Every storage test runs on both.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/db/database.js';
-import { PGLITE_IMAGE_ENV } from '../../src/db/pglite-image.js';
+import { openDatabase, PGLITE_SHARED_BUFFERS_ENV, type Database } from '../../src/db/database.js';
+import { PGLITE_IMAGE_ENV, writePgliteImage } from '../../src/db/pglite-image.js';
+
+/** The shared buffers of the test run's embedded databases. */
+export const TEST_SHARED_BUFFERS = '8MB';
 
 export const POSTGRES_ADMIN_URL = process.env.KAKUNIN_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -80,26 +82,31 @@ export async function openTestDatabase(engine: Engine): Promise<TestDatabase> {
 }
 
 /**
- * Makes the test run's database templates: a migrated PGlite image written to `imageFile` and a
+ * Makes the test run's database templates: a migrated PGlite image written to the directory `imageDir` and a
  * migrated PostgreSQL database. Returns the environment that makes new test databases start from
  * them, and a function that drops the PostgreSQL template.
  */
 export async function prepareDatabaseTemplates(
-  imageFile: string,
+  imageDir: string,
 ): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'kakunin-image-'));
   try {
     await (await openDatabase({ dataDir: join(dir, 'db') })).close();
-    const pglite = await PGlite.create(join(dir, 'db'));
-    const image = await pglite.dumpDataDir('gzip');
-    await pglite.close();
-    writeFileSync(`${imageFile}.tmp`, Buffer.from(await image.arrayBuffer()));
-    renameSync(`${imageFile}.tmp`, imageFile);
+    await writePgliteImage(join(dir, 'db'), imageDir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   const template = await createPostgresDatabase('kakunin_template');
   await (await openDatabase({ databaseUrl: template.url })).close();
   const name = new URL(template.url).pathname.slice(1);
-  return { env: { [PGLITE_IMAGE_ENV]: imageFile, [POSTGRES_TEMPLATE_ENV]: name }, drop: template.drop };
+  return {
+    env: {
+      [PGLITE_IMAGE_ENV]: imageDir,
+      [POSTGRES_TEMPLATE_ENV]: name,
+      // A test database holds a few dozen rows: PostgreSQL's 128MB of shared buffers, zeroed at every
+      // open, cost more CPU than anything a test then does with the database (see OpenDatabaseOptions).
+      [PGLITE_SHARED_BUFFERS_ENV]: TEST_SHARED_BUFFERS,
+    },
+    drop: template.drop,
+  };
 }
