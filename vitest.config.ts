@@ -27,7 +27,15 @@ export default defineConfig({
         // the simulator): loading them afresh for every file cost ~4 minutes of CPU a run. Files keep
         // nothing global between them: each makes its own databases, servers and sandboxes, and puts
         // back any environment variable it sets.
-        test: { ...common, name: 'shared', include: ALL, exclude: PCSC, isolate: false },
+        // Before each file: the simulator's key pool starts again (see test/setup/per-file.ts).
+        test: {
+          ...common,
+          name: 'shared',
+          include: ALL,
+          exclude: PCSC,
+          isolate: false,
+          setupFiles: ['./test/setup/per-file.ts'],
+        },
       },
       { test: { ...common, name: 'pcsc', include: PCSC, isolate: true } },
     ],

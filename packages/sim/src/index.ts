@@ -33,7 +33,14 @@ export {
   type IssueOptions,
   type IssuedCertificate,
 } from './ca.js';
-export { generateRsaKeyPair, generateRsaKeyPairSync, writeRsaKeyPool, KEY_POOL_ENV, type RsaKeyPair } from './keys.js';
+export {
+  generateRsaKeyPair,
+  generateRsaKeyPairSync,
+  writeRsaKeyPool,
+  rewindKeyPool,
+  KEY_POOL_ENV,
+  type RsaKeyPair,
+} from './keys.js';
 export { caRdns, caAltRdns, crlDistributionPointRdns, nameDer, rdnsText, MEDIUM_OU, type Rdns } from './names.js';
 export { MUNICIPALITIES, municipality, municipalityOfAddress, type Municipality } from './municipalities.js';
 export {

@@ -42,6 +42,16 @@ function pooledKey(): RsaKeyPair | undefined {
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
+/**
+ * Takes keys from the start of the pool again. For a test runner whose worker processes run test
+ * file after test file: called between files, it makes the keys unique per file rather than per
+ * process (files share nothing where two sandboxes' keys could meet), so that a pool of a few hundred
+ * keys serves every file instead of running out after the first few.
+ */
+export function rewindKeyPool(): void {
+  next = 0;
+}
+
 /** A fresh RSA-2048 (e = 65537) key pair, generated on the libuv thread pool (or taken from the pool). */
 export async function generateRsaKeyPair(): Promise<RsaKeyPair> {
   return pooledKey() ?? generateAsync('rsa', RSA);
