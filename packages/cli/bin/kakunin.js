@@ -2,6 +2,25 @@
 // Entry point of the `kakunin` command: runs the TypeScript sources through tsx (no build step).
 import { register } from 'tsx/esm/api';
 
+// The one-shot administration commands may open the embedded database (PGlite, PostgreSQL compiled
+// to WebAssembly). V8 optimises its hot functions on background threads, and a process waits for
+// those compilations before it exits: ~2 s of CPU and of waiting after such a command has printed
+// its answer, for code it will never run again. These commands run on V8's baseline WebAssembly
+// compiler only (the same results; measured in packages/cli/README.md). A long-running process
+// (`kakunin serve`) keeps the optimising compiler. The flag cannot be set at run time, so the
+// process replaces itself once with the flag given.
+const ONE_SHOT_DATABASE_COMMANDS = new Set(['records', 'rp', 'keys', 'usage']);
+const [command, subcommand] = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const opensDatabase =
+  ONE_SHOT_DATABASE_COMMANDS.has(command) && !(command === 'records' && subcommand === 'check-proof');
+if (opensDatabase && !process.execArgv.includes('--liftoff-only') && typeof process.execve === 'function') {
+  process.execve(
+    process.execPath,
+    [process.execPath, '--liftoff-only', ...process.execArgv, ...process.argv.slice(1)],
+    process.env,
+  );
+}
+
 // A reader that stops early (`kakunin sim people | head`) is not an error.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
