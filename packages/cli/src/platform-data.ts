@@ -14,22 +14,10 @@ import {
   type MasterKey,
   type RunningServer,
 } from '@kakunin/server/data';
+import type { DataOptions } from './data-options.js';
 import { CliError, EXIT } from './output.js';
 
-export interface DataOptions {
-  dataDir?: string;
-  databaseUrl?: string;
-}
-
-export const DATA_DIR_OPTION = [
-  '--data-dir <dir>',
-  `the server's state directory (default ${DEFAULT_DATA_DIR})`,
-  DEFAULT_DATA_DIR,
-] as const;
-export const DATABASE_URL_OPTION = [
-  '--database-url <url>',
-  'PostgreSQL (default: env DATABASE_URL; otherwise the embedded database of --data-dir)',
-] as const;
+export { DATA_DIR_OPTION, DATABASE_URL_OPTION, type DataOptions } from './data-options.js';
 
 /** Runs `direct` on the database, or `viaApi` when a running server holds the embedded one. */
 export async function withPlatformData<T>(

@@ -2,10 +2,13 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { CEREMONY_KINDS, type CeremonyKind } from './ceremony-domain.js';
+import { DEFAULT_DATA_DIR } from './paths.js';
+
+export { DEFAULT_DATA_DIR, pgliteDir, simDir } from './paths.js';
 
 /** One configured root: `{ "file": "/etc/kakunin/authca04.pem", "sha256": "AB:CD:…", "label"?: "authca04" }`. */
 export interface TrustAnchorConfig {
@@ -133,8 +136,6 @@ export interface ServerConfig {
 }
 
 export type MonitorMode = 'crl' | 'ocsp';
-
-export const DEFAULT_DATA_DIR = '.kakunin';
 
 export const DEFAULTS: ServerConfig = {
   mode: 'production',
@@ -597,7 +598,3 @@ function reuseConfig(layers: readonly unknown[]): Record<CeremonyKind, number> {
     identity: wholeNumber('ocspReuseSeconds.identity', o.identity, 0, MAX_OCSP_REUSE_SECONDS),
   };
 }
-
-/** Where the sandbox simulator lives (`kakunin sim … --dir` this to see the same people). */
-export const simDir = (config: Pick<ServerConfig, 'dataDir'>): string => join(config.dataDir, 'sim');
-export const pgliteDir = (config: Pick<ServerConfig, 'dataDir'>): string => join(config.dataDir, 'db');

@@ -14,30 +14,17 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pgliteDir, type Database, type RunningServer } from '@kakunin/server/data';
-import {
-  endRelationship,
-  exportRecords,
-  purgeExpired,
-  storedLogVerifierKey,
-  verifyLog,
-  type LogProblem,
-  type LogVerification,
-  type PurgeResult,
-  type RecordOutcome,
-  type RelationshipEnd,
-} from '@kakunin/server/records';
+import type { Database, RunningServer } from '@kakunin/server/data';
+import { pgliteDir } from '@kakunin/server/paths';
+import type { LogProblem, LogVerification, PurgeResult, RecordOutcome, RelationshipEnd } from '@kakunin/server/records';
 import { checkConsistency, checkInclusionBundle, openCheckpoint, parseVerifierKey } from '@kakunin/tlog';
+import { DATABASE_URL_OPTION, DATA_DIR_OPTION, type DataOptions as BaseDataOptions } from '../data-options.js';
 import { CliError, EXIT, choice, parseDateOption, printJson } from '../output.js';
-import {
-  DATABASE_URL_OPTION,
-  DATA_DIR_OPTION,
-  adminApi,
-  masterKeyOf,
-  serverFetch,
-  withPlatformData,
-  type DataOptions as BaseDataOptions,
-} from '../platform-data.js';
+
+// The platform's records store and database access, loaded by the commands that use a database:
+// `check-proof` works offline and starts without the platform's modules (its database engines).
+const recordsStore = () => import('@kakunin/server/records');
+const platformData = () => import('../platform-data.js');
 
 /** With DATA_DIR_OPTION's default, the data dir is always set. */
 export type DataOptions = BaseDataOptions & { dataDir: string };
@@ -59,6 +46,7 @@ export async function withDatabase<T>(
       EXIT.failed,
     );
   }
+  const { withPlatformData } = await platformData();
   try {
     return await withPlatformData({ dataDir: o.dataDir, ...(databaseUrl ? { databaseUrl } : {}) }, fn, viaApi);
   } catch (e) {
@@ -223,6 +211,10 @@ export function registerRecordsCommands(program: Command): void {
       const since = o.since === undefined ? undefined : readText(o.since, '--since checkpoint');
       const givenKey = o.key === undefined ? undefined : verifierKeyOption(o.key);
       const p = progress('records checked');
+      const [{ storedLogVerifierKey, verifyLog }, { adminApi, masterKeyOf }] = await Promise.all([
+        recordsStore(),
+        platformData(),
+      ]);
       const result = await withDatabase(
         o,
         async (db) => {
@@ -390,6 +382,7 @@ export function registerRecordsCommands(program: Command): void {
         const from = o.from === undefined ? undefined : parseDateOption(o.from, '--from');
         const to = o.to === undefined ? undefined : parseDateOption(o.to, '--to');
         const p = progress('records exported');
+        const [{ exportRecords }, { serverFetch }] = await Promise.all([recordsStore(), platformData()]);
         const filters = {
           ...(o.rp !== undefined ? { rpClientId: o.rp } : {}),
           ...(from ? { from } : {}),
@@ -459,6 +452,7 @@ export function registerRecordsCommands(program: Command): void {
       if (!o.dryRun && now.getTime() > Date.now() + 60_000)
         throw new CliError('--now may be in the future only with --dry-run (a purge cannot be undone)');
       const p = progress('records purged');
+      const [{ purgeExpired }, { adminApi }] = await Promise.all([recordsStore(), platformData()]);
       const result = await withDatabase(
         o,
         (db) => purgeExpired(db, { now, dryRun: o.dryRun ?? false, onProgress: p.tick }),
@@ -492,6 +486,7 @@ export function registerRecordsCommands(program: Command): void {
     .option('--json', 'print the result object')
     .action(async (o: DataOptions & { rp: string; subject: string; at?: string; json?: boolean }) => {
       const at = o.at === undefined ? new Date() : parseDateOption(o.at, '--at');
+      const [{ endRelationship }, { adminApi }] = await Promise.all([recordsStore(), platformData()]);
       const result = await withDatabase(
         o,
         (db) => endRelationship(db, o.rp, o.subject, at),
