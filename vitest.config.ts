@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Most test files wait on something else (PostgreSQL, a child process, the browser, a timer) much of
 // the time, so more files run at once than there are cores (vitest's default is one fewer). Files
 // share nothing that would collide: databases, ports, pcscd instances and temp dirs are their own.
-const workers = Number(process.env.KAKUNIN_TEST_WORKERS) || availableParallelism() + 1;
+const workers = Number(process.env.KAKUNIN_TEST_WORKERS) || availableParallelism() + 2;
 
 const ALL = ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/test/**/*.test.ts'];
 // libpcsclite reads its socket path (PCSCLITE_CSOCK_NAME, each file's own pcscd) once per process:
@@ -13,7 +13,15 @@ const PCSC = ['packages/card/test/pcsc.test.ts', 'packages/agent/test/pcsc.test.
 
 // What both projects take from here (not `extends: true`: it would run the global set-up once more
 // for each project).
-const common = { testTimeout: 60_000, hookTimeout: 120_000, pool: 'forks' } as const;
+// Workers run WebAssembly (the embedded PostgreSQL, PGlite) on V8's baseline compiler only: a test's
+// databases are small and short-lived, and the optimising tier's background compilations cost more
+// CPU than they save (measured on eight server and demo files: 20% less CPU, 11% less time).
+const common = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  pool: 'forks' as const,
+  execArgv: ['--liftoff-only'],
+};
 
 export default defineConfig({
   test: {
