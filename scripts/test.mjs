@@ -1,8 +1,8 @@
 // `npm test` after the machine check: the static checks (type check, lint, format check) and the test
 // files at the same time. The test run leaves part of the two cores idle (its files wait on children,
 // PostgreSQL, browsers and timers), which the static checks fill: run one after the other they added
-// half a minute. Their output is held and printed as one block when they end; the exit code is the
-// first failure's. Arguments go to vitest.
+// half a minute. Their output is held and printed as one block when they end; a failed check fails
+// `npm test` as a failed test does. Arguments go to vitest.
 import { spawn } from 'node:child_process';
 
 const STATIC_CHECKS = ['typecheck', 'lint', 'format:check'];
