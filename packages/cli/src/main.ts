@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   records: async () => (await import('./commands/records.js')).registerRecordsCommands,
   keys: async () => (await import('./commands/keys.js')).registerKeysCommands,
   usage: async () => (await import('./commands/usage.js')).registerUsageCommand,
+  wallet: async () => (await import('./commands/wallet.js')).registerWalletCommands,
 };
 
 /**

@@ -43,6 +43,9 @@ import { LogSequencer, defaultLogOrigin, logIdentity } from './records/log.js';
 import { recordsLogRoutes } from './routes/records-log.js';
 import { rpApiRoutes } from './routes/rp-api.js';
 import { fillRelationshipSubs } from './records/retention.js';
+import { CredentialIssuer, ensureWalletClient } from './credentials/issuer.js';
+import { credentialRoutes } from './credentials/routes.js';
+import { registerPreAuthorizedGrant } from './credentials/offers.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -242,6 +245,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         refreshNow(sandbox.changeToken());
       }
     }
+    // The platform's own public client for wallets (the digital ID credential), before the provider loads clients.
+    await ensureWalletClient({ db, masterKey });
     const frameworks = (await listRelyingParties(db)).map((rp) => rp.framework);
     const { createProvider } = await import('./oidc/provider.js');
     const provider = createProvider({
@@ -251,6 +256,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       clientSecret: (id) => clientAuth.providerSecret(id),
       frameworks,
     });
+    registerPreAuthorizedGrant(provider, db);
 
     // Form posts (token endpoint, consent) stay strings: oidc-provider parses them itself.
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
@@ -333,6 +339,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(opsRoutes, { platform });
     await app.register(recordsLogRoutes, { platform, adminToken, prefix: '/records/v1' });
     await app.register(rpApiRoutes, { platform, prefix: '/rp/v1' });
+    const credentialIssuer = new CredentialIssuer({ db, issuer: publicUrl, keys: secrets.credentialJwks });
+    await app.register(credentialRoutes, { platform, provider, issuer: credentialIssuer });
     await app.register(assetRoutes);
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -57,34 +57,63 @@ export async function sharedSecret<T>(db: Queryable, key: MasterKey, name: strin
   throw new Error(`kv_secrets row ${name} keeps changing under this process`);
 }
 
-// ---- ID token signing keys -------------------------------------------------------------------
+// ---- signing key rings: ID tokens, digital ID credentials -------------------------------------
 
 export interface SigningKey {
-  /** RS256 private JWK (with kid). */
+  /** Private JWK (with kid and alg). */
   jwk: Record<string, unknown>;
   createdAt: string;
 }
 
-const SIGNING_KEYS = 'oidc.signing-keys';
-const LEGACY_SIGNING_KEY = 'oidc.signing-key';
+/**
+ * A list of signing keys kept sealed in one kv_secrets row, newest first: the first signs, all are
+ * published. `idToken`: RS256 keys of ID tokens (/jwks). `credential`: ES256 keys of the digital ID
+ * credentials and their status lists (/.well-known/jwt-vc-issuer).
+ */
+export type KeyRing = 'idToken' | 'credential';
 
-function newSigningKey(): SigningKey {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = {
-    ...(privateKey.export({ format: 'jwk' }) as Record<string, unknown>),
-    kid: `k-${randomBytes(6).toString('hex')}`,
-    use: 'sig',
-    alg: 'RS256',
-  };
+const RINGS: Record<
+  KeyRing,
+  { row: string; legacyRow?: string; prefix: string; generate: () => Record<string, unknown> }
+> = {
+  idToken: {
+    row: 'oidc.signing-keys',
+    legacyRow: 'oidc.signing-key',
+    prefix: 'k',
+    generate: () => ({
+      ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<
+        string,
+        unknown
+      >),
+      alg: 'RS256',
+    }),
+  },
+  credential: {
+    row: 'vc.issuer-keys',
+    prefix: 'vc',
+    generate: () => ({
+      ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as Record<
+        string,
+        unknown
+      >),
+      alg: 'ES256',
+    }),
+  },
+};
+
+function newSigningKey(ring: KeyRing): SigningKey {
+  const r = RINGS[ring];
+  const jwk = { ...r.generate(), kid: `${r.prefix}-${randomBytes(6).toString('hex')}`, use: 'sig' };
   return { jwk, createdAt: new Date().toISOString() };
 }
 
-/** The signing keys, newest first: the first signs, all are published in /jwks. */
-async function signingKeys(db: Database, key: MasterKey): Promise<SigningKey[]> {
+/** The keys of a ring, newest first: the first signs, all are published. */
+async function signingKeys(db: Database, key: MasterKey, ring: KeyRing): Promise<SigningKey[]> {
+  const { row: SIGNING_KEYS, legacyRow } = RINGS[ring];
   // One key under the old name (plaintext or sealed) becomes the first entry of the list.
-  const legacy = await readRow(db, LEGACY_SIGNING_KEY);
-  if (legacy) {
-    const jwk = (legacy.sealed ? JSON.parse(key.open(legacy.sealed, context(LEGACY_SIGNING_KEY))) : legacy.v) as Record<
+  const legacy = legacyRow ? await readRow(db, legacyRow) : undefined;
+  if (legacy && legacyRow) {
+    const jwk = (legacy.sealed ? JSON.parse(key.open(legacy.sealed, context(legacyRow))) : legacy.v) as Record<
       string,
       unknown
     >;
@@ -97,18 +126,20 @@ async function signingKeys(db: Database, key: MasterKey): Promise<SigningKey[]> 
         'INSERT INTO kv_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value',
         [SIGNING_KEYS, sealValue(key, SIGNING_KEYS, list) as Record<string, unknown>],
       );
-      await tx.query('DELETE FROM kv_secrets WHERE name = $1', [LEGACY_SIGNING_KEY]);
+      await tx.query('DELETE FROM kv_secrets WHERE name = $1', [legacyRow]);
     });
   }
-  return sharedSecret(db, key, SIGNING_KEYS, () => [newSigningKey()]);
+  return sharedSecret(db, key, SIGNING_KEYS, () => [newSigningKey(ring)]);
 }
 
 async function updateSigningKeys(
   db: Database,
   key: MasterKey,
+  ring: KeyRing,
   change: (keys: SigningKey[]) => SigningKey[],
 ): Promise<SigningKey[]> {
-  await signingKeys(db, key);
+  const SIGNING_KEYS = RINGS[ring].row;
+  await signingKeys(db, key, ring);
   return db.transaction(async (tx) => {
     const row = (await readRow(tx, SIGNING_KEYS, true))!;
     const next = change(JSON.parse(key.open(row.sealed!, context(SIGNING_KEYS))) as SigningKey[]);
@@ -123,27 +154,40 @@ async function updateSigningKeys(
 export interface SigningKeyInfo {
   kid: string;
   createdAt: string;
-  /** The newest key, which signs new ID tokens. */
+  /** The newest key, which signs new ID tokens (or credentials). */
   signing: boolean;
 }
 
 const info = (keys: SigningKey[]): SigningKeyInfo[] =>
   keys.map((k, i) => ({ kid: String(k.jwk.kid), createdAt: k.createdAt, signing: i === 0 }));
 
-export async function listSigningKeys(db: Database, key: MasterKey): Promise<SigningKeyInfo[]> {
-  return info(await signingKeys(db, key));
+export async function listSigningKeys(
+  db: Database,
+  key: MasterKey,
+  ring: KeyRing = 'idToken',
+): Promise<SigningKeyInfo[]> {
+  return info(await signingKeys(db, key, ring));
 }
 
 /** Adds a new signing key in front: servers started from now on sign with it and still publish the others. */
-export async function rotateSigningKey(db: Database, key: MasterKey): Promise<SigningKeyInfo[]> {
-  const fresh = newSigningKey();
-  return info(await updateSigningKeys(db, key, (keys) => [fresh, ...keys]));
+export async function rotateSigningKey(
+  db: Database,
+  key: MasterKey,
+  ring: KeyRing = 'idToken',
+): Promise<SigningKeyInfo[]> {
+  const fresh = newSigningKey(ring);
+  return info(await updateSigningKeys(db, key, ring, (keys) => [fresh, ...keys]));
 }
 
-/** Removes an older key from /jwks (ID tokens it signed no longer verify). The signing key cannot be retired. */
-export async function retireSigningKey(db: Database, key: MasterKey, kid: string): Promise<SigningKeyInfo[]> {
+/** Removes an older key from publication (what it signed no longer verifies). The signing key cannot be retired. */
+export async function retireSigningKey(
+  db: Database,
+  key: MasterKey,
+  kid: string,
+  ring: KeyRing = 'idToken',
+): Promise<SigningKeyInfo[]> {
   return info(
-    await updateSigningKeys(db, key, (keys) => {
+    await updateSigningKeys(db, key, ring, (keys) => {
       const i = keys.findIndex((k) => k.jwk.kid === kid);
       if (i < 0) throw new NotFound(`no signing key ${kid}`);
       if (i === 0)
@@ -160,16 +204,19 @@ export async function retireSigningKey(db: Database, key: MasterKey, kid: string
 export interface PlatformSecrets {
   /** RS256 private JWKs for ID tokens, newest (signing) first. */
   signingJwks: Record<string, unknown>[];
+  /** ES256 private JWKs for digital ID credentials and their status lists, newest (signing) first. */
+  credentialJwks: Record<string, unknown>[];
   cookieKeys: string[];
   /** HMAC key of pairwise subject identifiers. */
   pairwiseSalt: string;
 }
 
 export async function platformSecrets(db: Database, key: MasterKey): Promise<PlatformSecrets> {
-  const signingJwks = (await signingKeys(db, key)).map((k) => k.jwk);
+  const signingJwks = (await signingKeys(db, key, 'idToken')).map((k) => k.jwk);
+  const credentialJwks = (await signingKeys(db, key, 'credential')).map((k) => k.jwk);
   const cookieKeys = await sharedSecret(db, key, 'oidc.cookie-keys', () => [randomBytes(32).toString('base64url')]);
   const pairwiseSalt = await sharedSecret(db, key, 'oidc.pairwise-salt', () => randomBytes(32).toString('base64url'));
-  return { signingJwks, cookieKeys, pairwiseSalt };
+  return { signingJwks, credentialJwks, cookieKeys, pairwiseSalt };
 }
 
 /** The pairwise subject (OIDC `sub`) of a platform subject at one RP: the same in ID tokens and webhooks. */

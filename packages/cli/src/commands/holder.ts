@@ -44,33 +44,7 @@ export function registerHolderCommand(program: Command): void {
     .option('--pin-stdin', 'read the PIN or password from one line of standard input (for automation)')
     .option('--json', 'print the outcome as JSON')
     .action(async (url: string, o: CardOptions & { json?: boolean }) => {
-      let view: HolderView;
-      try {
-        view = await fetchCeremony(url);
-      } catch (e) {
-        throw holderCliError(e);
-      }
-      // Show the holder who asks and exactly what will be signed, before any PIN is used.
-      const info = [
-        `${view.kind === 'login' ? 'ログイン / login' : '本人確認 / identity verification'} for ${view.rp.name} (${view.rp.client_id})`,
-        `purpose: ${view.purpose}`,
-        ...(view.statement ? ['text to be signed:', ...view.statement.split('\n').map((l) => `  ${l}`)] : []),
-        `key: ${view.certificate === 'auth' ? 'user authentication (4-digit PIN)' : 'signing (password)'}`,
-      ];
-      process.stderr.write(`${info.join('\n')}\n`);
-
-      let opened: Awaited<ReturnType<typeof openCard>>;
-      try {
-        opened = await openCard(o);
-      } catch (e) {
-        await reportCardError(view, e); // e.g. READER_NOT_FOUND on the ceremony page
-        throw toCliError(e);
-      }
-      let result;
-      try {
-        const pin = await askPin(view.certificate, o);
-        result = await completeCeremony(view, opened.card, pin);
-      } catch (e) {
+      const { view, result } = await holderSide(url, o, (e, view) => {
         if (e instanceof PlatformRejected && e.step === 'response' && o.json) {
           printJson({
             ceremony_id: view.ceremony_id,
@@ -78,14 +52,54 @@ export function registerHolderCommand(program: Command): void {
             error: e.platformError ?? { code: e.code, message: e.message },
           });
         }
-        throw holderCliError(e);
-      } finally {
-        await opened.close().catch(() => undefined);
-      }
+      });
       if (o.json) printJson({ ceremony_id: view.ceremony_id, state: result.state, kind: view.kind, rp: view.rp });
       else
         process.stdout.write(
           `OK: ceremony ${view.ceremony_id} ${result.state} — return to the page of ${view.rp.name}\n`,
         );
     });
+}
+
+/**
+ * The holder side of one ceremony: shows who asks and what is signed (standard error), opens the
+ * card, asks the PIN, signs and posts the response. Shared by `kakunin holder` and `kakunin wallet get`.
+ * `onRejected` sees a platform refusal before it becomes a CLI error.
+ */
+export async function holderSide(
+  url: string,
+  o: CardOptions,
+  onRejected?: (e: unknown, view: HolderView) => void,
+): Promise<{ view: HolderView; result: Awaited<ReturnType<typeof completeCeremony>> }> {
+  let view: HolderView;
+  try {
+    view = await fetchCeremony(url);
+  } catch (e) {
+    throw holderCliError(e);
+  }
+  // Show the holder who asks and exactly what will be signed, before any PIN is used.
+  const info = [
+    `${view.kind === 'login' ? 'ログイン / login' : '本人確認 / identity verification'} for ${view.rp.name} (${view.rp.client_id})`,
+    `purpose: ${view.purpose}`,
+    ...(view.statement ? ['text to be signed:', ...view.statement.split('\n').map((l) => `  ${l}`)] : []),
+    `key: ${view.certificate === 'auth' ? 'user authentication (4-digit PIN)' : 'signing (password)'}`,
+  ];
+  process.stderr.write(`${info.join('\n')}\n`);
+
+  let opened: Awaited<ReturnType<typeof openCard>>;
+  try {
+    opened = await openCard(o);
+  } catch (e) {
+    await reportCardError(view, e); // e.g. READER_NOT_FOUND on the ceremony page
+    throw toCliError(e);
+  }
+  try {
+    const pin = await askPin(view.certificate, o);
+    return { view, result: await completeCeremony(view, opened.card, pin) };
+  } catch (e) {
+    onRejected?.(e, view);
+    throw holderCliError(e);
+  } finally {
+    await opened.close().catch(() => undefined);
+  }
 }

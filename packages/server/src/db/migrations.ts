@@ -552,6 +552,57 @@ END $$;
 ALTER TABLE ceremonies ADD COLUMN shares jsonb;
 `,
   },
+  {
+    id: 14,
+    name: 'digital ID credentials, their status lists and proof nonces',
+    sql: `
+-- One status list per credential signing key (kid): the IETF Token Status List its credentials point
+-- to. Indexes are drawn at random (no issuance order to read from a list).
+CREATE TABLE credential_status_lists (
+  id text PRIMARY KEY,
+  kid text NOT NULL,
+  size integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+-- An issued credential: where it came from (ceremony, 確認記録, the signing certificate) and its
+-- status entry; never its claim values. status: 0 valid, 1 invalid (the certificate was revoked).
+CREATE TABLE credentials (
+  id text PRIMARY KEY,
+  issued_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  rp_client_id text NOT NULL REFERENCES relying_parties (client_id),
+  subject_id text NOT NULL REFERENCES subjects (id),
+  ceremony_id text NOT NULL,
+  record_id text NOT NULL,
+  issuer_id text NOT NULL,
+  serial text NOT NULL,
+  holder_jkt text NOT NULL,
+  status_list_id text NOT NULL REFERENCES credential_status_lists (id),
+  status_idx integer NOT NULL,
+  status smallint NOT NULL DEFAULT 0,
+  status_changed_at timestamptz,
+  status_event_id text,
+  UNIQUE (status_list_id, status_idx),
+  UNIQUE (ceremony_id)
+);
+CREATE INDEX credentials_certificate ON credentials (issuer_id, serial);
+-- c_nonce values of the nonce endpoint: each proof of possession uses one, once.
+CREATE TABLE credential_nonces (
+  nonce text PRIMARY KEY,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+-- Pre-authorized codes of credential offers: an RP's verified identity ceremony, redeemable once.
+CREATE TABLE credential_offers (
+  code_hash text PRIMARY KEY,
+  ceremony_id text NOT NULL,
+  rp_client_id text NOT NULL REFERENCES relying_parties (client_id),
+  tx_code_hash text,
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+`,
+  },
 ];
 
 /** Applies, in `MIGRATIONS` order, every migration not applied yet; ids may have gaps (a later id can land before an earlier one). */

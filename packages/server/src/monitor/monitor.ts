@@ -30,6 +30,7 @@ import type { JpkiVerifier } from '../verifier.js';
 import { enqueueWebhookDelivery } from '../webhooks/delivery.js';
 import { forgetOcspAnswers } from '../ocsp-answers.js';
 import { insertEvent } from './events.js';
+import { invalidateCredentialsOf } from '../credentials/store.js';
 
 export interface MonitorPlatform {
   db: Database;
@@ -336,6 +337,21 @@ export async function recordRevocation(
       },
     });
     await forgetOcspAnswers(tx, { issuerId: row.issuer_id, serial: row.serial, subjectId: row.subject_id });
+    // Digital ID credentials issued from this certificate are invalid from this event on: their
+    // status-list entries change in the same transaction.
+    for (const c of await invalidateCredentialsOf(
+      tx,
+      { issuerId: row.issuer_id, serial: row.serial },
+      { eventId: event.id, at: now },
+    ))
+      await insertEvent(tx, {
+        type: 'credential.revoked',
+        rpClientId: c.rp_client_id,
+        subjectId: c.subject_id,
+        recordId: c.record_id,
+        at: now,
+        data: { credential_id: c.id, status_list: c.status_list_id, status_idx: c.status_idx, cause: event.id, reason },
+      });
     const [rp] = await tx.query<{ webhook_url: string | null }>(
       'SELECT webhook_url FROM relying_parties WHERE client_id = $1',
       [row.rp_client_id],

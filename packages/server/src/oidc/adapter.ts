@@ -4,6 +4,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Database } from '../db/sql.js';
 import { clientMetadata, findRelyingParty } from '../relying-parties.js';
+import { PRE_AUTHORIZED_GRANT, WALLET_CLIENT_ID } from '../credentials/domain.js';
 
 interface Row {
   payload: AdapterPayload;
@@ -44,7 +45,18 @@ class DatabaseAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Client') {
       const rp = await findRelyingParty(this.db, id);
-      return rp && !rp.disabledAt ? (clientMetadata(rp, this.clientSecret(rp.clientId)) as AdapterPayload) : undefined;
+      if (!rp || rp.disabledAt) return undefined;
+      if (rp.clientId === WALLET_CLIENT_ID) {
+        // The platform's wallet client is public (no secret: PKCE) and native (a loopback redirect on any port).
+        const { client_secret: _secret, ...metadata } = clientMetadata(rp, '');
+        return {
+          ...metadata,
+          application_type: 'native',
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', PRE_AUTHORIZED_GRANT],
+        } as AdapterPayload;
+      }
+      return clientMetadata(rp, this.clientSecret(rp.clientId)) as AdapterPayload;
     }
     return this.findWhere('id = $2', id);
   }

@@ -4,6 +4,11 @@
 
 import type { Basic4Info } from '@kakunin/jpki';
 import type { CeremonyKind, CeremonyResult } from '../ceremony-domain.js';
+import { CREDENTIAL_SCOPE } from '../credentials/domain.js';
+
+/** What the digital ID credential carries (its scope asks for them): listed, signed, then issued to the wallet. */
+const CREDENTIAL_SHARES = ['name', 'address', 'birthdate'] as const;
+const asksCredential = (scope: string | undefined): boolean => Boolean(scope?.split(' ').includes(CREDENTIAL_SCOPE));
 
 /** Namespaced claim with the basic 4 info exactly as written in the certificate. */
 export const JPKI_CLAIM = 'urn:kakunin:jpki';
@@ -252,6 +257,7 @@ export function claimsToShare(o: {
 }): SharedClaim[] {
   if (o.kind === 'login') return [...ALWAYS];
   const names = new Set<string>(ALWAYS);
+  if (asksCredential(o.scope)) for (const n of CREDENTIAL_SHARES) names.add(n);
   for (const request of verifiedClaimsRequests(o.claims, o.scope)) {
     const requests = requestsOf(request);
     if (requests === 'everything') {
@@ -322,6 +328,8 @@ export function releasedClaims(o: {
   scope?: string | undefined;
 }): SharedClaim[] {
   const names = new Set<string>(ALWAYS.filter((n) => o.shares.includes(n)));
+  if (o.kind === 'identity' && o.result?.basic4 && asksCredential(o.scope))
+    for (const n of CREDENTIAL_SHARES) if (o.shares.includes(n)) names.add(n);
   const vc =
     o.kind === 'identity' && o.result && o.recordId
       ? buildVerifiedClaims({ framework: o.framework, recordId: o.recordId, result: o.result })
@@ -334,7 +342,7 @@ export function releasedClaims(o: {
 
 /** Does an authorization request ask for verified_claims (→ an identity ceremony)? */
 export function requestsVerifiedClaims(claimsParam: unknown, scope: string | undefined): boolean {
-  if (scope?.split(' ').includes('identity')) return true;
+  if (scope?.split(' ').some((s) => s === 'identity' || s === CREDENTIAL_SCOPE)) return true;
   if (typeof claimsParam !== 'object' || claimsParam === null) return false;
   const c = claimsParam as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
   return Boolean(

@@ -17,6 +17,7 @@ import {
   releaseVerifiedClaims,
 } from './claims.js';
 import { errorPage } from '@kakunin/web';
+import { CREDENTIAL_SCOPE } from '../credentials/domain.js';
 
 export function createProvider(o: {
   issuer: string;
@@ -41,7 +42,7 @@ export function createProvider(o: {
   const configuration: Configuration = {
     adapter: adapterFactory(db, o.clientSecret),
     clients: [],
-    scopes: ['openid', 'identity'],
+    scopes: ['openid', 'identity', CREDENTIAL_SCOPE],
     claims: {
       acr: null,
       amr: null,

@@ -6,6 +6,8 @@
 //   POST /relationships/end — the business relationship with a holder ended (the account was
 //   closed, the contract ended): monitoring of the holder's certificates for this RP stops and the
 //   retention of the records (7 years under 犯収法, 3 under 携帯法) starts counting from that day.
+//   POST /credential-offers — a credential offer (QR code, link) for the digital ID credential of an
+//   identity verification the RP made (docs/digital-id.md).
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -21,6 +23,7 @@ import {
 } from '../records/retention.js';
 import { authenticatedClient } from './rp-auth.js';
 import { ErrorSchema } from './schemas.js';
+import { createOffer } from '../credentials/offers.js';
 
 const REFUSAL = {
   realm: 'kakunin relying party',
@@ -155,6 +158,51 @@ export async function rpApiRoutes(fastify: FastifyInstance, o: { platform: Platf
       const after = await findRelationship(db, clientId, relationship.subjectId);
       void reply.header('cache-control', 'no-store');
       return answer(body.sub, after!);
+    },
+  );
+
+  app.post(
+    '/credential-offers',
+    {
+      schema: {
+        tags: ['relying party'],
+        security: [{ clientCredentials: [] }],
+        summary: 'A credential offer for the digital ID credential of an identity verification you made',
+        description:
+          'For a verification of your own (record_id: the urn:kakunin:record claim of its ID token), kept a day after it: an OpenID4VCI credential offer with a pre-authorized code, as a link and a QR code, redeemable once within 10 minutes. With tx_code: true the wallet must also enter a 6-digit code you show the holder.',
+        body: Type.Object(
+          {
+            record_id: Type.String({ minLength: 1, maxLength: 128, description: 'the record id of the verification' }),
+            tx_code: Type.Optional(Type.Boolean({ description: 'also require a 6-digit transaction code' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            credential_offer: Type.Record(Type.String(), Type.Unknown()),
+            offer_uri: Type.String(),
+            qr_svg: Type.String(),
+            tx_code: Type.Optional(Type.String()),
+            expires_at: Type.String({ format: 'date-time' }),
+          }),
+          400: ErrorSchema,
+          401: ErrorSchema,
+          404: ErrorSchema,
+          429: ErrorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const clientId = clients.get(req)!;
+      const offer = await createOffer(db, {
+        issuer: platform.publicUrl,
+        rpClientId: clientId,
+        recordId: req.body.record_id,
+        ...(req.body.tx_code ? { txCode: true } : {}),
+      });
+      req.log.info({ rp: clientId, recordId: req.body.record_id }, 'credential offer created');
+      void reply.header('cache-control', 'no-store');
+      return offer;
     },
   );
 }

@@ -1,0 +1,167 @@
+// `kakunin wallet …`: the reference wallet for the digital ID credential (OpenID4VCI issuance of an
+// SD-JWT VC, OpenID4VP presentation). Credentials and their holder keys live in a local directory,
+// encrypted at rest (wallet/store.ts).
+
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { DEFAULT_SANDBOX_DIR } from '@kakunin/sim';
+import { CliError, EXIT, printJson } from '../output.js';
+import type { CardOptions } from './card.js';
+import { holderSide } from './holder.js';
+import {
+  PRE_AUTHORIZED_GRANT,
+  authorizeWithCard,
+  codeGrant,
+  discoverIssuer,
+  readOffer,
+  receiveCredential,
+  requestToken,
+  type Consent,
+} from '../wallet/issuance.js';
+import { Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
+
+const DEFAULT_WALLET_DIR = '.kakunin-wallet';
+
+interface WalletOptions {
+  wallet?: string;
+  json?: boolean;
+}
+
+const openWallet = (o: WalletOptions): Wallet => Wallet.open(o.wallet ?? DEFAULT_WALLET_DIR);
+
+const asCliError = (e: unknown): unknown => (e instanceof WalletError ? new CliError(e.message, EXIT.failed) : e);
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+/** Prints the platform's consent; agrees with --yes, else asks on the terminal. */
+async function consentStep(c: Consent, yes: boolean | undefined): Promise<boolean> {
+  process.stderr.write(
+    `${c.rpName} will put into your credential (the platform's consent):\n${c.items.map((i) => `  - ${i}`).join('\n')}\n`,
+  );
+  if (yes) {
+    process.stderr.write('consent: yes (--yes)\n');
+    return true;
+  }
+  if (!process.stdin.isTTY)
+    throw new CliError('the platform asks for your consent: run in a terminal to answer, or pass --yes to accept it');
+  return /^(y|yes|はい)$/i.test((await ask('Agree? [y/N] ')).trim());
+}
+
+function summary(c: StoredCredential): string {
+  const claims = c.claims as { name?: string; birthdate?: string; address?: { prefecture_code?: string } };
+  return `${c.id}: ${c.vct} from ${c.issuer} — ${claims.name ?? '?'} (${claims.birthdate ?? '?'})${c.expires_at ? `, valid until ${c.expires_at}` : ''}`;
+}
+
+function saved(wallet: Wallet, c: StoredCredential, json: boolean | undefined): void {
+  wallet.save(c);
+  if (json) printJson({ id: c.id, issuer: c.issuer, vct: c.vct, expires_at: c.expires_at ?? null, claims: c.claims });
+  else process.stdout.write(`OK: credential saved in ${wallet.dir}\n${summary(c)}\n`);
+}
+
+export function registerWalletCommands(program: Command): void {
+  const wallet = program
+    .command('wallet')
+    .description('the reference wallet of the digital ID credential (OpenID4VCI / SD-JWT VC / OpenID4VP)');
+  const walletOption = `wallet directory (default ./${DEFAULT_WALLET_DIR}); encrypted at rest, see KAKUNIN_WALLET_PASSPHRASE`;
+
+  wallet
+    .command('get')
+    .description('obtain a credential: sign in with the card at the issuer (authorization code flow)')
+    .requiredOption('--issuer <url>', 'credential issuer (the platform base URL)')
+    .option('--wallet <dir>', walletOption)
+    .option('--sim <person>', 'use the virtual card of a sandbox resident, e.g. p001')
+    .option(
+      '--dir <dir>',
+      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`,
+    )
+    .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
+    .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
+    .option('--pin-stdin', 'read the signing password from one line of standard input (for automation)')
+    .option('--yes', "accept the platform's consent without asking (it is printed)")
+    .option('--lang <lang>', 'language of the pages: ja or en (default ja)')
+    .option('--json', 'print the credential received as JSON')
+    .action(async (o: CardOptions & WalletOptions & { issuer: string; yes?: boolean; lang?: string }) => {
+      try {
+        const w = openWallet(o);
+        const info = await discoverIssuer(o.issuer);
+        const { code, verifier } = await authorizeWithCard(info, {
+          holder: async (url) => {
+            await holderSide(url, o);
+          },
+          consent: (c) => consentStep(c, o.yes),
+          lang: o.lang === 'en' ? 'en' : 'ja',
+        });
+        const token = await requestToken(info, codeGrant(code, verifier));
+        saved(w, await receiveCredential(info, token), o.json);
+      } catch (e) {
+        throw asCliError(e);
+      }
+    });
+
+  wallet
+    .command('accept')
+    .description('obtain a credential from a credential offer (QR code or link, pre-authorized code)')
+    .argument('<offer>', 'openid-credential-offer://… link (or the offer JSON)')
+    .option('--wallet <dir>', walletOption)
+    .option('--tx-code <code>', 'the transaction code the offer asks for, if any')
+    .option('--json', 'print the credential received as JSON')
+    .action(async (offerText: string, o: WalletOptions & { txCode?: string }) => {
+      try {
+        const w = openWallet(o);
+        const offer = await readOffer(offerText);
+        const grant = offer.grants?.[PRE_AUTHORIZED_GRANT];
+        if (!grant)
+          throw new CliError(
+            'this offer has no pre-authorized code: use `kakunin wallet get --issuer` for the authorization code flow',
+          );
+        if (grant.tx_code && !o.txCode)
+          throw new CliError(
+            `this offer needs a transaction code${grant.tx_code.description ? ` (${grant.tx_code.description})` : ''}: pass --tx-code`,
+          );
+        const info = await discoverIssuer(offer.credential_issuer, offer.credential_configuration_ids[0]);
+        const token = await requestToken(info, {
+          grant_type: PRE_AUTHORIZED_GRANT,
+          'pre-authorized_code': grant['pre-authorized_code'],
+          ...(o.txCode ? { tx_code: o.txCode } : {}),
+        });
+        saved(w, await receiveCredential(info, token), o.json);
+      } catch (e) {
+        throw asCliError(e);
+      }
+    });
+
+  wallet
+    .command('list')
+    .description('the credentials in the wallet')
+    .option('--wallet <dir>', walletOption)
+    .option('--json', 'print them as JSON (with the compact SD-JWT of each in sd_jwt)')
+    .action((o: WalletOptions) => {
+      try {
+        const list = openWallet(o).list();
+        if (o.json)
+          printJson(
+            list.map((c) => ({
+              id: c.id,
+              issuer: c.issuer,
+              format: c.format,
+              vct: c.vct,
+              received_at: c.received_at,
+              expires_at: c.expires_at ?? null,
+              claims: c.claims,
+              sd_jwt: c.sd_jwt,
+            })),
+          );
+        else if (list.length === 0) process.stdout.write('no credentials\n');
+        else for (const c of list) process.stdout.write(`${summary(c)}\n`);
+      } catch (e) {
+        throw asCliError(e);
+      }
+    });
+}
