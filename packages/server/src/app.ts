@@ -46,6 +46,7 @@ import { fillRelationshipSubs } from './records/retention.js';
 import { CredentialIssuer, ensureWalletClient } from './credentials/issuer.js';
 import { credentialRoutes } from './credentials/routes.js';
 import { registerPreAuthorizedGrant } from './credentials/offers.js';
+import { loadMunicipalityCodes } from './credentials/municipalities.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -339,7 +340,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     await app.register(opsRoutes, { platform });
     await app.register(recordsLogRoutes, { platform, adminToken, prefix: '/records/v1' });
     await app.register(rpApiRoutes, { platform, prefix: '/rp/v1' });
-    const credentialIssuer = new CredentialIssuer({ db, issuer: publicUrl, keys: secrets.credentialJwks });
+    const municipalityCode = config.municipalityCodesFile
+      ? loadMunicipalityCodes(config.municipalityCodesFile)
+      : sandbox
+        ? (address: string) => sandbox.municipalityCode(address)
+        : undefined;
+    const credentialIssuer = new CredentialIssuer({
+      db,
+      issuer: publicUrl,
+      keys: secrets.credentialJwks,
+      ...(municipalityCode ? { municipalityCode } : {}),
+    });
     await app.register(credentialRoutes, { platform, provider, issuer: credentialIssuer });
     await app.register(assetRoutes);
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

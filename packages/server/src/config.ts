@@ -77,6 +77,12 @@ export interface ServerConfig {
   ocspReuseSeconds: Record<CeremonyKind, number>;
   /** Each CRL file in this directory is a file source (read at start). */
   crlDir?: string;
+  /**
+   * CSV of 全国地方公共団体コード by address (`code,address prefix` per line, e.g. `18201,福井県福井市`; from
+   * J-LIS's 地方公共団体コード住所): the municipality code of the digital ID credential. Without it the
+   * credential carries the prefecture code only (sandbox: the simulator's municipalities).
+   */
+  municipalityCodesFile?: string;
   /** CRLs the refresher keeps fresh (JSON config `crlSources`, or KAKUNIN_CRL_SOURCES). */
   crlSources: CrlSourceConfig[];
   /** Fetch a CRL this long before its nextUpdate. */
@@ -183,6 +189,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_AUTH_FAILURE_WINDOW_SECONDS: 'authFailureWindowSeconds',
   KAKUNIN_OCSP_URL: 'ocspUrl',
   KAKUNIN_CRL_DIR: 'crlDir',
+  KAKUNIN_MUNICIPALITY_CODES_FILE: 'municipalityCodesFile',
   KAKUNIN_CRL_SOURCES: 'crlSources',
   KAKUNIN_CRL_REFRESH_AHEAD_SECONDS: 'crlRefreshAheadSeconds',
   KAKUNIN_CRL_GRACE_SECONDS: 'crlGraceSeconds',
@@ -268,6 +275,7 @@ const CONFIG_FILE_KEYS = {
   ),
   ocspReuseSeconds: Type.Optional(Type.Object({ login: num, identity: num }, closed)),
   crlDir: str,
+  municipalityCodesFile: str,
   crlSources: Type.Optional(Type.Array(Type.Object({ url: str, file: str, issuer: str }, closed))),
   crlRefreshAheadSeconds: num,
   crlGraceSeconds: num,

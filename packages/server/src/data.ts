@@ -13,6 +13,7 @@ export {
   rotateSigningKey,
   retireSigningKey,
   rotateMasterKey,
+  type KeyRing,
   type SigningKeyInfo,
 } from './secrets.js';
 export { createRelyingParty, listRelyingParties, publicView } from './relying-parties.js';

@@ -70,6 +70,7 @@ export {
   rotateSigningKey,
   retireSigningKey,
   rotateMasterKey,
+  type KeyRing,
   type SigningKeyInfo,
 } from './secrets.js';
 export {

@@ -72,6 +72,7 @@ describe('configuration file schema', () => {
       masterKeyFile: '/etc/kakunin/master-key',
       ocspUrl: 'http://ocsp.example.jp',
       crlDir: '/var/lib/kakunin/crl',
+      municipalityCodesFile: '/etc/kakunin/municipalities.csv',
       crlSources: [{ url: 'https://crl.example.jp/a.crl', issuer: 'authca03' }, { file: '/x.crl' }],
       linkageUrl: 'https://linkage.example.jp',
       trustAnchors: [{ file: '/etc/kakunin/authca04.pem', sha256: 'AB'.repeat(32), label: 'authca04' }],

@@ -10,6 +10,7 @@ import { isSimError, type SimError } from './errors.js';
 import { certificateStatus, initSandbox, openSandbox, type CertificateStatus, type Sandbox } from './sandbox.js';
 import { startSimServices, type SimServices } from './services/index.js';
 import type { CertificateRecord } from './state.js';
+import { municipalityOfAddress } from './municipalities.js';
 
 export interface SimulatedJlisOptions {
   /** The sandbox directory; created (roots, residents, cards) when it holds none yet. */
@@ -34,6 +35,8 @@ export interface SimulatedJlis {
   onChange(listener: (token: string) => void): () => void;
   /** The token of the state as it is now (what onChange would pass). */
   changeToken(): string;
+  /** The 5-digit code of the simulated municipality an address is in (the digital ID credential's). */
+  municipalityCode(address: string): string | undefined;
   /** A certificate's status now (the admin console's simulator page). */
   certificateStatus(record: CertificateRecord): CertificateStatus;
   /** Whether `e` is the simulator refusing a change (unknown person, invalid event…), not a fault. */
@@ -84,6 +87,7 @@ export const startSimulatedJlis: StartSimulatedJlis = async ({ dir, servicesUrl,
     onChange,
     changeToken,
     certificateStatus: (record) => certificateStatus(record),
+    municipalityCode: (address) => municipalityOfAddress(address)?.code,
     isSimError,
     close: async () => {
       for (const w of watchers) w.close();

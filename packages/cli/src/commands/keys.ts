@@ -12,6 +12,7 @@ import {
   rotateMasterKey,
   rotateSigningKey,
   type Database,
+  type KeyRing,
   type SigningKeyInfo,
 } from '@kakunin/server/data';
 import { CliError, EXIT, printJson } from '../output.js';
@@ -23,7 +24,10 @@ import {
   type DataOptions,
 } from '../platform-data.js';
 
-type Options = DataOptions & { json?: boolean };
+type Options = DataOptions & { json?: boolean; credential?: boolean };
+
+/** --credential: the digital ID credential's ES256 keys (/.well-known/jwt-vc-issuer) instead of the ID token keys. */
+const ringOf = (o: Options): KeyRing => (o.credential ? 'credential' : 'idToken');
 
 /** Runs on the database itself; a server holding the embedded one must be stopped (it reads keys at start). */
 function direct<T>(o: DataOptions, run: (db: Database) => Promise<T>): Promise<T> {
@@ -45,11 +49,15 @@ export function registerKeysCommands(program: Command): void {
   const common = (c: Command): Command =>
     c
       .option('--json', 'print JSON')
+      .option(
+        '--credential',
+        "the digital ID credential's signing keys (/.well-known/jwt-vc-issuer), not the ID token keys",
+      )
       .option(...DATA_DIR_OPTION)
       .option(...DATABASE_URL_OPTION);
 
   common(keys.command('list').description('the signing keys published in /jwks (the first signs)')).action(
-    async (o: Options) => printKeys(await direct(o, (db) => listSigningKeys(db, masterKeyOf(o))), o),
+    async (o: Options) => printKeys(await direct(o, (db) => listSigningKeys(db, masterKeyOf(o), ringOf(o))), o),
   );
 
   common(
@@ -59,10 +67,12 @@ export function registerKeysCommands(program: Command): void {
         'add a new signing key: servers sign with it from their next start and keep publishing the older ones',
       ),
   ).action(async (o: Options) => {
-    printKeys(await direct(o, (db) => rotateSigningKey(db, masterKeyOf(o))), o);
+    printKeys(await direct(o, (db) => rotateSigningKey(db, masterKeyOf(o), ringOf(o))), o);
     if (!o.json)
       process.stderr.write(
-        'restart the servers to sign with the new key; retire the old one once the ID tokens it signed have expired (kakunin keys retire <kid>)\n',
+        o.credential
+          ? 'restart the servers to sign new credentials with the new key; retiring the old one makes the credentials it signed unverifiable (they expire with their certificates)\n'
+          : 'restart the servers to sign with the new key; retire the old one once the ID tokens it signed have expired (kakunin keys retire <kid>)\n',
       );
   });
 
@@ -72,7 +82,7 @@ export function registerKeysCommands(program: Command): void {
       .argument('<kid>', 'an older signing key')
       .description('stop publishing an older signing key (tokens it signed no longer verify)'),
   ).action(async (kid: string, o: Options) =>
-    printKeys(await direct(o, (db) => retireSigningKey(db, masterKeyOf(o), kid)), o),
+    printKeys(await direct(o, (db) => retireSigningKey(db, masterKeyOf(o), kid, ringOf(o))), o),
   );
 
   keys
