@@ -35,7 +35,7 @@ describe('municipality codes of the digital ID credential', () => {
       sex: 'female',
       sexCode: '2',
       birthDate: '2008-04-02',
-      era: 'heisei',
+      era: { code: '4', name: 'heisei', nameJa: '平成', year: 20 },
       address: '福井県福井市大手３－１０－１',
       addressSubstitute: '0'.repeat(14),
     } as Parameters<typeof residentClaims>[0];

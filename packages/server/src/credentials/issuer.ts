@@ -17,6 +17,7 @@ import {
   statusListExists,
   useNonce,
   CredentialAlreadyIssued,
+  appendCredentialNote,
 } from './store.js';
 
 /** OpenID4VCI error codes (§8.3.1.2) and OAuth bearer token errors, with their HTTP status. */
@@ -174,6 +175,21 @@ export class CredentialIssuer {
         if (e instanceof CredentialAlreadyIssued) throw new CredentialRequestError('invalid_token', e.message);
         throw e;
       }
+      await appendCredentialNote(tx, {
+        rpClientId: basis.rpClientId,
+        subjectId: basis.subjectId,
+        at: now,
+        payload: {
+          event: 'credential_issued',
+          credentialId: id,
+          verificationRecordId: basis.recordId,
+          certificate: { issuerId: certificate.issuerId, serial: certificate.serial },
+          holderKeyThumbprint: holder.jkt,
+          statusList: listId,
+          statusIdx: index,
+          expiresAt: expiresAt.toISOString(),
+        },
+      });
       await insertEvent(tx, {
         type: 'credential.issued',
         rpClientId: basis.rpClientId,

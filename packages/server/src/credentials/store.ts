@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Queryable } from '../db/sql.js';
+import { appendRecord } from '../records/log.js';
 
 /** Entries per status list: 2^17 one-bit entries (16 KiB before compression). */
 export const STATUS_LIST_SIZE = 131_072;
@@ -111,6 +112,29 @@ export async function invalidateCredentialsOf(
      RETURNING id, rp_client_id, subject_id, record_id, status_list_id, status_idx`,
     [cert.issuerId, cert.serial, o.at, o.eventId],
   );
+}
+
+/**
+ * A note in the records log for an issuance or a status change: who (RP, subject), when, which
+ * certificate and which credential; never a claim value.
+ */
+export async function appendCredentialNote(
+  tx: Queryable,
+  o: { rpClientId: string; subjectId: string; at: Date; payload: Record<string, unknown> & { event: string } },
+): Promise<string> {
+  const [rp] = await tx.query<{ framework: string }>('SELECT framework FROM relying_parties WHERE client_id = $1', [
+    o.rpClientId,
+  ]);
+  const note = await appendRecord(tx, {
+    rpClientId: o.rpClientId,
+    ceremonyId: null,
+    subjectId: o.subjectId,
+    framework: rp?.framework ?? 'jp_municipal',
+    outcome: 'note',
+    at: o.at,
+    payload: o.payload,
+  });
+  return note.id;
 }
 
 export interface CredentialRow {
