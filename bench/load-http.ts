@@ -58,11 +58,10 @@ export class Origins {
   private readonly origins: string[];
   private readonly ours: Set<string>;
   private n = 0;
+  readonly publicUrl: string;
 
-  constructor(
-    readonly publicUrl: string,
-    urls: string[],
-  ) {
+  constructor(publicUrl: string, urls: string[]) {
+    this.publicUrl = publicUrl;
     this.origins = urls.map((u) => new URL(u).origin);
     this.ours = new Set([new URL(publicUrl).origin, ...this.origins]);
   }
@@ -86,8 +85,11 @@ export class Origins {
 /** A minimal browser: one cookie jar, manual redirects, form posts; every request routed. */
 export class Browser {
   private readonly cookies = new Map<string, string>();
+  private readonly origins: Origins;
 
-  constructor(private readonly origins: Origins) {}
+  constructor(origins: Origins) {
+    this.origins = origins;
+  }
 
   private store(headers: IncomingHttpHeaders): void {
     for (const c of headers['set-cookie'] ?? []) {

@@ -898,13 +898,12 @@ export interface ExpectOptions {
 
 /** A crash (non-typed exception) or a hang (input over the time budget), with the input. */
 export class FuzzFailure extends Error {
-  constructor(
-    readonly kind: 'crash' | 'hang',
-    readonly parser: string,
-    readonly input: string,
-    readonly error: unknown,
-    readonly ms: number,
-  ) {
+  readonly kind: 'crash' | 'hang';
+  readonly parser: string;
+  readonly input: string;
+  readonly error: unknown;
+  readonly ms: number;
+  constructor(kind: 'crash' | 'hang', parser: string, input: string, error: unknown, ms: number) {
     const e = error as { name?: string; message?: string; stack?: string } | undefined;
     const what =
       kind === 'hang'
@@ -913,6 +912,11 @@ export class FuzzFailure extends Error {
     super(
       `FUZZ ${kind.toUpperCase()} in ${parser}: ${what}\ninput: ${input}${kind === 'crash' && e?.stack ? `\nstack: ${e.stack}` : ''}`,
     );
+    this.kind = kind;
+    this.parser = parser;
+    this.input = input;
+    this.error = error;
+    this.ms = ms;
     this.name = 'FuzzFailure';
   }
 }
@@ -1174,8 +1178,11 @@ export function defineTarget<C, I>(spec: TargetSpec<C, I>): Target {
 export class Attempts {
   private first: unknown;
   private failed = false;
+  private readonly isTyped: (e: unknown) => boolean;
 
-  constructor(private readonly isTyped: (e: unknown) => boolean) {}
+  constructor(isTyped: (e: unknown) => boolean) {
+    this.isTyped = isTyped;
+  }
 
   try<T>(fn: () => T): T | undefined {
     try {

@@ -78,22 +78,22 @@ export function isHolderError(e: unknown): e is HolderError {
 /** Not a URL, or not a holder-protocol ceremony link (`…/holder/v1/ceremonies/<id>`). */
 export class InvalidHolderUrl extends HolderError {
   readonly code = 'INVALID_HOLDER_URL';
-  constructor(
-    readonly url: string,
-    why: string,
-  ) {
+  readonly url: string;
+  constructor(url: string, why: string) {
     super(`"${url}" ${why}`);
+    this.url = url;
   }
 }
 
 /** The platform could not be reached (network error, timeout). */
 export class PlatformUnreachable extends HolderError {
   readonly code = 'PLATFORM_UNREACHABLE';
-  constructor(
-    readonly url: string,
-    readonly reason: string,
-  ) {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, reason: string) {
     super(`cannot reach ${url}: ${reason}`);
+    this.url = url;
+    this.reason = reason;
   }
 }
 
@@ -105,22 +105,24 @@ export class NotAHolderCeremony extends HolderError {
 /** The ceremony is no longer pending (completed or failed): it cannot be answered. */
 export class CeremonyNotPending extends HolderError {
   readonly code = 'CEREMONY_FINISHED';
-  constructor(
-    readonly ceremonyId: string,
-    readonly state: string,
-  ) {
+  readonly ceremonyId: string;
+  readonly state: string;
+  constructor(ceremonyId: string, state: string) {
     super(`ceremony ${ceremonyId} is already ${state}`);
+    this.ceremonyId = ceremonyId;
+    this.state = state;
   }
 }
 
 /** The ceremony's `expires_at` has passed (checked here, before any PIN try is used). */
 export class CeremonyExpired extends HolderError {
   readonly code = 'CEREMONY_EXPIRED';
-  constructor(
-    readonly ceremonyId: string,
-    readonly expiresAt: string,
-  ) {
+  readonly ceremonyId: string;
+  readonly expiresAt: string;
+  constructor(ceremonyId: string, expiresAt: string) {
     super(`ceremony ${ceremonyId} expired at ${expiresAt}`);
+    this.ceremonyId = ceremonyId;
+    this.expiresAt = expiresAt;
   }
 }
 
@@ -132,14 +134,20 @@ export class PlatformRejected extends HolderError {
   readonly code: string;
   readonly messageJa: string | undefined;
   readonly details: unknown;
+  readonly step: 'fetch' | 'progress' | 'response';
+  readonly status: number;
+  readonly platformError: PlatformErrorBody | undefined;
   constructor(
     /** Which request: fetching the ceremony, reporting progress, or posting the response. */
-    readonly step: 'fetch' | 'progress' | 'response',
-    readonly status: number,
+    step: 'fetch' | 'progress' | 'response',
+    status: number,
     /** The platform's error body, when it sent one. */
-    readonly platformError: PlatformErrorBody | undefined,
+    platformError: PlatformErrorBody | undefined,
   ) {
     super(platformError?.message ?? `HTTP ${status}`);
+    this.step = step;
+    this.status = status;
+    this.platformError = platformError;
     this.code = platformError?.code ?? `HTTP_${status}`;
     this.messageJa = platformError?.message_ja;
     this.details = platformError?.details;

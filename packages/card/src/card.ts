@@ -134,11 +134,10 @@ export class MyNumberCard {
   /** SFI addressing: unknown until a READ BINARY by SFI succeeded or was refused. */
   private sfi: 'unknown' | 'yes' | 'no';
   private token: TokenInfo | undefined;
+  readonly transport: Transport;
 
-  constructor(
-    readonly transport: Transport,
-    options: MyNumberCardOptions = {},
-  ) {
+  constructor(transport: Transport, options: MyNumberCardOptions = {}) {
+    this.transport = transport;
     this.extended = options.extendedLength !== 'never';
     this.sfi = options.sfi === 'never' ? 'no' : 'unknown';
     this.anchors = [...cardInfoCvcAnchors(), ...(options.cvcCaKeys ?? [])];

@@ -55,15 +55,16 @@ const tries = (n: number): string => `${n} ${n === 1 ? 'try' : 'tries'} remainin
 /** VERIFY answered `63 Cx` with x > 0: the PIN was wrong, `remaining` tries are left. Never retried automatically. */
 export class WrongPin extends CardError {
   readonly code = 'WRONG_PIN';
-  constructor(
-    readonly pin: PinKind,
-    readonly remaining: number,
-  ) {
+  readonly pin: PinKind;
+  readonly remaining: number;
+  constructor(pin: PinKind, remaining: number) {
     super(`wrong ${PIN_LABEL[pin]}: ${tries(remaining)}`, {
       pin,
       remaining,
       sw: `63C${remaining.toString(16).toUpperCase()}`,
     });
+    this.pin = pin;
+    this.remaining = remaining;
   }
 }
 
@@ -73,10 +74,12 @@ export class WrongPin extends CardError {
  */
 export class PinBlocked extends CardError {
   readonly code = 'PIN_BLOCKED';
+  readonly pin: PinKind;
+  readonly justBlocked: boolean;
   constructor(
-    readonly pin: PinKind,
+    pin: PinKind,
     /** True when this attempt was the one that used the last try (`63 C0`). */
-    readonly justBlocked: boolean,
+    justBlocked: boolean,
     sw: string,
   ) {
     super(
@@ -85,6 +88,8 @@ export class PinBlocked extends CardError {
         : `the ${PIN_LABEL[pin]} is blocked (0 tries remaining); only the municipal office can reset it`,
       { pin, remaining: 0, justBlocked, sw },
     );
+    this.pin = pin;
+    this.justBlocked = justBlocked;
   }
 
   get remaining(): 0 {
@@ -165,22 +170,20 @@ export class Timeout extends CardError {
 /** Any status word the operation does not expect, with the command it answered. */
 export class UnexpectedStatus extends CardError {
   readonly code = 'UNEXPECTED_STATUS';
-  constructor(
-    readonly sw: string,
-    command: string,
-  ) {
+  readonly sw: string;
+  constructor(sw: string, command: string) {
     super(`the card answered ${sw} to ${command}`, { sw, command });
+    this.sw = sw;
   }
 }
 
 /** The PIN does not have the format the card expects; refused before anything was sent. */
 export class InvalidPinFormat extends CardError {
   readonly code = 'INVALID_PIN_FORMAT';
-  constructor(
-    readonly pin: PinKind,
-    rule: string,
-  ) {
+  readonly pin: PinKind;
+  constructor(pin: PinKind, rule: string) {
     super(`the ${PIN_LABEL[pin]} must be ${rule}; nothing was sent to the card`, { pin, rule });
+    this.pin = pin;
   }
 }
 

@@ -125,16 +125,28 @@ const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** One PC/SC connection to a card. */
 export class PcscTransport extends BaseTransport {
   readonly description: string;
+  private readonly sc: Smartcard;
+  private readonly ctx: ContextInterface;
+  private card: CardInterface;
+  readonly readerName: string;
+  readonly atr: Uint8Array;
+  private readonly apduTimeoutMs: number;
 
   private constructor(
-    private readonly sc: Smartcard,
-    private readonly ctx: ContextInterface,
-    private card: CardInterface,
-    readonly readerName: string,
-    readonly atr: Uint8Array,
-    private readonly apduTimeoutMs: number,
+    sc: Smartcard,
+    ctx: ContextInterface,
+    card: CardInterface,
+    readerName: string,
+    atr: Uint8Array,
+    apduTimeoutMs: number,
   ) {
     super();
+    this.sc = sc;
+    this.ctx = ctx;
+    this.card = card;
+    this.readerName = readerName;
+    this.atr = atr;
+    this.apduTimeoutMs = apduTimeoutMs;
     this.description = `pcsc:${readerName}`;
   }
 

@@ -117,12 +117,11 @@ export interface ApduProcessor {
 /** Direct calls into an in-process card: no I/O, for tests, demos and load. */
 export class InProcessTransport extends BaseTransport {
   readonly description: string;
+  private readonly card: ApduProcessor;
 
-  constructor(
-    private readonly card: ApduProcessor,
-    name = 'in-process',
-  ) {
+  constructor(card: ApduProcessor, name = 'in-process') {
     super();
+    this.card = card;
     this.description = name;
   }
 

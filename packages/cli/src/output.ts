@@ -15,11 +15,10 @@ export const EXIT = {
 
 /** An error the CLI reports as one line, with its exit code. */
 export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.usage,
-  ) {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = EXIT.usage) {
     super(message);
+    this.exitCode = exitCode;
   }
 }
 

@@ -227,10 +227,12 @@ export interface LoadCrlOptions {
 
 /** A verified CRL's revoked serials, indexed. */
 export class CrlIndex {
-  private constructor(
-    readonly info: CrlInfo,
-    private readonly table: SerialTable,
-  ) {}
+  readonly info: CrlInfo;
+  private readonly table: SerialTable;
+  private constructor(info: CrlInfo, table: SerialTable) {
+    this.info = info;
+    this.table = table;
+  }
 
   /**
    * Verifies the CRL's signature with `issuer`, checks freshness and builds the index.

@@ -96,12 +96,12 @@ function unexpectedTag(tlv: Tlv, expected: number): Malformed {
 /** Sequential reader over the children of one constructed TLV. */
 export class DerCursor {
   private pos: number;
+  readonly buf: Uint8Array;
+  readonly end: number;
 
-  constructor(
-    readonly buf: Uint8Array,
-    start: number,
-    readonly end: number,
-  ) {
+  constructor(buf: Uint8Array, start: number, end: number) {
+    this.buf = buf;
+    this.end = end;
     this.pos = start;
   }
 

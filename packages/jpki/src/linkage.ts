@@ -56,10 +56,12 @@ export interface CertificatePair {
 }
 
 export class LinkageClient {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly fetcher: JsonFetcher = httpJsonFetcher(),
-  ) {}
+  private readonly baseUrl: string;
+  private readonly fetcher: JsonFetcher;
+  constructor(baseUrl: string, fetcher: JsonFetcher = httpJsonFetcher()) {
+    this.baseUrl = baseUrl;
+    this.fetcher = fetcher;
+  }
 
   /** The newest certificate in the renewal chain of `serial` (optionally of one issuer). */
   async latest(serial: string, issuer?: string): Promise<LinkageAnswer> {

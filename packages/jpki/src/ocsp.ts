@@ -470,7 +470,10 @@ export interface OcspClientOptions extends OcspValidationOptions {
 
 /** A RevocationChecker over OCSP; fails closed (`RevocationUnavailable`) when the responder cannot answer. */
 export class OcspClient implements RevocationChecker {
-  constructor(private readonly options: OcspClientOptions) {}
+  private readonly options: OcspClientOptions;
+  constructor(options: OcspClientOptions) {
+    this.options = options;
+  }
 
   async check(certificate: CertificateReference, issuer: X509Certificate, at: Date): Promise<RevocationStatus> {
     const configured = typeof this.options.url === 'function' ? this.options.url(issuer) : this.options.url;

@@ -14,11 +14,10 @@ import type { X509Certificate } from './x509.js';
 /** Answers from CRLs loaded (and refreshed) by the caller. */
 export class CrlChecker implements RevocationChecker {
   private indexes: CrlIndex[] = [];
+  private readonly graceSeconds: number;
 
-  constructor(
-    indexes: readonly CrlIndex[] = [],
-    private readonly graceSeconds = 0,
-  ) {
+  constructor(indexes: readonly CrlIndex[] = [], graceSeconds = 0) {
+    this.graceSeconds = graceSeconds;
     for (const i of indexes) this.add(i);
   }
 

@@ -351,8 +351,10 @@ function editedRoot(edit: (tbs: DerNode) => void): { anchor: TrustAnchor; certif
 
 /** A store whose issuer for `auth` is `anchor` as is: TrustStore itself refuses a non-CA anchor. */
 class StoreOf extends TrustStore {
-  constructor(private readonly only: TrustAnchor) {
+  private readonly only: TrustAnchor;
+  constructor(only: TrustAnchor) {
     super();
+    this.only = only;
   }
   override candidatesFor(): readonly TrustAnchor[] {
     return [this.only];

@@ -20,10 +20,12 @@ export interface ThrottleKey {
 }
 
 export class AuthThrottle {
-  constructor(
-    private readonly db: Queryable,
-    readonly limits: AuthLimits,
-  ) {}
+  private readonly db: Queryable;
+  readonly limits: AuthLimits;
+  constructor(db: Queryable, limits: AuthLimits) {
+    this.db = db;
+    this.limits = limits;
+  }
 
   /** The keys of one attempt: per address always, per client when one is named and known. */
   keys(scope: 'token' | 'admin', address: string, clientId?: string): ThrottleKey[] {

@@ -25,12 +25,15 @@ interface Followed {
 export class CeremonyChanges {
   private readonly followed = new Map<string, Followed>();
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly db: Database;
+  private readonly log: FastifyBaseLogger;
+  private readonly recheckMs: number;
 
-  private constructor(
-    private readonly db: Database,
-    private readonly log: FastifyBaseLogger,
-    private readonly recheckMs: number,
-  ) {}
+  private constructor(db: Database, log: FastifyBaseLogger, recheckMs: number) {
+    this.db = db;
+    this.log = log;
+    this.recheckMs = recheckMs;
+  }
 
   /** Starts listening on the database; `close()` stops. */
   static async start(db: Database, log: FastifyBaseLogger, o: { recheckMs?: number } = {}): Promise<CeremonyChanges> {

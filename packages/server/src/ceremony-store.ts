@@ -273,8 +273,10 @@ export interface FinishRejected {
 
 /** Thrown when a concurrent ceremony bound the certificate to another subject first: retry with it. */
 export class SubjectTaken extends Error {
-  constructor(readonly subjectId: string) {
+  readonly subjectId: string;
+  constructor(subjectId: string) {
     super(`the certificate was bound to subject ${subjectId} by a concurrent ceremony`);
+    this.subjectId = subjectId;
   }
 }
 

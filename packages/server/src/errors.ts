@@ -5,15 +5,23 @@ import { isJpkiError } from '@kakunin/jpki';
 import type { PlatformErrorCode } from '@kakunin/web';
 
 export class ServerError extends Error {
+  readonly code: PlatformErrorCode;
+  readonly status: number;
+  readonly messageJa: string;
+  readonly details: Record<string, unknown>;
   constructor(
     /** One of the closed list in @kakunin/web (error-codes.ts), so every code a page shows has advice. */
-    readonly code: PlatformErrorCode,
-    readonly status: number,
+    code: PlatformErrorCode,
+    status: number,
     message: string,
-    readonly messageJa: string,
-    readonly details: Record<string, unknown> = {},
+    messageJa: string,
+    details: Record<string, unknown> = {},
   ) {
     super(message);
+    this.code = code;
+    this.status = status;
+    this.messageJa = messageJa;
+    this.details = details;
     this.name = new.target.name;
   }
 }
@@ -38,7 +46,8 @@ export class Unauthorized extends ServerError {
 }
 /** Too many failed sign-ins or client authentications from one address or for one client. */
 export class TooManyAttempts extends ServerError {
-  constructor(readonly retryAfterSeconds: number) {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
     super(
       'TOO_MANY_ATTEMPTS',
       429,
@@ -46,6 +55,7 @@ export class TooManyAttempts extends ServerError {
       `失敗が多すぎます。${retryAfterSeconds}秒後にお試しください`,
       { retryAfterSeconds },
     );
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 export class CeremonyNotFound extends ServerError {

@@ -23,8 +23,10 @@ export class SealedSecretError extends Error {
 export class MasterKey {
   /** Names the key without revealing it (in sealed values and error messages). */
   readonly id: string;
+  private readonly key: Buffer;
 
-  constructor(private readonly key: Buffer) {
+  constructor(key: Buffer) {
+    this.key = key;
     if (key.length !== 32) throw new ConfigError(`a master key is 32 bytes (got ${key.length})`);
     this.id = createHash('sha256').update('kakunin master key id\n').update(key).digest('hex').slice(0, 16);
   }

@@ -50,16 +50,25 @@ export class UsageMeter {
 
   /** Where a failed flush is reported (set once the server's logger exists). */
   log: Logger | undefined;
+  private readonly db: Queryable;
+  private readonly o: {
+    metrics?: Pick<Metrics, 'jlisLookups'>;
+    log?: Logger;
+    clock?: () => Date;
+    flushMs?: number;
+  };
 
   constructor(
-    private readonly db: Queryable,
-    private readonly o: {
+    db: Queryable,
+    o: {
       metrics?: Pick<Metrics, 'jlisLookups'>;
       log?: Logger;
       clock?: () => Date;
       flushMs?: number;
     } = {},
   ) {
+    this.db = db;
+    this.o = o;
     this.log = o.log;
   }
 

@@ -78,7 +78,10 @@ export interface VerifierOptions {
 }
 
 export class JpkiVerifier {
-  constructor(readonly options: VerifierOptions) {}
+  readonly options: VerifierOptions;
+  constructor(options: VerifierOptions) {
+    this.options = options;
+  }
 
   get mode(): ValidationMode {
     return this.options.mode;

@@ -339,12 +339,14 @@ export interface StoredRoot extends RootSpec {
 export class SimCa {
   private readonly byId = new Map<string, SimRoot>();
   private readonly usedSerials = new Map<string, Set<string>>();
+  readonly baseUrl: string;
 
   private constructor(
     /** Base of the AIA OCSP URI (`<baseUrl>/ocsp`). */
-    readonly baseUrl: string,
+    baseUrl: string,
     roots: readonly SimRoot[],
   ) {
+    this.baseUrl = baseUrl;
     for (const r of roots) {
       if (this.byId.has(r.id)) throw new InvalidInput(`duplicate root id ${r.id}`);
       this.byId.set(r.id, r);

@@ -144,14 +144,19 @@ class Change {
   readonly links: CertLink[] = [];
   readonly pairs: CertPair[] = [];
   private readonly files: { path: string; data: string | Buffer; mode?: number }[] = [];
+  private readonly store: Store;
+  readonly eventId: string;
+  readonly type: EventType;
+  readonly personId: string;
+  readonly at: Date;
 
-  constructor(
-    private readonly store: Store,
-    readonly eventId: string,
-    readonly type: EventType,
-    readonly personId: string,
-    readonly at: Date,
-  ) {}
+  constructor(store: Store, eventId: string, type: EventType, personId: string, at: Date) {
+    this.store = store;
+    this.eventId = eventId;
+    this.type = type;
+    this.personId = personId;
+    this.at = at;
+  }
 
   private person(): Person {
     const p = this.store.state.people.find((x) => x.id === this.personId);
@@ -429,13 +434,11 @@ function loadCa(dir: string, state: SandboxState): SimCa {
 export class Sandbox {
   private store: Store;
   private readonly keyCache = new Map<string, KeyObject>();
+  readonly dir: string;
 
   /** Use initSandbox / openSandbox. */
-  constructor(
-    readonly dir: string,
-    state: SandboxState,
-    ca: SimCa,
-  ) {
+  constructor(dir: string, state: SandboxState, ca: SimCa) {
+    this.dir = dir;
     this.store = { dir, ca, state, index: new Map() };
     this.adopt(state);
   }

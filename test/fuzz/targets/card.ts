@@ -374,11 +374,12 @@ class ReplayCard {
   private card: VirtualCard;
   private readonly cache = new Map<string, Uint8Array>();
   private calls = 0;
+  private readonly seeds: CardSeeds;
+  private readonly variant: CardVariant;
 
-  constructor(
-    private readonly seeds: CardSeeds,
-    private readonly variant: CardVariant,
-  ) {
+  constructor(seeds: CardSeeds, variant: CardVariant) {
+    this.seeds = seeds;
+    this.variant = variant;
     this.card = seeds.card(variant);
   }
 
@@ -448,11 +449,13 @@ class FuzzedCard implements ApduProcessor {
   private n = 0;
   private readonly started = performance.now();
   dead = false;
+  private readonly replay: ReplayCard;
+  private readonly input: SessionInput;
 
-  constructor(
-    private readonly replay: ReplayCard,
-    private readonly input: SessionInput,
-  ) {}
+  constructor(replay: ReplayCard, input: SessionInput) {
+    this.replay = replay;
+    this.input = input;
+  }
 
   /** Exchanges so far. */
   get exchanges(): number {

@@ -390,11 +390,12 @@ export const holderJsonTarget: Target = defineTarget<{ p: HolderPlatform }, Hold
 
 /** A 4xx answer with the JSON error body: the typed rejection over HTTP. */
 export class HttpRejection extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string) {
     super(`HTTP ${status} ${code}`);
+    this.status = status;
+    this.code = code;
   }
 }
 

@@ -46,11 +46,10 @@ export interface CrlRefreshSettings {
 
 /** Why a refresh brought no new CRL: the source failed, the CRL is not acceptable, or it is not newer. */
 export class CrlRefreshError extends Error {
-  constructor(
-    readonly code: 'CRL_FETCH_FAILED' | 'CRL_INVALID' | 'CRL_NOT_NEWER',
-    message: string,
-  ) {
+  readonly code: 'CRL_FETCH_FAILED' | 'CRL_INVALID' | 'CRL_NOT_NEWER';
+  constructor(code: 'CRL_FETCH_FAILED' | 'CRL_INVALID' | 'CRL_NOT_NEWER', message: string) {
     super(message);
+    this.code = code;
     this.name = 'CrlRefreshError';
   }
 }
@@ -134,8 +133,10 @@ export class CrlRefresher {
   private syncing: Promise<void> | undefined;
   private again: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly o: CrlRefresherOptions;
 
-  constructor(private readonly o: CrlRefresherOptions) {
+  constructor(o: CrlRefresherOptions) {
+    this.o = o;
     this.clock = o.clock ?? (() => new Date());
     this.fetcher = o.fetcher ?? httpCrlFetcher();
     this.log = o.log ?? silentLogger;

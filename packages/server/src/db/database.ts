@@ -50,7 +50,10 @@ function toParam(v: SqlValue): unknown {
 
 class PgliteDatabase implements Database {
   readonly engine = 'pglite' as const;
-  constructor(private readonly db: PGlite) {}
+  private readonly db: PGlite;
+  constructor(db: PGlite) {
+    this.db = db;
+  }
 
   async query<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return (await this.db.query<T>(sql, params.map(toParam))).rows;
@@ -83,10 +86,9 @@ class PgliteDatabase implements Database {
 class PostgresDatabase implements Database {
   readonly engine = 'postgres' as const;
   private readonly notifications: PgNotifications;
-  constructor(
-    private readonly pool: pg.Pool,
-    connectionString: string,
-  ) {
+  private readonly pool: pg.Pool;
+  constructor(pool: pg.Pool, connectionString: string) {
+    this.pool = pool;
     this.notifications = new PgNotifications(connectionString);
   }
 
@@ -155,8 +157,11 @@ class PgNotifications {
   private retryMs = LISTEN_RETRY_MIN_MS;
   /** A connection was lost or failed since listeners were last told. */
   private missed = false;
+  private readonly connectionString: string;
 
-  constructor(private readonly connectionString: string) {}
+  constructor(connectionString: string) {
+    this.connectionString = connectionString;
+  }
 
   async add(channel: string, listener: NotificationListener): Promise<() => Promise<void>> {
     const existing = this.channels.get(channel);

@@ -26,15 +26,14 @@ export class DatabaseBusy extends Error {
   readonly code = 'DATABASE_BUSY';
   /** The server holding the database, once it listens (undefined while it starts or for another CLI command). */
   readonly server: RunningServer | undefined;
-  constructor(
-    readonly pid: number,
-    server: RunningServer | undefined,
-  ) {
+  readonly pid: number;
+  constructor(pid: number, server: RunningServer | undefined) {
     super(
       server
         ? `the embedded database is in use by the server at ${server.url} (pid ${pid})`
         : `the embedded database is in use by process ${pid}`,
     );
+    this.pid = pid;
     this.name = 'DatabaseBusy';
     this.server = server;
   }

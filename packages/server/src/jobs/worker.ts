@@ -63,8 +63,10 @@ export class Worker {
   private stopping = false;
   private readonly abort = new AbortController();
   private readonly sleepers = new Set<() => void>();
+  private readonly options: WorkerOptions;
 
-  constructor(private readonly options: WorkerOptions) {
+  constructor(options: WorkerOptions) {
+    this.options = options;
     this.queues = Object.entries(options.queues).map(([name, q]) => [
       name,
       typeof q === 'function'

@@ -95,8 +95,10 @@ export class CrlMonitor {
   /** The last processed CRL of each scope, kept by the process that processed it (saves reloading its DER). */
   private readonly last = new Map<string, { sha256: string; index: CrlIndex }>();
   private readonly clock: () => Date;
+  private readonly o: CrlMonitorOptions;
 
-  constructor(private readonly o: CrlMonitorOptions) {
+  constructor(o: CrlMonitorOptions) {
+    this.o = o;
     this.clock = o.clock ?? (() => new Date());
   }
 

@@ -17,11 +17,14 @@ export function adapterFactory(db: Database, clientSecret: (clientId: string) =>
 }
 
 class DatabaseAdapter implements Adapter {
-  constructor(
-    private readonly db: Database,
-    private readonly model: string,
-    private readonly clientSecret: (clientId: string) => string,
-  ) {}
+  private readonly db: Database;
+  private readonly model: string;
+  private readonly clientSecret: (clientId: string) => string;
+  constructor(db: Database, model: string, clientSecret: (clientId: string) => string) {
+    this.db = db;
+    this.model = model;
+    this.clientSecret = clientSecret;
+  }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null;

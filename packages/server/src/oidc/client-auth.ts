@@ -69,11 +69,13 @@ export function presentedCredentials(
 
 export class ClientAuthentication {
   private readonly key = randomBytes(32);
+  private readonly db: Queryable;
+  private readonly throttle: AuthThrottle;
 
-  constructor(
-    private readonly db: Queryable,
-    private readonly throttle: AuthThrottle,
-  ) {}
+  constructor(db: Queryable, throttle: AuthThrottle) {
+    this.db = db;
+    this.throttle = throttle;
+  }
 
   /** What oidc-provider knows as this client's secret: never stored, different in every process. */
   providerSecret(clientId: string): string {

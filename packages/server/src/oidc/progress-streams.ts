@@ -37,7 +37,10 @@ export class TooManyStreams extends ServerError {
 /** Open streams per key, up to a limit. */
 class Slots {
   private readonly open = new Map<string, number>();
-  constructor(readonly limit: number) {}
+  readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   take(key: string): boolean {
     const n = this.open.get(key) ?? 0;
@@ -57,11 +60,10 @@ export class ProgressStreams {
   private readonly perCeremony: Slots;
   private readonly perAddress: Slots;
   private readonly ends = new Set<() => void>();
+  private readonly changes: CeremonyChanges;
 
-  constructor(
-    private readonly changes: CeremonyChanges,
-    limits: StreamLimits,
-  ) {
+  constructor(changes: CeremonyChanges, limits: StreamLimits) {
+    this.changes = changes;
     this.perCeremony = new Slots(limits.perCeremony);
     this.perAddress = new Slots(limits.perAddress);
   }

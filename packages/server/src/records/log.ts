@@ -310,8 +310,11 @@ export class LogSequencer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly o: SequencerOptions;
 
-  constructor(private readonly o: SequencerOptions) {}
+  constructor(o: SequencerOptions) {
+    this.o = o;
+  }
 
   start(): void {
     this.stopped = false;

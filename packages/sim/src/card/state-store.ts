@@ -36,7 +36,10 @@ export class MemoryPinStateStore implements PinStateStore {
 
 /** One JSON file per card under `dir`, written atomically (temporary file, fsync, rename). */
 export class FilePinStateStore implements PinStateStore {
-  constructor(readonly dir: string) {}
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = dir;
+  }
 
   private file(cardId: string): string {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(cardId) || cardId.startsWith('.'))

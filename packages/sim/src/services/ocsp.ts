@@ -107,8 +107,11 @@ function issueResponderCert(sandbox: Sandbox, rootId: string, key: { publicKey: 
 export class OcspResponder {
   private responders = new Map<string, Responder>();
   private cache = new Map<string, { der: Buffer; until: number }>();
+  private readonly sandbox: Sandbox;
 
-  private constructor(private readonly sandbox: Sandbox) {}
+  private constructor(sandbox: Sandbox) {
+    this.sandbox = sandbox;
+  }
 
   /** Loads (or creates and persists under `<sandbox>/ocsp/`) one responder certificate per root. */
   static async open(sandbox: Sandbox, now = new Date()): Promise<OcspResponder> {
