@@ -6,7 +6,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
 import { ceremonyOfGrant } from '../ceremony-store.js';
 import type { Platform } from '../platform.js';
-import { CREDENTIAL_CONFIGURATION_ID, CREDENTIAL_SCOPE, issuerMetadata, typeMetadata } from './domain.js';
+import {
+  CREDENTIAL_CONFIGURATION_ID,
+  CREDENTIAL_SCOPE,
+  WALLET_CLIENT_ID,
+  issuerMetadata,
+  typeMetadata,
+} from './domain.js';
 import type { CredentialIssuer } from './issuer.js';
 import { CredentialRequestError, STATUS_LIST_TTL_SECONDS } from './issuer.js';
 
@@ -72,6 +78,10 @@ export async function credentialRoutes(
           'invalid_token',
           `the access token was not granted the ${CREDENTIAL_SCOPE} scope`,
         );
+      // Only the wallet client's tokens: a relying party that asked for the scope itself must not
+      // obtain the holder's credential bound to a key of its own (and present it as the holder).
+      if (token.clientId !== WALLET_CLIENT_ID)
+        throw new CredentialRequestError('invalid_token', `the access token was not issued to ${WALLET_CLIENT_ID}`);
       const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
       const configuration = body.credential_configuration_id;
       if (configuration !== CREDENTIAL_CONFIGURATION_ID)
