@@ -14,7 +14,16 @@
 // `http` cases (platform level) assert on the HTTP answers and connections themselves.
 
 export type Layer =
-  'certificates' | 'revocation' | 'ceremonies' | 'oidc' | 'card' | 'webhooks' | 'injection' | 'secrets' | 'http';
+  | 'certificates'
+  | 'revocation'
+  | 'ceremonies'
+  | 'oidc'
+  | 'card'
+  | 'webhooks'
+  | 'injection'
+  | 'secrets'
+  | 'http'
+  | 'credentials';
 export type Level = 'platform' | 'verifier' | 'card' | 'unit';
 
 export interface AdversarialCase {
@@ -747,6 +756,87 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     'redirect URI with userinfo or a wildcard host',
     'INVALID_REQUEST',
     'registration of https://user@host/ or https://*.example/ that would match or look like other hosts',
+  ),
+  // ---- digital ID credential (issue 21) ----------------------------------------------------
+  c(
+    'A90',
+    'credentials',
+    'platform',
+    'a proof of possession replayed (its c_nonce used twice)',
+    'invalid_nonce',
+    'a proof (or its c_nonce) captured from one issuance binds a second credential, to the same or another key',
+  ),
+  c(
+    'A91',
+    'credentials',
+    'platform',
+    'a proof with an unknown, missing or expired c_nonce',
+    'invalid_nonce',
+    'proofs made in advance (a nonce the issuer never gave, none at all, or one past its five minutes) let a stolen key be proven later',
+  ),
+  c(
+    'A92',
+    'credentials',
+    'platform',
+    'a proof for another audience than this issuer',
+    'invalid_proof',
+    'a proof the holder made for another credential issuer (or another endpoint) is replayed here',
+  ),
+  c(
+    'A93',
+    'credentials',
+    'platform',
+    'a proof without typ or with another typ',
+    'invalid_proof',
+    'another JWT of the holder (an ID token, a KB-JWT, an SD-JWT) passed off as a proof of possession',
+  ),
+  c(
+    'A94',
+    'credentials',
+    'platform',
+    'a proof not signed by the key in its header (another key, alg none, HMAC, no key)',
+    'invalid_proof',
+    "an attacker binds the credential to a victim's public key, or to a key nobody holds, without its private key",
+  ),
+  c(
+    'A95',
+    'credentials',
+    'platform',
+    'a private key in the proof header',
+    'invalid_proof',
+    'a proof whose jwk carries its private part: the issuer would accept (and bind) a key that has been disclosed',
+  ),
+  c(
+    'A96',
+    'credentials',
+    'platform',
+    'a credential request without a proof, or with two',
+    'invalid_proof|invalid_credential_request',
+    'a credential bound to no key (anyone holding it can present it), or two credentials for one verification',
+  ),
+  c(
+    'A97',
+    'credentials',
+    'platform',
+    'a missing, unknown or expired access token at the credential endpoint',
+    'invalid_token',
+    'a credential without an authorization, with a guessed token, or after the token expired',
+  ),
+  c(
+    'A98',
+    'credentials',
+    'platform',
+    "a relying party's access token at the credential endpoint",
+    'invalid_token',
+    "an RP that verified a holder (or asked for the credential scope itself) obtains the holder's credential bound to its own key and presents it as them",
+  ),
+  c(
+    'A99',
+    'credentials',
+    'platform',
+    'a second credential for the same verification',
+    'invalid_token',
+    'one identity verification yields any number of credentials (to keys of others) with its access token',
   ),
 ];
 

@@ -26,6 +26,23 @@ export {
   type TestDatabase,
 } from './databases.js';
 export { listedClaims, receivedNames, statementNames, jwtPayload } from './shared-claims.js';
+export {
+  WALLET,
+  WALLET_REDIRECT,
+  CREDENTIAL_SCOPE,
+  CONFIGURATION_ID,
+  PROOF_TYP,
+  holderKey,
+  walletAuthorization,
+  cNonce,
+  proofJwt,
+  credentialRequest,
+  requestCredential,
+  redeemOffer,
+  type HolderKey,
+  type ProofOptions,
+  type CredentialAnswer,
+} from './credentials.js';
 
 // Internals a test or a benchmark drives without a server around them.
 export { normaliseRelyingParty, sealRelyingPartySecrets } from '../../src/relying-parties.js';
