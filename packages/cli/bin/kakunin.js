@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `kakunin` command: runs the TypeScript sources through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// Entry point of the `kakunin` command: runs the TypeScript sources as they are (no build step), on
+// Node's own type stripping where it has it (Node 24: the sources use erasable syntax only), else tsx.
+import { registerHooks } from 'node:module';
 
 // The one-shot administration commands may open the embedded database (PGlite, PostgreSQL compiled
 // to WebAssembly). V8 optimises its hot functions on background threads, and a process waits for
@@ -27,6 +28,28 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-register();
+if (process.features.typescript) {
+  // The sources import each other as `./x.js` (what tsc checks); the file is `./x.ts`.
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (
+        specifier.endsWith('.js') &&
+        (specifier.startsWith('./') || specifier.startsWith('../')) &&
+        context.parentURL?.endsWith('.ts')
+      ) {
+        try {
+          return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
+        } catch {
+          // A JavaScript file after all.
+        }
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+} else {
+  // Node without type stripping: tsx (~50% more start-up time).
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv);
