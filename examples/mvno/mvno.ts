@@ -83,11 +83,10 @@ const unique = (taken: Record<string, unknown>, make: () => string): string => {
 const digits = (n: number): string => String(randomInt(10 ** n)).padStart(n, '0');
 
 export class ContractRefused extends Error {
-  constructor(
-    readonly ja: string,
-    en: string,
-  ) {
+  readonly ja: string;
+  constructor(ja: string, en: string) {
     super(en);
+    this.ja = ja;
   }
 }
 

@@ -20,8 +20,11 @@ export interface SignedIn {
 
 export class KakuninClient {
   private config?: Promise<client.Configuration>;
+  private readonly o: { platformUrl: string; clientId: string; clientSecret: string };
 
-  constructor(private readonly o: { platformUrl: string; clientId: string; clientSecret: string }) {}
+  constructor(o: { platformUrl: string; clientId: string; clientSecret: string }) {
+    this.o = o;
+  }
 
   /** Discovery once (again after a failure); plain http is allowed for a local sandbox only. */
   configuration(): Promise<client.Configuration> {

@@ -185,12 +185,12 @@ export function freezeOnRevocation(
 }
 
 export class PaymentError extends Error {
-  constructor(
-    readonly code: 'frozen' | 'no_recipient' | 'self' | 'amount' | 'insufficient',
-    readonly ja: string,
-    en: string,
-  ) {
+  readonly code: 'frozen' | 'no_recipient' | 'self' | 'amount' | 'insufficient';
+  readonly ja: string;
+  constructor(code: 'frozen' | 'no_recipient' | 'self' | 'amount' | 'insufficient', ja: string, en: string) {
     super(en);
+    this.code = code;
+    this.ja = ja;
   }
 }
 
