@@ -89,6 +89,11 @@ export function registerWalletCommands(program: Command): void {
     .option('--json', 'print the credential received as JSON')
     .action(async (o: CardOptions & WalletOptions & { issuer: string; yes?: boolean; lang?: string }) => {
       try {
+        // Before the card signs: without a terminal nobody could answer the consent at the end.
+        if (!o.yes && !process.stdin.isTTY)
+          throw new CliError(
+            'the platform will ask for your consent and standard input is not a terminal: pass --yes to accept it (nothing was done)',
+          );
         const w = openWallet(o);
         const info = await discoverIssuer(o.issuer);
         const { code, verifier } = await authorizeWithCard(info, {
