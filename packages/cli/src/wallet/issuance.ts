@@ -184,10 +184,14 @@ export async function requestToken(info: IssuerInfo, grant: Record<string, strin
   return answer.access_token;
 }
 
-export const codeGrant = (code: string, verifier: string): Record<string, string> => ({
+export const codeGrant = (
+  code: string,
+  verifier: string,
+  redirectUri = WALLET_REDIRECT_URI,
+): Record<string, string> => ({
   grant_type: 'authorization_code',
   code,
-  redirect_uri: WALLET_REDIRECT_URI,
+  redirect_uri: redirectUri,
   code_verifier: verifier,
 });
 
