@@ -1,5 +1,7 @@
 // ふくいスマート窓口 (demo): a municipal portal entered with the authentication certificate, whose
-// e-applications are signed with the signing certificate and which issues a digital ID card.
+// e-applications are signed with the signing certificate, which issues a digital ID card (and offers
+// the platform's digital ID credential to the holder's wallet), and whose library and taxi services
+// accept that credential from a wallet (OpenID4VP) instead of a login.
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -17,6 +19,7 @@ import {
   type DemoOptions,
   type RunningDemo,
 } from '../shared/index.js';
+import type { WalletOffer } from './credential-offer.js';
 import { connectKakunin } from './kakunin.js';
 import {
   PORTAL,
@@ -27,11 +30,25 @@ import {
   type Application,
   type PortalState,
 } from './municipal.js';
+import { registerVerifierPages } from './verifier-pages.js';
+import { Verifier, isVerifyingService } from './verifier.js';
 
-export async function startMunicipal(o: DemoOptions): Promise<RunningDemo> {
+/** The portal's options; `now`: the verifier's clock (tests move it past a credential's expiry). */
+export interface MunicipalOptions extends DemoOptions {
+  now?: () => Date;
+}
+
+export async function startMunicipal(o: MunicipalOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'municipal', ...PORTAL });
   const store = new JsonStore<PortalState>(o.dataDir, 'municipal', emptyPortal);
-  connectKakunin(demo, store);
+  const offers = new Map<string, WalletOffer>();
+  connectKakunin(demo, store, offers);
+  const verifier = new Verifier({
+    platformUrl: o.platformUrl,
+    baseUrl: () => demo.url,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  registerVerifierPages(demo, verifier, store);
   const { app } = demo;
   const tx = (req: FastifyRequest) => t(demo.lang(req));
   /** Pages behind the login: undefined (after redirecting) when nobody is signed in. */
@@ -47,10 +64,15 @@ export async function startMunicipal(o: DemoOptions): Promise<RunningDemo> {
     const x = tx(req);
     const sub = demo.session(req).sub;
     const href = (id: string) => (id === 'e-application' ? '/apply/childcare' : `/services/${id}`);
+    // The library and the taxi also take the digital ID from a wallet, without a login.
+    const withWallet = (id: string) =>
+      isVerifyingService(id)
+        ? `<br><a href="/verify/${id}" data-testid="verify-${id}-link">${x('デジタル身分証で確認 (ログイン不要)', 'Check with your digital ID (no login)')}</a>`
+        : '';
     const services = SERVICES.map((s) =>
       sub
-        ? `<li data-testid="service-${s.id}"><a href="${href(s.id)}"><strong>${x(s.ja, s.en)}</strong></a><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span></li>`
-        : `<li data-testid="service-${s.id}"><strong>${x(s.ja, s.en)}</strong><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span></li>`,
+        ? `<li data-testid="service-${s.id}"><a href="${href(s.id)}"><strong>${x(s.ja, s.en)}</strong></a><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span>${withWallet(s.id)}</li>`
+        : `<li data-testid="service-${s.id}"><strong>${x(s.ja, s.en)}</strong><br><span class="muted">${x(s.aboutJa, s.aboutEn)}</span>${withWallet(s.id)}</li>`,
     ).join('');
     return demo.render(
       req,
@@ -85,7 +107,7 @@ ${sub ? `<section aria-labelledby="me-h"><h2 id="me-h">${x('わたしの手続�
       `<p>${x(s.aboutJa, s.aboutEn)}</p>
 <p data-testid="service-status">${x('マイナンバーカードでログイン済みです。このサービスはデモのため、ここまでです。', 'You are logged in with your My Number Card. This demo service ends here.')}</p>
 <p class="muted">${x('このサービスが受け取った利用者番号 (サービスごとに異なる仮名ID)', 'The user number this service received (a pseudonym, different for every service)')}: <code data-testid="service-user">${escapeHtml(sub.slice(0, 12))}…</code></p>
-<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`,
+${isVerifyingService(s.id) ? `<p><a href="/verify/${s.id}" data-testid="verify-${s.id}-link">${x('デジタル身分証で県内在住・18歳以上を確認する', 'Show with your digital ID that you live in Fukui and are 18 or over')}</a></p>\n` : ''}<p><a href="/">${x('サービス一覧へ', 'All services')}</a></p>`,
     );
   });
 
@@ -201,18 +223,32 @@ ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id'
     const x = tx(req);
     const lang = demo.lang(req);
     const card = store.data.cards[sub];
-    const issue = (label: string) =>
-      `<form method="post" action="/id-card" data-testid="issue-id-card-form">${demo.csrf(req)}<button type="submit" data-testid="issue-id-card">${label}</button></form>`;
+    const issue = (label: string, testid = 'issue-id-card') =>
+      `<form method="post" action="/id-card" data-testid="${testid}-form">${demo.csrf(req)}<button type="submit" data-testid="${testid}">${label}</button></form>`;
     if (!card) {
       return demo.render(
         req,
         reply,
         ['デジタル住民証', 'Digital ID card'],
-        `<p data-testid="no-id-card">${x('デジタル住民証はまだ発行されていません。マイナンバーカードの署名用電子証明書で本人確認をすると発行します (氏名・生年月日・住所を表示します)。', 'No digital ID card yet. Verify your identity with the signing certificate of your My Number Card to get one (it shows your name, date of birth and address).')}</p>
+        `<p data-testid="no-id-card">${x('デジタル住民証はまだ発行されていません。マイナンバーカードの署名用電子証明書で本人確認をすると発行します (氏名・生年月日・住所を表示します)。同じ本人確認で、Kakunin のデジタル身分証をお使いのウォレットに追加できます。', 'No digital ID card yet. Verify your identity with the signing certificate of your My Number Card to get one (it shows your name, date of birth and address). The same verification lets you add the Kakunin digital ID to your wallet.')}</p>
 <div class="actions">${issue(x('デジタル住民証を発行する', 'Issue my digital ID card'))}</div>`,
       );
     }
     const valid = card.status === 'valid';
+    const offer = offers.get(demo.session(req).id);
+    const live = offer && Date.parse(offer.expiresAt) > Date.now() ? offer : undefined;
+    // "Add to your wallet": the platform's credential offer of this session's last verification.
+    const wallet = !valid
+      ? ''
+      : live
+        ? `<section class="box" aria-labelledby="w-h" data-testid="wallet-offer"><h2 id="w-h">${x('ウォレットに追加', 'Add to your wallet')}</h2>
+<p>${x('Kakunin のデジタル身分証 (本人確認した氏名・生年月日・住所と、都道府県・年齢の確認) をお使いのウォレットに追加できます。別の端末のウォレットでは QR コードを読み取り、この端末のウォレットではボタンから開いてください。1回限り有効です。', 'Add the Kakunin digital ID (the verified name, date of birth and address, with prefecture and age checks) to your wallet: scan the QR code with a wallet on another device, or open it in the wallet on this device. It works once.')}</p>
+<div class="qr" data-testid="offer-qr" role="img" aria-label="${x('ウォレットで読み取る QR コード', 'QR code for your wallet')}">${live.qrSvg}</div>
+<div class="actions"><a class="button" href="${escapeHtml(live.offerUri)}" data-testid="offer-link">${x('この端末のウォレットで開く', 'Open in the wallet on this device')}</a></div>
+${row(x('有効期限', 'Valid until'), jstWords(live.expiresAt, lang), 'offer-expires-at', ` data-value="${escapeHtml(live.expiresAt)}"`)}</section>`
+        : `<section class="box" aria-labelledby="w-h" data-testid="wallet-offer-none"><h2 id="w-h">${x('ウォレットに追加', 'Add to your wallet')}</h2>
+<p>${x('Kakunin のデジタル身分証をウォレットに追加するには、もう一度本人確認をしてください (QR コードは1回限り・10分間有効です)。', 'To add the Kakunin digital ID to your wallet, verify your identity again (a QR code works once, for 10 minutes).')}</p>
+<div class="actions">${issue(x('本人確認してウォレットに追加する', 'Verify and add to my wallet'), 'add-to-wallet')}</div></section>`;
     return demo.render(
       req,
       reply,
@@ -225,6 +261,7 @@ ${valid ? '' : `${rowHtml(x('失効の理由', 'Why it was revoked'), reasonHtml
 ${row(x('発行日時', 'Issued at'), jstWords(card.issuedAt, lang), 'id-issued-at', ` data-value="${escapeHtml(card.issuedAt)}"`)}
 ${row(x('本人確認日時', 'Verified at'), jstWords(card.verifiedAt, lang), 'id-verified-at', ` data-value="${escapeHtml(card.verifiedAt)}"`)}
 ${row(x('確認記録ID', 'Verification record'), card.recordId, 'id-record-id')}</dl></section>
+${wallet}
 ${valid ? '' : `<p role="alert">${x('発行に使った署名用電子証明書が失効したため、この住民証は無効です。新しい電子証明書で再発行してください。', 'The signing certificate this card was issued from was revoked, so the card is invalid. Issue it again with your new certificate.')}</p><div class="actions">${issue(x('デジタル住民証を再発行する', 'Issue my digital ID card again'))}</div>`}`,
     );
   });

@@ -1,4 +1,17 @@
-export { startMunicipal } from './app.js';
+export { startMunicipal, type MunicipalOptions } from './app.js';
+export {
+  Verifier,
+  PresentationRefused,
+  residentQuery,
+  refusalWords,
+  vctOf,
+  ASKED,
+  CREDENTIAL_QUERY_ID,
+  VERIFYING_SERVICES,
+  type PresentationRequest,
+  type VerifyingService,
+} from './verifier.js';
+export { createWalletOffer, OfferRefused, type WalletOffer } from './credential-offer.js';
 export { MUNICIPAL_RP, MUNICIPAL_CLAIMS } from './kakunin.js';
 export {
   SERVICES,
@@ -10,4 +23,5 @@ export {
   type Application,
   type IdCard,
   type PortalState,
+  type PresentationLog,
 } from './municipal.js';

@@ -1,7 +1,9 @@
 // Everything the portal does with Kakunin: a plain login to enter the portal, identity ceremonies to
-// sign an e-application and to issue the digital ID card, and the revocation webhook.
+// sign an e-application and to issue the digital ID card (and offer the platform's digital ID
+// credential to the holder's wallet), and the revocation webhook.
 
 import { need, type Demo, type DemoRegistration, type JsonStore } from '../shared/index.js';
+import { createWalletOffer, type WalletOffer } from './credential-offer.js';
 import { issueCard, receiveApplication, revokeCard, type ChildcareForm, type PortalState } from './municipal.js';
 
 export const MUNICIPAL_RP: DemoRegistration = {
@@ -22,7 +24,8 @@ export const MUNICIPAL_CLAIMS = {
   },
 };
 
-export function connectKakunin(demo: Demo, store: JsonStore<PortalState>): void {
+/** `offers`: the credential offer of each browser session's last identity verification (in memory). */
+export function connectKakunin(demo: Demo, store: JsonStore<PortalState>, offers: Map<string, WalletOffer>): void {
   demo.onLogin('login', ({ req, reply }) => {
     demo.flash(req, 'ok', 'ログインしました。', 'Signed in.');
     return reply.redirect('/');
@@ -42,8 +45,21 @@ export function connectKakunin(demo: Demo, store: JsonStore<PortalState>): void 
   demo.onIdentity(
     'id-card',
     { claims: MUNICIPAL_CLAIMS, framework: MUNICIPAL_RP.framework },
-    ({ req, reply, sub, verified }) => {
+    async ({ req, reply, session, sub, verified }) => {
       const { issued } = store.update((s) => issueCard(s, sub, need(verified, 'name', 'birthdate', 'address')));
+      // The platform's credential of this very verification, for the holder's wallet.
+      try {
+        offers.set(session.id, await createWalletOffer(demo.o, verified.recordId));
+      } catch (e) {
+        console.error('[municipal] credential offer refused:', (e as Error).message);
+        demo.flash(
+          req,
+          'error',
+          'ウォレットに追加するためのQRコードを作れませんでした。しばらくしてからもう一度お試しください。',
+          'Could not make the QR code to add it to your wallet. Please try again later.',
+        );
+        return reply.redirect('/id-card');
+      }
       demo.flash(
         req,
         'ok',

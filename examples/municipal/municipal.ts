@@ -1,5 +1,6 @@
 // The portal's data: its services, the childcare e-application (signed with the signing
-// certificate) and the digital ID card issued from verified_claims.
+// certificate), the digital ID card issued from verified_claims, and the log of accepted digital ID
+// presentations.
 
 import { randomInt } from 'node:crypto';
 import { FUKUI, dayAgeIsReached, dayInJapan, prefectureOf, type Verified } from '../shared/index.js';
@@ -89,13 +90,23 @@ export interface IdCard {
   revokedReason?: string;
 }
 
+/** A digital ID presentation the verifier accepted: only the claims it asked for (verifier.ts). */
+export interface PresentationLog {
+  service: string;
+  at: string;
+  /** Exactly the disclosed claims: `{ address: { prefecture_code }, age_equal_or_over: { '18' } }`. */
+  disclosed: Record<string, unknown>;
+}
+
 export interface PortalState {
   applications: Record<string, Application>;
   /** OIDC sub → digital ID card. */
   cards: Record<string, IdCard>;
+  /** Accepted presentations (the last 1000); absent in files written before the verifier. */
+  presentations?: PresentationLog[];
 }
 
-export const emptyPortal = (): PortalState => ({ applications: {}, cards: {} });
+export const emptyPortal = (): PortalState => ({ applications: {}, cards: {}, presentations: [] });
 
 /**
  * 子育て支援 covers a child up to the first 31 March on or after the day the child reaches 18

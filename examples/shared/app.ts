@@ -104,6 +104,8 @@ export class Demo {
   private readonly intents = new Map<string, Intent>();
   private readonly webhookEvents: JsonStore<{ seen: string[] }>;
   private webhookHandler: (event: KakuninEvent) => unknown = () => undefined;
+  /** Paths machines call (the webhook, a wallet's direct_post): no session cookie, no CSRF field. */
+  private readonly machinePaths = ['/webhooks/'];
 
   constructor(
     readonly o: DemoOptions,
@@ -121,11 +123,11 @@ export class Demo {
     app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url.startsWith('/webhooks/')) return;
+      if (this.isMachinePath(req.url)) return;
       this.bySession.set(req, this.sessionFor(req, reply));
     });
     app.addHook('preHandler', async (req, reply) => {
-      if (req.method !== 'POST' || req.url.startsWith('/webhooks/')) return;
+      if (req.method !== 'POST' || this.isMachinePath(req.url)) return;
       const given = req.body instanceof URLSearchParams ? (req.body.get('csrf') ?? '') : '';
       const expected = this.session(req).csrf;
       if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) {
@@ -171,6 +173,15 @@ export class Demo {
       return reply.redirect('/');
     });
     app.post('/webhooks/kakunin', (req, reply) => this.webhook(req, reply));
+  }
+
+  /** Routes under `prefix` are called by machines, not browsers: they get no session and no CSRF check. */
+  machinePath(prefix: string): void {
+    this.machinePaths.push(prefix);
+  }
+
+  private isMachinePath(url: string): boolean {
+    return this.machinePaths.some((p) => url.startsWith(p));
   }
 
   /** One cookie name per demo: browsers share cookies between ports of one host. */

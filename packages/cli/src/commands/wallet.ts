@@ -19,6 +19,7 @@ import {
   type Consent,
 } from '../wallet/issuance.js';
 import { Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
+import { chooseCredentials, disclosureSummary, present, resolveRequest } from '../wallet/presentation.js';
 
 const DEFAULT_WALLET_DIR = '.kakunin-wallet';
 
@@ -165,6 +166,39 @@ export function registerWalletCommands(program: Command): void {
           );
         else if (list.length === 0) process.stdout.write('no credentials\n');
         else for (const c of list) process.stdout.write(`${summary(c)}\n`);
+      } catch (e) {
+        throw asCliError(e);
+      }
+    });
+
+  wallet
+    .command('present')
+    .description('answer a verifier: OpenID4VP request (QR code or link) → only the asked claims, key bound')
+    .argument('<request>', 'openid4vp://?… link (or an https link with the same query)')
+    .option('--wallet <dir>', walletOption)
+    .option('--credential <id>', 'present this credential (default: the first valid one that answers)')
+    .option('--yes', 'present without asking (what is disclosed, and to whom, is still printed)')
+    .option('--json', 'print the outcome as JSON (redirect_uri, what was disclosed)')
+    .action(async (text: string, o: WalletOptions & { credential?: string; yes?: boolean }) => {
+      try {
+        const w = openWallet(o);
+        const request = await resolveRequest(text);
+        const answers = chooseCredentials(request, w.list(), o.credential ? { credentialId: o.credential } : {});
+        process.stderr.write(`${disclosureSummary(request, answers)}\n`);
+        if (o.yes) process.stderr.write('present: yes (--yes)\n');
+        else {
+          if (!process.stdin.isTTY)
+            throw new CliError('the holder must agree: run in a terminal to answer, or pass --yes', EXIT.failed);
+          if (!/^(y|yes|はい)$/i.test((await ask('Present? [y/N] ')).trim()))
+            throw new CliError('not presented (declined)', EXIT.failed);
+        }
+        const done = await present(request, answers);
+        if (o.json)
+          printJson({ client_id: request.clientId, redirect_uri: done.redirectUri ?? null, disclosed: done.disclosed });
+        else
+          process.stdout.write(
+            `OK: presented to ${request.clientId}\n${done.redirectUri ? `redirect_uri: ${done.redirectUri}\n` : ''}`,
+          );
       } catch (e) {
         throw asCliError(e);
       }
