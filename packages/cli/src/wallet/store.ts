@@ -39,7 +39,12 @@ interface WalletFile {
   version: 1;
   /** Salt of the passphrase's scrypt; absent when the key is wallet.key. */
   salt?: string;
+  /** With a passphrase: a known value sealed with its key, so that a wrong passphrase is told at once. */
+  check?: string;
 }
+
+const CHECK_ID = 'passphrase-check';
+const CHECK_VALUE = 'kakunin-wallet';
 
 export class Wallet {
   readonly dir: string;
@@ -59,11 +64,23 @@ export class Wallet {
     if (existsSync(meta)) file = JSON.parse(readFileSync(meta, 'utf8')) as WalletFile;
     else {
       file = { version: 1, ...(passphrase ? { salt: randomBytes(16).toString('base64url') } : {}) };
+      if (passphrase)
+        file.check = Wallet.keyed(root, file.salt!, passphrase).seal(CHECK_ID, CHECK_VALUE).toString('base64url');
       writeFileSync(meta, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
     }
     if (file.salt) {
       if (!passphrase) throw new WalletError(`this wallet is locked with a passphrase: set ${PASSPHRASE_ENV}`);
-      return new Wallet(root, scryptSync(passphrase, Buffer.from(file.salt, 'base64url'), 32));
+      const wallet = Wallet.keyed(root, file.salt, passphrase);
+      // A wrong passphrase must not go unnoticed: a credential saved under it could never be read with the right one.
+      let known: unknown;
+      try {
+        known = file.check ? wallet.open(CHECK_ID, Buffer.from(file.check, 'base64url')) : CHECK_VALUE;
+      } catch {
+        known = undefined;
+      }
+      if (known !== CHECK_VALUE)
+        throw new WalletError(`wrong passphrase for the wallet in ${root} (${PASSPHRASE_ENV})`);
+      return wallet;
     }
     const keyFile = join(root, 'wallet.key');
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
@@ -71,6 +88,10 @@ export class Wallet {
     const key = readFileSync(keyFile);
     if (key.length !== 32) throw new WalletError(`${keyFile} is not a 32-byte wallet key`);
     return new Wallet(root, key);
+  }
+
+  private static keyed(root: string, salt: string, passphrase: string): Wallet {
+    return new Wallet(root, scryptSync(passphrase, Buffer.from(salt, 'base64url'), 32));
   }
 
   private seal(id: string, value: unknown): Buffer {
