@@ -245,7 +245,7 @@ ${row(x('確認記録ID', 'Verification record'), a.kakuninRecordId, 'record-id'
 <p>${x('Kakunin のデジタル身分証 (本人確認した氏名・生年月日・住所と、都道府県・年齢の確認) をお使いのウォレットに追加できます。別の端末のウォレットでは QR コードを読み取り、この端末のウォレットではボタンから開いてください。1回限り有効です。', 'Add the Kakunin digital ID (the verified name, date of birth and address, with prefecture and age checks) to your wallet: scan the QR code with a wallet on another device, or open it in the wallet on this device. It works once.')}</p>
 <div class="qr" data-testid="offer-qr" role="img" aria-label="${x('ウォレットで読み取る QR コード', 'QR code for your wallet')}">${live.qrSvg}</div>
 <div class="actions"><a class="button" href="${escapeHtml(live.offerUri)}" data-testid="offer-link">${x('この端末のウォレットで開く', 'Open in the wallet on this device')}</a></div>
-${row(x('有効期限', 'Valid until'), jstWords(live.expiresAt, lang), 'offer-expires-at', ` data-value="${escapeHtml(live.expiresAt)}"`)}</section>`
+<dl>${row(x('有効期限', 'Valid until'), jstWords(live.expiresAt, lang), 'offer-expires-at', ` data-value="${escapeHtml(live.expiresAt)}"`)}</dl></section>`
         : `<section class="box" aria-labelledby="w-h" data-testid="wallet-offer-none"><h2 id="w-h">${x('ウォレットに追加', 'Add to your wallet')}</h2>
 <p>${x('Kakunin のデジタル身分証をウォレットに追加するには、もう一度本人確認をしてください (QR コードは1回限り・10分間有効です)。', 'To add the Kakunin digital ID to your wallet, verify your identity again (a QR code works once, for 10 minutes).')}</p>
 <div class="actions">${issue(x('本人確認してウォレットに追加する', 'Verify and add to my wallet'), 'add-to-wallet')}</div></section>`;

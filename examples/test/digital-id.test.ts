@@ -3,7 +3,8 @@
 // verification, redeemed by `kakunin wallet accept`), then the library and the taxi asking the wallet
 // (OpenID4VP, DCQL) for prefecture code 18 and 18 or over only — cross-device (the page's QR request)
 // and same-device (its link and the wallet's redirect_uri) — with `kakunin wallet present`. Then the
-// presentations an attacker would build, each refused by the portal's verifier with a typed error.
+// presentations an attacker would build, each refused by the portal's verifier with a typed error
+// (V01–V11, listed in test/adversarial/FINDINGS.md).
 
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -99,8 +100,10 @@ async function post(params: URLSearchParams, presented: string | Record<string, 
 
 /** A refusal: HTTP 400 with the code for the wallet, and the same code in words on the request's page. */
 async function expectRefused(r: Awaited<ReturnType<typeof newRequest>>, presented: string, code: string) {
+  const kept = storedPresentations().length;
   const answer = await post(r.params, presented);
   expect(answer, JSON.stringify(answer.body)).toMatchObject({ status: 400, body: { error: 'invalid_request', code } });
+  expect(storedPresentations().length).toBe(kept);
   const page = await r.visitor.go(r.page.url);
   expect(attr(page.body, 'presentation-error', 'data-code')).toBe(code);
   expect(testid(page.body, 'presentation-error')!.length).toBeGreaterThan(10);
@@ -263,7 +266,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
       nonce: r.params.get('nonce')!,
     });
 
-  it('a tampered disclosure (another prefecture edited to 18) → DISCLOSURE_NOT_REFERENCED', async () => {
+  it('V01 a tampered disclosure (another prefecture edited to 18) → DISCLOSURE_NOT_REFERENCED', async () => {
     const r = await newRequest();
     const disclosures = disclosuresFor(other.sdJwt, ASKED_PATHS).map((d) =>
       d.name === 'prefecture_code' ? handMadeDisclosure(d.salt, 'prefecture_code', '18') : d,
@@ -276,7 +279,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, forged, 'DISCLOSURE_NOT_REFERENCED');
   });
 
-  it('a disclosure swapped in from another credential → DISCLOSURE_NOT_REFERENCED', async () => {
+  it('V02 a disclosure swapped in from another credential → DISCLOSURE_NOT_REFERENCED', async () => {
     const r = await newRequest();
     const borrowed = disclosuresFor(fukui.sdJwt, [['address', 'prefecture_code']]).find(
       (d) => d.name === 'prefecture_code',
@@ -292,7 +295,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, forged, 'DISCLOSURE_NOT_REFERENCED');
   });
 
-  it('a disclosure whose digest is in no _sd → DISCLOSURE_NOT_REFERENCED', async () => {
+  it('V03 a disclosure whose digest is in no _sd → DISCLOSURE_NOT_REFERENCED', async () => {
     const r = await newRequest();
     const disclosures = [
       ...disclosuresFor(fukui.sdJwt, ASKED_PATHS),
@@ -306,7 +309,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, forged, 'DISCLOSURE_NOT_REFERENCED');
   });
 
-  it('more disclosed than asked (the name too) → OVER_DISCLOSED', async () => {
+  it('V04 more disclosed than asked (the name too) → OVER_DISCLOSED', async () => {
     const r = await newRequest();
     const disclosures = disclosuresFor(fukui.sdJwt, [...ASKED_PATHS, ['name']]);
     const more = await presentation(fukui.sdJwt, disclosures, {
@@ -317,7 +320,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, more, 'OVER_DISCLOSED');
   });
 
-  it('a replayed presentation: to the same request → NONCE_ALREADY_USED; to a new one → KB_NONCE_MISMATCH', async () => {
+  it('V05, V06 a replayed presentation: to the same request → NONCE_ALREADY_USED; to a new one → KB_NONCE_MISMATCH', async () => {
     const first = await newRequest();
     const genuine = await honest(first, fukui);
     expect((await post(first.params, genuine)).status).toBe(200);
@@ -327,7 +330,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(await newRequest(), genuine, 'KB_NONCE_MISMATCH');
   });
 
-  it('a presentation made for another verifier (audience) → KB_AUDIENCE_MISMATCH', async () => {
+  it('V07 a presentation made for another verifier (audience) → KB_AUDIENCE_MISMATCH', async () => {
     const r = await newRequest();
     const elsewhere = await presentation(fukui.sdJwt, disclosuresFor(fukui.sdJwt, ASKED_PATHS), {
       key: fukui.key,
@@ -337,7 +340,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, elsewhere, 'KB_AUDIENCE_MISMATCH');
   });
 
-  it('a key binding JWT signed with another key than cnf → KB_BAD_SIGNATURE', async () => {
+  it('V08 a key binding JWT signed with another key than cnf → KB_BAD_SIGNATURE', async () => {
     const r = await newRequest();
     const { privateKey } = await generateKeyPair('ES256');
     const stolen = await presentation(fukui.sdJwt, disclosuresFor(fukui.sdJwt, ASKED_PATHS), {
@@ -373,7 +376,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     return { sdJwt, key: privateKey, jwk };
   }
 
-  it('an expired credential (genuinely signed, exp in the past) → EXPIRED', async () => {
+  it('V09 an expired credential (genuinely signed, exp in the past) → EXPIRED', async () => {
     const now = Math.floor(Date.now() / 1000);
     const status = verifiedStatus(fukui.sdJwt);
     const old = await reissued({ iat: now - 400 * 86400, exp: now - 86400, status });
@@ -381,7 +384,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, await honest(r, old), 'EXPIRED');
   });
 
-  it('a status list token whose signature does not verify (a forged list served instead) → STATUS_LIST_BAD_SIGNATURE', async () => {
+  it('V10 a status list token whose signature does not verify (a forged list served instead) → STATUS_LIST_BAD_SIGNATURE', async () => {
     // The platform's genuine token for this credential's list, its payload edited, its signature kept.
     const genuine = verifiedStatus(fukui.sdJwt);
     const token = (await (await fetch(genuine.uri)).text()).trim();
@@ -405,7 +408,7 @@ describe('the portal verifier refuses forged, replayed, misbound, expired and re
     await expectRefused(r, await honest(r, listed), 'STATUS_LIST_BAD_SIGNATURE');
   });
 
-  it('a revoked credential (the holder moved; a monitor pass) → REVOKED', async () => {
+  it('V11 a revoked credential (the holder moved; a monitor pass) → REVOKED', async () => {
     const status = verifiedStatus(fukui.sdJwt);
     await h.p.sandbox.applyEvent(fukuiPerson, 'move', { municipalityCode: '18201' });
     await runMonitor(h);

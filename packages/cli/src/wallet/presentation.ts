@@ -32,7 +32,6 @@ export type PresentationErrorCode =
   | 'NO_CREDENTIALS'
   | 'NO_MATCHING_CREDENTIAL'
   | 'CREDENTIAL_EXPIRED'
-  | 'DECLINED'
   | 'VERIFIER_UNREACHABLE'
   | 'VERIFIER_REFUSED';
 
