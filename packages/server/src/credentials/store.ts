@@ -43,7 +43,11 @@ export class CredentialAlreadyIssued extends Error {
   }
 }
 
-/** Inserts the credential at a random free index of its status list; returns the index. */
+/**
+ * Inserts the credential at a random free index of its status list; returns the index. A conflict on
+ * either unique key does nothing (a concurrent issuance of the same ceremony waits for the other
+ * transaction and then finds its row), so a race ends in CredentialAlreadyIssued, not a database error.
+ */
 export async function insertCredential(db: Queryable, c: NewCredential): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const idx = randomInt(STATUS_LIST_SIZE);
@@ -51,7 +55,7 @@ export async function insertCredential(db: Queryable, c: NewCredential): Promise
       `INSERT INTO credentials (id, issued_at, expires_at, rp_client_id, subject_id, ceremony_id, record_id, issuer_id, serial, holder_jkt, status_list_id, status_idx)
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
        WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE ceremony_id = $6)
-       ON CONFLICT (status_list_id, status_idx) DO NOTHING RETURNING status_idx`,
+       ON CONFLICT DO NOTHING RETURNING status_idx`,
       [
         c.id,
         c.issuedAt,
