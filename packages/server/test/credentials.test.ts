@@ -13,6 +13,7 @@ import { verifySdJwtVc, verifyStatusListToken } from '@kakunin/sd-jwt';
 import { RECORD_CLAIM } from '../src/oidc/claims.js';
 import { createRelyingParty, type RegisteredRelyingParty } from '../src/relying-parties.js';
 import { runRevocationMonitor } from '../src/monitor/index.js';
+import { CredentialAlreadyIssued, ensureStatusList, insertCredential } from '../src/credentials/store.js';
 import { ENGINES } from './support/databases.js';
 import {
   CONFIGURATION_ID,
@@ -242,6 +243,8 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
 
     // The resident moves: the signing certificate is revoked; one monitor pass later the bit is 1.
     const serial = p.sandbox.currentCertificateRecord(person, 'sign', 'card').serial;
+    // An RP verified the same resident with the same certificate (its offer is redeemed after the revocation).
+    const rpRecord = await verification(rp, person);
     await p.sandbox.applyEvent(person, 'move');
     const report = await runRevocationMonitor(p.server.platform, { now: new Date() });
     expect(report.revoked).toBeGreaterThanOrEqual(1);
@@ -267,6 +270,15 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
     expect(credentialEvents[0]!.data).toMatchObject({ cause: revoked!.id, status_idx: idx });
     expect(new Date(credentialEvents[0]!.at).getTime()).toBe(new Date(revoked!.at).getTime());
     expect(JSON.stringify(credentialEvents[0]!.data)).not.toContain(resident.name);
+
+    // No new credential from a revoked certificate: the RP's offer still gives a token, the issuer refuses.
+    const o = (await (await offer(rp, { record_id: rpRecord })).json()) as { credential_offer: { grants: Grants } };
+    const code = o.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']!;
+    const late = await redeemOffer(base, code['pre-authorized_code']);
+    expect(late.status).toBe(200);
+    const refused = await requestCredential(base, late.body.access_token!, await holderKey());
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toBe('credential_request_denied');
   }, 60_000);
 
   it("pre-authorized code: an RP's offer for its own identity record → token → credential; reuse is invalid_grant", async () => {
@@ -396,5 +408,62 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
     );
     // None of these spent the verification: the well-formed request still gets its credential.
     expect((await requestCredential(base, tokens.access_token, key)).status).toBe(200);
+  }, 60_000);
+
+  it('concurrent credential requests with one access token: exactly one credential, the others refused', async () => {
+    const tokens = await walletAuthorization(p, signers[5]!);
+    // The proofs first, so that the requests meet at the issuance itself.
+    const proofs = await Promise.all(
+      Array.from({ length: 4 }, async () => proofJwt(await holderKey(), base, await cNonce(base))),
+    );
+    const answers = await Promise.all(
+      proofs.map((proof) =>
+        credentialRequest(base, tokens.access_token, {
+          credential_configuration_id: CONFIGURATION_ID,
+          proofs: { jwt: [proof] },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401, 401, 401]);
+    for (const a of answers.filter((x) => x.status !== 200)) expect(a.body.error).toBe('invalid_token');
+  }, 60_000);
+
+  it('two issuances of one verification in overlapping transactions: one row, the other "already issued"', async () => {
+    const db = p.server.platform.db;
+    const record = await verification(rp, signers[6]!);
+    const [c] = await db.query<{ id: string; subject_id: string }>(
+      'SELECT id, subject_id FROM ceremonies WHERE record_id = $1',
+      [record],
+    );
+    // The list exists already (as it does after the first issuance with a key).
+    await ensureStatusList(db, 'race-list');
+    const attempt = (id: string, holdSeconds: number) =>
+      db.transaction(async (tx) => {
+        const listId = await ensureStatusList(tx, 'race-list');
+        const idx = await insertCredential(tx, {
+          id,
+          issuedAt: new Date(),
+          expiresAt: new Date(Date.now() + 86_400_000),
+          rpClientId: rp.clientId,
+          subjectId: c!.subject_id,
+          ceremonyId: c!.id,
+          recordId: record,
+          issuerId: 'sim-signca01',
+          serial: '01',
+          holderJkt: id,
+          statusListId: listId,
+        });
+        // The first transaction stays open while the second inserts.
+        if (holdSeconds) await tx.query('SELECT pg_sleep($1)', [holdSeconds]);
+        return idx;
+      });
+    const first = attempt('vc_race_1', 0.3);
+    await new Promise((r) => setTimeout(r, 50));
+    const results = await Promise.allSettled([first, attempt('vc_race_2', 0)]);
+    expect(results[0]!.status).toBe('fulfilled');
+    expect(results[1]!.status).toBe('rejected');
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(CredentialAlreadyIssued);
+    const rows = await db.query('SELECT id FROM credentials WHERE ceremony_id = $1', [c!.id]);
+    expect(rows).toEqual([{ id: 'vc_race_1' }]);
   }, 60_000);
 });
