@@ -35,6 +35,7 @@ export const REQUEST_SECONDS = 600;
 /** How old the key binding JWT may be when it arrives. */
 const KB_MAX_AGE_SECONDS = 300;
 const FETCH_TIMEOUT_MS = 5_000;
+const MAX_REQUESTS = 10_000;
 /** Registered claims of an SD-JWT VC: never a disclosed value. */
 const REGISTERED = new Set(['iss', 'iat', 'exp', 'nbf', 'vct', 'cnf', 'status', 'sub', 'vct#integrity']);
 
@@ -220,6 +221,13 @@ export class Verifier {
         this.requests.delete(id);
         this.byState.delete(r.state);
       }
+    // A bound on what a flood of started requests can hold in memory: the oldest go first.
+    while (this.requests.size >= MAX_REQUESTS) {
+      const [oldest] = this.requests.values();
+      if (!oldest) break;
+      this.requests.delete(oldest.id);
+      this.byState.delete(oldest.state);
+    }
     const r: PresentationRequest = {
       id: random(),
       service,
