@@ -33,21 +33,12 @@ import {
 import { registerVerifierPages } from './verifier-pages.js';
 import { Verifier, isVerifyingService } from './verifier.js';
 
-/** The portal's options; `now`: the verifier's clock (tests move it past a credential's expiry). */
-export interface MunicipalOptions extends DemoOptions {
-  now?: () => Date;
-}
-
-export async function startMunicipal(o: MunicipalOptions): Promise<RunningDemo> {
+export async function startMunicipal(o: DemoOptions): Promise<RunningDemo> {
   const demo = new Demo(o, { name: 'municipal', ...PORTAL });
   const store = new JsonStore<PortalState>(o.dataDir, 'municipal', emptyPortal);
   const offers = new Map<string, WalletOffer>();
   connectKakunin(demo, store, offers);
-  const verifier = new Verifier({
-    platformUrl: o.platformUrl,
-    baseUrl: () => demo.url,
-    ...(o.now ? { now: o.now } : {}),
-  });
+  const verifier = new Verifier({ platformUrl: o.platformUrl, baseUrl: () => demo.url });
   registerVerifierPages(demo, verifier, store);
   const { app } = demo;
   const tx = (req: FastifyRequest) => t(demo.lang(req));

@@ -1,4 +1,4 @@
-export { startMunicipal, type MunicipalOptions } from './app.js';
+export { startMunicipal } from './app.js';
 export {
   Verifier,
   PresentationRefused,
