@@ -18,6 +18,7 @@ import {
   requestToken,
   type Consent,
 } from '../wallet/issuance.js';
+import { authorizeInBrowser } from '../wallet/loopback.js';
 import { Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
 import { chooseCredentials, disclosureSummary, present, resolveRequest } from '../wallet/presentation.js';
 
@@ -87,29 +88,45 @@ export function registerWalletCommands(program: Command): void {
     .option('--pin-stdin', 'read the signing password from one line of standard input (for automation)')
     .option('--yes', "accept the platform's consent without asking (it is printed)")
     .option('--lang <lang>', 'language of the pages: ja or en (default ja)')
+    .option(
+      '--browser',
+      'sign in in your own browser instead (the URL is printed; the card through a phone or the local agent, the consent on the page); the browser comes back to this command on 127.0.0.1',
+    )
     .option('--json', 'print the credential received as JSON')
-    .action(async (o: CardOptions & WalletOptions & { issuer: string; yes?: boolean; lang?: string }) => {
-      try {
-        // Before the card signs: without a terminal nobody could answer the consent at the end.
-        if (!o.yes && !process.stdin.isTTY)
-          throw new CliError(
-            'the platform will ask for your consent and standard input is not a terminal: pass --yes to accept it (nothing was done)',
-          );
-        const w = openWallet(o);
-        const info = await discoverIssuer(o.issuer);
-        const { code, verifier } = await authorizeWithCard(info, {
-          holder: async (url) => {
-            await holderSide(url, o);
-          },
-          consent: (c) => consentStep(c, o.yes),
-          lang: o.lang === 'en' ? 'en' : 'ja',
-        });
-        const token = await requestToken(info, codeGrant(code, verifier));
-        saved(w, await receiveCredential(info, token), o.json);
-      } catch (e) {
-        throw asCliError(e);
-      }
-    });
+    .action(
+      async (o: CardOptions & WalletOptions & { issuer: string; yes?: boolean; lang?: string; browser?: boolean }) => {
+        try {
+          const lang = o.lang === 'en' ? 'en' : 'ja';
+          if (o.browser) {
+            const w = openWallet(o);
+            const info = await discoverIssuer(o.issuer);
+            const flow = await authorizeInBrowser(info, { lang });
+            process.stderr.write(`open this address in your browser to sign in with your card:\n${flow.url}\n`);
+            const { code, verifier, redirectUri } = await flow.result;
+            const token = await requestToken(info, codeGrant(code, verifier, redirectUri));
+            return saved(w, await receiveCredential(info, token), o.json);
+          }
+          // Before the card signs: without a terminal nobody could answer the consent at the end.
+          if (!o.yes && !process.stdin.isTTY)
+            throw new CliError(
+              'the platform will ask for your consent and standard input is not a terminal: pass --yes to accept it (nothing was done)',
+            );
+          const w = openWallet(o);
+          const info = await discoverIssuer(o.issuer);
+          const { code, verifier } = await authorizeWithCard(info, {
+            holder: async (url) => {
+              await holderSide(url, o);
+            },
+            consent: (c) => consentStep(c, o.yes),
+            lang,
+          });
+          const token = await requestToken(info, codeGrant(code, verifier));
+          saved(w, await receiveCredential(info, token), o.json);
+        } catch (e) {
+          throw asCliError(e);
+        }
+      },
+    );
 
   wallet
     .command('accept')
