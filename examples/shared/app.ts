@@ -106,11 +106,12 @@ export class Demo {
   private webhookHandler: (event: KakuninEvent) => unknown = () => undefined;
   /** Paths machines call (the webhook, a wallet's direct_post): no session cookie, no CSRF field. */
   private readonly machinePaths = ['/webhooks/'];
+  readonly o: DemoOptions;
+  readonly brand: { name: string; ja: string; en: string };
 
-  constructor(
-    readonly o: DemoOptions,
-    readonly brand: { name: string; ja: string; en: string },
-  ) {
+  constructor(o: DemoOptions, brand: { name: string; ja: string; en: string }) {
+    this.o = o;
+    this.brand = brand;
     this.kakunin = new KakuninClient(o);
     this.webhookEvents = new JsonStore(o.dataDir, `${brand.name}-webhook-events`, () => ({ seen: [] }));
     const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });

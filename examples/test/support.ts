@@ -121,8 +121,11 @@ export function attr(body: string, id: string, name: string): string | undefined
 export class Visitor {
   private readonly cookies = new Map<string, string>();
   readonly visited: string[] = [];
+  private readonly h: Harness;
 
-  constructor(private readonly h: Harness) {}
+  constructor(h: Harness) {
+    this.h = h;
+  }
 
   /** One request with this visitor's cookies (names only: demo and platform cookie names differ). */
   async request(url: string, form?: Record<string, string | string[]>): Promise<Response> {
