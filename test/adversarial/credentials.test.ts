@@ -17,6 +17,9 @@ import {
   proofJwt,
   requestCredential,
   walletAuthorization,
+  mintNonce,
+  nonceKey,
+  NONCE_SECONDS,
   type CredentialAnswer,
   type HolderKey,
 } from '@kakunin/server/testing';
@@ -75,12 +78,12 @@ describe('the credential endpoint', () => {
   it(title('A91'), async () => {
     await expectRefused('A91', request([await proofJwt(key, base, 'n'.repeat(32))]));
     await expectRefused('A91', request([await proofJwt(key, base, undefined)]));
-    const stale = await cNonce(base);
-    await h.p.server.platform.db.query(
-      "UPDATE credential_nonces SET expires_at = now() - interval '1 second' WHERE nonce = $1",
-      [stale],
-    );
+    // A nonce of ours (the platform's key), issued just longer ago than it lives.
+    const { db, masterKey } = h.p.server.platform;
+    const stale = mintNonce(await nonceKey(db, masterKey), new Date(Date.now() - (NONCE_SECONDS + 1) * 1000));
     await expectRefused('A91', request([await proofJwt(key, base, stale)]));
+    // And one under another key: not ours, whatever it looks like.
+    await expectRefused('A91', request([await proofJwt(key, base, mintNonce(Buffer.alloc(32, 7)))]));
   });
 
   it(title('A92'), async () => {

@@ -47,6 +47,7 @@ import { CredentialIssuer, ensureWalletClient } from './credentials/issuer.js';
 import { credentialRoutes } from './credentials/routes.js';
 import { registerPreAuthorizedGrant } from './credentials/offers.js';
 import { loadMunicipalityCodes } from './credentials/municipalities.js';
+import { nonceKey } from './credentials/nonces.js';
 
 export interface RunningPlatform {
   readonly url: string;
@@ -349,6 +350,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       db,
       issuer: publicUrl,
       keys: secrets.credentialJwks,
+      nonceKey: await nonceKey(db, masterKey),
       ...(municipalityCode ? { municipalityCode } : {}),
     });
     await app.register(credentialRoutes, { platform, provider, issuer: credentialIssuer });

@@ -83,6 +83,13 @@ export interface ServerConfig {
    * credential carries the prefecture code only (sandbox: the simulator's municipalities).
    */
   municipalityCodesFile?: string;
+  /**
+   * The relying parties (client ids) that may make credential offers (POST /rp/v1/credential-offers):
+   * an RP that holds an offer's pre-authorized code could redeem it itself, so offering the holder's
+   * credential is a trust the operator grants by name. Default: none in production, every RP in the
+   * sandbox. `["*"]`: every RP.
+   */
+  credentialOfferClients?: string[];
   /** CRLs the refresher keeps fresh (JSON config `crlSources`, or KAKUNIN_CRL_SOURCES). */
   crlSources: CrlSourceConfig[];
   /** Fetch a CRL this long before its nextUpdate. */
@@ -190,6 +197,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   KAKUNIN_OCSP_URL: 'ocspUrl',
   KAKUNIN_CRL_DIR: 'crlDir',
   KAKUNIN_MUNICIPALITY_CODES_FILE: 'municipalityCodesFile',
+  KAKUNIN_CREDENTIAL_OFFER_CLIENTS: 'credentialOfferClients',
   KAKUNIN_CRL_SOURCES: 'crlSources',
   KAKUNIN_CRL_REFRESH_AHEAD_SECONDS: 'crlRefreshAheadSeconds',
   KAKUNIN_CRL_GRACE_SECONDS: 'crlGraceSeconds',
@@ -276,6 +284,7 @@ const CONFIG_FILE_KEYS = {
   ocspReuseSeconds: Type.Optional(Type.Object({ login: num, identity: num }, closed)),
   crlDir: str,
   municipalityCodesFile: str,
+  credentialOfferClients: Type.Optional(Type.Array(Type.String())),
   crlSources: Type.Optional(Type.Array(Type.Object({ url: str, file: str, issuer: str }, closed))),
   crlRefreshAheadSeconds: num,
   crlGraceSeconds: num,
@@ -422,6 +431,10 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
       `recordsLogOrigin must be printable ASCII without spaces or '+', e.g. "kakunin.example.jp/records" (got "${config.recordsLogOrigin}")`,
     );
   config.trustedProxies = parseTrustedProxies(merged.trustedProxies);
+  const offerClients = merged.credentialOfferClients;
+  if (typeof offerClients === 'string') config.credentialOfferClients = offerClients.split(/[\s,]+/).filter(Boolean);
+  else if (offerClients !== undefined && !Array.isArray(offerClients))
+    throw new ConfigError('credentialOfferClients must be a list of client ids (or "*")');
   if (config.masterKeyFile) config.masterKeyFile = resolve(config.masterKeyFile);
   config.crlSources = parseCrlSources(merged.crlSources);
   config.ocsp = ocspConfig([DEFAULTS.ocsp, fromFile.ocsp, ocspEnv(env), overrides.ocsp]);

@@ -82,6 +82,18 @@ export class CeremonyFinished extends ServerError {
     });
   }
 }
+/** The operator has not allowed this RP to make credential offers (config credentialOfferClients). */
+export class CredentialOffersNotAllowed extends ServerError {
+  constructor(clientId: string) {
+    super(
+      'CREDENTIAL_OFFERS_NOT_ALLOWED',
+      403,
+      `relying party ${clientId} may not make credential offers: the operator allows it by name (credentialOfferClients / KAKUNIN_CREDENTIAL_OFFER_CLIENTS)`,
+      'この事業者はデジタル身分証の発行を案内できません(運営者の設定 credentialOfferClients で許可されたものだけが案内できます)',
+      { clientId },
+    );
+  }
+}
 export class CeremonyNotAllowed extends ServerError {
   constructor(kind: string, clientId: string) {
     super(

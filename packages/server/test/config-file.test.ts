@@ -73,6 +73,7 @@ describe('configuration file schema', () => {
       ocspUrl: 'http://ocsp.example.jp',
       crlDir: '/var/lib/kakunin/crl',
       municipalityCodesFile: '/etc/kakunin/municipalities.csv',
+      credentialOfferClients: ['rp_city_portal'],
       crlSources: [{ url: 'https://crl.example.jp/a.crl', issuer: 'authca03' }, { file: '/x.crl' }],
       linkageUrl: 'https://linkage.example.jp',
       trustAnchors: [{ file: '/etc/kakunin/authca04.pem', sha256: 'AB'.repeat(32), label: 'authca04' }],

@@ -356,6 +356,14 @@ export const ERROR_ADVICE = {
     next: ['自社の ID トークンの sub を指定してください。', 'Use the sub of your own ID tokens.'],
     retry: false,
   },
+  CREDENTIAL_OFFERS_NOT_ALLOWED: {
+    title: ['デジタル身分証の発行を案内できません', 'This service may not offer the digital ID credential'],
+    next: [
+      'プラットフォームの運営者に、この事業者を credentialOfferClients に加えるよう依頼してください。',
+      'Ask the platform operator to add this relying party to credentialOfferClients.',
+    ],
+    retry: false,
+  },
   TEMPORARILY_UNAVAILABLE: temporarilyUnavailable,
   INTERNAL: internal,
   AGENT_ERROR: {

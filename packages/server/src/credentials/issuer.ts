@@ -13,12 +13,11 @@ import {
   ensureStatusList,
   insertCredential,
   invalidEntries,
-  newNonce,
   statusListExists,
-  useNonce,
   CredentialAlreadyIssued,
   appendCredentialNote,
 } from './store.js';
+import { mintNonce, readNonce, spendNonce } from './nonces.js';
 
 /** OpenID4VCI error codes (§8.3.1.2) and OAuth bearer token errors, with their HTTP status. */
 export type CredentialErrorCode =
@@ -53,6 +52,8 @@ export interface IssuerOptions {
   issuer: string;
   /** ES256 private JWKs, newest (signing) first (secrets.ts, key ring `credential`). */
   keys: Record<string, unknown>[];
+  /** The HMAC key of c_nonces (nonces.ts `nonceKey`). */
+  nonceKey: Buffer;
   /** The municipality code of an address, when the platform knows it. */
   municipalityCode?: (address: string) => string | undefined;
 }
@@ -83,8 +84,8 @@ export class CredentialIssuer {
     return { issuer: this.issuer, jwks: { keys: this.o.keys.map(publicJwk) } };
   }
 
-  nonce(): Promise<string> {
-    return newNonce(this.o.db);
+  nonce(): string {
+    return mintNonce(this.o.nonceKey);
   }
 
   /**
@@ -110,7 +111,8 @@ export class CredentialIssuer {
       throw new CredentialRequestError('invalid_proof', `the proof's iss is not the client (${clientId})`);
     if (typeof payload.nonce !== 'string')
       throw new CredentialRequestError('invalid_nonce', 'the proof has no c_nonce: get one from the nonce endpoint');
-    const nonce = await useNonce(this.o.db, payload.nonce);
+    const read = readNonce(this.o.nonceKey, payload.nonce);
+    const nonce = typeof read === 'string' ? read : await spendNonce(this.o.db, payload.nonce, read.expiresAt);
     if (nonce !== 'ok')
       throw new CredentialRequestError(
         'invalid_nonce',

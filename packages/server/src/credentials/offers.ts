@@ -10,7 +10,7 @@ import QRCode from 'qrcode';
 import { getCeremony } from '../ceremonies.js';
 import { bindGrantCeremony } from '../ceremony-store.js';
 import type { Database, Queryable } from '../db/sql.js';
-import { NotFound } from '../errors.js';
+import { CredentialOffersNotAllowed, NotFound } from '../errors.js';
 import { CREDENTIAL_CONFIGURATION_ID, CREDENTIAL_SCOPE, PRE_AUTHORIZED_GRANT } from './domain.js';
 import { insertOffer, redeemOffer, sha256 } from './store.js';
 
@@ -34,8 +34,9 @@ export interface OfferAnswer {
  */
 export async function createOffer(
   db: Queryable,
-  o: { issuer: string; rpClientId: string; recordId: string; txCode?: boolean },
+  o: { issuer: string; rpClientId: string; recordId: string; txCode?: boolean; allowed: readonly string[] },
 ): Promise<OfferAnswer> {
+  if (!o.allowed.includes('*') && !o.allowed.includes(o.rpClientId)) throw new CredentialOffersNotAllowed(o.rpClientId);
   const [row] = await db.query<{ id: string }>(
     `SELECT id FROM ceremonies WHERE record_id = $1 AND rp_client_id = $2 AND kind = 'identity' AND state = 'completed'`,
     [o.recordId, o.rpClientId],

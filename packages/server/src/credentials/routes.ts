@@ -58,7 +58,7 @@ export async function credentialRoutes(
   );
 
   app.post('/credentials/v1/nonce', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('cache-control', 'no-store').send({ c_nonce: await issuer.nonce() }),
+    reply.header('cache-control', 'no-store').send({ c_nonce: issuer.nonce() }),
   );
 
   app.post('/credentials/v1/credential', { schema: { hide: true } }, async (req, reply) => {

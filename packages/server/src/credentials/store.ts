@@ -2,14 +2,12 @@
 // offers. A credential row says where it came from (ceremony, 確認記録, the signing certificate) and
 // where its status is, never what it says.
 
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Queryable } from '../db/sql.js';
 import { appendRecord } from '../records/log.js';
 
 /** Entries per status list: 2^17 one-bit entries (16 KiB before compression). */
 export const STATUS_LIST_SIZE = 131_072;
-/** A c_nonce is good for this long, once. */
-export const NONCE_SECONDS = 300;
 
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('base64url');
 
@@ -160,31 +158,6 @@ export interface CredentialRow {
 export async function findCredential(db: Queryable, id: string): Promise<CredentialRow | undefined> {
   const [row] = await db.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
   return row;
-}
-
-export async function newNonce(db: Queryable): Promise<string> {
-  const nonce = randomBytes(24).toString('base64url');
-  await db.query(`INSERT INTO credential_nonces (nonce, expires_at) VALUES ($1, now() + make_interval(secs => $2))`, [
-    nonce,
-    NONCE_SECONDS,
-  ]);
-  // Spent and stale nonces go once in a while, in the same statement's spirit: cheap, indexless.
-  if (Math.random() < 0.01) await db.query(`DELETE FROM credential_nonces WHERE expires_at < now() - interval '1 day'`);
-  return nonce;
-}
-
-/** 'ok' when the nonce was issued, is fresh and had not been used (it is used now). */
-export async function useNonce(db: Queryable, nonce: string): Promise<'ok' | 'unknown' | 'used' | 'expired'> {
-  const [row] = await db.query<{ used: boolean; expired: boolean }>(
-    `WITH n AS (SELECT nonce, used_at IS NOT NULL AS used, expires_at <= now() AS expired FROM credential_nonces WHERE nonce = $1 FOR UPDATE)
-     UPDATE credential_nonces c SET used_at = COALESCE(c.used_at, now()) FROM n WHERE c.nonce = n.nonce
-     RETURNING n.used, n.expired`,
-    [nonce],
-  );
-  if (!row) return 'unknown';
-  if (row.used) return 'used';
-  if (row.expired) return 'expired';
-  return 'ok';
 }
 
 export interface CredentialOffer {

@@ -187,6 +187,7 @@ export async function rpApiRoutes(fastify: FastifyInstance, o: { platform: Platf
           }),
           400: ErrorSchema,
           401: ErrorSchema,
+          403: ErrorSchema,
           404: ErrorSchema,
           429: ErrorSchema,
         },
@@ -198,6 +199,7 @@ export async function rpApiRoutes(fastify: FastifyInstance, o: { platform: Platf
         issuer: platform.publicUrl,
         rpClientId: clientId,
         recordId: req.body.record_id,
+        allowed: platform.config.credentialOfferClients ?? (platform.config.mode === 'sandbox' ? ['*'] : []),
         ...(req.body.tx_code ? { txCode: true } : {}),
       });
       req.log.info({ rp: clientId, recordId: req.body.record_id }, 'credential offer created');

@@ -50,3 +50,4 @@ export { loadAdminToken, platformSecrets } from '../../src/secrets.js';
 export { signWebhook, checkWebhookSignature, WEBHOOK_QUEUE } from '../../src/webhooks/index.js';
 export { runRevocationMonitor, CrlMonitor, CRL_MONITOR_QUEUE } from '../../src/monitor/index.js';
 export { Worker } from '../../src/jobs/index.js';
+export { mintNonce, nonceKey, NONCE_SECONDS } from '../../src/credentials/nonces.js';
