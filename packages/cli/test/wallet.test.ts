@@ -7,7 +7,7 @@
 // offer with a transaction code, and the wallet at rest (encrypted; a wrong passphrase is told).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,6 +160,19 @@ describe('kakunin wallet (checked as written)', () => {
       expect(bytes.includes(Buffer.from('"sd_jwt"')), f).toBe(false);
       expect(statSync(f).mode & 0o077, f).toBe(0);
     }
+  });
+
+  it('a reading command never makes a wallet; a passphrase for a wallet made without one is refused', () => {
+    const missing = join(root, 'no-such-wallet');
+    const list = kakunin(['wallet', 'list', '--wallet', missing, '--json']);
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toContain(`no wallet in ${missing}`);
+    expect(existsSync(missing)).toBe(false);
+    const withPassphrase = kakunin(['wallet', 'list', '--wallet', wallet], {
+      env: { KAKUNIN_WALLET_PASSPHRASE: 'correct horse battery staple' },
+    });
+    expect(withPassphrase.code).toBe(1);
+    expect(withPassphrase.stderr).toMatch(/made without a passphrase.*unset KAKUNIN_WALLET_PASSPHRASE/);
   });
 
   it('sim event move → the running server revokes it: the status list marks the entry invalid', async () => {

@@ -19,7 +19,7 @@ import {
   type Consent,
 } from '../wallet/issuance.js';
 import { authorizeInBrowser } from '../wallet/loopback.js';
-import { Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
+import { PASSPHRASE_ENV, Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
 import { chooseCredentials, disclosureSummary, present, resolveRequest } from '../wallet/presentation.js';
 
 const DEFAULT_WALLET_DIR = '.kakunin-wallet';
@@ -29,7 +29,8 @@ interface WalletOptions {
   json?: boolean;
 }
 
-const openWallet = (o: WalletOptions): Wallet => Wallet.open(o.wallet ?? DEFAULT_WALLET_DIR);
+const openWallet = (o: WalletOptions, create = true): Wallet =>
+  Wallet.open(o.wallet ?? DEFAULT_WALLET_DIR, process.env[PASSPHRASE_ENV], create);
 
 const asCliError = (e: unknown): unknown => (e instanceof WalletError ? new CliError(e.message, EXIT.failed) : e);
 
@@ -167,7 +168,7 @@ export function registerWalletCommands(program: Command): void {
     .option('--json', 'print them as JSON (with the compact SD-JWT of each in sd_jwt)')
     .action((o: WalletOptions) => {
       try {
-        const list = openWallet(o).list();
+        const list = openWallet(o, false).list();
         if (o.json)
           printJson(
             list.map((c) => ({
@@ -198,7 +199,7 @@ export function registerWalletCommands(program: Command): void {
     .option('--json', 'print the outcome as JSON (redirect_uri, what was disclosed)')
     .action(async (text: string, o: WalletOptions & { credential?: string; yes?: boolean }) => {
       try {
-        const w = openWallet(o);
+        const w = openWallet(o, false);
         const request = await resolveRequest(text);
         const answers = chooseCredentials(request, w.list(), o.credential ? { credentialId: o.credential } : {});
         process.stderr.write(`${disclosureSummary(request, answers)}\n`);

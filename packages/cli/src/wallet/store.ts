@@ -55,9 +55,11 @@ export class Wallet {
     this.key = key;
   }
 
-  /** Opens (creating when absent) the wallet at `dir`. */
-  static open(dir: string, passphrase = process.env[PASSPHRASE_ENV]): Wallet {
+  /** Opens the wallet at `dir`, creating it when absent unless `create` is false (reading commands). */
+  static open(dir: string, passphrase = process.env[PASSPHRASE_ENV], create = true): Wallet {
     const root = resolve(dir);
+    if (!create && !existsSync(join(root, 'wallet.json')))
+      throw new WalletError(`no wallet in ${root} (kakunin wallet get or accept makes one)`);
     mkdirSync(join(root, 'credentials'), { recursive: true, mode: 0o700 });
     const meta = join(root, 'wallet.json');
     let file: WalletFile;
@@ -82,6 +84,10 @@ export class Wallet {
         throw new WalletError(`wrong passphrase for the wallet in ${root} (${PASSPHRASE_ENV})`);
       return wallet;
     }
+    if (passphrase)
+      throw new WalletError(
+        `the wallet in ${root} was made without a passphrase (its key is ${join(root, 'wallet.key')}): unset ${PASSPHRASE_ENV}`,
+      );
     const keyFile = join(root, 'wallet.key');
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
     chmodSync(keyFile, 0o600);
