@@ -330,6 +330,10 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
     expect(reuse.body.error).toBe('invalid_grant');
     // An unknown code too.
     expect((await redeemOffer(base, 'x'.repeat(43))).body.error).toBe('invalid_grant');
+    // A new offer for a verification whose credential is issued: refused at once (one per verification).
+    const again = await offer(rp, { record_id: record });
+    expect(again.status).toBe(400);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/already been issued/);
   }, 60_000);
 
   it('tx_code: the right one gives the credential; a wrong one spends the offer; a missing one is refused', async () => {

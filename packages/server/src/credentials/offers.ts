@@ -10,7 +10,7 @@ import QRCode from 'qrcode';
 import { getCeremony } from '../ceremonies.js';
 import { bindGrantCeremony } from '../ceremony-store.js';
 import type { Database, Queryable } from '../db/sql.js';
-import { CredentialOffersNotAllowed, NotFound } from '../errors.js';
+import { CredentialOffersNotAllowed, InvalidRequest, NotFound } from '../errors.js';
 import { CREDENTIAL_CONFIGURATION_ID, CREDENTIAL_SCOPE, PRE_AUTHORIZED_GRANT } from './domain.js';
 import { insertOffer, redeemOffer, sha256 } from './store.js';
 
@@ -44,6 +44,12 @@ export async function createOffer(
   if (!row)
     throw new NotFound(
       `no identity verification ${o.recordId} of this relying party is kept (offers are possible for a day after it)`,
+    );
+  // One credential per verification: an offer that could only end in a refusal is refused now.
+  if ((await db.query('SELECT 1 FROM credentials WHERE ceremony_id = $1', [row.id])).length)
+    throw new InvalidRequest(
+      `the credential of verification ${o.recordId} has already been issued (one per verification: verify again for another)`,
+      'この本人確認のデジタル身分証は発行済みです(別の発行には改めて本人確認が必要です)',
     );
   const code = randomBytes(32).toString('base64url');
   const txCode = o.txCode ? String(randomInt(1_000_000)).padStart(6, '0') : undefined;
