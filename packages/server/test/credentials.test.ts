@@ -363,16 +363,16 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
     expect(none.body.error).toBe('invalid_grant');
     expect((await redeemOffer(base, missing.code, missing.tx)).body.error).toBe('invalid_grant');
 
+    // An offer without a tx_code takes none.
+    const plain = (await (await offer(rp, { record_id: record })).json()) as { credential_offer: { grants: Grants } };
+    const plainCode = plain.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']!;
+    expect((await redeemOffer(base, plainCode['pre-authorized_code'], '123456')).status).toBe(400);
+
     const right = await make();
     const token = await redeemOffer(base, right.code, right.tx);
     expect(token.status, JSON.stringify(token.body)).toBe(200);
     const answer = await requestCredential(base, token.body.access_token!, await holderKey());
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-
-    // An offer without a tx_code takes none.
-    const plain = (await (await offer(rp, { record_id: record })).json()) as { credential_offer: { grants: Grants } };
-    const plainCode = plain.credential_offer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']!;
-    expect((await redeemOffer(base, plainCode['pre-authorized_code'], '123456')).status).toBe(400);
   }, 60_000);
 
   it("offers only for the RP's own identity records: another RP's record and a login record are 404", async () => {
