@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `kakunin` command: runs the TypeScript sources as they are (no build step), on
 // Node's own type stripping where it has it (Node 24: the sources use erasable syntax only), else tsx.
-import { registerHooks } from 'node:module';
+import nodeModule from 'node:module';
 
 // The one-shot administration commands may open the embedded database (PGlite, PostgreSQL compiled
 // to WebAssembly). V8 optimises its hot functions on background threads, and a process waits for
@@ -28,9 +28,9 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-if (process.features.typescript) {
+if (process.features.typescript && typeof nodeModule.registerHooks === 'function') {
   // The sources import each other as `./x.js` (what tsc checks); the file is `./x.ts`.
-  registerHooks({
+  nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       if (
         specifier.endsWith('.js') &&

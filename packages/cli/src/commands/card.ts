@@ -147,6 +147,18 @@ async function promptMasked(question: string): Promise<string> {
   }
 }
 
+/** The options that choose a card: a sandbox resident's virtual card (--sim, --dir, --medium) or a PC/SC reader. */
+export function cardChoiceOptions(command: Command): Command {
+  return command
+    .option('--sim <person>', 'use the virtual card of a sandbox resident, e.g. p001')
+    .option(
+      '--dir <dir>',
+      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`,
+    )
+    .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
+    .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)');
+}
+
 export async function askPin(kind: PinKind, o: CardOptions): Promise<string> {
   if (o.pinStdin) {
     const line = await readStdinLine();

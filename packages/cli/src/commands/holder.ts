@@ -13,9 +13,8 @@ import {
   reportCardError,
   type HolderView,
 } from '@kakunin/agent';
-import { DEFAULT_SANDBOX_DIR } from '@kakunin/sim';
 import { CliError, EXIT, printJson } from '../output.js';
-import { askPin, openCard, toCliError, type CardOptions } from './card.js';
+import { askPin, cardChoiceOptions, openCard, toCliError, type CardOptions } from './card.js';
 
 /** Holder-client errors → one line, exit 1 (2 for a URL that is not a ceremony link). */
 function holderCliError(e: unknown): unknown {
@@ -29,17 +28,12 @@ function holderCliError(e: unknown): unknown {
 }
 
 export function registerHolderCommand(program: Command): void {
-  program
-    .command('holder')
-    .description('complete the holder side of a ceremony (the link behind the QR code) with a card')
-    .argument('<url>', 'holder-protocol URL of the ceremony (…/holder/v1/ceremonies/<id>)')
-    .option('--sim <person>', 'use the virtual card of a sandbox resident, e.g. p001')
-    .option(
-      '--dir <dir>',
-      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`,
-    )
-    .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
-    .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
+  cardChoiceOptions(
+    program
+      .command('holder')
+      .description('complete the holder side of a ceremony (the link behind the QR code) with a card')
+      .argument('<url>', 'holder-protocol URL of the ceremony (…/holder/v1/ceremonies/<id>)'),
+  )
     .option('--wait <seconds>', 'with a PC/SC reader: wait this long for a card')
     .option('--pin-stdin', 'read the PIN or password from one line of standard input (for automation)')
     .option('--json', 'print the outcome as JSON')

@@ -4,9 +4,8 @@
 
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { DEFAULT_SANDBOX_DIR } from '@kakunin/sim';
 import { CliError, EXIT, printJson } from '../output.js';
-import type { CardOptions } from './card.js';
+import { cardChoiceOptions, type CardOptions } from './card.js';
 import { holderSide } from './holder.js';
 import {
   PRE_AUTHORIZED_GRANT,
@@ -74,18 +73,13 @@ export function registerWalletCommands(program: Command): void {
     .description('the reference wallet of the digital ID credential (OpenID4VCI / SD-JWT VC / OpenID4VP)');
   const walletOption = `wallet directory (default ./${DEFAULT_WALLET_DIR}); encrypted at rest, see KAKUNIN_WALLET_PASSPHRASE`;
 
-  wallet
-    .command('get')
-    .description('obtain a credential: sign in with the card at the issuer (authorization code flow)')
-    .requiredOption('--issuer <url>', 'credential issuer (the platform base URL)')
-    .option('--wallet <dir>', walletOption)
-    .option('--sim <person>', 'use the virtual card of a sandbox resident, e.g. p001')
-    .option(
-      '--dir <dir>',
-      `sandbox directory for --sim (default ${DEFAULT_SANDBOX_DIR}; for \`kakunin serve --data-dir D\` use D/sim)`,
-    )
-    .option('--medium <medium>', 'with --sim: card, android or iphone (default card)')
-    .option('--reader <name>', 'PC/SC reader (default: the first reader with a card)')
+  cardChoiceOptions(
+    wallet
+      .command('get')
+      .description('obtain a credential: sign in with the card at the issuer (authorization code flow)')
+      .requiredOption('--issuer <url>', 'credential issuer (the platform base URL)')
+      .option('--wallet <dir>', walletOption),
+  )
     .option('--pin-stdin', 'read the signing password from one line of standard input (for automation)')
     .option('--yes', "accept the platform's consent without asking (it is printed)")
     .option('--lang <lang>', 'language of the pages: ja or en (default ja)')

@@ -106,7 +106,36 @@ export interface AuthorizationSteps {
   lang?: 'ja' | 'en';
 }
 
-const s256 = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
+/** An authorization request of the wallet client (PKCE S256) and what its answer is checked against. */
+export interface AuthorizationRequest {
+  url: string;
+  verifier: string;
+  state: string;
+}
+
+/** The authorization request for the credential's scope, answered at `redirectUri`. */
+export function authorizationRequest(
+  info: IssuerInfo,
+  o: { redirectUri: string; lang?: 'ja' | 'en' | undefined },
+): AuthorizationRequest {
+  const scope = info.configuration.scope;
+  if (!scope) throw new WalletError(`credential ${info.configurationId} has no scope to ask for`);
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const url = new URL(info.authorizationEndpoint);
+  for (const [k, v] of Object.entries({
+    response_type: 'code',
+    client_id: WALLET_CLIENT_ID,
+    redirect_uri: o.redirectUri,
+    scope: `openid ${scope}`,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    ui_locales: o.lang ?? 'ja',
+  }))
+    url.searchParams.set(k, v);
+  return { url: url.href, verifier, state };
+}
 
 /**
  * The authorization code flow as the wallet's own user agent: the authorization request, the JPKI
@@ -117,22 +146,7 @@ export async function authorizeWithCard(
   steps: AuthorizationSteps,
 ): Promise<{ code: string; verifier: string }> {
   const ua = new UserAgent();
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(16).toString('base64url');
-  const scope = info.configuration.scope;
-  if (!scope) throw new WalletError(`credential ${info.configurationId} has no scope to ask for`);
-  const request = new URL(info.authorizationEndpoint);
-  for (const [k, v] of Object.entries({
-    response_type: 'code',
-    client_id: WALLET_CLIENT_ID,
-    redirect_uri: WALLET_REDIRECT_URI,
-    scope: `openid ${scope}`,
-    code_challenge: s256(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ui_locales: steps.lang ?? 'ja',
-  }))
-    request.searchParams.set(k, v);
+  const { url, verifier, state } = authorizationRequest(info, { redirectUri: WALLET_REDIRECT_URI, lang: steps.lang });
   const toWallet = (u: URL): boolean =>
     u.origin === new URL(WALLET_REDIRECT_URI).origin || (u.protocol !== 'http:' && u.protocol !== 'https:');
   const codeOf = (page: { url: string; status: number; body: string }): string => {
@@ -148,7 +162,7 @@ export async function authorizeWithCard(
     return code;
   };
 
-  let page = await ua.go(request.href, { stopAt: toWallet });
+  let page = await ua.go(url, { stopAt: toWallet });
   const holderUrl = /https?:\/\/[^"'<>\s]+\/holder\/v1\/ceremonies\/[A-Za-z0-9_-]+/.exec(page.body)?.[0];
   if (!holderUrl) return { code: codeOf(page), verifier };
   const base = /\/interaction\/[^/?#]+/.exec(new URL(page.url).pathname)?.[0];

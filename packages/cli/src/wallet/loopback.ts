@@ -3,13 +3,10 @@
 // one-shot listener on 127.0.0.1 (any port: the platform's wallet client allows it), which takes the
 // code and tells the browser to go back to the terminal.
 
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WALLET_CLIENT_ID, type IssuerInfo } from './issuance.js';
+import { authorizationRequest, type IssuerInfo } from './issuance.js';
 import { WalletError } from './store.js';
-
-const s256 = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
 
 const PAGE = (ok: boolean, text: string): string =>
   `<!doctype html><html lang="ja"><meta charset="utf-8"><title>Kakunin wallet</title><body><h1 id="${ok ? 'wallet-done' : 'wallet-error'}">${ok ? 'ウォレットに戻ってください / Return to your wallet' : 'エラー / Error'}</h1><p>${text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p></body></html>`;
@@ -22,10 +19,6 @@ export async function authorizeInBrowser(
   info: IssuerInfo,
   o: { lang?: 'ja' | 'en'; timeoutMs?: number } = {},
 ): Promise<{ url: string; result: Promise<{ code: string; verifier: string; redirectUri: string }> }> {
-  const scope = info.configuration.scope;
-  if (!scope) throw new WalletError(`credential ${info.configurationId} has no scope to ask for`);
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(16).toString('base64url');
   let settle!: (r: { code: string } | Error) => void;
   const outcome = new Promise<{ code: string } | Error>((resolve) => (settle = resolve));
   const server = createServer((req, res) => {
@@ -48,18 +41,14 @@ export async function authorizeInBrowser(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;
-  const request = new URL(info.authorizationEndpoint);
-  for (const [k, v] of Object.entries({
-    response_type: 'code',
-    client_id: WALLET_CLIENT_ID,
-    redirect_uri: redirectUri,
-    scope: `openid ${scope}`,
-    code_challenge: s256(verifier),
-    code_challenge_method: 'S256',
-    state,
-    ui_locales: o.lang ?? 'ja',
-  }))
-    request.searchParams.set(k, v);
+  let request: ReturnType<typeof authorizationRequest>;
+  try {
+    request = authorizationRequest(info, { redirectUri, lang: o.lang });
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+  const { url, verifier, state } = request;
   const timer = setTimeout(
     () => settle(new WalletError('the browser did not come back in time (no authorization answer)')),
     o.timeoutMs ?? 600_000,
@@ -70,5 +59,5 @@ export async function authorizeInBrowser(
     if (r instanceof Error) throw r;
     return { code: r.code, verifier, redirectUri };
   });
-  return { url: request.href, result };
+  return { url, result };
 }
