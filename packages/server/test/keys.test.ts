@@ -1,11 +1,12 @@
-// Key management: the master key (required in production, never in the database), ID token signing
+// Key management: the master key (required in production, never in the database), ID token and credential signing
 // key rotation (new key signs after a restart, both published, old tokens verify during the overlap,
 // then the old key is retired) and master key rotation (every sealed secret re-sealed), on both engines.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
+import { verifySdJwtVc, verifyStatusListToken } from '@kakunin/sd-jwt';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedJlis } from '@kakunin/sim';
@@ -21,6 +22,7 @@ import {
 } from '../src/relying-parties.js';
 import { listSigningKeys, retireSigningKey, rotateMasterKey, rotateSigningKey } from '../src/secrets.js';
 import { createPostgresDatabase, ENGINES } from './support/databases.js';
+import { holderKey, requestCredential, walletAuthorization } from './support/credentials.js';
 import {
   createTestSandbox,
   finishFlow,
@@ -128,6 +130,51 @@ describe.each(ENGINES)('key rotation (%s)', (engine) => {
     expect(await published(p)).toEqual([rotated[0]!.kid]);
     await expect(verify(p, before)).rejects.toThrow();
     await verify(p, await idToken(p));
+  }, 180_000);
+
+  it('credential keys rotate the same way: new credentials and status lists signed by the new key, both published at /.well-known/jwt-vc-issuer, then the old one retired', async () => {
+    let p = await start();
+    const { db, masterKey } = p.server.platform;
+    const credential = async (person: string): Promise<string> => {
+      const token = await walletAuthorization(p, person);
+      const answer = await requestCredential(p.server.url, token.access_token, await holderKey());
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.credentials![0]!.credential;
+    };
+    const issuerKeys = async (): Promise<{ keys: JWK[] }> =>
+      ((await (await fetch(`${p.server.url}/.well-known/jwt-vc-issuer`)).json()) as { jwks: { keys: JWK[] } }).jwks;
+    const kidOf = (sdJwt: string): string => String(decodeProtectedHeader(sdJwt.split('~')[0]!).kid);
+
+    const before = await credential('p001');
+    const [first] = await listSigningKeys(db, masterKey, 'credential');
+    expect(kidOf(before)).toBe(first!.kid);
+    // The ID token keys are another ring: rotating one leaves the other as it was.
+    const idKeys = await listSigningKeys(db, masterKey);
+    const rotated = await rotateSigningKey(db, masterKey, 'credential');
+    expect(await listSigningKeys(db, masterKey)).toEqual(idKeys);
+    p = await start();
+    const after = await credential('p002');
+    expect(kidOf(after)).toBe(rotated[0]!.kid);
+    expect((await issuerKeys()).keys.map((k) => k.kid).sort()).toEqual([first!.kid, rotated[0]!.kid].sort());
+    for (const c of [before, after]) await verifySdJwtVc(c, { keys: await issuerKeys() });
+    // Each key has its own status list; both are served and verify with the published keys.
+    for (const c of [before, after]) {
+      const uri = String((decodeJwt(c.split('~')[0]!).status as { status_list: { uri: string } }).status_list.uri);
+      expect(uri).toMatch(new RegExp(`/credentials/v1/status/(${first!.kid}|${rotated[0]!.kid})$`));
+      const current = uri.replace(/^http:\/\/[^/]+/, p.server.url);
+      const res = await fetch(current);
+      expect(res.status).toBe(200);
+      await verifyStatusListToken(await res.text(), { keys: await issuerKeys(), uri: current });
+    }
+
+    await expect(
+      retireSigningKey(p.server.platform.db, p.server.platform.masterKey, rotated[0]!.kid, 'credential'),
+    ).rejects.toThrow(/is the one in use/);
+    await retireSigningKey(p.server.platform.db, p.server.platform.masterKey, first!.kid, 'credential');
+    p = await start();
+    expect((await issuerKeys()).keys.map((k) => k.kid)).toEqual([rotated[0]!.kid]);
+    await expect(verifySdJwtVc(before, { keys: await issuerKeys() })).rejects.toThrow();
+    await verifySdJwtVc(after, { keys: await issuerKeys() });
   }, 180_000);
 
   it('master key rotation re-seals everything: the new key starts the platform, the old one no longer opens it', async () => {
