@@ -810,9 +810,9 @@ export const CATALOGUE: readonly AdversarialCase[] = [
     'A96',
     'credentials',
     'platform',
-    'a credential request without a proof, or with two',
-    'invalid_proof|invalid_credential_request',
-    'a credential bound to no key (anyone holding it can present it), or two credentials for one verification',
+    'a credential request without a proof, with more proofs than the batch size, with proofs of different c_nonces or two proofs by one key',
+    'invalid_proof|invalid_credential_request|invalid_nonce',
+    'a credential bound to no key (anyone holding it can present it), more copies than the issuer offers, a batch stitched from proofs of other requests, or two copies bound to one key (linkable, and one key stolen is two credentials)',
   ),
   c(
     'A97',

@@ -9,6 +9,7 @@ import { SignJWT, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONFIGURATION_ID,
+  BATCH_SIZE,
   CREDENTIAL_SCOPE,
   PROOF_TYP,
   cNonce,
@@ -138,8 +139,18 @@ describe('the credential endpoint', () => {
   it(title('A96'), async () => {
     await expectRefused('A96', credentialRequest(base, token, { credential_configuration_id: CONFIGURATION_ID }));
     await expectRefused('A96', request([]));
-    const two = [await proofJwt(key, base, await cNonce(base)), await proofJwt(key, base, await cNonce(base))];
-    await expectRefused('A96', request(two));
+    // A batch (batch_credential_issuance) takes up to its size of proofs, one c_nonce, a key each.
+    const nonce = await cNonce(base);
+    const keys = await Promise.all(Array.from({ length: BATCH_SIZE + 1 }, () => holderKey()));
+    const tooMany = await Promise.all(keys.map((k) => proofJwt(k, base, nonce)));
+    await expectRefused('A96', request(tooMany));
+    const twoNonces = [
+      await proofJwt(keys[0]!, base, await cNonce(base)),
+      await proofJwt(keys[1]!, base, await cNonce(base)),
+    ];
+    await expectRefused('A96', request(twoNonces));
+    const sameNonce = await cNonce(base);
+    await expectRefused('A96', request([await proofJwt(key, base, sameNonce), await proofJwt(key, base, sameNonce)]));
     await expectRefused(
       'A96',
       credentialRequest(base, token, {

@@ -16,6 +16,7 @@ import { runRevocationMonitor } from '../src/monitor/index.js';
 import { CredentialAlreadyIssued, ensureStatusList, insertCredential } from '../src/credentials/store.js';
 import { ENGINES } from './support/databases.js';
 import {
+  BATCH_SIZE,
   CONFIGURATION_ID,
   CREDENTIAL_SCOPE,
   cNonce,
@@ -95,7 +96,7 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
       .people()
       .filter((x) => p.sandbox.certificates({ personId: x.id, kind: 'sign', medium: 'card' }).length > 0)
       .map((x) => x.id);
-    expect(signers.length).toBeGreaterThanOrEqual(6);
+    expect(signers.length).toBeGreaterThanOrEqual(8);
   }, 120_000);
   afterAll(async () => p?.close());
 
@@ -126,6 +127,7 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
       authorization_servers: [base],
       credential_endpoint: `${base}/credentials/v1/credential`,
       nonce_endpoint: `${base}/credentials/v1/nonce`,
+      batch_credential_issuance: { batch_size: BATCH_SIZE },
     });
     const configuration = meta.credential_configurations_supported[CONFIGURATION_ID]!;
     expect(Object.keys(meta.credential_configurations_supported)).toEqual([CONFIGURATION_ID]);
@@ -174,6 +176,51 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
       expect.arrayContaining(['name', 'birthdate', 'address.formatted', 'address.prefecture_code']),
     );
   });
+
+  it('batch issuance: one request, one c_nonce, a proof per key → that many copies: the same claims, their own key, salts and status entry; a revocation invalidates every copy', async () => {
+    const person = signers[7]!;
+    const tokens = await walletAuthorization(p, person);
+    const nonce = await cNonce(base);
+    const keys = await Promise.all(Array.from({ length: BATCH_SIZE }, () => holderKey()));
+    const answer = await credentialRequest(base, tokens.access_token, {
+      credential_configuration_id: CONFIGURATION_ID,
+      proofs: { jwt: await Promise.all(keys.map((k) => proofJwt(k, base, nonce))) },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.credentials).toHaveLength(BATCH_SIZE);
+    const copies = await Promise.all(
+      answer.body.credentials!.map(async (c) => verifySdJwtVc(c.credential, { keys: await keysOfIssuer() })),
+    );
+    const claimsOf = (v: (typeof copies)[number]) => {
+      const { cnf: _cnf, status: _status, ...rest } = v.claims;
+      return rest;
+    };
+    for (const [i, v] of copies.entries()) {
+      expect(claimsOf(v)).toEqual(claimsOf(copies[0]!));
+      expect(v.holderJwk).toMatchObject({ x: keys[i]!.publicJwk.x, y: keys[i]!.publicJwk.y });
+    }
+    // Nothing a verifier sees twice: no salt, digest, key or status index in common between copies.
+    const seen = (pick: (v: (typeof copies)[number]) => string[]) => copies.flatMap(pick);
+    for (const values of [
+      seen((v) => v.disclosures.map((d) => d.salt)),
+      seen((v) => v.disclosures.map((d) => d.digest)),
+      seen((v) => [String(v.status!.idx)]),
+      seen((v) => [String(v.holderJwk!.x)]),
+    ])
+      expect(new Set(values).size).toBe(values.length);
+    // The same c_nonce again: spent by the batch.
+    const again = await credentialRequest(base, tokens.access_token, {
+      credential_configuration_id: CONFIGURATION_ID,
+      proofs: { jwt: [await proofJwt(await holderKey(), base, nonce)] },
+    });
+    expect(again.body.error).toBe('invalid_nonce');
+
+    await p.sandbox.applyEvent(person, 'move');
+    await runRevocationMonitor(p.server.platform, { now: new Date() });
+    const { uri } = copies[0]!.status!;
+    const list = await verifyStatusListToken(await (await fetch(uri)).text(), { keys: await keysOfIssuer(), uri });
+    for (const v of copies) expect(list.list.get(v.status!.idx)).toBe(1);
+  }, 60_000);
 
   it('authorization code flow → nonce → proof → an SD-JWT VC of the certificate; revocation turns its status bit', async () => {
     const person = signers[0]!;
@@ -456,6 +503,7 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
           serial: '01',
           holderJkt: id,
           statusListId: listId,
+          batchIndex: 0,
         });
         // The first transaction stays open while the second inserts.
         if (holdSeconds) await tx.query('SELECT pg_sleep($1)', [holdSeconds]);

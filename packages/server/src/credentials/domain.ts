@@ -20,6 +20,12 @@ export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-author
 /** The credential type (`vct`): a URL of the issuer that serves its type metadata. */
 export const vctOf = (issuer: string): string => `${issuer}/credentials/types/jp-resident`;
 
+/**
+ * Copies of the credential one issuance may give (OpenID4VCI batch issuance), each bound to its own
+ * holder key and status entry: a wallet shows each copy once, so verifiers cannot link presentations.
+ */
+export const BATCH_SIZE = 5;
+
 /** Ages the credential states (`age_equal_or_over`): the ages Japanese services ask about. */
 export const AGES = [18, 20] as const;
 
@@ -106,6 +112,7 @@ export function issuerMetadata(issuer: string): Record<string, unknown> {
     authorization_servers: [issuer],
     credential_endpoint: `${issuer}/credentials/v1/credential`,
     nonce_endpoint: `${issuer}/credentials/v1/nonce`,
+    batch_credential_issuance: { batch_size: BATCH_SIZE },
     display: [
       { name: 'Kakunin', locale: 'ja' },
       { name: 'Kakunin', locale: 'en' },

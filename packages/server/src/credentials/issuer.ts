@@ -8,7 +8,7 @@ import type { CeremonyResult } from '../ceremony-domain.js';
 import type { Database } from '../db/sql.js';
 import { insertEvent } from '../monitor/events.js';
 import { createRelyingParty, findRelyingParty, type RegistryStore } from '../relying-parties.js';
-import { WALLET_CLIENT_ID, WALLET_REDIRECT_URI, residentClaims, vctOf } from './domain.js';
+import { BATCH_SIZE, WALLET_CLIENT_ID, WALLET_REDIRECT_URI, residentClaims, vctOf } from './domain.js';
 import {
   ensureStatusList,
   insertCredential,
@@ -89,10 +89,43 @@ export class CredentialIssuer {
   }
 
   /**
-   * Checks a JWT proof of possession: typ, ES256 with the key in its header (not a private key),
-   * audience = this issuer, fresh iat, and a c_nonce of ours used once. Returns the holder's key.
+   * Checks the JWT proofs of one credential request (one per copy, at most BATCH_SIZE): each with typ,
+   * ES256 by the key in its header (not a private key), audience = this issuer, a fresh iat; every
+   * key different; one c_nonce of ours for all of them, used once. Returns the holders' keys.
    */
-  async checkProof(proof: unknown, clientId: string | undefined): Promise<{ jwk: JWK; jkt: string }> {
+  async checkProofs(proofs: readonly unknown[], clientId: string | undefined): Promise<{ jwk: JWK; jkt: string }[]> {
+    if (proofs.length === 0)
+      throw new CredentialRequestError('invalid_proof', 'the request has no proof of possession of the holder key');
+    if (proofs.length > BATCH_SIZE)
+      throw new CredentialRequestError(
+        'invalid_credential_request',
+        `at most ${BATCH_SIZE} proofs (batch_credential_issuance.batch_size): one credential per proof`,
+      );
+    const checked = [];
+    for (const proof of proofs) checked.push(await this.verifyProof(proof, clientId));
+    const nonces = new Set(checked.map((c) => c.nonce));
+    if (nonces.size > 1)
+      throw new CredentialRequestError('invalid_nonce', 'the proofs of one request must carry the same c_nonce');
+    if (new Set(checked.map((c) => c.jkt)).size < checked.length)
+      throw new CredentialRequestError('invalid_proof', 'each proof needs a key of its own (one key per credential)');
+    const nonce = checked[0]!.nonce;
+    const read = readNonce(this.o.nonceKey, nonce);
+    const spent = typeof read === 'string' ? read : await spendNonce(this.o.db, nonce, read.expiresAt);
+    if (spent !== 'ok')
+      throw new CredentialRequestError(
+        'invalid_nonce',
+        spent === 'used'
+          ? 'the proof reuses a c_nonce (each request needs a fresh one from the nonce endpoint)'
+          : `the proof's c_nonce is ${spent === 'expired' ? 'expired' : 'not one this issuer gave'}`,
+      );
+    return checked.map(({ jwk, jkt }) => ({ jwk, jkt }));
+  }
+
+  /** One JWT proof, before its c_nonce is looked at. */
+  private async verifyProof(
+    proof: unknown,
+    clientId: string | undefined,
+  ): Promise<{ jwk: JWK; jkt: string; nonce: string }> {
     if (typeof proof !== 'string') throw new CredentialRequestError('invalid_proof', 'the proof must be a JWT');
     let verified: Awaited<ReturnType<typeof jwtVerify>>;
     try {
@@ -111,24 +144,22 @@ export class CredentialIssuer {
       throw new CredentialRequestError('invalid_proof', `the proof's iss is not the client (${clientId})`);
     if (typeof payload.nonce !== 'string')
       throw new CredentialRequestError('invalid_nonce', 'the proof has no c_nonce: get one from the nonce endpoint');
-    const read = readNonce(this.o.nonceKey, payload.nonce);
-    const nonce = typeof read === 'string' ? read : await spendNonce(this.o.db, payload.nonce, read.expiresAt);
-    if (nonce !== 'ok')
-      throw new CredentialRequestError(
-        'invalid_nonce',
-        nonce === 'used'
-          ? 'the proof reuses a c_nonce (each proof needs a fresh one from the nonce endpoint)'
-          : `the proof's c_nonce is ${nonce === 'expired' ? 'expired' : 'not one this issuer gave'}`,
-      );
     const jwk = protectedHeader.jwk as JWK;
-    return { jwk: publicJwk(jwk as Record<string, unknown>), jkt: await calculateJwkThumbprint(jwk) };
+    return {
+      jwk: publicJwk(jwk as Record<string, unknown>),
+      jkt: await calculateJwkThumbprint(jwk),
+      nonce: payload.nonce,
+    };
   }
 
   /**
-   * Issues the credential of a verified identity ceremony to the holder key: one per ceremony. Its
-   * expiry is the signing certificate's; it refuses a certificate no longer good.
+   * Issues the credential of a verified identity ceremony, one copy per holder key (batch issuance),
+   * once per ceremony. Its expiry is the signing certificate's; it refuses a certificate no longer good.
    */
-  async issue(basis: IssuanceBasis, holder: { jwk: JWK; jkt: string }): Promise<{ id: string; credential: string }> {
+  async issue(
+    basis: IssuanceBasis,
+    holders: readonly { jwk: JWK; jkt: string }[],
+  ): Promise<{ id: string; credential: string }[]> {
     const { db } = this.o;
     const { certificate, basic4 } = basis.result;
     if (certificate.kind !== 'sign' || !basic4)
@@ -155,41 +186,49 @@ export class CredentialIssuer {
     if (expiresAt <= now) throw new CredentialRequestError('credential_request_denied', 'the certificate has expired');
     const signing = this.o.keys[0]!;
     const kid = String(signing.kid);
-    const id = `vc_${randomBytes(16).toString('base64url')}`;
-    const idx = await db.transaction(async (tx) => {
+    const copies = holders.map((holder) => ({ holder, id: `vc_${randomBytes(16).toString('base64url')}` }));
+    const { listId, indexes } = await db.transaction(async (tx) => {
       const listId = await ensureStatusList(tx, kid);
-      let index: number;
-      try {
-        index = await insertCredential(tx, {
-          id,
-          issuedAt: now,
-          expiresAt,
-          rpClientId: basis.rpClientId,
-          subjectId: basis.subjectId,
-          ceremonyId: basis.ceremonyId,
-          recordId: basis.recordId,
-          issuerId: certificate.issuerId,
-          serial: certificate.serial,
-          holderJkt: holder.jkt,
-          statusListId: listId,
-        });
-      } catch (e) {
-        if (e instanceof CredentialAlreadyIssued) throw new CredentialRequestError('invalid_token', e.message);
-        throw e;
+      const indexes: number[] = [];
+      for (const [batchIndex, copy] of copies.entries()) {
+        try {
+          indexes.push(
+            await insertCredential(tx, {
+              id: copy.id,
+              issuedAt: now,
+              expiresAt,
+              rpClientId: basis.rpClientId,
+              subjectId: basis.subjectId,
+              ceremonyId: basis.ceremonyId,
+              recordId: basis.recordId,
+              issuerId: certificate.issuerId,
+              serial: certificate.serial,
+              holderJkt: copy.holder.jkt,
+              statusListId: listId,
+              batchIndex,
+            }),
+          );
+        } catch (e) {
+          if (e instanceof CredentialAlreadyIssued) throw new CredentialRequestError('invalid_token', e.message);
+          throw e;
+        }
       }
+      const issued = copies.map((c, i) => ({
+        credentialId: c.id,
+        holderKeyThumbprint: c.holder.jkt,
+        statusIdx: indexes[i]!,
+      }));
       await appendCredentialNote(tx, {
         rpClientId: basis.rpClientId,
         subjectId: basis.subjectId,
         at: now,
         payload: {
           event: 'credential_issued',
-          credentialId: id,
           verificationRecordId: basis.recordId,
           certificate: { issuerId: certificate.issuerId, serial: certificate.serial },
-          holderKeyThumbprint: holder.jkt,
           statusList: listId,
-          statusIdx: index,
           expiresAt: expiresAt.toISOString(),
+          copies: issued,
         },
       });
       await insertEvent(tx, {
@@ -199,34 +238,40 @@ export class CredentialIssuer {
         recordId: basis.recordId,
         at: now,
         data: {
-          credential_id: id,
+          credential_ids: copies.map((c) => c.id),
           record_id: basis.recordId,
           ceremony_id: basis.ceremonyId,
           issuer_id: certificate.issuerId,
           serial: certificate.serial,
           status_list: listId,
-          status_idx: index,
+          status_idx: indexes,
           expires_at: expiresAt.toISOString(),
         },
       });
-      return { listId, index };
+      return { listId, indexes };
     });
     const claims = residentClaims(basic4, {
       at: now,
       ...(this.o.municipalityCode ? { municipalityCode: this.o.municipalityCode } : {}),
     });
-    const { sdJwt } = await issueSdJwtVc({
-      issuer: this.issuer,
-      vct: vctOf(this.issuer),
-      claims: claims as unknown as Record<string, unknown>,
-      holderJwk: holder.jwk,
-      status: { idx: idx.index, uri: this.statusListUri(idx.listId) },
-      iat: Math.floor(now.getTime() / 1000),
-      exp: Math.floor(expiresAt.getTime() / 1000),
-      signingKey: (await importJWK(signing as JWK, 'ES256')) as PrivateKey,
-      kid,
-    });
-    return { id, credential: sdJwt };
+    const signingKey = (await importJWK(signing as JWK, 'ES256')) as PrivateKey;
+    const out: { id: string; credential: string }[] = [];
+    for (const [i, copy] of copies.entries()) {
+      // Every copy its own salts, holder key and status entry: nothing in two copies is the same but the claims.
+      const { sdJwt } = await issueSdJwtVc({
+        issuer: this.issuer,
+        vct: vctOf(this.issuer),
+        claims: claims as unknown as Record<string, unknown>,
+        holderJwk: copy.holder.jwk,
+        status: { idx: indexes[i]!, uri: this.statusListUri(listId) },
+        iat: Math.floor(now.getTime() / 1000),
+        exp: Math.floor(expiresAt.getTime() / 1000),
+        signingKey,
+        kid,
+      });
+      out.push({ id: copy.id, credential: sdJwt });
+    }
+    return out;
   }
 
   /** The signed status list token of a list (undefined: no such list), fresh from the database. */

@@ -90,11 +90,6 @@ export async function credentialRoutes(
           `credential_configuration_id must be ${CREDENTIAL_CONFIGURATION_ID}`,
         );
       const proofs = proofsOf(body);
-      if (proofs.length !== 1)
-        throw new CredentialRequestError(
-          'invalid_credential_request',
-          'one proof: this issuer issues one credential per request',
-        );
       const ceremony = await ceremonyOfGrant(platform.db, token.grantId);
       if (
         !ceremony ||
@@ -108,7 +103,7 @@ export async function credentialRoutes(
           'credential_request_denied',
           'no verified identity is bound to this access token',
         );
-      const holder = await issuer.checkProof(proofs[0], token.clientId);
+      const holders = await issuer.checkProofs(proofs, token.clientId);
       const issued = await issuer.issue(
         {
           ceremonyId: ceremony.id,
@@ -117,10 +112,12 @@ export async function credentialRoutes(
           recordId: ceremony.recordId,
           result: ceremony.result,
         },
-        holder,
+        holders,
       );
-      req.log.info({ credentialId: issued.id, recordId: ceremony.recordId }, 'credential issued');
-      return reply.header('cache-control', 'no-store').send({ credentials: [{ credential: issued.credential }] });
+      req.log.info({ credentialIds: issued.map((c) => c.id), recordId: ceremony.recordId }, 'credential issued');
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ credentials: issued.map((c) => ({ credential: c.credential })) });
     } catch (e) {
       if (e instanceof CredentialRequestError) return refuse(reply, e);
       throw e;

@@ -33,6 +33,8 @@ export interface NewCredential {
   serial: string;
   holderJkt: string;
   statusListId: string;
+  /** Which copy of the issuance (0 first): only the first is checked against an earlier issuance. */
+  batchIndex: number;
 }
 
 export class CredentialAlreadyIssued extends Error {
@@ -50,9 +52,9 @@ export async function insertCredential(db: Queryable, c: NewCredential): Promise
   for (let attempt = 0; attempt < 20; attempt++) {
     const idx = randomInt(STATUS_LIST_SIZE);
     const rows = await db.query<{ status_idx: number }>(
-      `INSERT INTO credentials (id, issued_at, expires_at, rp_client_id, subject_id, ceremony_id, record_id, issuer_id, serial, holder_jkt, status_list_id, status_idx)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
-       WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE ceremony_id = $6)
+      `INSERT INTO credentials (id, issued_at, expires_at, rp_client_id, subject_id, ceremony_id, record_id, issuer_id, serial, holder_jkt, status_list_id, status_idx, batch_index)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::int
+       WHERE $13::int > 0 OR NOT EXISTS (SELECT 1 FROM credentials WHERE ceremony_id = $6)
        ON CONFLICT DO NOTHING RETURNING status_idx`,
       [
         c.id,
@@ -67,9 +69,11 @@ export async function insertCredential(db: Queryable, c: NewCredential): Promise
         c.holderJkt,
         c.statusListId,
         idx,
+        c.batchIndex,
       ],
     );
     if (rows[0]) return Number(rows[0].status_idx);
+    if (c.batchIndex > 0) continue; // a status index taken: draw again
     const [issued] = await db.query('SELECT 1 FROM credentials WHERE ceremony_id = $1', [c.ceremonyId]);
     if (issued) throw new CredentialAlreadyIssued();
   }

@@ -564,7 +564,7 @@ CREATE TABLE credential_status_lists (
   size integer NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
--- An issued credential: where it came from (ceremony, 確認記録, the signing certificate) and its
+-- An issued credential (one copy of a batch): where it came from (ceremony, 確認記録, the signing certificate) and its
 -- status entry; never its claim values. status: 0 valid, 1 invalid (the certificate was revoked).
 CREATE TABLE credentials (
   id text PRIMARY KEY,
@@ -582,8 +582,10 @@ CREATE TABLE credentials (
   status smallint NOT NULL DEFAULT 0,
   status_changed_at timestamptz,
   status_event_id text,
+  -- The copies of one issuance (batch issuance: each bound to its own holder key, shown once).
+  batch_index smallint NOT NULL DEFAULT 0,
   UNIQUE (status_list_id, status_idx),
-  UNIQUE (ceremony_id)
+  UNIQUE (ceremony_id, batch_index)
 );
 CREATE INDEX credentials_certificate ON credentials (issuer_id, serial);
 -- c_nonce values of the nonce endpoint: each proof of possession uses one, once.

@@ -13,6 +13,8 @@ export const WALLET = 'kakunin-wallet';
 export const WALLET_REDIRECT = 'http://127.0.0.1/callback';
 export const CREDENTIAL_SCOPE = 'jp_resident_credential';
 export const CONFIGURATION_ID = 'jp_resident_sd_jwt';
+/** batch_credential_issuance.batch_size of the issuer metadata. */
+export const BATCH_SIZE = 5;
 export const PRE_AUTHORIZED = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
 export const PROOF_TYP = 'openid4vci-proof+jwt';
 

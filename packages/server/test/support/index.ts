@@ -31,6 +31,7 @@ export {
   WALLET_REDIRECT,
   CREDENTIAL_SCOPE,
   CONFIGURATION_ID,
+  BATCH_SIZE,
   PROOF_TYP,
   holderKey,
   walletAuthorization,
