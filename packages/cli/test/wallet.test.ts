@@ -6,7 +6,9 @@
 // invalid. Also: no consent without a terminal or --yes, a wrong password, `wallet accept` of an RP's
 // offer with a transaction code, and the wallet at rest (encrypted; a wrong passphrase is told).
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +40,8 @@ interface Listed {
   expires_at: string | null;
   claims: Record<string, unknown>;
   sd_jwt: string;
+  copies: number;
+  presented: number;
 }
 
 /** The real bin with standard input and environment as given (never the test's own passphrase). */
@@ -52,6 +56,18 @@ function kakunin(args: string[], o: { input?: string; env?: Record<string, strin
   });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same, without blocking this process (a server of the test answers the command). */
+function kakuninAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.KAKUNIN_WALLET_PASSPHRASE;
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 /** Every file under a directory, recursively. */
@@ -160,6 +176,72 @@ describe('kakunin wallet (checked as written)', () => {
       expect(bytes.includes(Buffer.from('"sd_jwt"')), f).toBe(false);
       expect(statSync(f).mode & 0o077, f).toBe(0);
     }
+  });
+
+  it('batch issuance: the wallet keeps every copy and shows the next one to each verifier (nothing signed in common)', async () => {
+    const entry = (JSON.parse(kakunin(['wallet', 'list', '--wallet', wallet, '--json']).stdout) as Listed[])[0]!;
+    expect(entry).toMatchObject({ copies: 5, presented: 0 });
+    // A verifier of this test: it takes the direct_post and keeps the vp_token.
+    const posted: string[] = [];
+    const verifier = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posted.push(new URLSearchParams(body).get('vp_token')!);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => verifier.listen(0, '127.0.0.1', r));
+    const responseUri = `http://127.0.0.1:${(verifier.address() as AddressInfo).port}/response`;
+    const clientId = `redirect_uri:${responseUri}`;
+    const query = {
+      credentials: [
+        {
+          id: 'resident',
+          format: 'dc+sd-jwt',
+          meta: { vct_values: [`${url}/credentials/types/jp-resident`] },
+          claims: [{ path: ['address', 'prefecture_code'] }],
+        },
+      ],
+    };
+    const request = (nonce: string) =>
+      `openid4vp://?${new URLSearchParams({
+        client_id: clientId,
+        response_type: 'vp_token',
+        response_mode: 'direct_post',
+        response_uri: responseUri,
+        nonce,
+        state: nonce,
+        dcql_query: JSON.stringify(query),
+      }).toString()}`;
+    try {
+      for (const nonce of ['n-first-presentation', 'n-second-presentation']) {
+        const r = await kakuninAsync(['wallet', 'present', request(nonce), '--wallet', wallet, '--yes']);
+        expect(r.code, r.stderr).toBe(0);
+      }
+    } finally {
+      verifier.close();
+    }
+    const shown = await Promise.all(
+      posted.map(async (vp, i) => {
+        const presentation = (JSON.parse(vp) as { resident: string[] }).resident[0]!;
+        const nonce = i === 0 ? 'n-first-presentation' : 'n-second-presentation';
+        return verifySdJwtVc(presentation, { keys: await issuerKeys(), keyBinding: { audience: clientId, nonce } });
+      }),
+    );
+    expect(shown).toHaveLength(2);
+    // The same answer, from two copies: another key, another status entry, other salts.
+    const prefecture = (entry.claims.address as { prefecture_code: string }).prefecture_code;
+    for (const v of shown) expect(v.claims.address).toEqual({ prefecture_code: prefecture });
+    expect(shown[0]!.holderJwk!.x).not.toBe(shown[1]!.holderJwk!.x);
+    expect(shown[0]!.status!.idx).not.toBe(shown[1]!.status!.idx);
+    const salts = shown.flatMap((v) => v.disclosures.map((d) => d.salt));
+    expect(new Set(salts).size).toBe(salts.length);
+    expect((JSON.parse(kakunin(['wallet', 'list', '--wallet', wallet, '--json']).stdout) as Listed[])[0]).toMatchObject(
+      {
+        presented: 2,
+      },
+    );
   });
 
   it('a reading command never makes a wallet; a passphrase for a wallet made without one is refused', () => {

@@ -18,7 +18,7 @@ import {
   type Consent,
 } from '../wallet/issuance.js';
 import { authorizeInBrowser } from '../wallet/loopback.js';
-import { PASSPHRASE_ENV, Wallet, WalletError, type StoredCredential } from '../wallet/store.js';
+import { PASSPHRASE_ENV, Wallet, WalletError, nextCopy, type StoredCredential } from '../wallet/store.js';
 import { chooseCredentials, disclosureSummary, present, resolveRequest } from '../wallet/presentation.js';
 
 const DEFAULT_WALLET_DIR = '.kakunin-wallet';
@@ -174,6 +174,8 @@ export function registerWalletCommands(program: Command): void {
               expires_at: c.expires_at ?? null,
               claims: c.claims,
               sd_jwt: c.sd_jwt,
+              copies: c.copies?.length ?? 1,
+              presented: c.presented ?? 0,
             })),
           );
         else if (list.length === 0) process.stdout.write('no credentials\n');
@@ -197,6 +199,11 @@ export function registerWalletCommands(program: Command): void {
         const request = await resolveRequest(text);
         const answers = chooseCredentials(request, w.list(), o.credential ? { credentialId: o.credential } : {});
         process.stderr.write(`${disclosureSummary(request, answers)}\n`);
+        for (const a of answers)
+          if (nextCopy(a.credential).reused)
+            process.stderr.write(
+              `every copy of ${a.credential.id} has been shown once: this presentation can be linked to an earlier one (kakunin wallet get gives fresh copies)\n`,
+            );
         if (o.yes) process.stderr.write('present: yes (--yes)\n');
         else {
           if (!process.stdin.isTTY)
@@ -205,6 +212,8 @@ export function registerWalletCommands(program: Command): void {
             throw new CliError('not presented (declined)', EXIT.failed);
         }
         const done = await present(request, answers);
+        // The next presentation shows the next copy.
+        for (const a of answers) w.save({ ...a.credential, presented: (a.credential.presented ?? 0) + 1 });
         if (o.json)
           printJson({ client_id: request.clientId, redirect_uri: done.redirectUri ?? null, disclosed: done.disclosed });
         else

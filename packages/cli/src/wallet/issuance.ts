@@ -28,7 +28,12 @@ export interface IssuerInfo {
   configuration: CredentialConfiguration;
   authorizationEndpoint: string;
   tokenEndpoint: string;
+  /** Copies one request may ask for (batch_credential_issuance.batch_size; 1 without). */
+  batchSize: number;
 }
+
+/** At most this many copies of one credential, whatever the issuer offers. */
+const MAX_COPIES = 10;
 
 async function getJson(url: string, what: string): Promise<Record<string, unknown>> {
   let res: Response;
@@ -89,6 +94,13 @@ export async function discoverIssuer(issuerUrl: string, configurationId?: string
     configuration,
     authorizationEndpoint: String(asMeta.authorization_endpoint),
     tokenEndpoint: String(asMeta.token_endpoint),
+    batchSize: Math.max(
+      1,
+      Math.min(
+        MAX_COPIES,
+        Number((meta.batch_credential_issuance as { batch_size?: unknown } | undefined)?.batch_size) || 1,
+      ),
+    ),
   };
 }
 
@@ -210,50 +222,71 @@ export const codeGrant = (
 });
 
 /**
- * A fresh ES256 holder key (one per credential: two credentials share nothing a verifier could link),
- * its proof of possession with a c_nonce, and the credential, checked against the issuer's keys
- * before it is kept.
+ * Fresh ES256 holder keys, one per copy (batch issuance: two copies share nothing a verifier could
+ * link), their proofs of possession with one c_nonce, and the copies, each checked against the
+ * issuer's keys and its own holder key before any is kept.
  */
 export async function receiveCredential(info: IssuerInfo, accessToken: string): Promise<StoredCredential> {
-  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  const holderPublic = await exportJWK(publicKey);
+  const holders = await Promise.all(
+    Array.from({ length: info.batchSize }, async () => {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      return { privateKey, publicJwk: await exportJWK(publicKey) };
+    }),
+  );
   const nonce = await postJson(info.nonceEndpoint, {}, { what: 'nonce endpoint' });
   if (typeof nonce.c_nonce !== 'string') throw new WalletError('the nonce endpoint gave no c_nonce');
-  const proof = await new SignJWT({ nonce: nonce.c_nonce })
-    .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: holderPublic })
-    .setAudience(info.issuer)
-    .setIssuer(WALLET_CLIENT_ID)
-    .setIssuedAt()
-    .sign(privateKey);
+  const proofs = await Promise.all(
+    holders.map((h) =>
+      new SignJWT({ nonce: nonce.c_nonce })
+        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: h.publicJwk })
+        .setAudience(info.issuer)
+        .setIssuer(WALLET_CLIENT_ID)
+        .setIssuedAt()
+        .sign(h.privateKey),
+    ),
+  );
   const answer = await postJson(
     info.credentialEndpoint,
-    { credential_configuration_id: info.configurationId, proofs: { jwt: [proof] } },
+    { credential_configuration_id: info.configurationId, proofs: { jwt: proofs } },
     { bearer: accessToken, what: 'credential endpoint' },
   );
-  const credential = (answer.credentials as { credential?: unknown }[] | undefined)?.[0]?.credential;
-  if (typeof credential !== 'string') throw new WalletError('the credential endpoint gave no credential');
-  const keys = await getJson(`${info.issuer}/.well-known/jwt-vc-issuer`, "the issuer's keys");
-  const verified = await verifySdJwtVc(credential, {
-    keys: keys.jwks as { keys: JWK[] },
-    keyBinding: 'forbidden',
-  });
-  const payload = verified.payload as Record<string, unknown>;
-  if (payload.iss !== info.issuer)
-    throw new WalletError(`the credential names another issuer (${String(payload.iss)})`);
-  const cnf = (payload.cnf as { jwk?: JWK } | undefined)?.jwk;
-  if (!cnf || cnf.x !== holderPublic.x || cnf.y !== holderPublic.y)
-    throw new WalletError('the credential is not bound to the key this wallet proved');
+  const credentials = ((answer.credentials as { credential?: unknown }[] | undefined) ?? []).map((c) => c.credential);
+  if (credentials.length === 0 || credentials.some((c) => typeof c !== 'string'))
+    throw new WalletError('the credential endpoint gave no credential');
+  if (credentials.length > holders.length)
+    throw new WalletError(
+      `the credential endpoint gave ${credentials.length} credentials for ${holders.length} proofs`,
+    );
+  const keys = (await getJson(`${info.issuer}/.well-known/jwt-vc-issuer`, "the issuer's keys")).jwks as { keys: JWK[] };
+  const copies: { sd_jwt: string; holder_key: JWK }[] = [];
+  let first: Awaited<ReturnType<typeof verifySdJwtVc>> | undefined;
+  for (const [i, credential] of (credentials as string[]).entries()) {
+    const verified = await verifySdJwtVc(credential, { keys, keyBinding: 'forbidden' });
+    const payload = verified.payload as Record<string, unknown>;
+    if (payload.iss !== info.issuer)
+      throw new WalletError(`the credential names another issuer (${String(payload.iss)})`);
+    // The issuer answers the proofs in order (OpenID4VCI): copy i is bound to key i.
+    const cnf = (payload.cnf as { jwk?: JWK } | undefined)?.jwk;
+    const holder = holders[i]!;
+    if (!cnf || cnf.x !== holder.publicJwk.x || cnf.y !== holder.publicJwk.y)
+      throw new WalletError('the credential is not bound to the key this wallet proved');
+    copies.push({ sd_jwt: credential, holder_key: await exportJWK(holder.privateKey) });
+    first ??= verified;
+  }
+  const payload = first!.payload as Record<string, unknown>;
   return {
     id: `cred_${randomBytes(9).toString('base64url')}`,
     issuer: info.issuer,
     format: 'dc+sd-jwt',
     vct: String(payload.vct),
     configuration_id: info.configurationId,
-    sd_jwt: credential,
-    holder_key: await exportJWK(privateKey),
+    sd_jwt: copies[0]!.sd_jwt,
+    holder_key: copies[0]!.holder_key,
     received_at: new Date().toISOString(),
     ...(typeof payload.exp === 'number' ? { expires_at: new Date(payload.exp * 1000).toISOString() } : {}),
-    claims: verified.claims,
+    claims: first!.claims,
+    copies,
+    presented: 0,
   };
 }
 

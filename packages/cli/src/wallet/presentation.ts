@@ -17,7 +17,7 @@ import {
   type DcqlQuery,
   type PrivateKey,
 } from '@kakunin/sd-jwt';
-import { WalletError, type StoredCredential } from './store.js';
+import { WalletError, nextCopy, type StoredCredential } from './store.js';
 
 export type PresentationErrorCode =
   | 'NOT_A_REQUEST'
@@ -237,9 +237,12 @@ export interface Presented {
 export async function present(request: PresentationRequest, answers: readonly Answer[]): Promise<Presented> {
   const vpToken: Record<string, string[]> = {};
   for (const a of answers) {
-    const holderKey = (await importJWK(a.credential.holder_key, 'ES256')) as PrivateKey;
-    const presentation = await presentSdJwt(a.credential.sd_jwt, {
-      disclose: a.match.disclosures,
+    // The next copy (batch issuance): its own key and salts, so that this verifier and the last
+    // cannot link the two presentations. The same claims, chosen by path in this copy.
+    const copy = nextCopy(a.credential);
+    const holderKey = (await importJWK(copy.holder_key, 'ES256')) as PrivateKey;
+    const presentation = await presentSdJwt(copy.sd_jwt, {
+      disclose: a.match.claims.map((c) => c.path),
       holderKey,
       audience: request.clientId,
       nonce: request.nonce,

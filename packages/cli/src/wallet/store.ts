@@ -26,6 +26,21 @@ export interface StoredCredential {
   expires_at?: string;
   /** The claims as the disclosures give them (for the holder's own view). */
   claims: Record<string, unknown>;
+  /**
+   * Every copy of the credential the issuer gave (batch issuance; `sd_jwt` and `holder_key` are the
+   * first), each bound to its own key: a presentation shows the next one, so that verifiers cannot
+   * link two presentations by anything the issuer signed. Absent: one copy.
+   */
+  copies?: { sd_jwt: string; holder_key: JWK }[];
+  /** Presentations made so far (which copy is next). */
+  presented?: number;
+}
+
+/** The copy the next presentation shows: each once, then round again (the holder is told). */
+export function nextCopy(c: StoredCredential): { sd_jwt: string; holder_key: JWK; reused: boolean } {
+  const copies = c.copies?.length ? c.copies : [{ sd_jwt: c.sd_jwt, holder_key: c.holder_key }];
+  const n = c.presented ?? 0;
+  return { ...copies[n % copies.length]!, reused: n >= copies.length };
 }
 
 export class WalletError extends Error {
