@@ -28,6 +28,9 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
+// V8's compiled code (and the stripped TypeScript) of every module, kept between runs in the system's
+// temporary directory (NODE_COMPILE_CACHE to move it): a short command starts in half the CPU.
+nodeModule.enableCompileCache?.();
 if (process.features.typescript && typeof nodeModule.registerHooks === 'function') {
   // The sources import each other as `./x.js` (what tsc checks); the file is `./x.ts`.
   nodeModule.registerHooks({
