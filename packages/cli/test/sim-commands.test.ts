@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kakunin } from './run.js';
 
+const BIN = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
+
 interface PersonJson {
   id: string;
   name: string;
@@ -184,8 +186,7 @@ describe('kakunin sim', () => {
     const after = join(work, 'serve-after.der');
     kakunin(['sim', 'cert', '--person', p.id, '--kind', 'sign', '--out', after, '--dir', dir]);
 
-    const bin = fileURLToPath(new URL('../bin/kakunin.js', import.meta.url));
-    const server = spawn(process.execPath, [bin, 'sim', 'serve', '--dir', dir, '--port', '0'], {
+    const server = spawn(process.execPath, [BIN, 'sim', 'serve', '--dir', dir, '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
@@ -247,7 +248,7 @@ describe('kakunin sim', () => {
 });
 
 describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
-  it('a PIN blocked by wrong tries works again after the reset; an unknown person is a clear error', () => {
+  it('a PIN blocked by wrong tries works again after the reset; an unknown person is a clear error', async () => {
     const p = people[1]!;
     // Three wrong authentication PINs block it, as on a real card.
     for (let i = 0; i < 3; i++)
@@ -291,6 +292,36 @@ describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
       { input: `${p.pins.auth}\n` },
     );
     expect(signed.code, signed.stderr).toBe(0);
+    // --pin-stdin from a pipe its writer keeps open (a script that writes the PIN and waits): the
+    // command ends when its work is done, not when the pipe closes.
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'card',
+        'sign',
+        '--sim',
+        p.id,
+        '--dir',
+        dir,
+        '--data',
+        join(dir, 'state.json'),
+        '--out',
+        join(work, 'sig2'),
+        '--pin-stdin',
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    );
+    child.stdin.write(`${p.pins.auth}\n`);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(-1), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    child.stdin.end();
+    expect(code).toBe(0);
     const unknown = kakunin(['sim', 'card', 'reset-pin', '--person', 'p999', '--dir', dir]);
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no simulated person "p999"/);

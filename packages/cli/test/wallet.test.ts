@@ -291,6 +291,34 @@ describe('kakunin wallet (checked as written)', () => {
     expect(credentialFiles(w)).toEqual([]);
   });
 
+  it('without --yes, the consent is asked: its answer may follow the password on standard input (no: nothing saved)', () => {
+    const person = people[1]!;
+    const args = (w: string) => [
+      'wallet',
+      'get',
+      '--issuer',
+      url,
+      '--sim',
+      person.id,
+      '--dir',
+      simDir,
+      '--pin-stdin',
+      '--wallet',
+      w,
+    ];
+    const declined = join(root, 'w-declined');
+    const no = kakunin(args(declined), { input: `${person.pins.sign}\nno\n` });
+    expect(no.code).toBe(1);
+    expect(no.stderr).toMatch(/will put into your credential[\s\S]*Agree\? \[y\/N\] no/);
+    expect(no.stderr).toMatch(/access_denied/);
+    expect(credentialFiles(declined)).toEqual([]);
+    const agreed = join(root, 'w-agreed');
+    const yes = kakunin(args(agreed), { input: `${person.pins.sign}\nyes\n` });
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(yes.stderr).toMatch(/Agree\? \[y\/N\] yes/);
+    expect(credentialFiles(agreed)).toHaveLength(1);
+  });
+
   it('a wrong signing password: exit 3 with the tries remaining, nothing saved', () => {
     const person = people[1]!;
     const w = join(root, 'w-wrong');

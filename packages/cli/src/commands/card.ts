@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import type { Command } from 'commander';
 import {
   InProcessTransport,
@@ -122,19 +122,62 @@ export async function openCard(o: CardOptions): Promise<OpenedCard> {
 }
 
 /** One line of standard input (without the line end). */
-function readStdinLine(): Promise<string | undefined> {
-  return new Promise((resolvePin) => {
-    const rl = createInterface({ input: process.stdin, terminal: false });
-    let done = false;
-    rl.once('line', (line) => {
-      done = true;
-      rl.close();
-      resolvePin(line.replace(/\r$/, ''));
-    });
-    rl.once('close', () => {
-      if (!done) resolvePin(undefined);
-    });
+// Standard input read line by line for the whole command (a PIN, then maybe an answer): one reader,
+// paused between reads so that an open pipe never keeps the process alive.
+interface StdinReader {
+  queue: string[];
+  waiting: ((line: string | undefined) => void)[];
+  closed: boolean;
+  rl: Interface;
+}
+let stdin: StdinReader | undefined;
+
+function stdinReader(): StdinReader {
+  if (stdin) return stdin;
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const reader: StdinReader = { queue: [], waiting: [], closed: false, rl };
+  rl.on('line', (line) => {
+    const text = line.replace(/\r$/, '');
+    const waiter = reader.waiting.shift();
+    if (waiter) waiter(text);
+    else reader.queue.push(text);
+    if (reader.waiting.length === 0) {
+      rl.pause();
+      // A pipe left open by the writer must not keep the command from ending.
+      (process.stdin as { unref?: () => void }).unref?.();
+    }
   });
+  rl.on('close', () => {
+    reader.closed = true;
+    for (const w of reader.waiting.splice(0)) w(undefined);
+  });
+  stdin = reader;
+  return reader;
+}
+
+/** The next line of standard input (undefined at its end). */
+export function readStdinLine(): Promise<string | undefined> {
+  const reader = stdinReader();
+  if (reader.queue.length) return Promise.resolve(reader.queue.shift());
+  if (reader.closed) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    reader.waiting.push(resolve);
+    (process.stdin as { ref?: () => void }).ref?.();
+    reader.rl.resume();
+  });
+}
+
+/** How many of the next `n` lines standard input has (waits for them or its end; consumes none). */
+export async function stdinHasLines(n: number): Promise<boolean> {
+  const reader = stdinReader();
+  const taken: string[] = [];
+  while (taken.length < n) {
+    const line = await readStdinLine();
+    if (line === undefined) break;
+    taken.push(line);
+  }
+  reader.queue.unshift(...taken);
+  return taken.length === n;
 }
 
 /** A masked prompt on the terminal (shared with the agent): '*' per character; Ctrl-C aborts. */

@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { CliError, EXIT, printJson } from '../output.js';
-import { cardChoiceOptions, type CardOptions } from './card.js';
+import { cardChoiceOptions, readStdinLine, stdinHasLines, type CardOptions } from './card.js';
 import { holderSide } from './holder.js';
 import {
   PRE_AUTHORIZED_GRANT,
@@ -42,7 +42,7 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-/** Prints the platform's consent; agrees with --yes, else asks on the terminal. */
+/** Prints the platform's consent; agrees with --yes, else asks (the terminal, or the next line of standard input). */
 async function consentStep(c: Consent, yes: boolean | undefined): Promise<boolean> {
   process.stderr.write(
     `${c.rpName} will put into your credential (the platform's consent):\n${c.items.map((i) => `  - ${i}`).join('\n')}\n`,
@@ -51,9 +51,14 @@ async function consentStep(c: Consent, yes: boolean | undefined): Promise<boolea
     process.stderr.write('consent: yes (--yes)\n');
     return true;
   }
-  if (!process.stdin.isTTY)
-    throw new CliError('the platform asks for your consent: run in a terminal to answer, or pass --yes to accept it');
-  return /^(y|yes|はい)$/i.test((await ask('Agree? [y/N] ')).trim());
+  const agreed = (answer: string | undefined): boolean => /^(y|yes|はい)$/i.test((answer ?? '').trim());
+  if (!process.stdin.isTTY) {
+    process.stderr.write('Agree? [y/N] ');
+    const answer = await readStdinLine();
+    process.stderr.write(`${answer ?? ''}\n`);
+    return agreed(answer);
+  }
+  return agreed(await ask('Agree? [y/N] '));
 }
 
 function summary(c: StoredCredential): string {
@@ -101,10 +106,11 @@ export function registerWalletCommands(program: Command): void {
             const token = await requestToken(info, codeGrant(code, verifier, redirectUri));
             return saved(w, await receiveCredential(info, token), o.json);
           }
-          // Before the card signs: without a terminal nobody could answer the consent at the end.
-          if (!o.yes && !process.stdin.isTTY)
+          // Before the card signs: without a terminal, the answer to the consent must already be on
+          // standard input (the line after the password), or nobody could give it at the end.
+          if (!o.yes && !process.stdin.isTTY && !(o.pinStdin && (await stdinHasLines(2))))
             throw new CliError(
-              'the platform will ask for your consent and standard input is not a terminal: pass --yes to accept it (nothing was done)',
+              'the platform will ask for your consent and standard input is not a terminal: pass --yes to accept it, or give the answer (yes) on the line after the password (nothing was done)',
             );
           const w = openWallet(o);
           const info = await discoverIssuer(o.issuer);
