@@ -250,24 +250,22 @@ describe('kakunin sim', () => {
 describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
   it('a PIN blocked by wrong tries works again after the reset; an unknown person is a clear error', async () => {
     const p = people[1]!;
+    /** `card sign` of a file with the PIN on standard input. */
+    const signArgs = (out: string): string[] => [
+      'card',
+      'sign',
+      '--sim',
+      p.id,
+      '--dir',
+      dir,
+      '--data',
+      join(dir, 'state.json'),
+      '--out',
+      join(work, out),
+      '--pin-stdin',
+    ];
     // Three wrong authentication PINs block it, as on a real card.
-    for (let i = 0; i < 3; i++)
-      kakunin(
-        [
-          'card',
-          'sign',
-          '--sim',
-          p.id,
-          '--dir',
-          dir,
-          '--data',
-          join(dir, 'state.json'),
-          '--out',
-          join(work, 'sig'),
-          '--pin-stdin',
-        ],
-        { input: '0000\n' },
-      );
+    for (let i = 0; i < 3; i++) kakunin(signArgs('sig'), { input: '0000\n' });
     expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(
       /auth PIN: (0 tries remaining|blocked)/i,
     );
@@ -275,43 +273,11 @@ describe('kakunin sim card reset-pin (the sandbox municipal counter)', () => {
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stdout).toMatch(new RegExp(`${p.id}'s card PINs are reset.*auth 0 tries left \\(blocked\\)`));
     expect(kakunin(['card', 'pin-status', '--sim', p.id, '--dir', dir]).stdout).toMatch(/auth PIN: 3 tries remaining/);
-    const signed = kakunin(
-      [
-        'card',
-        'sign',
-        '--sim',
-        p.id,
-        '--dir',
-        dir,
-        '--data',
-        join(dir, 'state.json'),
-        '--out',
-        join(work, 'sig'),
-        '--pin-stdin',
-      ],
-      { input: `${p.pins.auth}\n` },
-    );
+    const signed = kakunin(signArgs('sig'), { input: `${p.pins.auth}\n` });
     expect(signed.code, signed.stderr).toBe(0);
     // --pin-stdin from a pipe its writer keeps open (a script that writes the PIN and waits): the
     // command ends when its work is done, not when the pipe closes.
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'card',
-        'sign',
-        '--sim',
-        p.id,
-        '--dir',
-        dir,
-        '--data',
-        join(dir, 'state.json'),
-        '--out',
-        join(work, 'sig2'),
-        '--pin-stdin',
-      ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [BIN, ...signArgs('sig2')], { stdio: ['pipe', 'ignore', 'pipe'] });
     child.stdin.write(`${p.pins.auth}\n`);
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => resolve(-1), 20_000);

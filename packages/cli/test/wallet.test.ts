@@ -102,6 +102,22 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
+/** `wallet get` with a sandbox card and the password on standard input, as the acceptance check runs it. */
+const getArgs = (person: string, wallet: string, ...more: string[]): string[] => [
+  'wallet',
+  'get',
+  '--issuer',
+  url,
+  '--sim',
+  person,
+  '--dir',
+  simDir,
+  '--pin-stdin',
+  ...more,
+  '--wallet',
+  wallet,
+];
+
 const issuerKeys = async (): Promise<{ keys: JWK[] }> =>
   ((await (await fetch(`${url}/.well-known/jwt-vc-issuer`)).json()) as { jwks: { keys: JWK[] } }).jwks;
 
@@ -112,23 +128,7 @@ describe('kakunin wallet (checked as written)', () => {
   it('wallet get --sim --pin-stdin --yes, then wallet list --json: the SD-JWT VC of the resident', async () => {
     const person = people[0]!;
     wallet = join(root, 'w1');
-    const got = kakunin(
-      [
-        'wallet',
-        'get',
-        '--issuer',
-        url,
-        '--sim',
-        person.id,
-        '--dir',
-        simDir,
-        '--pin-stdin',
-        '--yes',
-        '--wallet',
-        wallet,
-      ],
-      { input: `${person.pins.sign}\n` },
-    );
+    const got = kakunin(getArgs(person.id, wallet, '--yes'), { input: `${person.pins.sign}\n` });
     expect(got.code, got.stderr).toBe(0);
     expect(got.stderr).toMatch(/consent: yes \(--yes\)/);
     expect(got.stdout).toMatch(/^OK: credential saved/);
@@ -280,10 +280,7 @@ describe('kakunin wallet (checked as written)', () => {
   it('without --yes and with standard input not a terminal: exit 2 before the card signs, nothing saved', () => {
     const person = people[1]!;
     const w = join(root, 'w-no-yes');
-    const r = kakunin(
-      ['wallet', 'get', '--issuer', url, '--sim', person.id, '--dir', simDir, '--pin-stdin', '--wallet', w],
-      { input: `${person.pins.sign}\n` },
-    );
+    const r = kakunin(getArgs(person.id, w), { input: `${person.pins.sign}\n` });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/consent/);
     expect(r.stderr).toMatch(/--yes/);
@@ -293,19 +290,7 @@ describe('kakunin wallet (checked as written)', () => {
 
   it('without --yes, the consent is asked: its answer may follow the password on standard input (no: nothing saved)', () => {
     const person = people[1]!;
-    const args = (w: string) => [
-      'wallet',
-      'get',
-      '--issuer',
-      url,
-      '--sim',
-      person.id,
-      '--dir',
-      simDir,
-      '--pin-stdin',
-      '--wallet',
-      w,
-    ];
+    const args = (w: string) => getArgs(person.id, w);
     const declined = join(root, 'w-declined');
     const no = kakunin(args(declined), { input: `${person.pins.sign}\nno\n` });
     expect(no.code).toBe(1);
@@ -322,10 +307,7 @@ describe('kakunin wallet (checked as written)', () => {
   it('a wrong signing password: exit 3 with the tries remaining, nothing saved', () => {
     const person = people[1]!;
     const w = join(root, 'w-wrong');
-    const r = kakunin(
-      ['wallet', 'get', '--issuer', url, '--sim', person.id, '--dir', simDir, '--pin-stdin', '--yes', '--wallet', w],
-      { input: 'WRONG123\n' },
-    );
+    const r = kakunin(getArgs(person.id, w, '--yes'), { input: 'WRONG123\n' });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/wrong signing password.*tries remaining/);
     expect(credentialFiles(w)).toEqual([]);
@@ -402,23 +384,10 @@ describe('kakunin wallet (checked as written)', () => {
     expect(wrong.stderr).toMatch(/wrong passphrase.*KAKUNIN_WALLET_PASSPHRASE/);
     expect(wrong.stdout).toBe('');
     const before = credentialFiles(w);
-    const intoWrong = kakunin(
-      [
-        'wallet',
-        'get',
-        '--issuer',
-        url,
-        '--sim',
-        people[3]!.id,
-        '--dir',
-        simDir,
-        '--pin-stdin',
-        '--yes',
-        '--wallet',
-        w,
-      ],
-      { input: `${people[3]!.pins.sign}\n`, env: { KAKUNIN_WALLET_PASSPHRASE: 'wrong' } },
-    );
+    const intoWrong = kakunin(getArgs(people[3]!.id, w, '--yes'), {
+      input: `${people[3]!.pins.sign}\n`,
+      env: { KAKUNIN_WALLET_PASSPHRASE: 'wrong' },
+    });
     expect(intoWrong.code).toBe(1);
     expect(intoWrong.stderr).toMatch(/wrong passphrase/);
     expect(intoWrong.stderr).not.toMatch(/text to be signed/);
