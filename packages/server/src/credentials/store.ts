@@ -143,27 +143,6 @@ export async function appendCredentialNote(
   return note.id;
 }
 
-export interface CredentialRow {
-  id: string;
-  issued_at: Date;
-  expires_at: Date;
-  rp_client_id: string;
-  subject_id: string;
-  ceremony_id: string;
-  record_id: string;
-  issuer_id: string;
-  serial: string;
-  status_list_id: string;
-  status_idx: number;
-  status: number;
-  status_changed_at: Date | null;
-}
-
-export async function findCredential(db: Queryable, id: string): Promise<CredentialRow | undefined> {
-  const [row] = await db.query<CredentialRow>('SELECT * FROM credentials WHERE id = $1', [id]);
-  return row;
-}
-
 export interface CredentialOffer {
   ceremonyId: string;
   rpClientId: string;
