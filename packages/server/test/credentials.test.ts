@@ -220,6 +220,14 @@ describe.each(ENGINES)('the digital ID credential on %s', (engine) => {
     const { uri } = copies[0]!.status!;
     const list = await verifyStatusListToken(await (await fetch(uri)).text(), { keys: await keysOfIssuer(), uri });
     for (const v of copies) expect(list.list.get(v.status!.idx)).toBe(1);
+    // One records-log note for the issuance's revocation, naming every copy (as its issuance note does).
+    const record = String(tokens.claims()![RECORD_CLAIM]);
+    const notes = await p.server.platform.db.query<{ event: string; copies: { credentialId: string }[] }>(
+      "SELECT payload->>'event' AS event, payload->'copies' AS copies FROM records WHERE outcome = 'note' AND payload->>'verificationRecordId' = $1 ORDER BY created_at",
+      [record],
+    );
+    expect(notes.map((n) => n.event)).toEqual(['credential_issued', 'credential_revoked']);
+    for (const n of notes) expect(n.copies).toHaveLength(BATCH_SIZE);
   }, 60_000);
 
   it('authorization code flow → nonce → proof → an SD-JWT VC of the certificate; revocation turns its status bit', async () => {

@@ -30,7 +30,7 @@ import type { JpkiVerifier } from '../verifier.js';
 import { enqueueWebhookDelivery } from '../webhooks/delivery.js';
 import { forgetOcspAnswers } from '../ocsp-answers.js';
 import { insertEvent } from './events.js';
-import { appendCredentialNote, invalidateCredentialsOf } from '../credentials/store.js';
+import { revokeCredentialsOf } from '../credentials/revocation.js';
 
 export interface MonitorPlatform {
   db: Database;
@@ -337,36 +337,12 @@ export async function recordRevocation(
       },
     });
     await forgetOcspAnswers(tx, { issuerId: row.issuer_id, serial: row.serial, subjectId: row.subject_id });
-    // Digital ID credentials issued from this certificate are invalid from this event on: their
-    // status-list entries change in the same transaction.
-    for (const c of await invalidateCredentialsOf(
+    // Digital ID credentials issued from this certificate are invalid from this event on (credentials/revocation.ts).
+    await revokeCredentialsOf(
       tx,
       { issuerId: row.issuer_id, serial: row.serial },
-      { eventId: event.id, at: now },
-    )) {
-      await appendCredentialNote(tx, {
-        rpClientId: c.rp_client_id,
-        subjectId: c.subject_id,
-        at: now,
-        payload: {
-          event: 'credential_revoked',
-          credentialId: c.id,
-          certificate: { issuerId: row.issuer_id, serial: row.serial },
-          reason,
-          cause: event.id,
-          statusList: c.status_list_id,
-          statusIdx: c.status_idx,
-        },
-      });
-      await insertEvent(tx, {
-        type: 'credential.revoked',
-        rpClientId: c.rp_client_id,
-        subjectId: c.subject_id,
-        recordId: c.record_id,
-        at: now,
-        data: { credential_id: c.id, status_list: c.status_list_id, status_idx: c.status_idx, cause: event.id, reason },
-      });
-    }
+      { eventId: event.id, at: now, reason },
+    );
     const [rp] = await tx.query<{ webhook_url: string | null }>(
       'SELECT webhook_url FROM relying_parties WHERE client_id = $1',
       [row.rp_client_id],
